@@ -1,0 +1,71 @@
+# minidocker: build, test, grade, bench, diff, tutorial checks.
+# Run `make help` for the targets.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+CPPFLAGS += -Icommon -MMD -MP
+BUILD   ?= build
+
+# Stage N lives in stages/0N-slug/ (for example stages/04-chroot/).
+STAGE_DIRS := $(sort $(wildcard stages/[0-9][0-9]-*))
+STAGE_NUMS := $(foreach d,$(STAGE_DIRS),$(patsubst 0%,%,$(firstword $(subst -, ,$(notdir $(d))))))
+LAST_STAGE := $(lastword $(STAGE_NUMS))
+stage_dir   = $(firstword $(wildcard stages/$(shell printf %02d $(1))-*))
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all help clean format asan test test-common test-root-note \
+	$(STAGE_NUMS:%=stage-%) $(STAGE_NUMS:%=test-stage-%)
+
+all: $(STAGE_NUMS:%=$(BUILD)/stage-%)
+
+help:
+	@echo "make stage-N       build build/stage-N (N in $(STAGE_NUMS))"
+	@echo "make all           build every stage"
+	@echo "make test          every suite, cumulative, and the proofs that each"
+	@echo "                   stage's new tests fail on the stage before (root)"
+	@echo "make test-stage-N  suites 1..N against build/stage-N"
+	@echo "make diff-N        the change from stage N-1 to stage N"
+	@echo "make asan          the same programs built with ASan and UBSan"
+	@echo "make format        clang-format the C sources"
+	@echo "make clean         remove build/"
+
+$(BUILD)/common/%.o: common/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/stages/%.o: stages/%/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# build/stage-N from stages/0N-*/main.c, linked with common/.
+.SECONDEXPANSION:
+$(BUILD)/stage-%: $(BUILD)/stages/$$(notdir $$(call stage_dir,$$*)).o $(COMMON_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+stage-%: $(BUILD)/stage-% ;
+
+diff-%:
+	@n=$*; p=$$((n - 1)); \
+	a=$$(ls -d stages/$$(printf %02d $$p)-* 2>/dev/null); \
+	b=$$(ls -d stages/$$(printf %02d $$n)-* 2>/dev/null); \
+	if [ -z "$$a" ] || [ -z "$$b" ]; then \
+		echo "make: no stage $$p or $$n to compare" >&2; exit 2; fi; \
+	diff -u --label "$$a/main.c" --label "$$b/main.c" "$$a/main.c" "$$b/main.c"; \
+	[ $$? -le 1 ]
+
+format:
+	clang-format -i common/*.[ch] stages/*/main.c tests/*.[ch] $(wildcard bench/*.c)
+
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all
+
+clean:
+	rm -rf $(BUILD) build
+
+# Each part keeps its own rules beside its files.
+include tests/tests.mk
+include $(wildcard tests/*/*.mk bench/*.mk tools/*.mk)
+-include $(COMMON_OBJ:.o=.d) $(STAGE_DIRS:stages/%=$(BUILD)/stages/%.d)

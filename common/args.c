@@ -1,0 +1,159 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+
+static enum args_result fail(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum args_result fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (len > 0)
+		vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return ARGS_ERROR;
+}
+
+/* Parse a whole decimal number in [1, ARGS_PIDS_MAX_LIMIT]. */
+static int parse_pids_max(const char *s, long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > ARGS_PIDS_MAX_LIMIT)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* If arg is --name or --name=value for an option that takes a value, set
+ * *value (taking the next argument for the first form) and return 1;
+ * return 0 when arg is another option, -1 when the value is missing. */
+static int take_value(const char *name, int argc, char **argv, int *i,
+		      const char **value)
+{
+	const char *arg = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
+		return 1;
+	}
+	if (arg[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*value = argv[++*i];
+	return 1;
+}
+
+enum args_result parse_args(int argc, char **argv, unsigned features,
+			    struct options *opts, char *err, size_t err_len)
+{
+	const char *env_rootfs = getenv("MINIDOCKER_ROOTFS");
+	*opts = (struct options){
+		.hostname = "container",
+		.rootfs = env_rootfs && *env_rootfs ? env_rootfs : "rootfs",
+		.pids_max = 20,
+	};
+	if (err_len > 0)
+		err[0] = '\0';
+	if (argc < 2)
+		return fail(err, err_len, "missing command 'run'");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return ARGS_HELP;
+	if (strcmp(argv[1], "run") != 0)
+		return fail(err, err_len, "unknown command '%s'", argv[1]);
+
+	int i = 2;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *arg = argv[i], *value = NULL;
+		int r;
+		if (!strcmp(arg, "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+			return ARGS_HELP;
+		if (!strcmp(arg, "-v")) {
+			opts->verbose = true;
+			continue;
+		}
+		if ((features & ARGS_HOSTNAME) &&
+		    (r = take_value("--hostname", argc, argv, &i, &value))) {
+			if (r < 0)
+				return fail(err, err_len,
+					    "option '--hostname' needs a value");
+			size_t n = strlen(value);
+			if (n == 0)
+				return fail(err, err_len,
+					    "bad --hostname '': it is empty");
+			if (n > ARGS_HOSTNAME_MAX)
+				return fail(err, err_len,
+					    "bad --hostname: %zu bytes, the "
+					    "kernel allows at most %d",
+					    n, ARGS_HOSTNAME_MAX);
+			opts->hostname = value;
+			continue;
+		}
+		if ((features & ARGS_ROOTFS) &&
+		    (r = take_value("--rootfs", argc, argv, &i, &value))) {
+			if (r < 0)
+				return fail(err, err_len,
+					    "option '--rootfs' needs a value");
+			if (*value == '\0')
+				return fail(err, err_len,
+					    "bad --rootfs '': it is empty");
+			opts->rootfs = value;
+			continue;
+		}
+		if ((features & ARGS_PIDS_MAX) &&
+		    (r = take_value("--pids-max", argc, argv, &i, &value))) {
+			if (r < 0)
+				return fail(err, err_len,
+					    "option '--pids-max' needs a value");
+			if (parse_pids_max(value, &opts->pids_max) < 0)
+				return fail(err, err_len,
+					    "bad --pids-max '%.64s': want a "
+					    "whole number from 1 to %d",
+					    value, ARGS_PIDS_MAX_LIMIT);
+			continue;
+		}
+		return fail(err, err_len, "unknown option '%.64s'", arg);
+	}
+	if (i >= argc)
+		return fail(err, err_len, "missing the command to run");
+	if (argv[i][0] == '\0')
+		return fail(err, err_len, "the command is an empty string");
+	opts->argv = argv + i;
+	return ARGS_OK;
+}
+
+void print_usage(FILE *out, const char *prog, unsigned features)
+{
+	fprintf(out, "usage: %s run [options] <cmd> [args...]\n", prog);
+	fprintf(out, "\noptions:\n");
+	if (features & ARGS_HOSTNAME)
+		fprintf(out, "  --hostname NAME  hostname inside (default "
+			     "\"container\")\n");
+	if (features & ARGS_ROOTFS)
+		fprintf(out, "  --rootfs DIR     root filesystem (default "
+			     "$MINIDOCKER_ROOTFS or ./rootfs)\n");
+	if (features & ARGS_PIDS_MAX)
+		fprintf(out, "  --pids-max N     most processes inside "
+			     "(default 20)\n");
+	fprintf(out, "  -v               print the runtime's progress on "
+		     "stderr\n");
+	fprintf(out, "  -h, --help       print this help\n");
+	fprintf(out, "\nexit status: the command's, 128+S if killed by "
+		     "signal S,\n125 if the runtime failed, 126 if the "
+		     "command could not run,\n127 if it was not found\n");
+}

@@ -1,0 +1,88 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+
+static const char *name = "minidocker";
+static bool verbose_on;
+
+void set_prog_name(const char *n)
+{
+	name = n;
+}
+
+const char *prog_name(void)
+{
+	return name;
+}
+
+void set_verbose(bool on)
+{
+	verbose_on = on;
+}
+
+/* Format the whole line first and write it at once, so that lines from
+ * the runtime and the container's processes never interleave. */
+static void print_line(const char *fmt, va_list ap, int err)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "%s: ", name);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = 0;
+	int m = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	if (m > 0)
+		n = (size_t)(n + m) >= sizeof(buf) ? (int)sizeof(buf) - 1 : n + m;
+	if (err)
+		n += snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(err));
+	if ((size_t)n >= sizeof(buf) - 1)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	/* One write(2): stdio's buffer would be lost by _exit() in the child. */
+	ssize_t ignored = write(STDERR_FILENO, buf, n);
+	(void)ignored;
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	print_line(fmt, ap, 0);
+	va_end(ap);
+	_exit(EXIT_RUNTIME);
+}
+
+void die_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	print_line(fmt, ap, err);
+	va_end(ap);
+	_exit(EXIT_RUNTIME);
+}
+
+void die_status(int status, const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	print_line(fmt, ap, err);
+	va_end(ap);
+	_exit(status);
+}
+
+void verbose(const char *fmt, ...)
+{
+	if (!verbose_on)
+		return;
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	print_line(fmt, ap, 0);
+	va_end(ap);
+	errno = err;
+}

@@ -1,0 +1,36 @@
+/* Error reporting shared by every stage: one line on stderr, git's style. */
+#ifndef MINIDOCKER_ERROR_H
+#define MINIDOCKER_ERROR_H
+
+#include <stdbool.h>
+#include <stdnoreturn.h>
+
+/* Exit statuses, as docker documents them (see DESIGN.md). */
+enum {
+	EXIT_RUNTIME = 125,  /* the runtime itself failed */
+	EXIT_CANNOT_RUN = 126, /* the command exists but could not run */
+	EXIT_NOT_FOUND = 127,  /* the command was not found */
+};
+
+/* Name printed before every message ("stage-4"); set once by main(). */
+void set_prog_name(const char *name);
+const char *prog_name(void);
+
+/* Turn the -v progress lines on or off. */
+void set_verbose(bool on);
+
+/* Print "prog: message" and exit with EXIT_RUNTIME. */
+noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "prog: message: strerror(errno)" and exit with EXIT_RUNTIME. */
+noreturn void die_errno(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Print "prog: message: strerror(errno)" and exit with status. */
+noreturn void die_status(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print "prog: message" on stderr, and only with -v. */
+void verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,106 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "process.h"
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+				SIGUSR2};
+#define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
+
+static volatile pid_t forward_to;
+
+static void forward(int sig)
+{
+	int err = errno;
+	if (forward_to > 0)
+		kill(forward_to, sig);
+	errno = err;
+}
+
+int block_signals(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < N_FORWARDED; i++)
+		sigaddset(&set, forwarded[i]);
+	return sigprocmask(SIG_BLOCK, &set, old);
+}
+
+int forward_signals(pid_t pid, const sigset_t *old)
+{
+	struct sigaction sa = {.sa_handler = forward};
+	sigemptyset(&sa.sa_mask);
+	/* SA_RESTART: the runtime's waitpid() goes on after forwarding. */
+	sa.sa_flags = SA_RESTART;
+	forward_to = pid;
+	for (size_t i = 0; i < N_FORWARDED; i++)
+		if (sigaction(forwarded[i], &sa, NULL) < 0)
+			return -1;
+	/* Signals that arrived while blocked are delivered here, to pid. */
+	return sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* Mark every fd from first on close-on-exec, one by one (for kernels
+ * older than 5.11, which lack CLOSE_RANGE_CLOEXEC). */
+static int cloexec_each(int first)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (fd >= first && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+	return 0;
+}
+
+int prepare_child(const sigset_t *old)
+{
+	/* SIGKILL when the runtime dies, so a container never outlives it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return -1;
+	if (sigprocmask(SIG_SETMASK, old, NULL) < 0)
+		return -1;
+	/* Close-on-exec rather than close: setup may still use its fds. */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return cloexec_each(3);
+	return 0;
+}
+
+int wait_child(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}

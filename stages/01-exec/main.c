@@ -1,0 +1,115 @@
+/*
+ * Stage 1: run a command in a child process and pass its exit status on.
+ *
+ *     stage-1 run <cmd> [args...]
+ *
+ * No isolation yet: this is the skeleton every later stage grows.
+ */
+
+/*** includes ***/
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "error.h"
+#include "process.h"
+
+/*** config ***/
+
+#define STAGE_NAME "stage-1"
+#define STAGE_ARGS 0 /* options beyond -v that this stage accepts */
+
+/* clone() runs the child on a stack we hand it; 1 MiB is plenty for the
+ * little the child does before exec replaces it. */
+#define STACK_SIZE (1024 * 1024)
+static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
+
+/* What the child needs to know, passed through clone()'s argument. */
+struct child_config {
+	struct options *opts;
+	sigset_t mask; /* the signal mask to restore before exec */
+};
+
+/*** child ***/
+
+/* Replace the child with the command; returns only by dying. */
+static noreturn void exec_command(char **argv)
+{
+	execvp(argv[0], argv);
+	/* Like a shell and docker: 127 when there is no such command,
+	 * 126 when it exists but cannot be executed. */
+	int status = (errno == ENOENT || errno == ENOTDIR) ? EXIT_NOT_FOUND
+							   : EXIT_CANNOT_RUN;
+	die_status(status, "cannot run '%s'", argv[0]);
+}
+
+/* Runs in the new process: set it up, then become the command. */
+static int child_main(void *arg)
+{
+	struct child_config *cfg = arg;
+
+	if (prepare_child(&cfg->mask) < 0)
+		die_errno("cannot prepare the child process");
+	exec_command(cfg->opts->argv);
+}
+
+/*** parent ***/
+
+/* Start the child; return its pid. */
+static pid_t start_child(struct child_config *cfg)
+{
+	/* SIGCHLD: tell us when it ends, as fork() would. */
+	int flags = SIGCHLD;
+
+	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
+	if (pid < 0)
+		die_errno("cannot create the child process");
+	verbose("started child %d", (int)pid);
+	return pid;
+}
+
+/* Run the command in a child; return its exit status. */
+static int run_container(struct options *opts)
+{
+	struct child_config cfg = {.opts = opts};
+
+	/* Block the forwarded signals until the child's pid is known. */
+	if (block_signals(&cfg.mask) < 0)
+		die_errno("cannot block signals");
+	pid_t pid = start_child(&cfg);
+	if (forward_signals(pid, &cfg.mask) < 0)
+		die_errno("cannot forward signals");
+
+	int status = wait_child(pid);
+	if (status < 0)
+		die_errno("cannot wait for the child process");
+	verbose("child %d ended with status %d", (int)pid, status);
+	return status;
+}
+
+/*** main ***/
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	char err[256];
+
+	set_prog_name(STAGE_NAME);
+	switch (parse_args(argc, argv, STAGE_ARGS, &opts, err, sizeof(err))) {
+	case ARGS_HELP:
+		print_usage(stdout, STAGE_NAME, STAGE_ARGS);
+		return 0;
+	case ARGS_ERROR:
+		die("%s (usage: %s run [options] <cmd> [args...])", err,
+		    STAGE_NAME);
+	case ARGS_OK:
+		break;
+	}
+	set_verbose(opts.verbose);
+	return run_container(&opts);
+}

@@ -1,0 +1,90 @@
+/* Run a stage binary as a user would, with a timeout, and look at the host. */
+#ifndef MINIDOCKER_HARNESS_H
+#define MINIDOCKER_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define H_TIMEOUT_MS 10000 /* default bound on one container run */
+#define H_LEAKED_FD 7      /* an fd every runtime starts with, not cloexec */
+
+/* What the runner sets before each suite. */
+struct harness {
+	const char *binary; /* absolute path of the stage binary under test */
+	int stage;          /* its number */
+	const char *rootfs; /* absolute path of the test root filesystem */
+	const char *probe;  /* the probe's path as the container sees it */
+	const char *host_probe; /* the probe's path on the host */
+};
+extern struct harness H;
+
+/* Everything one run gave back. */
+struct run_result {
+	int status;      /* exit status, or -1 when it timed out */
+	bool timed_out;  /* it ran past its timeout and was killed */
+	char *out, *err; /* stdout and stderr, NUL-terminated */
+	size_t out_len, err_len;
+};
+
+/* A container started in the background, to look at the host meanwhile. */
+struct container {
+	pid_t pid;          /* the runtime's pid */
+	int in, out, err;   /* its stdin, stdout, stderr (ours to use) */
+	struct run_result r;
+	size_t out_cap, err_cap;
+};
+
+/* Start H.binary with args (a NULL-ended list, without argv[0]); in_cgroup,
+ * when not NULL, is a cgroup.procs file the runtime joins before exec.
+ * Returns 0, or -1 (with a CUnit failure recorded). */
+int h_start(struct container *c, const char *in_cgroup,
+	    const char *const *args);
+
+/* Read the container's stdout until it holds needle; false on timeout,
+ * on end of output, or when the container ended first. */
+bool h_wait_output(struct container *c, const char *needle, int timeout_ms);
+
+/* Close stdin (after writing input, if any), collect everything until the
+ * runtime exits or timeout_ms passes (then SIGKILL it), reap it. */
+void h_finish(struct container *c, const char *input, int timeout_ms);
+
+/* Run H.binary with args to the end: h_start then h_finish. */
+void h_run(struct run_result *r, const char *input, const char *const *args);
+
+/* Release what a run_result holds. */
+void h_free(struct run_result *r);
+
+/* The same with a NULL-ended variadic list: h_runv(&r, NULL, "run", ...). */
+void h_runv(struct run_result *r, const char *input, ...)
+	__attribute__((sentinel));
+
+/* Whether we are root (namespaces, mounts and cgroups need it). */
+bool h_is_root(void);
+
+/* Read a whole small file into a NUL-terminated malloc'd string. */
+char *h_read_file(const char *path);
+
+/* Whether any line of the host's /proc/self/mountinfo has a mount point at
+ * or below dir. */
+bool h_mounted_under(const char *dir);
+
+/* Count of processes whose /proc/<pid>/exe resolves to path. */
+int h_count_procs_of(const char *path);
+
+/* Poll every 10 ms until pred(arg) is true or timeout_ms passes. */
+bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms);
+
+/* Enter a private copy of the host's mount namespace whose / is made
+ * shared, as systemd does; h_leave_shared_host() returns to the real one.
+ * Returns 0, or -1 with a CUnit failure recorded. */
+int h_enter_shared_host(void);
+void h_leave_shared_host(void);
+
+/* RUN(r, input, "run", H.probe, "pid"): run the binary under test. */
+#define RUN(r, input, ...) h_runv(&(r), (input), __VA_ARGS__, (const char *)NULL)
+
+/* Whether s is exactly one non-empty line ending in a newline. */
+bool h_one_line(const char *s);
+
+#endif

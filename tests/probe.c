@@ -1,0 +1,257 @@
+/*
+ * The probe: a tiny static program put into the root filesystem that answers,
+ * from inside a container, the questions the tests ask.
+ *
+ *   probe exit N          exit with status N
+ *   probe out TEXT        write TEXT to stdout exactly (no newline added)
+ *   probe err TEXT        write TEXT to stderr exactly
+ *   probe cat             copy stdin to stdout
+ *   probe args ARG...     print each argument on a line of its own, as hex
+ *   probe pid             print getpid()
+ *   probe hostname        print the hostname (uname's nodename)
+ *   probe ns NAME         print the target of /proc/self/ns/NAME
+ *   probe procs           print the pids listed in /proc, one a line
+ *   probe fds             print the open fds, one a line
+ *   probe exists PATH     print "yes" or "no"
+ *   probe fstype PATH     print "proc" for procfs, else the magic in hex
+ *   probe mountinfo       print /proc/self/mountinfo
+ *   probe crash SIG       die of a synchronous SEGV, ILL, FPE or TRAP
+ *   probe ready           print "ready", then wait for stdin to close
+ *   probe trap            print "ready", then print each forwarded
+ *                         signal's number as it arrives and exit 128+S
+ *   probe bomb MS         fork as fast as possible for MS milliseconds,
+ *                         holding every child; print "forked N refused M"
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROC_MAGIC 0x9fa0
+
+static int usage(void)
+{
+	fprintf(stderr, "probe: unknown question (see tests/probe.c)\n");
+	return 2;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Print the numeric entries of dir, sorted, one a line; skip_own leaves
+ * out the fd this listing itself holds open. */
+static int list_numbers(const char *dir, int skip_own)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		perror(dir);
+		return 1;
+	}
+	int n = 0, cap = 64, *v = malloc(cap * sizeof(int));
+	int skip = skip_own ? dirfd(d) : -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		int x = atoi(e->d_name);
+		if (x == skip)
+			continue;
+		if (n == cap)
+			v = realloc(v, (cap *= 2) * sizeof(int));
+		v[n++] = x;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(int), cmp_int);
+	for (int i = 0; i < n; i++)
+		printf("%d\n", v[i]);
+	free(v);
+	return 0;
+}
+
+static int copy(int from, int to)
+{
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(from, buf, sizeof(buf))) > 0)
+		if (write(to, buf, n) != n)
+			return 1;
+	return n < 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+#define BOMB_MAX 65536 /* children held at most */
+
+/* Fork until ms have passed; children wait to be killed. */
+static int bomb(long ms)
+{
+	static pid_t kids[BOMB_MAX];
+	long end = now_ms() + ms;
+	long forked = 0, refused = 0;
+	pid_t me = getpid();
+	while (now_ms() < end && forked < BOMB_MAX) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* Die with the bomb even where it is not PID 1. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != me)
+				_exit(0);
+			pause();
+			_exit(0);
+		}
+		if (pid > 0)
+			kids[forked++] = pid;
+		else if (errno == EAGAIN)
+			refused++;
+		else
+			break;
+	}
+	printf("forked %ld refused %ld\n", forked, refused);
+	fflush(stdout);
+	for (long i = 0; i < forked; i++)
+		kill(kids[i], SIGKILL);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	return 0;
+}
+
+static volatile sig_atomic_t got;
+
+static void on_signal(int sig)
+{
+	got = sig;
+}
+
+static int trap_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP,
+				   SIGQUIT, SIGUSR1, SIGUSR2};
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	printf("ready\n");
+	fflush(stdout);
+	while (!got)
+		pause();
+	printf("signal %d\n", (int)got);
+	fflush(stdout);
+	return 128 + got;
+}
+
+static int crash(const char *name)
+{
+	signal(SIGSEGV, SIG_DFL);
+	if (!strcmp(name, "SEGV")) {
+		volatile int *p = NULL;
+		return *p;
+	}
+	if (!strcmp(name, "ILL"))
+		__asm__ volatile("ud2");
+	if (!strcmp(name, "TRAP"))
+		__asm__ volatile("int3");
+	if (!strcmp(name, "FPE")) {
+		/* Not 1 / zero: compilers turn that into a comparison. */
+		volatile int seven = 7, zero = 0;
+		return seven / zero;
+	}
+	return usage();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	const char *q = argv[1], *a = argc > 2 ? argv[2] : "";
+
+	if (!strcmp(q, "exit"))
+		return atoi(a);
+	if (!strcmp(q, "out"))
+		return write(1, a, strlen(a)) != (ssize_t)strlen(a);
+	if (!strcmp(q, "err"))
+		return write(2, a, strlen(a)) != (ssize_t)strlen(a);
+	if (!strcmp(q, "cat"))
+		return copy(0, 1);
+	if (!strcmp(q, "args")) {
+		for (int i = 2; i < argc; i++) {
+			for (const char *p = argv[i]; *p; p++)
+				printf("%02x", (unsigned char)*p);
+			printf("\n");
+		}
+		return 0;
+	}
+	if (!strcmp(q, "pid"))
+		return printf("%d\n", (int)getpid()) < 0;
+	if (!strcmp(q, "hostname")) {
+		struct utsname u;
+		uname(&u);
+		return printf("%s\n", u.nodename) < 0;
+	}
+	if (!strcmp(q, "ns")) {
+		char path[64], target[256];
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", a);
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0) {
+			perror(path);
+			return 1;
+		}
+		target[n] = '\0';
+		return printf("%s\n", target) < 0;
+	}
+	if (!strcmp(q, "procs"))
+		return list_numbers("/proc", 0);
+	if (!strcmp(q, "fds"))
+		return list_numbers("/proc/self/fd", 1);
+	if (!strcmp(q, "exists")) {
+		struct stat st;
+		return printf("%s\n", lstat(a, &st) == 0 ? "yes" : "no") < 0;
+	}
+	if (!strcmp(q, "fstype")) {
+		struct statfs fs;
+		if (statfs(a, &fs) < 0) {
+			perror(a);
+			return 1;
+		}
+		if (fs.f_type == PROC_MAGIC)
+			return printf("proc\n") < 0;
+		return printf("%lx\n", (unsigned long)fs.f_type) < 0;
+	}
+	if (!strcmp(q, "mountinfo")) {
+		int fd = open("/proc/self/mountinfo", O_RDONLY);
+		return fd < 0 || copy(fd, 1);
+	}
+	if (!strcmp(q, "crash"))
+		return crash(a);
+	if (!strcmp(q, "ready")) {
+		printf("ready\n");
+		fflush(stdout);
+		char buf[256];
+		while (read(0, buf, sizeof(buf)) > 0)
+			;
+		return 0;
+	}
+	if (!strcmp(q, "trap"))
+		return trap_signals();
+	if (!strcmp(q, "bomb"))
+		return bomb(atol(a));
+	return usage();
+}

@@ -1,0 +1,188 @@
+/* Stage 1: run a command; stdio and exit status pass through unchanged. */
+
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "suites.h"
+
+static void test_stdout_passes_exactly(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "out", "hello\n  world\tno newline");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "hello\n  world\tno newline");
+	CU_ASSERT_STRING_EQUAL(r.err, "");
+	h_free(&r);
+}
+
+static void test_stderr_passes_exactly(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "err", "oops\nsecond line");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	CU_ASSERT_STRING_EQUAL(r.err, "oops\nsecond line");
+	h_free(&r);
+}
+
+static void test_stdin_passes_through(void)
+{
+	struct run_result r;
+	const char *input = "first\nsecond\n\nlast without newline";
+	RUN(r, input, "run", H.probe, "cat");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, input);
+	h_free(&r);
+}
+
+static void test_arguments_pass_exactly(void)
+{
+	struct run_result r;
+	/* Spaces, an empty argument, a newline, UTF-8, a leading dash. */
+	RUN(r, NULL, "run", H.probe, "args", "a b", "", "line\nbreak",
+	    "\xc3\xa9t\xc3\xa9", "-v");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "612062\n\n6c696e650a627265616b\n"
+				      "c3a974c3a9\n2d76\n");
+	h_free(&r);
+}
+
+static void test_exit_status_passes_on(void)
+{
+	static const char *codes[] = {"0", "1", "2", "42", "124", "200", "255"};
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		struct run_result r;
+		RUN(r, NULL, "run", H.probe, "exit", codes[i]);
+		CU_ASSERT_EQUAL(r.status, atoi(codes[i]));
+		CU_ASSERT_STRING_EQUAL(r.err, "");
+		h_free(&r);
+	}
+}
+
+static void test_killed_by_signal_is_128_plus(void)
+{
+	static const struct {
+		const char *name;
+		int status;
+	} crashes[] = {{"SEGV", 128 + 11}, {"ILL", 128 + 4},
+		       {"FPE", 128 + 8},   {"TRAP", 128 + 5}};
+	for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
+		struct run_result r;
+		RUN(r, NULL, "run", H.probe, "crash", crashes[i].name);
+		CU_ASSERT_EQUAL(r.status, crashes[i].status);
+		h_free(&r);
+	}
+}
+
+static void test_missing_command_is_127(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", "/no/such/command", "x");
+	CU_ASSERT_EQUAL(r.status, 127);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	CU_ASSERT_TRUE(h_one_line(r.err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "'/no/such/command'"));
+	h_free(&r);
+	RUN(r, NULL, "run", "no-such-command-in-path");
+	CU_ASSERT_EQUAL(r.status, 127);
+	CU_ASSERT_TRUE(h_one_line(r.err));
+	h_free(&r);
+}
+
+static void test_not_executable_is_126(void)
+{
+	struct run_result r;
+	/* /etc/passwd is there on the host and in the root filesystem. */
+	RUN(r, NULL, "run", "/etc/passwd");
+	CU_ASSERT_EQUAL(r.status, 126);
+	CU_ASSERT_TRUE(h_one_line(r.err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "'/etc/passwd'"));
+	h_free(&r);
+}
+
+static void test_directory_is_126(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", "/etc");
+	CU_ASSERT_EQUAL(r.status, 126);
+	CU_ASSERT_TRUE(h_one_line(r.err));
+	h_free(&r);
+}
+
+static void test_bad_arguments_are_125(void)
+{
+	static const char *const cases[][4] = {
+		{NULL},
+		{"start", "x", NULL},
+		{"run", NULL},
+		{"run", "--no-such-option", "x", NULL},
+		{"run", "-v", NULL},
+		{"run", "", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_result r;
+		h_run(&r, NULL, cases[i]);
+		CU_ASSERT_EQUAL(r.status, 125);
+		CU_ASSERT_STRING_EQUAL(r.out, "");
+		CU_ASSERT_TRUE(h_one_line(r.err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "usage: stage-"));
+		h_free(&r);
+	}
+}
+
+static void test_help_goes_to_stdout(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "--help");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage: stage-"));
+	CU_ASSERT_STRING_EQUAL(r.err, "");
+	h_free(&r);
+	RUN(r, NULL, "run", "--help");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage: stage-"));
+	h_free(&r);
+}
+
+static void test_verbose_goes_to_stderr_only(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", "-v", H.probe, "out", "just this");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "just this");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "stage-"));
+	h_free(&r);
+}
+
+static void test_only_fds_0_1_2_inherited(void)
+{
+	struct run_result r;
+	/* The harness starts every runtime with fd H_LEAKED_FD open. */
+	RUN(r, NULL, "run", H.probe, "fds");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "0\n1\n2\n");
+	h_free(&r);
+}
+
+static const struct stage_test tests[] = {
+	{"test_stdout_passes_exactly", test_stdout_passes_exactly, false},
+	{"test_stderr_passes_exactly", test_stderr_passes_exactly, false},
+	{"test_stdin_passes_through", test_stdin_passes_through, false},
+	{"test_arguments_pass_exactly", test_arguments_pass_exactly, false},
+	{"test_exit_status_passes_on", test_exit_status_passes_on, false},
+	{"test_killed_by_signal_is_128_plus", test_killed_by_signal_is_128_plus,
+	 false},
+	{"test_missing_command_is_127", test_missing_command_is_127, false},
+	{"test_not_executable_is_126", test_not_executable_is_126, false},
+	{"test_directory_is_126", test_directory_is_126, false},
+	{"test_bad_arguments_are_125", test_bad_arguments_are_125, false},
+	{"test_help_goes_to_stdout", test_help_goes_to_stdout, false},
+	{"test_verbose_goes_to_stderr_only", test_verbose_goes_to_stderr_only,
+	 false},
+	{"test_only_fds_0_1_2_inherited", test_only_fds_0_1_2_inherited, false},
+	{NULL, NULL, false},
+};
+
+const struct stage_suite suite_exec = {1, "exec", false, tests};

@@ -1,0 +1,58 @@
+/* Stage 3: a PID namespace; the command is PID 1 in it. */
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "suites.h"
+
+static void test_pid_is_one_inside(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "pid");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "1\n");
+	h_free(&r);
+}
+
+static void test_pid_namespace_differs(void)
+{
+	char host[256] = "";
+	ssize_t n = readlink("/proc/self/ns/pid", host, sizeof(host) - 2);
+	CU_ASSERT_FATAL(n > 0);
+	host[n] = '\n';
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "ns", "pid");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "pid:["));
+	CU_ASSERT_STRING_NOT_EQUAL(r.out, host);
+	h_free(&r);
+}
+
+/* The seed's surprise: ps reads /proc, and /proc is still the host's. */
+static void test_host_processes_visible(void)
+{
+	char me[32];
+	snprintf(me, sizeof(me), "\n%d\n", (int)getpid());
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "procs");
+	CU_ASSERT_EQUAL(r.status, 0);
+	/* Our own pid, a host pid, is listed by the container's /proc. */
+	char *padded = malloc(strlen(r.out) + 2);
+	sprintf(padded, "\n%s", r.out);
+	CU_ASSERT_PTR_NOT_NULL(strstr(padded, me));
+	free(padded);
+	h_free(&r);
+}
+
+static const struct stage_test tests[] = {
+	{"test_pid_is_one_inside", test_pid_is_one_inside, true},
+	{"test_pid_namespace_differs", test_pid_namespace_differs, true},
+	{"test_host_processes_visible", test_host_processes_visible, false},
+	{NULL, NULL, false},
+};
+
+const struct stage_suite suite_pid = {3, "pid", true, tests};

@@ -1,0 +1,32 @@
+/* The stage suites, as tables the runner registers. */
+#ifndef MINIDOCKER_SUITES_H
+#define MINIDOCKER_SUITES_H
+
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+
+struct stage_test {
+	const char *name;
+	CU_TestFunc fn;
+	/* It checks what this stage adds: run against the stage before,
+	 * it must fail (the proof that the test can fail). */
+	bool proves;
+};
+
+struct stage_suite {
+	int stage;       /* the stage that introduces these tests */
+	const char *name;
+	bool needs_root; /* namespaces, mounts and cgroups need root */
+	const struct stage_test *tests; /* ended by a {NULL} entry */
+};
+
+extern const struct stage_suite suite_exec, suite_uts, suite_pid,
+	suite_chroot, suite_mount, suite_cgroup;
+
+/* Every stage suite, in stage order. */
+extern const struct stage_suite *const stage_suites[];
+
+/* The suite for common/, linked in-process. */
+extern const struct stage_test common_tests[];
+
+#endif

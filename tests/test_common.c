@@ -1,0 +1,165 @@
+/* common/, tested in-process by linking it. */
+
+#include <CUnit/CUnit.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "process.h"
+#include "suites.h"
+
+#define ALL (ARGS_HOSTNAME | ARGS_ROOTFS | ARGS_PIDS_MAX)
+
+/* Parse a NULL-ended list (without argv[0]) for features. */
+static enum args_result parse(unsigned features, struct options *o,
+			      char *err, const char *const *list)
+{
+	static char *argv[32] = {"stage-x"}; /* o->argv points into it */
+	int argc = 1;
+	while (list[argc - 1] && argc < 31) {
+		argv[argc] = (char *)list[argc - 1];
+		argc++;
+	}
+	argv[argc] = NULL;
+	return parse_args(argc, argv, features, o, err, 256);
+}
+
+static void test_args_defaults(void)
+{
+	struct options o;
+	char err[256];
+	unsetenv("MINIDOCKER_ROOTFS");
+	const char *a[] = {"run", "sh", "-c", "x", NULL};
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, a), ARGS_OK);
+	CU_ASSERT_STRING_EQUAL(o.hostname, "container");
+	CU_ASSERT_STRING_EQUAL(o.rootfs, "rootfs");
+	CU_ASSERT_EQUAL(o.pids_max, 20);
+	CU_ASSERT_FALSE(o.verbose);
+	CU_ASSERT_STRING_EQUAL(o.argv[0], "sh");
+	CU_ASSERT_STRING_EQUAL(o.argv[1], "-c");
+	CU_ASSERT_PTR_NULL(o.argv[3]);
+	setenv("MINIDOCKER_ROOTFS", "/srv/fs", 1);
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, a), ARGS_OK);
+	CU_ASSERT_STRING_EQUAL(o.rootfs, "/srv/fs");
+	unsetenv("MINIDOCKER_ROOTFS");
+}
+
+static void test_args_options(void)
+{
+	struct options o;
+	char err[256];
+	const char *a[] = {"run", "-v", "--hostname", "h", "--rootfs=/r",
+			   "--pids-max", "7", "--", "-x", NULL};
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, a), ARGS_OK);
+	CU_ASSERT_TRUE(o.verbose);
+	CU_ASSERT_STRING_EQUAL(o.hostname, "h");
+	CU_ASSERT_STRING_EQUAL(o.rootfs, "/r");
+	CU_ASSERT_EQUAL(o.pids_max, 7);
+	CU_ASSERT_STRING_EQUAL(o.argv[0], "-x");
+}
+
+static void test_args_features_limit_options(void)
+{
+	struct options o;
+	char err[256];
+	const char *a[] = {"run", "--rootfs", "/r", "sh", NULL};
+	CU_ASSERT_EQUAL(parse(ARGS_HOSTNAME, &o, err, a), ARGS_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown option '--rootfs'"));
+	const char *b[] = {"run", "--hostname", "h", "sh", NULL};
+	CU_ASSERT_EQUAL(parse(0, &o, err, b), ARGS_ERROR);
+	CU_ASSERT_EQUAL(parse(ARGS_HOSTNAME, &o, err, b), ARGS_OK);
+}
+
+static void test_args_errors(void)
+{
+	static const char *const bad[][5] = {
+		{NULL},
+		{"go", "sh", NULL},
+		{"run", NULL},
+		{"run", "--", NULL},
+		{"run", "", NULL},
+		{"run", "--hostname", NULL},
+		{"run", "--hostname", "", "sh", NULL},
+		{"run", "--rootfs", "", "sh", NULL},
+		{"run", "--pids-max", "0", "sh", NULL},
+		{"run", "--pids-max", "-1", "sh", NULL},
+		{"run", "--pids-max", "ten", "sh", NULL},
+		{"run", "--pids-max", "5x", "sh", NULL},
+		{"run", "--pids-max", "99999999999999999999", "sh", NULL},
+		{"run", "--pids-max", "4194305", "sh", NULL},
+		{"run", "--pids-max=", "sh", NULL},
+		{"run", "--hostnamex", "sh", NULL},
+		{"run", "-x", "sh", NULL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct options o;
+		char err[256] = "";
+		CU_ASSERT_EQUAL(parse(ALL, &o, err, bad[i]), ARGS_ERROR);
+		CU_ASSERT_TRUE(err[0] != '\0' && !strchr(err, '\n'));
+	}
+	struct options o;
+	char err[256];
+	char longname[70];
+	memset(longname, 'x', 65);
+	longname[65] = '\0';
+	const char *a[] = {"run", "--hostname", longname, "sh", NULL};
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, a), ARGS_ERROR);
+	longname[64] = '\0';
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, a), ARGS_OK);
+}
+
+static void test_args_help(void)
+{
+	struct options o;
+	char err[256];
+	const char *a[] = {"--help", NULL};
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, a), ARGS_HELP);
+	const char *b[] = {"run", "-h", NULL};
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, b), ARGS_HELP);
+	const char *c[] = {"run", "sh", "--help", NULL};
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, c), ARGS_OK);
+}
+
+static void test_wait_child_statuses(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(42);
+	CU_ASSERT_EQUAL(wait_child(pid), 42);
+	pid = fork();
+	if (pid == 0) {
+		raise(SIGKILL);
+		_exit(0);
+	}
+	CU_ASSERT_EQUAL(wait_child(pid), 128 + SIGKILL);
+	CU_ASSERT_EQUAL(wait_child(getpid()), -1);
+}
+
+static void test_write_all_writes_everything(void)
+{
+	int p[2];
+	CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
+	CU_ASSERT_EQUAL(write_all(p[1], "abcdef", 6), 0);
+	char buf[8] = "";
+	CU_ASSERT_EQUAL(read(p[0], buf, sizeof(buf)), 6);
+	CU_ASSERT_STRING_EQUAL(buf, "abcdef");
+	close(p[0]);
+	close(p[1]);
+	CU_ASSERT_EQUAL(write_all(p[1], "x", 1), -1);
+}
+
+const struct stage_test common_tests[] = {
+	{"test_args_defaults", test_args_defaults, false},
+	{"test_args_options", test_args_options, false},
+	{"test_args_features_limit_options", test_args_features_limit_options,
+	 false},
+	{"test_args_errors", test_args_errors, false},
+	{"test_args_help", test_args_help, false},
+	{"test_wait_child_statuses", test_wait_child_statuses, false},
+	{"test_write_all_writes_everything", test_write_all_writes_everything,
+	 false},
+	{NULL, NULL, false},
+};

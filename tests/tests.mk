@@ -1,0 +1,48 @@
+# The CUnit runner, the probe, and the test targets.
+
+TEST_RUNNER := $(BUILD)/tests/runner
+TEST_PROBE  := $(BUILD)/tests/probe
+TEST_ROOTFS ?= $(BUILD)/test-rootfs
+TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
+	$(wildcard tests/suite_*.c)
+TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: tests test-host test-common test-probe-rootfs
+
+tests: $(TEST_RUNNER) $(TEST_PROBE)
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
+
+$(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit
+
+# Static, so it runs inside any root filesystem.
+$(TEST_PROBE): tests/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+# The probe goes into the test root filesystem as /bin/probe.
+$(TEST_ROOTFS)/bin/probe: $(TEST_PROBE) $(TEST_ROOTFS)/.rootfs-ok
+	cp $(TEST_PROBE) $@
+
+test-probe-rootfs: $(TEST_ROOTFS)/bin/probe
+
+test-common: tests
+	$(TEST_RUNNER) --bin $(BUILD) --stage 1 --common 2>&1 | tail -n 30
+
+# Suites 1..N against stage N.
+test-stage-%: $(BUILD)/stage-% tests test-probe-rootfs
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $*
+
+# Each stage's new tests against the stage before, where they must fail.
+prove-%: $(BUILD)/stage-% tests test-probe-rootfs
+	@p=$$(($* - 1)); $(MAKE) --no-print-directory $(BUILD)/stage-$$p
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove
+
+# Every suite against every stage, the proofs, and the common suite.
+test-host: all tests test-probe-rootfs
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --common --prove
+
+-include $(TEST_OBJ:.o=.d)
