@@ -1,0 +1,308 @@
+#!/bin/bash
+# Run the test suites in a small qemu VM whose /sys/fs/cgroup is cgroup v2
+# with the pids controller, the configuration stage 6 prefers and that the
+# development hosts (pids on cgroup v1) cannot offer.
+#
+# usage: tests/vm/run-vm.sh [options] [-- runner arguments]
+#   --bin DIR        static build: DIR/stage-N, DIR/tests/runner,
+#                    DIR/tests/probe, DIR/test-rootfs (default $VM_OUT/static)
+#   --vmcheck FILE   the static smoke check (default $VM_OUT/vmcheck)
+#   --smoke-only     boot and run the smoke check alone, no suites
+#   --append ARGS    more kernel command line
+#   --expect-smoke-fail
+#                    self-check: pass only when the VM run reports FAIL
+#                    because the smoke check failed (use with --append
+#                    cgroup_disable=pids)
+#   --kernel-only    fetch and cache the kernel, then stop
+#   --name NAME      the name on the verdict line (default test-vm)
+# The runner arguments default to "--common --prove".
+#
+# environment:
+#   VM_OUT      cache and work directory (default build/vm)
+#   VM_TIMEOUT  seconds the VM may run (default 600)
+#   VM_ACCEL    tcg (default) or kvm
+#   VM_MEM      MiB of memory (default 1024)
+#   VM_SMP      virtual CPUs (default 2)
+#
+# Ends with one line "NAME: PASS" or "NAME: FAIL (why)"; exits 0 on PASS.
+set -u
+
+VM_OUT=${VM_OUT:-build/vm}
+VM_TIMEOUT=${VM_TIMEOUT:-600}
+VM_ACCEL=${VM_ACCEL:-tcg}
+VM_MEM=${VM_MEM:-1024}
+VM_SMP=${VM_SMP:-2}
+
+bin_dir=$VM_OUT/static
+vmcheck=$VM_OUT/vmcheck
+smoke_only=0
+append=""
+expect_smoke_fail=0
+kernel_only=0
+name=test-vm
+runner_args=(--common --prove)
+
+here=$(dirname "$0")
+
+# One line on stderr, then exit 2 (a broken set-up, not a test verdict).
+die() {
+	echo "run-vm: $*" >&2
+	exit 2
+}
+
+# The verdict line; exit 0 for PASS, 1 for FAIL.
+verdict() {
+	if [ "$1" = PASS ]; then
+		echo "$name: PASS${2:+ ($2)}"
+		exit 0
+	fi
+	echo "$name: FAIL ($2)" >&2
+	exit 1
+}
+
+# Seconds since the epoch with centiseconds, for the timings.
+now() {
+	date +%s.%N | cut -c1-13
+}
+
+# B - A in seconds, two decimals.
+elapsed() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--bin) bin_dir=${2:?--bin needs a directory}; shift ;;
+		--vmcheck) vmcheck=${2:?--vmcheck needs a file}; shift ;;
+		--smoke-only) smoke_only=1 ;;
+		--append) append="$append ${2:?--append needs arguments}"; shift ;;
+		--expect-smoke-fail) expect_smoke_fail=1; smoke_only=1 ;;
+		--kernel-only) kernel_only=1 ;;
+		--name) name=${2:?--name needs a name}; shift ;;
+		--) shift; [ $# -gt 0 ] && runner_args=("$@"); break ;;
+		*) die "unknown option '$1' (see the comment at the top of $0)" ;;
+		esac
+		shift
+	done
+	case $VM_TIMEOUT in
+	'' | *[!0-9]*) die "VM_TIMEOUT must be a number of seconds, not '$VM_TIMEOUT'" ;;
+	esac
+	case $VM_ACCEL in
+	tcg | kvm) ;;
+	*) die "VM_ACCEL must be tcg or kvm, not '$VM_ACCEL'" ;;
+	esac
+}
+
+# Install the Debian packages that provide the missing commands, as root;
+# without root, name them and fail.
+ensure_tools() {
+	local missing=() cmd pkg
+	for pair in qemu-system-x86_64:qemu-system-x86 xz:xz-utils cpio:cpio \
+		gzip:gzip timeout:coreutils apt-get:apt dpkg-deb:dpkg; do
+		cmd=${pair%%:*}
+		pkg=${pair#*:}
+		command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+	done
+	# The VM has no C library: its busybox must be the static build.
+	if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null |
+		grep -q 'install ok installed'; then
+		missing+=(busybox-static)
+	fi
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		die "missing packages: ${missing[*]}: run it as root or 'sudo apt-get install ${missing[*]}'"
+	fi
+	echo "run-vm: installing ${missing[*]}"
+	apt-get update -qq >/dev/null ||
+		die "apt-get update failed: cannot install ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+		die "cannot install ${missing[*]} with apt-get"
+}
+
+# The versioned package behind linux-image-amd64 (Debian's generic kernel,
+# which has the pids controller and boots under qemu; the cloud kernel
+# would do too, but the generic one is what a learner's laptop runs).
+kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }'
+}
+
+# Write the uncompressed ELF kernel inside the bzImage $1 to $2; fail when
+# there is none or qemu could not boot it (no PVH entry note).
+extract_elf() {
+	local bz=$1 out=$2 off
+	# The payload is an xz stream (CONFIG_KERNEL_XZ); its magic may also
+	# occur by chance earlier, so try every match until one is an ELF.
+	for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | cut -d: -f1); do
+		# --single-stream: the bzImage trailer after the stream is not xz.
+		tail -c +$((off + 1)) "$bz" | xz -dc --single-stream >"$out" 2>/dev/null || continue
+		[ "$(head -c 4 "$out" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+		# qemu boots an ELF kernel only through its PVH entry, the Xen
+		# note of type 18 (XEN_ELFNOTE_PHYS32_ENTRY).
+		command -v readelf >/dev/null 2>&1 || break
+		readelf -n "$out" 2>/dev/null | grep -q 'Unknown note type: (0x00000012)' || break
+		return 0
+	done
+	rm -f "$out"
+	return 1
+}
+
+# Set $kernel to a bootable kernel, fetched and unpacked once into
+# $VM_OUT/kernel. Never installs a kernel on the host.
+fetch_kernel() {
+	local dir=$VM_OUT/kernel pkg tmp t0 deb
+	if [ -s "$dir/kernel" ]; then
+		kernel=$dir/$(cat "$dir/kernel")
+		[ -f "$kernel" ] && return 0
+	fi
+	t0=$(now)
+	pkg=$(kernel_package)
+	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+		# No package lists yet (a fresh machine): fetch them once.
+		apt-get update -qq >/dev/null || die "apt-get update failed: cannot find a kernel"
+		pkg=$(kernel_package)
+	fi
+	[ -n "$pkg" ] || die "cannot find the package behind linux-image-amd64: run 'sudo apt-get update' first"
+	echo "run-vm: fetching $pkg (once; cached in $dir)"
+	mkdir -p "$VM_OUT" || die "cannot create '$VM_OUT'"
+	tmp=$(mktemp -d "$VM_OUT/kernel.tmp.XXXXXX") || die "cannot create a directory in '$VM_OUT'"
+	local opts=()
+	# apt downloads as the user _apt, which may not write here; as root,
+	# download as root instead of warning about it.
+	[ "$(id -u)" -eq 0 ] && opts=(-o APT::Sandbox::User=root)
+	(cd "$tmp" && apt-get download -qq "${opts[@]}" "$pkg" >/dev/null) ||
+		{ rm -rf "$tmp"; die "cannot download '$pkg' with apt-get download"; }
+	deb=$(ls "$tmp"/*.deb)
+	# Only the kernel image is needed: the serial console needs no modules.
+	dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$tmp" --wildcards './boot/vmlinuz-*' ||
+		{ rm -rf "$tmp"; die "cannot unpack the kernel from '$deb'"; }
+	rm -f "$deb"
+	mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz" && rmdir "$tmp/boot" ||
+		{ rm -rf "$tmp"; die "no boot/vmlinuz-* in '$pkg'"; }
+	echo "$pkg" >"$tmp/package"
+	# qemu loads an ELF kernel without the bzImage's self-decompression,
+	# which under software emulation saves seconds on every boot.
+	if extract_elf "$tmp/vmlinuz" "$tmp/vmlinux"; then
+		echo vmlinux >"$tmp/kernel"
+	else
+		echo "run-vm: no bootable ELF kernel inside the bzImage; booting the bzImage"
+		echo vmlinuz >"$tmp/kernel"
+	fi
+	rm -rf "$dir"
+	mv "$tmp" "$dir" || die "cannot move the kernel into '$dir'"
+	kernel=$dir/$(cat "$dir/kernel")
+	echo "run-vm: kernel fetch and unpack took $(elapsed "$t0" "$(now)") s: $kernel"
+}
+
+# Build $VM_OUT/initramfs.cpio.gz: busybox, /init, the smoke check and the
+# static build laid out as /minidocker/build.
+build_initramfs() {
+	local root=$VM_OUT/initramfs t0 f
+	t0=$(now)
+	[ -x "$vmcheck" ] || die "no smoke check at '$vmcheck': run 'make test-vm' to build it"
+	if ldd /bin/busybox >/dev/null 2>&1; then
+		die "/bin/busybox is not static: install busybox-static"
+	fi
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/minidocker/build/tests" || die "cannot create '$root'"
+	cp /bin/busybox "$root/bin/busybox" &&
+		cp "$here/init.sh" "$root/init" &&
+		chmod 0755 "$root/init" &&
+		cp "$vmcheck" "$root/minidocker/vmcheck" ||
+		die "cannot fill '$root'"
+	{
+		echo "VM_SMOKE_ONLY=$smoke_only"
+		# One word per argument, quoted for the shell that sources it.
+		printf 'VM_RUNNER_ARGS=%q\n' "${runner_args[*]}"
+	} >"$root/minidocker/vm.conf"
+	if [ "$smoke_only" != 1 ]; then
+		for f in "$bin_dir"/stage-[0-9]*; do
+			[ -x "$f" ] || die "no static stage binaries in '$bin_dir': run 'make test-vm'"
+			assert_static "$f"
+			cp "$f" "$root/minidocker/build/"
+		done
+		for f in runner probe; do
+			[ -x "$bin_dir/tests/$f" ] || die "no '$bin_dir/tests/$f': run 'make test-vm'"
+			assert_static "$bin_dir/tests/$f"
+			cp "$bin_dir/tests/$f" "$root/minidocker/build/tests/"
+		done
+		[ -d "$bin_dir/test-rootfs" ] || die "no test root filesystem at '$bin_dir/test-rootfs': run 'make test-vm'"
+		# -a keeps the device nodes and the busybox links of the rootfs.
+		cp -a "$bin_dir/test-rootfs" "$root/minidocker/build/test-rootfs" ||
+			die "cannot copy '$bin_dir/test-rootfs'"
+	fi
+	# The newc format is the one the kernel unpacks; gzip -1 because
+	# unpacking under emulation costs more than the bytes saved.
+	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+		cpio -o -0 -H newc --quiet -R 0:0) | gzip -1 >"$VM_OUT/initramfs.cpio.gz" ||
+		die "cannot write '$VM_OUT/initramfs.cpio.gz'"
+	echo "run-vm: initramfs ($(du -k "$VM_OUT/initramfs.cpio.gz" | cut -f1) KiB) built in $(elapsed "$t0" "$(now)") s"
+}
+
+# Fail when $1 needs a dynamic loader, which the VM does not have.
+assert_static() {
+	if ldd "$1" >/dev/null 2>&1; then
+		die "'$1' is dynamically linked: build it with LDFLAGS=-static"
+	fi
+}
+
+# Boot the VM, stream its console, keep it in $VM_OUT/console.log; sets
+# $qemu_status.
+boot() {
+	local accel=(-accel tcg) t0 log=$VM_OUT/console.log
+	if [ "$VM_ACCEL" = kvm ]; then
+		[ -w /dev/kvm ] || die "VM_ACCEL=kvm but /dev/kvm is not usable here"
+		accel=(-accel kvm -cpu host)
+	fi
+	echo "run-vm: booting $(basename "$kernel") under $VM_ACCEL (timeout ${VM_TIMEOUT} s)"
+	t0=$(now)
+	# -nodefaults: no VGA, network card or disks to set up or probe;
+	# the serial port is the console and the only way results come back.
+	# -no-reboot: a panicking /init ends qemu instead of looping.
+	timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
+		"${accel[@]}" -nodefaults -display none -no-reboot \
+		-m "$VM_MEM" -smp "$VM_SMP" -serial stdio -monitor none \
+		-kernel "$kernel" -initrd "$VM_OUT/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 quiet$append" </dev/null 2>&1 |
+		tr -d '\r' | tee "$log"
+	qemu_status=${PIPESTATUS[0]}
+	boot_time=$(elapsed "$t0" "$(now)")
+	echo "run-vm: qemu ran for $boot_time s (status $qemu_status)"
+}
+
+# Read the markers from the console log and give the verdict.
+judge() {
+	local log=$VM_OUT/console.log smoke exit_status
+	smoke=$(grep -a -m1 '^MINIDOCKER-VM-SMOKE=' "$log" | cut -d= -f2)
+	exit_status=$(grep -a -m1 '^MINIDOCKER-VM-EXIT=' "$log" | cut -d= -f2)
+	if [ -z "$exit_status" ]; then
+		echo "run-vm: the last console lines:" >&2
+		tail -n 20 "$log" >&2
+		if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
+			verdict FAIL "the VM did not finish within VM_TIMEOUT=$VM_TIMEOUT s; console log: $log"
+		fi
+		verdict FAIL "the VM ended without a result (qemu status $qemu_status); console log: $log"
+	fi
+	if [ "$expect_smoke_fail" = 1 ]; then
+		if [ "$smoke" = FAIL ] && [ "$exit_status" != 0 ]; then
+			verdict PASS "the VM run reported FAIL when its smoke check failed"
+		fi
+		verdict FAIL "the smoke check passed (MINIDOCKER-VM-SMOKE=$smoke, exit $exit_status), but was expected to fail with:$append"
+	fi
+	[ "$smoke" = ok ] || verdict FAIL "smoke check: /sys/fs/cgroup in the VM is not cgroup2 with a working pids controller"
+	[ "$exit_status" = 0 ] || verdict FAIL "the runner exited with status $exit_status in the VM"
+	verdict PASS
+}
+
+main() {
+	parse_args "$@"
+	ensure_tools
+	fetch_kernel
+	[ "$kernel_only" = 1 ] && exit 0
+	build_initramfs
+	boot
+	judge
+}
+
+main "$@"

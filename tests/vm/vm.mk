@@ -1,0 +1,51 @@
+# The cgroup v2 tests in a qemu VM (see tests/vm/README.md).
+#
+#   make test-vm            every suite, with --prove, inside the VM
+#   make test-vm-smoke      boot and check cgroup2 + pids only (seconds)
+#   make test-vm-selfcheck  boot with the pids controller disabled and
+#                           expect the VM run to report FAIL
+#   make vm-kernel          fetch and unpack the kernel into the cache
+#
+# VM_TIMEOUT, VM_ACCEL=kvm, VM_MEM, VM_SMP and VM_RUNNER_ARGS tune the run.
+
+# Fixed, not under $(BUILD): the static sub-make below runs this file again
+# with BUILD=$(VM_STATIC), and the kernel cache must stay where it is.
+VM_OUT         ?= build/vm
+VM_STATIC      ?= $(VM_OUT)/static
+VM_RUNNER_ARGS ?= --common --prove
+VM_SCRIPT      := tests/vm/run-vm.sh
+VM_ENV          = VM_OUT=$(VM_OUT)
+
+.PHONY: test-vm test-vm-smoke test-vm-selfcheck vm-kernel vm-static
+
+# The smoke check runs as the VM's first program; the VM has no C library.
+$(VM_OUT)/vmcheck: tests/vm/vmcheck.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+vm-kernel:
+	$(VM_ENV) $(VM_SCRIPT) --kernel-only
+
+# Every stage, the runner and the probe, linked statically into
+# $(VM_STATIC), and the busybox test rootfs with that probe in it.
+vm-static:
+	$(MAKE) BUILD=$(VM_STATIC) LDFLAGS=-static all tests
+	@if [ ! -d $(VM_STATIC)/test-rootfs ]; then \
+		echo "./rootfs-fetch.sh --busybox $(VM_STATIC)/test-rootfs"; \
+		./rootfs-fetch.sh --busybox $(VM_STATIC)/test-rootfs || exit 1; \
+	fi
+	cp $(VM_STATIC)/tests/probe $(VM_STATIC)/test-rootfs/bin/probe
+
+test-vm: $(VM_OUT)/vmcheck vm-static
+	$(VM_ENV) $(VM_SCRIPT) --bin $(VM_STATIC) --vmcheck $(VM_OUT)/vmcheck \
+		-- $(VM_RUNNER_ARGS)
+
+test-vm-smoke: $(VM_OUT)/vmcheck
+	$(VM_ENV) $(VM_SCRIPT) --smoke-only --vmcheck $(VM_OUT)/vmcheck \
+		--name test-vm-smoke
+
+# The proof that test-vm can fail: without the pids controller the smoke
+# check must fail and the VM run must say FAIL.
+test-vm-selfcheck: $(VM_OUT)/vmcheck
+	$(VM_ENV) $(VM_SCRIPT) --expect-smoke-fail --append cgroup_disable=pids \
+		--vmcheck $(VM_OUT)/vmcheck --name test-vm-selfcheck
