@@ -30,8 +30,12 @@ if [ "$1" != --switched ]; then
 	exec /bin/busybox switch_root /newroot /init --switched
 fi
 
-/bin/busybox --install -s /bin
-mkdir -p /proc /sys /dev /tmp /run
+# Look like a small host: the suites run stages 1-3 on the VM's own root
+# and expect what any distribution has (/etc/passwd, sh and ps in PATH).
+/bin/busybox mkdir -p /sbin /usr/bin /usr/sbin /etc /root /proc /sys /dev /tmp /run
+/bin/busybox --install -s
+echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
+echo 'root:x:0:' >/etc/group
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

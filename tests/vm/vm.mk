@@ -27,13 +27,11 @@ vm-kernel:
 	$(VM_ENV) $(VM_SCRIPT) --kernel-only
 
 # Every stage, the runner and the probe, linked statically into
-# $(VM_STATIC), and the busybox test rootfs with that probe in it.
+# $(VM_STATIC), and the busybox test rootfs with that probe in it
+# (rootfs-fetch.sh leaves a complete tree as it is).
 vm-static:
 	$(MAKE) BUILD=$(VM_STATIC) LDFLAGS=-static all tests
-	@if [ ! -d $(VM_STATIC)/test-rootfs ]; then \
-		echo "./rootfs-fetch.sh --busybox $(VM_STATIC)/test-rootfs"; \
-		./rootfs-fetch.sh --busybox $(VM_STATIC)/test-rootfs || exit 1; \
-	fi
+	./rootfs-fetch.sh --busybox $(VM_STATIC)/test-rootfs
 	cp $(VM_STATIC)/tests/probe $(VM_STATIC)/test-rootfs/bin/probe
 
 test-vm: $(VM_OUT)/vmcheck vm-static
