@@ -1,0 +1,52 @@
+# make bench: what isolation costs, beside unshare, bwrap, crun and runc.
+# See bench/README.md. Everything goes into build/bench/.
+
+BENCH_DIR    ?= build/bench
+BENCH_BIN    := $(BENCH_DIR)/bin
+BENCH_ROOTFS := $(BENCH_DIR)/rootfs
+BENCH_CFLAGS := -O2 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+
+.PHONY: bench bench-deps bench-build bench-rootfs bench-report bench-readme
+
+# One step after the other: the tools first, then the -O2 stages, the
+# root filesystem, the measurement.
+bench:
+	@[ "$$(id -u)" -eq 0 ] || { echo "make: bench needs root (namespaces, cgroups): run sudo make bench" >&2; exit 1; }
+	@$(MAKE) --no-print-directory bench-deps
+	@$(MAKE) --no-print-directory bench-build
+	@$(MAKE) --no-print-directory bench-rootfs
+	bench/bench.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
+
+bench-deps:
+	@bench/deps.sh
+
+# The stages again, -O2 and nothing else, in a build of their own so that
+# the normal build (and its flags) stays untouched. CFLAGS goes through
+# the environment: the Makefile appends the standard and the warnings.
+bench-build: $(BENCH_DIR)/floor $(BENCH_DIR)/forkprobe $(BENCH_DIR)/bench-bomb
+	@CFLAGS='-O2' $(MAKE) --no-print-directory BUILD=$(BENCH_BIN) all
+
+bench-rootfs:
+	./rootfs-fetch.sh --busybox $(BENCH_ROOTFS)
+
+$(BENCH_DIR)/floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+$(BENCH_DIR)/forkprobe: bench/forkprobe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+# Static: it runs inside the busybox root filesystem, which has no libc.
+$(BENCH_DIR)/bench-bomb: bench/bomb.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -static -o $@ $<
+
+# The tables and the chart again from the last measurement.
+bench-report:
+	bench/report.sh $(BENCH_DIR)
+
+# Replace the block between the bench markers in README.md with the last
+# results.
+bench-readme:
+	bench/readme.sh README.md $(BENCH_DIR)/results.md

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# bench.sh: what isolation costs. Times `run /bin/true` on the busybox
+# root filesystem for every stage built in BIN, for the floors (a bare exec
+# and bench/floor.c) and for unshare(1), bwrap, crun and runc when they are
+# installed, back to back (hot) and after a pause (cold), all commands of
+# a mode in one hyperfine run. Then the runtime's peak RSS and, when stage
+# 6 exists, how it contains a fork bomb. Writes everything into OUT.
+#
+# usage: bench.sh OUT BIN ROOTFS   (run by `make bench`, as root)
+# BENCH_QUICK=1 makes every run short (a smoke test, not a measurement).
+set -eu
+shopt -s inherit_errexit nullglob
+
+PROG=bench.sh
+
+die() {
+	printf '%s: %s\n' "$PROG" "$1" >&2
+	exit 1
+}
+
+note() {
+	printf '%s: %s\n' "$PROG" "$1" >&2
+}
+
+[ $# -eq 3 ] || die "usage: $PROG OUT BIN ROOTFS"
+OUT=$(realpath -- "$1")
+BIN=$(realpath -- "$2")
+ROOTFS=$(realpath -- "$3")
+HERE=$(dirname -- "$(realpath -- "$0")")
+
+[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, cgroups, chroot): run sudo make bench"
+command -v hyperfine >/dev/null || die "hyperfine is not installed: run sudo make bench-deps"
+[ -x "$ROOTFS/bin/true" ] || die "no busybox root filesystem at '$ROOTFS': run sudo make bench"
+[ -x "$OUT/floor" ] || die "no '$OUT/floor': run make bench"
+
+# crun refuses a "hybrid" host whose cgroup2 mount holds controllers
+# (cgroups in hybrid mode not supported). Rather than change the host, run
+# the whole benchmark, every command alike, in a private mount namespace in
+# which that cgroup2 mount is hidden: every runtime then sees cgroup v1.
+hybrid_controllers() {
+	local controllers=
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || return 1
+	[ -r /sys/fs/cgroup/unified/cgroup.controllers ] || return 1
+	read -r controllers </sys/fs/cgroup/unified/cgroup.controllers || true
+	[ -n "$controllers" ]
+}
+if [ -z "${BENCH_IN_NS:-}" ] && hybrid_controllers; then
+	BENCH_IN_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
+fi
+if [ -n "${BENCH_IN_NS:-}" ]; then
+	umount /sys/fs/cgroup/unified || die "cannot hide the hybrid cgroup2 mount"
+	CGROUP_NOTE="cgroup v1 (the host's hybrid cgroup2 mount hidden in the benchmark's own mount namespace, as crun refuses hybrid mode)"
+elif [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+	CGROUP_NOTE="cgroup v2"
+else
+	CGROUP_NOTE="cgroup v1"
+fi
+
+if [ -n "${BENCH_QUICK:-}" ]; then
+	HOT=(--warmup 1 --runs 5)
+	COLD=(--warmup 1 --runs 3)
+else
+	HOT=(--warmup 3 --min-runs 30 --max-runs 1000)
+	COLD=(--warmup 1 --runs 20)
+fi
+COLD_PAUSE=0.05
+
+# The stages that exist, in order, and the one the figures compare with.
+STAGES=()
+for f in "$BIN"/stage-[0-9]*; do
+	STAGES+=("$(basename -- "$f")")
+done
+mapfile -t STAGES < <(printf '%s\n' "${STAGES[@]}" | sort -t- -k2n)
+[ ${#STAGES[@]} -gt 0 ] || die "no stage binaries in '$BIN': run make bench"
+REF=${STAGES[-1]}
+
+# set_cmd NAME CMD...: CMD=(how NAME runs CMD in the container).
+set_cmd() {
+	local name=$1
+	shift
+	case $name in
+	exec) CMD=("$ROOTFS$1" "${@:2}") ;;
+	floor) CMD=("$OUT/floor" "$ROOTFS" "$@") ;;
+	# Stages 1-3 run on the host's filesystem: give them the root
+	# filesystem's binary by its host path, so every line execs the same
+	# static busybox.
+	stage-[123]) CMD=("$BIN/$name" run "$ROOTFS$1" "${@:2}") ;;
+	stage-*) CMD=("$BIN/$name" run --rootfs "$ROOTFS" "$@") ;;
+	unshare) CMD=(unshare --uts --pid --mount --fork "--root=$ROOTFS" --mount-proc "$@") ;;
+	bwrap) CMD=(bwrap --unshare-uts --unshare-pid --bind "$ROOTFS" / --proc /proc --dev /dev "$@") ;;
+	crun | runc) CMD=("$name" run --bundle "$(make_bundle "$name" "$@")" "mdbench-$name-$$") ;;
+	*) die "unknown command '$name'" ;;
+	esac
+}
+
+# make_bundle RUNTIME CMD...: print the path of an OCI bundle whose
+# config.json is the runtime's own default spec, changed only to run CMD
+# on ROOTFS without a terminal.
+make_bundle() {
+	local rt=$1 dir args="" word
+	shift
+	dir="$OUT/oci/$rt-$(printf '%s' "$*" | tr -c 'a-zA-Z0-9' _)"
+	for word in "$@"; do
+		args="$args${args:+, }\"$word\""
+	done
+	mkdir -p "$dir"
+	rm -f "$dir/config.json"
+	(cd "$dir" && "$rt" spec) || die "$rt spec failed"
+	# The default spec has "terminal": true, "args": ["sh"] and
+	# "path": "rootfs", each on a line of its own.
+	sed -i -e 's/"terminal": true/"terminal": false/' \
+		-e "s|^\\([[:space:]]*\\)\"sh\"\$|\\1$args|" \
+		-e "s|\"path\": \"rootfs\"|\"path\": \"$ROOTFS\"|" "$dir/config.json"
+	grep -q '"terminal": false' "$dir/config.json" &&
+		grep -qF "$args" "$dir/config.json" &&
+		grep -qF "\"path\": \"$ROOTFS\"" "$dir/config.json" ||
+		die "cannot adapt the default spec of $rt in '$dir/config.json'"
+	printf '%s\n' "$dir"
+}
+
+# quote WORD...: the words as one line hyperfine -N splits back into them.
+quote() {
+	local out="" w
+	for w in "$@"; do
+		out="$out${out:+ }'${w//\'/\'\\\'\'}'"
+	done
+	printf '%s' "$out"
+}
+
+# The lines of the table: the floors, the stages, the peers installed.
+NAMES=(exec floor "${STAGES[@]}")
+SKIPPED=()
+for peer in unshare bwrap crun runc; do
+	if command -v "$peer" >/dev/null; then
+		NAMES+=("$peer")
+	else
+		SKIPPED+=("$peer")
+	fi
+done
+
+# Every line must run the container command successfully before it is
+# timed: a line that fails would time an error path.
+ARGS=()
+for name in "${NAMES[@]}"; do
+	set_cmd "$name" /bin/true
+	"${CMD[@]}" </dev/null >/dev/null 2>"$OUT/check.err" ||
+		die "'$name' cannot run /bin/true: $(head -n 1 "$OUT/check.err")"
+	ARGS+=(-n "$name" "$(quote "${CMD[@]}")")
+done
+
+# hyperfine -N runs each command without a shell, so no wrapper's cost is
+# in any figure.
+run_mode() {
+	local mode=$1
+	shift
+	note "$mode: ${#NAMES[@]} commands"
+	hyperfine -N --style basic "$@" \
+		--export-csv "$OUT/$mode.csv" --export-json "$OUT/$mode.json" \
+		--export-markdown "$OUT/$mode-hyperfine.md" "${ARGS[@]}" >&2 ||
+		die "hyperfine failed in the $mode mode"
+}
+run_mode hot "${HOT[@]}"
+run_mode cold "${COLD[@]}" --prepare "sleep $COLD_PAUSE"
+
+# Peak RSS: each runtime runs `sleep 1` in its container; half way
+# through, the high-water mark of the process we started (the runtime
+# that stays to wait for the container) is read from /proc.
+: >"$OUT/rss.tsv"
+for name in "${NAMES[@]}"; do
+	[ "$name" = exec ] && continue
+	set_cmd "$name" /bin/sleep 1
+	"${CMD[@]}" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.5
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+	wait "$pid" || die "'$name' failed to run /bin/sleep 1"
+	printf '%s\t%s\n' "$name" "${hwm:--}" >>"$OUT/rss.tsv"
+done
+
+# The fork bomb, stage 6 on: the cgroup seen from the host while the bomb
+# (bench-bomb, static, copied into the root filesystem) presses on it.
+: >"$OUT/bomb.txt"
+bomb_stage=
+for s in "${STAGES[@]}"; do
+	[ "${s#stage-}" -ge 6 ] && bomb_stage=$s
+done
+# find_group PID: the pids cgroup of the runtime PID (named minidocker-PID
+# by the contract), or else the only minidocker group there is.
+find_group() {
+	local g name
+	for name in "minidocker-$1" 'minidocker-*'; do
+		g=$(find /sys/fs/cgroup/pids /sys/fs/cgroup -maxdepth 4 -type d \
+			-name "$name" -print -quit 2>/dev/null || true)
+		[ -z "$g" ] || break
+	done
+	printf '%s' "$g"
+}
+if [ -n "$bomb_stage" ]; then
+	install -m 755 "$OUT/bench-bomb" "$ROOTFS/bin/bench-bomb"
+	idle_us=$("$OUT/forkprobe" 500)
+	set_cmd "$bomb_stage" /bin/bench-bomb 1500
+	"${CMD[@]}" </dev/null >"$OUT/bomb.out" 2>"$OUT/bomb.err" &
+	pid=$!
+	group='' peak=0 max='-' events='-' busy_us='-' probe=''
+	for _ in $(seq 300); do
+		[ -n "$group" ] || group=$(find_group "$pid")
+		if [ -n "$group" ] && [ -d "$group" ]; then
+			read -r cur <"$group/pids.current" 2>/dev/null || cur=0
+			[ "$cur" -gt "$peak" ] && peak=$cur
+			read -r max <"$group/pids.max" 2>/dev/null || true
+			events=$(awk '$1 == "max" { print $2 }' "$group/pids.events" 2>/dev/null || echo "$events")
+			# Once the bomb is at the limit, time the host's forks.
+			case $max in *[!0-9]* | '') at_limit=false ;; *) at_limit=$(((cur >= max) ? 1 : 0)) ;; esac
+			if [ -z "$probe" ] && [ "$at_limit" = 1 ]; then
+				"$OUT/forkprobe" 500 >"$OUT/forkprobe.out" &
+				probe=$!
+			fi
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	wait "$pid" || die "$bomb_stage failed to run the fork bomb: $(head -n 1 "$OUT/bomb.err")"
+	if [ -n "$probe" ]; then
+		wait "$probe" || die "forkprobe failed during the fork bomb"
+		busy_us=$(cat "$OUT/forkprobe.out")
+	fi
+	left=no
+	[ -n "$group" ] && [ -d "$group" ] && left=yes
+	{
+		printf 'stage\t%s\n' "$bomb_stage"
+		printf 'group\t%s\n' "${group:-not found (looked for minidocker-$pid)}"
+		printf 'pids.max\t%s\n' "$max"
+		printf 'peak pids.current\t%s\n' "$peak"
+		printf 'refused forks (pids.events max)\t%s\n' "$events"
+		printf 'inside (bench-bomb)\t%s\n' "$(cat "$OUT/bomb.out")"
+		printf 'host fork+wait idle (median us)\t%s\n' "$idle_us"
+		printf 'host fork+wait during the bomb (median us)\t%s\n' "$busy_us"
+		printf 'cgroup left behind\t%s\n' "$left"
+	} >"$OUT/bomb.txt"
+fi
+
+{
+	printf 'kernel\t%s\n' "$(uname -r)"
+	printf 'cpu\t%s, %s cores\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)"
+	printf 'cgroup\t%s\n' "$CGROUP_NOTE"
+	printf 'hyperfine\t%s\n' "$(hyperfine --version)"
+	printf 'reference\t%s\n' "$REF"
+	printf 'skipped\t%s\n' "${SKIPPED[*]}"
+	printf 'cold pause\t%s\n' "$COLD_PAUSE"
+	printf 'quick\t%s\n' "${BENCH_QUICK:-}"
+	for name in "${NAMES[@]}"; do
+		set_cmd "$name" /bin/true
+		# Shown relative to the working directory, with no run's pid.
+		line="${CMD[*]}"
+		line=${line//"$PWD/"/}
+		printf 'cmd:%s\t%s\n' "$name" "${line//-$$/-PID}"
+	done
+} >"$OUT/meta.tsv"
+
+"$HERE/report.sh" "$OUT"

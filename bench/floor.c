@@ -1,0 +1,179 @@
+/*
+ * The physical floor of stage 6: the same isolation, nothing else.
+ *
+ *     floor ROOTFS <cmd> [args...]
+ *
+ * New UTS, PID and mount namespaces, a pids cgroup with a limit of 20, a
+ * private mount tree, a hostname, chroot, a fresh /proc, exec. No option
+ * parsing, no signal forwarding, no messages beyond a one-line error. What
+ * stage 6 costs above this program is what its readability costs.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FLOOR_PIDS_MAX "20"
+#define FLOOR_HOSTNAME "container"
+#define FLOOR_EXIT_FAILED 125
+#define FLOOR_EXIT_NOT_FOUND 127
+
+/* The child runs on this stack until exec replaces it. */
+#define FLOOR_STACK_SIZE (64 * 1024)
+static char child_stack[FLOOR_STACK_SIZE] __attribute__((aligned(16)));
+
+struct child_args {
+	const char *rootfs;
+	char **argv;
+	int sync_read; /* the parent writes one byte once the child is in */
+	int sync_write;
+};
+
+/* Print "floor: <what>: <errno text>" and exit with status. */
+static _Noreturn void fail(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static _Noreturn void fail(int status, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	fputs("floor: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(saved));
+	exit(status);
+}
+
+/* Write the string text to the file path; 0, or -1 with errno. */
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(text);
+	ssize_t n = write(fd, text, len);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* The directory whose children are pids cgroups: cgroup v2 when
+ * /sys/fs/cgroup is cgroup2 and offers pids, else the v1 hierarchy. */
+static const char *pids_root(void)
+{
+	struct statfs st;
+	char buf[256];
+
+	if (statfs("/sys/fs/cgroup", &st) == 0 &&
+	    st.f_type == CGROUP2_SUPER_MAGIC) {
+		int fd = open("/sys/fs/cgroup/cgroup.controllers",
+			      O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		if (strstr(buf, "pids"))
+			return "/sys/fs/cgroup";
+	}
+	return "/sys/fs/cgroup/pids";
+}
+
+/* In the new namespaces: wait for the cgroup, isolate, become argv. */
+static int child_main(void *arg)
+{
+	struct child_args *a = arg;
+	char byte;
+
+	/* Close our copy of the write end, so that a dead parent reads as
+	 * end of file instead of blocking us for ever. */
+	close(a->sync_write);
+	if (read(a->sync_read, &byte, 1) != 1)
+		fail(FLOOR_EXIT_FAILED, "parent did not place us in a cgroup");
+
+	/* The new mount namespace still shares propagation with the host
+	 * when / is shared; make it private before mounting anything. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot make / private");
+	if (sethostname(FLOOR_HOSTNAME, strlen(FLOOR_HOSTNAME)) < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot set the hostname");
+	if (chroot(a->rootfs) < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot chroot to '%s'", a->rootfs);
+	if (chdir("/") < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot change to /");
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot mount /proc");
+	execvp(a->argv[0], a->argv);
+	fail(errno == ENOENT ? FLOOR_EXIT_NOT_FOUND : FLOOR_EXIT_FAILED,
+	     "cannot run '%s'", a->argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+	char group[128], file[160], pid_text[32];
+	int sync[2], status;
+
+	if (argc < 3) {
+		fputs("floor: usage: floor ROOTFS <cmd> [args...]\n", stderr);
+		return FLOOR_EXIT_FAILED;
+	}
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot make a pipe");
+
+	struct child_args args = {argv[1], argv + 2, sync[0], sync[1]};
+	pid_t pid = clone(child_main, child_stack + FLOOR_STACK_SIZE,
+			  CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | SIGCHLD,
+			  &args);
+	if (pid < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot clone");
+	close(sync[0]);
+
+	/* Named after our pid, so that floors can run side by side. The
+	 * child waits on the pipe until it is inside, so its command's
+	 * first instruction already runs under the limit. */
+	snprintf(group, sizeof(group), "%s/floor-%d", pids_root(),
+		 (int)getpid());
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+	if (mkdir(group, 0755) < 0) {
+		kill(pid, SIGKILL);
+		fail(FLOOR_EXIT_FAILED, "cannot create '%s'", group);
+	}
+	snprintf(file, sizeof(file), "%s/pids.max", group);
+	int bad = write_text(file, FLOOR_PIDS_MAX);
+	if (!bad) {
+		snprintf(file, sizeof(file), "%s/cgroup.procs", group);
+		bad = write_text(file, pid_text);
+	}
+	if (bad) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		rmdir(group);
+		fail(FLOOR_EXIT_FAILED, "cannot write '%s'", file);
+	}
+	if (write(sync[1], "x", 1) != 1)
+		fail(FLOOR_EXIT_FAILED, "cannot wake the child");
+	close(sync[1]);
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail(FLOOR_EXIT_FAILED, "cannot wait for the child");
+	/* The group can go once its last process is gone; the child was
+	 * PID 1 of its namespace, so its end took every descendant along. */
+	if (rmdir(group) < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot remove '%s'", group);
+	return WIFEXITED(status) ? WEXITSTATUS(status)
+				 : 128 + WTERMSIG(status);
+}
