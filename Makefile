@@ -16,8 +16,8 @@ stage_dir   = $(firstword $(wildcard stages/$(shell printf %02d $(1))-*))
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all help clean format asan test test-common test-root-note \
-	$(STAGE_NUMS:%=stage-%) $(STAGE_NUMS:%=test-stage-%)
+.PHONY: all help clean format asan $(STAGE_NUMS:%=stage-%) \
+	$(STAGE_NUMS:%=diff-%)
 
 all: $(STAGE_NUMS:%=$(BUILD)/stage-%)
 
@@ -45,9 +45,9 @@ $(BUILD)/stages/%.o: stages/%/main.c
 $(BUILD)/stage-%: $(BUILD)/stages/$$(notdir $$(call stage_dir,$$*)).o $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-stage-%: $(BUILD)/stage-% ;
+$(STAGE_NUMS:%=stage-%): stage-%: $(BUILD)/stage-% ;
 
-diff-%:
+$(STAGE_NUMS:%=diff-%): diff-%:
 	@n=$*; p=$$((n - 1)); \
 	a=$$(ls -d stages/$$(printf %02d $$p)-* 2>/dev/null); \
 	b=$$(ls -d stages/$$(printf %02d $$n)-* 2>/dev/null); \

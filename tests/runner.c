@@ -26,7 +26,8 @@
 #define MAX_STAGE 16
 
 const struct stage_suite *const stage_suites[] = {
-	&suite_exec, &suite_uts, &suite_pid, NULL,
+	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
+	NULL,
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
@@ -41,6 +42,30 @@ static const struct {
 	{"test_host_sees_proc_mount_while_running", 5,
 	 "stage 5's mount namespace keeps the proc mount from the host"},
 };
+
+/* Test fixtures: a stage with its lesson taken out, built by tests.mk,
+ * against which the named tests must fail too. */
+static const struct {
+	const char *binary; /* in the bin directory */
+	int stage;
+	const char *tests[4];
+} fixtures[] = {
+	/* The seed's "Nothing changed!": CLONE_NEWNS alone, on a host
+	 * whose / is shared, lets every mount through. */
+	{"fixture-no-private",
+	 5,
+	 {"test_no_mount_reaches_shared_host",
+	  "test_container_mounts_not_shared", NULL}},
+};
+
+/* What each registered suite runs against, found by its CU_pSuite. */
+static struct target {
+	CU_pSuite suite;
+	char binary[PATH_MAX];
+	int stage;       /* the binary's stage */
+	int suite_stage; /* the stage whose tests the suite holds */
+} targets[128];
+static int n_targets;
 
 static char bin_dir[PATH_MAX] = "build";
 static char rootfs_dir[PATH_MAX] = "build/test-rootfs";
@@ -57,27 +82,27 @@ static const char *superseded_why(const char *test, int stage)
 	return NULL;
 }
 
-/* Point the harness at the binary of stage n. */
-static void use_stage(int n)
+static struct target *current_target(void)
 {
-	H.stage = n;
-	H.binary = binaries[n];
+	CU_pSuite s = CU_get_current_suite();
+	for (int i = 0; i < n_targets; i++)
+		if (targets[i].suite == s)
+			return &targets[i];
+	return NULL;
+}
+
+/* Point the harness at the suite's binary. */
+static int init_suite(void)
+{
+	struct target *t = current_target();
+	if (!t)
+		return 1;
+	H.stage = t->stage;
+	H.binary = t->binary;
 	H.rootfs = rootfs_dir;
 	H.host_probe = host_probe;
 	/* From stage 4 on the command runs inside the root filesystem. */
-	H.probe = n >= 4 ? "/bin/probe" : host_probe;
-}
-
-/* Suite names name the binary's stage: "stage-4 | 2-uts" runs suite 2
- * against stage 4, "proof: stage-3 | 4-chroot" suite 4 against stage 3. */
-static int init_suite(void)
-{
-	int n;
-	CU_pSuite s = CU_get_current_suite();
-	const char *p = s ? strstr(s->pName, "stage-") : NULL;
-	if (!p || sscanf(p, "stage-%d", &n) != 1 || n < 1 || n > MAX_STAGE)
-		return 1;
-	use_stage(n);
+	H.probe = t->stage >= 4 ? "/bin/probe" : host_probe;
 	return 0;
 }
 
@@ -89,19 +114,13 @@ static const struct stage_suite *find_suite(int stage)
 	return NULL;
 }
 
-/* Run one test in a child process against the stage before and expect it
- * to fail there. The test's name and stage come from the current test and
- * suite ("proof: stage-3 | 4-chroot"). */
+/* Run one test in a child process against an earlier binary (the stage
+ * before, or a fixture) and expect it to fail there. */
 static void run_proof(void)
 {
-	CU_pSuite s = CU_get_current_suite();
+	struct target *target = current_target();
 	CU_pTest t = CU_get_current_test();
-	int before, stage;
-	if (sscanf(s->pName, "proof: stage-%d | %d-", &before, &stage) != 2) {
-		CU_FAIL("runner: bad proof suite name");
-		return;
-	}
-	const struct stage_suite *suite = find_suite(stage);
+	const struct stage_suite *suite = find_suite(target->suite_stage);
 	CU_TestFunc fn = NULL;
 	for (const struct stage_test *x = suite->tests; x->name; x++)
 		if (!strcmp(x->name, t->pName))
@@ -120,26 +139,44 @@ static void run_proof(void)
 	int status = -1;
 	waitpid(pid, &status, 0);
 	char msg[256];
-	snprintf(msg, sizeof(msg), "%s passed on stage-%d, where it must fail",
-		 t->pName, before);
+	snprintf(msg, sizeof(msg), "%s passed on %s, where it must fail",
+		 t->pName, strrchr(target->binary, '/') + 1);
 	CU_assertImplementation(WIFEXITED(status) && WEXITSTATUS(status) == 1,
 				__LINE__, msg, __FILE__, "", CU_FALSE);
 }
 
-static void add_suite(const struct stage_suite *suite, int binary, bool proof)
+static bool in_list(const char *name, const char *const *list)
 {
-	char name[128];
-	if (proof)
-		snprintf(name, sizeof(name), "proof: stage-%d | %d-%s",
-			 binary, suite->stage, suite->name);
+	for (; *list; list++)
+		if (!strcmp(*list, name))
+			return true;
+	return false;
+}
+
+/* Register suite against the binary of stage `binary` (or the fixture
+ * `fixture`, when not NULL); a proof suite holds only the tests named in
+ * only, or else the suite's proving tests, each expected to fail. */
+static void add_suite(const struct stage_suite *suite, int binary, bool proof,
+		      const char *fixture, const char *const *only)
+{
+	char name[128], bin[32];
+	if (fixture)
+		snprintf(bin, sizeof(bin), "%s", fixture);
 	else
-		snprintf(name, sizeof(name), "stage-%d | %d-%s", binary,
-			 suite->stage, suite->name);
+		snprintf(bin, sizeof(bin), "stage-%d", binary);
+	snprintf(name, sizeof(name), "%s%s | %d-%s", proof ? "proof: " : "",
+		 bin, suite->stage, suite->name);
 	CU_pSuite s = CU_add_suite(name, init_suite, NULL);
-	if (!s) {
+	if (!s || n_targets == (int)(sizeof(targets) / sizeof(targets[0]))) {
 		fprintf(stderr, "runner: cannot add suite %s\n", name);
 		exit(2);
 	}
+	struct target *tg = &targets[n_targets++];
+	tg->suite = s;
+	tg->stage = binary;
+	tg->suite_stage = suite->stage;
+	if (snprintf(tg->binary, PATH_MAX, "%s/%s", bin_dir, bin) >= PATH_MAX)
+		exit(2);
 	/* Every stage from 2 on makes namespaces, which needs root. */
 	bool inactive = (suite->needs_root || binary >= 2) && !h_is_root();
 	if (inactive) {
@@ -148,7 +185,9 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof)
 		CU_set_suite_active(s, CU_FALSE);
 	}
 	for (const struct stage_test *t = suite->tests; t->name; t++) {
-		if (proof && !t->proves)
+		if (proof && !only && !t->proves)
+			continue;
+		if (only && !in_list(t->name, only))
 			continue;
 		CU_pTest test = CU_add_test(s, t->name, proof ? run_proof : t->fn);
 		const char *why = proof ? NULL : superseded_why(t->name, binary);
@@ -238,10 +277,29 @@ int main(int argc, char **argv)
 			continue;
 		for (int i = 0; stage_suites[i]; i++)
 			if (stage_suites[i]->stage <= n)
-				add_suite(stage_suites[i], n, false);
+				add_suite(stage_suites[i], n, false, NULL,
+					  NULL);
 		const struct stage_suite *own = find_suite(n);
-		if (prove && own && n > 1 && have[n - 1])
-			add_suite(own, n - 1, true);
+		if (!prove || !own)
+			continue;
+		if (n > 1 && have[n - 1])
+			add_suite(own, n - 1, true, NULL, NULL);
+		for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]);
+		     f++) {
+			char path[PATH_MAX + 64];
+			snprintf(path, sizeof(path), "%s/%s", bin_dir,
+				 fixtures[f].binary);
+			if (fixtures[f].stage != n)
+				continue;
+			if (access(path, X_OK) < 0) {
+				fprintf(stderr, "runner: no fixture %s: "
+						"build it with 'make tests'\n",
+					path);
+				return 2;
+			}
+			add_suite(own, n, true, fixtures[f].binary,
+				  fixtures[f].tests);
+		}
 	}
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -1,0 +1,12 @@
+/* Checks on a root filesystem before a container starts in it. */
+#ifndef MINIDOCKER_ROOTFS_H
+#define MINIDOCKER_ROOTFS_H
+
+#include <stddef.h>
+
+/* Whether dir can serve as a root filesystem: a directory, not empty,
+ * with a /proc directory to mount procfs on. Returns 0, or -1 with the
+ * reason in why (one line, no full stop). */
+int check_rootfs(const char *dir, char *why, size_t why_len);
+
+#endif

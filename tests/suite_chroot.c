@@ -1,0 +1,121 @@
+/* Stage 4: chroot into a root filesystem with a /proc of its own. */
+
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "suites.h"
+
+static void test_host_files_invisible(void)
+{
+	char marker[64];
+	snprintf(marker, sizeof(marker), "/tmp/minidocker-marker-%d",
+		 (int)getpid());
+	int fd = open(marker, O_CREAT | O_WRONLY, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "exists", marker);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "no\n");
+	h_free(&r);
+	/* The runner itself, on the host, is out of sight too. */
+	RUN(r, NULL, "run", H.probe, "exists", H.host_probe);
+	CU_ASSERT_STRING_EQUAL(r.out, "no\n");
+	h_free(&r);
+	unlink(marker);
+}
+
+static void test_only_container_processes_listed(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "procs");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "1\n");
+	h_free(&r);
+}
+
+static void test_proc_is_procfs(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "fstype", "/proc");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "proc\n");
+	h_free(&r);
+}
+
+static char proc_dir[PATH_MAX];
+
+static void test_host_sees_proc_mount_while_running(void)
+{
+	snprintf(proc_dir, sizeof(proc_dir), "%s/proc", H.rootfs);
+	struct container c;
+	const char *args[] = {"run", H.probe, "ready", NULL};
+	if (h_start(&c, NULL, args) < 0)
+		return;
+	CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
+	/* The lesson for stage 5: the host's mount table has it. */
+	CU_ASSERT_TRUE(h_mounted_under(proc_dir));
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	CU_ASSERT_EQUAL(c.r.status, 0);
+	CU_ASSERT_FALSE(h_mounted_under(proc_dir));
+	h_free(&c.r);
+}
+
+static void test_no_mount_left_after_exit(void)
+{
+	/* Whichever way the container ends, the host keeps no mount. */
+	static const char *const cases[][4] = {
+		{"exit", "0", NULL},
+		{"exit", "3", NULL},
+		{"crash", "SEGV", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_result r;
+		RUN(r, NULL, "run", H.probe, cases[i][0], cases[i][1]);
+		CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+		h_free(&r);
+	}
+	struct run_result r;
+	RUN(r, NULL, "run", "/no/such/command");
+	CU_ASSERT_EQUAL(r.status, 127);
+	CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+	h_free(&r);
+}
+
+static void test_missing_rootfs_is_125(void)
+{
+	static const char *const bad[] = {"/no/such/rootfs", "/etc/passwd",
+					  "/var/empty-minidocker-test"};
+	mkdir(bad[2], 0755);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_result r;
+		RUN(r, NULL, "run", "--rootfs", bad[i], H.probe, "pid");
+		CU_ASSERT_EQUAL(r.status, 125);
+		CU_ASSERT_STRING_EQUAL(r.out, "");
+		CU_ASSERT_TRUE(h_one_line(r.err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, bad[i]));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "rootfs-fetch.sh"));
+		h_free(&r);
+	}
+	rmdir(bad[2]);
+}
+
+static const struct stage_test tests[] = {
+	{"test_host_files_invisible", test_host_files_invisible, true},
+	{"test_only_container_processes_listed",
+	 test_only_container_processes_listed, true},
+	{"test_proc_is_procfs", test_proc_is_procfs, false},
+	{"test_host_sees_proc_mount_while_running",
+	 test_host_sees_proc_mount_while_running, true},
+	{"test_no_mount_left_after_exit", test_no_mount_left_after_exit, false},
+	{"test_missing_rootfs_is_125", test_missing_rootfs_is_125, true},
+	{NULL, NULL, false},
+};
+
+const struct stage_suite suite_chroot = {4, "chroot", true, tests};

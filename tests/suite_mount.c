@@ -1,0 +1,68 @@
+/* Stage 5: a mount namespace, made private before anything is mounted.
+ * Each test first makes a systemd host: its own mount namespace with /
+ * shared, where a leak would show. */
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "suites.h"
+
+static void test_no_mount_reaches_shared_host(void)
+{
+	if (h_enter_shared_host() < 0)
+		return;
+	struct container c;
+	const char *args[] = {"run", H.probe, "ready", NULL};
+	if (h_start(&c, NULL, args) == 0) {
+		CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
+		CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+		CU_ASSERT_EQUAL(c.r.status, 0);
+		CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+		h_free(&c.r);
+	}
+	h_leave_shared_host();
+}
+
+static void test_container_mounts_not_shared(void)
+{
+	if (h_enter_shared_host() < 0)
+		return;
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "mountinfo");
+	CU_ASSERT_EQUAL(r.status, 0);
+	/* At least the container's /proc is listed... */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " /proc "));
+	/* ...and no mount of the container is a peer of the host's. */
+	CU_ASSERT_PTR_NULL(strstr(r.out, " shared:"));
+	h_free(&r);
+	h_leave_shared_host();
+}
+
+static void test_mount_namespace_differs(void)
+{
+	char host[256] = "";
+	ssize_t n = readlink("/proc/self/ns/mnt", host, sizeof(host) - 2);
+	CU_ASSERT_FATAL(n > 0);
+	host[n] = '\n';
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "ns", "mnt");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "mnt:["));
+	CU_ASSERT_STRING_NOT_EQUAL(r.out, host);
+	h_free(&r);
+}
+
+static const struct stage_test tests[] = {
+	{"test_no_mount_reaches_shared_host", test_no_mount_reaches_shared_host,
+	 true},
+	{"test_container_mounts_not_shared", test_container_mounts_not_shared,
+	 true},
+	{"test_mount_namespace_differs", test_mount_namespace_differs, true},
+	{NULL, NULL, false},
+};
+
+const struct stage_suite suite_mount = {5, "mount", true, tests};
