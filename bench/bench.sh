@@ -81,6 +81,7 @@ set_cmd() {
 	case $name in
 	exec) CMD=("$ROOTFS$1" "${@:2}") ;;
 	floor) CMD=("$OUT/floor" "$ROOTFS" "$@") ;;
+	floor-self) CMD=("$OUT/floor" --self-join "$ROOTFS" "$@") ;;
 	# Stages 1-3 run on the host's filesystem: give them the root
 	# filesystem's binary by its host path, so every line execs the same
 	# static busybox.
@@ -128,7 +129,7 @@ quote() {
 }
 
 # The lines of the table: the floors, the stages, the peers installed.
-NAMES=(exec floor "${STAGES[@]}")
+NAMES=(exec floor floor-self "${STAGES[@]}")
 SKIPPED=()
 for peer in unshare bwrap crun runc; do
 	if command -v "$peer" >/dev/null; then

@@ -1,12 +1,19 @@
 /*
  * The physical floor of stage 6: the same isolation, nothing else.
  *
- *     floor ROOTFS <cmd> [args...]
+ *     floor [--self-join] ROOTFS <cmd> [args...]
  *
  * New UTS, PID and mount namespaces, a pids cgroup with a limit of 20, a
  * private mount tree, a hostname, chroot, a fresh /proc, exec. No option
  * parsing, no signal forwarding, no messages beyond a one-line error. What
  * stage 6 costs above this program is what its readability costs.
+ *
+ * By default the parent moves the child into the cgroup, as stage 6 does,
+ * while the child waits on a pipe. With --self-join the child moves
+ * itself, writing "0" to the v1 group's tasks file: the kernel skips the
+ * global threadgroup lock when a thread moves only itself, and with it the
+ * RCU grace period (milliseconds) that taking that lock costs when it has
+ * not been taken for a while.
  */
 
 #include <errno.h>
@@ -36,6 +43,7 @@ static char child_stack[FLOOR_STACK_SIZE] __attribute__((aligned(16)));
 struct child_args {
 	const char *rootfs;
 	char **argv;
+	const char *self_join; /* the tasks file to join, or NULL */
 	int sync_read; /* the parent writes one byte once the child is in */
 	int sync_write;
 };
@@ -97,11 +105,18 @@ static int child_main(void *arg)
 	struct child_args *a = arg;
 	char byte;
 
-	/* Close our copy of the write end, so that a dead parent reads as
-	 * end of file instead of blocking us for ever. */
-	close(a->sync_write);
-	if (read(a->sync_read, &byte, 1) != 1)
-		fail(FLOOR_EXIT_FAILED, "parent did not place us in a cgroup");
+	if (a->self_join) {
+		/* "0" is the writer itself, whatever its pid namespace. */
+		if (write_text(a->self_join, "0") < 0)
+			fail(FLOOR_EXIT_FAILED, "cannot join '%s'", a->self_join);
+	} else {
+		/* Close our copy of the write end, so that a dead parent
+		 * reads as end of file instead of blocking us for ever. */
+		close(a->sync_write);
+		if (read(a->sync_read, &byte, 1) != 1)
+			fail(FLOOR_EXIT_FAILED,
+			     "parent did not place us in a cgroup");
+	}
 
 	/* The new mount namespace still shares propagation with the host
 	 * when / is shared; make it private before mounting anything. */
@@ -121,50 +136,68 @@ static int child_main(void *arg)
 	     "cannot run '%s'", a->argv[0]);
 }
 
+/* Create the group with its limit; exit on failure. */
+static void make_group(const char *group)
+{
+	char file[160];
+
+	if (mkdir(group, 0755) < 0)
+		fail(FLOOR_EXIT_FAILED, "cannot create '%s'", group);
+	snprintf(file, sizeof(file), "%s/pids.max", group);
+	if (write_text(file, FLOOR_PIDS_MAX) < 0) {
+		rmdir(group);
+		fail(FLOOR_EXIT_FAILED, "cannot write '%s'", file);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	char group[128], file[160], pid_text[32];
+	char group[128], procs[160], tasks[160], pid_text[32];
 	int sync[2], status;
+	int self_join = argc > 1 && strcmp(argv[1], "--self-join") == 0;
 
+	argv += self_join;
+	argc -= self_join;
 	if (argc < 3) {
-		fputs("floor: usage: floor ROOTFS <cmd> [args...]\n", stderr);
+		fputs("floor: usage: floor [--self-join] ROOTFS <cmd> [args...]\n",
+		      stderr);
 		return FLOOR_EXIT_FAILED;
 	}
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		fail(FLOOR_EXIT_FAILED, "cannot make a pipe");
 
-	struct child_args args = {argv[1], argv + 2, sync[0], sync[1]};
+	/* Named after our pid, so that floors can run side by side. Made
+	 * before the child exists, so that it can join on its own. */
+	snprintf(group, sizeof(group), "%s/floor-%d", pids_root(),
+		 (int)getpid());
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", group);
+	snprintf(tasks, sizeof(tasks), "%s/tasks", group);
+	make_group(group);
+
+	struct child_args args = {argv[1], argv + 2, self_join ? tasks : NULL,
+				  sync[0], sync[1]};
 	pid_t pid = clone(child_main, child_stack + FLOOR_STACK_SIZE,
 			  CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | SIGCHLD,
 			  &args);
-	if (pid < 0)
+	if (pid < 0) {
+		rmdir(group);
 		fail(FLOOR_EXIT_FAILED, "cannot clone");
+	}
 	close(sync[0]);
 
-	/* Named after our pid, so that floors can run side by side. The
-	 * child waits on the pipe until it is inside, so its command's
-	 * first instruction already runs under the limit. */
-	snprintf(group, sizeof(group), "%s/floor-%d", pids_root(),
-		 (int)getpid());
-	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
-	if (mkdir(group, 0755) < 0) {
-		kill(pid, SIGKILL);
-		fail(FLOOR_EXIT_FAILED, "cannot create '%s'", group);
+	/* The child waits on the pipe until it is inside, so that its
+	 * command's first instruction already runs under the limit. */
+	if (!self_join) {
+		snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+		if (write_text(procs, pid_text) < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			rmdir(group);
+			fail(FLOOR_EXIT_FAILED, "cannot write '%s'", procs);
+		}
+		if (write(sync[1], "x", 1) != 1)
+			fail(FLOOR_EXIT_FAILED, "cannot wake the child");
 	}
-	snprintf(file, sizeof(file), "%s/pids.max", group);
-	int bad = write_text(file, FLOOR_PIDS_MAX);
-	if (!bad) {
-		snprintf(file, sizeof(file), "%s/cgroup.procs", group);
-		bad = write_text(file, pid_text);
-	}
-	if (bad) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		rmdir(group);
-		fail(FLOOR_EXIT_FAILED, "cannot write '%s'", file);
-	}
-	if (write(sync[1], "x", 1) != 1)
-		fail(FLOOR_EXIT_FAILED, "cannot wake the child");
 	close(sync[1]);
 
 	while (waitpid(pid, &status, 0) < 0)
