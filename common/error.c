@@ -75,6 +75,26 @@ void die_status(int status, const char *fmt, ...)
 	_exit(status);
 }
 
+void report(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	print_line(fmt, ap, 0);
+	va_end(ap);
+	errno = err;
+}
+
+void report_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	print_line(fmt, ap, err);
+	va_end(ap);
+	errno = err;
+}
+
 void verbose(const char *fmt, ...)
 {
 	if (!verbose_on)

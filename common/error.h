@@ -30,6 +30,14 @@ noreturn void die_errno(const char *fmt, ...)
 noreturn void die_status(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Print "prog: message" and go on, for errors that must clean up before
+ * the runtime exits. */
+void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "prog: message: strerror(errno)" and go on, for errors that must
+ * clean up before the runtime exits. */
+void report_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Print "prog: message" on stderr, and only with -v. */
 void verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

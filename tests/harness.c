@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "harness.h"
 #include "process.h"
 
@@ -373,4 +375,55 @@ bool h_one_line(const char *s)
 {
 	size_t n = strlen(s);
 	return n > 1 && s[n - 1] == '\n' && !memchr(s, '\n', n - 1);
+}
+
+/* The pids hierarchy, found once. */
+static const struct cgroup_hierarchy *pids_hierarchy(void)
+{
+	static struct cgroup_hierarchy h;
+	static int found = -1;
+	char why[256];
+	if (found < 0)
+		found = cgroup_find_pids(&h, why, sizeof(why)) == 0;
+	return found ? &h : NULL;
+}
+
+const char *h_group_of(pid_t pid)
+{
+	static char dir[PATH_MAX + 64];
+	const struct cgroup_hierarchy *h = pids_hierarchy();
+	if (!h)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s/" CGROUP_PARENT "/" CGROUP_PREFIX "%d",
+		 h->root, (int)pid);
+	return dir;
+}
+
+const char *h_make_cap_group(const char *name, int max)
+{
+	static char dir[PATH_MAX + 64];
+	char path[PATH_MAX + 96], text[32];
+	const struct cgroup_hierarchy *h = pids_hierarchy();
+	if (!h) {
+		CU_FAIL("harness: no pids cgroup hierarchy for a cap");
+		return NULL;
+	}
+	snprintf(dir, sizeof(dir), "%s/minidocker-test-%s-%d", h->root, name,
+		 (int)getpid());
+	snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, h->root);
+	/* Making the runtime's parent group on v2 also hands pids down from
+	 * the root, which our group needs too. */
+	if (cgroup_make_parent(h, path) < 0 ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+		CU_FAIL("harness: cannot make a capped cgroup");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/pids.max", dir);
+	snprintf(text, sizeof(text), "%d", max);
+	if (write_file(path, text) < 0) {
+		CU_FAIL("harness: cannot make a capped cgroup");
+		rmdir(dir);
+		return NULL;
+	}
+	return dir;
 }

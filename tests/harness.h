@@ -81,6 +81,15 @@ bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms);
 int h_enter_shared_host(void);
 void h_leave_shared_host(void);
 
+/* The directory of the cgroup the runtime with pid makes for its
+ * container (it need not exist); NULL when no pids hierarchy is found. */
+const char *h_group_of(pid_t pid);
+
+/* Make a cgroup of the test's own, named name, that holds at most max
+ * processes: a hard cap for tests that may fail by forking without end.
+ * Returns its directory, or NULL with a CUnit failure recorded. */
+const char *h_make_cap_group(const char *name, int max);
+
 /* RUN(r, input, "run", H.probe, "pid"): run the binary under test. */
 #define RUN(r, input, ...) h_runv(&(r), (input), __VA_ARGS__, (const char *)NULL)
 

@@ -1,0 +1,197 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+
+#define CGROUP_SUPER_MAGIC 0x27e0eb   /* cgroup v1, from linux/magic.h */
+#define CGROUP2_SUPER_MAGIC 0x63677270 /* cgroup v2 */
+
+/* Read up to len-1 bytes of path into buf. Returns 0, or -1 with errno. */
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	int err = errno;
+	close(fd);
+	if (n < 0) {
+		errno = err;
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Whether the space-separated list in text holds word. */
+static bool has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = text; (p = strstr(p, word)); p += n)
+		if ((p == text || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs fs;
+	return statfs(path, &fs) == 0 && (long)fs.f_type == magic;
+}
+
+int cgroup_find_pids(struct cgroup_hierarchy *h, char *why, size_t why_len)
+{
+	const char *base = getenv("MINIDOCKER_CGROUP_ROOT");
+	char path[PATH_MAX], controllers[1024];
+
+	if (!base || !*base)
+		base = "/sys/fs/cgroup";
+	if (is_fs(base, CGROUP2_SUPER_MAGIC)) {
+		snprintf(path, sizeof(path), "%s/cgroup.controllers", base);
+		if (read_small(path, controllers, sizeof(controllers)) == 0 &&
+		    has_word(controllers, "pids")) {
+			h->version = 2;
+			snprintf(h->root, sizeof(h->root), "%s", base);
+			return 0;
+		}
+	}
+	/* v1, alone or beside a v2 mount without pids (the hybrid layout). */
+	snprintf(path, sizeof(path), "%s/pids", base);
+	if (is_fs(path, CGROUP_SUPER_MAGIC)) {
+		h->version = 1;
+		snprintf(h->root, sizeof(h->root), "%s", path);
+		return 0;
+	}
+	snprintf(why, why_len,
+		 "no cgroup hierarchy with the pids controller under '%s'",
+		 base);
+	return -1;
+}
+
+int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(text);
+	ssize_t n = write(fd, text, len);
+	int err = errno;
+	if (close(fd) < 0 && n >= 0)
+		return -1;
+	if (n < 0) {
+		errno = err;
+		return -1;
+	}
+	if ((size_t)n != len) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* On v2, let the children of dir use the pids controller. */
+static int enable_pids(const char *dir)
+{
+	char path[PATH_MAX], list[1024];
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	if (read_small(path, list, sizeof(list)) < 0)
+		return -1;
+	if (has_word(list, "pids"))
+		return 0;
+	return write_file(path, "+pids");
+}
+
+int cgroup_make_parent(const struct cgroup_hierarchy *h, const char *dir)
+{
+	if (h->version == 2 && enable_pids(h->root) < 0)
+		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (h->version == 2 && enable_pids(dir) < 0)
+		return -1;
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* SIGKILL every pid listed in dir/cgroup.procs; return how many. */
+static int kill_listed(const char *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	int pid, n = 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		kill(pid, SIGKILL);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+int cgroup_remove(const char *dir, int timeout_ms)
+{
+	char kill_file[PATH_MAX];
+	long end = now_ms() + timeout_ms;
+
+	if (access(dir, F_OK) < 0)
+		return 0;
+	/* v2 (Linux 5.14+) kills the whole group at once; elsewhere kill
+	 * what is listed until nothing is. */
+	snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", dir);
+	write_file(kill_file, "1");
+	for (;;) {
+		kill_listed(dir);
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		/* EBUSY: processes are still leaving the group. */
+		if (errno != EBUSY || now_ms() > end)
+			return -1;
+		usleep(1000);
+	}
+}
+
+int cgroup_reap_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return 0;
+	int removed = 0;
+	struct dirent *e;
+	size_t n = strlen(CGROUP_PREFIX);
+	while ((e = readdir(d))) {
+		char *end;
+		if (strncmp(e->d_name, CGROUP_PREFIX, n) != 0)
+			continue;
+		long pid = strtol(e->d_name + n, &end, 10);
+		if (*end != '\0' || pid <= 0)
+			continue;
+		/* Its runtime still runs (or the pid is another's now). */
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s/%s", parent, e->d_name);
+		if (cgroup_remove(dir, 1000) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}

@@ -1,0 +1,264 @@
+/* Stage 6: a pids cgroup per container; a fork bomb is held to its limit,
+ * and the group is gone when the container is. */
+
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "harness.h"
+#include "suites.h"
+
+/* Read a number from dir/file, or after the key in it ("max 12"). */
+static long read_number(const char *dir, const char *file, const char *key)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	char *text = h_read_file(path);
+	if (!text)
+		return -1;
+	const char *p = key ? strstr(text, key) : text;
+	long v = p ? strtol(p + (key ? strlen(key) : 0), NULL, 10) : -1;
+	free(text);
+	return v;
+}
+
+/* fork and exec /bin/true on the host; whether it worked. */
+static bool host_can_fork(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Processes still running the probe from the test root filesystem. */
+static int probes_left(void)
+{
+	char exe[PATH_MAX + 16];
+	snprintf(exe, sizeof(exe), "%s/bin/probe", H.rootfs);
+	return h_count_procs_of(exe);
+}
+
+static bool no_probes_left(void *unused)
+{
+	(void)unused;
+	return probes_left() == 0;
+}
+
+static void test_fork_bomb_contained(void)
+{
+	/* A cap of the test's own, so that a runtime without a limit (the
+	 * stage before) fails this test without hurting the host. */
+	const char *cap = h_make_cap_group("bomb", 200);
+	if (!cap)
+		return;
+	char cap_procs[PATH_MAX + 64];
+	snprintf(cap_procs, sizeof(cap_procs), "%s/cgroup.procs", cap);
+
+	struct container c;
+	const char *args[] = {"run", H.probe, "bomb", "1500", NULL};
+	if (h_start(&c, cap_procs, args) < 0)
+		goto out;
+	char group[PATH_MAX + 64];
+	snprintf(group, sizeof(group), "%s", h_group_of(c.pid));
+
+	long peak = 0, refused_events = 0, samples = 0;
+	bool host_forked = true;
+	while (!h_wait_output(&c, "forked", 5) && c.out >= 0) {
+		long cur = read_number(group, "pids.current", NULL);
+		if (cur > peak)
+			peak = cur;
+		long ev = read_number(group, "pids.events", "max ");
+		if (ev > refused_events)
+			refused_events = ev;
+		if (samples++ % 20 == 0)
+			host_forked = host_can_fork() && host_forked;
+	}
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+
+	long forked = -1, refused = -1;
+	sscanf(c.r.out, "forked %ld refused %ld", &forked, &refused);
+	CU_ASSERT_EQUAL(c.r.status, 0);
+	/* Seen from the host: the group existed and held to its limit. */
+	CU_ASSERT_TRUE(peak > 0 && peak <= 20);
+	CU_ASSERT_TRUE(refused_events > 0);
+	CU_ASSERT_TRUE(host_forked);
+	/* Seen from inside: 19 children besides itself, then refusals. */
+	CU_ASSERT_TRUE(forked >= 0 && forked <= 19);
+	CU_ASSERT_TRUE(refused > 0);
+	/* Afterwards nothing of it is left. */
+	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
+	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
+	h_free(&c.r);
+out:
+	cgroup_remove(cap, 5000);
+}
+
+static void test_pids_max_option_sets_limit(void)
+{
+	static const struct {
+		const char *max;
+		long most;
+	} cases[] = {{"1", 0}, {"5", 4}, {"20", 19}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_result r;
+		RUN(r, NULL, "run", "--pids-max", cases[i].max, H.probe,
+		    "bomb", "200");
+		long forked = -1, refused = -1;
+		sscanf(r.out, "forked %ld refused %ld", &forked, &refused);
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_TRUE(forked >= 0 && forked <= cases[i].most);
+		CU_ASSERT_TRUE(refused > 0);
+		h_free(&r);
+	}
+}
+
+/* How many groups the runtimes have under the minidocker parent now. */
+static int groups_now(void)
+{
+	char parent[PATH_MAX + 64];
+	snprintf(parent, sizeof(parent), "%s", h_group_of(1));
+	*strrchr(parent, '/') = '\0';
+	DIR *d = opendir(parent);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += !strncmp(e->d_name, CGROUP_PREFIX, strlen(CGROUP_PREFIX));
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_bad_pids_max_is_125(void)
+{
+	static const char *const bad[] = {"0",  "-1",       "ten",
+					  "",   "99999999999", "4194305",
+					  "1.5"};
+	int before = groups_now();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_result r;
+		RUN(r, NULL, "run", "--pids-max", bad[i], H.probe, "pid");
+		CU_ASSERT_EQUAL(r.status, 125);
+		CU_ASSERT_STRING_EQUAL(r.out, "");
+		CU_ASSERT_TRUE(h_one_line(r.err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--pids-max"));
+		h_free(&r);
+	}
+	CU_ASSERT_EQUAL(groups_now(), before);
+}
+
+static void test_cgroup_made_and_removed(void)
+{
+	struct container c;
+	const char *args[] = {"run", H.probe, "ready", NULL};
+	if (h_start(&c, NULL, args) < 0)
+		return;
+	char group[PATH_MAX + 64];
+	snprintf(group, sizeof(group), "%s", h_group_of(c.pid));
+	CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
+	/* While it runs: the group, its limit, the container's process. */
+	CU_ASSERT_EQUAL(read_number(group, "pids.max", NULL), 20);
+	CU_ASSERT_EQUAL(read_number(group, "pids.current", NULL), 1);
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	CU_ASSERT_EQUAL(c.r.status, 0);
+	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
+	h_free(&c.r);
+}
+
+static void test_two_containers_two_groups(void)
+{
+	struct container a, b;
+	const char *args[] = {"run", H.probe, "ready", NULL};
+	if (h_start(&a, NULL, args) < 0)
+		return;
+	if (h_start(&b, NULL, args) < 0) {
+		h_finish(&a, NULL, H_TIMEOUT_MS);
+		h_free(&a.r);
+		return;
+	}
+	char ga[PATH_MAX + 64], gb[PATH_MAX + 64];
+	snprintf(ga, sizeof(ga), "%s", h_group_of(a.pid));
+	snprintf(gb, sizeof(gb), "%s", h_group_of(b.pid));
+	CU_ASSERT_TRUE(h_wait_output(&a, "ready\n", H_TIMEOUT_MS));
+	CU_ASSERT_TRUE(h_wait_output(&b, "ready\n", H_TIMEOUT_MS));
+	CU_ASSERT_EQUAL(read_number(ga, "pids.current", NULL), 1);
+	CU_ASSERT_EQUAL(read_number(gb, "pids.current", NULL), 1);
+	h_finish(&a, NULL, H_TIMEOUT_MS);
+	/* The other one's group is untouched by the first one's exit. */
+	CU_ASSERT_EQUAL(access(gb, F_OK), 0);
+	h_finish(&b, NULL, H_TIMEOUT_MS);
+	CU_ASSERT_EQUAL(a.r.status, 0);
+	CU_ASSERT_EQUAL(b.r.status, 0);
+	CU_ASSERT_NOT_EQUAL(access(ga, F_OK), 0);
+	CU_ASSERT_NOT_EQUAL(access(gb, F_OK), 0);
+	h_free(&a.r);
+	h_free(&b.r);
+}
+
+static void test_killed_runtime_group_reaped_next_run(void)
+{
+	struct container c;
+	const char *args[] = {"run", H.probe, "ready", NULL};
+	if (h_start(&c, NULL, args) < 0)
+		return;
+	char group[PATH_MAX + 64];
+	snprintf(group, sizeof(group), "%s", h_group_of(c.pid));
+	CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
+	/* SIGKILL the runtime alone: no chance to clean up. */
+	kill(c.pid, SIGKILL);
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	CU_ASSERT_EQUAL(c.r.status, 128 + SIGKILL);
+	/* The container died with it (PR_SET_PDEATHSIG)... */
+	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
+	/* ...its group stayed behind, and the next run removes it. */
+	CU_ASSERT_EQUAL(access(group, F_OK), 0);
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "exit", "0");
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
+	h_free(&r);
+	h_free(&c.r);
+}
+
+static void test_no_pids_hierarchy_is_125(void)
+{
+	/* The test hook: look for cgroups where there are none. */
+	setenv("MINIDOCKER_CGROUP_ROOT", "/nonexistent-cgroup-root", 1);
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "out", "must not run");
+	unsetenv("MINIDOCKER_CGROUP_ROOT");
+	CU_ASSERT_EQUAL(r.status, 125);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	CU_ASSERT_TRUE(h_one_line(r.err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pids"));
+	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
+	CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+	h_free(&r);
+}
+
+static const struct stage_test tests[] = {
+	{"test_fork_bomb_contained", test_fork_bomb_contained, true},
+	{"test_pids_max_option_sets_limit", test_pids_max_option_sets_limit,
+	 true},
+	{"test_bad_pids_max_is_125", test_bad_pids_max_is_125, false},
+	{"test_cgroup_made_and_removed", test_cgroup_made_and_removed, true},
+	{"test_two_containers_two_groups", test_two_containers_two_groups,
+	 true},
+	{"test_killed_runtime_group_reaped_next_run",
+	 test_killed_runtime_group_reaped_next_run, true},
+	{"test_no_pids_hierarchy_is_125", test_no_pids_hierarchy_is_125, true},
+	{NULL, NULL, false},
+};
+
+const struct stage_suite suite_cgroup = {6, "cgroup", true, tests};
