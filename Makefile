@@ -16,12 +16,13 @@ stage_dir   = $(firstword $(wildcard stages/$(shell printf %02d $(1))-*))
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all help clean format asan $(STAGE_NUMS:%=stage-%) \
-	$(STAGE_NUMS:%=diff-%)
+.PHONY: all help clean format asan run test deps-run deps-test \
+	$(STAGE_NUMS:%=stage-%) $(STAGE_NUMS:%=diff-%)
 
 all: $(STAGE_NUMS:%=$(BUILD)/stage-%)
 
 help:
+	@echo "make run           a shell in a container of the last stage (root)"
 	@echo "make stage-N       build build/stage-N (N in $(STAGE_NUMS))"
 	@echo "make all           build every stage"
 	@echo "make test          every suite, cumulative, and the proofs that each"
@@ -65,7 +66,38 @@ asan:
 clean:
 	rm -rf $(BUILD) build
 
+# What `make run` and `make test` install when missing (Debian packages);
+# the parts' .mk files add theirs to DEPS_TEST.
+DEPS_RUN  := make gcc libc6-dev busybox-static
+DEPS_TEST := $(DEPS_RUN) libcunit1-dev
+
+# The parts of `make test`, in order; the .mk files add theirs.
+TEST_PARTS := test-host test-rootfs test-vm
+
 # Each part keeps its own rules beside its files.
 include tests/tests.mk
 include $(wildcard tests/*/*.mk bench/*.mk tools/*.mk)
 -include $(COMMON_OBJ:.o=.d) $(STAGE_DIRS:stages/%=$(BUILD)/stages/%.d)
+
+deps-run:
+	@tools/deps.sh run $(DEPS_RUN)
+
+deps-test:
+	@tools/deps.sh test $(DEPS_TEST)
+
+# A shell in a container of the last stage, on ./rootfs (busybox).
+run: deps-run
+	@$(MAKE) --no-print-directory $(BUILD)/stage-$(LAST_STAGE) rootfs
+	$(BUILD)/stage-$(LAST_STAGE) run --rootfs rootfs /bin/sh
+
+# Every part, each run even when one before failed; the last line counts
+# the parts.
+test: deps-test
+	@failed=; for part in $(TEST_PARTS); do \
+		echo "==> make $$part"; \
+		$(MAKE) --no-print-directory $$part || failed="$$failed $$part"; \
+	done; \
+	n=$(words $(TEST_PARTS)); f=$$(echo $$failed | wc -w); \
+	[ -z "$$failed" ] || echo "failed:$$failed"; \
+	echo "parts: $$((n - f)) passed, $$f failed"; \
+	[ -z "$$failed" ]
