@@ -77,7 +77,8 @@ if [ "$status" -eq 0 ] && [ "$VM_SMOKE_ONLY" != 1 ]; then
 	# shellcheck disable=SC2086
 	./build/tests/runner --bin /minidocker/build --rootfs /minidocker/build/test-rootfs $VM_RUNNER_ARGS
 	status=$?
-	echo "vm: runner exited with $status after $start .. $(uptime_s) s"
+	end=$(uptime_s)
+	echo "vm: runner exited with $status after $(awk "BEGIN { print $end - $start }") s (uptime $end s)"
 fi
 
 echo "MINIDOCKER-VM-EXIT=$status"

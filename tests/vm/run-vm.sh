@@ -141,7 +141,7 @@ extract_elf() {
 		# qemu boots an ELF kernel only through its PVH entry, the Xen
 		# note of type 18 (XEN_ELFNOTE_PHYS32_ENTRY).
 		command -v readelf >/dev/null 2>&1 || break
-		readelf -n "$out" 2>/dev/null | grep -q 'Unknown note type: (0x00000012)' || break
+		readelf -n "$out" 2>/dev/null | grep -qE 'Unknown note type: \(0x00000012\)|PHYS32_ENTRY' || break
 		return 0
 	done
 	rm -f "$out"
