@@ -21,6 +21,8 @@
  *                         signal's number as it arrives and exit 128+S
  *   probe bomb MS         fork as fast as possible for MS milliseconds,
  *                         holding every child; print "forked N refused M"
+ *   probe breakout PATH   try the classic chroot escape, then print
+ *                         "escaped" if PATH is visible, else "contained"
  */
 
 #include <dirent.h>
@@ -132,6 +134,30 @@ static int bomb(long ms)
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	return 0;
+}
+
+/* The chroot escape: chroot into a subdirectory while the working
+ * directory stays above it, climb with "..", which stops only at the
+ * process's root (now below us) or the namespace's, and chroot there. */
+static int breakout(const char *marker)
+{
+	if (mkdir("/tmp/breakout", 0755) < 0 && errno != EEXIST) {
+		perror("/tmp/breakout");
+		return 2;
+	}
+	if (chroot("/tmp/breakout") < 0) {
+		perror("chroot");
+		return 2;
+	}
+	for (int i = 0; i < 256; i++)
+		if (chdir("..") < 0)
+			break;
+	if (chroot(".") < 0) {
+		perror("chroot .");
+		return 2;
+	}
+	return printf("%s\n", access(marker, F_OK) == 0 ? "escaped"
+						      : "contained") < 0;
 }
 
 static volatile sig_atomic_t got;
@@ -251,6 +277,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(q, "trap"))
 		return trap_signals();
+	if (!strcmp(q, "breakout"))
+		return breakout(a);
 	if (!strcmp(q, "bomb"))
 		return bomb(atol(a));
 	return usage();

@@ -27,7 +27,7 @@
 
 const struct stage_suite *const stage_suites[] = {
 	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
-	&suite_cgroup, NULL,
+	&suite_cgroup, &suite_pivot, NULL,
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one

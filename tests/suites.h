@@ -21,7 +21,7 @@ struct stage_suite {
 };
 
 extern const struct stage_suite suite_exec, suite_uts, suite_pid,
-	suite_chroot, suite_mount, suite_cgroup;
+	suite_chroot, suite_mount, suite_cgroup, suite_pivot;
 
 /* Every stage suite, in stage order. */
 extern const struct stage_suite *const stage_suites[];

@@ -1,0 +1,56 @@
+/* Stage 7: pivot_root; the host's root is gone from the container's
+ * mount namespace, so the chroot escape finds nothing. */
+
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "suites.h"
+
+static void test_chroot_escape_fails(void)
+{
+	char marker[64];
+	snprintf(marker, sizeof(marker), "/tmp/minidocker-breakout-%d",
+		 (int)getpid());
+	int fd = open(marker, O_CREAT | O_WRONLY, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "breakout", marker);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_STRING_EQUAL(r.out, "contained\n");
+	h_free(&r);
+	unlink(marker);
+}
+
+static void test_old_root_not_mounted(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "mountinfo");
+	CU_ASSERT_EQUAL(r.status, 0);
+	/* Exactly two mounts: the root filesystem as / and its /proc. */
+	int lines = 0, roots = 0, procs = 0;
+	for (char *save, *line = strtok_r(r.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char point[256] = "";
+		sscanf(line, "%*s %*s %*s %*s %255s", point);
+		lines++;
+		roots += !strcmp(point, "/");
+		procs += !strcmp(point, "/proc");
+	}
+	CU_ASSERT_EQUAL(roots, 1);
+	CU_ASSERT_EQUAL(procs, 1);
+	CU_ASSERT_EQUAL(lines, 2);
+	h_free(&r);
+}
+
+static const struct stage_test tests[] = {
+	{"test_chroot_escape_fails", test_chroot_escape_fails, true},
+	{"test_old_root_not_mounted", test_old_root_not_mounted, true},
+	{NULL, NULL, false},
+};
+
+const struct stage_suite suite_pivot = {7, "pivot", true, tests};
