@@ -201,6 +201,7 @@ build_initramfs() {
 	local root=$VM_OUT/initramfs t0 f
 	t0=$(now)
 	[ -x "$vmcheck" ] || die "no smoke check at '$vmcheck': run 'make test-vm' to build it"
+	assert_static "$vmcheck"
 	if ldd /bin/busybox >/dev/null 2>&1; then
 		die "/bin/busybox is not static: install busybox-static"
 	fi
