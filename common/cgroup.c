@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "file.h"
 
 #define CGROUP_SUPER_MAGIC 0x27e0eb   /* cgroup v1, from linux/magic.h */
 #define CGROUP2_SUPER_MAGIC 0x63677270 /* cgroup v2 */
@@ -79,24 +80,29 @@ int cgroup_find_pids(struct cgroup_hierarchy *h, char *why, size_t why_len)
 	return -1;
 }
 
-int write_file(const char *path, const char *text)
+int cgroup_find_delegated(const struct cgroup_hierarchy *h, char *dir,
+			  size_t dir_len)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
+	char own[PATH_MAX], path[PATH_MAX + 32], list[1024];
+
+	if (h->version != 2 || read_small("/proc/self/cgroup", own,
+					  sizeof(own)) < 0)
 		return -1;
-	size_t len = strlen(text);
-	ssize_t n = write(fd, text, len);
-	int err = errno;
-	if (close(fd) < 0 && n >= 0)
+	/* v2's line is "0::/path/of/our/group". */
+	char *p = strstr(own, "0::/");
+	if (!p)
 		return -1;
-	if (n < 0) {
-		errno = err;
+	p += 3;
+	p[strcspn(p, "\n")] = '\0';
+	char *slash = strrchr(p, '/');
+	*slash = '\0'; /* the group above ours ("" for the root) */
+	if (snprintf(dir, dir_len, "%s%s", h->root, p) >= (int)dir_len)
 		return -1;
-	}
-	if ((size_t)n != len) {
-		errno = EIO;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	if (access(dir, W_OK) < 0 || access(path, W_OK) < 0 ||
+	    read_small(path, list, sizeof(list)) < 0 ||
+	    !has_word(list, "pids"))
 		return -1;
-	}
 	return 0;
 }
 

@@ -21,9 +21,12 @@ struct cgroup_hierarchy {
  * reason in why. */
 int cgroup_find_pids(struct cgroup_hierarchy *h, char *why, size_t why_len);
 
-/* Write text to the file at path (a cgroup file takes one write).
- * Returns 0, or -1 with errno. */
-int write_file(const char *path, const char *text);
+/* For a user without root: on cgroup v2, the group above our own when we
+ * may write to it and it hands the pids controller down (a group that
+ * systemd delegates to the user). Returns 0 with its path in dir, or -1
+ * when there is none. */
+int cgroup_find_delegated(const struct cgroup_hierarchy *h, char *dir,
+			  size_t dir_len);
 
 /* Make dir (mode 0755) unless it exists, and on cgroup v2 hand the pids
  * controller down to its children. Returns 0, or -1 with errno. */

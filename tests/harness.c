@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "file.h"
 #include "harness.h"
 #include "process.h"
 
@@ -87,6 +89,12 @@ int h_start(struct container *c, const char *in_cgroup,
 			       "/usr/bin:/sbin:/bin", 1);
 		if (H.rootfs)
 			setenv("MINIDOCKER_ROOTFS", H.rootfs, 1);
+		if (H.run_as && (setgroups(0, NULL) < 0 ||
+				 setgid(H.run_as) < 0 || setuid(H.run_as) < 0)) {
+			dprintf(2, "harness: cannot become uid %d: %s\n",
+				(int)H.run_as, strerror(errno));
+			_exit(99);
+		}
 		execv(H.binary, (char **)argv);
 		dprintf(2, "harness: cannot run %s: %s\n", H.binary,
 			strerror(errno));
@@ -375,6 +383,24 @@ bool h_one_line(const char *s)
 {
 	size_t n = strlen(s);
 	return n > 1 && s[n - 1] == '\n' && !memchr(s, '\n', n - 1);
+}
+
+static bool pgroup_empty(void *pgid)
+{
+	return kill(-*(pid_t *)pgid, 0) < 0 && errno == ESRCH;
+}
+
+bool h_pgroup_gone(pid_t pgid, int timeout_ms)
+{
+	return h_poll(pgroup_empty, &pgid, timeout_ms);
+}
+
+void h_check(bool ok, int line, const char *file, const char *name,
+	     const char *expr)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s: %s", name, expr);
+	CU_assertImplementation(ok, line, msg, file, "", CU_FALSE);
 }
 
 /* The pids hierarchy, found once. */

@@ -26,6 +26,7 @@
 #include "args.h"
 #include "cgroup.h"
 #include "error.h"
+#include "file.h"
 #include "process.h"
 #include "rootfs.h"
 
