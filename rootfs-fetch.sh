@@ -416,6 +416,11 @@ main() {
 			[ -z "$(ls -A -- "$dir")" ] ||
 				die "'$dir' exists but is not a complete root filesystem: remove it or pass --force"
 		fi
+		# --force removes the old tree: only when it is one (or is empty),
+		# so that a mistyped DIR such as a home directory survives.
+		if [ -n "$(ls -A -- "$dir")" ] && [ ! -f "$dir/etc/passwd" ]; then
+			die "will not replace '$dir': it does not look like a root filesystem (no etc/passwd); remove it yourself if you mean it"
+		fi
 		m=$(mounts_below "$dir")
 		[ -z "$m" ] || die "cannot replace '$dir': '$m' is mounted (is a container running?)"
 	fi
