@@ -218,16 +218,18 @@ build_initramfs() {
 		printf 'VM_RUNNER_ARGS=%q\n' "${runner_args[*]}"
 	} >"$root/minidocker/vm.conf"
 	if [ "$smoke_only" != 1 ]; then
-		for f in "$bin_dir"/stage-[0-9]*; do
-			[ -x "$f" ] || die "no static stage binaries in '$bin_dir': run 'make test-vm'"
-			assert_static "$f"
-			cp "$f" "$root/minidocker/build/"
-		done
+		[ -x "$bin_dir/stage-1" ] || die "no static stage binaries in '$bin_dir': run 'make test-vm'"
 		for f in runner probe; do
 			[ -x "$bin_dir/tests/$f" ] || die "no '$bin_dir/tests/$f': run 'make test-vm'"
-			assert_static "$bin_dir/tests/$f"
-			cp "$bin_dir/tests/$f" "$root/minidocker/build/tests/"
 		done
+		# Every program of the build: the stages, the fixtures the runner
+		# proves against, the runner and the probe, in the same places.
+		while IFS= read -r -d '' f; do
+			assert_static "$f"
+			mkdir -p "$root/minidocker/build/$(dirname "${f#"$bin_dir"/}")" &&
+				cp "$f" "$root/minidocker/build/${f#"$bin_dir"/}" ||
+				die "cannot copy '$f' into '$root'"
+		done < <(find "$bin_dir" "$bin_dir/tests" -maxdepth 1 -type f -perm -u+x -print0)
 		[ -d "$bin_dir/test-rootfs" ] || die "no test root filesystem at '$bin_dir/test-rootfs': run 'make test-vm'"
 		# -a keeps the device nodes and the busybox links of the rootfs.
 		cp -a "$bin_dir/test-rootfs" "$root/minidocker/build/test-rootfs" ||
