@@ -5,6 +5,8 @@ BENCH_DIR    ?= build/bench
 BENCH_BIN    := $(BENCH_DIR)/bin
 BENCH_ROOTFS := $(BENCH_DIR)/rootfs
 BENCH_CFLAGS := -O2 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+# The stage the figures compare with: 6, else the highest there is.
+BENCH_REF    := $(if $(filter 6,$(STAGE_NUMS)),6,$(LAST_STAGE))
 
 .PHONY: bench bench-deps bench-build bench-rootfs bench-report bench-readme
 
@@ -21,10 +23,13 @@ bench-deps:
 	@bench/deps.sh
 
 # The stages again, -O2 and nothing else, in a build of their own so that
-# the normal build (and its flags) stays untouched. CFLAGS goes through
-# the environment: the Makefile appends the standard and the warnings.
+# the normal build (and its flags) stays untouched; the stage compared
+# with once more, linked -static. CFLAGS goes through the environment: the Makefile
+# appends the standard and the warnings to it.
 bench-build: $(BENCH_DIR)/floor $(BENCH_DIR)/forkprobe $(BENCH_DIR)/bench-bomb
 	@CFLAGS='-O2' $(MAKE) --no-print-directory BUILD=$(BENCH_BIN) all
+	$(if $(BENCH_REF),@CFLAGS='-O2' LDFLAGS='-static' $(MAKE) --no-print-directory \
+		BUILD=$(BENCH_DIR)/static $(BENCH_DIR)/static/stage-$(BENCH_REF))
 
 bench-rootfs:
 	./rootfs-fetch.sh --busybox $(BENCH_ROOTFS)

@@ -65,7 +65,8 @@ else
 fi
 COLD_PAUSE=0.05
 
-# The stages that exist, in order, and the one the figures compare with.
+# The stages that exist, in order, and the one the figures compare with:
+# stage 6, the seed's last, else the highest there is.
 STAGES=()
 for f in "$BIN"/stage-[0-9]*; do
 	STAGES+=("$(basename -- "$f")")
@@ -73,12 +74,18 @@ done
 mapfile -t STAGES < <(printf '%s\n' "${STAGES[@]}" | sort -t- -k2n)
 [ ${#STAGES[@]} -gt 0 ] || die "no stage binaries in '$BIN': run make bench"
 REF=${STAGES[-1]}
+[ -x "$BIN/stage-6" ] && REF=stage-6
 
 # set_cmd NAME CMD...: CMD=(how NAME runs CMD in the container).
 set_cmd() {
 	local name=$1
 	shift
 	case $name in
+	# The same stage linked -static: what dynamic linking costs.
+	*-static)
+		set_cmd "${name%-static}" "$@"
+		CMD[0]="$OUT/static/${name%-static}"
+		;;
 	exec) CMD=("$ROOTFS$1" "${@:2}") ;;
 	floor) CMD=("$OUT/floor" "$ROOTFS" "$@") ;;
 	floor-self) CMD=("$OUT/floor" --self-join "$ROOTFS" "$@") ;;
@@ -128,8 +135,12 @@ quote() {
 	printf '%s' "$out"
 }
 
+# Other work on the machine shows in every figure; say how much there was.
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # The lines of the table: the floors, the stages, the peers installed.
 NAMES=(exec floor floor-self "${STAGES[@]}")
+[ -x "$OUT/static/$REF" ] && NAMES+=("$REF-static")
 SKIPPED=()
 for peer in unshare bwrap crun runc; do
 	if command -v "$peer" >/dev/null; then
@@ -182,9 +193,7 @@ done
 # (bench-bomb, static, copied into the root filesystem) presses on it.
 : >"$OUT/bomb.txt"
 bomb_stage=
-for s in "${STAGES[@]}"; do
-	[ "${s#stage-}" -ge 6 ] && bomb_stage=$s
-done
+[ -x "$BIN/stage-6" ] && bomb_stage=stage-6
 # find_group PID: the pids cgroup of the runtime PID (named minidocker-PID
 # by the contract), or else the only minidocker group there is.
 find_group() {
@@ -241,6 +250,7 @@ if [ -n "$bomb_stage" ]; then
 fi
 
 {
+	printf 'load\t%s at the start, %s at the end\n' "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	printf 'kernel\t%s\n' "$(uname -r)"
 	printf 'cpu\t%s, %s cores\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)"
 	printf 'cgroup\t%s\n' "$CGROUP_NOTE"

@@ -33,18 +33,18 @@ table() {
 	NR == 1 { next }
 	{
 		n++; name[n] = $1; mean[n] = $2 * 1000
-		median[n] = $4 * 1000; min[n] = $7 * 1000
+		median[n] = $4 * 1000; min[n] = $7 * 1000; cpu[n] = ($5 + $6) * 1000
 		byname[$1] = median[n]
 	}
 	function ratio(x, base) {
 		return base > 0 ? sprintf("%.2f×", x / base) : "–"
 	}
 	END {
-		printf "| command | median ms | min ms | mean ms | × exec | × floor | × %s |\n", ref
-		printf "|---|---:|---:|---:|---:|---:|---:|\n"
+		printf "| command | median ms | min ms | mean ms | CPU ms | × exec | × floor | × %s |\n", ref
+		printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
 		for (i = 1; i <= n; i++)
-			printf "| %s | %.3f | %.3f | %.3f | %s | %s | %s |\n",
-				name[i], median[i], min[i], mean[i],
+			printf "| %s | %.3f | %.3f | %.3f | %.3f | %s | %s | %s |\n",
+				name[i], median[i], min[i], mean[i], cpu[i],
 				ratio(median[i], byname["exec"]),
 				ratio(median[i], byname["floor"]),
 				ratio(median[i], byname[ref])
@@ -81,8 +81,8 @@ ratio() {
 }
 
 {
-	printf 'Measured by `make bench` on Linux %s, %s; %s; %s.\n' \
-		"$(meta kernel)" "$(meta cpu)" "$(meta cgroup)" "$(meta hyperfine)"
+	printf 'Measured by `make bench` on Linux %s, %s; %s; %s; load average %s.\n' \
+		"$(meta kernel)" "$(meta cpu)" "$(meta cgroup)" "$(meta hyperfine)" "$(meta load)"
 	[ -z "$(meta quick)" ] || printf '\n**Quick run (BENCH_QUICK): too few runs to trust.**\n'
 	printf '\n#### Hot: back to back\n\n'
 	table hot
