@@ -84,17 +84,17 @@ int h_start(struct container *c, const char *in_cgroup,
 			dup2(extra, H_LEAKED_FD);
 			close(extra);
 		}
-		/* A PATH of standard directories, the same on every host. */
-		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-			       "/usr/bin:/sbin:/bin", 1);
-		if (H.rootfs)
-			setenv("MINIDOCKER_ROOTFS", H.rootfs, 1);
 		if (H.run_as && (setgroups(0, NULL) < 0 ||
 				 setgid(H.run_as) < 0 || setuid(H.run_as) < 0)) {
 			dprintf(2, "harness: cannot become uid %d: %s\n",
 				(int)H.run_as, strerror(errno));
 			_exit(99);
 		}
+		/* A PATH of standard directories, the same on every host. */
+		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+			       "/usr/bin:/sbin:/bin", 1);
+		if (H.rootfs)
+			setenv("MINIDOCKER_ROOTFS", H.rootfs, 1);
 		execv(H.binary, (char **)argv);
 		dprintf(2, "harness: cannot run %s: %s\n", H.binary,
 			strerror(errno));
@@ -452,4 +452,15 @@ const char *h_make_cap_group(const char *name, int max)
 		return NULL;
 	}
 	return dir;
+}
+
+pid_t h_child_of(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	char *text = h_read_file(path);
+	pid_t child = text ? (pid_t)atoi(text) : 0;
+	free(text);
+	return child;
 }

@@ -16,6 +16,7 @@ struct harness {
 	const char *rootfs; /* absolute path of the test root filesystem */
 	const char *probe;  /* the probe's path as the container sees it */
 	const char *host_probe; /* the probe's path on the host */
+	uid_t run_as; /* when not 0, the uid and gid h_start runs it as */
 };
 extern struct harness H;
 
@@ -89,6 +90,9 @@ const char *h_group_of(pid_t pid);
  * processes: a hard cap for tests that may fail by forking without end.
  * Returns its directory, or NULL with a CUnit failure recorded. */
 const char *h_make_cap_group(const char *name, int max);
+
+/* The first child of pid (the runtime's container process), or 0. */
+pid_t h_child_of(pid_t pid);
 
 /* RUN(r, input, "run", H.probe, "pid"): run the binary under test. */
 #define RUN(r, input, ...) h_runv(&(r), (input), __VA_ARGS__, (const char *)NULL)
