@@ -535,6 +535,42 @@ case_no_downloader() {
 	check "DIR or a temporary directory was left" nothing_left "$C/r"
 }
 
+# Interrupted half-way (Ctrl-C or kill of the whole process group while a
+# download hangs): the trap removes the temporary directory. A stand-in
+# curl blocks on a FIFO nobody writes to, so the test decides when.
+case_interrupted() {
+	local pid i rc
+	fakebin bin curl wget
+	mkfifo block
+	printf '#!/bin/sh\necho "$*" >>"%s/started"\nexec cat -- "%s/block"\n' "$C" "$C" >bin/curl
+	chmod 0755 bin/curl
+	# setsid: its own process group, as a terminal's foreground job has.
+	PATH="$C/bin" MINIDOCKER_ALPINE_URL="$URL/good" MINIDOCKER_ARCH=x86_64 \
+		setsid "$SCRIPT" --alpine r >out 2>err </dev/null &
+	pid=$!
+	for i in $(seq 100); do
+		[ -s started ] && break
+		[ "$i" -lt 100 ] && sleep 0.05
+	done
+	if [ ! -s started ]; then
+		kill -KILL -- "-$pid" 2>/dev/null
+		wait "$pid"
+		fail "the download never started: $(cat err)"
+		return 1
+	fi
+	check "no temporary directory while downloading" [ -n "$(leftovers "$C/r")" ] || return 1
+	kill -TERM -- "-$pid"
+	wait "$pid"
+	rc=$?
+	for i in $(seq 100); do
+		kill -0 -- "-$pid" 2>/dev/null || break
+		[ "$i" -lt 100 ] && sleep 0.05
+	done
+	check "processes of the script are still running" [ "$i" -lt 100 ] || return 1
+	check "exit status $rc, want 143 (TERM)" [ "$rc" -eq 143 ] || return 1
+	check "DIR or a temporary directory was left: $(ls -A)" nothing_left "$C/r"
+}
+
 # --- run -------------------------------------------------------------------
 
 run_case "--help prints usage to stdout" case_help
@@ -567,6 +603,7 @@ if make_tarball && start_httpd; then
 	run_case "an unknown machine is an error" case_unknown_arch
 	run_case "downloads with wget when curl is absent" case_wget_only
 	run_case "neither curl nor wget is an error" case_no_downloader
+	run_case "killed during a download leaves nothing" case_interrupted
 else
 	echo "not ok - download path: cannot serve the test tarball on 127.0.0.1"
 	FAILED=$((FAILED + 1))
