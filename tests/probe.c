@@ -13,6 +13,7 @@
  *   probe procs           print the pids listed in /proc, one a line
  *   probe fds             print the open fds, one a line
  *   probe exists PATH     print "yes" or "no"
+ *   probe links PATH...   print where each symbolic link points, a line each
  *   probe fstype PATH     print "proc" for procfs, else the magic in hex
  *   probe mountinfo       print /proc/self/mountinfo
  *   probe crash SIG       die of a synchronous SEGV, ILL, FPE or TRAP
@@ -23,6 +24,10 @@
  *                         holding every child; print "forked N refused M"
  *   probe breakout PATH   try the classic chroot escape, then print
  *                         "escaped" if PATH is visible, else "contained"
+ *   probe ids             print "uid U gid G"
+ *   probe uidmap          print /proc/self/uid_map, blanks squeezed
+ *   probe create PATH     create the file PATH
+ *   probe owner PATH      print the uid that owns PATH
  */
 
 #include <dirent.h>
@@ -251,6 +256,18 @@ int main(int argc, char **argv)
 		struct stat st;
 		return printf("%s\n", lstat(a, &st) == 0 ? "yes" : "no") < 0;
 	}
+	if (!strcmp(q, "links")) {
+		for (int i = 2; i < argc; i++) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(argv[i], target, sizeof(target) - 1);
+			if (n < 0) {
+				perror(argv[i]);
+				return 1;
+			}
+			printf("%.*s\n", (int)n, target);
+		}
+		return 0;
+	}
 	if (!strcmp(q, "fstype")) {
 		struct statfs fs;
 		if (statfs(a, &fs) < 0) {
@@ -277,6 +294,32 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(q, "trap"))
 		return trap_signals();
+	if (!strcmp(q, "ids"))
+		return printf("uid %d gid %d\n", (int)getuid(), (int)getgid()) <
+		       0;
+	if (!strcmp(q, "uidmap")) {
+		FILE *f = fopen("/proc/self/uid_map", "r");
+		long in, out, count;
+		while (f && fscanf(f, "%ld %ld %ld", &in, &out, &count) == 3)
+			printf("%ld %ld %ld\n", in, out, count);
+		return !f;
+	}
+	if (!strcmp(q, "create")) {
+		int fd = open(a, O_CREAT | O_WRONLY | O_EXCL, 0644);
+		if (fd < 0) {
+			perror(a);
+			return 1;
+		}
+		return close(fd) != 0;
+	}
+	if (!strcmp(q, "owner")) {
+		struct stat st;
+		if (stat(a, &st) < 0) {
+			perror(a);
+			return 1;
+		}
+		return printf("%d\n", (int)st.st_uid) < 0;
+	}
 	if (!strcmp(q, "breakout"))
 		return breakout(a);
 	if (!strcmp(q, "bomb"))

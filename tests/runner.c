@@ -30,7 +30,7 @@
 
 const struct stage_suite *const stage_suites[] = {
 	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
-	&suite_cgroup, &suite_pivot, NULL,
+	&suite_cgroup, &suite_pivot, &suite_userns, NULL,
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one

@@ -21,7 +21,12 @@ struct stage_suite {
 };
 
 extern const struct stage_suite suite_exec, suite_uts, suite_pid,
-	suite_chroot, suite_mount, suite_cgroup, suite_pivot;
+	suite_chroot, suite_mount, suite_cgroup, suite_pivot, suite_userns;
+
+/* Hardening: faults (stage 1), host paths (4), bad input (6); stress (6)
+ * runs only with `runner --stress`. */
+extern const struct stage_suite suite_faults, suite_hostfs, suite_badinput,
+	suite_stress;
 
 /* Every stage suite, in stage order. */
 extern const struct stage_suite *const stage_suites[];

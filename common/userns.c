@@ -1,0 +1,46 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "userns.h"
+
+/* Read the number in root/path; -1 when there is no such file. */
+static long read_setting(const char *root, const char *path)
+{
+	char full[4096];
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	FILE *f = fopen(full, "re");
+	long v = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+int userns_restriction(const char *root, char *why, size_t why_len)
+{
+	static const struct {
+		const char *path, *name;
+		long forbids;
+		const char *fix;
+	} settings[] = {
+		{"/proc/sys/kernel/unprivileged_userns_clone",
+		 "kernel.unprivileged_userns_clone", 0,
+		 "sudo sysctl kernel.unprivileged_userns_clone=1"},
+		{"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+		 "kernel.apparmor_restrict_unprivileged_userns", 1,
+		 "sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0"},
+		{"/proc/sys/user/max_user_namespaces",
+		 "user.max_user_namespaces", 0,
+		 "sudo sysctl user.max_user_namespaces=10000"},
+	};
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		if (read_setting(root, settings[i].path) != settings[i].forbids)
+			continue;
+		snprintf(why, why_len, "%s is %ld (allow it: %s)",
+			 settings[i].name, settings[i].forbids, settings[i].fix);
+		return 1;
+	}
+	return 0;
+}
