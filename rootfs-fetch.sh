@@ -200,7 +200,7 @@ expected_sha256() {
 
 # fetch_verified URL_DIR NAME SUMNAME PIN: download NAME and SUMNAME from
 # URL_DIR into $WORK, refuse NAME unless its sha256 matches (and matches
-# PIN when set); print the tarball's path.
+# PIN when set); set TARBALL to its path.
 fetch_verified() {
 	local base=$1 name=$2 sumname=$3 pin=$4 want got
 	download "$base/$sumname" "$WORK/$sumname"
@@ -213,11 +213,12 @@ fetch_verified() {
 	if [ -n "$pin" ] && [ "$want" != "$(printf '%s' "$pin" | tr 'A-F' 'a-f')" ]; then
 		die "checksum mismatch for '$name': '$sumname' says $want, the pinned sha256 is $pin"
 	fi
+	echo "$PROG: downloading $base/$name"
 	download "$base/$name" "$WORK/$name"
 	got=$(sha256sum -- "$WORK/$name" | awk '{ print $1 }')
 	[ "$got" = "$want" ] ||
 		die "checksum mismatch for '$name': expected sha256 $want, got $got; refusing to unpack it"
-	printf '%s\n' "$WORK/$name"
+	TARBALL="$WORK/$name"
 }
 
 # unpack TARBALL: extract into the new tree with the tarball's numeric owners.
@@ -230,23 +231,23 @@ unpack() {
 }
 
 build_alpine() {
-	local arch base name tarball
+	local arch base name
 	arch=$(alpine_arch "$(machine_arch)") ||
 		die "no Alpine minirootfs for machine '$(machine_arch)'"
 	base=${MINIDOCKER_ALPINE_URL:-https://dl-cdn.alpinelinux.org/alpine/$ALPINE_BRANCH/releases/$arch}
 	name="alpine-minirootfs-$ALPINE_VERSION-$arch.tar.gz"
-	tarball=$(fetch_verified "${base%/}" "$name" "$name.sha256" "$ALPINE_SHA256")
-	unpack "$tarball"
+	fetch_verified "${base%/}" "$name" "$name.sha256" "$ALPINE_SHA256"
+	unpack "$TARBALL"
 }
 
 build_ubuntu() {
-	local arch base name tarball
+	local arch base name
 	arch=$(ubuntu_arch "$(machine_arch)") ||
 		die "no ubuntu-base for machine '$(machine_arch)'"
 	base=${MINIDOCKER_UBUNTU_URL:-https://cdimage.ubuntu.com/ubuntu-base/releases/$UBUNTU_SERIES/release}
 	name="ubuntu-base-$UBUNTU_VERSION-base-$arch.tar.gz"
-	tarball=$(fetch_verified "${base%/}" "$name" SHA256SUMS "$UBUNTU_SHA256")
-	unpack "$tarball"
+	fetch_verified "${base%/}" "$name" SHA256SUMS "$UBUNTU_SHA256"
+	unpack "$TARBALL"
 }
 
 # find_busybox: print the path of a statically linked busybox, taking the
@@ -361,6 +362,14 @@ tty 5 0
 EOF
 }
 
+# rename_dir FROM TO: rename(2) a directory; on failure ERRMSG says why.
+rename_dir() {
+	if ! mv -T -- "$1" "$2" 2>"$WORK/mv.err"; then
+		ERRMSG=$(sed -n '$s/.*: //p' "$WORK/mv.err")
+		return 1
+	fi
+}
+
 cleanup() {
 	if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
 		rm -rf --one-file-system -- "$WORK"
@@ -432,12 +441,14 @@ main() {
 		die "unpacking --$flavour with its file owners needs root: run it with sudo"
 	fi
 
-	WORK=$(mktemp -d -- "$parent/.$base.rootfs-fetch.XXXXXX") ||
-		die "cannot create a temporary directory in '$parent'"
+	# Traps first, so that no signal falls between mktemp and them. Bash
+	# would run the EXIT trap on these signals anyway; say it explicitly.
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
+	WORK=$(mktemp -d -- "$parent/.$base.rootfs-fetch.XXXXXX") ||
+		die "cannot create a temporary directory in '$parent'"
 	NEW="$WORK/root"
 	mkdir -- "$NEW"
 	chmod 0755 "$NEW"
@@ -453,17 +464,19 @@ main() {
 	# Put the new tree in place: an old one moves into $WORK first, so
 	# that the cleanup removes it, and comes back if the rename fails.
 	if [ -d "$dir" ]; then
-		mv -T -- "$dir" "$WORK/old" || die "cannot move the old '$dir' aside"
-		if ! mv -T -- "$NEW" "$dir"; then
-			mv -T -- "$WORK/old" "$dir" || true
-			die "cannot rename the new tree to '$dir'"
+		rename_dir "$dir" "$WORK/old" || die "cannot move the old '$dir' aside: $ERRMSG"
+		if ! rename_dir "$NEW" "$dir"; then
+			rename_dir "$WORK/old" "$dir" || true
+			die "cannot rename the new tree to '$dir': $ERRMSG"
 		fi
 	else
-		mv -T -- "$NEW" "$dir" || die "cannot rename the new tree to '$dir'"
+		rename_dir "$NEW" "$dir" || die "cannot rename the new tree to '$dir': $ERRMSG"
 	fi
 	echo "$PROG: made a $flavour root filesystem in '$dir'"
 }
 
 WORK=""
 NEW=""
+TARBALL=""
+ERRMSG=""
 main "$@"
