@@ -16,6 +16,10 @@ static enum args_result fail(char *err, size_t len, const char *fmt, ...)
 	if (len > 0)
 		vsnprintf(err, len, fmt, ap);
 	va_end(ap);
+	/* The reason quotes what the user typed: keep it one line. */
+	for (char *p = len > 0 ? err : NULL; p && *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
 	return ARGS_ERROR;
 }
 

@@ -40,6 +40,11 @@ static void print_line(const char *fmt, va_list ap, int err)
 		n += snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(err));
 	if ((size_t)n >= sizeof(buf) - 1)
 		n = sizeof(buf) - 2;
+	/* A quoted argument or path may hold a newline or a terminal escape:
+	 * show it as '?', so the message stays one line. */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < ' ' || buf[i] == 0x7f)
+			buf[i] = '?';
 	buf[n++] = '\n';
 	/* One write(2): stdio's buffer would be lost by _exit() in the child. */
 	ssize_t ignored = write(STDERR_FILENO, buf, n);

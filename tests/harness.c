@@ -167,6 +167,19 @@ bool h_wait_output(struct container *c, const char *needle, int timeout_ms)
 	return true;
 }
 
+int h_start_until(struct container *c, const char *const *args,
+		  const char *needle)
+{
+	if (h_start(c, NULL, args) < 0)
+		return -1;
+	if (h_wait_output(c, needle, H_TIMEOUT_MS))
+		return 0;
+	CU_FAIL("harness: the container never printed what was awaited");
+	h_finish(c, NULL, 0);
+	h_free(&c->r);
+	return -1;
+}
+
 void h_finish(struct container *c, const char *input, int timeout_ms)
 {
 	long end = now_ms() + timeout_ms;

@@ -46,6 +46,11 @@ int h_start(struct container *c, const char *in_cgroup,
  * on end of output, or when the container ended first. */
 bool h_wait_output(struct container *c, const char *needle, int timeout_ms);
 
+/* h_start, then h_wait_output for needle: 0 once the container printed
+ * it; else -1 with a failure recorded and the run finished and freed. */
+int h_start_until(struct container *c, const char *const *args,
+		  const char *needle);
+
 /* Close stdin (after writing input, if any), collect everything until the
  * runtime exits or timeout_ms passes (then SIGKILL it), reap it. */
 void h_finish(struct container *c, const char *input, int timeout_ms);
@@ -99,5 +104,17 @@ pid_t h_child_of(pid_t pid);
 
 /* Whether s is exactly one non-empty line ending in a newline. */
 bool h_one_line(const char *s);
+
+/* Poll until no process is left in process group pgid (h_start makes the
+ * runtime a group leader, and its container inherits the group); false
+ * after timeout_ms. */
+bool h_pgroup_gone(pid_t pgid, int timeout_ms);
+
+/* A CUnit assertion whose failure message names the case it checks:
+ * H_CHECK(r.status == 125, "rootfs missing"). */
+#define H_CHECK(cond, name) \
+	h_check((cond), __LINE__, __FILE__, (name), #cond)
+void h_check(bool ok, int line, const char *file, const char *name,
+	     const char *expr);
 
 #endif

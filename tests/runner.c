@@ -4,12 +4,13 @@
  * before it, where they must fail.
  *
  *   runner [--bin DIR] [--rootfs DIR] [--stage N]... [--common] [--prove]
- *          [--junit FILE] [--list]
+ *          [--junit FILE] [--list] [--stress]
  *
  * With no --stage, every DIR/stage-N that exists. Exits non-zero when any
  * test failed, or when suites were skipped for want of root. --junit also
  * writes the results to FILE as JUnit XML (for graders); --list prints the
- * tests a run would run and runs none, so it needs no binary.
+ * tests a run would run and runs none, so it needs no binary. --stress runs
+ * the stress suite (hundreds of containers) instead of the stage suites.
  */
 
 #include <CUnit/Basic.h>
@@ -30,7 +31,9 @@
 
 const struct stage_suite *const stage_suites[] = {
 	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
-	&suite_cgroup, &suite_pivot, &suite_userns, NULL,
+	&suite_cgroup, &suite_pivot, &suite_userns,
+	/* Hardening, after the stage suites (find_suite() takes the first). */
+	&suite_faults, &suite_hostfs, &suite_badinput, NULL,
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
@@ -44,6 +47,8 @@ static const struct {
 	 "stage 4 mounts the container's own /proc"},
 	{"test_host_sees_proc_mount_while_running", 5,
 	 "stage 5's mount namespace keeps the proc mount from the host"},
+	{"test_not_root_is_125", 8,
+	 "stage 8's user namespace lets an ordinary user run it"},
 };
 
 /* Test fixtures: a stage with its lesson taken out, built by tests.mk,
@@ -316,14 +321,14 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: runner [--bin DIR] [--rootfs DIR] "
 			"[--stage N]... [--common] [--prove] "
-			"[--junit FILE] [--list]\n");
+			"[--junit FILE] [--list] [--stress]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	bool want[MAX_STAGE + 1] = {0}, any_stage = false, common = false;
-	bool prove = false, list = false;
+	bool prove = false, list = false, stress = false;
 	const char *junit = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -345,6 +350,8 @@ int main(int argc, char **argv)
 			junit = argv[++i];
 		else if (!strcmp(argv[i], "--list"))
 			list = true;
+		else if (!strcmp(argv[i], "--stress"))
+			stress = true;
 		else
 			usage();
 	}
@@ -376,6 +383,11 @@ int main(int argc, char **argv)
 	for (int n = 1; n <= MAX_STAGE; n++) {
 		if (!(any_stage ? want[n] : have[n]))
 			continue;
+		if (stress) {
+			if (suite_stress.stage <= n)
+				add_suite(&suite_stress, n, false, NULL, NULL);
+			continue;
+		}
 		for (int i = 0; stage_suites[i]; i++)
 			if (stage_suites[i]->stage <= n)
 				add_suite(stage_suites[i], n, false, NULL,

@@ -1,0 +1,110 @@
+/* Stage 6 on, with `runner --stress`: hundreds of containers one after the
+ * other and twenty side by side leave no mount, cgroup or process behind,
+ * and the runtime holds the same fds in the 500th run as in the first. */
+
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "suites.h"
+
+#define N_SEQUENTIAL 500
+#define N_PARALLEL 20
+
+/* How many fds the process pid has open; -1 if it is gone. */
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Start a container that waits for its stdin to close; 0 once it runs. */
+static int start_ready(struct container *c)
+{
+	const char *args[] = {"run", H.probe, "ready", NULL};
+	return h_start_until(c, args, "ready\n");
+}
+
+/* Check what the runtime pid left: no group, no process, no mount. */
+static bool left_nothing(pid_t pid)
+{
+	const char *group = h_group_of(pid);
+	bool gone = (!group || access(group, F_OK) != 0) &&
+		    h_pgroup_gone(pid, 5000) && !h_mounted_under(H.rootfs);
+	kill(-pid, SIGKILL);
+	return gone;
+}
+
+static void test_sequential_runs_leave_nothing(void)
+{
+	int first_fds = -1, bad_fds = 0, bad_status = 0, leftovers = 0;
+	for (int i = 0; i < N_SEQUENTIAL; i++) {
+		struct container c;
+		if (start_ready(&c) < 0)
+			break;
+		/* The runtime's own fds while its container runs. */
+		int fds = count_fds(c.pid);
+		if (first_fds < 0)
+			first_fds = fds;
+		bad_fds += fds != first_fds;
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+		bad_status += c.r.status != 0 || c.r.err[0] != '\0';
+		leftovers += !left_nothing(c.pid);
+		h_free(&c.r);
+	}
+	printf("(runtime fds: %d) ", first_fds);
+	CU_ASSERT_TRUE(first_fds > 0);
+	CU_ASSERT_EQUAL(bad_fds, 0);
+	CU_ASSERT_EQUAL(bad_status, 0);
+	CU_ASSERT_EQUAL(leftovers, 0);
+}
+
+static void test_parallel_runs_leave_nothing(void)
+{
+	struct container c[N_PARALLEL];
+	int started = 0, groups = 0;
+	for (; started < N_PARALLEL; started++)
+		if (start_ready(&c[started]) < 0)
+			break;
+	/* All at once: a group each, none of them mixed up. */
+	for (int i = 0; i < started; i++) {
+		const char *group = h_group_of(c[i].pid);
+		groups += group && access(group, F_OK) == 0;
+	}
+	CU_ASSERT_EQUAL(started, N_PARALLEL);
+	CU_ASSERT_EQUAL(groups, N_PARALLEL);
+	int bad_status = 0, leftovers = 0;
+	for (int i = 0; i < started; i++) {
+		h_finish(&c[i], NULL, H_TIMEOUT_MS);
+		bad_status += c[i].r.status != 0;
+		h_free(&c[i].r);
+	}
+	for (int i = 0; i < started; i++)
+		leftovers += !left_nothing(c[i].pid);
+	CU_ASSERT_EQUAL(bad_status, 0);
+	CU_ASSERT_EQUAL(leftovers, 0);
+}
+
+static const struct stage_test tests[] = {
+	{"test_sequential_runs_leave_nothing",
+	 test_sequential_runs_leave_nothing, false},
+	{"test_parallel_runs_leave_nothing", test_parallel_runs_leave_nothing,
+	 false},
+	{NULL, NULL, false},
+};
+
+const struct stage_suite suite_stress = {6, "stress", true, tests};
