@@ -3,7 +3,8 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+# override: `make asan` and `make CFLAGS=...` add to these, never drop them.
+override CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 CPPFLAGS += -Icommon -MMD -MP
 BUILD   ?= build
 
@@ -52,6 +53,10 @@ $(BUILD)/stage-%: $(BUILD)/stages/$$(notdir $$(call stage_dir,$$*)).o $(COMMON_O
 
 $(STAGE_NUMS:%=stage-%): stage-%: $(BUILD)/stage-% ;
 
+# Reached through a pattern, they would count as intermediate and be
+# deleted after every build, then rebuilt by the next.
+.SECONDARY: $(STAGE_DIRS:stages/%=$(BUILD)/stages/%.o)
+
 $(STAGE_NUMS:%=diff-%): diff-%:
 	@n=$*; p=$$((n - 1)); \
 	a=$$(ls -d stages/$$(printf %02d $$p)-* 2>/dev/null); \
@@ -76,7 +81,7 @@ DEPS_RUN  := make gcc libc6-dev busybox-static
 DEPS_TEST := $(DEPS_RUN) libcunit1-dev
 
 # The parts of `make test`, in order; the .mk files add theirs.
-TEST_PARTS := test-host test-rootfs test-vm
+TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial
 
 # Each part keeps its own rules beside its files.
 include tests/tests.mk
