@@ -1,0 +1,24 @@
+# TUTORIAL.md and the stage READMEs: the diffs, code excerpts and terminal
+# sessions in them are generated from the code and from real runs by
+# tools/tutorial.sh. `make tutorial` rewrites them in place; `make
+# check-tutorial` fails, with a diff, when any of them is out of date.
+
+TUTORIAL_DOCS ?= TUTORIAL.md $(wildcard stages/*/README.md)
+# ps for the sessions; setpriv, unshare and findmnt come with util-linux.
+DEPS_TUTORIAL := procps util-linux
+DEPS_TEST += $(DEPS_TUTORIAL)
+
+.PHONY: tutorial check-tutorial deps-tutorial
+
+# What the sessions run: every stage, the stage 5 fixture without its
+# private remount, and the test root filesystem.
+TUTORIAL_NEEDS := deps-tutorial all $(BUILD)/fixture-no-private test-probe-rootfs
+
+deps-tutorial:
+	@tools/deps.sh tutorial $(DEPS_TUTORIAL)
+
+tutorial: $(TUTORIAL_NEEDS)
+	BUILD=$(BUILD) tools/tutorial.sh $(TUTORIAL_DOCS)
+
+check-tutorial: $(TUTORIAL_NEEDS)
+	BUILD=$(BUILD) tools/tutorial.sh --check $(TUTORIAL_DOCS)
