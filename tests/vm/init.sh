@@ -45,6 +45,18 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 hostname minidocker-vm
 
+# Built without root, the test rootfs has no device nodes; make them here,
+# where we are root (the numbers are fixed by the kernel's devices.txt).
+rfs=/minidocker/build/test-rootfs
+if [ -d "$rfs" ]; then
+	mkdir -p "$rfs/dev"
+	for node in "null 1 3" "zero 1 5" "random 1 8" "urandom 1 9" "tty 5 0"; do
+		# shellcheck disable=SC2086 # split into name, major, minor
+		set -- $node
+		[ -e "$rfs/dev/$1" ] || mknod -m 0666 "$rfs/dev/$1" c "$2" "$3"
+	done
+fi
+
 # Seconds since boot, for the timings in the log.
 uptime_s() {
 	read -r up _ </proc/uptime

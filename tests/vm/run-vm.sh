@@ -116,7 +116,7 @@ ensure_tools() {
 	echo "run-vm: installing ${missing[*]}"
 	apt-get update -qq >/dev/null ||
 		die "apt-get update failed: cannot install ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
 		die "cannot install ${missing[*]} with apt-get"
 }
 

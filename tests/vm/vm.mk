@@ -18,6 +18,11 @@ VM_ENV          = VM_OUT=$(VM_OUT)
 
 .PHONY: test-vm test-vm-smoke test-vm-selfcheck vm-kernel vm-static
 
+# For `make test` (tools/deps.sh); run-vm.sh installs them too when run alone.
+DEPS_TEST  += qemu-system-x86 xz-utils cpio gzip busybox-static
+# After test-vm, the proof that it can fail.
+TEST_PARTS += test-vm-selfcheck
+
 # The smoke check runs as the VM's first program; the VM has no C library.
 $(VM_OUT)/vmcheck: tests/vm/vmcheck.c
 	@mkdir -p $(dir $@)
@@ -28,10 +33,12 @@ vm-kernel:
 
 # Every stage, the runner and the probe, linked statically into
 # $(VM_STATIC), and the busybox test rootfs with that probe in it
-# (rootfs-fetch.sh leaves a complete tree as it is).
+# (rootfs-fetch.sh leaves a complete tree as it is). Without root it has no
+# device nodes; the VM's /init, root inside, makes them.
 vm-static:
 	$(MAKE) BUILD=$(VM_STATIC) LDFLAGS=-static all tests
-	./rootfs-fetch.sh --busybox $(VM_STATIC)/test-rootfs
+	./rootfs-fetch.sh --busybox $$([ "$$(id -u)" -eq 0 ] || echo --no-dev) \
+		$(VM_STATIC)/test-rootfs
 	cp $(VM_STATIC)/tests/probe $(VM_STATIC)/test-rootfs/bin/probe
 
 test-vm: $(VM_OUT)/vmcheck vm-static
