@@ -96,24 +96,34 @@ set_cmd() {
 	stage-*) CMD=("$BIN/$name" run --rootfs "$ROOTFS" "$@") ;;
 	unshare) CMD=(unshare --uts --pid --mount --fork "--root=$ROOTFS" --mount-proc "$@") ;;
 	bwrap) CMD=(bwrap --unshare-uts --unshare-pid --bind "$ROOTFS" / --proc /proc --dev /dev "$@") ;;
-	crun | runc) CMD=("$name" run --bundle "$(make_bundle "$name" "$@")" "mdbench-$name-$$") ;;
+	crun | runc) CMD=("$name" run --bundle "$(bundle_dir "$name" "$@")" "mdbench-$name-$$") ;;
 	*) die "unknown command '$name'" ;;
 	esac
 }
 
-# make_bundle RUNTIME CMD...: print the path of an OCI bundle whose
-# config.json is the runtime's own default spec, changed only to run CMD
-# on ROOTFS without a terminal.
+# bundle_dir RUNTIME CMD...: where the OCI bundle of RUNTIME running CMD is.
+bundle_dir() {
+	local rt=$1
+	shift
+	printf '%s\n' "$OUT/oci/$rt-$(printf '%s' "$*" | tr -c 'a-zA-Z0-9' _)"
+}
+
+# make_bundle RUNTIME CMD...: make the bundle whose config.json is the
+# runtime's own default spec, changed only to run CMD on ROOTFS without a
+# terminal. Returns non-zero, after saying why, when it cannot.
 make_bundle() {
 	local rt=$1 dir args="" word
 	shift
-	dir="$OUT/oci/$rt-$(printf '%s' "$*" | tr -c 'a-zA-Z0-9' _)"
+	dir=$(bundle_dir "$rt" "$@")
 	for word in "$@"; do
 		args="$args${args:+, }\"$word\""
 	done
 	mkdir -p "$dir"
 	rm -f "$dir/config.json"
-	(cd "$dir" && "$rt" spec) || die "$rt spec failed"
+	(cd "$dir" && "$rt" spec) || {
+		note "'$rt spec' failed"
+		return 1
+	}
 	# The default spec has "terminal": true, "args": ["sh"] and
 	# "path": "rootfs", each on a line of its own.
 	sed -i -e 's/"terminal": true/"terminal": false/' \
@@ -121,9 +131,10 @@ make_bundle() {
 		-e "s|\"path\": \"rootfs\"|\"path\": \"$ROOTFS\"|" "$dir/config.json"
 	grep -q '"terminal": false' "$dir/config.json" &&
 		grep -qF "$args" "$dir/config.json" &&
-		grep -qF "\"path\": \"$ROOTFS\"" "$dir/config.json" ||
-		die "cannot adapt the default spec of $rt in '$dir/config.json'"
-	printf '%s\n' "$dir"
+		grep -qF "\"path\": \"$ROOTFS\"" "$dir/config.json" || {
+		note "cannot adapt the default spec of $rt in '$dir/config.json'"
+		return 1
+	}
 }
 
 # quote WORD...: the words as one line hyperfine -N splits back into them.
@@ -143,22 +154,39 @@ NAMES=(exec floor floor-self "${STAGES[@]}")
 [ -x "$OUT/static/$REF" ] && NAMES+=("$REF-static")
 SKIPPED=()
 for peer in unshare bwrap crun runc; do
-	if command -v "$peer" >/dev/null; then
-		NAMES+=("$peer")
+	if ! command -v "$peer" >/dev/null; then
+		SKIPPED+=("$peer (not installed)")
+	elif [ "$peer" = crun ] || [ "$peer" = runc ]; then
+		if make_bundle "$peer" /bin/true && make_bundle "$peer" /bin/sleep 1; then
+			NAMES+=("$peer")
+		else
+			SKIPPED+=("$peer (no bundle from its default spec)")
+		fi
 	else
-		SKIPPED+=("$peer")
+		NAMES+=("$peer")
 	fi
 done
 
 # Every line must run the container command successfully before it is
-# timed: a line that fails would time an error path.
+# timed: a line that fails would time an error path. The floors and the
+# reference must work; any other line that fails is skipped, with why.
 ARGS=()
+RUNS=()
 for name in "${NAMES[@]}"; do
 	set_cmd "$name" /bin/true
-	"${CMD[@]}" </dev/null >/dev/null 2>"$OUT/check.err" ||
-		die "'$name' cannot run /bin/true: $(head -n 1 "$OUT/check.err")"
+	if ! "${CMD[@]}" </dev/null >/dev/null 2>"$OUT/check.err"; then
+		why="$name ($(head -n 1 "$OUT/check.err"))"
+		case $name in
+		exec | floor | floor-self | "$REF") die "cannot run /bin/true: $why" ;;
+		esac
+		note "skipped, cannot run /bin/true: $why"
+		SKIPPED+=("$why")
+		continue
+	fi
+	RUNS+=("$name")
 	ARGS+=(-n "$name" "$(quote "${CMD[@]}")")
 done
+NAMES=("${RUNS[@]}")
 
 # hyperfine -N runs each command without a shell, so no wrapper's cost is
 # in any figure.
@@ -256,7 +284,11 @@ fi
 	printf 'cgroup\t%s\n' "$CGROUP_NOTE"
 	printf 'hyperfine\t%s\n' "$(hyperfine --version)"
 	printf 'reference\t%s\n' "$REF"
-	printf 'skipped\t%s\n' "${SKIPPED[*]}"
+	skipped=
+	for line in "${SKIPPED[@]}"; do
+		skipped="$skipped${skipped:+; }$line"
+	done
+	printf 'skipped\t%s\n' "$skipped"
 	printf 'cold pause\t%s\n' "$COLD_PAUSE"
 	printf 'quick\t%s\n' "${BENCH_QUICK:-}"
 	for name in "${NAMES[@]}"; do

@@ -89,7 +89,7 @@ ratio() {
 	printf '\n#### Cold: %s s pause before each run\n\n' "$(meta 'cold pause')"
 	table cold
 	if [ -n "$SKIPPED" ]; then
-		printf '\nSkipped (not installed): %s.\n' "$SKIPPED"
+		printf '\nSkipped: %s.\n' "$SKIPPED"
 	fi
 
 	printf '\n#### Peak RSS of the runtime process while its container runs\n\n'
