@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BOMB_MAX_CHILDREN 1000
+#define BOMB_MAX_CHILDREN    1000
 #define BOMB_DEFAULT_HOLD_MS 1000
 
 /* Milliseconds on the monotonic clock. */

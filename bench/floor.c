@@ -31,9 +31,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define FLOOR_PIDS_MAX "20"
-#define FLOOR_HOSTNAME "container"
-#define FLOOR_EXIT_FAILED 125
+#define FLOOR_PIDS_MAX	     "20"
+#define FLOOR_HOSTNAME	     "container"
+#define FLOOR_EXIT_FAILED    125
 #define FLOOR_EXIT_NOT_FOUND 127
 
 /* The child runs on this stack until exec replaces it. */
@@ -50,7 +50,7 @@ struct child_args {
 
 /* Print "floor: <what>: <errno text>" and exit with status. */
 static _Noreturn void fail(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static _Noreturn void fail(int status, const char *fmt, ...)
 {
 	int saved = errno;
@@ -108,7 +108,8 @@ static int child_main(void *arg)
 	if (a->self_join) {
 		/* "0" is the writer itself, whatever its pid namespace. */
 		if (write_text(a->self_join, "0") < 0)
-			fail(FLOOR_EXIT_FAILED, "cannot join '%s'", a->self_join);
+			fail(FLOOR_EXIT_FAILED, "cannot join '%s'",
+			     a->self_join);
 	} else {
 		/* Close our copy of the write end, so that a dead parent
 		 * reads as end of file instead of blocking us for ever. */
@@ -159,7 +160,8 @@ int main(int argc, char **argv)
 	argv += self_join;
 	argc -= self_join;
 	if (argc < 3) {
-		fputs("floor: usage: floor [--self-join] ROOTFS <cmd> [args...]\n",
+		fputs("floor: usage: floor [--self-join] ROOTFS <cmd> "
+		      "[args...]\n",
 		      stderr);
 		return FLOOR_EXIT_FAILED;
 	}
@@ -176,9 +178,9 @@ int main(int argc, char **argv)
 
 	struct child_args args = {argv[1], argv + 2, self_join ? tasks : NULL,
 				  sync[0], sync[1]};
-	pid_t pid = clone(child_main, child_stack + FLOOR_STACK_SIZE,
-			  CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | SIGCHLD,
-			  &args);
+	pid_t pid =
+	    clone(child_main, child_stack + FLOOR_STACK_SIZE,
+		  CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, &args);
 	if (pid < 0) {
 		rmdir(group);
 		fail(FLOOR_EXIT_FAILED, "cannot clone");
@@ -207,6 +209,5 @@ int main(int argc, char **argv)
 	 * PID 1 of its namespace, so its end took every descendant along. */
 	if (rmdir(group) < 0)
 		fail(FLOOR_EXIT_FAILED, "cannot remove '%s'", group);
-	return WIFEXITED(status) ? WEXITSTATUS(status)
-				 : 128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

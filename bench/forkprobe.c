@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define PROBE_DEFAULT_RUNS 200
-#define PROBE_MAX_RUNS 100000
+#define PROBE_MAX_RUNS	   100000
 
 /* Nanoseconds on the monotonic clock. */
 static long long now_ns(void)
