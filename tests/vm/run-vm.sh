@@ -283,8 +283,9 @@ boot() {
 # Read the markers from the console log and give the verdict.
 judge() {
 	local log=$VM_OUT/console.log smoke exit_status
-	smoke=$(grep -a -m1 '^MINIDOCKER-VM-SMOKE=' "$log" | cut -d= -f2)
-	exit_status=$(grep -a -m1 '^MINIDOCKER-VM-EXIT=' "$log" | cut -d= -f2)
+	# Not anchored: a kernel message may land on the same console line.
+	smoke=$(grep -ao 'MINIDOCKER-VM-SMOKE=[A-Za-z]*' "$log" | head -n 1 | cut -d= -f2)
+	exit_status=$(grep -ao 'MINIDOCKER-VM-EXIT=[0-9]*' "$log" | head -n 1 | cut -d= -f2)
 	if [ -z "$exit_status" ]; then
 		echo "run-vm: the last console lines:" >&2
 		tail -n 20 "$log" >&2
