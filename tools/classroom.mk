@@ -12,3 +12,20 @@ grade:
 # One stage, as GitHub Classroom runs it (.github/classroom/autograding.json).
 $(STAGE_NUMS:%=grade-stage-%): grade-stage-%:
 	@$(GRADE_ENV) tools/grade.sh $*
+
+.PHONY: student doctor test-classroom
+
+# The learner's skeleton: a copy of the repository with each stage's lesson
+# (tools/lessons.tsv) stubbed out.
+student:
+	@tools/student.sh "$(DEST)"
+
+# Whether this machine can run the stages and their tests, and what to fix.
+doctor:
+	@tools/doctor.sh
+
+# The doctor on fake machines; then the skeleton graded (it must fail) and
+# this tree graded (it must pass). Both run even when the first fails.
+test-classroom:
+	@rc=0; bash tests/classroom/doctor_test.sh || rc=1; \
+	$(GRADE_ENV) bash tests/classroom/student_test.sh || rc=1; exit $$rc

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Tests for tools/doctor.sh: fake /proc and /sys trees (DOCTOR_ROOT) and a
+# fake unshare (DOCTOR_UNSHARE) prove each diagnosis: cgroup v1, v2 with
+# and without pids, hybrid; shared and private /; user namespaces
+# restricted; WSL 1 and 2; not root; a container without privileges; an
+# old kernel. Needs no root.
+set -u
+cd "$(dirname -- "$0")/../.." || exit 1
+# shellcheck source=tests/classroom/lib.sh
+. tests/classroom/lib.sh
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/doctor-test.XXXXXX") || exit 1
+trap 'rm -rf -- "$T"' EXIT
+
+# The fake unshare: refuses the kinds listed in $T/refuse.
+cat >"$T/unshare" <<'SH'
+#!/bin/sh
+for kind in $(cat "$(dirname "$0")/refuse" 2>/dev/null); do
+	case " $* " in *" --$kind "*) exit 1 ;; esac
+done
+exit 0
+SH
+chmod +x "$T/unshare"
+
+# A mountinfo line: ID PARENT POINT OPTIONAL TYPE SOURCE SUPER.
+line() {
+	echo "$1 1 0:$1 / $2 rw,relatime $3 - $4 $4 $5"
+}
+
+# tree NAME CGROUPS: a healthy Debian host as root whose cgroups are
+# CGROUPS (v1, v2, v2-nopids or hybrid); the tests then spoil one thing.
+tree() {
+	local d=$T/$1
+	rm -rf "$d"
+	mkdir -p "$d/proc/self" "$d/proc/sys/kernel" "$d/proc/sys/user" \
+		"$d/sys/fs/cgroup" "$d/usr/include/CUnit" "$d/rootfs/bin"
+	printf 'Name:\tbash\nUid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n' >"$d/proc/self/status"
+	echo 6.1.0-18-amd64 >"$d/proc/sys/kernel/osrelease"
+	echo 'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP' >"$d/proc/version"
+	echo 1 >"$d/proc/sys/kernel/unprivileged_userns_clone"
+	echo 15000 >"$d/proc/sys/user/max_user_namespaces"
+	touch "$d/usr/include/CUnit/CUnit.h"
+	ln -s busybox "$d/rootfs/bin/sh"
+	{
+		line 21 / shared:1 ext4 rw
+		case $2 in
+		v2 | v2-nopids) line 30 /sys/fs/cgroup shared:9 cgroup2 rw ;;
+		v1 | hybrid)
+			line 30 /sys/fs/cgroup shared:9 tmpfs rw,mode=755
+			line 31 /sys/fs/cgroup/memory shared:10 cgroup rw,memory
+			line 32 /sys/fs/cgroup/pids shared:11 cgroup rw,pids
+			;;
+		esac
+		[ "$2" != hybrid ] || line 33 /sys/fs/cgroup/unified shared:12 cgroup2 rw
+	} >"$d/proc/self/mountinfo"
+	case $2 in
+	v2) echo 'cpuset cpu io memory hugetlb pids rdma misc' ;;
+	v2-nopids) echo 'cpuset cpu io memory' ;;
+	*) : ;;
+	esac >"$d/sys/fs/cgroup/cgroup.controllers"
+	: >"$T/refuse"
+}
+
+# doctor NAME: run the doctor on tree NAME; output in $out, status in $rc.
+doctor() {
+	out=$(DOCTOR_ROOT=$T/$1 DOCTOR_UNSHARE=$T/unshare \
+		DOCTOR_ROOTFS=$T/$1/rootfs tools/doctor.sh 2>&1)
+	rc=$?
+}
+
+# has REGEX: a line of the output matches (extended regex).
+has() {
+	grep -Eq -- "$1" <<<"$out"
+}
+
+passes() {
+	[ "$rc" -eq 0 ]
+}
+
+fails() {
+	[ "$rc" -eq 1 ]
+}
+
+tree v1 v1
+doctor v1
+check "v1: pids on v1 is fine" "got: $out" has '^OK +cgroup v1, the pids controller at /sys/fs/cgroup/pids$'
+check "v1: exits 0" "status $rc" passes
+check "healthy host: every item OK" "got: $out" eval '! has "^(WARN|FAIL)"'
+
+tree v2 v2
+doctor v2
+check "v2 with pids is fine" "got: $out" has '^OK +cgroup v2 at /sys/fs/cgroup, with the pids controller$'
+check "v2 with pids: exits 0" "status $rc" passes
+
+tree v2n v2-nopids
+doctor v2n
+check "v2 without pids is a problem" "got: $out" has '^FAIL +cgroup v2 at /sys/fs/cgroup, without the pids controller \(it has: cpuset cpu io memory\)$'
+check "v2 without pids: a fix follows" "got: $out" has '^ +fix: .*delegated'
+check "v2 without pids: exits 1" "status $rc" fails
+
+tree hybrid hybrid
+doctor hybrid
+check "hybrid: pids on v1 beside v2" "got: $out" has '^OK +cgroup hybrid: v2 at /sys/fs/cgroup/unified, the pids controller on v1 at /sys/fs/cgroup/pids$'
+check "hybrid: exits 0" "status $rc" passes
+
+tree hybrid-nopids hybrid
+sed -i '/cgroup\/pids /d' "$T/hybrid-nopids/proc/self/mountinfo"
+doctor hybrid-nopids
+check "hybrid without v1 pids is a problem" "got: $out" has '^FAIL +cgroup hybrid: no v1 pids hierarchy at /sys/fs/cgroup/pids$'
+
+tree shared v1
+doctor shared
+check "shared / is recognised" "got: $out" has '^OK +/ is shared'
+tree private v1
+sed -i 's| / / rw,relatime shared:1 | / / rw,relatime |' "$T/private/proc/self/mountinfo"
+doctor private
+check "private / is recognised" "got: $out" has '^OK +/ is private'
+
+tree clone v2
+echo 0 >"$T/clone/proc/sys/kernel/unprivileged_userns_clone"
+doctor clone
+check "unprivileged_userns_clone=0 is a warning" "got: $out" has '^WARN +kernel.unprivileged_userns_clone is 0'
+check "unprivileged_userns_clone=0: its fix" "got: $out" has 'fix: sudo sysctl -w kernel.unprivileged_userns_clone=1$'
+check "unprivileged_userns_clone=0: exits 0 (root needs no fix)" "status $rc" passes
+
+tree apparmor v2
+echo 1 >"$T/apparmor/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
+doctor apparmor
+check "AppArmor userns restriction is a warning" "got: $out" has '^WARN +kernel.apparmor_restrict_unprivileged_userns is 1'
+
+tree maxns v2
+echo 0 >"$T/maxns/proc/sys/user/max_user_namespaces"
+echo user >"$T/refuse"
+doctor maxns
+check "max_user_namespaces=0 is a problem" "got: $out" has '^FAIL +user.max_user_namespaces is 0'
+check "max_user_namespaces=0: the user namespace is refused" "got: $out" has '^FAIL +namespaces refused: user$'
+check "max_user_namespaces=0: exits 1" "status $rc" fails
+
+tree wsl1 v1
+echo 'Linux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com) (gcc version 5.4.0 (GCC) ) #488-Microsoft' >"$T/wsl1/proc/version"
+doctor wsl1
+check "WSL 1 is a problem" "got: $out" has '^FAIL +WSL 1:'
+check "WSL 1: exits 1" "status $rc" fails
+tree wsl2 v2
+echo 'Linux version 5.15.90.1-microsoft-standard-WSL2 (oe-user@oe-host) #1 SMP' >"$T/wsl2/proc/version"
+doctor wsl2
+check "WSL 2 is fine" "got: $out" has '^OK +WSL 2:'
+check "WSL 2 is not called not WSL" "got: $out" eval '! has "not WSL"'
+
+tree user v1
+printf 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n' >"$T/user/proc/self/status"
+printf '%s\n' uts pid mount >"$T/refuse"
+doctor user
+check "not root is a problem" "got: $out" has '^FAIL +not running as root'
+check "not root: the namespaces fix is sudo" "got: $out" eval 'grep -EA1 "^FAIL +namespaces refused: uts pid mount$" <<<"$out" | grep -q "fix: run it with sudo$"'
+check "not root: exits 1" "status $rc" fails
+
+tree box v2
+touch "$T/box/.dockerenv"
+printf 'Uid:\t0\t0\t0\t0\nCapEff:\t00000000a80425fb\n' >"$T/box/proc/self/status"
+printf '%s\n' uts pid mount user >"$T/refuse"
+doctor box
+check "unprivileged container is a problem" "got: $out" has '^FAIL +inside a container \(docker\) without the privileges'
+check "unprivileged container: root without CAP_SYS_ADMIN" "got: $out" has '^FAIL +root, but without CAP_SYS_ADMIN'
+check "unprivileged container: fix is --privileged" "got: $out" has 'fix: run it with --privileged'
+tree privbox v2
+touch "$T/privbox/.dockerenv"
+doctor privbox
+check "privileged container is fine" "got: $out" has '^OK +inside a container \(docker\), privileged enough'
+
+tree old v1
+echo 3.2.0-4-amd64 >"$T/old/proc/sys/kernel/osrelease"
+doctor old
+check "kernel before 3.8 is a problem" "got: $out" has '^FAIL +kernel 3.2.0-4-amd64'
+
+tree bare v1
+rm -rf "$T/bare/usr/include/CUnit" "$T/bare/rootfs"
+doctor bare
+check "no CUnit is a warning" "got: $out" has '^WARN +CUnit not installed'
+check "no rootfs is a warning" "got: $out" has '^WARN +no root filesystem at '
+check "warnings alone: exits 0" "status $rc" passes
+
+summary

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# doctor.sh: can this machine run the stages and their tests? Prints one
+# line per item, OK, WARN (works, with a caveat) or FAIL (needed), each
+# problem followed by its fix; exits 1 when anything needed is missing.
+#
+# It reads the machine through files, so that tests can hand it a fake one:
+#   DOCTOR_ROOT     prefix for /proc, /sys, /usr and the container marks ("")
+#   DOCTOR_UNSHARE  the unshare(1) to try each namespace with (unshare)
+#   DOCTOR_ROOTFS   the root filesystem the stages use by default (rootfs)
+set -u
+
+root=${DOCTOR_ROOT:-}
+unshare_cmd=${DOCTOR_UNSHARE:-unshare}
+rootfs=${DOCTOR_ROOTFS:-rootfs}
+problems=0
+
+ok() {
+	printf 'OK    %s\n' "$1"
+}
+
+warn() {
+	printf 'WARN  %s\n      fix: %s\n' "$1" "$2"
+}
+
+fail() {
+	printf 'FAIL  %s\n      fix: %s\n' "$1" "$2"
+	problems=$((problems + 1))
+}
+
+# The first line of a file of the machine, or nothing.
+value() {
+	head -n 1 "$root$1" 2>/dev/null
+}
+
+# --- privileges ---------------------------------------------------------
+status=$root/proc/self/status
+uid=$(awk '/^Uid:/ { print $3 }' "$status" 2>/dev/null)
+capeff=$(awk '/^CapEff:/ { print $2 }' "$status" 2>/dev/null)
+sys_admin=false
+# CAP_SYS_ADMIN is capability 21: namespaces, mounts and cgroups need it.
+[ -n "$capeff" ] && (((0x$capeff >> 21) & 1)) && sys_admin=true
+
+# --- namespaces (tried now, judged with the container check below) -------
+refused=()
+if command -v "$unshare_cmd" >/dev/null 2>&1; then
+	for kind in uts pid mount user; do
+		args=("--$kind")
+		[ "$kind" = pid ] && args+=(--fork)
+		"$unshare_cmd" "${args[@]}" true >/dev/null 2>&1 || refused+=("$kind")
+	done
+	have_unshare=true
+else
+	have_unshare=false
+fi
+
+# --- container ----------------------------------------------------------
+container=
+if [ -e "$root/.dockerenv" ]; then
+	container=docker
+elif [ -e "$root/run/.containerenv" ]; then
+	container=podman
+else
+	container=$(tr '\0' '\n' 2>/dev/null <"$root/proc/1/environ" |
+		sed -n 's/^container=//p')
+fi
+
+if [ "$uid" = 0 ] && $sys_admin; then
+	ok "running as root, with CAP_SYS_ADMIN"
+elif $sys_admin; then
+	ok "not root, but with CAP_SYS_ADMIN"
+elif [ "$uid" = 0 ]; then
+	fail "root, but without CAP_SYS_ADMIN: namespaces, mounts and cgroups are refused" \
+		"run the container with --privileged (or --cap-add SYS_ADMIN), or use a VM"
+else
+	fail "not running as root: namespaces, mounts and cgroups need it" \
+		"run it with sudo (sudo make doctor, sudo make test)"
+fi
+
+# --- kernel and WSL -----------------------------------------------------
+release=$(value /proc/sys/kernel/osrelease)
+major=${release%%.*} rest=${release#*.}
+minor=${rest%%[!0-9]*}
+if ! [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]]; then
+	fail "cannot read the kernel version from /proc/sys/kernel/osrelease" \
+		"is /proc mounted? mount -t proc proc /proc"
+elif ((major < 3 || (major == 3 && minor < 8))); then
+	fail "kernel $release: namespaces of every kind need 3.8 or later" \
+		"upgrade the kernel"
+elif ((major < 4 || (major == 4 && minor < 5))); then
+	warn "kernel $release: cgroup v2 has no pids controller before 4.5" \
+		"fine with cgroup v1; upgrade the kernel for v2"
+else
+	ok "kernel $release"
+fi
+
+version=$(value /proc/version)
+if [[ $version == *microsoft-standard* || $version == *WSL2* ]]; then
+	ok "WSL 2: a real Linux kernel, namespaces and cgroups work"
+elif [[ $version == *[Mm]icrosoft* ]]; then
+	fail "WSL 1: it emulates Linux system calls without namespaces or cgroups" \
+		"convert the distribution to WSL 2: wsl --set-version <distro> 2"
+else
+	ok "not WSL"
+fi
+
+# --- namespaces and container, judged ------------------------------------
+if ! $have_unshare; then
+	warn "unshare not found: namespaces not tried" \
+		"apt-get install util-linux"
+elif [ ${#refused[@]} -eq 0 ]; then
+	ok "namespaces: uts, pid, mount and user can be made"
+else
+	if [ "$uid" != 0 ]; then
+		fix="run it with sudo"
+	elif [ -n "$container" ]; then
+		fix="run the container with --privileged, or run on the host or a VM"
+	else
+		fix="check the kernel's CONFIG_*_NS options and the user namespace settings below"
+	fi
+	fail "namespaces refused: ${refused[*]}" "$fix"
+fi
+
+if [ -z "$container" ]; then
+	ok "not inside a container"
+elif [ "$uid" != 0 ] && ! $sys_admin; then
+	ok "inside a container ($container): run it as root to see whether it may make namespaces"
+elif ! $sys_admin || [ ${#refused[@]} -gt 0 ]; then
+	fail "inside a container ($container) without the privileges to make namespaces" \
+		"run it with --privileged (docker run --privileged), or on the host or a VM"
+else
+	ok "inside a container ($container), privileged enough to make namespaces"
+fi
+
+# --- cgroups ------------------------------------------------------------
+mountinfo=$root/proc/self/mountinfo
+# "mount point, type, super options, mount options" of each cgroup mount.
+cgroups=$(awk '{
+	for (i = 7; $i != "-"; i++) ;
+	if ($(i + 1) ~ /^cgroup2?$/) print $5, $(i + 1), $(i + 3), $6
+}' "$mountinfo" 2>/dev/null)
+top_type=$(awk '$5 == "/sys/fs/cgroup" {
+	for (i = 7; $i != "-"; i++) ;
+	t = $(i + 1)
+} END { print t }' "$mountinfo" 2>/dev/null)
+v1_pids=$(awk '$2 == "cgroup" && $3 ~ /(^|,)pids(,|$)/ { print $1 }' <<<"$cgroups" | head -n 1)
+v2_at=$(awk '$2 == "cgroup2" { print $1 }' <<<"$cgroups" | head -n 1)
+pids_ro=$(awk -v m="$v1_pids" '$1 == m && $4 ~ /^ro(,|$)/ { print "ro" }' <<<"$cgroups")
+
+if [ "$top_type" = cgroup2 ]; then
+	controllers=$(value /sys/fs/cgroup/cgroup.controllers)
+	if [[ " $controllers " == *" pids "* ]]; then
+		ok "cgroup v2 at /sys/fs/cgroup, with the pids controller"
+	else
+		fail "cgroup v2 at /sys/fs/cgroup, without the pids controller (it has: ${controllers:-none})" \
+			"a container must get it delegated (docker run --privileged --cgroupns=host); on a host, the kernel needs CONFIG_CGROUP_PIDS"
+	fi
+elif [ -n "$v2_at" ] && [ -n "$(awk '$2 == "cgroup"' <<<"$cgroups")" ]; then
+	if [ "$v1_pids" = /sys/fs/cgroup/pids ]; then
+		ok "cgroup hybrid: v2 at $v2_at, the pids controller on v1 at /sys/fs/cgroup/pids"
+	else
+		fail "cgroup hybrid: no v1 pids hierarchy at /sys/fs/cgroup/pids${v1_pids:+ (it is at $v1_pids)}" \
+			"mkdir /sys/fs/cgroup/pids && mount -t cgroup -o pids pids /sys/fs/cgroup/pids, or boot with systemd.unified_cgroup_hierarchy=1 for v2"
+	fi
+elif [ -n "$(awk '$2 == "cgroup"' <<<"$cgroups")" ]; then
+	if [ "$v1_pids" = /sys/fs/cgroup/pids ]; then
+		ok "cgroup v1, the pids controller at /sys/fs/cgroup/pids"
+	else
+		fail "cgroup v1 without a pids hierarchy at /sys/fs/cgroup/pids${v1_pids:+ (it is at $v1_pids)}" \
+			"mkdir /sys/fs/cgroup/pids && mount -t cgroup -o pids pids /sys/fs/cgroup/pids"
+	fi
+else
+	fail "no cgroup filesystem mounted under /sys/fs/cgroup" \
+		"mount -t cgroup2 cgroup2 /sys/fs/cgroup"
+fi
+if [ -n "$pids_ro" ]; then
+	fail "the pids hierarchy $v1_pids is mounted read-only (a container?)" \
+		"run the container with --privileged"
+fi
+
+# --- / propagation ------------------------------------------------------
+root_opts=$(awk '$5 == "/" {
+	o = ""
+	for (i = 7; $i != "-"; i++) o = o " " $i
+	last = o
+} END { print last }' "$mountinfo" 2>/dev/null)
+if [[ $root_opts == *shared:* ]]; then
+	ok "/ is shared (as systemd mounts it): stage 5's private remount is what keeps container mounts off the host"
+else
+	ok "/ is private: mounts do not propagate (the tests make a shared / of their own to test stage 5)"
+fi
+
+# --- user namespaces ----------------------------------------------------
+clone=$(value /proc/sys/kernel/unprivileged_userns_clone)
+apparmor=$(value /proc/sys/kernel/apparmor_restrict_unprivileged_userns)
+max_userns=$(value /proc/sys/user/max_user_namespaces)
+restricted=false
+if [ "$max_userns" = 0 ]; then
+	fail "user.max_user_namespaces is 0: nobody, not even root, may make a user namespace (stage 8)" \
+		"sudo sysctl -w user.max_user_namespaces=15000"
+	restricted=true
+fi
+if [ "$clone" = 0 ]; then
+	warn "kernel.unprivileged_userns_clone is 0: ordinary users cannot make user namespaces (stage 8 without sudo)" \
+		"sudo sysctl -w kernel.unprivileged_userns_clone=1"
+	restricted=true
+fi
+if [ "$apparmor" = 1 ]; then
+	warn "kernel.apparmor_restrict_unprivileged_userns is 1: AppArmor denies ordinary users user namespaces (stage 8 without sudo)" \
+		"sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or give build/stage-8 an AppArmor profile that allows userns"
+	restricted=true
+fi
+$restricted || ok "user namespaces are not restricted by sysctl or AppArmor"
+
+# --- what the build and tests use ----------------------------------------
+if [ -x "$rootfs/bin/sh" ] || [ -L "$rootfs/bin/sh" ]; then
+	ok "root filesystem at $rootfs"
+else
+	warn "no root filesystem at $rootfs (stages 4 and later run in one)" \
+		"sudo ./rootfs-fetch.sh (make run makes it too; the tests make their own)"
+fi
+if [ -e "$root/usr/include/CUnit/CUnit.h" ]; then
+	ok "CUnit installed"
+else
+	warn "CUnit not installed: the tests need it" \
+		"sudo make deps-test (make test installs it too)"
+fi
+
+if [ "$problems" -gt 0 ]; then
+	echo "doctor: $problems problem(s): see the FAIL lines and their fixes" >&2
+	exit 1
+fi
+echo "doctor: this machine can run every stage and its tests"
