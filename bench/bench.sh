@@ -279,6 +279,7 @@ fi
 
 {
 	printf 'load\t%s at the start, %s at the end\n' "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	printf 'cores\t%s\n' "$(nproc)"
 	printf 'kernel\t%s\n' "$(uname -r)"
 	printf 'cpu\t%s, %s cores\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)"
 	printf 'cgroup\t%s\n' "$CGROUP_NOTE"
