@@ -29,8 +29,10 @@
 #   - in an existing block, any `<name>` matches a run of characters other
 #     than spaces, so a line whose fixed text still matches the real output
 #     is kept as written (name placeholders for the reader, such as
-#     `<host's init>`); a line that does not match is replaced by the real
-#     one, and --check reports it.
+#     `<host's init>`); a run of two or more spaces matches any run of
+#     spaces, so that a table may realign when a number in it grows; a
+#     line that does not match is replaced by the real one, and --check
+#     reports it.
 set -euo pipefail
 shopt -s extglob
 
@@ -122,11 +124,17 @@ to_pattern() {
 	printf '%s' "$pat"
 }
 
-# TEXT with every character special to bash patterns escaped.
+# TEXT with every character special to bash patterns escaped, and each run
+# of two or more spaces matching any run of spaces.
 quote_glob() {
 	local s=$1 out='' c i
 	for ((i = 0; i < ${#s}; i++)); do
 		c=${s:i:1}
+		if [ "${s:i:2}" = "  " ]; then
+			while [ "${s:i+1:1}" = " " ]; do i=$((i + 1)); done
+			out+='+( )'
+			continue
+		fi
 		case $c in
 		[][\\*?\(\)\|+@!]) out+="\\$c" ;;
 		*) out+=$c ;;
