@@ -204,7 +204,9 @@ run_mode cold "${COLD[@]}" --prepare "sleep $COLD_PAUSE"
 
 # Peak RSS: each runtime runs `sleep 1` in its container; half way
 # through, the high-water mark of the process we started (the runtime
-# that stays to wait for the container) is read from /proc.
+# that stays to wait for the container) is read from /proc. Then GNU
+# time's %M for `run /bin/true`: the largest peak of the runtime and of
+# every process it waited for (its helpers, the container before exec).
 : >"$OUT/rss.tsv"
 for name in "${NAMES[@]}"; do
 	[ "$name" = exec ] && continue
@@ -214,7 +216,14 @@ for name in "${NAMES[@]}"; do
 	sleep 0.5
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
 	wait "$pid" || die "'$name' failed to run /bin/sleep 1"
-	printf '%s\t%s\n' "$name" "${hwm:--}" >>"$OUT/rss.tsv"
+	tree=-
+	if [ -x /usr/bin/time ]; then
+		set_cmd "$name" /bin/true
+		/usr/bin/time -f %M -o "$OUT/time.out" "${CMD[@]}" </dev/null >/dev/null 2>&1 ||
+			die "'$name' failed to run /bin/true under /usr/bin/time"
+		tree=$(tail -n 1 "$OUT/time.out")
+	fi
+	printf '%s\t%s\t%s\n' "$name" "${hwm:--}" "$tree" >>"$OUT/rss.tsv"
 done
 
 # The fork bomb, stage 6 on: the cgroup seen from the host while the bomb

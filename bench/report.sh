@@ -106,9 +106,9 @@ ratio() {
 		printf '\nSkipped: %s.\n' "$SKIPPED"
 	fi
 
-	printf '\n#### Peak RSS of the runtime process while its container runs\n\n'
-	printf '| command | VmHWM KiB |\n|---|---:|\n'
-	awk -F'\t' '{ printf "| %s | %s |\n", $1, $2 }' "$OUT/rss.tsv"
+	printf '\n#### Peak RSS\n\n'
+	printf '| command | runtime while the container runs (VmHWM) KiB | runtime and what it waited for (time %%M) KiB |\n|---|---:|---:|\n'
+	awk -F'\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }' "$OUT/rss.tsv"
 
 	if [ -s "$OUT/bomb.txt" ]; then
 		printf '\n#### Fork bomb in %s\n\n' "$(awk -F'\t' '$1 == "stage" { print $2 }' "$OUT/bomb.txt")"
