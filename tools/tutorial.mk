@@ -4,8 +4,9 @@
 # check-tutorial` fails, with a diff, when any of them is out of date.
 
 TUTORIAL_DOCS ?= TUTORIAL.md $(wildcard stages/*/README.md)
-# ps for the sessions; setpriv, unshare and findmnt come with util-linux.
-DEPS_TUTORIAL := procps util-linux
+# What the sessions run besides the stages: ps (procps), setpriv, unshare
+# and findmnt (util-linux), mount.
+DEPS_TUTORIAL := procps util-linux mount
 DEPS_TEST += $(DEPS_TUTORIAL)
 
 .PHONY: tutorial check-tutorial deps-tutorial
