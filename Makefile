@@ -81,7 +81,7 @@ DEPS_RUN  := make gcc libc6-dev busybox-static
 DEPS_TEST := $(DEPS_RUN) libcunit1-dev
 
 # The parts of `make test`, in order; the .mk files add theirs.
-TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial
+TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial test-classroom
 
 # Each part keeps its own rules beside its files.
 include tests/tests.mk

@@ -6,12 +6,19 @@ GRADE_ENV := MAKE="$(MAKE)" BUILD="$(BUILD)" TEST_ROOTFS="$(TEST_ROOTFS)"
 
 # Every stage's cumulative suites, a score table, JUnit XML and JSON in
 # build/grade/ (root). Exits non-zero unless every test passed.
-grade:
+grade: deps-test
 	@$(GRADE_ENV) tools/grade.sh
 
 # One stage, as GitHub Classroom runs it (.github/classroom/autograding.json).
-$(STAGE_NUMS:%=grade-stage-%): grade-stage-%:
+$(STAGE_NUMS:%=grade-stage-%): grade-stage-%: deps-test
 	@$(GRADE_ENV) tools/grade.sh $*
+
+.PHONY: classroom-config
+
+# Write .github/classroom/autograding.json and .github/workflows/classroom.yml
+# for the stages there are (test-classroom checks they are up to date).
+classroom-config:
+	@tools/classroom-config.sh
 
 .PHONY: student doctor test-classroom
 
@@ -24,8 +31,10 @@ student:
 doctor:
 	@tools/doctor.sh
 
-# The doctor on fake machines; then the skeleton graded (it must fail) and
-# this tree graded (it must pass). Both run even when the first fails.
+# The Classroom configuration up to date, the doctor on fake machines, the
+# skeleton graded (it must fail) and this tree graded (it must pass); each
+# runs even when one before failed.
 test-classroom:
-	@rc=0; bash tests/classroom/doctor_test.sh || rc=1; \
+	@rc=0; tools/classroom-config.sh --check || rc=1; \
+	bash tests/classroom/doctor_test.sh || rc=1; \
 	$(GRADE_ENV) bash tests/classroom/student_test.sh || rc=1; exit $$rc
