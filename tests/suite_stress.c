@@ -7,7 +7,9 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -30,6 +32,18 @@ static int count_fds(pid_t pid)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+/* Whether the runtime pid (pointed to) sits in wait4(), waiting for its
+ * container: past its setup, so its fds are the ones it keeps. */
+static bool in_wait(void *pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", *(int *)pid);
+	char *text = h_read_file(path);
+	bool waiting = text && atoi(text) == SYS_wait4;
+	free(text);
+	return waiting;
 }
 
 /* Start a container that waits for its stdin to close; 0 once it runs. */
@@ -57,6 +71,8 @@ static void test_sequential_runs_leave_nothing(void)
 		if (start_ready(&c) < 0)
 			break;
 		/* The runtime's own fds while its container runs. */
+		int pid = c.pid;
+		CU_ASSERT_TRUE(h_poll(in_wait, &pid, 5000));
 		int fds = count_fds(c.pid);
 		if (first_fds < 0)
 			first_fds = fds;
