@@ -95,9 +95,11 @@ gen_function() {
 }
 
 gen_diff() {
+	local out
+	out=$(make -s --no-print-directory "diff-$1" 2>&1) ||
+		die "make diff-$1 failed: $(head -n 1 <<<"$out")"
 	echo '```diff'
-	make -s --no-print-directory "diff-$1" ||
-		die "make diff-$1 failed"
+	printf '%s\n' "$out"
 	echo '```'
 }
 
