@@ -84,6 +84,10 @@ int wait_child(pid_t pid)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	/* Its pid is free now and may soon name another process: a signal
+	 * that arrives while the runtime cleans up must not go there. */
+	if (pid == forward_to)
+		forward_to = 0;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
