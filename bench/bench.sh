@@ -61,7 +61,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	COLD=(--warmup 1 --runs 3)
 else
 	HOT=(--warmup 3 --min-runs 30 --max-runs 1000)
-	COLD=(--warmup 1 --runs 20)
+	COLD=(--warmup 1 --runs 30)
 fi
 COLD_PAUSE=0.05
 
