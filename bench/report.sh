@@ -134,7 +134,8 @@ awk -F, 'NR == FNR { if (FNR > 1) hot[$1] = $4 * 1000; next }
 	FNR > 1 { printf "%s %.4f %.4f\n", $1, hot[$1], $4 * 1000 }' \
 	"$OUT/hot.csv" "$OUT/cold.csv" >"$OUT/chart.dat"
 if command -v gnuplot >/dev/null; then
-	gnuplot -e "datafile='$OUT/chart.dat'; outfile='$OUT/bench.png'" \
+	pause=$(awk -v s="$(meta 'cold pause')" 'BEGIN { printf "%g ms", s * 1000 }')
+	gnuplot -e "datafile='$OUT/chart.dat'; outfile='$OUT/bench.png'; pause='$pause'" \
 		"$HERE/chart.gp" || die "gnuplot failed to draw '$OUT/bench.png'"
 else
 	printf '%s: gnuplot is not installed, no chart (run sudo make bench-deps)\n' "$PROG" >&2
