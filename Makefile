@@ -42,6 +42,8 @@ help:
 	@echo "make test-classroom  grade, student and doctor's own tests"
 	@echo "make classroom-config  regenerate .github/classroom/ and the workflow"
 	@echo "make diff-N        the change from stage N-1 to stage N"
+	@echo "make tutorial      regenerate TUTORIAL.md's diffs, code and sessions"
+	@echo "make check-tutorial  fail if TUTORIAL.md no longer matches the code"
 	@echo "make asan          the same programs built with ASan and UBSan"
 	@echo "make format        clang-format the C sources"
 	@echo "make clean         remove build/"

@@ -204,12 +204,15 @@ static void test_killed_runtime_group_reaped_next_run(void)
 	CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
 	/* SIGKILL the runtime alone: no chance to clean up. */
 	kill(c.pid, SIGKILL);
-	h_finish(&c, NULL, H_TIMEOUT_MS);
-	CU_ASSERT_EQUAL(c.r.status, 128 + SIGKILL);
 	/* The container died with it (PR_SET_PDEATHSIG)... */
 	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
-	/* ...its group stayed behind, and the next run removes it. */
+	/* ...and its group stayed behind. Until h_finish() reaps it the
+	 * dead runtime is a zombie, whose pid still counts as alive, so no
+	 * other runtime on the machine takes the group away meanwhile. */
 	CU_ASSERT_EQUAL(access(group, F_OK), 0);
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	CU_ASSERT_EQUAL(c.r.status, 128 + SIGKILL);
+	/* The next run removes it. */
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "exit", "0");
 	CU_ASSERT_EQUAL(r.status, 0);

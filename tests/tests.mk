@@ -51,6 +51,7 @@ $(STAGE_NUMS:%=test-stage-%): test-stage-%: $(BUILD)/stage-% tests test-probe-ro
 
 # Each stage's new tests against the stage before, where they must fail.
 $(STAGE_NUMS:%=prove-%): prove-%: $(BUILD)/stage-% tests test-probe-rootfs
+	@if [ $* -le 1 ]; then echo "make: stage 1 has no stage before it: nothing to prove" >&2; exit 2; fi
 	@p=$$(($* - 1)); $(MAKE) --no-print-directory $(BUILD)/stage-$$p
 	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove
 

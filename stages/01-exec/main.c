@@ -66,10 +66,11 @@ static pid_t start_child(struct child_config *cfg)
 	/* SIGCHLD: tell us when it ends, as fork() would. */
 	int flags = SIGCHLD;
 
+	/* Said before clone(): from then on the child may print too. */
+	verbose("starting the child");
 	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
 	if (pid < 0)
 		die_errno("cannot create the child process");
-	verbose("started child %d", (int)pid);
 	return pid;
 }
 

@@ -77,13 +77,14 @@ static pid_t start_child(struct child_config *cfg)
 	 * CLONE_NEWUTS: a new UTS namespace (hostname and domain name). */
 	int flags = SIGCHLD | CLONE_NEWUTS;
 
+	/* Said before clone(): from then on the child may print too. */
+	verbose("starting the child");
 	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
 	if (pid < 0 && errno == EPERM)
 		die("cannot create namespaces: %s (needs root: run it with sudo)",
 		    strerror(errno));
 	if (pid < 0)
 		die_errno("cannot create the child process");
-	verbose("started child %d", (int)pid);
 	return pid;
 }
 
