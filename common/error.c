@@ -51,63 +51,48 @@ static void print_line(const char *fmt, va_list ap, int err)
 	(void)ignored;
 }
 
+/* What every printer below does with its arguments: one line, with
+ * strerror(errno) appended when with_errno, and errno left as it was. */
+#define PRINT_LINE(fmt, with_errno)                                        \
+	do {                                                               \
+		int saved_errno = errno;                                   \
+		va_list ap;                                                \
+		va_start(ap, fmt);                                         \
+		print_line(fmt, ap, (with_errno) ? saved_errno : 0);       \
+		va_end(ap);                                                \
+		errno = saved_errno;                                       \
+	} while (0)
+
 void die(const char *fmt, ...)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	print_line(fmt, ap, 0);
-	va_end(ap);
+	PRINT_LINE(fmt, false);
 	_exit(EXIT_RUNTIME);
 }
 
 void die_errno(const char *fmt, ...)
 {
-	int err = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	print_line(fmt, ap, err);
-	va_end(ap);
+	PRINT_LINE(fmt, true);
 	_exit(EXIT_RUNTIME);
 }
 
 void die_status(int status, const char *fmt, ...)
 {
-	int err = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	print_line(fmt, ap, err);
-	va_end(ap);
+	PRINT_LINE(fmt, true);
 	_exit(status);
 }
 
 void report(const char *fmt, ...)
 {
-	int err = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	print_line(fmt, ap, 0);
-	va_end(ap);
-	errno = err;
+	PRINT_LINE(fmt, false);
 }
 
 void report_errno(const char *fmt, ...)
 {
-	int err = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	print_line(fmt, ap, err);
-	va_end(ap);
-	errno = err;
+	PRINT_LINE(fmt, true);
 }
 
 void verbose(const char *fmt, ...)
 {
-	if (!verbose_on)
-		return;
-	int err = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	print_line(fmt, ap, 0);
-	va_end(ap);
-	errno = err;
+	if (verbose_on)
+		PRINT_LINE(fmt, false);
 }

@@ -180,6 +180,41 @@ int h_start_until(struct container *c, const char *const *args,
 	return -1;
 }
 
+int h_start_ready(struct container *c)
+{
+	const char *args[] = {"run", H.probe, "ready", NULL};
+	return h_start_until(c, args, "ready\n");
+}
+
+void h_assert_ns_differs(const char *ns)
+{
+	char link[64], host[256] = "";
+	snprintf(link, sizeof(link), "/proc/self/ns/%s", ns);
+	ssize_t n = readlink(link, host, sizeof(host) - 2);
+	CU_ASSERT_FATAL(n > 0);
+	host[n] = '\n';
+	struct run_result r;
+	RUN(r, NULL, "run", H.probe, "ns", ns);
+	CU_ASSERT_EQUAL(r.status, 0);
+	/* "uts:[4026531838]": a namespace, and another than ours. */
+	CU_ASSERT_TRUE(strncmp(r.out, ns, strlen(ns)) == 0 &&
+		       r.out[strlen(ns)] == ':');
+	CU_ASSERT_STRING_NOT_EQUAL(r.out, host);
+	h_free(&r);
+}
+
+int h_make_marker(char *path, size_t len, const char *what)
+{
+	snprintf(path, len, "/tmp/minidocker-%s-%d", what, (int)getpid());
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		CU_FAIL("harness: cannot create a marker file");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 void h_finish(struct container *c, const char *input, int timeout_ms)
 {
 	long end = now_ms() + timeout_ms;

@@ -51,6 +51,18 @@ bool h_wait_output(struct container *c, const char *needle, int timeout_ms);
 int h_start_until(struct container *c, const char *const *args,
 		  const char *needle);
 
+/* Start `run <probe> ready`, the container that waits for its stdin to
+ * close, and wait until it is up; as h_start_until. */
+int h_start_ready(struct container *c);
+
+/* Assert that the container's namespace ns ("uts", "pid", "mnt", ...)
+ * is not the host's, as /proc/<pid>/ns/<ns> tells. */
+void h_assert_ns_differs(const char *ns);
+
+/* Create an empty marker file /tmp/minidocker-<what>-<our pid> on the
+ * host and put its path in path; 0, or -1 with a failure recorded. */
+int h_make_marker(char *path, size_t len, const char *what);
+
 /* Close stdin (after writing input, if any), collect everything until the
  * runtime exits or timeout_ms passes (then SIGKILL it), reap it. */
 void h_finish(struct container *c, const char *input, int timeout_ms);

@@ -148,12 +148,10 @@ static void test_bad_pids_max_is_125(void)
 static void test_cgroup_made_and_removed(void)
 {
 	struct container c;
-	const char *args[] = {"run", H.probe, "ready", NULL};
-	if (h_start(&c, NULL, args) < 0)
+	if (h_start_ready(&c) < 0)
 		return;
 	char group[PATH_MAX + 64];
 	snprintf(group, sizeof(group), "%s", h_group_of(c.pid));
-	CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
 	/* While it runs: the group, its limit, the container's process. */
 	CU_ASSERT_EQUAL(read_number(group, "pids.max", NULL), 20);
 	CU_ASSERT_EQUAL(read_number(group, "pids.current", NULL), 1);
@@ -166,10 +164,9 @@ static void test_cgroup_made_and_removed(void)
 static void test_two_containers_two_groups(void)
 {
 	struct container a, b;
-	const char *args[] = {"run", H.probe, "ready", NULL};
-	if (h_start(&a, NULL, args) < 0)
+	if (h_start_ready(&a) < 0)
 		return;
-	if (h_start(&b, NULL, args) < 0) {
+	if (h_start_ready(&b) < 0) {
 		h_finish(&a, NULL, H_TIMEOUT_MS);
 		h_free(&a.r);
 		return;
@@ -177,8 +174,6 @@ static void test_two_containers_two_groups(void)
 	char ga[PATH_MAX + 64], gb[PATH_MAX + 64];
 	snprintf(ga, sizeof(ga), "%s", h_group_of(a.pid));
 	snprintf(gb, sizeof(gb), "%s", h_group_of(b.pid));
-	CU_ASSERT_TRUE(h_wait_output(&a, "ready\n", H_TIMEOUT_MS));
-	CU_ASSERT_TRUE(h_wait_output(&b, "ready\n", H_TIMEOUT_MS));
 	CU_ASSERT_EQUAL(read_number(ga, "pids.current", NULL), 1);
 	CU_ASSERT_EQUAL(read_number(gb, "pids.current", NULL), 1);
 	h_finish(&a, NULL, H_TIMEOUT_MS);
@@ -196,12 +191,10 @@ static void test_two_containers_two_groups(void)
 static void test_killed_runtime_group_reaped_next_run(void)
 {
 	struct container c;
-	const char *args[] = {"run", H.probe, "ready", NULL};
-	if (h_start(&c, NULL, args) < 0)
+	if (h_start_ready(&c) < 0)
 		return;
 	char group[PATH_MAX + 64];
 	snprintf(group, sizeof(group), "%s", h_group_of(c.pid));
-	CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
 	/* SIGKILL the runtime alone: no chance to clean up. */
 	kill(c.pid, SIGKILL);
 	/* The container died with it (PR_SET_PDEATHSIG)... */

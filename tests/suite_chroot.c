@@ -14,11 +14,8 @@
 static void test_host_files_invisible(void)
 {
 	char marker[64];
-	snprintf(marker, sizeof(marker), "/tmp/minidocker-marker-%d",
-		 (int)getpid());
-	int fd = open(marker, O_CREAT | O_WRONLY, 0644);
-	CU_ASSERT_FATAL(fd >= 0);
-	close(fd);
+	if (h_make_marker(marker, sizeof(marker), "marker") < 0)
+		return;
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "exists", marker);
 	CU_ASSERT_EQUAL(r.status, 0);
@@ -55,10 +52,8 @@ static void test_host_sees_proc_mount_while_running(void)
 {
 	snprintf(proc_dir, sizeof(proc_dir), "%s/proc", H.rootfs);
 	struct container c;
-	const char *args[] = {"run", H.probe, "ready", NULL};
-	if (h_start(&c, NULL, args) < 0)
+	if (h_start_ready(&c) < 0)
 		return;
-	CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
 	/* The lesson for stage 5: the host's mount table has it. */
 	CU_ASSERT_TRUE(h_mounted_under(proc_dir));
 	h_finish(&c, NULL, H_TIMEOUT_MS);

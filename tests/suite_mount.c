@@ -15,9 +15,7 @@ static void test_no_mount_reaches_shared_host(void)
 	if (h_enter_shared_host() < 0)
 		return;
 	struct container c;
-	const char *args[] = {"run", H.probe, "ready", NULL};
-	if (h_start(&c, NULL, args) == 0) {
-		CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
+	if (h_start_ready(&c) == 0) {
 		CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
 		h_finish(&c, NULL, H_TIMEOUT_MS);
 		CU_ASSERT_EQUAL(c.r.status, 0);
@@ -44,16 +42,7 @@ static void test_container_mounts_not_shared(void)
 
 static void test_mount_namespace_differs(void)
 {
-	char host[256] = "";
-	ssize_t n = readlink("/proc/self/ns/mnt", host, sizeof(host) - 2);
-	CU_ASSERT_FATAL(n > 0);
-	host[n] = '\n';
-	struct run_result r;
-	RUN(r, NULL, "run", H.probe, "ns", "mnt");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "mnt:["));
-	CU_ASSERT_STRING_NOT_EQUAL(r.out, host);
-	h_free(&r);
+	h_assert_ns_differs("mnt");
 }
 
 static const struct stage_test tests[] = {

@@ -46,13 +46,6 @@ static bool in_wait(void *pid)
 	return waiting;
 }
 
-/* Start a container that waits for its stdin to close; 0 once it runs. */
-static int start_ready(struct container *c)
-{
-	const char *args[] = {"run", H.probe, "ready", NULL};
-	return h_start_until(c, args, "ready\n");
-}
-
 /* Check what the runtime pid left: no group, no process, no mount. */
 static bool left_nothing(pid_t pid)
 {
@@ -68,7 +61,7 @@ static void test_sequential_runs_leave_nothing(void)
 	int first_fds = -1, bad_fds = 0, bad_status = 0, leftovers = 0;
 	for (int i = 0; i < N_SEQUENTIAL; i++) {
 		struct container c;
-		if (start_ready(&c) < 0)
+		if (h_start_ready(&c) < 0)
 			break;
 		/* The runtime's own fds while its container runs. */
 		int pid = c.pid;
@@ -94,7 +87,7 @@ static void test_parallel_runs_leave_nothing(void)
 	struct container c[N_PARALLEL];
 	int started = 0, groups = 0;
 	for (; started < N_PARALLEL; started++)
-		if (start_ready(&c[started]) < 0)
+		if (h_start_ready(&c[started]) < 0)
 			break;
 	/* All at once: a group each, none of them mixed up. */
 	for (int i = 0; i < started; i++) {

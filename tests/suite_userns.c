@@ -59,12 +59,10 @@ static void test_rootless_process_is_user_on_host(void)
 {
 	H.run_as = NOBODY;
 	struct container c;
-	const char *args[] = {"run", H.probe, "ready", NULL};
-	int started = h_start(&c, NULL, args);
+	int started = h_start_ready(&c);
 	H.run_as = 0;
 	if (started < 0)
 		return;
-	CU_ASSERT_TRUE(h_wait_output(&c, "ready\n", H_TIMEOUT_MS));
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)h_child_of(c.pid));
 	char *status = h_read_file(path);
