@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "file.h"
+
 /*** config ***/
 
 /* From linux/magic.h; spelled out so the check needs no kernel headers. */
@@ -44,26 +46,6 @@ static int fail(const char *what, const char *subject)
 	else
 		fprintf(stderr, "vmcheck: %s '%s'\n", what, subject);
 	return -1;
-}
-
-/* Write the string VALUE to the file PATH; 0 on success, -1 with errno. */
-static int write_file(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t len = strlen(value);
-	ssize_t n = write(fd, value, len);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	if (n < 0)
-		return -1;
-	if ((size_t)n != len) {
-		errno = EIO;
-		return -1;
-	}
-	return 0;
 }
 
 /* Read the file PATH into BUF (NUL-terminated); 0 on success, -1 with errno. */
