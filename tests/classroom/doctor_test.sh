@@ -85,12 +85,14 @@ tree v1 v1
 doctor v1
 check "v1: pids on v1 is fine" "got: $out" has '^OK +cgroup v1, the pids controller at /sys/fs/cgroup/pids$'
 check "v1: exits 0" "status $rc" passes
+check "v1: rootless works, without a limit" "got: $out" has '^OK +user namespaces are not restricted: rootless works .*without a pids limit'
 check "healthy host: every item OK" "got: $out" eval '! has "^(WARN|FAIL)"'
 
 tree v2 v2
 doctor v2
 check "v2 with pids is fine" "got: $out" has '^OK +cgroup v2 at /sys/fs/cgroup, with the pids controller$'
 check "v2 with pids: exits 0" "status $rc" passes
+check "v2: rootless works, limited where delegated" "got: $out" has '^OK +user namespaces are not restricted: rootless works .*with a pids limit where systemd delegates'
 
 tree v2n v2-nopids
 doctor v2n
@@ -122,6 +124,7 @@ doctor clone
 check "unprivileged_userns_clone=0 is a warning" "got: $out" has '^WARN +kernel.unprivileged_userns_clone is 0'
 check "unprivileged_userns_clone=0: its fix" "got: $out" has 'fix: sudo sysctl -w kernel.unprivileged_userns_clone=1$'
 check "unprivileged_userns_clone=0: exits 0 (root needs no fix)" "status $rc" passes
+check "unprivileged_userns_clone=0: rootless is not claimed" "got: $out" eval '! has "rootless works"'
 
 tree apparmor v2
 echo 1 >"$T/apparmor/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
