@@ -26,6 +26,11 @@ int check_rootfs(const char *dir, char *why, size_t why_len)
 	struct stat st;
 	char proc[4096];
 
+	/* The usual case in one call: a /proc directory inside means dir is
+	 * a directory and not empty. */
+	snprintf(proc, sizeof(proc), "%s/proc", dir);
+	if (stat(proc, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	if (stat(dir, &st) < 0) {
 		snprintf(why, why_len, "%s", strerror(errno));
 		return -1;
@@ -38,10 +43,6 @@ int check_rootfs(const char *dir, char *why, size_t why_len)
 		snprintf(why, why_len, "it is empty");
 		return -1;
 	}
-	snprintf(proc, sizeof(proc), "%s/proc", dir);
-	if (stat(proc, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(why, why_len, "it has no /proc directory");
-		return -1;
-	}
-	return 0;
+	snprintf(why, why_len, "it has no /proc directory");
+	return -1;
 }

@@ -163,6 +163,7 @@ static void find_rootfs(struct child_config *cfg)
 /* The container's cgroup: a directory in the pids hierarchy. */
 struct cgroup {
 	struct cgroup_hierarchy h;
+	char parent[PATH_MAX + 16]; /* where every container's group is */
 	char dir[PATH_MAX + 64];
 };
 
@@ -170,25 +171,21 @@ struct cgroup {
  * most pids_max processes. Returns 0, or -1 after saying why. */
 static int setup_cgroup(struct cgroup *cg, long pids_max)
 {
-	char why[256], parent[PATH_MAX + 16], path[PATH_MAX + 96], max[32];
+	char why[256], path[PATH_MAX + 96], max[32];
 
 	if (cgroup_find_pids(&cg->h, why, sizeof(why)) < 0) {
 		report("cannot limit processes: %s", why);
 		return -1;
 	}
-	snprintf(parent, sizeof(parent), "%s/" CGROUP_PARENT, cg->h.root);
-	if (cgroup_make_parent(&cg->h, parent) < 0) {
-		report_errno("cannot set up cgroup '%s'%s", parent,
+	snprintf(cg->parent, sizeof(cg->parent), "%s/" CGROUP_PARENT,
+		 cg->h.root);
+	if (cgroup_make_parent(&cg->h, cg->parent) < 0) {
+		report_errno("cannot set up cgroup '%s'%s", cg->parent,
 			     errno == EACCES ? " (needs root)" : "");
 		return -1;
 	}
-	/* Groups whose runtime was killed before it could remove them. */
-	int stale = cgroup_reap_stale(parent);
-	if (stale > 0)
-		verbose("removed %d stale cgroups", stale);
-
-	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", parent,
-		 (int)getpid());
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
+		 cg->parent, (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
@@ -273,6 +270,11 @@ static int run_container(struct options *opts)
 	close(cfg.sync[1]);
 	if (forward_signals(pid, &cfg.mask) < 0)
 		die_errno("cannot forward signals");
+	/* While the container starts: remove the groups of runtimes that
+	 * were killed before they could remove their own. */
+	int stale = cgroup_reap_stale(cg.parent);
+	if (stale > 0)
+		verbose("removed %d stale cgroups", stale);
 
 	int status = wait_child(pid);
 	if (status < 0)

@@ -232,6 +232,7 @@ static void find_rootfs(struct child_config *cfg)
 /* The container's cgroup: a directory in the pids hierarchy. */
 struct cgroup {
 	struct cgroup_hierarchy h;
+	char parent[PATH_MAX + 16]; /* where every container's group is */
 	char dir[PATH_MAX + 64];
 };
 
@@ -241,7 +242,7 @@ struct cgroup {
  * after saying why. */
 static int setup_cgroup(struct cgroup *cg, long pids_max)
 {
-	char why[256], parent[PATH_MAX + 16], path[PATH_MAX + 96], max[32];
+	char why[256], path[PATH_MAX + 96], max[32];
 	bool root = geteuid() == 0;
 
 	if (cgroup_find_pids(&cg->h, why, sizeof(why)) < 0) {
@@ -251,23 +252,19 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		return -1;
 	}
 	if (!root) {
-		if (cgroup_find_delegated(&cg->h, parent, sizeof(parent)) < 0)
+		if (cgroup_find_delegated(&cg->h, cg->parent,
+					  sizeof(cg->parent)) < 0)
 			return 1;
 	} else {
-		snprintf(parent, sizeof(parent), "%s/" CGROUP_PARENT,
+		snprintf(cg->parent, sizeof(cg->parent), "%s/" CGROUP_PARENT,
 			 cg->h.root);
-		if (cgroup_make_parent(&cg->h, parent) < 0) {
-			report_errno("cannot set up cgroup '%s'", parent);
+		if (cgroup_make_parent(&cg->h, cg->parent) < 0) {
+			report_errno("cannot set up cgroup '%s'", cg->parent);
 			return -1;
 		}
 	}
-	/* Groups whose runtime was killed before it could remove them. */
-	int stale = cgroup_reap_stale(parent);
-	if (stale > 0)
-		verbose("removed %d stale cgroups", stale);
-
-	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", parent,
-		 (int)getpid());
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
+		 cg->parent, (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
@@ -359,6 +356,11 @@ static int run_container(struct options *opts)
 	close(cfg.sync[1]);
 	if (forward_signals(pid, &cfg.mask) < 0)
 		die_errno("cannot forward signals");
+	/* While the container starts: remove the groups of runtimes that
+	 * were killed before they could remove their own. */
+	int stale = no_cgroup ? 0 : cgroup_reap_stale(cg.parent);
+	if (stale > 0)
+		verbose("removed %d stale cgroups", stale);
 
 	int status = wait_child(pid);
 	if (status < 0)
