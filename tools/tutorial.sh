@@ -10,7 +10,8 @@
 #                                 comment above it, as the file has it
 #   <!-- session -->              a terminal session, run for real
 #
-# A session's commands are its lines that start with `$ `, written by hand;
+# A session's commands are its lines that start with `$ ` (or `nobody$ `,
+# below), written by hand;
 # everything else in it is generated: each command's stdout and stderr, in
 # the order they came. Commands run from the top of the repository, one
 # `bash -c` each, with LC_ALL=C and MINIDOCKER_ROOTFS set to the test root
@@ -18,7 +19,10 @@
 # ./rootfs). A command line that starts with `sudo ` runs as root without
 # the word sudo; any other runs as root with no capabilities at all, which
 # the kernel treats as an unprivileged user does for everything the stages
-# do (so the `needs root` errors are the real ones).
+# do (so the `needs root` errors are the real ones). A command line that
+# starts with `nobody$ ` instead of `$ ` runs as the user nobody (uid and
+# gid 65534, no supplementary groups), a real unprivileged user: for the
+# rootless stages, whose runs differ for uid 0 even without capabilities.
 #
 # Variable parts of the output are placeholders, written `<name>`:
 #   - the generator writes them for what changes from run to run or from
@@ -147,13 +151,14 @@ quote_glob() {
 
 # Run the session in the old block's lines ($@) and print the new block.
 gen_session() {
-	local cmds=() exp=() cur=-1 line i
+	local cmds=() users=() exp=() cur=-1 line i
 	for line in "$@"; do
 		case $line in
 		'```'*) ;;
-		'$ '*)
+		'$ '* | 'nobody$ '*)
 			cur=$((cur + 1))
-			cmds[cur]=${line#'$ '}
+			users[cur]=${line%%'$ '*}
+			cmds[cur]=${line#*'$ '}
 			exp[cur]=
 			;;
 		*)
@@ -162,15 +167,16 @@ gen_session() {
 			;;
 		esac
 	done
-	[ "$cur" -ge 0 ] || die "a session with no command (lines starting with '\$ ')"
+	[ "$cur" -ge 0 ] || die "a session with no command (lines starting with '\$ ' or 'nobody\$ ')"
+	[[ " ${users[*]} " != *' nobody '* ]] || check_nobody
 
 	echo '```console'
 	for ((i = 0; i <= cur; i++)); do
-		echo "\$ ${cmds[i]}"
+		echo "${users[i]}\$ ${cmds[i]}"
 		local old=() real=() k
 		mapfile -t old <<<"${exp[i]%$'\n'}"
 		[ -n "${exp[i]}" ] || old=()
-		mapfile -t real < <(run_command "${cmds[i]}")
+		mapfile -t real < <(run_command "${cmds[i]}" "${users[i]}")
 		for ((k = 0; k < ${#real[@]}; k++)); do
 			line=$(normalise "${real[k]}")
 			if [ $k -lt ${#old[@]} ]; then
@@ -187,11 +193,26 @@ gen_session() {
 	echo '```'
 }
 
+# Fail unless nobody can reach the stages and the test root filesystem:
+# a directory above them closed to others (a home directory of mode 0750,
+# a mktemp -d) would turn every nobody$ session into "Permission denied".
+nobody_ok=
+check_nobody() {
+	[ -z "$nobody_ok" ] || return 0
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		test -x "$repo/$build" -a -x "$rootfs" ||
+		die "cannot run the nobody\$ sessions: uid 65534 cannot reach '$rootfs' (let others search every directory above it: chmod o+x)"
+	nobody_ok=1
+}
+
 # One command line, stdout and stderr together, as root when it starts
-# with sudo and without capabilities otherwise.
+# with sudo, as nobody when USER ($2) is nobody, and as root without
+# capabilities otherwise.
 run_command() {
 	local cmd=$1 as=(setpriv --bounding-set=-all --inh-caps=-all --)
-	if [[ $cmd == 'sudo '* ]]; then
+	if [ "${2:-}" = nobody ]; then
+		as=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+	elif [[ $cmd == 'sudo '* ]]; then
 		cmd=${cmd#sudo }
 		as=()
 	fi
@@ -204,7 +225,7 @@ fill() {
 	local file=$1 lines=() n=0 i=0 line block kind args
 	mapfile -t lines <"$file"
 	n=${#lines[@]}
-	while [ $i -lt $n ]; do
+	while [ $i -lt "$n" ]; do
 		line=${lines[i]}
 		printf '%s\n' "$line"
 		i=$((i + 1))
@@ -212,11 +233,11 @@ fill() {
 			kind=${BASH_REMATCH[1]}
 			read -r -a args <<<"${BASH_REMATCH[2]}"
 			block=()
-			while [ $i -lt $n ] && [ "${lines[i]}" != '<!-- end -->' ]; do
+			while [ $i -lt "$n" ] && [ "${lines[i]}" != '<!-- end -->' ]; do
 				block+=("${lines[i]}")
 				i=$((i + 1))
 			done
-			[ $i -lt $n ] || die "$file: '$line' has no '<!-- end -->'"
+			[ $i -lt "$n" ] || die "$file: '$line' has no '<!-- end -->'"
 			case $kind in
 			diff) gen_diff "${args[0]}" ;;
 			function) gen_function "${args[0]}" "${args[1]}" ;;

@@ -17,6 +17,8 @@ fail() {
 [ "$(id -u)" -eq 0 ] || fail "it needs root (the sessions run the stages): run sudo make test-tutorial"
 
 tmp=$(mktemp -d "${TUTORIAL_TEST_TMP:-/tmp}/tutorial-test.XXXXXX")
+# mktemp -d makes it 0700: open it, as the nobody$ sessions run as uid 65534.
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
 # The files git knows of, committed or not, as a fresh clone would have
