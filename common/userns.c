@@ -18,24 +18,28 @@ static long read_setting(const char *root, const char *path)
 	return v;
 }
 
-int userns_restriction(const char *root, char *why, size_t why_len)
+int userns_restriction(const char *root, uid_t uid, char *why,
+		       size_t why_len)
 {
 	static const struct {
 		const char *path, *name;
 		long forbids;
+		int root_too; /* whether it holds for root as well */
 		const char *fix;
 	} settings[] = {
+		{"/proc/sys/user/max_user_namespaces",
+		 "user.max_user_namespaces", 0, 1,
+		 "sudo sysctl user.max_user_namespaces=10000"},
 		{"/proc/sys/kernel/unprivileged_userns_clone",
-		 "kernel.unprivileged_userns_clone", 0,
+		 "kernel.unprivileged_userns_clone", 0, 0,
 		 "sudo sysctl kernel.unprivileged_userns_clone=1"},
 		{"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
-		 "kernel.apparmor_restrict_unprivileged_userns", 1,
+		 "kernel.apparmor_restrict_unprivileged_userns", 1, 0,
 		 "sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0"},
-		{"/proc/sys/user/max_user_namespaces",
-		 "user.max_user_namespaces", 0,
-		 "sudo sysctl user.max_user_namespaces=10000"},
 	};
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		if (uid == 0 && !settings[i].root_too)
+			continue;
 		if (read_setting(root, settings[i].path) != settings[i].forbids)
 			continue;
 		snprintf(why, why_len, "%s is %ld (allow it: %s)",

@@ -2,14 +2,18 @@
 
 #include <CUnit/CUnit.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "args.h"
 #include "process.h"
+#include "rootfs.h"
 #include "suites.h"
+#include "userns.h"
 
 #define ALL (ARGS_HOSTNAME | ARGS_ROOTFS | ARGS_PIDS_MAX)
 
@@ -151,6 +155,88 @@ static void test_write_all_writes_everything(void)
 	CU_ASSERT_EQUAL(write_all(p[1], "x", 1), -1);
 }
 
+/* A fake machine's /proc/sys under dir, with the three user namespace
+ * settings at the given values. */
+static void fake_sysctls(const char *dir, const char *clone,
+			 const char *apparmor, const char *max)
+{
+	static const char *const files[] = {
+		"/proc/sys/kernel/unprivileged_userns_clone",
+		"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+		"/proc/sys/user/max_user_namespaces",
+	};
+	const char *values[] = {clone, apparmor, max};
+	char path[256];
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "mkdir -p $(dirname %s%s)", dir,
+			 files[i]);
+		CU_ASSERT_EQUAL_FATAL(system(path), 0);
+		snprintf(path, sizeof(path), "%s%s", dir, files[i]);
+		FILE *f = fopen(path, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fprintf(f, "%s\n", values[i]);
+		fclose(f);
+	}
+}
+
+static void test_userns_restriction_names_setting(void)
+{
+	char dir[] = "/tmp/minidocker-sysctl-XXXXXX", why[256];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	static const struct {
+		const char *clone, *apparmor, *max;
+		uid_t uid;
+		const char *named; /* NULL: nothing forbids it */
+	} cases[] = {
+		{"1", "0", "15000", 1000, NULL},
+		{"0", "0", "15000", 1000, "kernel.unprivileged_userns_clone is 0"},
+		{"0", "0", "15000", 0, NULL}, /* root is not held by it */
+		{"1", "1", "15000", 1000,
+		 "kernel.apparmor_restrict_unprivileged_userns is 1"},
+		{"1", "1", "15000", 0, NULL},
+		{"1", "0", "0", 1000, "user.max_user_namespaces is 0"},
+		{"1", "0", "0", 0, "user.max_user_namespaces is 0"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake_sysctls(dir, cases[i].clone, cases[i].apparmor,
+			     cases[i].max);
+		why[0] = '\0';
+		int r = userns_restriction(dir, cases[i].uid, why, sizeof(why));
+		CU_ASSERT_EQUAL(r, cases[i].named != NULL);
+		if (cases[i].named)
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, cases[i].named));
+	}
+	/* A machine without these files (older kernels) forbids nothing. */
+	CU_ASSERT_EQUAL(userns_restriction("/nonexistent", 1000, why,
+					   sizeof(why)), 0);
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void test_check_rootfs_reasons(void)
+{
+	char dir[] = "/tmp/minidocker-rootfs-XXXXXX", why[256], path[64];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_EQUAL(check_rootfs(dir, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "it is empty");
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	CU_ASSERT_EQUAL(mkdir(path, 0755), 0);
+	CU_ASSERT_EQUAL(check_rootfs(dir, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "it has no /proc directory");
+	snprintf(path, sizeof(path), "%s/proc", dir);
+	CU_ASSERT_EQUAL(mkdir(path, 0555), 0);
+	CU_ASSERT_EQUAL(check_rootfs(dir, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(check_rootfs("/etc/passwd", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "not a directory");
+	CU_ASSERT_EQUAL(check_rootfs("/nonexistent", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "No such file or directory");
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 const struct stage_test common_tests[] = {
 	{"test_args_defaults", test_args_defaults, false},
 	{"test_args_options", test_args_options, false},
@@ -161,5 +247,8 @@ const struct stage_test common_tests[] = {
 	{"test_wait_child_statuses", test_wait_child_statuses, false},
 	{"test_write_all_writes_everything", test_write_all_writes_everything,
 	 false},
+	{"test_userns_restriction_names_setting",
+	 test_userns_restriction_names_setting, false},
+	{"test_check_rootfs_reasons", test_check_rootfs_reasons, false},
 	{NULL, NULL, false},
 };

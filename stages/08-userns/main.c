@@ -175,12 +175,16 @@ static pid_t start_child(struct child_config *cfg)
 	int flags = SIGCHLD | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS |
 		    CLONE_NEWUSER;
 
+	/* Name the setting that forbids us a user namespace before trying:
+	 * Ubuntu's AppArmor lets clone() make one, then keeps every
+	 * capability from it, and each later step would fail with EPERM. */
+	char why[256];
+	if (userns_restriction("", getuid(), why, sizeof(why)))
+		die("cannot create a user namespace: %s", why);
+
 	/* Said before clone(): from then on the child may print too. */
 	verbose("starting the child");
 	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
-	char why[256];
-	if (pid < 0 && userns_restriction("", why, sizeof(why)))
-		die("cannot create a user namespace: %s", why);
 	if (pid < 0)
 		die_errno("cannot create the child process");
 	return pid;
