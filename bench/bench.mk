@@ -55,3 +55,4 @@ bench-report:
 # results.
 bench-readme:
 	bench/readme.sh README.md $(BENCH_DIR)/results.md
+	cp $(BENCH_DIR)/bench.png bench/results.png
