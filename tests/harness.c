@@ -473,6 +473,12 @@ const char *h_group_of(pid_t pid)
 	return dir;
 }
 
+int h_pids_version(void)
+{
+	const struct cgroup_hierarchy *h = pids_hierarchy();
+	return h ? h->version : 0;
+}
+
 const char *h_make_cap_group(const char *name, int max)
 {
 	static char dir[PATH_MAX + 64];

@@ -103,6 +103,9 @@ void h_leave_shared_host(void);
  * container (it need not exist); NULL when no pids hierarchy is found. */
 const char *h_group_of(pid_t pid);
 
+/* The cgroup version (1 or 2) that holds the pids controller, 0 if none. */
+int h_pids_version(void);
+
 /* Make a cgroup of the test's own, named name, that holds at most max
  * processes: a hard cap for tests that may fail by forking without end.
  * Returns its directory, or NULL with a CUnit failure recorded. */

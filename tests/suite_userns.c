@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "file.h"
 #include "harness.h"
 #include "suites.h"
@@ -152,6 +153,78 @@ static void test_file_made_by_root_inside_is_users(void)
 	back_to_root();
 }
 
+/* Hand the cgroup v2 group dir to NOBODY as systemd delegates one to a
+ * user: the group and its process files are the user's, pids is handed
+ * down, and the user's processes sit in a leaf below. Returns the leaf's
+ * cgroup.procs in procs, 0, or -1. */
+static int delegate(const char *dir, char *procs, size_t len)
+{
+	static const char *const owned[] = {"", "/cgroup.procs",
+					    "/cgroup.subtree_control",
+					    "/cgroup.threads", "/leaf",
+					    "/leaf/cgroup.procs",
+					    "/leaf/cgroup.threads"};
+	char path[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	if (write_file(path, "+pids") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/leaf", dir);
+	if (mkdir(path, 0755) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", dir, owned[i]);
+		if (chown(path, NOBODY, NOBODY) < 0)
+			return -1;
+	}
+	snprintf(procs, len, "%s/leaf/cgroup.procs", dir);
+	return 0;
+}
+
+static void test_rootless_limit_only_where_delegated(void)
+{
+	/* A hard cap of the test's own, for the case without a limit. */
+	const char *cap = h_make_cap_group("deleg", 200);
+	if (!cap)
+		return;
+	char dir[PATH_MAX + 64], procs[PATH_MAX + 96], leaf[PATH_MAX + 96];
+	snprintf(dir, sizeof(dir), "%s", cap);
+	snprintf(leaf, sizeof(leaf), "%s/leaf", dir);
+	bool v2 = h_pids_version() == 2;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	if (v2 && delegate(dir, procs, sizeof(procs)) < 0) {
+		CU_FAIL("cannot delegate a cgroup to the user");
+		goto out;
+	}
+	if (!become_nobody())
+		goto out;
+	struct container c;
+	const char *args[] = {"run", "--pids-max", "5", H.probe, "bomb",
+			      "300", NULL};
+	int started = h_start(&c, procs, args);
+	if (started == 0)
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+	back_to_root();
+	if (started < 0)
+		goto out;
+	long forked = -1, refused = -1;
+	sscanf(c.r.out, "forked %ld refused %ld", &forked, &refused);
+	CU_ASSERT_EQUAL(c.r.status, 0);
+	if (v2) {
+		/* Delegated: the limit holds without root, and silently. */
+		CU_ASSERT_TRUE(forked >= 0 && forked <= 4 && refused > 0);
+		CU_ASSERT_STRING_EQUAL(c.r.err, "");
+	} else {
+		/* cgroup v1 is never delegated: no limit, and it says so. */
+		CU_ASSERT_TRUE(forked > 4);
+		CU_ASSERT_TRUE(h_one_line(c.r.err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(c.r.err, "no pids limit"));
+	}
+	h_free(&c.r);
+out:
+	rmdir(leaf);
+	cgroup_remove(dir, 5000);
+}
+
 /* Run the binary where user namespaces are used up: in a user namespace
  * of our own whose user.max_user_namespaces is 0. Sends the status and
  * stderr back over fd. */
@@ -207,6 +280,8 @@ static const struct stage_test tests[] = {
 	 test_file_made_by_root_inside_is_users, true},
 	{"test_forbidden_userns_names_setting",
 	 test_forbidden_userns_names_setting, true},
+	{"test_rootless_limit_only_where_delegated",
+	 test_rootless_limit_only_where_delegated, true},
 	{NULL, NULL, false},
 };
 
