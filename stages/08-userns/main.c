@@ -160,6 +160,17 @@ static int child_main(void *arg)
 
 /*** parent ***/
 
+/* Die naming the host setting that forbids us a user namespace, if one
+ * does. Checked before clone(): Ubuntu's AppArmor lets clone() make the
+ * namespace, then keeps every capability from it, and each later step
+ * would fail with a bare EPERM. */
+static void check_userns_allowed(void)
+{
+	char why[256];
+	if (userns_restriction("", getuid(), why, sizeof(why)))
+		die("cannot create a user namespace: %s", why);
+}
+
 /* Start the child; return its pid. */
 static pid_t start_child(struct child_config *cfg)
 {
@@ -175,13 +186,7 @@ static pid_t start_child(struct child_config *cfg)
 	int flags = SIGCHLD | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS |
 		    CLONE_NEWUSER;
 
-	/* Name the setting that forbids us a user namespace before trying:
-	 * Ubuntu's AppArmor lets clone() make one, then keeps every
-	 * capability from it, and each later step would fail with EPERM. */
-	char why[256];
-	if (userns_restriction("", getuid(), why, sizeof(why)))
-		die("cannot create a user namespace: %s", why);
-
+	check_userns_allowed();
 	/* Said before clone(): from then on the child may print too. */
 	verbose("starting the child");
 	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
