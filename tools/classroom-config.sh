@@ -65,6 +65,10 @@ jobs:
         uses: actions/checkout@v4
       - name: Install make (make grade installs the rest)
         run: sudo apt-get install -y make
+      # Ubuntu 24.04 images keep user namespaces from ordinary users
+      # (AppArmor); stage 8's rootless tests need them, as on Debian.
+      - name: Allow unprivileged user namespaces (stage 8)
+        run: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 || true
 EOF
 	for i in "${!stages[@]}"; do
 		n=${stages[$i]}
