@@ -122,5 +122,6 @@ test: deps-test
 	done; \
 	n=$(words $(TEST_PARTS)); f=$$(echo $$failed | wc -w); \
 	[ -z "$$failed" ] || echo "failed:$$failed"; \
+	[ "$$(id -u)" -eq 0 ] || echo "make test: not root, so the namespace, mount and cgroup tests were skipped: run it with sudo (sudo make test)"; \
 	echo "parts: $$((n - f)) passed, $$f failed"; \
 	[ -z "$$failed" ]
