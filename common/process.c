@@ -4,11 +4,13 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "process.h"
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
@@ -16,6 +18,9 @@ static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 #define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 
 static volatile pid_t forward_to;
+
+/* The runtime's pid, noted before clone() for the child to check. */
+static pid_t runtime_pid;
 
 static void forward(int sig)
 {
@@ -27,6 +32,7 @@ static void forward(int sig)
 
 int block_signals(sigset_t *old)
 {
+	runtime_pid = getpid();
 	sigset_t set;
 	sigemptyset(&set);
 	for (size_t i = 0; i < N_FORWARDED; i++)
@@ -65,11 +71,33 @@ static int cloexec_each(int first)
 	return 0;
 }
 
+/* The pid of our parent as the host's /proc numbers it (getppid() says 0
+ * in a new PID namespace); 0 when /proc cannot tell. */
+static pid_t host_ppid(void)
+{
+	char buf[1024];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strstr(buf, "\nPPid:");
+	return p ? (pid_t)atoi(p + 6) : 0;
+}
+
 int prepare_child(const sigset_t *old)
 {
 	/* SIGKILL when the runtime dies, so a container never outlives it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return -1;
+	/* The runtime may have died before that took effect: then we have
+	 * a new parent already, and no one would ever kill us. */
+	pid_t ppid = host_ppid();
+	if (runtime_pid && ppid && ppid != runtime_pid)
+		_exit(EXIT_RUNTIME);
 	if (sigprocmask(SIG_SETMASK, old, NULL) < 0)
 		return -1;
 	/* Close-on-exec rather than close: setup may still use its fds. */

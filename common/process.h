@@ -6,16 +6,19 @@
 #include <sys/types.h>
 
 /* Block the signals the runtime forwards (INT, TERM, HUP, QUIT, USR1,
- * USR2) and save the previous mask in old. Returns 0, or -1 with errno. */
+ * USR2) and save the previous mask in old; call it before clone(), which
+ * also lets prepare_child() know the runtime's pid. Returns 0, or -1
+ * with errno. */
 int block_signals(sigset_t *old);
 
 /* From now on forward the blocked signals to pid, then restore old.
  * Returns 0, or -1 with errno. */
 int forward_signals(pid_t pid, const sigset_t *old);
 
-/* In a freshly cloned child: die with the runtime (PR_SET_PDEATHSIG),
- * restore the signal mask old, and make every fd above 2 close on exec.
- * Returns 0, or -1 with errno. */
+/* In a freshly cloned child: die with the runtime (PR_SET_PDEATHSIG), or
+ * exit at once if it died before that could take effect; restore the
+ * signal mask old, and make every fd above 2 close on exec. Returns 0,
+ * or -1 with errno. */
 int prepare_child(const sigset_t *old);
 
 /* Wait for pid; return its status as a shell reports it: N when it

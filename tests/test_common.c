@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,6 +143,43 @@ static void test_wait_child_statuses(void)
 	CU_ASSERT_EQUAL(wait_child(getpid()), -1);
 }
 
+/* A child whose runtime died before prepare_child() (the race between
+ * clone() and PR_SET_PDEATHSIG) must exit, not live on unwatched. */
+static void test_prepare_child_sees_runtime_gone(void)
+{
+	/* Orphans come to us, so we can wait for the grandchild. */
+	CU_ASSERT_EQUAL_FATAL(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	int p[2];
+	CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
+	pid_t runtime = fork();
+	if (runtime == 0) {
+		sigset_t old;
+		pid_t me = getpid();
+		block_signals(&old);
+		pid_t child = fork();
+		if (child == 0) {
+			/* Wait until the "runtime" is gone, then prepare. */
+			close(p[0]);
+			close(p[1]);
+			while (getppid() == me)
+				usleep(1000);
+			prepare_child(&old);
+			_exit(0); /* prepare_child() returned: the bug */
+		}
+		/* Tell the test the grandchild's pid, and die. */
+		if (write(p[1], &child, sizeof(child)) != sizeof(child))
+			_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	pid_t child = 0;
+	CU_ASSERT_EQUAL(read(p[0], &child, sizeof(child)), sizeof(child));
+	close(p[0]);
+	CU_ASSERT_EQUAL(wait_child(runtime), 0);
+	CU_ASSERT_EQUAL(wait_child(child), 125);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 static void test_write_all_writes_everything(void)
 {
 	int p[2];
@@ -247,6 +285,8 @@ const struct stage_test common_tests[] = {
 	{"test_wait_child_statuses", test_wait_child_statuses, false},
 	{"test_write_all_writes_everything", test_write_all_writes_everything,
 	 false},
+	{"test_prepare_child_sees_runtime_gone",
+	 test_prepare_child_sees_runtime_gone, false},
 	{"test_userns_restriction_names_setting",
 	 test_userns_restriction_names_setting, false},
 	{"test_check_rootfs_reasons", test_check_rootfs_reasons, false},
