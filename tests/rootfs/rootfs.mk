@@ -9,6 +9,11 @@ TEST_ROOTFS ?= $(BUILD)/test-rootfs
 
 .PHONY: rootfs test-rootfs
 
+# httpd (busybox) serves the downloads; curl and wget fetch them; setpriv
+# runs the cases that need a user without root.
+DEPS_ROOTFS_TEST := busybox-static curl wget util-linux
+DEPS_TEST += $(DEPS_ROOTFS_TEST)
+
 $(TEST_ROOTFS)/.rootfs-ok: rootfs-fetch.sh
 	@mkdir -p $(dir $(TEST_ROOTFS))
 	./rootfs-fetch.sh --busybox --force $(TEST_ROOTFS)
@@ -23,4 +28,5 @@ test-rootfs:
 	@if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make: test-rootfs skipped: it needs root (mknod, chroot, tarball owners): run sudo make test-rootfs" >&2; \
 		exit 1; fi
+	@tools/deps.sh test-rootfs $(DEPS_ROOTFS_TEST)
 	ROOTFS_TEST_TMP=$(BUILD) bash tests/rootfs/rootfs_test.sh

@@ -23,23 +23,15 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-# Install what the tests use when a fresh machine lacks it.
-need_pkgs=""
+# What the tests use; `make test-rootfs` installs it (tools/deps.sh).
 busybox_ok() {
 	command -v busybox >/dev/null 2>&1 && busybox --list 2>/dev/null | grep -qx httpd
 }
-busybox_ok || need_pkgs="$need_pkgs busybox-static"
-command -v curl >/dev/null 2>&1 || need_pkgs="$need_pkgs curl"
-command -v wget >/dev/null 2>&1 || need_pkgs="$need_pkgs wget"
-command -v setpriv >/dev/null 2>&1 || need_pkgs="$need_pkgs util-linux"
-if [ -n "$need_pkgs" ]; then
-	echo "# installing$need_pkgs"
-	# shellcheck disable=SC2086 # one word per package
-	if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_pkgs; } >/dev/null; then
-		echo "rootfs_test.sh: cannot install$need_pkgs with apt-get" >&2
-		exit 1
-	fi
-fi
+busybox_ok && command -v curl >/dev/null 2>&1 && command -v wget >/dev/null 2>&1 &&
+	command -v setpriv >/dev/null 2>&1 || {
+	echo "rootfs_test.sh: needs busybox (with httpd), curl, wget and setpriv: run it through sudo make test-rootfs, which installs them" >&2
+	exit 1
+}
 BUSYBOX=$(command -v busybox)
 
 cleanup() {

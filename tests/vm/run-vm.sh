@@ -99,30 +99,12 @@ parse_args() {
 	esac
 }
 
-# Install the Debian packages that provide the missing commands, as root;
-# without root, name them and fail.
+# Install the Debian packages the VM is built from when any is missing, as
+# root (tools/deps.sh); without root, name them and fail. busybox must be
+# the static build: the VM has no C library.
 ensure_tools() {
-	local missing=() cmd pkg
-	for pair in qemu-system-x86_64:qemu-system-x86 xz:xz-utils cpio:cpio \
-		gzip:gzip timeout:coreutils apt-get:apt dpkg-deb:dpkg; do
-		cmd=${pair%%:*}
-		pkg=${pair#*:}
-		command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
-	done
-	# The VM has no C library: its busybox must be the static build.
-	if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null |
-		grep -q 'install ok installed'; then
-		missing+=(busybox-static)
-	fi
-	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		die "missing packages: ${missing[*]}: run it as root or 'sudo apt-get install ${missing[*]}'"
-	fi
-	echo "run-vm: installing ${missing[*]}"
-	apt-get update -qq >/dev/null ||
-		die "apt-get update failed: cannot install ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		die "cannot install ${missing[*]} with apt-get"
+	"$here/../../tools/deps.sh" test-vm qemu-system-x86 xz-utils cpio gzip \
+		busybox-static || exit 2
 }
 
 # The versioned package behind linux-image-amd64 (Debian's generic kernel,

@@ -18,7 +18,7 @@ VM_ENV          = VM_OUT=$(VM_OUT)
 
 .PHONY: test-vm test-vm-smoke test-vm-selfcheck vm-kernel vm-static
 
-# For `make test` (tools/deps.sh); run-vm.sh installs them too when run alone.
+# For `make test`; run-vm.sh installs them too (tools/deps.sh) when run alone.
 DEPS_TEST  += qemu-system-x86 xz-utils cpio gzip busybox-static
 # After test-vm, the proof that it can fail.
 TEST_PARTS += test-vm-selfcheck
