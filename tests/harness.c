@@ -443,6 +443,19 @@ bool h_pgroup_gone(pid_t pgid, int timeout_ms)
 	return h_poll(pgroup_empty, &pgid, timeout_ms);
 }
 
+const char *h_left_behind(pid_t pid, const char *also)
+{
+	const char *group = h_group_of(pid), *left = NULL;
+	if (group && access(group, F_OK) == 0)
+		left = "its cgroup";
+	else if (!h_pgroup_gone(pid, 5000))
+		left = "a process";
+	else if (h_mounted_under(H.rootfs) || (also && h_mounted_under(also)))
+		left = "a mount";
+	kill(-pid, SIGKILL);
+	return left;
+}
+
 void h_check(bool ok, int line, const char *file, const char *name,
 	     const char *expr)
 {

@@ -125,6 +125,11 @@ bool h_one_line(const char *s);
  * after timeout_ms. */
 bool h_pgroup_gone(pid_t pgid, int timeout_ms);
 
+/* What the finished runtime with pid left behind: "its cgroup", "a
+ * process", "a mount" (under the test rootfs, or under also when not
+ * NULL), or NULL for nothing. Kills what is left of its process group. */
+const char *h_left_behind(pid_t pid, const char *also);
+
 /* A CUnit assertion whose failure message names the case it checks:
  * H_CHECK(r.status == 125, "rootfs missing"). */
 #define H_CHECK(cond, name) \

@@ -47,15 +47,6 @@ static bool in_wait(void *pid)
 }
 
 /* Check what the runtime pid left: no group, no process, no mount. */
-static bool left_nothing(pid_t pid)
-{
-	const char *group = h_group_of(pid);
-	bool gone = (!group || access(group, F_OK) != 0) &&
-		    h_pgroup_gone(pid, 5000) && !h_mounted_under(H.rootfs);
-	kill(-pid, SIGKILL);
-	return gone;
-}
-
 static void test_sequential_runs_leave_nothing(void)
 {
 	int first_fds = -1, bad_fds = 0, bad_status = 0, leftovers = 0;
@@ -72,7 +63,7 @@ static void test_sequential_runs_leave_nothing(void)
 		bad_fds += fds != first_fds;
 		h_finish(&c, NULL, H_TIMEOUT_MS);
 		bad_status += c.r.status != 0 || c.r.err[0] != '\0';
-		leftovers += !left_nothing(c.pid);
+		leftovers += h_left_behind(c.pid, NULL) != NULL;
 		h_free(&c.r);
 	}
 	printf("(runtime fds: %d) ", first_fds);
@@ -103,7 +94,7 @@ static void test_parallel_runs_leave_nothing(void)
 		h_free(&c[i].r);
 	}
 	for (int i = 0; i < started; i++)
-		leftovers += !left_nothing(c[i].pid);
+		leftovers += h_left_behind(c[i].pid, NULL) != NULL;
 	CU_ASSERT_EQUAL(bad_status, 0);
 	CU_ASSERT_EQUAL(leftovers, 0);
 }
