@@ -18,18 +18,12 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "clock.h"
 #include "file.h"
 #include "harness.h"
 #include "process.h"
 
 struct harness H;
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 bool h_is_root(void)
 {
