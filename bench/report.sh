@@ -80,6 +80,44 @@ target() {
 		"$min" "$(verdict "$min" "$op" "$limit")"
 }
 
+# target_cold TEXT NAME LIMIT: one line of the targets list on NAME's
+# cold figure over its hot one (medians, and minimums), at most LIMIT.
+target_cold() {
+	local text=$1 name=$2 limit=$3 med min
+	med=$(cross "$name" 4)
+	min=$(cross "$name" 7)
+	if [ -z "$med" ]; then
+		printf -- '- %s: not measured (no %s line)\n' "$text" "$name"
+		return
+	fi
+	printf -- '- %s: median %.2f× — %s; min %.2f× — %s\n' "$text" \
+		"$med" "$(verdict "$med" '<=' "$limit")" \
+		"$min" "$(verdict "$min" '<=' "$limit")"
+}
+
+# cross NAME COLUMN: NAME's cold figure over its hot one in that column.
+cross() {
+	local a b
+	a=$(column cold "$1" "$2")
+	b=$(column hot "$1" "$2")
+	[ -n "$a" ] && [ -n "$b" ] || return 0
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", a / b }'
+}
+
+# target_vm TEXT NAME LIMIT: the cold/hot ratio make bench-vm measured for
+# NAME on cgroup v2 in the test VM, at most LIMIT.
+target_vm() {
+	local text=$1 name=$2 limit=$3 r
+	r=$(awk -v n="$2" '$1 == "coldhot:" && $2 == n {
+		for (i = 1; i <= NF; i++) if ($i == "cold/hot") print $(i + 1) }' \
+		"$OUT/vm.txt" 2>/dev/null || true)
+	if [ -z "$r" ]; then
+		printf -- '- %s: not measured (no make bench-vm result)\n' "$text"
+		return
+	fi
+	printf -- '- %s: %.2f× — %s\n' "$text" "$r" "$(verdict "$r" '<=' "$limit")"
+}
+
 # ratio MODE A B COLUMN: A over B in that CSV column (4 median, 7 min),
 # empty if either is missing.
 ratio() {
@@ -110,6 +148,15 @@ ratio() {
 	printf '| command | runtime while the container runs (VmHWM) KiB | runtime and what it waited for (time %%M) KiB |\n|---|---:|---:|\n'
 	awk -F'\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }' "$OUT/rss.tsv"
 
+	if [ -s "$OUT/vm.txt" ]; then
+		printf '\n#### cgroup v2: in the test VM (make bench-vm)\n\n'
+		printf 'One run of `bench/coldhot.c` in the qemu VM of tests/vm (Linux %s, software emulation, so only the ratios mean anything): medians of %s.\n\n' \
+			"$(awk -F'\t' '$1 == "kernel" { print $2 }' "$OUT/vm.txt")" \
+			"$(sed -n 's/.*(\([0-9]* runs each, [0-9]* ms pause\)).*/\1/p' "$OUT/vm.txt" | head -n 1)"
+		printf '| command | hot median ms | cold median ms | cold/hot |\n|---|---:|---:|---:|\n'
+		awk '$1 == "coldhot:" { printf "| %s | %s | %s | %s× |\n", $2, $5, $9, $12 }' "$OUT/vm.txt"
+	fi
+
 	if [ -s "$OUT/bomb.txt" ]; then
 		printf '\n#### Fork bomb in %s\n\n' "$(awk -F'\t' '$1 == "stage" { print $2 }' "$OUT/bomb.txt")"
 		printf '| what | value |\n|---|---|\n'
@@ -120,11 +167,13 @@ ratio() {
 
 	printf '\n#### Targets (%s)\n\n' "$REF"
 	target "hot: $REF over the floor, at most 1.1×" hot "$REF" floor '<=' 1.1
-	target "hot: unshare over $REF, above 1×" hot unshare "$REF" '>=' 1.0001
+	target "hot: $REF over unshare, at most 0.9×" hot "$REF" unshare '<=' 0.9
 	target "hot: bwrap over $REF, above 1×" hot bwrap "$REF" '>=' 1.0001
 	target "hot: crun over $REF, at least 5×" hot crun "$REF" '>=' 5
 	target "hot: runc over $REF, at least 20×" hot runc "$REF" '>=' 20
 	target "cold: $REF over the floor, at most 1.1×" cold "$REF" floor '<=' 1.1
+	target_cold "$REF cold over $REF hot (cgroup v1 here), at most 1.2×" "$REF" 1.2
+	target_vm "$REF cold over $REF hot on cgroup v2 (the VM), at most 1.2×" "$REF" 1.2
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"
 } >"$OUT/results.md"
