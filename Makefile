@@ -87,8 +87,10 @@ $(STAGE_NUMS:%=diff-%): diff-%:
 format:
 	clang-format -i common/*.[ch] stages/*/main.c tests/*.[ch] $(wildcard bench/*.c)
 
+# The stages and the test fixtures (which the suites run beside them).
 asan:
-	$(MAKE) BUILD=build/asan STAGE_LDFLAGS= CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all
+	$(MAKE) BUILD=build/asan STAGE_LDFLAGS= CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		all $(patsubst $(BUILD)/%,build/asan/%,$(TEST_FIXTURES))
 
 clean:
 	rm -rf $(BUILD) build

@@ -6,7 +6,7 @@ TEST_ROOTFS ?= $(BUILD)/test-rootfs
 TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(wildcard tests/suite_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
-TEST_FIXTURES := $(BUILD)/fixture-no-private
+TEST_FIXTURES := $(BUILD)/fixture-no-private $(BUILD)/fixture-no-start
 
 .PHONY: tests test-host test-common test-probe-rootfs \
 	$(STAGE_NUMS:%=test-stage-%) $(STAGE_NUMS:%=prove-%)
@@ -29,6 +29,22 @@ $(BUILD)/fixtures/no-private.c: stages/05-mount/main.c
 	@! cmp -s $< $@ || { echo "tests.mk: make_mounts_private() call not found" >&2; exit 1; }
 
 $(BUILD)/fixture-no-private: $(BUILD)/fixtures/no-private.c $(COMMON_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $^
+
+# Stage 8 with a child that dies before it reads the start byte, and a
+# parent that waits for that (without reaping it) before it writes the
+# byte, so that the write always meets a pipe nobody reads: the runtime
+# must say so in one line and exit 125, not die of SIGPIPE
+# (test_broken_handshake_is_one_line_125). The grep fails the build when a
+# sed stops matching.
+$(BUILD)/fixtures/no-start.c: stages/08-userns/main.c
+	@mkdir -p $(dir $@)
+	sed -e 's/^\tawait_parent(cfg->sync);$$/\t_exit(0); \/* no-start *\//' \
+	    -e 's/^\tif (write_all(cfg.sync\[1\], "1", 1) < 0) {$$/\twaitid(P_PID, pid, \&(siginfo_t){0}, WEXITED | WNOWAIT); \/* no-start *\/\n&/' \
+	    -e 's/^#include <unistd.h>$$/&\n#include <sys\/wait.h>/' $< > $@
+	@[ "$$(grep -c 'no-start' $@)" -eq 2 ] || { echo "tests.mk: await_parent() call or the start byte's write not found" >&2; exit 1; }
+
+$(BUILD)/fixture-no-start: $(BUILD)/fixtures/no-start.c $(COMMON_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $^
 
 # Static, so it runs inside any root filesystem.
