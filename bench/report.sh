@@ -81,7 +81,9 @@ target() {
 }
 
 # target_cold TEXT NAME LIMIT: one line of the targets list on NAME's
-# cold figure over its hot one (medians, and minimums), at most LIMIT.
+# cold figure over its hot one (medians, and minimums), at most LIMIT,
+# with the same ratio of the bare exec beside it: after a pause every
+# process starts slower (caches, idle CPUs), cgroup or not.
 target_cold() {
 	local text=$1 name=$2 limit=$3 med min
 	med=$(cross "$name" 4)
@@ -90,9 +92,10 @@ target_cold() {
 		printf -- '- %s: not measured (no %s line)\n' "$text" "$name"
 		return
 	fi
-	printf -- '- %s: median %.2f× — %s; min %.2f× — %s\n' "$text" \
+	printf -- '- %s: median %.2f× — %s; min %.2f× — %s (a bare exec: median %.2f×, min %.2f×)\n' "$text" \
 		"$med" "$(verdict "$med" '<=' "$limit")" \
-		"$min" "$(verdict "$min" '<=' "$limit")"
+		"$min" "$(verdict "$min" '<=' "$limit")" \
+		"$(cross exec 4)" "$(cross exec 7)"
 }
 
 # cross NAME COLUMN: NAME's cold figure over its hot one in that column.
