@@ -33,7 +33,8 @@ bench-deps:
 # the normal build is; the stage compared with once more, linked
 # dynamically, to show what the loader costs. CFLAGS goes through the
 # environment: the Makefile appends the standard and the warnings to it.
-bench-build: $(BENCH_DIR)/floor $(BENCH_DIR)/forkprobe $(BENCH_DIR)/bench-bomb
+bench-build: $(BENCH_DIR)/floor $(BENCH_DIR)/forkprobe $(BENCH_DIR)/bench-bomb \
+		$(BENCH_DIR)/coldhot
 	@CFLAGS='-O2' $(MAKE) --no-print-directory BUILD=$(BENCH_BIN) all
 	$(if $(BENCH_REF),@CFLAGS='-O2' $(MAKE) --no-print-directory STAGE_LDFLAGS= \
 		BUILD=$(BENCH_DIR)/dynamic $(BENCH_DIR)/dynamic/stage-$(BENCH_REF))
@@ -43,6 +44,10 @@ bench-rootfs:
 
 # Static, as the stages are: the floor must not pay a loader they do not.
 $(BENCH_DIR)/floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -static -o $@ $<
+
+$(BENCH_DIR)/coldhot: bench/coldhot.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -static -o $@ $<
 

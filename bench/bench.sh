@@ -202,6 +202,22 @@ run_mode() {
 run_mode hot "${HOT[@]}"
 run_mode cold "${COLD[@]}" --prepare "sleep $COLD_PAUSE"
 
+# Cold over hot once more, with each timed run after another (hot)
+# alternating with one after the pause (cold), so that other work on the
+# machine weighs on both alike: bench/coldhot.c, as make bench-vm runs it
+# in the cgroup v2 VM.
+: >"$OUT/coldhot.txt"
+if [ -x "$OUT/coldhot" ]; then
+	runs=50
+	[ -z "${BENCH_QUICK:-}" ] || runs=5
+	pause_ms=$(awk -v s="$COLD_PAUSE" 'BEGIN { printf "%d", s * 1000 }')
+	for name in exec floor floor-move "$REF"; do
+		set_cmd "$name" /bin/true
+		"$OUT/coldhot" "$runs" "$pause_ms" "$name" "${CMD[@]}" >>"$OUT/coldhot.txt" ||
+			die "coldhot failed on '$name'"
+	done
+fi
+
 # Peak RSS: each runtime runs `sleep 1` in its container; half way
 # through, the high-water mark of the process we started (the runtime
 # that stays to wait for the container) is read from /proc. Then GNU

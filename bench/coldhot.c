@@ -4,11 +4,16 @@
  *
  *     coldhot RUNS PAUSE_MS NAME <cmd> [args...]
  *
- * Runs the command 3 times to warm up, RUNS times back to back (hot), then
- * RUNS times each after PAUSE_MS milliseconds of sleep (cold), timing
- * fork, exec and wait of each run, and prints one line:
+ * Runs the command 3 times to warm up, then RUNS rounds of: one run
+ * untimed, one run right after it (hot), a sleep of PAUSE_MS milliseconds
+ * and one run after it (cold). Hot and cold samples alternate, so that
+ * other work on the machine, which comes and goes, weighs on both alike.
+ * It times fork, exec and wait of each run, and prints one line of key=value
+ * pairs, times in milliseconds (the minimums are the figures other work on
+ * the machine disturbs least):
  *
- *     coldhot: NAME hot median X ms, cold median Y ms, cold/hot Z
+ *     coldhot: NAME hot_median=X hot_min=X cold_median=Y cold_min=Y
+ *              ratio_median=Y/X ratio_min=Y/X runs=RUNS pause_ms=PAUSE_MS
  *
  * Exits 0 when every run of the command exited 0, else 1: a figure about
  * a failing command would time its error path. It judges nothing; the
@@ -61,9 +66,11 @@ static int by_value(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+/* The median of v (sorted in place), and its smallest in *min. */
+static double median(double *v, int n, double *min)
 {
 	qsort(v, n, sizeof(*v), by_value);
+	*min = v[0];
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -90,18 +97,20 @@ int main(int argc, char **argv)
 	for (int i = 0; i < COLDHOT_WARMUP; i++)
 		if (run_once(cmd) < 0)
 			goto failed;
-	for (int i = 0; i < runs; i++)
-		if ((hot[i] = run_once(cmd)) < 0)
-			goto failed;
 	for (int i = 0; i < runs; i++) {
+		if (run_once(cmd) < 0 || (hot[i] = run_once(cmd)) < 0)
+			goto failed;
 		nanosleep(&pause, NULL);
 		if ((cold[i] = run_once(cmd)) < 0)
 			goto failed;
 	}
-	double h = median(hot, runs) / 1000, c = median(cold, runs) / 1000;
-	printf("coldhot: %s hot median %.3f ms, cold median %.3f ms, "
-	       "cold/hot %.2f (%d runs each, %ld ms pause)\n",
-	       name, h, c, c / h, runs, pause_ms);
+	double hmin, cmin;
+	double h = median(hot, runs, &hmin), c = median(cold, runs, &cmin);
+	printf("coldhot: %s hot_median=%.3f hot_min=%.3f cold_median=%.3f "
+	       "cold_min=%.3f ratio_median=%.2f ratio_min=%.2f runs=%d "
+	       "pause_ms=%ld\n",
+	       name, h / 1000, hmin / 1000, c / 1000, cmin / 1000, c / h,
+	       cmin / hmin, runs, pause_ms);
 	return 0;
 failed:
 	fprintf(stderr, "coldhot: '%s' did not run and exit 0\n", cmd[0]);

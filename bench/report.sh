@@ -80,45 +80,40 @@ target() {
 		"$min" "$(verdict "$min" "$op" "$limit")"
 }
 
-# target_cold TEXT NAME LIMIT: one line of the targets list on NAME's
-# cold figure over its hot one (medians, and minimums), at most LIMIT,
-# with the same ratio of the bare exec beside it: after a pause every
-# process starts slower (caches, idle CPUs), cgroup or not.
-target_cold() {
-	local text=$1 name=$2 limit=$3 med min
-	med=$(cross "$name" 4)
-	min=$(cross "$name" 7)
+# ch FILE KEY NAME: the value of KEY on NAME's line of bench/coldhot.c's
+# output in OUT/FILE (coldhot.txt here, vm.txt from make bench-vm).
+ch() {
+	awk -v k="$2" -v n="$3" '$1 == "coldhot:" && $2 == n {
+		for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2) }' \
+		"$OUT/$1" 2>/dev/null || true
+}
+
+# ch_table FILE: the Markdown table of that coldhot output.
+ch_table() {
+	local name
+	printf '| command | hot median ms | hot min ms | cold median ms | cold min ms | cold/hot median | cold/hot min |\n|---|---:|---:|---:|---:|---:|---:|\n'
+	for name in $(awk '$1 == "coldhot:" { print $2 }' "$OUT/$1"); do
+		printf '| %s | %s | %s | %s | %s | %s× | %s× |\n' "$name" \
+			"$(ch "$1" hot_median "$name")" "$(ch "$1" hot_min "$name")" \
+			"$(ch "$1" cold_median "$name")" "$(ch "$1" cold_min "$name")" \
+			"$(ch "$1" ratio_median "$name")" "$(ch "$1" ratio_min "$name")"
+	done
+}
+
+# target_ch TEXT FILE NAME LIMIT: NAME's cold/hot ratio in that coldhot
+# output (medians, and minimums), at most LIMIT; the bare exec's beside it.
+target_ch() {
+	local text=$1 file=$2 name=$3 limit=$4 med min
+	med=$(ch "$file" ratio_median "$name")
+	min=$(ch "$file" ratio_min "$name")
 	if [ -z "$med" ]; then
-		printf -- '- %s: not measured (no %s line)\n' "$text" "$name"
+		printf -- '- %s: not measured (no %s)\n' "$text" "$file"
 		return
 	fi
-	printf -- '- %s: median %.2f× — %s; min %.2f× — %s (a bare exec: median %.2f×, min %.2f×)\n' "$text" \
+	printf -- '- %s: median %.2f× — %s; min %.2f× — %s (a bare exec: median %s×, min %s×)\n' "$text" \
 		"$med" "$(verdict "$med" '<=' "$limit")" \
 		"$min" "$(verdict "$min" '<=' "$limit")" \
-		"$(cross exec 4)" "$(cross exec 7)"
-}
-
-# cross NAME COLUMN: NAME's cold figure over its hot one in that column.
-cross() {
-	local a b
-	a=$(column cold "$1" "$2")
-	b=$(column hot "$1" "$2")
-	[ -n "$a" ] && [ -n "$b" ] || return 0
-	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", a / b }'
-}
-
-# target_vm TEXT NAME LIMIT: the cold/hot ratio make bench-vm measured for
-# NAME on cgroup v2 in the test VM, at most LIMIT.
-target_vm() {
-	local text=$1 name=$2 limit=$3 r
-	r=$(awk -v n="$2" '$1 == "coldhot:" && $2 == n {
-		for (i = 1; i <= NF; i++) if ($i == "cold/hot") print $(i + 1) }' \
-		"$OUT/vm.txt" 2>/dev/null || true)
-	if [ -z "$r" ]; then
-		printf -- '- %s: not measured (no make bench-vm result)\n' "$text"
-		return
-	fi
-	printf -- '- %s: %.2f× — %s\n' "$text" "$r" "$(verdict "$r" '<=' "$limit")"
+		"$(ch "$file" ratio_median exec)" "$(ch "$file" ratio_min exec)"
 }
 
 # ratio MODE A B COLUMN: A over B in that CSV column (4 median, 7 min),
@@ -151,13 +146,17 @@ ratio() {
 	printf '| command | runtime while the container runs (VmHWM) KiB | runtime and what it waited for (time %%M) KiB |\n|---|---:|---:|\n'
 	awk -F'\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }' "$OUT/rss.tsv"
 
+	if [ -s "$OUT/coldhot.txt" ]; then
+		printf '\n#### Cold over hot, alternating (bench/coldhot.c)\n\n'
+		printf 'hyperfine runs all hot runs of a line, then all cold ones; while other work comes and goes, the two modes can meet different loads. Here every timed run right after another (hot) alternates with one after a %s ms pause (cold), %s of each.\n\n' \
+			"$(ch coldhot.txt pause_ms stage-6)" "$(ch coldhot.txt runs stage-6)"
+		ch_table coldhot.txt
+	fi
 	if [ -s "$OUT/vm.txt" ]; then
 		printf '\n#### cgroup v2: in the test VM (make bench-vm)\n\n'
-		printf 'One run of `bench/coldhot.c` in the qemu VM of tests/vm (Linux %s, software emulation, so only the ratios mean anything): medians of %s.\n\n' \
-			"$(awk -F'\t' '$1 == "kernel" { print $2 }' "$OUT/vm.txt")" \
-			"$(sed -n 's/.*(\([0-9]* runs each, [0-9]* ms pause\)).*/\1/p' "$OUT/vm.txt" | head -n 1)"
-		printf '| command | hot median ms | cold median ms | cold/hot |\n|---|---:|---:|---:|\n'
-		awk '$1 == "coldhot:" { printf "| %s | %s | %s | %s× |\n", $2, $5, $9, $12 }' "$OUT/vm.txt"
+		printf 'The same, in the qemu VM of tests/vm (Linux %s, cgroup v2 only, software emulation: only the ratios mean anything).\n\n' \
+			"$(awk -F'\t' '$1 == "kernel" { print $2 }' "$OUT/vm.txt")"
+		ch_table vm.txt
 	fi
 
 	if [ -s "$OUT/bomb.txt" ]; then
@@ -175,8 +174,8 @@ ratio() {
 	target "hot: crun over $REF, at least 5×" hot crun "$REF" '>=' 5
 	target "hot: runc over $REF, at least 20×" hot runc "$REF" '>=' 20
 	target "cold: $REF over the floor, at most 1.1×" cold "$REF" floor '<=' 1.1
-	target_cold "$REF cold over $REF hot (cgroup v1 here), at most 1.2×" "$REF" 1.2
-	target_vm "$REF cold over $REF hot on cgroup v2 (the VM), at most 1.2×" "$REF" 1.2
+	target_ch "cold over hot, alternating: $REF on cgroup v1 (here), at most 1.2×" coldhot.txt "$REF" 1.2
+	target_ch "cold over hot, alternating: $REF on cgroup v2 (the VM), at most 1.2×" vm.txt "$REF" 1.2
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"
 } >"$OUT/results.md"
