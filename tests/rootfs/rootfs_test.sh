@@ -252,13 +252,19 @@ case_force_refuses_mounted() {
 	fetch r
 	check "first run: exit status $RC: $ERR" [ "$RC" -eq 0 ] || return 1
 	echo mine >r/etc/marker
-	# In a private mount namespace, so the host never sees the mount.
+	# In a private mount namespace, so the host never sees the mount. The
+	# script runs only once findmnt has seen the mount ("mounted" first):
+	# a failed mount also prints a status and its own error.
 	# shellcheck disable=SC2016 # $1 and $? belong to the inner shell
 	got=$(unshare -m --propagation private sh -c \
-		'mount -t tmpfs none r/proc && "$1" --force r; echo "rc=$?"' sh "$SCRIPT" 2>&1)
+		'mount -t tmpfs none r/proc && findmnt -rn -o TARGET -M r/proc >/dev/null &&
+		echo mounted && "$1" --force r; echo "rc=$?"' sh "$SCRIPT" 2>&1)
+	check "r/proc was not mounted, nothing to refuse: $got" \
+		[ "$(head -n 1 <<<"$got")" = mounted ] || return 1
 	check "--force over a mounted r/proc did not fail: $got" \
 		grep -q 'rc=[1-9]' <<<"$got" || return 1
-	check "the error does not name the mount: $got" grep -q 'mounted' <<<"$got" || return 1
+	check "the script's error does not name the mount: $got" \
+		grep -q "^rootfs-fetch.sh: cannot replace '.*': '.*/proc' is mounted" <<<"$got" || return 1
 	check "the old tree was touched" [ -f r/etc/marker ]
 }
 
