@@ -22,9 +22,14 @@ public_copy() {
 
 # copy_checkout DEST: copy into DEST what a fresh clone of the current
 # directory's repository would hold plus the work in progress (the files
-# git knows of, committed or not); no build/.
+# git knows of, committed or not); no build/. Without git or a repository
+# (an unpacked archive): everything but build/.
 copy_checkout() {
 	local dest=$1
+	if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$dest"
+		return
+	fi
 	git ls-files -z --cached --others --exclude-standard |
 		while IFS= read -r -d '' f; do
 			[ -e "$f" ] && printf '%s\0' "$f"
