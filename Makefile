@@ -33,6 +33,7 @@ help:
 	@echo "make rootfs        ./rootfs from ./rootfs-fetch.sh (busybox, offline)"
 	@echo "make test-rootfs   rootfs-fetch.sh's own tests (root)"
 	@echo "make test-vm       the suites in a qemu VM on cgroup v2 (root)"
+	@echo "make test-setup    the README's set-up commands, and a checkout under 0750"
 	@echo "make test-vm-smoke boot the VM, check cgroup2 + pids only"
 	@echo "make test-vm-selfcheck  prove test-vm fails without pids"
 	@echo "make grade         score every stage: table, JUnit XML, JSON (root)"
