@@ -58,7 +58,7 @@ static const struct {
 	int stage;
 	const char *tests[4];
 } fixtures[] = {
-	/* The seed's "Nothing changed!": CLONE_NEWNS alone, on a host
+	/* The Go post's "Nothing changed!": CLONE_NEWNS alone, on a host
 	 * whose / is shared, lets every mount through. */
 	{"fixture-no-private",
 	 5,
