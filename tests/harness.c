@@ -43,7 +43,8 @@ static const char *saved_binary, *saved_rootfs;
 bool h_become_nobody(void)
 {
 	char cmd[PATH_MAX * 2 + 256];
-	snprintf(nobody_dir, sizeof(nobody_dir), "/tmp/minidocker-nobody-XXXXXX");
+	snprintf(nobody_dir, sizeof(nobody_dir),
+		 "/tmp/minidocker-nobody-XXXXXX");
 	if (!mkdtemp(nobody_dir) || chmod(nobody_dir, 0755) < 0) {
 		CU_FAIL("cannot make a directory for the rootless run");
 		return false;
@@ -128,7 +129,7 @@ int h_start(struct container *c, const char *in_cgroup,
 			close(fd);
 		}
 		/* An fd the runtime inherits without close-on-exec: the
-		 * container must not get it (DESIGN.md, process model). */
+		 * container must not get it (docs/DESIGN.md, processes). */
 		int extra = open("/dev/null", O_RDONLY);
 		if (extra >= 0 && extra != H_LEAKED_FD) {
 			dup2(extra, H_LEAKED_FD);

@@ -37,7 +37,7 @@ const struct stage_suite *const stage_suites[] = {
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
- * place DESIGN.md asks for). */
+ * place docs/DESIGN.md asks for). */
 static const struct {
 	const char *test;
 	int from_stage;
