@@ -84,8 +84,18 @@ $(STAGE_NUMS:%=diff-%): diff-%:
 format:
 	clang-format -i common/*.[ch] stages/*/main.c tests/*.[ch] $(wildcard bench/*.c)
 
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+# gcc's shared libubsan, loaded beside libasan, ignores log_path and
+# writes its reports to stderr; linked in statically, it honours it.
+ASAN_LDFLAGS := -static-libasan -static-libubsan
+
+# make does not rebuild when flags change: a build made with other flags
+# goes first.
 asan:
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all
+	@f='$(ASAN_CFLAGS) $(ASAN_LDFLAGS)'; \
+	[ "$$(cat build/asan/.flags 2>/dev/null)" = "$$f" ] || { \
+		rm -rf build/asan && mkdir -p build/asan && echo "$$f" >build/asan/.flags; }
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_LDFLAGS)" all
 
 clean:
 	rm -rf $(BUILD) build
