@@ -16,7 +16,7 @@
 #include "suites.h"
 #include "userns.h"
 
-#define ALL (ARGS_HOSTNAME | ARGS_ROOTFS | ARGS_PIDS_MAX)
+#define ALL (OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX)
 
 /* Parse a NULL-ended list (without argv[0]) for features. */
 static enum args_result parse(unsigned features, struct options *o,
@@ -71,11 +71,11 @@ static void test_args_features_limit_options(void)
 	struct options o;
 	char err[256];
 	const char *a[] = {"run", "--rootfs", "/r", "sh", NULL};
-	CU_ASSERT_EQUAL(parse(ARGS_HOSTNAME, &o, err, a), ARGS_ERROR);
+	CU_ASSERT_EQUAL(parse(OPT_HOSTNAME, &o, err, a), ARGS_ERROR);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown option '--rootfs'"));
 	const char *b[] = {"run", "--hostname", "h", "sh", NULL};
 	CU_ASSERT_EQUAL(parse(0, &o, err, b), ARGS_ERROR);
-	CU_ASSERT_EQUAL(parse(ARGS_HOSTNAME, &o, err, b), ARGS_OK);
+	CU_ASSERT_EQUAL(parse(OPT_HOSTNAME, &o, err, b), ARGS_OK);
 }
 
 static void test_args_errors(void)
