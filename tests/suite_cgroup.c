@@ -109,15 +109,15 @@ static void test_fork_bomb_contained(void)
 
 	long forked = -1, refused = -1;
 	sscanf(c.r.out, "forked %ld refused %ld", &forked, &refused);
-	CU_ASSERT_EQUAL(c.r.status, 0);
+	H_STATUS(c.r, 0);
 	/* Seen from the host: the group existed and held to its limit. */
-	CU_ASSERT_TRUE(most > 0 && most <= 20);
-	CU_ASSERT_TRUE(peak <= 20); /* -1: a kernel without pids.peak */
-	CU_ASSERT_TRUE(refused_events > 0);
-	CU_ASSERT_TRUE(host_forked);
+	H_RUN(c.r, most > 0 && most <= 20);
+	H_RUN(c.r, peak <= 20); /* -1: a kernel without pids.peak */
+	H_RUN(c.r, refused_events > 0);
+	H_RUN(c.r, host_forked);
 	/* Seen from inside: 19 children besides itself, then refusals. */
-	CU_ASSERT_TRUE(forked >= 0 && forked <= 19);
-	CU_ASSERT_TRUE(refused > 0);
+	H_RUN(c.r, forked >= 0 && forked <= 19);
+	H_RUN(c.r, refused > 0);
 	/* Afterwards nothing of it is left. */
 	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
 	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
@@ -138,9 +138,9 @@ static void test_pids_max_option_sets_limit(void)
 		    "bomb", "200");
 		long forked = -1, refused = -1;
 		sscanf(r.out, "forked %ld refused %ld", &forked, &refused);
-		CU_ASSERT_EQUAL(r.status, 0);
-		CU_ASSERT_TRUE(forked >= 0 && forked <= cases[i].most);
-		CU_ASSERT_TRUE(refused > 0);
+		H_STATUS(r, 0);
+		H_RUN(r, forked >= 0 && forked <= cases[i].most);
+		H_RUN(r, refused > 0);
 		h_free(&r);
 	}
 }
@@ -157,12 +157,12 @@ static void test_bad_pids_max_is_125(void)
 		if (h_start(&c, NULL, args) < 0)
 			return;
 		h_finish(&c, NULL, H_TIMEOUT_MS);
-		CU_ASSERT_EQUAL(c.r.status, 125);
-		CU_ASSERT_STRING_EQUAL(c.r.out, "");
-		CU_ASSERT_TRUE(h_one_line(c.r.err));
-		CU_ASSERT_PTR_NOT_NULL(strstr(c.r.err, "--pids-max"));
+		H_STATUS(c.r, 125);
+		H_OUT(c.r, "");
+		H_RUN(c.r, h_one_line(c.r.err));
+		H_RUN(c.r, strstr(c.r.err, "--pids-max") != NULL);
 		/* No group was left for this runtime. */
-		CU_ASSERT_NOT_EQUAL(access(h_group_of(c.pid), F_OK), 0);
+		H_RUN(c.r, access(h_group_of(c.pid), F_OK) != 0);
 		h_free(&c.r);
 	}
 }
@@ -175,10 +175,11 @@ static void test_cgroup_made_and_removed(void)
 	char group[PATH_MAX + 64];
 	snprintf(group, sizeof(group), "%s", h_group_of(c.pid));
 	/* While it runs: the group, its limit, the container's process. */
-	CU_ASSERT_EQUAL(read_number(group, "pids.max", NULL), 20);
-	CU_ASSERT_EQUAL(read_number(group, "pids.current", NULL), 1);
+	H_CHECK(read_number(group, "pids.max", NULL) == 20, "while it runs");
+	H_CHECK(read_number(group, "pids.current", NULL) == 1,
+		"while it runs");
 	h_finish(&c, NULL, H_TIMEOUT_MS);
-	CU_ASSERT_EQUAL(c.r.status, 0);
+	H_STATUS(c.r, 0);
 	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
 	h_free(&c.r);
 }
@@ -202,8 +203,8 @@ static void test_two_containers_two_groups(void)
 	/* The other one's group is untouched by the first one's exit. */
 	CU_ASSERT_EQUAL(access(gb, F_OK), 0);
 	h_finish(&b, NULL, H_TIMEOUT_MS);
-	CU_ASSERT_EQUAL(a.r.status, 0);
-	CU_ASSERT_EQUAL(b.r.status, 0);
+	H_STATUS(a.r, 0);
+	H_STATUS(b.r, 0);
 	CU_ASSERT_NOT_EQUAL(access(ga, F_OK), 0);
 	CU_ASSERT_NOT_EQUAL(access(gb, F_OK), 0);
 	h_free(&a.r);
@@ -226,11 +227,11 @@ static void test_killed_runtime_group_reaped_next_run(void)
 	 * other runtime on the machine takes the group away meanwhile. */
 	CU_ASSERT_EQUAL(access(group, F_OK), 0);
 	h_finish(&c, NULL, H_TIMEOUT_MS);
-	CU_ASSERT_EQUAL(c.r.status, 128 + SIGKILL);
+	H_STATUS(c.r, 128 + SIGKILL);
 	/* The next run removes it. */
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "exit", "0");
-	CU_ASSERT_EQUAL(r.status, 0);
+	H_STATUS(r, 0);
 	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
 	h_free(&r);
 	h_free(&c.r);
@@ -243,10 +244,10 @@ static void test_no_pids_hierarchy_is_125(void)
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "out", "must not run");
 	unsetenv("MINIDOCKER_CGROUP_ROOT");
-	CU_ASSERT_EQUAL(r.status, 125);
-	CU_ASSERT_STRING_EQUAL(r.out, "");
-	CU_ASSERT_TRUE(h_one_line(r.err));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "pids"));
+	H_STATUS(r, 125);
+	H_OUT(r, "");
+	H_RUN(r, h_one_line(r.err));
+	H_RUN(r, strstr(r.err, "pids") != NULL);
 	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
 	CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
 	h_free(&r);

@@ -11,9 +11,9 @@ static void test_stdout_passes_exactly(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "out", "hello\n  world\tno newline");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "hello\n  world\tno newline");
-	CU_ASSERT_STRING_EQUAL(r.err, "");
+	H_STATUS(r, 0);
+	H_OUT(r, "hello\n  world\tno newline");
+	H_RUN(r, !strcmp(r.err, ""));
 	h_free(&r);
 }
 
@@ -21,9 +21,9 @@ static void test_stderr_passes_exactly(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "err", "oops\nsecond line");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "");
-	CU_ASSERT_STRING_EQUAL(r.err, "oops\nsecond line");
+	H_STATUS(r, 0);
+	H_OUT(r, "");
+	H_RUN(r, !strcmp(r.err, "oops\nsecond line"));
 	h_free(&r);
 }
 
@@ -32,8 +32,8 @@ static void test_stdin_passes_through(void)
 	struct run_result r;
 	const char *input = "first\nsecond\n\nlast without newline";
 	RUN(r, input, "run", H.probe, "cat");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, input);
+	H_STATUS(r, 0);
+	H_OUT(r, input);
 	h_free(&r);
 }
 
@@ -43,8 +43,8 @@ static void test_arguments_pass_exactly(void)
 	/* Spaces, an empty argument, a newline, UTF-8, a leading dash. */
 	RUN(r, NULL, "run", H.probe, "args", "a b", "", "line\nbreak",
 	    "\xc3\xa9t\xc3\xa9", "-v");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "612062\n\n6c696e650a627265616b\n"
+	H_STATUS(r, 0);
+	H_OUT(r, "612062\n\n6c696e650a627265616b\n"
 				      "c3a974c3a9\n2d76\n");
 	h_free(&r);
 }
@@ -55,8 +55,8 @@ static void test_exit_status_passes_on(void)
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, "exit", codes[i]);
-		CU_ASSERT_EQUAL(r.status, atoi(codes[i]));
-		CU_ASSERT_STRING_EQUAL(r.err, "");
+		H_STATUS(r, atoi(codes[i]));
+		H_RUN(r, !strcmp(r.err, ""));
 		h_free(&r);
 	}
 }
@@ -71,7 +71,7 @@ static void test_killed_by_signal_is_128_plus(void)
 	for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, "crash", crashes[i].name);
-		CU_ASSERT_EQUAL(r.status, crashes[i].status);
+		H_STATUS(r, crashes[i].status);
 		h_free(&r);
 	}
 }
@@ -80,14 +80,14 @@ static void test_missing_command_is_127(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", "/no/such/command", "x");
-	CU_ASSERT_EQUAL(r.status, 127);
-	CU_ASSERT_STRING_EQUAL(r.out, "");
-	CU_ASSERT_TRUE(h_one_line(r.err));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "'/no/such/command'"));
+	H_STATUS(r, 127);
+	H_OUT(r, "");
+	H_RUN(r, h_one_line(r.err));
+	H_RUN(r, strstr(r.err, "'/no/such/command'") != NULL);
 	h_free(&r);
 	RUN(r, NULL, "run", "no-such-command-in-path");
-	CU_ASSERT_EQUAL(r.status, 127);
-	CU_ASSERT_TRUE(h_one_line(r.err));
+	H_STATUS(r, 127);
+	H_RUN(r, h_one_line(r.err));
 	h_free(&r);
 }
 
@@ -96,9 +96,9 @@ static void test_not_executable_is_126(void)
 	struct run_result r;
 	/* /etc/passwd is there on the host and in the root filesystem. */
 	RUN(r, NULL, "run", "/etc/passwd");
-	CU_ASSERT_EQUAL(r.status, 126);
-	CU_ASSERT_TRUE(h_one_line(r.err));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "'/etc/passwd'"));
+	H_STATUS(r, 126);
+	H_RUN(r, h_one_line(r.err));
+	H_RUN(r, strstr(r.err, "'/etc/passwd'") != NULL);
 	h_free(&r);
 }
 
@@ -106,8 +106,8 @@ static void test_directory_is_126(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", "/etc");
-	CU_ASSERT_EQUAL(r.status, 126);
-	CU_ASSERT_TRUE(h_one_line(r.err));
+	H_STATUS(r, 126);
+	H_RUN(r, h_one_line(r.err));
 	h_free(&r);
 }
 
@@ -124,10 +124,10 @@ static void test_bad_arguments_are_125(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct run_result r;
 		h_run(&r, NULL, cases[i]);
-		CU_ASSERT_EQUAL(r.status, 125);
-		CU_ASSERT_STRING_EQUAL(r.out, "");
-		CU_ASSERT_TRUE(h_one_line(r.err));
-		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "usage: stage-"));
+		H_STATUS(r, 125);
+		H_OUT(r, "");
+		H_RUN(r, h_one_line(r.err));
+		H_RUN(r, strstr(r.err, "usage: stage-") != NULL);
 		h_free(&r);
 	}
 }
@@ -136,13 +136,13 @@ static void test_help_goes_to_stdout(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "--help");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage: stage-"));
-	CU_ASSERT_STRING_EQUAL(r.err, "");
+	H_STATUS(r, 0);
+	H_RUN(r, strstr(r.out, "usage: stage-") != NULL);
+	H_RUN(r, !strcmp(r.err, ""));
 	h_free(&r);
 	RUN(r, NULL, "run", "--help");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage: stage-"));
+	H_STATUS(r, 0);
+	H_RUN(r, strstr(r.out, "usage: stage-") != NULL);
 	h_free(&r);
 }
 
@@ -150,9 +150,9 @@ static void test_verbose_goes_to_stderr_only(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", "-v", H.probe, "out", "just this");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "just this");
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "stage-"));
+	H_STATUS(r, 0);
+	H_OUT(r, "just this");
+	H_RUN(r, strstr(r.err, "stage-") != NULL);
 	h_free(&r);
 }
 
@@ -161,8 +161,8 @@ static void test_only_fds_0_1_2_inherited(void)
 	struct run_result r;
 	/* The harness starts every runtime with fd H_LEAKED_FD open. */
 	RUN(r, NULL, "run", H.probe, "fds");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "0\n1\n2\n");
+	H_STATUS(r, 0);
+	H_OUT(r, "0\n1\n2\n");
 	h_free(&r);
 }
 

@@ -59,9 +59,9 @@ static void test_killed_runtime_kills_container(void)
 	 * nothing else would. */
 	kill(c.pid, SIGKILL);
 	h_finish(&c, NULL, H_TIMEOUT_MS);
-	CU_ASSERT_EQUAL(c.r.status, 128 + SIGKILL);
-	CU_ASSERT_STRING_EQUAL(c.r.out, "ready\n");
-	CU_ASSERT_TRUE(h_pgroup_gone(c.pid, 5000));
+	H_STATUS(c.r, 128 + SIGKILL);
+	H_OUT(c.r, "ready\n");
+	H_RUN(c.r, h_pgroup_gone(c.pid, 5000));
 	/* Clean up after a runtime that failed the test. */
 	kill(-c.pid, SIGKILL);
 	h_free(&c.r);

@@ -69,9 +69,9 @@ static void test_root_inside_maps_to_invoker(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "uidmap");
-	CU_ASSERT_EQUAL(r.status, 0);
+	H_STATUS(r, 0);
 	/* Run by root: container root is uid 0, one id, nothing more. */
-	CU_ASSERT_STRING_EQUAL(r.out, "0 0 1\n");
+	H_OUT(r, "0 0 1\n");
 	h_free(&r);
 }
 
@@ -92,12 +92,12 @@ static void test_rootless_container_starts(void)
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, checks[i].question, "/proc");
-		CU_ASSERT_EQUAL(r.status, 0);
-		CU_ASSERT_STRING_EQUAL(r.out, checks[i].answer);
+		H_STATUS(r, 0);
+		H_OUT(r, checks[i].answer);
 		/* Without a delegated cgroup it says, once, that there is
 		 * no limit: never silently, never pretending. */
-		CU_ASSERT_TRUE(h_one_line(r.err));
-		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no pids limit"));
+		H_RUN(r, h_one_line(r.err));
+		H_RUN(r, strstr(r.err, "no pids limit") != NULL);
 		h_free(&r);
 	}
 	back_to_root();
@@ -120,7 +120,7 @@ static void test_rootless_process_is_user_on_host(void)
 							"\t65534\t65534\n"));
 	free(status);
 	h_finish(&c, NULL, H_TIMEOUT_MS);
-	CU_ASSERT_EQUAL(c.r.status, 0);
+	H_STATUS(c.r, 0);
 	h_free(&c.r);
 	back_to_root();
 }
@@ -140,11 +140,11 @@ static void test_file_made_by_root_inside_is_users(void)
 
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "create", inside);
-	CU_ASSERT_EQUAL(r.status, 0);
+	H_STATUS(r, 0);
 	h_free(&r);
 	RUN(r, NULL, "run", H.probe, "owner", inside);
 	/* Inside it belongs to root... */
-	CU_ASSERT_STRING_EQUAL(r.out, "0\n");
+	H_OUT(r, "0\n");
 	h_free(&r);
 	/* ...on the host to the user who ran the container. */
 	struct stat st;
@@ -208,16 +208,16 @@ static void test_rootless_limit_only_where_delegated(void)
 		goto out;
 	long forked = -1, refused = -1;
 	sscanf(c.r.out, "forked %ld refused %ld", &forked, &refused);
-	CU_ASSERT_EQUAL(c.r.status, 0);
+	H_STATUS(c.r, 0);
 	if (v2) {
 		/* Delegated: the limit holds without root, and silently. */
-		CU_ASSERT_TRUE(forked >= 0 && forked <= 4 && refused > 0);
-		CU_ASSERT_STRING_EQUAL(c.r.err, "");
+		H_RUN(c.r, forked >= 0 && forked <= 4 && refused > 0);
+		H_RUN(c.r, !strcmp(c.r.err, ""));
 	} else {
 		/* cgroup v1 is never delegated: no limit, and it says so. */
-		CU_ASSERT_TRUE(forked > 4);
-		CU_ASSERT_TRUE(h_one_line(c.r.err));
-		CU_ASSERT_PTR_NOT_NULL(strstr(c.r.err, "no pids limit"));
+		H_RUN(c.r, forked > 4);
+		H_RUN(c.r, h_one_line(c.r.err));
+		H_RUN(c.r, strstr(c.r.err, "no pids limit") != NULL);
 	}
 	h_free(&c.r);
 out:

@@ -6,9 +6,11 @@ TEST_ROOTFS ?= $(BUILD)/test-rootfs
 TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(wildcard tests/suite_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
-TEST_FIXTURES := $(BUILD)/fixture-no-private
+FIXTURE_NAMES :=  no-private no-reap no-umount no-userns-check no-newuts \
+	no-unmount stub-uts
+TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 
-.PHONY: tests test-host test-common test-probe-rootfs \
+.PHONY: tests test-host test-fixtures test-common test-probe-rootfs \
 	$(STAGE_NUMS:%=test-stage-%) $(STAGE_NUMS:%=prove-%)
 
 tests: $(TEST_RUNNER) $(TEST_PROBE) $(TEST_FIXTURES)
@@ -20,16 +22,44 @@ $(BUILD)/tests/%.o: tests/%.c
 $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit
 
-# Stage 5 with its lesson taken out: CLONE_NEWNS but no private remount
-# (the seed's bug). Generated from the stage, so it never drifts; the
-# cmp fails the build if the sed stops matching.
-$(BUILD)/fixtures/no-private.c: stages/05-mount/main.c
-	@mkdir -p $(dir $@)
-	sed '/^\tmake_mounts_private();$$/d' $< > $@
-	@! cmp -s $< $@ || { echo "tests.mk: make_mounts_private() call not found" >&2; exit 1; }
+# Fixtures: a stage with one thing taken out, generated from the stage's
+# own source by sed, so they never drift; the cmp fails the build when
+# the sed stops matching. runner.c's fixtures[] names the tests each must
+# fail; tests/fixtures_test.sh uses the rest.
+#   no-private        stage 5, CLONE_NEWNS but no private remount (the Go
+#                     post's "Nothing changed!")
+#   no-reap           stage 6 that never reaps a killed runtime's group
+#   no-umount         stage 7 that keeps the old root mounted
+#   no-userns-check   stage 8 that does not ask what forbids a user namespace
+#   no-newuts         stage 2 without CLONE_NEWUTS (renames its host)
+#   no-unmount        stage 4 that never unmounts its /proc
+#   stub-uts          stage 2 as the learner gets it: setup_uts() a stub
+FIXTURE_SRC_no-private      := stages/05-mount/main.c
+FIXTURE_SED_no-private       = '/^\tmake_mounts_private();$$/d'
+FIXTURE_SRC_no-reap         := stages/06-cgroup/main.c
+FIXTURE_SED_no-reap          = 's/cgroup_reap_stale([^)]*)/0/'
+FIXTURE_SRC_no-umount       := stages/07-pivot/main.c
+FIXTURE_SED_no-umount        = 's/umount2(".", MNT_DETACH)/0/'
+FIXTURE_SRC_no-userns-check := stages/08-userns/main.c
+FIXTURE_SED_no-userns-check  = '/^\tcheck_userns_allowed();$$/d'
+FIXTURE_SRC_no-newuts       := stages/02-uts/main.c
+FIXTURE_SED_no-newuts        = 's/^\(\tint flags = SIGCHLD\) | CLONE_NEWUTS;$$/\1;/'
+FIXTURE_SRC_no-unmount      := stages/04-chroot/main.c
+FIXTURE_SED_no-unmount       = '/^\tunmount_proc(cfg\.rootfs);$$/d'
+FIXTURE_SRC_stub-uts        := stages/02-uts/main.c
+FIXTURE_SED_stub-uts         = '/^static void setup_uts(/,/^{$$/s/^{$$/{\n\tdie("not implemented: setup_uts() (see TUTORIAL.md, stage 2)");/'
 
-$(BUILD)/fixture-no-private: $(BUILD)/fixtures/no-private.c $(COMMON_OBJ)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $^
+$(BUILD)/fixtures/%.c: $$(FIXTURE_SRC_$$*) tests/tests.mk
+	@mkdir -p $(dir $@)
+	sed $(FIXTURE_SED_$*) $< > $@
+	@! cmp -s $< $@ || { echo "tests.mk: fixture $*: the sed no longer matches $<" >&2; exit 1; }
+
+.PRECIOUS: $(BUILD)/fixtures/%.c
+
+# A stub leaves code unreachable and a helper unused: no warning for that.
+$(BUILD)/fixture-%: $(BUILD)/fixtures/%.c $(COMMON_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-function -Wno-unused-value \
+		$(LDFLAGS) -o $@ $^
 
 # Static, so it runs inside any root filesystem.
 $(TEST_PROBE): tests/probe.c
@@ -60,5 +90,10 @@ $(STAGE_NUMS:%=prove-%): prove-%: $(BUILD)/stage-% tests test-probe-rootfs
 # Every suite against every stage, the proofs, and the common suite.
 test-host: all tests test-probe-rootfs
 	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --common --prove
+	tests/fixtures_test.sh $(BUILD) $(TEST_ROOTFS)
+
+# What the runner does with broken stages (fixtures_test.sh says what).
+test-fixtures: all tests test-probe-rootfs
+	tests/fixtures_test.sh $(BUILD) $(TEST_ROOTFS)
 
 -include $(TEST_OBJ:.o=.d)
