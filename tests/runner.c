@@ -204,6 +204,7 @@ static void show_failures_after(unsigned skip)
 			       f->strCondition);
 	if (n <= skip)
 		printf("\n      no check failed");
+	printf("\n    ");
 	fflush(stdout);
 }
 

@@ -1,9 +1,11 @@
 /* Stage 1: run a command; stdio and exit status pass through unchanged. */
 
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -166,6 +168,37 @@ static void test_only_fds_0_1_2_inherited(void)
 	h_free(&r);
 }
 
+/* The stage accepts exactly the options opt_table says it has introduced
+ * (its STAGE_OPTS agrees with the table's stage column), as its usage
+ * and its parser tell: the harness relies on that column to leave out,
+ * in a proof, the options the stage before does not know. */
+static void test_options_are_the_tables(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "--help");
+	H_STATUS(r, 0);
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		bool known = o->stage <= H.stage;
+		char in_usage[64], what[128];
+		snprintf(in_usage, sizeof(in_usage), " %s%s", o->name,
+			 o->arg ? " " : "");
+		snprintf(what, sizeof(what), "%s (stage %d) %s the usage",
+			 o->name, o->stage, known ? "in" : "not in");
+		h_run_check(&r, (strstr(r.out, in_usage) != NULL) == known, -2,
+			    __LINE__, __FILE__, what);
+	}
+	h_free(&r);
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		if (o->stage <= H.stage || o->kind == OPT_FLAG)
+			continue;
+		/* Not yet introduced: an unknown option, whatever the value. */
+		RUN(r, NULL, "run", o->name, "1", H.probe, "pid");
+		H_STATUS(r, 125);
+		H_RUN(r, strstr(r.err, "unknown option") != NULL);
+		h_free(&r);
+	}
+}
+
 static const struct stage_test tests[] = {
 	{"test_stdout_passes_exactly", test_stdout_passes_exactly, false},
 	{"test_stderr_passes_exactly", test_stderr_passes_exactly, false},
@@ -182,6 +215,7 @@ static const struct stage_test tests[] = {
 	{"test_verbose_goes_to_stderr_only", test_verbose_goes_to_stderr_only,
 	 false},
 	{"test_only_fds_0_1_2_inherited", test_only_fds_0_1_2_inherited, false},
+	{"test_options_are_the_tables", test_options_are_the_tables, false},
 	{NULL, NULL, false},
 };
 
