@@ -114,9 +114,13 @@ void h_run_check(const struct run_result *r, bool ok, int want_status,
 		if (want_status != -2)
 			snprintf(want, sizeof(want), ", expected %d",
 				 want_status);
-		snprintf(msg, sizeof(msg),
-			 "%s: `%s` exited %d%s%s; stderr: %s", what,
-			 r->cmd ? r->cmd : "?", r->status, want,
+		char status[64];
+		if (r->status == -1 && !r->timed_out)
+			snprintf(status, sizeof(status), "is still running");
+		else
+			snprintf(status, sizeof(status), "exited %d", r->status);
+		snprintf(msg, sizeof(msg), "%s: `%s` %s%s%s; stderr: %s", what,
+			 r->cmd ? r->cmd : "?", status, want,
 			 r->timed_out ? " (timed out, killed)" : "",
 			 err[0] ? err : "(empty)");
 	}

@@ -137,8 +137,8 @@ static void test_fork_bomb_contained(void)
 	H_RUN(c.r, forked >= 0 && forked <= 19);
 	H_RUN(c.r, refused > 0);
 	/* Afterwards nothing of it is left. */
-	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
-	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
+	H_RUN(c.r, h_poll(no_probes_left, NULL, 5000));
+	H_RUN(c.r, access(group, F_OK) != 0);
 	h_free(&c.r);
 out:
 	cgroup_remove(cap, 5000);
@@ -198,7 +198,7 @@ static void test_cgroup_made_and_removed(void)
 		"while it runs");
 	h_finish(&c, NULL, H_TIMEOUT_MS);
 	H_STATUS(c.r, 0);
-	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
+	H_RUN(c.r, access(group, F_OK) != 0);
 	h_free(&c.r);
 }
 
@@ -215,16 +215,16 @@ static void test_two_containers_two_groups(void)
 	char ga[PATH_MAX + 64], gb[PATH_MAX + 64];
 	snprintf(ga, sizeof(ga), "%s", h_group_of(a.pid));
 	snprintf(gb, sizeof(gb), "%s", h_group_of(b.pid));
-	CU_ASSERT_EQUAL(read_number(ga, "pids.current", NULL), 1);
-	CU_ASSERT_EQUAL(read_number(gb, "pids.current", NULL), 1);
+	H_RUN(a.r, read_number(ga, "pids.current", NULL) == 1);
+	H_RUN(b.r, read_number(gb, "pids.current", NULL) == 1);
 	h_finish(&a, NULL, H_TIMEOUT_MS);
 	/* The other one's group is untouched by the first one's exit. */
-	CU_ASSERT_EQUAL(access(gb, F_OK), 0);
+	H_RUN(b.r, access(gb, F_OK) == 0);
 	h_finish(&b, NULL, H_TIMEOUT_MS);
 	H_STATUS(a.r, 0);
 	H_STATUS(b.r, 0);
-	CU_ASSERT_NOT_EQUAL(access(ga, F_OK), 0);
-	CU_ASSERT_NOT_EQUAL(access(gb, F_OK), 0);
+	H_RUN(a.r, access(ga, F_OK) != 0);
+	H_RUN(b.r, access(gb, F_OK) != 0);
 	h_free(&a.r);
 	h_free(&b.r);
 }
@@ -239,18 +239,18 @@ static void test_killed_runtime_group_reaped_next_run(void)
 	/* SIGKILL the runtime alone: no chance to clean up. */
 	kill(c.pid, SIGKILL);
 	/* The container died with it (PR_SET_PDEATHSIG)... */
-	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
+	H_RUN(c.r, h_poll(no_probes_left, NULL, 5000));
 	/* ...and its group stayed behind. Until h_finish() reaps it the
 	 * dead runtime is a zombie, whose pid still counts as alive, so no
 	 * other runtime on the machine takes the group away meanwhile. */
-	CU_ASSERT_EQUAL(access(group, F_OK), 0);
+	H_RUN(c.r, access(group, F_OK) == 0);
 	h_finish(&c, NULL, H_TIMEOUT_MS);
 	H_STATUS(c.r, 128 + SIGKILL);
 	/* The next run removes it. */
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "exit", "0");
 	H_STATUS(r, 0);
-	CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
+	H_RUN(r, access(group, F_OK) != 0);
 	h_free(&r);
 	h_free(&c.r);
 }
@@ -266,8 +266,8 @@ static void test_no_pids_hierarchy_is_125(void)
 	H_OUT(r, "");
 	H_RUN(r, h_one_line(r.err));
 	H_RUN(r, strstr(r.err, "pids") != NULL);
-	CU_ASSERT_TRUE(h_poll(no_probes_left, NULL, 5000));
-	CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+	H_RUN(r, h_poll(no_probes_left, NULL, 5000));
+	H_RUN(r, !h_mounted_under(H.rootfs));
 	h_free(&r);
 }
 

@@ -82,10 +82,11 @@ $(STAGE_NUMS:%=test-stage-%): test-stage-%: $(BUILD)/stage-% tests test-probe-ro
 	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $*
 
 # Each stage's new tests against the stage before, where they must fail.
+# V=1 shows every run and the checks that made each proof fail.
 $(STAGE_NUMS:%=prove-%): prove-%: $(BUILD)/stage-% tests test-probe-rootfs
 	@if [ $* -le 1 ]; then echo "make: stage 1 has no stage before it: nothing to prove" >&2; exit 2; fi
 	@p=$$(($* - 1)); $(MAKE) --no-print-directory $(BUILD)/stage-$$p
-	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove $(if $(V),-v)
 
 # Every suite against every stage, the proofs, and the common suite.
 test-host: all tests test-probe-rootfs
