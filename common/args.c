@@ -24,7 +24,7 @@ const struct opt_spec opt_table[] = {
 	 FIELD(verbose), "print the runtime's progress on stderr"},
 	{"--help", "-h", NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(help), "print this help"},
-	{NULL},
+	{.name = NULL},
 };
 
 static enum args_result fail(char *err, size_t len, const char *fmt, ...)

@@ -10,6 +10,7 @@
 #  3. mounts a stage 4 that never unmounts leaves under the test root
 #     filesystem are removed and reported, and a correct run passes
 #     right after it.
+#  4. `runner --prove` without stage N-1's binary fails and says so.
 # usage: tests/fixtures_test.sh BUILD_DIR TEST_ROOTFS
 set -u
 build=$1 rootfs=$2
@@ -59,6 +60,12 @@ case $out in *"left "*" mounts under "*": removed"*) pass "no-unmount: the left 
 grep -q " $(realpath "$rootfs")/" /proc/self/mountinfo && fail "no-unmount: mounts still under $rootfs"
 out=$("$runner" --bin "$build" --rootfs "$rootfs" --stage 4 --only 4-chroot 2>&1) &&
 	pass "stage 4 passes right after" || { fail "stage 4 failed right after the broken one"; printf '%s\n' "$out" | tail -20; }
+
+# 4. A proof with nothing to prove against.
+mkdir -p "$tmp/alone" && ln -sf "$(realpath "$build/stage-3")" "$tmp/alone/stage-3"
+out=$("$runner" --bin "$tmp/alone" --rootfs "$rootfs" --stage 3 --prove 2>&1); st=$?
+[ $st -eq 2 ] && case $out in *"no binary"*"stage-2"*) true ;; *) false ;; esac &&
+	pass "--prove without stage 2 fails: $out" || fail "--prove without stage 2: status $st: $out"
 
 [ $failed -eq 0 ] && echo "fixtures_test.sh: all passed" || echo "fixtures_test.sh: FAILED"
 exit $failed

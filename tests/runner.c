@@ -560,7 +560,7 @@ int main(int argc, char **argv)
 				continue;
 			if (access(path, X_OK) < 0) {
 				fprintf(stderr, "runner: no fixture %s: "
-						"build it with 'make tests'\n",
+						"build it with 'make fixtures'\n",
 					path);
 				return 2;
 			}
