@@ -87,6 +87,10 @@ static const struct {
 	 * host setting forbids it. */
 	{"fixture-no-userns-check", 8,
 	 {"test_forbidden_userns_names_setting", NULL}},
+	/* Stage 8 whose child does not ask to die with the runtime: the
+	 * rootless "nothing left behind" check must see its container. */
+	{"fixture-no-prepare-child", 8,
+	 {"test_rootless_killed_runtime_leaves_nothing", NULL}},
 };
 
 /* Proofs that cannot be made honest against the stage before by leaving

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,12 +63,22 @@ static bool become_nobody(void)
 	return true;
 }
 
-/* The rootless run r (or the container with pid) left no process, no
- * mount under the copied root filesystem, no group. */
-#define LEFT_NOTHING(r) left_nothing(&(r), __LINE__)
-static void left_nothing(const struct run_result *r, int line)
+/* The finished rootless run r left no process, no mount under the copied
+ * root filesystem, no group: neither where root's would be nor, when
+ * delegated is not NULL, in the group delegated to the user. */
+#define LEFT_NOTHING(r) left_nothing(&(r), NULL, __LINE__)
+#define LEFT_NOTHING_IN(r, delegated) left_nothing(&(r), (delegated), __LINE__)
+static void left_nothing(const struct run_result *r, const char *delegated,
+			 int line)
 {
 	const char *left = h_left_behind(r->pid, nobody_rootfs);
+	char group[PATH_MAX + 64];
+	if (!left && delegated) {
+		snprintf(group, sizeof(group), "%s/" CGROUP_PREFIX "%d",
+			 delegated, (int)r->pid);
+		if (access(group, F_OK) == 0)
+			left = "its cgroup in the delegated group";
+	}
 	char what[128];
 	snprintf(what, sizeof(what), "left %s behind", left ? left : "nothing");
 	h_run_check(r, left == NULL, -2, line, __FILE__, what);
@@ -150,6 +161,27 @@ static void test_rootless_process_is_user_on_host(void)
 	H_STATUS(c.r, 0);
 	LEFT_NOTHING(c.r);
 	h_free(&c.r);
+	back_to_root();
+}
+
+/* A runtime killed without warning takes its container with it, also
+ * without root; tests.mk's no-prepare-child fixture (the child does not
+ * ask to die with the runtime) shows this check fail. */
+static void test_rootless_killed_runtime_leaves_nothing(void)
+{
+	if (!become_nobody())
+		return;
+	/* The trap probe outlives its stdin: only dying with the runtime
+	 * ends it. */
+	const char *args[] = {"run", H.probe, "trap", NULL};
+	struct container c;
+	if (h_start_until(&c, args, "ready\n") == 0) {
+		kill(c.pid, SIGKILL);
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+		H_STATUS(c.r, 128 + SIGKILL);
+		LEFT_NOTHING(c.r);
+		h_free(&c.r);
+	}
 	back_to_root();
 }
 
@@ -236,7 +268,7 @@ static void test_rootless_limit_only_where_delegated(void)
 	int started = h_start(&c, procs, args);
 	if (started == 0) {
 		h_finish(&c, NULL, H_TIMEOUT_MS);
-		LEFT_NOTHING(c.r);
+		LEFT_NOTHING_IN(c.r, dir);
 	}
 	back_to_root();
 	if (started < 0)
@@ -314,6 +346,8 @@ static const struct stage_test tests[] = {
 	 true},
 	{"test_rootless_process_is_user_on_host",
 	 test_rootless_process_is_user_on_host, true},
+	{"test_rootless_killed_runtime_leaves_nothing",
+	 test_rootless_killed_runtime_leaves_nothing, false},
 	{"test_file_made_by_root_inside_is_users",
 	 test_file_made_by_root_inside_is_users, true},
 	{"test_forbidden_userns_names_setting",

@@ -6,8 +6,8 @@ TEST_ROOTFS ?= $(BUILD)/test-rootfs
 TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(wildcard tests/suite_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
-FIXTURE_NAMES :=  no-private no-reap no-umount no-userns-check no-newuts \
-	no-unmount stub-uts
+FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
+	no-unmount stub-uts no-prepare-child
 TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 
 .PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
@@ -38,6 +38,8 @@ $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 #   no-newuts         stage 2 without CLONE_NEWUTS (renames its host)
 #   no-unmount        stage 4 that never unmounts its /proc
 #   stub-uts          stage 2 as the learner gets it: setup_uts() a stub
+#   no-prepare-child  stage 8 whose child skips prepare_child(), so it
+#                     does not die with the runtime
 FIXTURE_SRC_no-private      := stages/05-mount/main.c
 FIXTURE_SED_no-private       = '/^\tmake_mounts_private();$$/d'
 FIXTURE_SRC_no-reap         := stages/06-cgroup/main.c
@@ -50,6 +52,8 @@ FIXTURE_SRC_no-newuts       := stages/02-uts/main.c
 FIXTURE_SED_no-newuts        = 's/^\(\tint flags = SIGCHLD\) | CLONE_NEWUTS;$$/\1;/'
 FIXTURE_SRC_no-unmount      := stages/04-chroot/main.c
 FIXTURE_SED_no-unmount       = '/^\tunmount_proc(cfg\.rootfs);$$/d'
+FIXTURE_SRC_no-prepare-child := stages/08-userns/main.c
+FIXTURE_SED_no-prepare-child  = 's/^\tif (prepare_child(&cfg->mask) < 0)$$/\tif (0)/'
 FIXTURE_SRC_stub-uts        := stages/02-uts/main.c
 FIXTURE_SED_stub-uts         = '/^static void setup_uts(/,/^{$$/s/^{$$/{\n\tdie("not implemented: setup_uts() (see TUTORIAL.md, stage 2)");/'
 
