@@ -102,6 +102,7 @@ static void show_run(const struct run_result *r)
 		if (t && *t)
 			printf("      %s| ...\n", names[k]);
 	}
+	printf("    "); /* CUnit's verdict follows, indented */
 	fflush(stdout);
 }
 

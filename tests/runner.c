@@ -241,9 +241,10 @@ static void run_proof(void)
 	}
 	int status = -1;
 	waitpid(pid, &status, 0);
-	char msg[256];
-	snprintf(msg, sizeof(msg), "%s passed on %s, where it must fail",
-		 t->pName, strrchr(target->binary, '/') + 1);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s passed on %s, where it must fail "
+		 "(runner --prove -v --only %s shows its runs)",
+		 t->pName, strrchr(target->binary, '/') + 1, t->pName);
 	CU_assertImplementation(WIFEXITED(status) && WEXITSTATUS(status) == 1,
 				__LINE__, msg, __FILE__, "", CU_FALSE);
 }

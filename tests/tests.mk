@@ -85,16 +85,19 @@ test-probe-rootfs: $(TEST_ROOTFS)/bin/probe
 test-common: $(BUILD)/stage-1 tests
 	$(TEST_RUNNER) --bin $(BUILD) --stage 1 --common
 
-# Suites 1..N against stage N.
+# Suites 1..N against stage N. ONLY=NAME runs one suite or test, V=1
+# shows every run (command, status, stdout, stderr):
+#   sudo make test-stage-2 ONLY=test_hostname_inside_is_container V=1
+RUNNER_PICK = $(if $(ONLY),--only $(ONLY)) $(if $(V),-v)
 $(STAGE_NUMS:%=test-stage-%): test-stage-%: $(BUILD)/stage-% tests test-probe-rootfs
-	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $*
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* $(RUNNER_PICK)
 
 # Each stage's new tests against the stage before, where they must fail.
 # V=1 shows every run and the checks that made each proof fail.
 $(STAGE_NUMS:%=prove-%): prove-%: $(BUILD)/stage-% tests fixtures test-probe-rootfs
 	@if [ $* -le 1 ]; then echo "make: stage 1 has no stage before it: nothing to prove" >&2; exit 2; fi
 	@p=$$(($* - 1)); $(MAKE) --no-print-directory $(BUILD)/stage-$$p
-	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove $(if $(V),-v)
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove $(RUNNER_PICK)
 
 # Every suite against every stage, the proofs, and the common suite.
 test-host: all tests fixtures test-probe-rootfs
