@@ -385,6 +385,25 @@ static CU_pFailureRecord failure_of(CU_pSuite s, CU_pTest t)
 	return NULL;
 }
 
+/* Whether suite s left mounts behind (clean_suite() failed). */
+static bool cleanup_failed(CU_pSuite s)
+{
+	for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
+		if (f->pSuite == s && f->type == CUF_SuiteCleanupFailed)
+			return true;
+	return false;
+}
+
+/* A failed testcase that says what the suite left behind. */
+static void put_cleanup_case(FILE *f, CU_pSuite s)
+{
+	fputs("    <testcase classname=\"", f);
+	put_xml(f, s->pName);
+	fputs("\" name=\"nothing_left_behind\"><failure message=\"the "
+	      "suite's runs left mounts under the test root filesystem "
+	      "(removed after it)\"/></testcase>\n", f);
+}
+
 /* Write the run's results to path as JUnit XML, the format CI systems and
  * GitHub Classroom read: a testsuite per suite, a testcase per test with
  * its first failed assertion, skipped for a test that did not run.
@@ -406,6 +425,10 @@ static int write_junit(const char *path)
 				skipped++;
 			else if (failure_of(s, t))
 				failed++;
+		if (cleanup_failed(s)) {
+			tests++;
+			failed++;
+		}
 		fputs("  <testsuite name=\"", f);
 		put_xml(f, s->pName);
 		fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n",
@@ -428,6 +451,8 @@ static int write_junit(const char *path)
 				fputs("\"/>\n", f);
 			}
 		}
+		if (cleanup_failed(s))
+			put_cleanup_case(f, s);
 		fputs("  </testsuite>\n", f);
 	}
 	fputs("</testsuites>\n", f);
