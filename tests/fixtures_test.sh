@@ -53,7 +53,11 @@ case $out in *"test_host_hostname_unchanged ...FAILED"*) pass "no-newuts: test_h
 	{ fail "no-newuts: the machine was renamed '$after'"; hostname "$before"; }
 
 # 3. Mounts left behind, then a correct run.
-out=$("$runner" --bin "$(bin_of no-unmount 4)" --rootfs "$rootfs" --stage 4 --only 4-chroot 2>&1); st=$?
+out=$("$runner" --bin "$(bin_of no-unmount 4)" --rootfs "$rootfs" --stage 4 --only 4-chroot \
+	--junit "$tmp/junit.xml" 2>&1); st=$?
+grep -q 'name="nothing_left_behind"><failure' "$tmp/junit.xml" &&
+	pass "no-unmount: the JUnit file fails the suite for what it left" ||
+	fail "no-unmount: the JUnit file does not say what was left"
 [ $st -ne 0 ] || fail "no-unmount: the stage 4 suite passed"
 case $out in *"left "*" mounts under "*": removed"*) pass "no-unmount: the left mounts were reported and removed" ;;
 *) fail "no-unmount: no report of the mounts left"; printf '%s\n' "$out" | tail -20 ;; esac
