@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "harness.h"
 #include "process.h"
 #include "rootfs.h"
 #include "suites.h"
@@ -275,7 +276,50 @@ static void test_check_rootfs_reasons(void)
 	rmdir(dir);
 }
 
+/* Every row of opt_table is one a stage can use: a name of its own, a
+ * bit of its own (or none, for what every stage has), a stage, a help
+ * line, and a default within its own bounds; opt_find() finds it by
+ * each of its spellings. A Part II row that breaks one fails here. */
+static void test_opt_table_rows(void)
+{
+	unsigned bits = 0;
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		char what[128];
+		snprintf(what, sizeof(what), "row %s", o->name);
+		H_CHECK(o->name[0] == '-' && o->help && o->help[0], what);
+		H_CHECK(o->stage >= 1 && o->stage <= 16, what);
+		H_CHECK((o->bit & bits) == 0, what);
+		H_CHECK(o->bit == 0 || (o->bit & (o->bit - 1)) == 0, what);
+		H_CHECK((o->bit == 0) == (o->stage == 1), what);
+		bits |= o->bit;
+		H_CHECK((o->kind == OPT_FLAG) == (o->arg == NULL), what);
+		if (o->kind == OPT_NUMBER) {
+			long def = o->def ? strtol(o->def, NULL, 10) : o->min;
+			H_CHECK(o->min <= def && def <= o->max, what);
+		}
+		if (o->kind == OPT_TEXT && o->def)
+			H_CHECK(o->def[0] && (o->max == 0 ||
+					      strlen(o->def) <= (size_t)o->max),
+				what);
+		const char *value;
+		H_CHECK(opt_find(o->name, &value) == o && !value, what);
+		if (o->alias)
+			H_CHECK(opt_find(o->alias, &value) == o, what);
+		if (o->kind != OPT_FLAG) {
+			char joined[64];
+			snprintf(joined, sizeof(joined), "%s=x", o->name);
+			H_CHECK(opt_find(joined, &value) == o &&
+					!strcmp(value, "x"),
+				what);
+		}
+	}
+	const char *value;
+	CU_ASSERT_PTR_NULL(opt_find("--no-such-option", &value));
+	CU_ASSERT_PTR_NULL(opt_find("-v=1", &value));
+}
+
 const struct stage_test common_tests[] = {
+	{"test_opt_table_rows", test_opt_table_rows, false},
 	{"test_args_defaults", test_args_defaults, false},
 	{"test_args_options", test_args_options, false},
 	{"test_args_features_limit_options", test_args_features_limit_options,
