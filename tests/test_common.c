@@ -19,8 +19,9 @@
 
 #define ALL (OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX)
 
-/* Parse a NULL-ended list (without argv[0]) for features. */
-static enum args_result parse(unsigned features, struct options *o,
+/* Parse a NULL-ended list (without argv[0]) for a stage accepting
+ * opts_mask. */
+static enum args_result parse(unsigned opts_mask, struct options *o,
 			      char *err, const char *const *list)
 {
 	static char *argv[32] = {"stage-x"}; /* o->argv points into it */
@@ -30,7 +31,7 @@ static enum args_result parse(unsigned features, struct options *o,
 		argc++;
 	}
 	argv[argc] = NULL;
-	return parse_args(argc, argv, features, o, err, 256);
+	return parse_args(argc, argv, opts_mask, o, err, 256);
 }
 
 static void test_args_defaults(void)
@@ -67,7 +68,7 @@ static void test_args_options(void)
 	CU_ASSERT_STRING_EQUAL(o.argv[0], "-x");
 }
 
-static void test_args_features_limit_options(void)
+static void test_args_stage_opts_limit_options(void)
 {
 	struct options o;
 	char err[256];
@@ -322,8 +323,8 @@ const struct stage_test common_tests[] = {
 	{"test_opt_table_rows", test_opt_table_rows, false},
 	{"test_args_defaults", test_args_defaults, false},
 	{"test_args_options", test_args_options, false},
-	{"test_args_features_limit_options", test_args_features_limit_options,
-	 false},
+	{"test_args_stage_opts_limit_options",
+	 test_args_stage_opts_limit_options, false},
 	{"test_args_errors", test_args_errors, false},
 	{"test_args_help", test_args_help, false},
 	{"test_wait_child_statuses", test_wait_child_statuses, false},
