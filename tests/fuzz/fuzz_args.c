@@ -2,10 +2,12 @@
  * libFuzzer target for parse_args() (common/args.c), which keeps no state
  * and writes nothing, so it runs in-process.
  *
- * An input is one byte that picks the stage's OPT_ bits (its low 3 bits) and
- * the size of the error buffer (the next 2 bits), then the arguments
- * after argv[0], separated by NUL bytes. Any broken promise of args.h
- * aborts, and ASan and UBSan catch the rest.
+ * An input is one byte that picks the stage it plays (its low 4 bits,
+ * plus 1) and the size of the error buffer (the next 2 bits), then the
+ * arguments after argv[0], separated by NUL bytes. The stage accepts the
+ * options opt_table gives every stage up to it, as the real stages do,
+ * so a Part II row is fuzzed as soon as it is in the table. Any broken
+ * promise of args.h aborts, and ASan and UBSan catch the rest.
  */
 
 #include <stdbool.h>
@@ -77,8 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t err_sizes[] = {0, 1, 17, 256};
 	if (size < 1)
 		return 0;
-	unsigned opts_mask = data[0] & 7;
-	size_t err_len = err_sizes[(data[0] >> 3) & 3];
+	int stage = 1 + (data[0] & 15);
+	unsigned opts_mask = 0;
+	for (const struct opt_spec *s = opt_table; s->name; s++)
+		if (s->stage <= stage)
+			opts_mask |= s->bit;
+	size_t err_len = err_sizes[(data[0] >> 4) & 3];
 
 	/* A private copy, NUL-ended, cut into arguments at each NUL. */
 	char *text = malloc(size);
