@@ -562,7 +562,8 @@ bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms)
 
 static int saved_mnt_ns = -1, saved_cwd = -1;
 
-int h_enter_shared_host(void)
+/* A mount namespace of our own whose mounts all get propagation. */
+static int enter_own_mounts(unsigned long propagation)
 {
 	saved_mnt_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	saved_cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -570,13 +571,18 @@ int h_enter_shared_host(void)
 		CU_FAIL("harness: cannot make a mount namespace of our own");
 		return -1;
 	}
-	/* What systemd does at boot: every mount a shared peer. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) < 0) {
-		CU_FAIL("harness: cannot make / shared");
+	if (mount(NULL, "/", NULL, MS_REC | propagation, NULL) < 0) {
+		CU_FAIL("harness: cannot change the propagation of /");
 		h_leave_shared_host();
 		return -1;
 	}
 	return 0;
+}
+
+int h_enter_shared_host(void)
+{
+	/* What systemd does at boot: every mount a shared peer. */
+	return enter_own_mounts(MS_SHARED);
 }
 
 void h_leave_shared_host(void)
@@ -590,6 +596,58 @@ void h_leave_shared_host(void)
 	if (saved_cwd >= 0)
 		close(saved_cwd);
 	saved_mnt_ns = saved_cwd = -1;
+}
+
+static char own_base[64], own_group[PATH_MAX + 64], own_root[96];
+
+const char *h_enter_own_cgroup_root(void)
+{
+	const char *cap = h_make_cap_group("root", 1000);
+	if (!cap)
+		return NULL;
+	snprintf(own_group, sizeof(own_group), "%s", cap);
+	snprintf(own_base, sizeof(own_base), "/tmp/minidocker-cgroot-XXXXXX");
+	if (!mkdtemp(own_base)) {
+		CU_FAIL("harness: cannot make a directory for a cgroup root");
+		cgroup_remove(own_group, 1000);
+		return NULL;
+	}
+	/* v1 looks for the hierarchy at ROOT/pids, v2 at ROOT itself. */
+	bool v1 = h_pids_version() == 1;
+	snprintf(own_root, sizeof(own_root), "%s%s", own_base,
+		 v1 ? "/pids" : "");
+	/* Private: the bind mount never shows in the host's mount table. */
+	if ((v1 && mkdir(own_root, 0755) < 0) ||
+	    enter_own_mounts(MS_PRIVATE) < 0) {
+		CU_FAIL("harness: cannot make a cgroup root of our own");
+		h_leave_own_cgroup_root();
+		return NULL;
+	}
+	if (mount(own_group, own_root, NULL, MS_BIND, NULL) < 0) {
+		CU_FAIL("harness: cannot bind-mount a group as a cgroup root");
+		h_leave_own_cgroup_root();
+		return NULL;
+	}
+	setenv("MINIDOCKER_CGROUP_ROOT", own_base, 1);
+	return own_root;
+}
+
+void h_leave_own_cgroup_root(void)
+{
+	char path[PATH_MAX + 96];
+	unsetenv("MINIDOCKER_CGROUP_ROOT");
+	if (saved_mnt_ns >= 0)
+		h_leave_shared_host();
+	/* The runtimes' parent group inside ours, then ours. */
+	snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, own_group);
+	rmdir(path);
+	if (own_group[0])
+		cgroup_remove(own_group, 1000);
+	if (strcmp(own_root, own_base) != 0)
+		rmdir(own_root);
+	if (own_base[0])
+		rmdir(own_base);
+	own_group[0] = own_base[0] = own_root[0] = '\0';
 }
 
 bool h_one_line(const char *s)

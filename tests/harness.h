@@ -115,6 +115,15 @@ bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms);
 int h_enter_shared_host(void);
 void h_leave_shared_host(void);
 
+/* Point the runtimes a test starts at a cgroup hierarchy of the test's
+ * own: a group of ours, bind-mounted in a private mount namespace where
+ * MINIDOCKER_CGROUP_ROOT tells the runtime to look. Runtimes elsewhere on
+ * the machine (each reaps the stale groups it finds) never see the groups
+ * made there. Returns the hierarchy's root as the runtime sees it, or
+ * NULL with a failure recorded; h_leave_own_cgroup_root() undoes it all. */
+const char *h_enter_own_cgroup_root(void);
+void h_leave_own_cgroup_root(void);
+
 /* The directory of the cgroup the runtime with pid makes for its
  * container (it need not exist); NULL when no pids hierarchy is found. */
 const char *h_group_of(pid_t pid);

@@ -33,6 +33,8 @@ $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 #   no-private        stage 5, CLONE_NEWNS but no private remount (the Go
 #                     post's "Nothing changed!")
 #   no-reap           stage 6 that never reaps a killed runtime's group
+#                     (common's cgroup_reap_stale() stubbed, wherever a
+#                     stage or common/ calls it)
 #   no-umount         stage 7 that keeps the old root mounted
 #   no-userns-check   stage 8 that does not ask what forbids a user namespace
 #   no-newuts         stage 2 without CLONE_NEWUTS (renames its host)
@@ -42,8 +44,8 @@ $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 #                     does not die with the runtime
 FIXTURE_SRC_no-private      := stages/05-mount/main.c
 FIXTURE_SED_no-private       = '/^\tmake_mounts_private();$$/d'
-FIXTURE_SRC_no-reap         := stages/06-cgroup/main.c
-FIXTURE_SED_no-reap          = 's/cgroup_reap_stale([^)]*)/0/'
+FIXTURE_SRC_no-reap-cgroup  := common/cgroup.c
+FIXTURE_SED_no-reap-cgroup   = '/^int cgroup_reap_stale(const char \*parent)$$/,/^{$$/s/^{$$/{\n\treturn 0; \/* the fixture: reap nothing *\//'
 FIXTURE_SRC_no-umount       := stages/07-pivot/main.c
 FIXTURE_SED_no-umount        = 's/umount2(".", MNT_DETACH)/0/'
 FIXTURE_SRC_no-userns-check := stages/08-userns/main.c
@@ -63,6 +65,11 @@ $(BUILD)/fixtures/%.c: $$(FIXTURE_SRC_$$*) tests/tests.mk
 	@! cmp -s $< $@ || { echo "tests.mk: fixture $*: the sed no longer matches $<" >&2; exit 1; }
 
 .PRECIOUS: $(BUILD)/fixtures/%.c
+
+$(BUILD)/fixture-no-reap: stages/06-cgroup/main.c \
+		$(BUILD)/fixtures/no-reap-cgroup.c \
+		$(filter-out $(BUILD)/common/cgroup.o,$(COMMON_OBJ))
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # A stub leaves code unreachable and a helper unused: no warning for that.
 $(BUILD)/fixture-%: $(BUILD)/fixtures/%.c $(COMMON_OBJ)
