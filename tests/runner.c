@@ -38,9 +38,9 @@
 
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 #define MAX_STAGE 16
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct stage_suite *const stage_suites[] = {
 	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
@@ -50,7 +50,7 @@ const struct stage_suite *const stage_suites[] = {
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
- * place DESIGN.md asks for). */
+ * place docs/DESIGN.md asks for). */
 static const struct {
 	const char *test;
 	int from_stage;
@@ -135,7 +135,7 @@ static int registered;     /* tests registered */
 
 static const char *not_on_stage_before_why(const char *test)
 {
-	for (size_t i = 0; i < ARRAY_LEN(not_on_stage_before); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(not_on_stage_before); i++)
 		if (!strcmp(not_on_stage_before[i].test, test))
 			return not_on_stage_before[i].why;
 	return NULL;
@@ -143,7 +143,7 @@ static const char *not_on_stage_before_why(const char *test)
 
 static const char *superseded_why(const char *test, int stage)
 {
-	for (size_t i = 0; i < ARRAY_LEN(superseded); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(superseded); i++)
 		if (!strcmp(superseded[i].test, test) &&
 		    stage >= superseded[i].from_stage)
 			return superseded[i].why;
@@ -294,7 +294,7 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof,
 		return;
 	registered += wanted;
 	CU_pSuite s = CU_add_suite(name, init_suite, clean_suite);
-	if (!s || n_targets == (int)(sizeof(targets) / sizeof(targets[0]))) {
+	if (!s || n_targets == (int)(ARRAY_SIZE(targets))) {
 		fprintf(stderr, "runner: cannot add suite %s\n", name);
 		exit(2);
 	}
@@ -581,7 +581,7 @@ int main(int argc, char **argv)
 		}
 		if (n > 1)
 			add_suite(own, n - 1, true, NULL, NULL);
-		for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]);
+		for (size_t f = 0; f < ARRAY_SIZE(fixtures);
 		     f++) {
 			char path[PATH_MAX + 64];
 			snprintf(path, sizeof(path), "%s/%s", bin_dir,

@@ -14,6 +14,7 @@
 #include "args.h"
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 #define MAX_ARGS 10 /* a case's arguments, with the NULL */
 #define LONG_NAME "a123456789b123456789c123456789d123456789e123456789f1234"
@@ -111,7 +112,7 @@ static void remove_dirs(void)
 	static const char *const subs[] = {"file", "empty", "noproc/bin",
 					   "noproc"};
 	char path[PATH_MAX];
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
 		snprintf(path, sizeof(path), "%s/%s", base, subs[i]);
 		if (remove(path) < 0)
 			CU_FAIL("cannot remove a test root filesystem");
@@ -154,7 +155,7 @@ static void test_bad_input_matrix(void)
 {
 	char arg_buf[MAX_ARGS][PATH_MAX];
 	CU_ASSERT_FATAL(init_dirs() == 0);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct bad_case *k = &cases[i];
 		const char *args[MAX_ARGS];
 		for (size_t a = 0; a < MAX_ARGS; a++) {
@@ -237,10 +238,10 @@ static void test_options_bad_values(void)
 static void test_not_root_is_125(void)
 {
 	const char *args[] = {"run", H.probe, "out", "must not run", NULL};
-	/* nobody: the runtime is readable and runnable by every user. */
-	H.run_as = 65534;
+	if (!h_become_nobody())
+		return;
 	check_case("not root", args, 125, "needs root", NULL);
-	H.run_as = 0;
+	h_back_to_root();
 }
 
 static void test_many_arguments_pass_exactly(void)

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 /* Read a number from dir/file, or after the key in it ("max 12"). */
 static long read_number(const char *dir, const char *file, const char *key)
@@ -150,7 +151,7 @@ static void test_pids_max_option_sets_limit(void)
 		const char *max;
 		long most;
 	} cases[] = {{"1", 0}, {"5", 4}, {"20", 19}};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", "--pids-max", cases[i].max, H.probe,
 		    "bomb", "200");
@@ -168,7 +169,7 @@ static void test_bad_pids_max_is_125(void)
 	static const char *const bad[] = {"0",  "-1",       "ten",
 					  "",   "99999999999", "4194305",
 					  "1.5"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct container c;
 		const char *args[] = {"run", "--pids-max", bad[i], H.probe,
 				      "pid", NULL};

@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 static void test_host_files_invisible(void)
 {
@@ -70,7 +71,7 @@ static void test_no_mount_left_after_exit(void)
 		{"exit", "3", NULL},
 		{"crash", "SEGV", NULL},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, cases[i][0], cases[i][1]);
 		H_RUN(r, !h_mounted_under(H.rootfs));
@@ -88,7 +89,7 @@ static void test_missing_rootfs_is_125(void)
 	static const char *const bad[] = {"/no/such/rootfs", "/etc/passwd",
 					  "/var/empty-minidocker-test"};
 	mkdir(bad[2], 0755);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", "--rootfs", bad[i], H.probe, "pid");
 		H_STATUS(r, 125);

@@ -8,6 +8,7 @@
 #include "args.h"
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 static void test_stdout_passes_exactly(void)
 {
@@ -54,7 +55,7 @@ static void test_arguments_pass_exactly(void)
 static void test_exit_status_passes_on(void)
 {
 	static const char *codes[] = {"0", "1", "2", "42", "124", "200", "255"};
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, "exit", codes[i]);
 		H_STATUS(r, atoi(codes[i]));
@@ -70,7 +71,7 @@ static void test_killed_by_signal_is_128_plus(void)
 		int status;
 	} crashes[] = {{"SEGV", 128 + 11}, {"ILL", 128 + 4},
 		       {"FPE", 128 + 8},   {"TRAP", 128 + 5}};
-	for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(crashes); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, "crash", crashes[i].name);
 		H_STATUS(r, crashes[i].status);
@@ -123,7 +124,7 @@ static void test_bad_arguments_are_125(void)
 		{"run", "-v", NULL},
 		{"run", "", NULL},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct run_result r;
 		h_run(&r, NULL, cases[i]);
 		H_STATUS(r, 125);

@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 /* Start the probe waiting for a forwarded signal; 0 once it is ready. */
 static int start_trap(struct container *c)
@@ -24,7 +25,7 @@ static void test_signals_reach_the_command(void)
 	} sigs[] = {{"SIGINT", SIGINT},   {"SIGTERM", SIGTERM},
 		    {"SIGHUP", SIGHUP},   {"SIGQUIT", SIGQUIT},
 		    {"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}};
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		struct container c;
 		char want[64];
 		if (start_trap(&c) < 0)

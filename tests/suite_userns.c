@@ -18,17 +18,9 @@
 #include "file.h"
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
-#define NOBODY 65534 /* the unprivileged user the tests run as */
-
-/* Where the user may not reach the checkout (a home directory is often
- * 0750), the rootless tests run copies of the binary and the root
- * filesystem from a directory of their own. */
-static char nobody_dir[64], nobody_binary[96], nobody_rootfs[96];
-static const char *saved_binary, *saved_rootfs;
-
-/* Run the binary under test as NOBODY from here on; false (with a
- * failure recorded) when the copies cannot be made.
+/* Run the binary under test as H_NOBODY from here on (h_become_nobody).
  *
  * As the proof against stage 7, which has no user namespace, the copy is
  * setuid root: the only way stage 7 starts for an ordinary user. Each
@@ -36,30 +28,12 @@ static const char *saved_binary, *saved_rootfs;
  * container's root is the host's root (not for want of privilege). */
 static bool become_nobody(void)
 {
-	char cmd[PATH_MAX * 2 + 256];
-	snprintf(nobody_dir, sizeof(nobody_dir), "/tmp/minidocker-nobody-XXXXXX");
-	if (!mkdtemp(nobody_dir) || chmod(nobody_dir, 0755) < 0) {
-		CU_FAIL("cannot make a directory for the rootless run");
+	if (!h_become_nobody())
 		return false;
-	}
-	snprintf(nobody_binary, sizeof(nobody_binary), "%s/runtime",
-		 nobody_dir);
-	snprintf(nobody_rootfs, sizeof(nobody_rootfs), "%s/rootfs", nobody_dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && cp -a '%s' '%s'",
-		 H.binary, nobody_binary, H.rootfs, nobody_rootfs);
-	if (system(cmd) != 0) {
-		CU_FAIL("cannot copy the runtime and its root filesystem");
-		return false;
-	}
-	if (H.stage < 8 && chmod(nobody_binary, 04755) < 0) {
+	if (H.stage < 8 && chmod(H.binary, 04755) < 0) {
 		CU_FAIL("cannot make the stage before setuid root");
 		return false;
 	}
-	saved_binary = H.binary;
-	saved_rootfs = H.rootfs;
-	H.binary = nobody_binary;
-	H.rootfs = nobody_rootfs;
-	H.run_as = NOBODY;
 	return true;
 }
 
@@ -71,7 +45,7 @@ static bool become_nobody(void)
 static void left_nothing(const struct run_result *r, const char *delegated,
 			 int line)
 {
-	const char *left = h_left_behind(r->pid, nobody_rootfs);
+	const char *left = h_left_behind(r->pid, H.rootfs);
 	char group[PATH_MAX + 64];
 	if (!left && delegated) {
 		snprintf(group, sizeof(group), "%s/" CGROUP_PREFIX "%d",
@@ -82,18 +56,6 @@ static void left_nothing(const struct run_result *r, const char *delegated,
 	char what[128];
 	snprintf(what, sizeof(what), "left %s behind", left ? left : "nothing");
 	h_run_check(r, left == NULL, -2, line, __FILE__, what);
-}
-
-/* Back to root and the binary under test; the copies go. */
-static void back_to_root(void)
-{
-	char cmd[128];
-	H.binary = saved_binary;
-	H.rootfs = saved_rootfs;
-	H.run_as = 0;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nobody_dir);
-	if (system(cmd) != 0)
-		CU_FAIL("cannot remove the rootless run's directory");
 }
 
 static void test_root_inside_maps_to_invoker(void)
@@ -120,7 +82,7 @@ static void test_rootless_container_starts(void)
 	};
 	if (!become_nobody())
 		return;
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(checks); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, checks[i].question, "/proc");
 		H_STATUS(r, 0);
@@ -132,7 +94,7 @@ static void test_rootless_container_starts(void)
 		LEFT_NOTHING(r);
 		h_free(&r);
 	}
-	back_to_root();
+	h_back_to_root();
 }
 
 static void test_rootless_process_is_user_on_host(void)
@@ -141,7 +103,7 @@ static void test_rootless_process_is_user_on_host(void)
 		return;
 	struct container c;
 	if (h_start_ready(&c) < 0) {
-		back_to_root();
+		h_back_to_root();
 		return;
 	}
 	char path[64];
@@ -161,7 +123,7 @@ static void test_rootless_process_is_user_on_host(void)
 	H_STATUS(c.r, 0);
 	LEFT_NOTHING(c.r);
 	h_free(&c.r);
-	back_to_root();
+	h_back_to_root();
 }
 
 /* A runtime killed without warning takes its container with it, also
@@ -182,7 +144,7 @@ static void test_rootless_killed_runtime_leaves_nothing(void)
 		LEFT_NOTHING(c.r);
 		h_free(&c.r);
 	}
-	back_to_root();
+	h_back_to_root();
 }
 
 static void test_file_made_by_root_inside_is_users(void)
@@ -194,7 +156,7 @@ static void test_file_made_by_root_inside_is_users(void)
 	snprintf(inside, sizeof(inside), "/scratch-%d", (int)getpid());
 	snprintf(host_dir, sizeof(host_dir), "%s%s", H.rootfs, inside);
 	CU_ASSERT(mkdir(host_dir, 0700) == 0 &&
-		  chown(host_dir, NOBODY, NOBODY) == 0);
+		  chown(host_dir, H_NOBODY, H_NOBODY) == 0);
 	strcat(inside, "/made-by-root");
 	snprintf(host_file, sizeof(host_file), "%s/made-by-root", host_dir);
 
@@ -214,11 +176,11 @@ static void test_file_made_by_root_inside_is_users(void)
 	char what[64];
 	snprintf(what, sizeof(what), "owned by uid %d on the host",
 		 (int)st.st_uid);
-	H_CHECK(st.st_uid == NOBODY, what);
-	back_to_root();
+	H_CHECK(st.st_uid == H_NOBODY, what);
+	h_back_to_root();
 }
 
-/* Hand the cgroup v2 group dir to NOBODY as systemd delegates one to a
+/* Hand the cgroup v2 group dir to H_NOBODY as systemd delegates one to a
  * user: the group and its process files are the user's, pids is handed
  * down, and the user's processes sit in a leaf below. Returns the leaf's
  * cgroup.procs in procs, 0, or -1. */
@@ -236,9 +198,9 @@ static int delegate(const char *dir, char *procs, size_t len)
 	snprintf(path, sizeof(path), "%s/leaf", dir);
 	if (mkdir(path, 0755) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(owned); i++) {
 		snprintf(path, sizeof(path), "%s%s", dir, owned[i]);
-		if (chown(path, NOBODY, NOBODY) < 0)
+		if (chown(path, H_NOBODY, H_NOBODY) < 0)
 			return -1;
 	}
 	snprintf(procs, len, "%s/leaf/cgroup.procs", dir);
@@ -276,7 +238,7 @@ static void test_rootless_limit_only_where_delegated(void)
 		h_finish(&c, NULL, H_TIMEOUT_MS);
 		LEFT_NOTHING_IN(c.r, dir);
 	}
-	back_to_root();
+	h_back_to_root();
 	if (started < 0)
 		goto out;
 	long forked = -1, refused = -1;

@@ -1,6 +1,7 @@
 /* common/, tested in-process by linking it. */
 
 #include <CUnit/CUnit.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,12 @@
 
 #include "args.h"
 #include "harness.h"
+#include "error.h"
 #include "process.h"
 #include "rootfs.h"
 #include "suites.h"
 #include "userns.h"
+#include "util.h"
 
 #define ALL (OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX)
 
@@ -101,7 +104,7 @@ static void test_args_errors(void)
 		{"run", "--hostnamex", "sh", NULL},
 		{"run", "-x", "sh", NULL},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct options o;
 		char err[256] = "";
 		CU_ASSERT_EQUAL(parse(ALL, &o, err, bad[i]), ARGS_ERROR);
@@ -237,7 +240,7 @@ static void test_userns_restriction_names_setting(void)
 		{"1", "0", "0", 1000, "user.max_user_namespaces is 0"},
 		{"1", "0", "0", 0, "user.max_user_namespaces is 0"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		fake_sysctls(dir, cases[i].clone, cases[i].apparmor,
 			     cases[i].max);
 		why[0] = '\0';
@@ -319,6 +322,53 @@ static void test_opt_table_rows(void)
 	CU_ASSERT_PTR_NULL(opt_find("-v=1", &value));
 }
 
+/* What report_errno() writes to stderr for msg, with errno set to err;
+ * errno must be err again afterwards. */
+static char *reported(const char *msg, int err, size_t *len)
+{
+	static char out[4096];
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	if (!f || saved < 0 || dup2(fileno(f), 2) < 0) {
+		CU_FAIL("cannot catch stderr");
+		*len = 0;
+		return out;
+	}
+	errno = err;
+	report_errno("%s", msg);
+	CU_ASSERT_EQUAL(errno, err);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	*len = fread(out, 1, sizeof(out) - 1, f);
+	out[*len] = '\0';
+	fclose(f);
+	return out;
+}
+
+static void test_error_line_is_one_line_cut_to_fit(void)
+{
+	size_t len;
+	set_prog_name("stage-x");
+	char *out = reported("cannot open 'a\nb'", ENOENT, &len);
+	CU_ASSERT_STRING_EQUAL(out,
+			       "stage-x: cannot open 'a?b': No such file or directory\n");
+	/* Longer than the line's buffer (1024): cut, still one line. */
+	static char msg[3000];
+	memset(msg, 'm', sizeof(msg) - 1);
+	out = reported(msg, EACCES, &len);
+	CU_ASSERT_EQUAL(len, 1023);
+	CU_ASSERT_EQUAL(strncmp(out, "stage-x: mmm", 12), 0);
+	CU_ASSERT_EQUAL(strchr(out, '\n'), out + len - 1);
+	/* A message that ends just before the cut keeps the errno text as
+	 * far as it fits. */
+	msg[1000] = '\0';
+	out = reported(msg, EACCES, &len);
+	CU_ASSERT_EQUAL(len, 1023);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "m: Permiss"));
+	CU_ASSERT_EQUAL(strchr(out, '\n'), out + len - 1);
+}
+
 const struct stage_test common_tests[] = {
 	{"test_opt_table_rows", test_opt_table_rows, false},
 	{"test_args_defaults", test_args_defaults, false},
@@ -335,5 +385,7 @@ const struct stage_test common_tests[] = {
 	{"test_userns_restriction_names_setting",
 	 test_userns_restriction_names_setting, false},
 	{"test_check_rootfs_reasons", test_check_rootfs_reasons, false},
+	{"test_error_line_is_one_line_cut_to_fit",
+	 test_error_line_is_one_line_cut_to_fit, false},
 	{NULL, NULL, false},
 };
