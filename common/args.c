@@ -1,8 +1,10 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 
@@ -34,6 +36,75 @@ static int parse_pids_max(const char *s, long *out)
 	if (errno != 0 || *end != '\0' || v < 1 || v > ARGS_PIDS_MAX_LIMIT)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* Parse --memory: a whole number of bytes, or of KiB, MiB or GiB with a
+ * k, m or g after it (either case), from ARGS_MEMORY_MIN up to what the
+ * host has. */
+static int parse_memory(const char *s, long long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	int shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (errno != 0 || *end != '\0' || v > (LLONG_MAX >> shift))
+		return -1;
+	v <<= shift;
+	long long host = (long long)sysconf(_SC_PHYS_PAGES) *
+			 sysconf(_SC_PAGESIZE);
+	if (v < ARGS_MEMORY_MIN || (host > 0 && v > host))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The host's memory in MiB, for the error message. */
+static long long host_mib(void)
+{
+	return (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) >>
+	       20;
+}
+
+/* Parse --cpus: a decimal number of CPUs such as 0.5 or 2, from 0.01 up to
+ * the CPUs online, into microseconds per ARGS_CPU_PERIOD. Digits only, so
+ * no locale, exponent or rounding gets in. */
+static int parse_cpus(const char *s, long *quota)
+{
+	long whole = 0, frac = 0, scale = ARGS_CPU_PERIOD;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((whole = whole * 10 + (*p - '0')) > 100000)
+			return -1;
+	if (p == s && *p != '.')
+		return -1;
+	if (*p == '.') {
+		const char *digits = ++p;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 1) /* finer than a microsecond */
+				return -1;
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+		if (p == digits && p - 1 == s) /* "." alone */
+			return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	long q = whole * ARGS_CPU_PERIOD + frac;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	/* The kernel takes no quota below 1 ms. */
+	if (q < ARGS_CPU_PERIOD / 100 ||
+	    (online > 0 && q > online * ARGS_CPU_PERIOD))
+		return -1;
+	*quota = q;
 	return 0;
 }
 
@@ -131,6 +202,32 @@ enum args_result parse_args(int argc, char **argv, unsigned features,
 					    value, ARGS_PIDS_MAX_LIMIT);
 			continue;
 		}
+		if ((features & ARGS_LIMITS) &&
+		    (r = take_value("--memory", argc, argv, &i, &value))) {
+			if (r < 0)
+				return fail(err, err_len,
+					    "option '--memory' needs a value");
+			if (parse_memory(value, &opts->memory) < 0)
+				return fail(err, err_len,
+					    "bad --memory '%.64s': want bytes, "
+					    "or a number with k, m or g, from "
+					    "6m up to the host's %lldm",
+					    value, host_mib());
+			continue;
+		}
+		if ((features & ARGS_LIMITS) &&
+		    (r = take_value("--cpus", argc, argv, &i, &value))) {
+			if (r < 0)
+				return fail(err, err_len,
+					    "option '--cpus' needs a value");
+			if (parse_cpus(value, &opts->cpu_quota) < 0)
+				return fail(err, err_len,
+					    "bad --cpus '%.64s': want a "
+					    "decimal from 0.01 to the host's "
+					    "%ld CPUs",
+					    value, sysconf(_SC_NPROCESSORS_ONLN));
+			continue;
+		}
 		return fail(err, err_len, "unknown option '%.64s'", arg);
 	}
 	if (i >= argc)
@@ -154,6 +251,11 @@ void print_usage(FILE *out, const char *prog, unsigned features)
 	if (features & ARGS_PIDS_MAX)
 		fprintf(out, "  --pids-max N     most processes inside "
 			     "(default 20)\n");
+	if (features & ARGS_LIMITS)
+		fprintf(out, "  --memory SIZE    most memory inside, e.g. 64m, "
+			     "1g (default: no limit)\n"
+			     "  --cpus N         most CPUs' worth of time, "
+			     "e.g. 0.5 (default: no limit)\n");
 	fprintf(out, "  -v               print the runtime's progress on "
 		     "stderr\n");
 	fprintf(out, "  -h, --help       print this help\n");

@@ -11,15 +11,22 @@ enum {
 	ARGS_HOSTNAME = 1 << 0, /* --hostname NAME, stage 2 on */
 	ARGS_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
 	ARGS_PIDS_MAX = 1 << 2, /* --pids-max N, stage 6 on */
+	ARGS_LIMITS = 1 << 3,   /* --memory SIZE and --cpus N, stage 9 on */
 };
 
 #define ARGS_HOSTNAME_MAX 64  /* HOST_NAME_MAX on Linux */
 #define ARGS_PIDS_MAX_LIMIT 4194304 /* PID_MAX_LIMIT on 64-bit Linux */
+#define ARGS_MEMORY_MIN (6LL << 20) /* docker's smallest --memory, 6m */
+#define ARGS_CPU_PERIOD 100000L /* --cpus N: N * this many microseconds of
+				 * CPU time per period of this length */
 
 struct options {
 	const char *hostname; /* default "container" */
 	const char *rootfs;   /* default $MINIDOCKER_ROOTFS, else "rootfs" */
 	long pids_max;        /* default 20 */
+	long long memory;     /* --memory in bytes; 0: no limit (default) */
+	long cpu_quota;       /* --cpus N as N * ARGS_CPU_PERIOD microseconds;
+			       * 0: no limit (default) */
 	bool verbose;         /* -v */
 	char **argv;          /* the command and its arguments, NULL-ended */
 };
