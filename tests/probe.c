@@ -30,8 +30,9 @@
  *   probe owner PATH      print the uid that owns PATH
  *   probe hog MIB         allocate and touch MIB MiB (at most 256), a MiB
  *                         at a time, printing "hog N" every 8; then "done"
- *   probe spin MS         burn CPU for MS milliseconds of wall time (at
- *                         most 30000), after printing "spinning"
+ *   probe spin MS [N]     burn CPU in N processes (1 to 4, default 1)
+ *                         for MS milliseconds of wall time (at most
+ *                         30000), after printing "spinning"
  */
 
 #include <dirent.h>
@@ -242,16 +243,26 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Spin for ms milliseconds of wall time, whatever CPU time that gets. */
-static int spin(long ms)
+/* Spin in procs processes for ms milliseconds of wall time, whatever CPU
+ * time that gets. */
+static int spin(long ms, long procs)
 {
-	if (ms < 1 || ms > 30000)
+	if (ms < 1 || ms > 30000 || procs < 1 || procs > 4)
 		return usage();
-	dprintf(1, "spinning\n");
+	double end = now_s() + ms / 1000.0;
+	for (long i = 1; i < procs; i++)
+		if (fork() == 0)
+			procs = 0; /* a spinner: no more forks, no wait */
+	if (procs)
+		dprintf(1, "spinning\n");
 	volatile unsigned long n = 0;
-	for (double end = now_s() + ms / 1000.0; now_s() < end;)
+	while (now_s() < end)
 		for (int i = 0; i < 100000; i++)
 			n++;
+	if (!procs)
+		_exit(0);
+	while (wait(NULL) > 0)
+		;
 	dprintf(1, "spun\n");
 	return 0;
 }
@@ -375,6 +386,6 @@ int main(int argc, char **argv)
 	if (!strcmp(q, "hog"))
 		return hog(atol(a));
 	if (!strcmp(q, "spin"))
-		return spin(atol(a));
+		return spin(atol(a), argc > 3 ? atol(argv[3]) : 1);
 	return usage();
 }

@@ -1,0 +1,592 @@
+/*
+ * Stage 9: memory and CPU limits. The container's cgroup now carries the
+ * memory and cpu controllers too: past its memory limit the kernel's OOM
+ * killer kills inside the container, never outside, and its CPU time is
+ * held to a quota per period. Without root, the limits need a cgroup v2
+ * group delegated to the user; lacking one, it runs without and says so.
+ *
+ *     stage-9 run [--hostname NAME] [--rootfs DIR] [--pids-max N]
+ *                 [--memory SIZE] [--cpus N] <cmd> [args...]
+ */
+
+/*** includes ***/
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cgroup.h"
+#include "cgroup_limits.h"
+#include "error.h"
+#include "file.h"
+#include "process.h"
+#include "rootfs.h"
+#include "userns.h"
+
+/*** config ***/
+
+#define STAGE_NAME "stage-9"
+#define STAGE_ARGS                                                      \
+	(ARGS_HOSTNAME | ARGS_ROOTFS | ARGS_PIDS_MAX | ARGS_LIMITS)
+
+/* clone() runs the child on a stack we hand it; 1 MiB is plenty for the
+ * little the child does before exec replaces it. */
+#define STACK_SIZE (1024 * 1024)
+static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
+
+/* What the child needs to know, passed through clone()'s argument. */
+struct child_config {
+	struct options *opts;
+	char rootfs[PATH_MAX]; /* the root filesystem, as an absolute path */
+	int sync[2]; /* the parent writes a byte once it has mapped the
+		      * child's users and put it in its cgroup; end of file
+		      * means give up */
+	sigset_t mask; /* the signal mask to restore before exec */
+};
+
+/*** child ***/
+
+/* Wait until the parent has mapped our users (until then we have no uid
+ * and no capability in our namespaces) and put us into the container's
+ * cgroup, so that everything from here on counts against its limits. */
+static void await_parent(int sync[2])
+{
+	char go;
+	close(sync[1]);
+	/* 0 bytes: the parent failed or died and closed its end. */
+	if (read(sync[0], &go, 1) != 1)
+		_exit(EXIT_RUNTIME);
+	close(sync[0]);
+}
+
+/* Give the container its own hostname. In a new UTS namespace this
+ * changes the child's copy only; the host keeps its name. */
+static void setup_uts(const char *hostname)
+{
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		die_errno("cannot set hostname '%s'", hostname);
+	verbose("hostname set to '%s'", hostname);
+}
+
+/* Stop mount events from crossing between the host and the container.
+ * A new mount namespace starts as a copy of the host's, and on systemd
+ * hosts every mount in it is shared with its twin on the host: a mount
+ * made here would appear there too. Recursively private cuts that link. */
+static void make_mounts_private(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die_errno("cannot make the container's mounts private");
+	verbose("mounts made private");
+}
+
+/* Make rootfs the root of our mount namespace and detach the old one.
+ * chroot() only changes where one process's path lookups start: the
+ * host's root is still mounted above it, and a process allowed to chroot
+ * can climb back out with "..". After pivot_root() and the detach below,
+ * the host's root is no longer in this namespace at all. */
+static void pivot_to(const char *rootfs)
+{
+	/* pivot_root() moves mounts, so the new root must be one: a bind
+	 * mount of the directory onto itself makes it one. */
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("cannot bind-mount '%s'", rootfs);
+	if (chdir(rootfs) < 0)
+		die_errno("cannot change directory to '%s'", rootfs);
+	/* pivot_root(".", "."), as pivot_root(2) describes: the old root
+	 * ends up mounted on top of the new one, at /, with no directory of
+	 * its own to create (glibc has no wrapper, hence syscall()). */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die_errno("cannot pivot_root to '%s'", rootfs);
+	/* Detach the old root from on top; the new root is what remains. */
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno("cannot detach the host's root");
+	if (chdir("/") < 0)
+		die_errno("cannot change directory to / in '%s'", rootfs);
+}
+
+/* Make rootfs the child's / and mount a procfs there. procfs shows the
+ * PID namespace of the process that mounts it: ours, so ps inside lists
+ * the container's processes only. */
+static void setup_rootfs(const char *rootfs)
+{
+	char proc[PATH_MAX + 8];
+
+	/* From a user namespace the kernel allows a new procfs only while a
+	 * whole one is visible in the mount namespace: the host's /proc,
+	 * which pivot_to() detaches. So mount ours first, below the root
+	 * filesystem; pivot_to()'s recursive bind carries it along. */
+	snprintf(proc, sizeof(proc), "%s/proc", rootfs);
+	/* nosuid, nodev, noexec: what every runtime passes for /proc. */
+	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		die_errno("cannot mount proc on '%s'", proc);
+	pivot_to(rootfs);
+	verbose("root is now '%s', proc mounted", rootfs);
+}
+
+/* Replace the child with the command; returns only by dying. */
+static noreturn void exec_command(char **argv)
+{
+	execvp(argv[0], argv);
+	/* Like a shell and docker: 127 when there is no such command,
+	 * 126 when it exists but cannot be executed. */
+	int status = (errno == ENOENT || errno == ENOTDIR) ? EXIT_NOT_FOUND
+							   : EXIT_CANNOT_RUN;
+	die_status(status, "cannot run '%s'", argv[0]);
+}
+
+/* Runs in the new process: set it up, then become the command. */
+static int child_main(void *arg)
+{
+	struct child_config *cfg = arg;
+
+	if (prepare_child(&cfg->mask) < 0)
+		die_errno("cannot prepare the child process");
+	await_parent(cfg->sync);
+	setup_uts(cfg->opts->hostname);
+	make_mounts_private();
+	setup_rootfs(cfg->rootfs);
+	exec_command(cfg->opts->argv);
+}
+
+/*** parent ***/
+
+/* Die naming the host setting that forbids us a user namespace, if one
+ * does. Checked before clone(): Ubuntu's AppArmor lets clone() make the
+ * namespace, then keeps every capability from it, and each later step
+ * would fail with a bare EPERM. */
+static void check_userns_allowed(void)
+{
+	char why[256];
+	if (userns_restriction("", getuid(), why, sizeof(why)))
+		die("cannot create a user namespace: %s", why);
+}
+
+/* Start the child; return its pid. */
+static pid_t start_child(struct child_config *cfg)
+{
+	/* SIGCHLD: tell us when it ends, as fork() would.
+	 * CLONE_NEWUTS: a new UTS namespace (hostname and domain name).
+	 * CLONE_NEWPID: a new PID namespace; the child is its PID 1, and
+	 * when it exits the kernel kills every process left in it.
+	 * CLONE_NEWNS: a new mount namespace, a copy of ours; it goes away,
+	 * with every mount in it, when its last process exits.
+	 * CLONE_NEWUSER: a new user namespace, created first by the kernel,
+	 * which owns the others: the child has every capability in them,
+	 * and none outside, even as "root". */
+	int flags = SIGCHLD | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS |
+		    CLONE_NEWUSER;
+
+	check_userns_allowed();
+	/* Said before clone(): from then on the child may print too. */
+	verbose("starting the child");
+	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
+	if (pid < 0)
+		die_errno("cannot create the child process");
+	return pid;
+}
+
+/* Map root (0) in the child's user namespace to our own uid and gid. Only
+ * a process outside the namespace may write the maps, once each. */
+static int setup_userns(pid_t pid)
+{
+	char path[64], map[64];
+
+	/* Without root, gid_map stays closed until setgroups() is given up:
+	 * else the child could drop a group that denies us access. */
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	if (write_file(path, "deny") < 0) {
+		report_errno("cannot write '%s'", path);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	snprintf(map, sizeof(map), "0 %d 1", (int)getuid());
+	if (write_file(path, map) < 0) {
+		report_errno("cannot write '%s' to '%s'", map, path);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	snprintf(map, sizeof(map), "0 %d 1", (int)getgid());
+	if (write_file(path, map) < 0) {
+		report_errno("cannot write '%s' to '%s'", map, path);
+		return -1;
+	}
+	verbose("root in the container is uid %d, gid %d", (int)getuid(),
+		(int)getgid());
+	return 0;
+}
+
+/* Check the root filesystem and store its absolute path in cfg. */
+static void find_rootfs(struct child_config *cfg)
+{
+	char why[256];
+	const char *dir = cfg->opts->rootfs;
+
+	if (check_rootfs(dir, why, sizeof(why)) < 0)
+		die("cannot use rootfs '%s': %s (make one: sudo "
+		    "./rootfs-fetch.sh)", dir, why);
+	if (!realpath(dir, cfg->rootfs))
+		die_errno("cannot resolve rootfs '%s'", dir);
+}
+
+/* The container's cgroup: a directory in the pids hierarchy. */
+struct cgroup {
+	struct cgroup_hierarchy h;
+	char parent[PATH_MAX + 16]; /* where every container's group is */
+	char dir[PATH_MAX + 64];
+	struct limit_groups lim; /* its memory and cpu groups */
+};
+
+/* Make this container's cgroup, minidocker/minidocker-<our pid>, with at
+ * most pids_max processes; without root, in a group delegated to us.
+ * Returns 0, 1 when there is no group we may use without root, or -1
+ * after saying why. */
+static int setup_cgroup(struct cgroup *cg, long pids_max)
+{
+	char why[256], path[PATH_MAX + 96], max[32];
+	bool root = geteuid() == 0;
+
+	if (cgroup_find_pids(&cg->h, why, sizeof(why)) < 0) {
+		if (!root)
+			return 1;
+		report("cannot limit processes: %s", why);
+		return -1;
+	}
+	if (!root) {
+		if (cgroup_find_delegated(&cg->h, cg->parent,
+					  sizeof(cg->parent)) < 0)
+			return 1;
+	} else {
+		snprintf(cg->parent, sizeof(cg->parent), "%s/" CGROUP_PARENT,
+			 cg->h.root);
+		if (cgroup_make_parent(&cg->h, cg->parent) < 0) {
+			report_errno("cannot set up cgroup '%s'", cg->parent);
+			return -1;
+		}
+	}
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
+		 cg->parent, (int)getpid());
+	if (mkdir(cg->dir, 0755) < 0) {
+		report_errno("cannot create cgroup '%s'", cg->dir);
+		return -1;
+	}
+	/* The seed also wrote notify_on_release: on v1 it only runs a
+	 * release agent, which nobody installs, and v2 has no such file.
+	 * Nothing removes a group but rmdir, which remove_cgroup() does. */
+	snprintf(path, sizeof(path), "%s/pids.max", cg->dir);
+	snprintf(max, sizeof(max), "%ld", pids_max);
+	if (write_file(path, max) < 0) {
+		report_errno("cannot write %s to '%s'", max, path);
+		rmdir(cg->dir);
+		return -1;
+	}
+	verbose("cgroup v%d '%s' allows %s processes", cg->h.version, cg->dir,
+		max);
+	return 0;
+}
+
+/* Move the child into the container's cgroup; its children are born in
+ * it. Returns 0, or -1 after saying why. */
+static int join_cgroup(struct cgroup *cg, pid_t pid)
+{
+	char path[PATH_MAX + 96], text[32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dir);
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	if (write_file(path, text) < 0) {
+		report_errno("cannot move process %d into '%s'", (int)pid,
+			     cg->dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Kill what is left in the cgroup and remove it. Returns 0, or -1 after
+ * saying why. */
+static int remove_cgroup(struct cgroup *cg)
+{
+	/* Two seconds: the PID namespace is already emptied by now. */
+	if (cgroup_remove(cg->dir, 2000) < 0) {
+		report_errno("cannot remove cgroup '%s'", cg->dir);
+		return -1;
+	}
+	verbose("removed cgroup '%s'", cg->dir);
+	return 0;
+}
+
+/* Write value to the limit file dir/file. Returns 0, or -1 after saying
+ * why. */
+static int write_limit(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (write_file(path, value) < 0) {
+		report_errno("cannot write %s to '%s'", value, path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Hold the group to bytes of memory. Past it the kernel reclaims what it
+ * can, then its OOM killer kills a process of this group, never one
+ * outside. Returns 0, or -1 after saying why. */
+static int limit_memory(const struct limit_groups *lim, long long bytes)
+{
+	const char *dir = lim->dir[LIMIT_MEMORY];
+	char value[32], swap[PATH_MAX + 128];
+
+	snprintf(value, sizeof(value), "%lld", bytes);
+	if (lim->version == 2) {
+		if (write_limit(dir, "memory.max", value) < 0)
+			return -1;
+		/* Else the group may go on in swap past memory.max: the
+		 * limit would be on RAM only. No swap file, no swap. */
+		snprintf(swap, sizeof(swap), "%s/memory.swap.max", dir);
+		if (access(swap, F_OK) == 0 &&
+		    write_limit(dir, "memory.swap.max", "0") < 0)
+			return -1;
+	} else {
+		if (write_limit(dir, "memory.limit_in_bytes", value) < 0)
+			return -1;
+		/* v1 counts memory plus swap apart, and only where swap is
+		 * accounted; it must not be below the limit above. */
+		snprintf(swap, sizeof(swap), "%s/memory.memsw.limit_in_bytes",
+			 dir);
+		if (access(swap, F_OK) == 0 &&
+		    write_limit(dir, "memory.memsw.limit_in_bytes", value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Hold the group to quota microseconds of CPU time in every period of
+ * ARGS_CPU_PERIOD: "--cpus 0.5" runs half of each 100 ms, then waits for
+ * the next period (throttled), on however many CPUs. Returns 0, or -1
+ * after saying why. */
+static int limit_cpu(const struct limit_groups *lim, long quota)
+{
+	const char *dir = lim->dir[LIMIT_CPU];
+	char value[64];
+
+	if (lim->version == 2) {
+		snprintf(value, sizeof(value), "%ld %ld", quota,
+			 ARGS_CPU_PERIOD);
+		return write_limit(dir, "cpu.max", value);
+	}
+	snprintf(value, sizeof(value), "%ld", ARGS_CPU_PERIOD);
+	if (write_limit(dir, "cpu.cfs_period_us", value) < 0)
+		return -1;
+	snprintf(value, sizeof(value), "%ld", quota);
+	return write_limit(dir, "cpu.cfs_quota_us", value);
+}
+
+/* Put the container's group under the memory and cpu controllers too (on
+ * v1, a group in each of their hierarchies) and write the limits asked
+ * for. Returns 0, or -1 after saying why. */
+static int setup_limits(struct cgroup *cg, const struct options *opts)
+{
+	char why[PATH_MAX + 256];
+	bool root = geteuid() == 0, said = false;
+
+	if (limits_make_groups(&cg->lim, &cg->h, cg->parent, cg->dir,
+			       getpid(), why, sizeof(why)) < 0) {
+		report_errno("%s", why);
+		return -1;
+	}
+	const struct {
+		bool asked;
+		enum limit_ctrl ctrl;
+	} need[] = {{opts->memory > 0, LIMIT_MEMORY},
+		    {opts->cpu_quota > 0, LIMIT_CPU}};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (!need[i].asked || cg->lim.have[need[i].ctrl])
+			continue;
+		limits_why_missing(&cg->lim, need[i].ctrl, why, sizeof(why));
+		if (root) {
+			report("cannot limit %s: %s",
+			       limits_name(need[i].ctrl), why);
+			goto err;
+		}
+		/* Without root, run as stage 8 would, and say so once. */
+		if (!said)
+			report("limits not applied: %s", why);
+		said = true;
+	}
+	if (opts->memory > 0 && cg->lim.have[LIMIT_MEMORY] &&
+	    limit_memory(&cg->lim, opts->memory) < 0)
+		goto err;
+	if (opts->cpu_quota > 0 && cg->lim.have[LIMIT_CPU] &&
+	    limit_cpu(&cg->lim, opts->cpu_quota) < 0)
+		goto err;
+	verbose("memory limit %lld bytes, cpu quota %ld us per %ld us "
+		"(0: none)", opts->memory, opts->cpu_quota, ARGS_CPU_PERIOD);
+	return 0;
+err:
+	limits_remove_groups(&cg->lim);
+	return -1;
+}
+
+/* Move the child into the v1 memory and cpu groups too (on v2 the
+ * group it joins carries them). Returns 0, or -1 after saying why. */
+static int join_limits(struct cgroup *cg, pid_t pid)
+{
+	char path[PATH_MAX + 128], text[32];
+
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	for (int c = 0; c < LIMIT_NCTRL; c++) {
+		if (!cg->lim.made[c])
+			continue;
+		snprintf(path, sizeof(path), "%s/cgroup.procs",
+			 cg->lim.dir[c]);
+		if (write_file(path, text) < 0) {
+			report_errno("cannot move process %d into '%s'",
+				     (int)pid, cg->lim.dir[c]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Say so when the kernel's OOM killer ended the container at its memory
+ * limit: the one line the runtime prints of its own, since a bare 137
+ * looks like any other SIGKILL. */
+static void report_oom(struct cgroup *cg, const struct options *opts,
+		       int status)
+{
+	long long mib = opts->memory >> 20;
+	if (opts->memory <= 0 || status != 128 + SIGKILL ||
+	    limits_oom_kills(&cg->lim) <= 0)
+		return;
+	if (mib << 20 == opts->memory)
+		report("container killed: out of memory at its limit "
+		       "(--memory %lldm)", mib);
+	else
+		report("container killed: out of memory at its limit "
+		       "(--memory %lld)", opts->memory);
+}
+
+/* Remove the container's v1 memory and cpu groups. Returns 0, or -1
+ * after saying why. */
+static int remove_limits(struct cgroup *cg)
+{
+	if (limits_remove_groups(&cg->lim) < 0) {
+		report_errno("cannot remove the container's memory and cpu "
+			     "cgroups");
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop a child that has not been let go: it sees its pipe close. */
+static void stop_child(struct child_config *cfg, pid_t pid)
+{
+	close(cfg->sync[1]);
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+/* Run the command in a child; return its exit status. */
+static int run_container(struct options *opts)
+{
+	struct child_config cfg = {.opts = opts};
+	struct cgroup cg;
+
+	find_rootfs(&cfg);
+	if (pipe2(cfg.sync, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
+
+	/* Block the forwarded signals until the child's pid is known. */
+	if (block_signals(&cfg.mask) < 0)
+		die_errno("cannot block signals");
+	pid_t pid = start_child(&cfg);
+	close(cfg.sync[0]);
+
+	if (setup_userns(pid) < 0)
+		goto err_child;
+	int no_cgroup = setup_cgroup(&cg, opts->pids_max);
+	if (no_cgroup < 0)
+		goto err_child;
+	if (no_cgroup)
+		report("no pids limit: not root, and no cgroup v2 group is "
+		       "delegated to uid %d (run it with sudo for a limit)",
+		       (int)getuid());
+	if (no_cgroup && (opts->memory > 0 || opts->cpu_quota > 0))
+		report("limits not applied: --memory and --cpus need the "
+		       "same cgroup (run it with sudo)");
+	else if (!no_cgroup && setup_limits(&cg, opts) < 0)
+		goto err_cgroup;
+	else if (!no_cgroup &&
+		 (join_cgroup(&cg, pid) < 0 || join_limits(&cg, pid) < 0))
+		goto err_limits;
+	/* Let the child go on: from here it runs under the limit. */
+	if (write_all(cfg.sync[1], "1", 1) < 0) {
+		report_errno("cannot start the child process");
+		goto err_limits;
+	}
+	close(cfg.sync[1]);
+	if (forward_signals(pid, &cfg.mask) < 0)
+		die_errno("cannot forward signals");
+	/* While the container starts: remove the groups of runtimes that
+	 * were killed before they could remove their own. */
+	int stale = no_cgroup ? 0 : cgroup_reap_stale(cg.parent) +
+					    limits_reap_stale(&cg.lim);
+	if (stale > 0)
+		verbose("removed %d stale cgroups", stale);
+
+	int status = wait_child(pid);
+	if (status < 0)
+		die_errno("cannot wait for the child process");
+	verbose("child %d ended with status %d", (int)pid, status);
+	if (no_cgroup)
+		return status;
+	report_oom(&cg, opts, status);
+	if ((remove_cgroup(&cg) < 0) | (remove_limits(&cg) < 0))
+		return EXIT_RUNTIME;
+	return status;
+
+err_limits:
+	stop_child(&cfg, pid);
+	remove_cgroup(&cg);
+	remove_limits(&cg);
+	return EXIT_RUNTIME;
+err_cgroup:
+	stop_child(&cfg, pid);
+	remove_cgroup(&cg);
+	return EXIT_RUNTIME;
+err_child:
+	stop_child(&cfg, pid);
+	return EXIT_RUNTIME;
+}
+
+/*** main ***/
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	char err[256];
+
+	set_prog_name(STAGE_NAME);
+	switch (parse_args(argc, argv, STAGE_ARGS, &opts, err, sizeof(err))) {
+	case ARGS_HELP:
+		print_usage(stdout, STAGE_NAME, STAGE_ARGS);
+		return 0;
+	case ARGS_ERROR:
+		die("%s (usage: %s run [options] <cmd> [args...])", err,
+		    STAGE_NAME);
+	case ARGS_OK:
+		break;
+	}
+	set_verbose(opts.verbose);
+	return run_container(&opts);
+}
