@@ -66,13 +66,6 @@ static int parse_memory(const char *s, long long *out)
 	return 0;
 }
 
-/* The host's memory in MiB, for the error message. */
-static long long host_mib(void)
-{
-	return (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) >>
-	       20;
-}
-
 /* Parse --cpus: a decimal number of CPUs such as 0.5 or 2, from 0.01 up to
  * the CPUs online, into microseconds per ARGS_CPU_PERIOD. Digits only, so
  * no locale, exponent or rounding gets in. */
@@ -211,8 +204,8 @@ enum args_result parse_args(int argc, char **argv, unsigned features,
 				return fail(err, err_len,
 					    "bad --memory '%.64s': want bytes, "
 					    "or a number with k, m or g, from "
-					    "6m up to the host's %lldm",
-					    value, host_mib());
+					    "6m up to the host's memory",
+					    value);
 			continue;
 		}
 		if ((features & ARGS_LIMITS) &&
@@ -223,9 +216,9 @@ enum args_result parse_args(int argc, char **argv, unsigned features,
 			if (parse_cpus(value, &opts->cpu_quota) < 0)
 				return fail(err, err_len,
 					    "bad --cpus '%.64s': want a "
-					    "decimal from 0.01 to the host's "
-					    "%ld CPUs",
-					    value, sysconf(_SC_NPROCESSORS_ONLN));
+					    "decimal from 0.01 up to the "
+					    "host's CPUs",
+					    value);
 			continue;
 		}
 		return fail(err, err_len, "unknown option '%.64s'", arg);
