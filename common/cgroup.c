@@ -129,6 +129,33 @@ int cgroup_make_parent(const struct cgroup_hierarchy *h, const char *dir)
 	return 0;
 }
 
+int cgroup_setup_parent(const struct cgroup_hierarchy *h, char *dir,
+			size_t dir_len)
+{
+	struct stat st;
+
+	if (geteuid() != 0 && cgroup_find_delegated(h, dir, dir_len) == 0)
+		goto made;
+	if (snprintf(dir, dir_len, "%s/" CGROUP_PARENT, h->root) >=
+	    (int)dir_len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (geteuid() != 0) {
+		errno = EACCES;
+		return -1;
+	}
+	if (cgroup_make_parent(h, dir) < 0)
+		return -1;
+made:
+	/* A cgroup directory's link count is 2 plus its subdirectories: one
+	 * stat() says whether there is anything to sweep, so that a start
+	 * on a clean machine does not read the directory at all. */
+	if (stat(dir, &st) == 0 && st.st_nlink > 2)
+		cgroup_reap_stale(dir);
+	return 0;
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
