@@ -101,6 +101,19 @@ static int make_v2(struct limit_groups *g, const struct cgroup_hierarchy *h,
 	return 0;
 }
 
+/* Make parent unless it exists, sweep out the groups of dead runtimes
+ * in it, and make dir in it. Returns 0, or -1 with errno. */
+static int make_group(const char *parent, const char *dir)
+{
+	struct stat st;
+	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+		return -1;
+	/* A link for each group in it: only then is there any to sweep. */
+	if (stat(parent, &st) == 0 && st.st_nlink > 2)
+		cgroup_reap_stale(parent);
+	return mkdir(dir, 0755);
+}
+
 static int make_v1(struct limit_groups *g, const char *base, pid_t pid,
 		   char *why, size_t why_len)
 {
@@ -130,8 +143,7 @@ static int make_v1(struct limit_groups *g, const char *base, pid_t pid,
 			 mount);
 		snprintf(g->dir[c], sizeof(g->dir[c]), "%s/" CGROUP_PREFIX "%d",
 			 g->parent[c], (int)pid);
-		if ((mkdir(g->parent[c], 0755) < 0 && errno != EEXIST) ||
-		    mkdir(g->dir[c], 0755) < 0) {
+		if (make_group(g->parent[c], g->dir[c]) < 0) {
 			int err = errno;
 			snprintf(why, why_len, "cannot create cgroup '%s'",
 				 g->dir[c]);
@@ -199,8 +211,10 @@ int limits_join_self(const struct limit_groups *g)
 	for (int c = 0; c < LIMIT_NCTRL; c++) {
 		if (!g->made[c])
 			continue;
-		snprintf(path, sizeof(path), "%s/cgroup.procs", g->dir[c]);
-		/* "0": the writer itself, whatever its pid is seen as. */
+		/* tasks, not cgroup.procs: a thread moving itself skips the
+		 * lock that waits for an RCU grace period (see stage 6).
+		 * "0": the writer itself, whatever its pid is seen as. */
+		snprintf(path, sizeof(path), "%s/tasks", g->dir[c]);
 		if (write_file(path, "0") < 0)
 			return -1;
 	}
@@ -223,15 +237,6 @@ int limits_remove_groups(struct limit_groups *g)
 	}
 	errno = err;
 	return ret;
-}
-
-int limits_reap_stale(const struct limit_groups *g)
-{
-	int removed = 0;
-	for (int c = 0; c < LIMIT_NCTRL; c++)
-		if (g->made[c])
-			removed += cgroup_reap_stale(g->parent[c]);
-	return removed;
 }
 
 long limits_oom_kills(const struct limit_groups *g)

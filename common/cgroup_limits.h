@@ -37,7 +37,9 @@ const char *limits_name(enum limit_ctrl c);
  * pids_dir, below parent, in the hierarchy h. On v2: pids_dir itself,
  * after handing the controllers down to it from h->root through parent.
  * On v1 (as root only): make <base>/<ctrl>/minidocker/minidocker-<pid>
- * in each hierarchy found, <base> being where h->root's pids is. A
+ * in each hierarchy found, <base> being where h->root's pids is, after
+ * removing the groups there whose runtime is dead (as the pids group's
+ * parent does). A
  * controller that is not there is left out of have[]. Returns 0, or -1
  * with errno and what failed in why (nothing made is left). */
 int limits_make_groups(struct limit_groups *g, const struct cgroup_hierarchy *h,
@@ -49,17 +51,13 @@ void limits_why_missing(const struct limit_groups *g, enum limit_ctrl c,
 			char *why, size_t why_len);
 
 /* v1: move the calling process into each group made (write 0 to its
- * cgroup.procs), so it runs under them from its next instruction.
+ * tasks), so it runs under them from its next instruction.
  * Returns 0, or -1 with errno. */
 int limits_join_self(const struct limit_groups *g);
 
 /* Remove the v1 groups made (killing what is left in them). Returns 0,
  * or -1 with errno. */
 int limits_remove_groups(struct limit_groups *g);
-
-/* Remove stale v1 groups of dead runtimes in each hierarchy. Returns how
- * many it removed. */
-int limits_reap_stale(const struct limit_groups *g);
 
 /* How many processes the kernel's OOM killer killed in the container's
  * memory group (memory.events on v2, memory.oom_control on v1), or -1
