@@ -20,7 +20,7 @@ bench:
 	bench/bench.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
 
 bench-deps:
-	@tools/deps.sh bench hyperfine crun runc bubblewrap gnuplot-nox time
+	@tools/deps.sh bench hyperfine crun runc bubblewrap gnuplot-nox time jq
 
 # The stages again, -O2 and nothing else, in a build of their own so that
 # the normal build (and its flags) stays untouched; the stage compared
