@@ -28,7 +28,7 @@ static const char *saved_binary, *saved_rootfs;
 
 /* Run the binary under test as NOBODY from here on; false (with a
  * failure recorded) when the copies cannot be made. */
-static bool become_nobody(void)
+bool become_nobody(void)
 {
 	char cmd[PATH_MAX * 2 + 256];
 	snprintf(nobody_dir, sizeof(nobody_dir), "/tmp/minidocker-nobody-XXXXXX");
@@ -54,7 +54,7 @@ static bool become_nobody(void)
 }
 
 /* Back to root and the binary under test; the copies go. */
-static void back_to_root(void)
+void back_to_root(void)
 {
 	char cmd[128];
 	H.binary = saved_binary;
@@ -157,7 +157,7 @@ static void test_file_made_by_root_inside_is_users(void)
  * user: the group and its process files are the user's, pids is handed
  * down, and the user's processes sit in a leaf below. Returns the leaf's
  * cgroup.procs in procs, 0, or -1. */
-static int delegate(const char *dir, char *procs, size_t len)
+int delegate(const char *dir, char *procs, size_t len)
 {
 	static const char *const owned[] = {"", "/cgroup.procs",
 					    "/cgroup.subtree_control",
