@@ -443,7 +443,7 @@ static void test_rootless_limits_where_delegated(void)
 		CU_FAIL("cannot delegate a cgroup to the user");
 		goto out;
 	}
-	if (!become_nobody())
+	if (!h_become_nobody())
 		goto out;
 	struct container c;
 	const char *args[] = {"run", "--memory", "32m", H.probe, "hog", "64",
@@ -451,7 +451,7 @@ static void test_rootless_limits_where_delegated(void)
 	int started = h_start(&c, procs, args);
 	if (started == 0)
 		h_finish(&c, NULL, H_TIMEOUT_MS);
-	back_to_root();
+	h_back_to_root();
 	if (started < 0)
 		goto out;
 	if (v2) {

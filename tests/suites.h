@@ -29,13 +29,9 @@ extern const struct stage_suite suite_exec, suite_uts, suite_pid,
 extern const struct stage_suite suite_faults, suite_hostfs, suite_badinput,
 	suite_stress;
 
-/* From the userns suite, for the rootless tests of later stages: run the
- * binary under test as uid 65534 from a copy of its own (false, with a
- * failure recorded, when it cannot), and back to root; hand the cgroup v2
- * group dir to that user as systemd delegates one (0, with the leaf's
- * cgroup.procs in procs, or -1). */
-bool become_nobody(void);
-void back_to_root(void);
+/* From the userns suite, for the rootless tests of later stages: hand
+ * the cgroup v2 group dir to H_NOBODY as systemd delegates one (0, with
+ * the leaf's cgroup.procs in procs, or -1). */
 int delegate(const char *dir, char *procs, size_t len);
 
 /* Every stage suite, in stage order. */
