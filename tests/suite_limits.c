@@ -253,7 +253,7 @@ static void test_memory_limit_in_group(void)
 
 /* Up to this many runs of a CPU test: the machine's other work may take
  * what the container would get, never give it more. */
-#define CPU_TRIES 3
+#define CPU_TRIES 5
 
 static void test_cpu_hog_gets_its_quota(void)
 {
