@@ -55,7 +55,7 @@ FIXTURE_SED_no-newuts        = 's/^\(\tint flags = SIGCHLD\) | CLONE_NEWUTS;$$/\
 FIXTURE_SRC_no-unmount      := stages/04-chroot/main.c
 FIXTURE_SED_no-unmount       = '/^\tunmount_proc(cfg\.rootfs);$$/d'
 FIXTURE_SRC_no-prepare-child := stages/08-userns/main.c
-FIXTURE_SED_no-prepare-child  = 's/^\tif (prepare_child(&cfg->mask) < 0)$$/\tif (0)/'
+FIXTURE_SED_no-prepare-child  = 's/^\tif (prepare_child(&cfg->mask, cfg->lifeline) < 0)$$/\tif (0)/'
 FIXTURE_SRC_stub-uts        := stages/02-uts/main.c
 FIXTURE_SED_stub-uts         = '/^static void setup_uts(/,/^{$$/s/^{$$/{\n\tdie("not implemented: setup_uts() (see TUTORIAL.md, stage 2)");/'
 
