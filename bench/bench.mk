@@ -26,7 +26,7 @@ bench:
 	bench/report.sh $(BENCH_DIR)
 
 bench-deps:
-	@tools/deps.sh bench hyperfine crun runc bubblewrap gnuplot-nox time
+	@tools/deps.sh bench hyperfine crun runc bubblewrap gnuplot-nox time jq
 
 # The stages again, -O2 and nothing else, in a build of their own so that
 # the normal build (and its flags) stays untouched, linked statically as

@@ -93,12 +93,24 @@ set_cmd() {
 	# filesystem's binary by its host path, so every line execs the same
 	# static busybox.
 	stage-[123]) CMD=("$BIN/$name" run "$ROOTFS$1" "${@:2}") ;;
-	stage-*) CMD=("$BIN/$name" run --rootfs "$ROOTFS" "$@") ;;
+	# Stage 9 on: with limits, the same as crun-limits's.
+	stage-*) CMD=("$BIN/$name" run --rootfs "$ROOTFS" $(stage_limits "$name") "$@") ;;
 	unshare) CMD=(unshare --uts --pid --mount --fork "--root=$ROOTFS" --mount-proc "$@") ;;
 	bwrap) CMD=(bwrap --unshare-uts --unshare-pid --bind "$ROOTFS" / --proc /proc --dev /dev "$@") ;;
-	crun | runc) CMD=("$name" run --bundle "$(bundle_dir "$name" "$@")" "mdbench-$name-$$") ;;
+	crun | runc | crun-limits) CMD=("${name%-limits}" run --bundle "$(bundle_dir "$name" "$@")" "mdbench-$name-$$") ;;
 	*) die "unknown command '$name'" ;;
 	esac
+}
+
+# The limits every line from stage 9 on runs under: 64 MiB of memory and
+# one CPU's time per 100 ms (crun-limits gets the same in its config.json).
+LIMIT_MEMORY=64m
+LIMIT_MEMORY_BYTES=$((64 << 20))
+LIMIT_CPUS=1
+stage_limits() {
+	local n=${1#stage-}
+	[ "${n%%[!0-9]*}" -ge 9 ] 2>/dev/null || return 0
+	printf -- '--memory %s --cpus %s' "$LIMIT_MEMORY" "$LIMIT_CPUS"
 }
 
 # bundle_dir RUNTIME CMD...: where the OCI bundle of RUNTIME running CMD is.
@@ -110,11 +122,12 @@ bundle_dir() {
 
 # make_bundle RUNTIME CMD...: make the bundle whose config.json is the
 # runtime's own default spec, changed only to run CMD on ROOTFS without a
-# terminal. Returns non-zero, after saying why, when it cannot.
+# terminal; for crun-limits, crun's spec with stage 9's limits in
+# linux.resources. Returns non-zero, after saying why, when it cannot.
 make_bundle() {
-	local rt=$1 dir args="" word
+	local name=$1 rt=${1%-limits} dir args="" word
 	shift
-	dir=$(bundle_dir "$rt" "$@")
+	dir=$(bundle_dir "$name" "$@")
 	for word in "$@"; do
 		args="$args${args:+, }\"$word\""
 	done
@@ -135,6 +148,16 @@ make_bundle() {
 		note "cannot adapt the default spec of $rt in '$dir/config.json'"
 		return 1
 	}
+	[ "$name" != "$rt" ] || return 0
+	# The quota in microseconds per 100 ms period, as stage 9 writes it.
+	jq --argjson mem "$LIMIT_MEMORY_BYTES" --argjson quota "$((LIMIT_CPUS * 100000))" \
+		'.linux.resources.memory = {limit: $mem, swap: $mem}
+		| .linux.resources.cpu = {quota: $quota, period: 100000}' \
+		"$dir/config.json" >"$dir/config.json.new" &&
+		mv "$dir/config.json.new" "$dir/config.json" || {
+		note "cannot add limits to '$dir/config.json'"
+		return 1
+	}
 }
 
 # quote WORD...: the words as one line hyperfine -N splits back into them.
@@ -153,10 +176,13 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 NAMES=(exec floor floor-move "${STAGES[@]}")
 [ -x "$OUT/dynamic/$REF" ] && NAMES+=("$REF-dynamic")
 SKIPPED=()
-for peer in unshare bwrap crun runc; do
-	if ! command -v "$peer" >/dev/null; then
+PEERS=(unshare bwrap crun runc)
+# Stage 9's limits through crun too, when there is a stage 9.
+[ -n "$(stage_limits "${STAGES[-1]}")" ] && PEERS+=(crun-limits)
+for peer in "${PEERS[@]}"; do
+	if ! command -v "${peer%-limits}" >/dev/null; then
 		SKIPPED+=("$peer (not installed)")
-	elif [ "$peer" = crun ] || [ "$peer" = runc ]; then
+	elif [ "$peer" != unshare ] && [ "$peer" != bwrap ]; then
 		if make_bundle "$peer" /bin/true && make_bundle "$peer" /bin/sleep 1; then
 			NAMES+=("$peer")
 		else

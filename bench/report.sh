@@ -126,6 +126,19 @@ ratio() {
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", a / b }'
 }
 
+# cold_hot NAME LIMIT: NAME's cold median (and minimum) over its hot one,
+# a target of at most LIMIT.
+cold_hot() {
+	local c h med min
+	c=$(column cold "$1" 4)
+	h=$(column hot "$1" 4)
+	[ -n "$c" ] && [ -n "$h" ] || return 0
+	med=$(awk -v a="$c" -v b="$h" 'BEGIN { printf "%.4f", a / b }')
+	min=$(awk -v a="$(column cold "$1" 7)" -v b="$(column hot "$1" 7)" 'BEGIN { printf "%.4f", a / b }')
+	printf -- '- %s cold over hot, at most %s×: median %.2f× — %s; min %.2f× — %s\n' \
+		"$1" "$2" "$med" "$(verdict "$med" '<=' "$2")" "$min" "$(verdict "$min" '<=' "$2")"
+}
+
 {
 	printf 'Measured by `make bench` on Linux %s, %s; %s; %s; load average %s.\n' \
 		"$(meta kernel)" "$(meta cpu)" "$(meta cgroup)" "$(meta hyperfine)" "$(meta load)"
@@ -176,6 +189,15 @@ ratio() {
 	target "cold: $REF over the floor, at most 1.1×" cold "$REF" floor '<=' 1.1
 	target_ch "cold over hot, alternating: $REF on cgroup v1 (here), at most 1.2×" coldhot.txt "$REF" 1.2
 	target_ch "cold over hot, alternating: $REF on cgroup v2 (the VM), at most 1.2×" vm.txt "$REF" 1.2
+	if [ -n "$(column hot stage-9 4)" ]; then
+		printf '\n#### Stage 9: the limits (--memory 64m --cpus 1)\n\n'
+		target "hot: stage-9 over stage-8, at most 1.15×" hot stage-9 stage-8 '<=' 1.15
+		target "cold: stage-9 over stage-8, at most 1.15×" cold stage-9 stage-8 '<=' 1.15
+		cold_hot stage-9 1.2
+		target_ch "cold over hot, alternating: stage-9 on cgroup v2 (the VM), at most 1.2×" vm.txt stage-9 1.2
+		target "hot: crun with the same limits over stage-9, above 1×" hot crun-limits stage-9 '>=' 1.0001
+		target "cold: crun with the same limits over stage-9, above 1×" cold crun-limits stage-9 '>=' 1.0001
+	fi
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"
 } >"$OUT/results.md"

@@ -1,16 +1,18 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 
 #define FIELD(name) offsetof(struct options, name)
 
-/* Part II adds its options here, one row each (--memory and --cpus at
- * stage 9, --cap-add/--cap-drop at 10, --image at 13, -p and --net at 14,
- * -d and --name at 15), with a new kind where a value is of a new sort. */
+/* Part II adds its options here, one row each (--cap-add/--cap-drop at
+ * 10, --image at 13, -p and --net at 14, -d and --name at 15), with a new
+ * kind where a value is of a new sort. */
 const struct opt_spec opt_table[] = {
 	{"--hostname", NULL, "NAME", OPT_HOSTNAME, 2, OPT_TEXT, 1,
 	 HOSTNAME_LEN_MAX, "the kernel allows", "container", NULL,
@@ -20,6 +22,14 @@ const struct opt_spec opt_table[] = {
 	{"--pids-max", NULL, "N", OPT_PIDS_MAX, 6, OPT_NUMBER, 1,
 	 PIDS_MAX_LIMIT, NULL, "20", NULL, FIELD(pids_max),
 	 "most processes inside"},
+	/* No default: no limit, as docker. The kernel takes no CPU quota
+	 * below 1 ms a period, so --cpus starts at 0.01. */
+	{"--memory", NULL, "SIZE", OPT_MEMORY, 9, OPT_BYTES, MEMORY_MIN, 0,
+	 NULL, NULL, NULL, FIELD(memory),
+	 "most memory inside, e.g. 64m (default: no limit)"},
+	{"--cpus", NULL, "N", OPT_CPUS, 9, OPT_CPU_TIME, CPU_PERIOD / 100, 0,
+	 NULL, NULL, NULL, FIELD(cpu_quota),
+	 "most CPUs' time, e.g. 0.5 (default: no limit)"},
 	{"-v", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(verbose), "print the runtime's progress on stderr"},
 	{"--help", "-h", NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
@@ -74,6 +84,60 @@ static int parse_number(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* --memory: a whole number of bytes, or of KiB, MiB or GiB with k, m or
+ * g after it (either case), from min up to what the host has. */
+static int parse_size(const char *s, long min, long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	int shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (errno != 0 || *end != '\0' || v > (LONG_MAX >> shift))
+		return -1;
+	v <<= shift;
+	long host = sysconf(_SC_PHYS_PAGES);
+	if (v < min || (host > 0 && v / sysconf(_SC_PAGESIZE) > host))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* --cpus: a decimal number of CPUs such as 0.5 or 2, up to the CPUs
+ * online, into microseconds per CPU_PERIOD, at least min. Digits only, so
+ * no locale, exponent or rounding gets in. */
+static int parse_cpus(const char *s, long min, long *out)
+{
+	long whole = 0, frac = 0, scale = CPU_PERIOD;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((whole = whole * 10 + (*p - '0')) > 100000)
+			return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 1) /* finer than a microsecond */
+				return -1;
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+	}
+	/* Something, and only digits with at most one point. */
+	if (*p != '\0' || p == s || !strcmp(s, "."))
+		return -1;
+	long q = whole * CPU_PERIOD + frac;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	if (q < min || (online > 0 && q > online * CPU_PERIOD))
+		return -1;
+	*out = q;
+	return 0;
+}
+
 /* Check value against o's bounds and store it in opts. */
 static enum args_result set_value(const struct opt_spec *o, const char *value,
 				  struct options *opts, char *err,
@@ -86,6 +150,24 @@ static enum args_result set_value(const struct opt_spec *o, const char *value,
 				    "bad %s '%.64s': want a whole number from "
 				    "%ld to %ld",
 				    o->name, value, o->min, o->max);
+		return ARGS_OK;
+	}
+	if (o->kind == OPT_BYTES) {
+		if (parse_size(value, o->min, (long *)field) < 0)
+			return fail(err, err_len,
+				    "bad %s '%.64s': want bytes, or a number "
+				    "with k, m or g, from %ldm up to the host's "
+				    "memory",
+				    o->name, value, o->min >> 20);
+		return ARGS_OK;
+	}
+	if (o->kind == OPT_CPU_TIME) {
+		if (parse_cpus(value, o->min, (long *)field) < 0)
+			return fail(err, err_len,
+				    "bad %s '%.64s': want a decimal from %g up "
+				    "to the host's CPUs",
+				    o->name, value,
+				    (double)o->min / CPU_PERIOD);
 		return ARGS_OK;
 	}
 	size_t n = strlen(value);

@@ -18,16 +18,24 @@ enum {
 	OPT_HOSTNAME = 1 << 0, /* --hostname NAME, stage 2 on */
 	OPT_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
 	OPT_PIDS_MAX = 1 << 2, /* --pids-max N, stage 6 on */
+	OPT_MEMORY = 1 << 3,   /* --memory SIZE, stage 9 on */
+	OPT_CPUS = 1 << 4,     /* --cpus N, stage 9 on */
 };
 
 /* Bounds: *_LEN_MAX for a length in bytes, *_LIMIT for a number. */
 #define HOSTNAME_LEN_MAX 64  /* HOST_NAME_MAX on Linux */
 #define PIDS_MAX_LIMIT 4194304 /* PID_MAX_LIMIT on 64-bit Linux */
+#define MEMORY_MIN (6L << 20)    /* docker's smallest --memory, 6m */
+#define CPU_PERIOD 100000L /* --cpus N: N * this many microseconds of CPU
+			    * time in every period this long */
 
 struct options {
 	const char *hostname; /* --hostname */
 	const char *rootfs;   /* --rootfs */
 	long pids_max;        /* --pids-max */
+	long memory;          /* --memory, in bytes; 0: no limit */
+	long cpu_quota;       /* --cpus N as N * CPU_PERIOD microseconds;
+			       * 0: no limit */
 	bool verbose;         /* -v */
 	bool help;            /* --help, -h */
 	char **argv;          /* the command and its arguments, NULL-ended */
@@ -38,6 +46,11 @@ enum opt_kind {
 	OPT_FLAG,   /* no value: sets a bool */
 	OPT_TEXT,   /* a non-empty string of at most max bytes (0: any) */
 	OPT_NUMBER, /* a whole decimal number from min to max */
+	OPT_BYTES,   /* bytes, or a whole number with k, m or g, from min up
+		     * to the host's memory; stored as a long */
+	OPT_CPU_TIME, /* a decimal number of CPUs (0.5) from min / CPU_PERIOD
+		     * up to the CPUs online; stored as a long of
+		     * microseconds per CPU_PERIOD */
 };
 
 /* One option: a row of opt_table. */

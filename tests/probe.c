@@ -28,6 +28,11 @@
  *   probe uidmap          print /proc/self/uid_map, blanks squeezed
  *   probe create PATH     create the file PATH
  *   probe owner PATH      print the uid that owns PATH
+ *   probe hog MIB         allocate and touch MIB MiB (at most 256), a MiB
+ *                         at a time, printing "hog N" every 8; then "done"
+ *   probe spin MS [N]     burn CPU in N processes (1 to 4, default 1)
+ *                         for MS milliseconds of wall time (at most
+ *                         30000), after printing "spinning"
  */
 
 #include <dirent.h>
@@ -210,6 +215,60 @@ static int crash(const char *name)
 	return usage();
 }
 
+/* Touch a page of every 4 KiB of mib MiB, kept, so that it all counts
+ * against the memory limit; bounded so that a failing test is safe. */
+static int hog(long mib)
+{
+	if (mib < 1 || mib > 256)
+		return usage();
+	for (long i = 1; i <= mib; i++) {
+		char *p = malloc(1 << 20);
+		if (!p) {
+			printf("refused at %ld\n", i);
+			return 1;
+		}
+		for (int off = 0; off < 1 << 20; off += 4096)
+			p[off] = 1;
+		/* Unbuffered: what was printed stays when the OOM killer
+		 * strikes. */
+		if (i % 8 == 0)
+			dprintf(1, "hog %ld\n", i);
+	}
+	dprintf(1, "done\n");
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Spin in procs processes for ms milliseconds of wall time, whatever CPU
+ * time that gets. */
+static int spin(long ms, long procs)
+{
+	if (ms < 1 || ms > 30000 || procs < 1 || procs > 4)
+		return usage();
+	double end = now_s() + ms / 1000.0;
+	for (long i = 1; i < procs; i++)
+		if (fork() == 0)
+			procs = 0; /* a spinner: no more forks, no wait */
+	if (procs)
+		dprintf(1, "spinning\n");
+	volatile unsigned long n = 0;
+	while (now_s() < end)
+		for (int i = 0; i < 100000; i++)
+			n++;
+	if (!procs)
+		_exit(0);
+	while (wait(NULL) > 0)
+		;
+	dprintf(1, "spun\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -326,5 +385,9 @@ int main(int argc, char **argv)
 		return breakout(a);
 	if (!strcmp(q, "bomb"))
 		return bomb(atol(a));
+	if (!strcmp(q, "hog"))
+		return hog(atol(a));
+	if (!strcmp(q, "spin"))
+		return spin(atol(a), argc > 3 ? atol(argv[3]) : 1);
 	return usage();
 }

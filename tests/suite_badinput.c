@@ -193,6 +193,14 @@ static void check_option(const struct opt_spec *o)
 			value[o->max + 1] = '\0';
 			bad[n++] = value;
 		}
+	} else if (o->kind != OPT_NUMBER) {
+		/* A limit (OPT_BYTES, OPT_CPU_TIME): its top is the host's,
+		 * so these are bad on any host. */
+		bad[n++] = "0";
+		bad[n++] = "-1";
+		bad[n++] = "12q";
+		bad[n++] = "5 ";
+		bad[n++] = "18446744073709551617";
 	} else {
 		static char below[32], above[32];
 		snprintf(below, sizeof(below), "%ld", o->min - 1);

@@ -21,12 +21,18 @@ struct stage_suite {
 };
 
 extern const struct stage_suite suite_exec, suite_uts, suite_pid,
-	suite_chroot, suite_mount, suite_cgroup, suite_pivot, suite_userns;
+	suite_chroot, suite_mount, suite_cgroup, suite_pivot, suite_userns,
+	suite_limits;
 
 /* Hardening: faults (stage 1), host paths (4), bad input (6); stress (6)
  * runs only with `runner --stress`. */
 extern const struct stage_suite suite_faults, suite_hostfs, suite_badinput,
 	suite_stress;
+
+/* From the userns suite, for the rootless tests of later stages: hand
+ * the cgroup v2 group dir to H_NOBODY as systemd delegates one (0, with
+ * the leaf's cgroup.procs in procs, or -1). */
+int delegate(const char *dir, char *procs, size_t len);
 
 /* Every stage suite, in stage order. */
 extern const struct stage_suite *const stage_suites[];

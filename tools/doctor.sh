@@ -180,6 +180,37 @@ if [ -n "$pids_ro" ]; then
 		"run the container with --privileged"
 fi
 
+# --- memory and cpu (stage 9's --memory and --cpus) ---------------------
+# On v2 the root must list them; on v1 each is a hierarchy of its own,
+# found at /sys/fs/cgroup/<name> (cpu and cpuacct may be mounted together,
+# as cpu,cpuacct with a symbolic link for each name).
+missing=()
+if [ "$top_type" = cgroup2 ]; then
+	for c in memory cpu; do
+		[[ " $controllers " == *" $c "* ]] || missing+=("$c")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		ok "cgroup v2 has the memory and cpu controllers (stage 9's limits)"
+	else
+		fail "cgroup v2 at /sys/fs/cgroup without the ${missing[*]} controller: stage 9 cannot limit it" \
+			"a container must get it delegated (docker run --privileged --cgroupns=host); on a host, unmount any v1 hierarchy holding it, then echo +${missing[0]} > /sys/fs/cgroup/cgroup.subtree_control"
+	fi
+elif [ -n "$(awk '$2 == "cgroup"' <<<"$cgroups")" ]; then
+	for c in memory cpu cpuacct; do
+		at=$(awk -v c="$c" '$2 == "cgroup" && $3 ~ "(^|,)" c "(,|$)" { print $1 }' <<<"$cgroups" | head -n 1)
+		if [ -z "$at" ] || { [ "$at" != "/sys/fs/cgroup/$c" ] &&
+			[ ! -e "$root/sys/fs/cgroup/$c" ]; }; then
+			missing+=("$c")
+		fi
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		ok "cgroup v1 hierarchies for memory, cpu and cpuacct under /sys/fs/cgroup (stage 9's limits)"
+	else
+		fail "cgroup v1 without a hierarchy at /sys/fs/cgroup/<name> for: ${missing[*]} (stage 9's limits)" \
+			"mkdir /sys/fs/cgroup/${missing[0]} && mount -t cgroup -o ${missing[0]} ${missing[0]} /sys/fs/cgroup/${missing[0]} (and so for each)"
+	fi
+fi
+
 # --- / propagation ------------------------------------------------------
 root_opts=$(awk '$5 == "/" {
 	o = ""

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tests for tools/doctor.sh: fake /proc and /sys trees (DOCTOR_ROOT) and a
 # fake unshare (DOCTOR_UNSHARE) prove each diagnosis: cgroup v1, v2 with
-# and without pids, hybrid; shared and private /; user namespaces
-# restricted; WSL 1 and 2; not root; a container without privileges; an
+# and without pids, hybrid; v1 without memory, v2 without cpu; shared and
+# private /; user namespaces restricted; WSL 1 and 2; not root; a container without privileges; an
 # old kernel. Needs no root.
 set -u
 cd "$(dirname -- "$0")/../.." || exit 1
@@ -49,6 +49,10 @@ tree() {
 			line 30 /sys/fs/cgroup shared:9 tmpfs rw,mode=755
 			line 31 /sys/fs/cgroup/memory shared:10 cgroup rw,memory
 			line 32 /sys/fs/cgroup/pids shared:11 cgroup rw,pids
+			line 34 /sys/fs/cgroup/cpu,cpuacct shared:13 cgroup rw,cpu,cpuacct
+			mkdir "$d/sys/fs/cgroup/cpu,cpuacct"
+			ln -s cpu,cpuacct "$d/sys/fs/cgroup/cpu"
+			ln -s cpu,cpuacct "$d/sys/fs/cgroup/cpuacct"
 			;;
 		esac
 		[ "$2" != hybrid ] || line 33 /sys/fs/cgroup/unified shared:12 cgroup2 rw
@@ -87,11 +91,13 @@ check "v1: pids on v1 is fine" "got: $out" has '^OK +cgroup v1, the pids control
 check "v1: exits 0" "status $rc" passes
 check "v1: rootless works, without a limit" "got: $out" has '^OK +user namespaces are not restricted: rootless works .*without a pids limit'
 check "healthy host: every item OK" "got: $out" eval '! has "^(WARN|FAIL)"'
+check "v1: memory, cpu and cpuacct found (cpu,cpuacct linked)" "got: $out" has '^OK +cgroup v1 hierarchies for memory, cpu and cpuacct'
 
 tree v2 v2
 doctor v2
 check "v2 with pids is fine" "got: $out" has '^OK +cgroup v2 at /sys/fs/cgroup, with the pids controller$'
 check "v2 with pids: exits 0" "status $rc" passes
+check "v2: memory and cpu found" "got: $out" has '^OK +cgroup v2 has the memory and cpu controllers'
 check "v2: rootless works, limited where delegated" "got: $out" has '^OK +user namespaces are not restricted: rootless works .*with a pids limit where systemd delegates'
 
 tree v2n v2-nopids
@@ -99,6 +105,21 @@ doctor v2n
 check "v2 without pids is a problem" "got: $out" has '^FAIL +cgroup v2 at /sys/fs/cgroup, without the pids controller \(it has: cpuset cpu io memory\)$'
 check "v2 without pids: a fix follows" "got: $out" has '^ +fix: .*delegated'
 check "v2 without pids: exits 1" "status $rc" fails
+
+
+tree v1-nomem v1
+sed -i '/cgroup\/memory /d' "$T/v1-nomem/proc/self/mountinfo"
+doctor v1-nomem
+check "v1 without memory is a problem" "got: $out" has '^FAIL +cgroup v1 without a hierarchy at /sys/fs/cgroup/<name> for: memory '
+check "v1 without memory: its fix mounts it" "got: $out" has 'fix: mkdir /sys/fs/cgroup/memory && mount -t cgroup -o memory memory /sys/fs/cgroup/memory'
+check "v1 without memory: exits 1" "status $rc" fails
+
+tree v2-nocpu v2
+echo 'cpuset io memory hugetlb pids' >"$T/v2-nocpu/sys/fs/cgroup/cgroup.controllers"
+doctor v2-nocpu
+check "v2 without cpu is a problem" "got: $out" has '^FAIL +cgroup v2 at /sys/fs/cgroup without the cpu controller'
+check "v2 without cpu: its fix enables it" "got: $out" has 'echo \+cpu > /sys/fs/cgroup/cgroup.subtree_control'
+check "v2 without cpu: exits 1" "status $rc" fails
 
 tree hybrid hybrid
 doctor hybrid

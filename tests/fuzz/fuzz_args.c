@@ -58,6 +58,12 @@ static void check_ok(int argc, char **argv, unsigned opts_mask,
 			require(v >= s->min && v <= s->max);
 			if (!known)
 				require(v == strtol(s->def, NULL, 10));
+		} else if (s->kind == OPT_BYTES || s->kind == OPT_CPU_TIME) {
+			/* No limit, or one the kernel can honour. */
+			long v = *(const long *)field;
+			require(v == 0 || v >= s->min);
+			if (!known)
+				require(v == 0);
 		}
 	}
 }

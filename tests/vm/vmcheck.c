@@ -1,8 +1,8 @@
 /* vmcheck: the test VM's smoke check, run by its /init before the suites.
  *
  * Proves that the VM offers what stage 6 is tested against: /sys/fs/cgroup
- * is a cgroup2 mount, it lists the pids controller, and that controller
- * really stops a fork past pids.max. Exits 0 when all of that holds, 1 with
+ * is a cgroup2 mount, it lists the pids controller (and memory and cpu,
+ * for stage 9), and the pids controller really stops a fork past pids.max. Exits 0 when all of that holds, 1 with
  * one line on stderr per failed check otherwise. Built static: the VM has
  * no C library.
  */
@@ -79,7 +79,8 @@ static int has_word(const char *list, const char *word)
 
 /*** checks ***/
 
-/* 0 when /sys/fs/cgroup is cgroup2 and lists pids; -1 otherwise. */
+/* 0 when /sys/fs/cgroup is cgroup2 and lists pids, memory and cpu; -1
+ * otherwise. */
 static int check_hierarchy(void)
 {
 	struct statfs fs;
@@ -96,10 +97,15 @@ static int check_hierarchy(void)
 		      sizeof(controllers)) < 0)
 		return fail("cannot read", VMCHECK_ROOT "/cgroup.controllers");
 	printf("vmcheck: cgroup2 controllers: %s", controllers);
-	if (!has_word(controllers, "pids")) {
+	/* pids for stage 6 on, memory and cpu for stage 9's limits. */
+	static const char *const needed[] = {"pids", "memory", "cpu"};
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (has_word(controllers, needed[i]))
+			continue;
+		char what[64];
+		snprintf(what, sizeof(what), "no %s controller in", needed[i]);
 		errno = 0;
-		return fail("no pids controller in",
-			    VMCHECK_ROOT "/cgroup.controllers");
+		return fail(what, VMCHECK_ROOT "/cgroup.controllers");
 	}
 	return 0;
 }
