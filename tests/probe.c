@@ -42,8 +42,11 @@
  *                         clone3 (a bare clone3() call's errno),
  *                         handle (open / again by its file handle, the
  *                         "shocker" escape), shm KEY (find the SysV
- *                         shared memory segment KEY); mount DIR mounts
- *                         on DIR instead of /mnt
+ *                         shared memory segment KEY), setuid PATH (as
+ *                         uid 65534, run the setuid-root copy PATH of
+ *                         the probe: "ok" when it runs with euid 0),
+ *                         euid ("ok" when the euid is 0); mount DIR
+ *                         mounts on DIR instead of /mnt
  */
 
 #include <dirent.h>
@@ -363,6 +366,23 @@ static int try_act(const char *act, const char *arg)
 			if (r >= 0)
 				close((int)r);
 		}
+	} else if (!strcmp(act, "euid")) {
+		r = geteuid() == 0 ? 0 : -1;
+		errno = EACCES;
+	} else if (!strcmp(act, "setuid")) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			if (setgid(65534) < 0 || setuid(65534) < 0) {
+				printf("%s\n", err_name(errno));
+				_exit(0);
+			}
+			execl(arg, arg, "try", "euid", (char *)NULL);
+			printf("%s\n", err_name(errno));
+			_exit(0);
+		}
+		int st;
+		return pid < 0 || waitpid(pid, &st, 0) < 0;
 	} else if (!strcmp(act, "shm")) {
 		r = shmget((key_t)strtol(arg, NULL, 0), 0, 0);
 	} else if (!strcmp(act, "clone3")) {
@@ -380,6 +400,9 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage();
 	const char *q = argv[1], *a = argc > 2 ? argv[2] : "";
+	/* A setuid copy (the catalogue's setuid act) answers one question. */
+	if (geteuid() != getuid() && (strcmp(q, "try") || strcmp(a, "euid")))
+		return usage();
 
 	if (!strcmp(q, "exit"))
 		return atoi(a);

@@ -242,6 +242,26 @@ static enum outcome act_nested_userns(char *what, size_t len)
 	return try_ok("userns", NULL, what, len);
 }
 
+/* A non-root user inside runs a setuid-root file: a test-owned copy of
+ * the probe that, set-uid, answers only whether its euid is 0. */
+static enum outcome act_setuid(char *what, size_t len)
+{
+	char host[PATH_MAX], inside[PATH_MAX], cmd[PATH_MAX * 2 + 64];
+	snprintf(host, sizeof(host), "%s/bin/probe-setuid", H.rootfs);
+	snprintf(inside, sizeof(inside), "%s",
+		 H.stage < 4 ? host : "/bin/probe-setuid");
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 4755 '%s'",
+		 H.host_probe, host, host);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot make the setuid copy of the probe");
+		unlink(host);
+		return STOPPED;
+	}
+	enum outcome o = try_ok("setuid", inside, what, len);
+	unlink(host);
+	return o;
+}
+
 /* Write vm.swappiness back to its own value. */
 static enum outcome act_sysctl(char *what, size_t len)
 {
@@ -325,6 +345,8 @@ static const struct escape escapes[] = {
 	{"add_key", 10, act_add_key, "seccomp", 0, 0, NULL},
 	{"a nested user namespace", 10, act_nested_userns, "seccomp", 4, 6,
 	 "unshare(2) refuses a new user namespace to a chrooted process"},
+	{"setuid-root file run by a non-root user", 8, act_setuid,
+	 "user namespace (no user but root is mapped)", 0, 0, NULL},
 	{"write a host sysctl back", 11, act_sysctl, "read-only /proc/sys", 0, 0, NULL},
 	{"see a host SysV shm segment", 11, act_host_shm, "IPC namespace", 0, 0, NULL},
 	{"host cgroup path in /proc/self/cgroup", 11, act_cgroup_path,
