@@ -46,6 +46,10 @@ static bool stopped_by(const struct escape *e, int n)
 	return n >= e->stopped_at || (n >= e->also_from && n <= e->also_to);
 }
 
+/* Why the last act's runtime itself failed (status 125), or "": then
+ * the act was neither stopped nor let through, and the check fails. */
+static char runtime_failed[256];
+
 /* Run args (NULL-ended, without "run") in a container of the stage under
  * test, in the cgroup whose procs file is in_cgroup (or none); keep its
  * output in r. */
@@ -64,6 +68,10 @@ static void run_in(struct run_result *r, const char *in_cgroup,
 		return;
 	h_finish(&c, NULL, H_TIMEOUT_MS);
 	*r = c.r;
+	if (r->status == 125 || r->timed_out)
+		snprintf(runtime_failed, sizeof(runtime_failed),
+			 "status %d, stderr '%.160s'", r->status,
+			 r->err ? r->err : "");
 }
 
 /* ESCAPED when the run's stdout is exactly want, else STOPPED; what says
@@ -366,7 +374,14 @@ static void check_escapes(int only_stage)
 		if (only_stage && e->stopped_at != only_stage)
 			continue;
 		char what[256] = "", name[512];
+		runtime_failed[0] = '\0';
 		enum outcome o = e->act(what, sizeof(what));
+		snprintf(name, sizeof(name), "'%s' on stage %d: the runtime "
+			 "failed, so the act proves nothing: %s", e->name,
+			 H.stage, runtime_failed);
+		H_CHECK(!runtime_failed[0], name);
+		if (runtime_failed[0])
+			continue;
 		if (o == NOT_HERE)
 			continue;
 		/* A proof runs stage N's entries on stage N-1: want them
