@@ -443,10 +443,30 @@ bool h_pgroup_gone(pid_t pgid, int timeout_ms)
 	return h_poll(pgroup_empty, &pgid, timeout_ms);
 }
 
+/* Whether the runtime with pid left a group in a v1 hierarchy other than
+ * pids (stage 9 on makes one in memory, cpu and cpuacct too). */
+static bool left_v1_group(pid_t pid)
+{
+	static const char *const ctrls[] = {"memory", "cpu", "cpuacct"};
+	const char *base = getenv("MINIDOCKER_CGROUP_ROOT");
+	char dir[PATH_MAX + 64];
+	if (h_pids_version() != 1)
+		return false;
+	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		snprintf(dir, sizeof(dir),
+			 "%s/%s/" CGROUP_PARENT "/" CGROUP_PREFIX "%d",
+			 base && *base ? base : "/sys/fs/cgroup", ctrls[i],
+			 (int)pid);
+		if (access(dir, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 const char *h_left_behind(pid_t pid, const char *also)
 {
 	const char *group = h_group_of(pid), *left = NULL;
-	if (group && access(group, F_OK) == 0)
+	if ((group && access(group, F_OK) == 0) || left_v1_group(pid))
 		left = "its cgroup";
 	else if (!h_pgroup_gone(pid, 5000))
 		left = "a process";

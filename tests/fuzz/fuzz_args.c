@@ -49,6 +49,11 @@ static void check_ok(int argc, char **argv, unsigned features,
 		require(!strcmp(o->rootfs, "rootfs"));
 	if (!(features & ARGS_PIDS_MAX))
 		require(o->pids_max == 20);
+	/* No limit, or one the kernel can honour. */
+	require(o->memory == 0 || o->memory >= ARGS_MEMORY_MIN);
+	require(o->cpu_quota == 0 || o->cpu_quota >= ARGS_CPU_PERIOD / 100);
+	if (!(features & ARGS_LIMITS))
+		require(o->memory == 0 && o->cpu_quota == 0);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -68,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t err_sizes[] = {0, 1, 17, 256};
 	if (size < 1)
 		return 0;
-	unsigned features = data[0] & 7;
+	/* Bits 0-2: the first three options; bit 5: stage 9's limits. */
+	unsigned features = (data[0] & 7) | (data[0] & 0x20 ? ARGS_LIMITS : 0);
 	size_t err_len = err_sizes[(data[0] >> 3) & 3];
 
 	/* A private copy, NUL-ended, cut into arguments at each NUL. */

@@ -58,6 +58,12 @@ for path in "$bin"/stage-*; do
 	if [ "$stage" -ge 6 ]; then
 		check "a bad --pids-max" 125 "$stage" --pids-max 0 "$probe"
 	fi
+	if [ "$stage" -ge 9 ]; then
+		check "memory and cpu limits" 0 "$stage" --memory 64m --cpus 0.5 "$probe" exit 0
+		check "an OOM kill at the limit" 137 "$stage" --memory 32m "$probe" hog 64
+		check "a bad --memory" 125 "$stage" --memory 12q "$probe"
+		check "a bad --cpus" 125 "$stage" --cpus 0 "$probe"
+	fi
 done
 
 echo "valgrind.sh: $runs runs, $failed with errors, leaks or a wrong status"
