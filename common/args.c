@@ -10,6 +10,41 @@
 #include "args.h"
 #include "caps.h"
 
+#define FIELD(name) offsetof(struct options, name)
+
+/* Part II adds its options here, one row each (--cap-add/--cap-drop at
+ * 10, --image at 13, -p and --net at 14, -d and --name at 15), with a new
+ * kind where a value is of a new sort. */
+const struct opt_spec opt_table[] = {
+	{"--hostname", NULL, "NAME", OPT_HOSTNAME, 2, OPT_TEXT, 1,
+	 HOSTNAME_LEN_MAX, "the kernel allows", "container", NULL,
+	 FIELD(hostname), "hostname inside"},
+	{"--rootfs", NULL, "DIR", OPT_ROOTFS, 4, OPT_TEXT, 1, 0, NULL,
+	 "rootfs", "MINIDOCKER_ROOTFS", FIELD(rootfs), "root filesystem"},
+	{"--pids-max", NULL, "N", OPT_PIDS_MAX, 6, OPT_NUMBER, 1,
+	 PIDS_MAX_LIMIT, NULL, "20", NULL, FIELD(pids_max),
+	 "most processes inside"},
+	/* No default: no limit, as docker. The kernel takes no CPU quota
+	 * below 1 ms a period, so --cpus starts at 0.01. */
+	{"--memory", NULL, "SIZE", OPT_MEMORY, 9, OPT_BYTES, MEMORY_MIN, 0,
+	 NULL, NULL, NULL, FIELD(memory),
+	 "most memory inside, e.g. 64m (default: no limit)"},
+	{"--cpus", NULL, "N", OPT_CPUS, 9, OPT_CPU_TIME, CPU_PERIOD / 100, 0,
+	 NULL, NULL, NULL, FIELD(cpu_quota),
+	 "most CPUs' time, e.g. 0.5 (default: no limit)"},
+	{"--cap-add", NULL, "CAP", OPT_CAP_ADD, 10, OPT_CAPS, 0, 0, NULL,
+	 NULL, NULL, FIELD(cap_add),
+	 "keep capability CAP too, e.g. NET_RAW (repeatable)"},
+	{"--cap-drop", NULL, "CAP", OPT_CAP_DROP, 10, OPT_CAPS, 0, 0, NULL,
+	 NULL, NULL, FIELD(cap_drop),
+	 "drop CAP from the default set, or ALL (repeatable)"},
+	{"-v", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
+	 FIELD(verbose), "print the runtime's progress on stderr"},
+	{"--help", "-h", NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
+	 FIELD(help), "print this help"},
+	{.name = NULL},
+};
+
 static enum args_result fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -27,79 +62,87 @@ static enum args_result fail(char *err, size_t len, const char *fmt, ...)
 	return ARGS_ERROR;
 }
 
-/* Parse a whole decimal number in [1, ARGS_PIDS_MAX_LIMIT]. */
-static int parse_pids_max(const char *s, long *out)
+const struct opt_spec *opt_find(const char *arg, const char **inline_value)
+{
+	*inline_value = NULL;
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		size_t n = strlen(o->name);
+		if (!strcmp(arg, o->name) || (o->alias && !strcmp(arg, o->alias)))
+			return o;
+		if (o->kind != OPT_FLAG && !strncmp(arg, o->name, n) &&
+		    arg[n] == '=') {
+			*inline_value = arg + n + 1;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* A whole decimal number in [min, max] into *out; -1 if it is not. */
+static int parse_number(const char *s, long min, long max, long *out)
 {
 	char *end;
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > ARGS_PIDS_MAX_LIMIT)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
 	return 0;
 }
 
-/* Parse --memory: a whole number of bytes, or of KiB, MiB or GiB with a
- * k, m or g after it (either case), from ARGS_MEMORY_MIN up to what the
- * host has. */
-static int parse_memory(const char *s, long long *out)
+/* --memory: a whole number of bytes, or of KiB, MiB or GiB with k, m or
+ * g after it (either case), from min up to what the host has. */
+static int parse_size(const char *s, long min, long *out)
 {
 	char *end;
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	long long v = strtoll(s, &end, 10);
+	long v = strtol(s, &end, 10);
 	int shift = 0;
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
 	case 'g': case 'G': shift = 30; end++; break;
 	}
-	if (errno != 0 || *end != '\0' || v > (LLONG_MAX >> shift))
+	if (errno != 0 || *end != '\0' || v > (LONG_MAX >> shift))
 		return -1;
 	v <<= shift;
-	long long host = (long long)sysconf(_SC_PHYS_PAGES) *
-			 sysconf(_SC_PAGESIZE);
-	if (v < ARGS_MEMORY_MIN || (host > 0 && v > host))
+	long host = sysconf(_SC_PHYS_PAGES);
+	if (v < min || (host > 0 && v / sysconf(_SC_PAGESIZE) > host))
 		return -1;
 	*out = v;
 	return 0;
 }
 
-/* Parse --cpus: a decimal number of CPUs such as 0.5 or 2, from 0.01 up to
- * the CPUs online, into microseconds per ARGS_CPU_PERIOD. Digits only, so
+/* --cpus: a decimal number of CPUs such as 0.5 or 2, up to the CPUs
+ * online, into microseconds per CPU_PERIOD, at least min. Digits only, so
  * no locale, exponent or rounding gets in. */
-static int parse_cpus(const char *s, long *quota)
+static int parse_cpus(const char *s, long min, long *out)
 {
-	long whole = 0, frac = 0, scale = ARGS_CPU_PERIOD;
+	long whole = 0, frac = 0, scale = CPU_PERIOD;
 	const char *p = s;
 	for (; *p >= '0' && *p <= '9'; p++)
 		if ((whole = whole * 10 + (*p - '0')) > 100000)
 			return -1;
-	if (p == s && *p != '.')
-		return -1;
 	if (*p == '.') {
-		const char *digits = ++p;
-		for (; *p >= '0' && *p <= '9'; p++) {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
 			if (scale == 1) /* finer than a microsecond */
 				return -1;
 			scale /= 10;
 			frac += (*p - '0') * scale;
 		}
-		if (p == digits && p - 1 == s) /* "." alone */
-			return -1;
 	}
-	if (*p != '\0')
+	/* Something, and only digits with at most one point. */
+	if (*p != '\0' || p == s || !strcmp(s, "."))
 		return -1;
-	long q = whole * ARGS_CPU_PERIOD + frac;
+	long q = whole * CPU_PERIOD + frac;
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
-	/* The kernel takes no quota below 1 ms. */
-	if (q < ARGS_CPU_PERIOD / 100 ||
-	    (online > 0 && q > online * ARGS_CPU_PERIOD))
+	if (q < min || (online > 0 && q > online * CPU_PERIOD))
 		return -1;
-	*quota = q;
+	*out = q;
 	return 0;
 }
 
@@ -118,37 +161,78 @@ static int parse_cap(const char *s, uint64_t *bits)
 	return 0;
 }
 
-/* If arg is --name or --name=value for an option that takes a value, set
- * *value (taking the next argument for the first form) and return 1;
- * return 0 when arg is another option, -1 when the value is missing. */
-static int take_value(const char *name, int argc, char **argv, int *i,
-		      const char **value)
+/* Check value against o's bounds and store it in opts. */
+static enum args_result set_value(const struct opt_spec *o, const char *value,
+				  struct options *opts, char *err,
+				  size_t err_len)
 {
-	const char *arg = argv[*i];
-	size_t n = strlen(name);
-	if (strncmp(arg, name, n) != 0)
-		return 0;
-	if (arg[n] == '=') {
-		*value = arg + n + 1;
-		return 1;
+	char *field = (char *)opts + o->field;
+	if (o->kind == OPT_NUMBER) {
+		if (parse_number(value, o->min, o->max, (long *)field) < 0)
+			return fail(err, err_len,
+				    "bad %s '%.64s': want a whole number from "
+				    "%ld to %ld",
+				    o->name, value, o->min, o->max);
+		return ARGS_OK;
 	}
-	if (arg[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*value = argv[++*i];
-	return 1;
+	if (o->kind == OPT_BYTES) {
+		if (parse_size(value, o->min, (long *)field) < 0)
+			return fail(err, err_len,
+				    "bad %s '%.64s': want bytes, or a number "
+				    "with k, m or g, from %ldm up to the host's "
+				    "memory",
+				    o->name, value, o->min >> 20);
+		return ARGS_OK;
+	}
+	if (o->kind == OPT_CAPS) {
+		if (parse_cap(value, (uint64_t *)field) < 0)
+			return fail(err, err_len,
+				    "bad %s '%.64s': not a capability of "
+				    "capabilities(7), nor ALL",
+				    o->name, value);
+		return ARGS_OK;
+	}
+	if (o->kind == OPT_CPU_TIME) {
+		if (parse_cpus(value, o->min, (long *)field) < 0)
+			return fail(err, err_len,
+				    "bad %s '%.64s': want a decimal from %g up "
+				    "to the host's CPUs",
+				    o->name, value,
+				    (double)o->min / CPU_PERIOD);
+		return ARGS_OK;
+	}
+	size_t n = strlen(value);
+	if (n == 0)
+		return fail(err, err_len, "bad %s '': it is empty", o->name);
+	if (o->max > 0 && n > (size_t)o->max)
+		return fail(err, err_len, "bad %s: %zu bytes, %s at most %ld",
+			    o->name, n, o->max_why ? o->max_why : "it takes",
+			    o->max);
+	*(const char **)field = value;
+	return ARGS_OK;
 }
 
-enum args_result parse_args(int argc, char **argv, unsigned features,
+/* Every option's default into opts. */
+static void set_defaults(struct options *opts)
+{
+	*opts = (struct options){0};
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		const char *def = o->def;
+		const char *env = o->def_env ? getenv(o->def_env) : NULL;
+		if (env && *env)
+			def = env;
+		char *field = (char *)opts + o->field;
+		if (def && o->kind == OPT_TEXT)
+			*(const char **)field = def;
+		else if (def && o->kind == OPT_NUMBER)
+			*(long *)field = strtol(def, NULL, 10);
+	}
+}
+
+enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 			    struct options *opts, char *err, size_t err_len)
 {
-	const char *env_rootfs = getenv("MINIDOCKER_ROOTFS");
-	*opts = (struct options){
-		.hostname = "container",
-		.rootfs = env_rootfs && *env_rootfs ? env_rootfs : "rootfs",
-		.pids_max = 20,
-	};
+	set_defaults(opts);
 	if (err_len > 0)
 		err[0] = '\0';
 	if (argc < 2)
@@ -160,101 +244,30 @@ enum args_result parse_args(int argc, char **argv, unsigned features,
 
 	int i = 2;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *arg = argv[i], *value = NULL;
-		int r;
-		if (!strcmp(arg, "--")) {
+		const char *value;
+		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
 		}
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
-			return ARGS_HELP;
-		if (!strcmp(arg, "-v")) {
-			opts->verbose = true;
+		const struct opt_spec *o = opt_find(argv[i], &value);
+		if (!o || (o->bit && !(opts_mask & o->bit)))
+			return fail(err, err_len, "unknown option '%.64s'",
+				    argv[i]);
+		if (o->kind == OPT_FLAG) {
+			*(bool *)((char *)opts + o->field) = true;
+			if (o->field == offsetof(struct options, help))
+				return ARGS_HELP;
 			continue;
 		}
-		if ((features & ARGS_HOSTNAME) &&
-		    (r = take_value("--hostname", argc, argv, &i, &value))) {
-			if (r < 0)
+		if (!value) {
+			if (i + 1 >= argc)
 				return fail(err, err_len,
-					    "option '--hostname' needs a value");
-			size_t n = strlen(value);
-			if (n == 0)
-				return fail(err, err_len,
-					    "bad --hostname '': it is empty");
-			if (n > ARGS_HOSTNAME_MAX)
-				return fail(err, err_len,
-					    "bad --hostname: %zu bytes, the "
-					    "kernel allows at most %d",
-					    n, ARGS_HOSTNAME_MAX);
-			opts->hostname = value;
-			continue;
+					    "option '%s' needs a value",
+					    o->name);
+			value = argv[++i];
 		}
-		if ((features & ARGS_ROOTFS) &&
-		    (r = take_value("--rootfs", argc, argv, &i, &value))) {
-			if (r < 0)
-				return fail(err, err_len,
-					    "option '--rootfs' needs a value");
-			if (*value == '\0')
-				return fail(err, err_len,
-					    "bad --rootfs '': it is empty");
-			opts->rootfs = value;
-			continue;
-		}
-		if ((features & ARGS_PIDS_MAX) &&
-		    (r = take_value("--pids-max", argc, argv, &i, &value))) {
-			if (r < 0)
-				return fail(err, err_len,
-					    "option '--pids-max' needs a value");
-			if (parse_pids_max(value, &opts->pids_max) < 0)
-				return fail(err, err_len,
-					    "bad --pids-max '%.64s': want a "
-					    "whole number from 1 to %d",
-					    value, ARGS_PIDS_MAX_LIMIT);
-			continue;
-		}
-		if ((features & ARGS_LIMITS) &&
-		    (r = take_value("--memory", argc, argv, &i, &value))) {
-			if (r < 0)
-				return fail(err, err_len,
-					    "option '--memory' needs a value");
-			if (parse_memory(value, &opts->memory) < 0)
-				return fail(err, err_len,
-					    "bad --memory '%.64s': want bytes, "
-					    "or a number with k, m or g, from "
-					    "6m up to the host's memory",
-					    value);
-			continue;
-		}
-		if ((features & ARGS_LIMITS) &&
-		    (r = take_value("--cpus", argc, argv, &i, &value))) {
-			if (r < 0)
-				return fail(err, err_len,
-					    "option '--cpus' needs a value");
-			if (parse_cpus(value, &opts->cpu_quota) < 0)
-				return fail(err, err_len,
-					    "bad --cpus '%.64s': want a "
-					    "decimal from 0.01 up to the "
-					    "host's CPUs",
-					    value);
-			continue;
-		}
-		if ((features & ARGS_CAPS) &&
-		    ((r = take_value("--cap-add", argc, argv, &i, &value)) ||
-		     (r = take_value("--cap-drop", argc, argv, &i, &value)))) {
-			bool add = !strncmp(arg, "--cap-add", 9);
-			if (r < 0)
-				return fail(err, err_len,
-					    "option '%s' needs a value", arg);
-			if (parse_cap(value, add ? &opts->cap_add
-						 : &opts->cap_drop) < 0)
-				return fail(err, err_len,
-					    "bad %s '%.64s': not a capability "
-					    "of capabilities(7), nor ALL",
-					    add ? "--cap-add" : "--cap-drop",
-					    value);
-			continue;
-		}
-		return fail(err, err_len, "unknown option '%.64s'", arg);
+		if (set_value(o, value, opts, err, err_len) != ARGS_OK)
+			return ARGS_ERROR;
 	}
 	if (i >= argc)
 		return fail(err, err_len, "missing the command to run");
@@ -264,32 +277,27 @@ enum args_result parse_args(int argc, char **argv, unsigned features,
 	return ARGS_OK;
 }
 
-void print_usage(FILE *out, const char *prog, unsigned features)
+void print_usage(FILE *out, const char *prog, unsigned opts_mask)
 {
 	fprintf(out, "usage: %s run [options] <cmd> [args...]\n", prog);
 	fprintf(out, "\noptions:\n");
-	if (features & ARGS_HOSTNAME)
-		fprintf(out, "  --hostname NAME  hostname inside (default "
-			     "\"container\")\n");
-	if (features & ARGS_ROOTFS)
-		fprintf(out, "  --rootfs DIR     root filesystem (default "
-			     "$MINIDOCKER_ROOTFS or ./rootfs)\n");
-	if (features & ARGS_PIDS_MAX)
-		fprintf(out, "  --pids-max N     most processes inside "
-			     "(default 20)\n");
-	if (features & ARGS_LIMITS)
-		fprintf(out, "  --memory SIZE    most memory inside, e.g. 64m, "
-			     "1g (default: no limit)\n"
-			     "  --cpus N         most CPUs' worth of time, "
-			     "e.g. 0.5 (default: no limit)\n");
-	if (features & ARGS_CAPS)
-		fprintf(out, "  --cap-add CAP    keep capability CAP too, e.g. "
-			     "NET_RAW (repeatable)\n"
-			     "  --cap-drop CAP   drop CAP from the default set, "
-			     "or ALL (repeatable)\n");
-	fprintf(out, "  -v               print the runtime's progress on "
-		     "stderr\n");
-	fprintf(out, "  -h, --help       print this help\n");
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		if (o->bit && !(opts_mask & o->bit))
+			continue;
+		char names[64];
+		snprintf(names, sizeof(names), "%s%s%s%s%s",
+			 o->alias ? o->alias : "", o->alias ? ", " : "",
+			 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(out, "  %-16s %s", names, o->help);
+		if (o->def_env)
+			fprintf(out, " (default $%s or ./%s)", o->def_env,
+				o->def);
+		else if (o->def && o->kind == OPT_TEXT)
+			fprintf(out, " (default \"%s\")", o->def);
+		else if (o->def)
+			fprintf(out, " (default %s)", o->def);
+		fprintf(out, "\n");
+	}
 	fprintf(out, "\nexit status: the command's, 128+S if killed by "
 		     "signal S,\n125 if the runtime failed, 126 if the "
 		     "command could not run,\n127 if it was not found\n");

@@ -1,4 +1,10 @@
-/* The command line every stage shares: run [options] <cmd> [args...]. */
+/* The command line every stage shares: run [options] <cmd> [args...].
+ *
+ * Every option is described once, in opt_table (args.c): its name, its
+ * value, the stage that introduces it, its bounds and its help line. The
+ * parser, the usage text, the bad-input tests, the fuzzer and the test
+ * harness all read that table, so a stage that adds an option adds a row
+ * (and its OPT_ bit and its field in struct options), nothing else. */
 #ifndef MINIDOCKER_ARGS_H
 #define MINIDOCKER_ARGS_H
 
@@ -7,33 +13,77 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The options a stage has introduced so far; each stage passes its set. */
+/* The options a stage accepts beyond those every stage has (-v, --help):
+ * each stage passes the set it has introduced so far as STAGE_OPTS. */
 enum {
-	ARGS_HOSTNAME = 1 << 0, /* --hostname NAME, stage 2 on */
-	ARGS_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
-	ARGS_PIDS_MAX = 1 << 2, /* --pids-max N, stage 6 on */
-	ARGS_LIMITS = 1 << 3,   /* --memory SIZE and --cpus N, stage 9 on */
-	ARGS_CAPS = 1 << 4,     /* --cap-add CAP and --cap-drop CAP, stage 10 on */
+	OPT_HOSTNAME = 1 << 0, /* --hostname NAME, stage 2 on */
+	OPT_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
+	OPT_PIDS_MAX = 1 << 2, /* --pids-max N, stage 6 on */
+	OPT_MEMORY = 1 << 3,   /* --memory SIZE, stage 9 on */
+	OPT_CPUS = 1 << 4,     /* --cpus N, stage 9 on */
+	OPT_CAP_ADD = 1 << 5,  /* --cap-add CAP, stage 10 on */
+	OPT_CAP_DROP = 1 << 6, /* --cap-drop CAP, stage 10 on */
 };
 
-#define ARGS_HOSTNAME_MAX 64  /* HOST_NAME_MAX on Linux */
-#define ARGS_PIDS_MAX_LIMIT 4194304 /* PID_MAX_LIMIT on 64-bit Linux */
-#define ARGS_MEMORY_MIN (6LL << 20) /* docker's smallest --memory, 6m */
-#define ARGS_CPU_PERIOD 100000L /* --cpus N: N * this many microseconds of
-				 * CPU time per period of this length */
+/* Bounds: *_LEN_MAX for a length in bytes, *_LIMIT for a number. */
+#define HOSTNAME_LEN_MAX 64  /* HOST_NAME_MAX on Linux */
+#define PIDS_MAX_LIMIT 4194304 /* PID_MAX_LIMIT on 64-bit Linux */
+#define MEMORY_MIN (6L << 20)    /* docker's smallest --memory, 6m */
+#define CPU_PERIOD 100000L /* --cpus N: N * this many microseconds of CPU
+			    * time in every period this long */
 
 struct options {
-	const char *hostname; /* default "container" */
-	const char *rootfs;   /* default $MINIDOCKER_ROOTFS, else "rootfs" */
-	long pids_max;        /* default 20 */
-	long long memory;     /* --memory in bytes; 0: no limit (default) */
-	long cpu_quota;       /* --cpus N as N * ARGS_CPU_PERIOD microseconds;
-			       * 0: no limit (default) */
+	const char *hostname; /* --hostname */
+	const char *rootfs;   /* --rootfs */
+	long pids_max;        /* --pids-max */
+	long memory;          /* --memory, in bytes; 0: no limit */
+	long cpu_quota;       /* --cpus N as N * CPU_PERIOD microseconds;
+			       * 0: no limit */
 	uint64_t cap_add;     /* --cap-add: bit N for capability N */
 	uint64_t cap_drop;    /* --cap-drop, applied before cap_add */
 	bool verbose;         /* -v */
+	bool help;            /* --help, -h */
 	char **argv;          /* the command and its arguments, NULL-ended */
 };
+
+/* What an option's value is, and so how it is checked and stored. */
+enum opt_kind {
+	OPT_FLAG,   /* no value: sets a bool */
+	OPT_TEXT,   /* a non-empty string of at most max bytes (0: any) */
+	OPT_NUMBER, /* a whole decimal number from min to max */
+	OPT_BYTES,   /* bytes, or a whole number with k, m or g, from min up
+		     * to the host's memory; stored as a long */
+	OPT_CPU_TIME, /* a decimal number of CPUs (0.5) from min / CPU_PERIOD
+		     * up to the CPUs online; stored as a long of
+		     * microseconds per CPU_PERIOD */
+	OPT_CAPS,   /* a capability name (capabilities(7), with or without
+		     * CAP_, any case) or ALL; repeatable, each one's bit
+		     * added to a uint64_t */
+};
+
+/* One option: a row of opt_table. */
+struct opt_spec {
+	const char *name;  /* "--hostname" */
+	const char *alias; /* a short name ("-h"), or NULL */
+	const char *arg;   /* the value's name in the usage, NULL for a flag */
+	unsigned bit;      /* its OPT_ bit; 0 for options every stage has */
+	int stage;         /* the stage that introduces it */
+	enum opt_kind kind;
+	long min, max;     /* OPT_NUMBER: bounds; OPT_TEXT: max bytes */
+	const char *max_why; /* OPT_TEXT: who sets max, as in "at most" */
+	const char *def;   /* the default value as text, NULL: none */
+	const char *def_env; /* an environment variable that overrides def */
+	size_t field;      /* offsetof(struct options, ...) */
+	const char *help;  /* the usage line, without the default */
+};
+
+/* Every option, in the order the usage lists them; ended by a row whose
+ * name is NULL. */
+extern const struct opt_spec opt_table[];
+
+/* The row for arg ("--hostname", "--hostname=x", "-v"), or NULL. When arg
+ * carries its value after '=', *inline_value points at it, else NULL. */
+const struct opt_spec *opt_find(const char *arg, const char **inline_value);
 
 enum args_result {
 	ARGS_OK,    /* run the command in opts->argv */
@@ -41,13 +91,14 @@ enum args_result {
 	ARGS_ERROR, /* bad input: err holds the reason, exit 125 */
 };
 
-/* Parse argv (argv[0] is the program) for a stage accepting features.
- * Returns ARGS_OK, ARGS_HELP, or ARGS_ERROR with a one-line reason in
- * err. Keeps no state between calls and writes nothing. */
-enum args_result parse_args(int argc, char **argv, unsigned features,
+/* Parse argv (argv[0] is the program) for a stage accepting the options
+ * in opts_mask (OPT_ bits). Returns ARGS_OK, ARGS_HELP, or ARGS_ERROR
+ * with a one-line reason in err. Keeps no state between calls and writes
+ * nothing. */
+enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 			    struct options *opts, char *err, size_t err_len);
 
-/* Print the usage of a stage with features to out. */
-void print_usage(FILE *out, const char *prog, unsigned features);
+/* Print the usage of a stage accepting opts_mask to out. */
+void print_usage(FILE *out, const char *prog, unsigned opts_mask);
 
 #endif
