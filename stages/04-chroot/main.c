@@ -138,10 +138,11 @@ static void unmount_proc(const char *rootfs)
 {
 	char proc[PATH_MAX + 8];
 	snprintf(proc, sizeof(proc), "%s/proc", rootfs);
+	if (umount2(proc, MNT_DETACH) == 0)
+		verbose("unmounted '%s'", proc);
 	/* EINVAL: not mounted, as when the child failed before mounting. */
-	if (umount2(proc, MNT_DETACH) < 0 && errno != EINVAL)
+	else if (errno != EINVAL)
 		die_errno("cannot unmount '%s'", proc);
-	verbose("unmounted '%s'", proc);
 }
 
 /* Run the command in a child; return its exit status. */

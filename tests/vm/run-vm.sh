@@ -18,8 +18,8 @@
 #                    --append cgroup_disable=pids)
 #   --kernel-only    fetch and cache the kernel, then stop
 #   --name NAME      the name on the verdict line (default test-vm)
-#   --command PATH   run PATH (a program of --bin, as /minidocker/build/...)
-#                    in the VM instead of the test runner
+#   --program FILE   a shell script to run in the VM, in /minidocker,
+#                    instead of the suites (make bench-vm)
 # The runner arguments default to "--common --prove".
 #
 # environment:
@@ -46,7 +46,7 @@ append=""
 expect_smoke_fail=0
 kernel_only=0
 name=test-vm
-command=
+program=
 runner_args=(--common --prove)
 
 here=$(dirname "$0")
@@ -88,7 +88,7 @@ parse_args() {
 		--expect-smoke-fail) expect_smoke_fail=1; smoke_only=1 ;;
 		--kernel-only) kernel_only=1 ;;
 		--name) name=${2:?--name needs a name}; shift ;;
-		--command) command=${2:?--command needs a path}; shift ;;
+		--program) program=${2:?--program needs a file}; shift ;;
 		--) shift; [ $# -gt 0 ] && runner_args=("$@"); break ;;
 		*) die "unknown option '$1' (see the comment at the top of $0)" ;;
 		esac
@@ -203,12 +203,15 @@ build_initramfs() {
 		chmod 0755 "$root/init" &&
 		cp "$vmcheck" "$root/minidocker/vmcheck" ||
 		die "cannot fill '$root'"
+	if [ -n "$program" ]; then
+		install -m 0755 "$program" "$root/minidocker/program.sh" ||
+			die "cannot copy '$program' into '$root'"
+	fi
 	{
 		echo "VM_SMOKE_ONLY=$smoke_only"
 		echo "VM_NO_SMOKE=$no_smoke"
 		# One word per argument, quoted for the shell that sources it.
 		printf 'VM_RUNNER_ARGS=%q\n' "${runner_args[*]}"
-		printf 'VM_COMMAND=%q\n' "$command"
 	} >"$root/minidocker/vm.conf"
 	if [ "$smoke_only" != 1 ]; then
 		[ -x "$bin_dir/stage-1" ] || die "no static stage binaries in '$bin_dir': run 'make test-vm'"
@@ -288,6 +291,7 @@ judge() {
 		verdict FAIL "the smoke check passed (MINIDOCKER-VM-SMOKE=$smoke, exit $exit_status), but was expected to fail with:$append"
 	fi
 	[ "$smoke" = ok ] || [ "$no_smoke" = 1 ] || verdict FAIL "smoke check: /sys/fs/cgroup in the VM is not cgroup2 with a working pids controller"
+	[ -z "$program" ] || [ "$exit_status" = 0 ] || verdict FAIL "'$program' exited with status $exit_status in the VM"
 	[ "$exit_status" = 0 ] || verdict FAIL "the runner exited with status $exit_status in the VM"
 	verdict PASS
 }
