@@ -198,6 +198,13 @@ cold_hot() {
 		target "hot: crun with the same limits over stage-9, above 1×" hot crun-limits stage-9 '>=' 1.0001
 		target "cold: crun with the same limits over stage-9, above 1×" cold crun-limits stage-9 '>=' 1.0001
 	fi
+	if [ -n "$(column hot stage-11 4)" ]; then
+		printf '\n#### Stages 10 and 11: capabilities, seccomp (compiled at each start, in the child), walls\n\n'
+		target "hot: stage-10 over stage-9, at most 1.3×" hot stage-10 stage-9 '<=' 1.3
+		target "hot: stage-11 over stage-9, at most 1.3×" hot stage-11 stage-9 '<=' 1.3
+		target "hot: crun with the same walls over stage-11, at least 4×" hot crun-walls stage-11 '>=' 4
+		target "cold: crun with the same walls over stage-11, at least 4×" cold crun-walls stage-11 '>=' 4
+	fi
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"
 } >"$OUT/results.md"

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "args.h"
+#include "caps.h"
 
 #define FIELD(name) offsetof(struct options, name)
 
@@ -30,6 +32,12 @@ const struct opt_spec opt_table[] = {
 	{"--cpus", NULL, "N", OPT_CPUS, 9, OPT_CPU_TIME, CPU_PERIOD / 100, 0,
 	 NULL, NULL, NULL, FIELD(cpu_quota),
 	 "most CPUs' time, e.g. 0.5 (default: no limit)"},
+	{"--cap-add", NULL, "CAP", OPT_CAP_ADD, 10, OPT_CAPS, 0, 0, NULL,
+	 NULL, NULL, FIELD(cap_add),
+	 "keep capability CAP too, e.g. NET_RAW (repeatable)"},
+	{"--cap-drop", NULL, "CAP", OPT_CAP_DROP, 10, OPT_CAPS, 0, 0, NULL,
+	 NULL, NULL, FIELD(cap_drop),
+	 "drop CAP from the default set, or ALL (repeatable)"},
 	{"-v", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(verbose), "print the runtime's progress on stderr"},
 	{"--help", "-h", NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
@@ -138,6 +146,21 @@ static int parse_cpus(const char *s, long min, long *out)
 	return 0;
 }
 
+/* Parse a capability name for --cap-add or --cap-drop into its bit: a
+ * name of capabilities(7), with or without CAP_, any case, or ALL. */
+static int parse_cap(const char *s, uint64_t *bits)
+{
+	if (!strcasecmp(s, "ALL")) {
+		*bits |= CAPS_ALL;
+		return 0;
+	}
+	int cap = cap_by_name(s);
+	if (cap < 0)
+		return -1;
+	*bits |= UINT64_C(1) << cap;
+	return 0;
+}
+
 /* Check value against o's bounds and store it in opts. */
 static enum args_result set_value(const struct opt_spec *o, const char *value,
 				  struct options *opts, char *err,
@@ -159,6 +182,14 @@ static enum args_result set_value(const struct opt_spec *o, const char *value,
 				    "with k, m or g, from %ldm up to the host's "
 				    "memory",
 				    o->name, value, o->min >> 20);
+		return ARGS_OK;
+	}
+	if (o->kind == OPT_CAPS) {
+		if (parse_cap(value, (uint64_t *)field) < 0)
+			return fail(err, err_len,
+				    "bad %s '%.64s': not a capability of "
+				    "capabilities(7), nor ALL",
+				    o->name, value);
 		return ARGS_OK;
 	}
 	if (o->kind == OPT_CPU_TIME) {

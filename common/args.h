@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* The options a stage accepts beyond those every stage has (-v, --help):
@@ -20,6 +21,8 @@ enum {
 	OPT_PIDS_MAX = 1 << 2, /* --pids-max N, stage 6 on */
 	OPT_MEMORY = 1 << 3,   /* --memory SIZE, stage 9 on */
 	OPT_CPUS = 1 << 4,     /* --cpus N, stage 9 on */
+	OPT_CAP_ADD = 1 << 5,  /* --cap-add CAP, stage 10 on */
+	OPT_CAP_DROP = 1 << 6, /* --cap-drop CAP, stage 10 on */
 };
 
 /* Bounds: *_LEN_MAX for a length in bytes, *_LIMIT for a number. */
@@ -36,6 +39,8 @@ struct options {
 	long memory;          /* --memory, in bytes; 0: no limit */
 	long cpu_quota;       /* --cpus N as N * CPU_PERIOD microseconds;
 			       * 0: no limit */
+	uint64_t cap_add;     /* --cap-add: bit N for capability N */
+	uint64_t cap_drop;    /* --cap-drop, applied before cap_add */
 	bool verbose;         /* -v */
 	bool help;            /* --help, -h */
 	char **argv;          /* the command and its arguments, NULL-ended */
@@ -51,6 +56,9 @@ enum opt_kind {
 	OPT_CPU_TIME, /* a decimal number of CPUs (0.5) from min / CPU_PERIOD
 		     * up to the CPUs online; stored as a long of
 		     * microseconds per CPU_PERIOD */
+	OPT_CAPS,   /* a capability name (capabilities(7), with or without
+		     * CAP_, any case) or ALL; repeatable, each one's bit
+		     * added to a uint64_t */
 };
 
 /* One option: a row of opt_table. */

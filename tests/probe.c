@@ -33,6 +33,21 @@
  *   probe spin MS [N]     burn CPU in N processes (1 to 4, default 1)
  *                         for MS milliseconds of wall time (at most
  *                         30000), after printing "spinning"
+ *   probe caps            print the Cap*, NoNewPrivs and Seccomp lines of
+ *                         /proc/self/status, "Name value" a line each
+ *   probe try ACT         try a privileged act, undo it, and print "ok",
+ *                         or the error name it met (EPERM, ...): add_key,
+ *                         userns (unshare a user namespace), mount (a
+ *                         tmpfs on /mnt), rawsock (an AF_PACKET socket),
+ *                         clone3 (a bare clone3() call's errno),
+ *                         handle (open / again by its file handle, the
+ *                         "shocker" escape), shm KEY (find the SysV
+ *                         shared memory segment KEY), setuid PATH (as
+ *                         uid 65534, run the setuid-root copy PATH of
+ *                         the probe: "ok" when it runs with euid 0),
+ *                         euid ("ok" when the euid is 0), pty (open a
+ *                         pseudo-terminal pair); mount DIR
+ *                         mounts on DIR instead of /mnt
  */
 
 #include <dirent.h>
@@ -43,8 +58,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_ether.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -269,11 +290,137 @@ static int spin(long ms, long procs)
 	return 0;
 }
 
+/* Print the capability, no_new_privs and seccomp lines of our status. */
+static int caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256], key[64], value[128];
+	if (!f) {
+		perror("/proc/self/status");
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f))
+		if ((!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10) ||
+		     !strncmp(line, "Seccomp:", 8)) &&
+		    sscanf(line, "%63[^:]: %127s", key, value) == 2)
+			printf("%s %s\n", key, value);
+	return fclose(f) != 0;
+}
+
+/* The name of errno e, for the errors the acts meet. */
+static const char *err_name(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case ENOSYS: return "ENOSYS";
+	case EINVAL: return "EINVAL";
+	case ENOENT: return "ENOENT";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EROFS: return "EROFS";
+	default: return strerror(e);
+	}
+}
+
+/* Try act; undo what it did; print "ok" or why it failed. */
+static int try_act(const char *act, const char *arg)
+{
+	long r;
+	if (!strcmp(act, "add_key")) {
+		/* A key in our own session keyring, unlinked at once. */
+		r = syscall(SYS_add_key, "user", "minidocker-probe", "x", 1,
+			    -3 /* KEY_SPEC_SESSION_KEYRING */);
+		if (r >= 0)
+			syscall(SYS_keyctl, 21 /* KEYCTL_INVALIDATE */, r);
+	} else if (!strcmp(act, "userns")) {
+		/* In a child, so that we keep our own namespace. */
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(unshare(CLONE_NEWUSER) < 0 ? errno : 0);
+		int st = 0;
+		if (pid < 0 || waitpid(pid, &st, 0) < 0)
+			return 1;
+		r = WEXITSTATUS(st) ? -1 : 0;
+		errno = WEXITSTATUS(st);
+	} else if (!strcmp(act, "mount")) {
+		const char *dir = *arg ? arg : "/mnt";
+		r = mount("probe", dir, "tmpfs", 0, "size=16k");
+		if (r == 0)
+			umount2(dir, MNT_DETACH);
+	} else if (!strcmp(act, "rawsock")) {
+		r = socket(AF_PACKET, SOCK_RAW, 0);
+		if (r >= 0)
+			close((int)r);
+	} else if (!strcmp(act, "handle")) {
+		/* Where the filesystem has no handles, say so: not a wall. */
+		struct {
+			struct file_handle h;
+			unsigned char bytes[MAX_HANDLE_SZ];
+		} fh = {.h.handle_bytes = MAX_HANDLE_SZ};
+		int mount_id;
+		r = name_to_handle_at(AT_FDCWD, "/", &fh.h, &mount_id, 0);
+		if (r < 0 && errno == EOPNOTSUPP) {
+			printf("nohandles\n");
+			return 0;
+		}
+		if (r == 0) {
+			int root = open("/", O_RDONLY | O_DIRECTORY);
+			r = open_by_handle_at(root, &fh.h, O_RDONLY);
+			if (r >= 0)
+				close((int)r);
+		}
+	} else if (!strcmp(act, "pty")) {
+		int master = posix_openpt(O_RDWR | O_NOCTTY);
+		r = master;
+		if (master >= 0) {
+			const char *name = NULL;
+			if (grantpt(master) < 0 || unlockpt(master) < 0 ||
+			    !(name = ptsname(master)))
+				r = -1;
+			int slave = name ? open(name, O_RDWR | O_NOCTTY) : -1;
+			if (slave < 0)
+				r = -1;
+			else
+				close(slave);
+			close(master);
+		}
+	} else if (!strcmp(act, "euid")) {
+		r = geteuid() == 0 ? 0 : -1;
+		errno = EACCES;
+	} else if (!strcmp(act, "setuid")) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			if (setgid(65534) < 0 || setuid(65534) < 0) {
+				printf("%s\n", err_name(errno));
+				_exit(0);
+			}
+			execl(arg, arg, "try", "euid", (char *)NULL);
+			printf("%s\n", err_name(errno));
+			_exit(0);
+		}
+		int st;
+		return pid < 0 || waitpid(pid, &st, 0) < 0;
+	} else if (!strcmp(act, "shm")) {
+		r = shmget((key_t)strtol(arg, NULL, 0), 0, 0);
+	} else if (!strcmp(act, "clone3")) {
+		/* A NULL argument: EFAULT if the call is there at all. */
+		r = syscall(SYS_clone3, NULL, 0);
+	} else {
+		return usage();
+	}
+	printf("%s\n", r < 0 ? err_name(errno) : "ok");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage();
 	const char *q = argv[1], *a = argc > 2 ? argv[2] : "";
+	/* A setuid copy (the catalogue's setuid act) answers one question. */
+	if (geteuid() != getuid() && (strcmp(q, "try") || strcmp(a, "euid")))
+		return usage();
 
 	if (!strcmp(q, "exit"))
 		return atoi(a);
@@ -389,5 +536,13 @@ int main(int argc, char **argv)
 		return hog(atol(a));
 	if (!strcmp(q, "spin"))
 		return spin(atol(a), argc > 3 ? atol(argv[3]) : 1);
+	if (!strcmp(q, "caps"))
+		return caps();
+	if (!strcmp(q, "try"))
+		return try_act(a, argc > 3 ? argv[3] : "");
+	if (!strcmp(q, "caps"))
+		return caps();
+	if (!strcmp(q, "try"))
+		return try_act(a, argc > 3 ? argv[3] : "");
 	return usage();
 }

@@ -44,9 +44,10 @@
 
 const struct stage_suite *const stage_suites[] = {
 	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
-	&suite_cgroup, &suite_pivot, &suite_userns, &suite_limits,
+	&suite_cgroup, &suite_pivot, &suite_userns, &suite_limits, &suite_privs,
+	&suite_walls,
 	/* Hardening, after the stage suites (find_suite() takes the first). */
-	&suite_faults, &suite_hostfs, &suite_badinput, NULL,
+	&suite_faults, &suite_hostfs, &suite_badinput, &suite_escapes, NULL,
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
@@ -525,7 +526,13 @@ int main(int argc, char **argv)
 			list = true;
 		else if (!strcmp(argv[i], "--stress"))
 			stress = true;
-		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+		else if (!strcmp(argv[i], "--escapes-table") && i + 1 < argc) {
+			int n = atoi(argv[++i]);
+			if (n < 1 || n > MAX_STAGE)
+				usage();
+			print_escapes_table(stdout, n);
+			return 0;
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "-v"))
 			H.verbose = true;

@@ -43,7 +43,8 @@ sys_admin=false
 # --- namespaces (tried now, judged with the container check below) -------
 refused=()
 if command -v "$unshare_cmd" >/dev/null 2>&1; then
-	for kind in uts pid mount user; do
+	# ipc and cgroup: stage 11's.
+	for kind in uts pid mount user ipc cgroup; do
 		args=("--$kind")
 		[ "$kind" = pid ] && args+=(--fork)
 		"$unshare_cmd" "${args[@]}" true >/dev/null 2>&1 || refused+=("$kind")
@@ -92,6 +93,9 @@ elif ((major < 4 || (major == 4 && minor < 5))); then
 elif ((major < 5 || (major == 5 && minor < 7))); then
 	warn "kernel $release: on cgroup v2, stages 6 on start the container in its group with clone3(CLONE_INTO_CGROUP), which needs 5.7" \
 		"fine with cgroup v1; upgrade the kernel for v2"
+elif ((major < 5 || (major == 5 && minor < 12))); then
+	warn "kernel $release: stage 11 needs 5.12 or later, for mount_setattr() (a read-only /sys)" \
+		"stages 1-10 work; upgrade the kernel for stage 11"
 else
 	ok "kernel $release"
 fi
@@ -111,7 +115,7 @@ if ! $have_unshare; then
 	warn "unshare not found: namespaces not tried" \
 		"apt-get install util-linux"
 elif [ ${#refused[@]} -eq 0 ]; then
-	ok "namespaces: uts, pid, mount and user can be made"
+	ok "namespaces: uts, pid, mount, user, ipc and cgroup can be made"
 else
 	if [ "$uid" != 0 ]; then
 		fix="run it with sudo"
@@ -209,6 +213,23 @@ elif [ -n "$(awk '$2 == "cgroup"' <<<"$cgroups")" ]; then
 		fail "cgroup v1 without a hierarchy at /sys/fs/cgroup/<name> for: ${missing[*]} (stage 9's limits)" \
 			"mkdir /sys/fs/cgroup/${missing[0]} && mount -t cgroup -o ${missing[0]} ${missing[0]} /sys/fs/cgroup/${missing[0]} (and so for each)"
 	fi
+fi
+
+# --- seccomp (stage 10's filter) -----------------------------------------
+# The filter needs CONFIG_SECCOMP_FILTER, whose actions the kernel lists;
+# "errno" is the one stage 10 returns.
+actions=$(value /proc/sys/kernel/seccomp/actions_avail)
+if [[ " $actions " == *" errno "* ]]; then
+	ok "seccomp filters with errno actions (stage 10's filter)"
+else
+	fail "the kernel offers no seccomp filter (no /proc/sys/kernel/seccomp/actions_avail with errno): stage 10 cannot load its filter" \
+		"boot a kernel built with CONFIG_SECCOMP_FILTER=y (every distribution kernel is)"
+fi
+if [ -e "$root/usr/include/seccomp.h" ]; then
+	ok "libseccomp installed (stage 10 on builds with it)"
+else
+	warn "libseccomp not installed: stage 10 and later do not build" \
+		"sudo make deps-run (make run and make test install it too)"
 fi
 
 # --- / propagation ------------------------------------------------------

@@ -39,6 +39,9 @@ tree() {
 	echo 'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP' >"$d/proc/version"
 	echo 1 >"$d/proc/sys/kernel/unprivileged_userns_clone"
 	echo 15000 >"$d/proc/sys/user/max_user_namespaces"
+	mkdir -p "$d/proc/sys/kernel/seccomp"
+	echo 'kill_process kill_thread trap errno user_notif trace log allow' >"$d/proc/sys/kernel/seccomp/actions_avail"
+	touch "$d/usr/include/seccomp.h"
 	touch "$d/usr/include/CUnit/CUnit.h"
 	ln -s busybox "$d/rootfs/bin/sh"
 	{
@@ -120,6 +123,18 @@ doctor v2-nocpu
 check "v2 without cpu is a problem" "got: $out" has '^FAIL +cgroup v2 at /sys/fs/cgroup without the cpu controller'
 check "v2 without cpu: its fix enables it" "got: $out" has 'echo \+cpu > /sys/fs/cgroup/cgroup.subtree_control'
 check "v2 without cpu: exits 1" "status $rc" fails
+
+tree oldkernel v1
+echo 5.10.0-28-amd64 >"$T/oldkernel/proc/sys/kernel/osrelease"
+doctor oldkernel
+check "kernel 5.10: stage 11 cannot run" "got: $out" has '^WARN +kernel 5.10.0-28-amd64: stage 11 needs 5.12'
+check "kernel 5.10: a warning, exits 0" "status $rc" passes
+
+tree noseccomp v1
+rm "$T/noseccomp/proc/sys/kernel/seccomp/actions_avail"
+doctor noseccomp
+check "no seccomp filter is a problem" "got: $out" has '^FAIL +the kernel offers no seccomp filter'
+check "no seccomp filter: exits 1" "status $rc" fails
 
 tree hybrid hybrid
 doctor hybrid
