@@ -837,6 +837,14 @@ static int run_container(struct options *opts)
 
 	find_rootfs(&cfg);
 	check_userns_allowed();
+	if (pipe2(cfg.sync, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
+
+	/* Block the forwarded signals until the child's pid is known. */
+	if (block_signals(&cfg.mask) < 0)
+		die_errno("cannot block signals");
+	if (pipe2(cfg.lifeline, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
 	/* The group comes first: the child is started in it. */
 	if (setup_cgroup(&cg, opts->pids_max) < 0)
 		return EXIT_RUNTIME;
@@ -847,16 +855,6 @@ static int run_container(struct options *opts)
 	if (setup_limits(&cg, opts) < 0)
 		goto out_cgroup;
 
-	/* Block the forwarded signals until the child's pid is known. */
-	if (block_signals(&cfg.mask) < 0) {
-		report_errno("cannot block signals");
-		goto out;
-	}
-	if (pipe2(cfg.lifeline, O_CLOEXEC) < 0 ||
-	    pipe2(cfg.sync, O_CLOEXEC) < 0) {
-		report_errno("cannot make a pipe");
-		goto out;
-	}
 	pid_t pid = start_child(&cfg);
 	if (pid < 0)
 		goto out;
