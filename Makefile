@@ -63,9 +63,13 @@ $(BUILD)/stages/%.o: stages/%/main.c
 # build/stage-N from stages/0N-*/main.c, linked with common/.
 .SECONDEXPANSION:
 $(BUILD)/stage-%: $(BUILD)/stages/$$(notdir $$(call stage_dir,$$*)).o $(COMMON_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call stage_libs,$*)
 
 $(STAGE_NUMS:%=stage-%): stage-%: $(BUILD)/stage-% ;
+
+# A stage that includes <seccomp.h> (10 on) links libseccomp; the rest
+# need nothing beyond libc. LDFLAGS=-static links its libseccomp.a.
+stage_libs = $(if $(shell grep -l '<seccomp.h>' $(call stage_dir,$(1))/main.c 2>/dev/null),-lseccomp)
 
 # Reached through a pattern, they would count as intermediate and be
 # deleted after every build, then rebuilt by the next.
@@ -91,7 +95,7 @@ clean:
 
 # What `make run` and `make test` install when missing (Debian packages);
 # the parts' .mk files add theirs to DEPS_TEST.
-DEPS_RUN  := make gcc libc6-dev busybox-static
+DEPS_RUN  := make gcc libc6-dev busybox-static libseccomp-dev
 DEPS_TEST := $(DEPS_RUN) libcunit1-dev
 
 # The parts of `make test`, in order; the .mk files add theirs.

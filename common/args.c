@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "args.h"
+#include "caps.h"
 
 static enum args_result fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -98,6 +100,21 @@ static int parse_cpus(const char *s, long *quota)
 	    (online > 0 && q > online * ARGS_CPU_PERIOD))
 		return -1;
 	*quota = q;
+	return 0;
+}
+
+/* Parse a capability name for --cap-add or --cap-drop into its bit: a
+ * name of capabilities(7), with or without CAP_, any case, or ALL. */
+static int parse_cap(const char *s, uint64_t *bits)
+{
+	if (!strcasecmp(s, "ALL")) {
+		*bits |= CAPS_ALL;
+		return 0;
+	}
+	int cap = cap_by_name(s);
+	if (cap < 0)
+		return -1;
+	*bits |= UINT64_C(1) << cap;
 	return 0;
 }
 
@@ -221,6 +238,22 @@ enum args_result parse_args(int argc, char **argv, unsigned features,
 					    value);
 			continue;
 		}
+		if ((features & ARGS_CAPS) &&
+		    ((r = take_value("--cap-add", argc, argv, &i, &value)) ||
+		     (r = take_value("--cap-drop", argc, argv, &i, &value)))) {
+			bool add = !strncmp(arg, "--cap-add", 9);
+			if (r < 0)
+				return fail(err, err_len,
+					    "option '%s' needs a value", arg);
+			if (parse_cap(value, add ? &opts->cap_add
+						 : &opts->cap_drop) < 0)
+				return fail(err, err_len,
+					    "bad %s '%.64s': not a capability "
+					    "of capabilities(7), nor ALL",
+					    add ? "--cap-add" : "--cap-drop",
+					    value);
+			continue;
+		}
 		return fail(err, err_len, "unknown option '%.64s'", arg);
 	}
 	if (i >= argc)
@@ -249,6 +282,11 @@ void print_usage(FILE *out, const char *prog, unsigned features)
 			     "1g (default: no limit)\n"
 			     "  --cpus N         most CPUs' worth of time, "
 			     "e.g. 0.5 (default: no limit)\n");
+	if (features & ARGS_CAPS)
+		fprintf(out, "  --cap-add CAP    keep capability CAP too, e.g. "
+			     "NET_RAW (repeatable)\n"
+			     "  --cap-drop CAP   drop CAP from the default set, "
+			     "or ALL (repeatable)\n");
 	fprintf(out, "  -v               print the runtime's progress on "
 		     "stderr\n");
 	fprintf(out, "  -h, --help       print this help\n");

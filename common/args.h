@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* The options a stage has introduced so far; each stage passes its set. */
@@ -12,6 +13,7 @@ enum {
 	ARGS_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
 	ARGS_PIDS_MAX = 1 << 2, /* --pids-max N, stage 6 on */
 	ARGS_LIMITS = 1 << 3,   /* --memory SIZE and --cpus N, stage 9 on */
+	ARGS_CAPS = 1 << 4,     /* --cap-add CAP and --cap-drop CAP, stage 10 on */
 };
 
 #define ARGS_HOSTNAME_MAX 64  /* HOST_NAME_MAX on Linux */
@@ -27,6 +29,8 @@ struct options {
 	long long memory;     /* --memory in bytes; 0: no limit (default) */
 	long cpu_quota;       /* --cpus N as N * ARGS_CPU_PERIOD microseconds;
 			       * 0: no limit (default) */
+	uint64_t cap_add;     /* --cap-add: bit N for capability N */
+	uint64_t cap_drop;    /* --cap-drop, applied before cap_add */
 	bool verbose;         /* -v */
 	char **argv;          /* the command and its arguments, NULL-ended */
 };

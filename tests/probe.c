@@ -33,6 +33,13 @@
  *   probe spin MS [N]     burn CPU in N processes (1 to 4, default 1)
  *                         for MS milliseconds of wall time (at most
  *                         30000), after printing "spinning"
+ *   probe caps            print the Cap*, NoNewPrivs and Seccomp lines of
+ *                         /proc/self/status, "Name value" a line each
+ *   probe try ACT         try a privileged act, undo it, and print "ok",
+ *                         or the error name it met (EPERM, ...): add_key,
+ *                         userns (unshare a user namespace), mount (a
+ *                         tmpfs on /mnt), rawsock (an AF_PACKET socket),
+ *                         clone3 (a bare clone3() call's errno)
  */
 
 #include <dirent.h>
@@ -43,8 +50,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_ether.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -267,6 +279,76 @@ static int spin(long ms, long procs)
 	return 0;
 }
 
+/* Print the capability, no_new_privs and seccomp lines of our status. */
+static int caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256], key[64], value[128];
+	if (!f) {
+		perror("/proc/self/status");
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f))
+		if ((!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10) ||
+		     !strncmp(line, "Seccomp:", 8)) &&
+		    sscanf(line, "%63[^:]: %127s", key, value) == 2)
+			printf("%s %s\n", key, value);
+	return fclose(f) != 0;
+}
+
+/* The name of errno e, for the errors the acts meet. */
+static const char *err_name(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case ENOSYS: return "ENOSYS";
+	case EINVAL: return "EINVAL";
+	case ENOENT: return "ENOENT";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EROFS: return "EROFS";
+	default: return strerror(e);
+	}
+}
+
+/* Try act; undo what it did; print "ok" or why it failed. */
+static int try_act(const char *act)
+{
+	long r;
+	if (!strcmp(act, "add_key")) {
+		/* A key in our own session keyring, unlinked at once. */
+		r = syscall(SYS_add_key, "user", "minidocker-probe", "x", 1,
+			    -3 /* KEY_SPEC_SESSION_KEYRING */);
+		if (r >= 0)
+			syscall(SYS_keyctl, 21 /* KEYCTL_INVALIDATE */, r);
+	} else if (!strcmp(act, "userns")) {
+		/* In a child, so that we keep our own namespace. */
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(unshare(CLONE_NEWUSER) < 0 ? errno : 0);
+		int st = 0;
+		if (pid < 0 || waitpid(pid, &st, 0) < 0)
+			return 1;
+		r = WEXITSTATUS(st) ? -1 : 0;
+		errno = WEXITSTATUS(st);
+	} else if (!strcmp(act, "mount")) {
+		r = mount("probe", "/mnt", "tmpfs", 0, "size=16k");
+		if (r == 0)
+			umount2("/mnt", MNT_DETACH);
+	} else if (!strcmp(act, "rawsock")) {
+		r = socket(AF_PACKET, SOCK_RAW, 0);
+		if (r >= 0)
+			close((int)r);
+	} else if (!strcmp(act, "clone3")) {
+		/* A NULL argument: EFAULT if the call is there at all. */
+		r = syscall(SYS_clone3, NULL, 0);
+	} else {
+		return usage();
+	}
+	printf("%s\n", r < 0 ? err_name(errno) : "ok");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -387,5 +469,13 @@ int main(int argc, char **argv)
 		return hog(atol(a));
 	if (!strcmp(q, "spin"))
 		return spin(atol(a), argc > 3 ? atol(argv[3]) : 1);
+	if (!strcmp(q, "caps"))
+		return caps();
+	if (!strcmp(q, "try"))
+		return try_act(a);
+	if (!strcmp(q, "caps"))
+		return caps();
+	if (!strcmp(q, "try"))
+		return try_act(a);
 	return usage();
 }
