@@ -233,6 +233,12 @@ run_type=$(awk '{
 if [ "$run_type" = overlay ]; then
 	fail "/run is on an overlay (a container?): stage 12 cannot keep a container's layer there" \
 		"mount a tmpfs on /run (mount -t tmpfs tmpfs /run), or set MINIDOCKER_RUN to a directory on another filesystem"
+elif [ "$run_type" = tmpfs ] && [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] &&
+	((major < 6 || (major == 6 && minor < 6))); then
+	# overlayfs in a user namespace marks opaque directories with user.*
+	# xattrs, which tmpfs keeps from 6.6 on only.
+	warn "/run is on tmpfs, which keeps no user xattrs before Linux 6.6: in stage 12, deleting or renaming an image's directory inside a container fails (EIO)" \
+		"set MINIDOCKER_RUN to a directory on ext4, xfs or btrfs (for example /var/tmp/minidocker)"
 elif [ -n "$run_type" ]; then
 	ok "/run is on $run_type: stage 12 can keep its containers' layers in /run/minidocker"
 fi

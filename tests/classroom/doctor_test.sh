@@ -223,7 +223,12 @@ doctor runovl
 check "/run on an overlay is a problem" "got: $out" has '^FAIL +/run is on an overlay'
 line 40 /run shared:20 tmpfs rw >>"$T/runovl/proc/self/mountinfo"
 doctor runovl
-check "a tmpfs on /run over an overlay root is fine" "got: $out" has '^OK +/run is on tmpfs'
+echo 6.8.0-45-generic >"$T/runovl/proc/sys/kernel/osrelease"
+doctor runovl
+check "a tmpfs on /run over an overlay root is fine (6.6+)" "got: $out" has '^OK +/run is on tmpfs'
+echo 6.1.0-18-amd64 >"$T/runovl/proc/sys/kernel/osrelease"
+doctor runovl
+check "a tmpfs on /run before 6.6 is a warning" "got: $out" has '^WARN +/run is on tmpfs, which keeps no user xattrs before Linux 6.6'
 
 tree bare v1
 rm -rf "$T/bare/usr/include/CUnit" "$T/bare/rootfs"
