@@ -97,7 +97,7 @@ set_cmd() {
 	stage-*) CMD=("$BIN/$name" run --rootfs "$ROOTFS" $(stage_limits "$name") "$@") ;;
 	unshare) CMD=(unshare --uts --pid --mount --fork "--root=$ROOTFS" --mount-proc "$@") ;;
 	bwrap) CMD=(bwrap --unshare-uts --unshare-pid --bind "$ROOTFS" / --proc /proc --dev /dev "$@") ;;
-	crun | runc | crun-limits) CMD=("${name%-limits}" run --bundle "$(bundle_dir "$name" "$@")" "mdbench-$name-$$") ;;
+	crun | runc | crun-limits | crun-privs) CMD=("${name%%-*}" run --bundle "$(bundle_dir "$name" "$@")" "mdbench-$name-$$") ;;
 	*) die "unknown command '$name'" ;;
 	esac
 }
@@ -125,7 +125,7 @@ bundle_dir() {
 # terminal; for crun-limits, crun's spec with stage 9's limits in
 # linux.resources. Returns non-zero, after saying why, when it cannot.
 make_bundle() {
-	local name=$1 rt=${1%-limits} dir args="" word
+	local name=$1 rt=${1%%-*} dir args="" word
 	shift
 	dir=$(bundle_dir "$name" "$@")
 	for word in "$@"; do
@@ -158,6 +158,33 @@ make_bundle() {
 		note "cannot add limits to '$dir/config.json'"
 		return 1
 	}
+	[ "$name" = crun-privs ] || return 0
+	privs_spec "$dir/config.json" || {
+		note "cannot add stage 10's privileges to '$dir/config.json'"
+		return 1
+	}
+}
+
+# privs_spec CONFIG: give CONFIG stage 10's walls: its eleven capabilities
+# in the bounding, permitted and effective sets (none inheritable or
+# ambient), noNewPrivileges, and its seccomp deny-list, the names read
+# from the stage's denied_calls rows so that the two cannot drift.
+PRIVS_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SETFCAP","CAP_SETGID","CAP_SETPCAP","CAP_SETUID","CAP_SYS_CHROOT"]'
+privs_spec() {
+	local names
+	names=$(sed -n 's/^\t{"\([a-z_0-9]*\)", 0, {0},.*/"\1"/p' "$(ls -d stages/10-*)/main.c" | paste -sd,)
+	[ -n "$names" ] || return 1
+	jq --argjson caps "$PRIVS_CAPS" --argjson names "[$names]" \
+		'.process.capabilities = {bounding: $caps, permitted: $caps, effective: $caps, inheritable: [], ambient: []}
+		| .process.noNewPrivileges = true
+		| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"], syscalls: [
+			{names: $names, action: "SCMP_ACT_ERRNO", errnoRet: 1},
+			{names: ["unshare", "clone"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
+			 args: [{index: 0, value: 268435456, valueTwo: 268435456, op: "SCMP_CMP_MASKED_EQ"}]},
+			{names: ["ioctl"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
+			 args: [{index: 1, value: 21522, op: "SCMP_CMP_EQ"}]},
+			{names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
+		"$1" >"$1.new" && mv "$1.new" "$1"
 }
 
 # quote WORD...: the words as one line hyperfine -N splits back into them.
@@ -179,8 +206,10 @@ SKIPPED=()
 PEERS=(unshare bwrap crun runc)
 # Stage 9's limits through crun too, when there is a stage 9.
 [ -n "$(stage_limits "${STAGES[-1]}")" ] && PEERS+=(crun-limits)
+# Stage 10's privileges too (and its limits), when there is a stage 10.
+[ "${STAGES[-1]#stage-}" -ge 10 ] 2>/dev/null && PEERS+=(crun-privs)
 for peer in "${PEERS[@]}"; do
-	if ! command -v "${peer%-limits}" >/dev/null; then
+	if ! command -v "${peer%%-*}" >/dev/null; then
 		SKIPPED+=("$peer (not installed)")
 	elif [ "$peer" != unshare ] && [ "$peer" != bwrap ]; then
 		if make_bundle "$peer" /bin/true && make_bundle "$peer" /bin/sleep 1; then

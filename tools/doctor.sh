@@ -208,6 +208,23 @@ elif [ -n "$(awk '$2 == "cgroup"' <<<"$cgroups")" ]; then
 	fi
 fi
 
+# --- seccomp (stage 10's filter) -----------------------------------------
+# The filter needs CONFIG_SECCOMP_FILTER, whose actions the kernel lists;
+# "errno" is the one stage 10 returns.
+actions=$(value /proc/sys/kernel/seccomp/actions_avail)
+if [[ " $actions " == *" errno "* ]]; then
+	ok "seccomp filters with errno actions (stage 10's filter)"
+else
+	fail "the kernel offers no seccomp filter (no /proc/sys/kernel/seccomp/actions_avail with errno): stage 10 cannot load its filter" \
+		"boot a kernel built with CONFIG_SECCOMP_FILTER=y (every distribution kernel is)"
+fi
+if [ -e "$root/usr/include/seccomp.h" ]; then
+	ok "libseccomp installed (stage 10 on builds with it)"
+else
+	warn "libseccomp not installed: stage 10 and later do not build" \
+		"sudo make deps-run (make run and make test install it too)"
+fi
+
 # --- overlayfs (stage 12's copy-on-write root) ---------------------------
 # The container mounts the overlay itself, in its user namespace: the
 # kernel allows that from 5.11 on. Its layer goes to /run/minidocker

@@ -40,6 +40,9 @@ tree() {
 	echo 1 >"$d/proc/sys/kernel/unprivileged_userns_clone"
 	echo 15000 >"$d/proc/sys/user/max_user_namespaces"
 	printf 'nodev\tproc\nnodev\toverlay\n\text4\n' >"$d/proc/filesystems"
+	mkdir -p "$d/proc/sys/kernel/seccomp"
+	echo 'kill_process kill_thread trap errno user_notif trace log allow' >"$d/proc/sys/kernel/seccomp/actions_avail"
+	touch "$d/usr/include/seccomp.h"
 	touch "$d/usr/include/CUnit/CUnit.h"
 	ln -s busybox "$d/rootfs/bin/sh"
 	{
@@ -121,6 +124,12 @@ doctor v2-nocpu
 check "v2 without cpu is a problem" "got: $out" has '^FAIL +cgroup v2 at /sys/fs/cgroup without the cpu controller'
 check "v2 without cpu: its fix enables it" "got: $out" has 'echo \+cpu > /sys/fs/cgroup/cgroup.subtree_control'
 check "v2 without cpu: exits 1" "status $rc" fails
+
+tree noseccomp v1
+rm "$T/noseccomp/proc/sys/kernel/seccomp/actions_avail"
+doctor noseccomp
+check "no seccomp filter is a problem" "got: $out" has '^FAIL +the kernel offers no seccomp filter'
+check "no seccomp filter: exits 1" "status $rc" fails
 
 tree hybrid hybrid
 doctor hybrid
