@@ -27,6 +27,9 @@ OUT=$(realpath -- "$1")
 BIN=$(realpath -- "$2")
 ROOTFS=$(realpath -- "$3")
 HERE=$(dirname -- "$(realpath -- "$0")")
+# Stage 12 on keeps each container's layer in a state directory: the
+# bench's own, never the machine's /run/minidocker.
+export MINIDOCKER_RUN=$OUT/run
 
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, cgroups, chroot): run sudo make bench"
 command -v hyperfine >/dev/null || die "hyperfine is not installed: run sudo make bench-deps"

@@ -90,6 +90,21 @@ ratio() {
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", a / b }'
 }
 
+# added A B WHAT: what A costs more than B, in milliseconds, hot and cold
+# (medians and minimums): the price of WHAT.
+added() {
+	local mode line=""
+	for mode in hot cold; do
+		local a4 b4 a7 b7
+		a4=$(column "$mode" "$1" 4) b4=$(column "$mode" "$2" 4)
+		a7=$(column "$mode" "$1" 7) b7=$(column "$mode" "$2" 7)
+		[ -n "$a4" ] && [ -n "$b4" ] || continue
+		line+=$(awk -v m="$mode" -v a="$a4" -v b="$b4" -v c="$a7" -v d="$b7" \
+			'BEGIN { printf "; %s %+.2f ms (min %+.2f ms)", m, a - b, c - d }')
+	done
+	[ -z "$line" ] || printf -- '- %s over %s, %s: %s\n' "$1" "$2" "$3" "${line#; }"
+}
+
 # cold_hot NAME LIMIT: NAME's cold median (and minimum) over its hot one,
 # a target of at most LIMIT.
 cold_hot() {
@@ -145,6 +160,12 @@ cold_hot() {
 		cold_hot stage-9 1.2
 		target "hot: crun with the same limits over stage-9, above 1×" hot crun-limits stage-9 '>=' 1.0001
 		target "cold: crun with the same limits over stage-9, above 1×" cold crun-limits stage-9 '>=' 1.0001
+	fi
+	if [ -n "$(column hot stage-12 4)" ]; then
+		printf '\n#### Stage 12: the copy-on-write root (overlayfs)\n\n'
+		target "hot: stage-12 over stage-11, at most 1.2×" hot stage-12 stage-11 '<=' 1.2
+		target "cold: stage-12 over stage-11, at most 1.2×" cold stage-12 stage-11 '<=' 1.2
+		added stage-12 stage-11 "the layer (state directory, overlay mount, removal)"
 	fi
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"

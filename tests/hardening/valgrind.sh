@@ -18,6 +18,8 @@ logs=$bin/valgrind
 rm -rf "$logs"
 mkdir -p "$logs"
 export MINIDOCKER_ROOTFS="$rootfs"
+# Stage 12 on: the containers' layers in a directory of the test's own.
+export MINIDOCKER_RUN="$logs/run"
 
 runs=0 failed=0
 # check NAME STATUS STAGE ARGS...: run stage-STAGE with ARGS under
@@ -57,6 +59,9 @@ for path in "$bin"/stage-*; do
 	fi
 	if [ "$stage" -ge 6 ]; then
 		check "a bad --pids-max" 125 "$stage" --pids-max 0 "$probe"
+	fi
+	if [ "$stage" -ge 12 ]; then
+		check "a missing layer" 125 "$stage" --rootfs "/no/such/layer:$rootfs" "$probe"
 	fi
 done
 
