@@ -165,7 +165,7 @@ cold_hot() {
 		printf '\n#### Stage 12: the copy-on-write root (overlayfs)\n\n'
 		target "hot: stage-12 over stage-11, at most 1.2×" hot stage-12 stage-11 '<=' 1.2
 		target "cold: stage-12 over stage-11, at most 1.2×" cold stage-12 stage-11 '<=' 1.2
-		added stage-12 stage-11 "the layer (state directory, overlay mount, removal)"
+		added stage-12 stage-11 "the layer (state directory, overlay mount, removal) in /run/minidocker on $(meta 'run fs')"
 	fi
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"
