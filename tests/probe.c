@@ -39,7 +39,14 @@
  *                         or the error name it met (EPERM, ...): add_key,
  *                         userns (unshare a user namespace), mount (a
  *                         tmpfs on /mnt), rawsock (an AF_PACKET socket),
- *                         clone3 (a bare clone3() call's errno)
+ *                         clone3 (a bare clone3() call's errno),
+ *                         handle (open / again by its file handle, the
+ *                         "shocker" escape), shm KEY (find the SysV
+ *                         shared memory segment KEY), setuid PATH (as
+ *                         uid 65534, run the setuid-root copy PATH of
+ *                         the probe: "ok" when it runs with euid 0),
+ *                         euid ("ok" when the euid is 0); mount DIR
+ *                         mounts on DIR instead of /mnt
  */
 
 #include <dirent.h>
@@ -54,6 +61,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -312,7 +320,7 @@ static const char *err_name(int e)
 }
 
 /* Try act; undo what it did; print "ok" or why it failed. */
-static int try_act(const char *act)
+static int try_act(const char *act, const char *arg)
 {
 	long r;
 	if (!strcmp(act, "add_key")) {
@@ -332,13 +340,51 @@ static int try_act(const char *act)
 		r = WEXITSTATUS(st) ? -1 : 0;
 		errno = WEXITSTATUS(st);
 	} else if (!strcmp(act, "mount")) {
-		r = mount("probe", "/mnt", "tmpfs", 0, "size=16k");
+		const char *dir = *arg ? arg : "/mnt";
+		r = mount("probe", dir, "tmpfs", 0, "size=16k");
 		if (r == 0)
-			umount2("/mnt", MNT_DETACH);
+			umount2(dir, MNT_DETACH);
 	} else if (!strcmp(act, "rawsock")) {
 		r = socket(AF_PACKET, SOCK_RAW, 0);
 		if (r >= 0)
 			close((int)r);
+	} else if (!strcmp(act, "handle")) {
+		/* Where the filesystem has no handles, say so: not a wall. */
+		struct {
+			struct file_handle h;
+			unsigned char bytes[MAX_HANDLE_SZ];
+		} fh = {.h.handle_bytes = MAX_HANDLE_SZ};
+		int mount_id;
+		r = name_to_handle_at(AT_FDCWD, "/", &fh.h, &mount_id, 0);
+		if (r < 0 && errno == EOPNOTSUPP) {
+			printf("nohandles\n");
+			return 0;
+		}
+		if (r == 0) {
+			int root = open("/", O_RDONLY | O_DIRECTORY);
+			r = open_by_handle_at(root, &fh.h, O_RDONLY);
+			if (r >= 0)
+				close((int)r);
+		}
+	} else if (!strcmp(act, "euid")) {
+		r = geteuid() == 0 ? 0 : -1;
+		errno = EACCES;
+	} else if (!strcmp(act, "setuid")) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			if (setgid(65534) < 0 || setuid(65534) < 0) {
+				printf("%s\n", err_name(errno));
+				_exit(0);
+			}
+			execl(arg, arg, "try", "euid", (char *)NULL);
+			printf("%s\n", err_name(errno));
+			_exit(0);
+		}
+		int st;
+		return pid < 0 || waitpid(pid, &st, 0) < 0;
+	} else if (!strcmp(act, "shm")) {
+		r = shmget((key_t)strtol(arg, NULL, 0), 0, 0);
 	} else if (!strcmp(act, "clone3")) {
 		/* A NULL argument: EFAULT if the call is there at all. */
 		r = syscall(SYS_clone3, NULL, 0);
@@ -354,6 +400,9 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage();
 	const char *q = argv[1], *a = argc > 2 ? argv[2] : "";
+	/* A setuid copy (the catalogue's setuid act) answers one question. */
+	if (geteuid() != getuid() && (strcmp(q, "try") || strcmp(a, "euid")))
+		return usage();
 
 	if (!strcmp(q, "exit"))
 		return atoi(a);
@@ -472,10 +521,10 @@ int main(int argc, char **argv)
 	if (!strcmp(q, "caps"))
 		return caps();
 	if (!strcmp(q, "try"))
-		return try_act(a);
+		return try_act(a, argc > 3 ? argv[3] : "");
 	if (!strcmp(q, "caps"))
 		return caps();
 	if (!strcmp(q, "try"))
-		return try_act(a);
+		return try_act(a, argc > 3 ? argv[3] : "");
 	return usage();
 }

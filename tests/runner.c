@@ -35,7 +35,7 @@ const struct stage_suite *const stage_suites[] = {
 	&suite_cgroup, &suite_pivot, &suite_userns, &suite_limits, &suite_privs,
 	&suite_overlay,
 	/* Hardening, after the stage suites (find_suite() takes the first). */
-	&suite_faults, &suite_hostfs, &suite_badinput, NULL,
+	&suite_faults, &suite_hostfs, &suite_badinput, &suite_escapes, NULL,
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
@@ -357,7 +357,13 @@ int main(int argc, char **argv)
 			list = true;
 		else if (!strcmp(argv[i], "--stress"))
 			stress = true;
-		else
+		else if (!strcmp(argv[i], "--escapes-table") && i + 1 < argc) {
+			int n = atoi(argv[++i]);
+			if (n < 1 || n > MAX_STAGE)
+				usage();
+			print_escapes_table(stdout, n);
+			return 0;
+		} else
 			usage();
 	}
 	absolute(bin_dir);

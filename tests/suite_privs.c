@@ -211,7 +211,15 @@ static void test_bad_caps_are_125(void)
 	}
 }
 
+/* The catalogue's acts that stage 10 stops (tests/suite_escapes.c). */
+static void test_catalogue_privileged_acts_stopped(void)
+{
+	escapes_check_stage(PRIVS_STAGE);
+}
+
 static const struct stage_test tests[] = {
+	{"test_catalogue_privileged_acts_stopped",
+	 test_catalogue_privileged_acts_stopped, true},
 	{"test_caps_are_the_default", test_caps_are_the_default, true},
 	{"test_cap_add_sets_one_bit", test_cap_add_sets_one_bit, true},
 	{"test_cap_drop_clears_one_bit", test_cap_drop_clears_one_bit, true},

@@ -4,6 +4,7 @@
 
 #include <CUnit/CUnit.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 struct stage_test {
 	const char *name;
@@ -28,6 +29,17 @@ extern const struct stage_suite suite_exec, suite_uts, suite_pid,
  * runs only with `runner --stress`. */
 extern const struct stage_suite suite_faults, suite_hostfs, suite_badinput,
 	suite_stress;
+
+/* The escape catalogue (tests/suite_escapes.c): every entry against
+ * every stage; at stage 1 so that every stage runs it. */
+extern const struct stage_suite suite_escapes;
+
+/* Check that the catalogue's entries first stopped at stage are stopped
+ * by the binary under test: a stage's proof of its walls. */
+void escapes_check_stage(int stage);
+
+/* The catalogue as a markdown table, entries by stages 1..last_stage. */
+void print_escapes_table(FILE *out, int last_stage);
 
 /* Every stage suite, in stage order. */
 extern const struct stage_suite *const stage_suites[];

@@ -1,0 +1,426 @@
+/* The escape catalogue: acts a container might try against its host,
+ * each run against every stage, each with the first stage that stops it.
+ * The suite fails when a stage stops an act earlier or later than
+ * declared. Every act is harmless when it succeeds: it reads a marker,
+ * writes a value back to what it was, signals a test-owned process with
+ * SIGCONT, or works under a test-owned cap; what it makes, it removes.
+ * `runner --escapes-table` prints the declared table for TUTORIAL.md and
+ * the README; this suite is what keeps that table true. */
+
+#include <CUnit/CUnit.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "harness.h"
+#include "suites.h"
+
+#define MAX_ARGS 8
+#define LAST_STAGE 16 /* the table's columns: every stage DESIGN.md plans */
+
+enum outcome { ESCAPED, STOPPED, NOT_HERE };
+
+/* One entry: what it tries, the first stage that stops it (as measured,
+ * where the kernel says otherwise than the plan: see why), the act. */
+struct escape {
+	const char *name;
+	int stopped_at;
+	enum outcome (*act)(char *what, size_t len);
+	const char *why; /* what stops it, for the table */
+	/* Stages before stopped_at that stop it too, by a side effect that
+	 * a later stage undoes (0, 0: none), and why. */
+	int also_from, also_to;
+	const char *also_why;
+};
+
+/* Whether entry e is stopped by stage n. */
+static bool stopped_by(const struct escape *e, int n)
+{
+	return n >= e->stopped_at || (n >= e->also_from && n <= e->also_to);
+}
+
+/* Run args (NULL-ended, without "run") in a container of the stage under
+ * test, in the cgroup whose procs file is in_cgroup (or none); keep its
+ * output in r. */
+static void run_in(struct run_result *r, const char *in_cgroup,
+		   const char *const *args)
+{
+	const char *argv[MAX_ARGS + 2] = {"run"};
+	size_t n = 1;
+	for (; args[n - 1] && n <= MAX_ARGS; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	struct container c;
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (h_start(&c, in_cgroup, argv) < 0)
+		return;
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	*r = c.r;
+}
+
+/* ESCAPED when the run's stdout is exactly want, else STOPPED; what says
+ * what happened. */
+static enum outcome out_is(const char *const *args, const char *want,
+			   char *what, size_t len)
+{
+	struct run_result r;
+	run_in(&r, NULL, args);
+	snprintf(what, len, "status %d, out '%.60s', err '%.80s'", r.status,
+		 r.out ? r.out : "", r.err ? r.err : "");
+	bool escaped = r.status == 0 && r.out && !strcmp(r.out, want);
+	h_free(&r);
+	return escaped ? ESCAPED : STOPPED;
+}
+
+/* ESCAPED when the run exits 0. */
+static enum outcome status_ok(const char *const *args, char *what, size_t len)
+{
+	struct run_result r;
+	run_in(&r, NULL, args);
+	snprintf(what, len, "status %d, err '%.80s'", r.status,
+		 r.err ? r.err : "");
+	bool escaped = r.status == 0;
+	h_free(&r);
+	return escaped ? ESCAPED : STOPPED;
+}
+
+/* The host's namespace link for ns, as the test sees it. */
+static void host_ns(const char *ns, char *out, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+	ssize_t n = readlink(path, out, len - 2);
+	n = n < 0 ? 0 : n;
+	out[n] = '\n';
+	out[n + 1] = '\0';
+}
+
+/* Set the hostname to what it is: a write that changes nothing, but
+ * lands on the host's name when the UTS namespace is the host's. */
+static enum outcome act_hostname(char *what, size_t len)
+{
+	char want[128];
+	host_ns("uts", want, sizeof(want));
+	const char *args[] = {"/bin/sh", "-c",
+			      "hostname \"$(hostname)\" && "
+			      "readlink /proc/self/ns/uts", NULL};
+	return out_is(args, want, what, len);
+}
+
+/* SIGCONT to a sleeping child of the test: harmless, and it reaches the
+ * child only where the host's pids are there to name. */
+static enum outcome act_signal(char *what, size_t len)
+{
+	pid_t kid = fork();
+	if (kid == 0) {
+		pause();
+		_exit(0);
+	}
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "kill -CONT %d", (int)kid);
+	const char *args[] = {"/bin/sh", "-c", cmd, NULL};
+	enum outcome o = status_ok(args, what, len);
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+	return o;
+}
+
+/* A marker file the host made, read by its path. */
+static enum outcome act_read_marker(char *what, size_t len)
+{
+	char marker[128];
+	if (h_make_marker(marker, sizeof(marker), "escape") < 0)
+		return STOPPED;
+	const char *args[] = {H.probe, "exists", marker, NULL};
+	enum outcome o = out_is(args, "yes\n", what, len);
+	unlink(marker);
+	return o;
+}
+
+/* The classic chroot escape (chroot into a subdirectory, climb "..") to
+ * the same kind of marker. */
+static enum outcome act_chroot_escape(char *what, size_t len)
+{
+	char marker[128];
+	if (h_make_marker(marker, sizeof(marker), "breakout") < 0)
+		return STOPPED;
+	const char *args[] = {H.probe, "breakout", marker, NULL};
+	enum outcome o = out_is(args, "escaped\n", what, len);
+	unlink(marker);
+	return o;
+}
+
+/* A null device made with mknod, written, and removed. */
+static enum outcome act_mknod(char *what, size_t len)
+{
+	const char *args[] = {"/bin/sh", "-c",
+			      "d=/tmp/minidocker-escape-null-$$; "
+			      "mknod $d c 1 3 && echo x > $d; r=$?; "
+			      "rm -f $d; exit $r", NULL};
+	return status_ok(args, what, len);
+}
+
+/* open_by_handle_at() of / by its handle (the 2014 "shocker" escape
+ * read host files this way), where the filesystem has handles. */
+static enum outcome act_open_by_handle(char *what, size_t len)
+{
+	const char *args[] = {H.probe, "try", "handle", NULL};
+	struct run_result r;
+	run_in(&r, NULL, args);
+	snprintf(what, len, "status %d, out '%.60s'", r.status,
+		 r.out ? r.out : "");
+	enum outcome o = r.out && !strcmp(r.out, "nohandles\n") ? NOT_HERE
+			 : r.out && !strcmp(r.out, "ok\n")      ? ESCAPED
+								: STOPPED;
+	h_free(&r);
+	return o;
+}
+
+/* A fork bomb inside a test-owned cap of 100 processes: escaped when it
+ * gets more than the runtime's own default limit of 20. */
+static enum outcome act_fork_bomb(char *what, size_t len)
+{
+	const char *cap = h_make_cap_group("escape", 100);
+	if (!cap)
+		return STOPPED;
+	char dir[PATH_MAX + 64], procs[PATH_MAX + 96];
+	snprintf(dir, sizeof(dir), "%s", cap);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	const char *args[] = {H.probe, "bomb", "300", NULL};
+	struct run_result r;
+	run_in(&r, procs, args);
+	long forked = -1, refused = -1;
+	if (r.out)
+		sscanf(r.out, "forked %ld refused %ld", &forked, &refused);
+	snprintf(what, len, "status %d, out '%.60s'", r.status,
+		 r.out ? r.out : "");
+	h_free(&r);
+	if (cgroup_remove(dir, 2000) < 0)
+		CU_FAIL("cannot remove the fork bomb's cap group");
+	return forked > 20 ? ESCAPED : STOPPED;
+}
+
+/* `probe try act [arg]` says "ok". */
+static enum outcome try_ok(const char *act, const char *arg, char *what,
+			   size_t len)
+{
+	const char *args[] = {H.probe, "try", act, arg, NULL};
+	return out_is(args, "ok\n", what, len);
+}
+
+/* A tmpfs mounted and unmounted at once; before the container has a
+ * root of its own (stages 1-3), on the test rootfs's /mnt, not the
+ * host's. */
+static enum outcome act_mount(char *what, size_t len)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/mnt", H.rootfs);
+	return try_ok("mount", H.stage < 4 ? dir : NULL, what, len);
+}
+
+static enum outcome act_raw_socket(char *what, size_t len)
+{
+	return try_ok("rawsock", NULL, what, len);
+}
+
+static enum outcome act_add_key(char *what, size_t len)
+{
+	return try_ok("add_key", NULL, what, len);
+}
+
+static enum outcome act_nested_userns(char *what, size_t len)
+{
+	return try_ok("userns", NULL, what, len);
+}
+
+/* A non-root user inside runs a setuid-root file: a test-owned copy of
+ * the probe that, set-uid, answers only whether its euid is 0. */
+static enum outcome act_setuid(char *what, size_t len)
+{
+	char host[PATH_MAX], inside[PATH_MAX], cmd[PATH_MAX * 2 + 64];
+	snprintf(host, sizeof(host), "%s/bin/probe-setuid", H.rootfs);
+	snprintf(inside, sizeof(inside), "%s",
+		 H.stage < 4 ? host : "/bin/probe-setuid");
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 4755 '%s'",
+		 H.host_probe, host, host);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot make the setuid copy of the probe");
+		unlink(host);
+		return STOPPED;
+	}
+	enum outcome o = try_ok("setuid", inside, what, len);
+	unlink(host);
+	return o;
+}
+
+/* Write vm.swappiness back to its own value. */
+static enum outcome act_sysctl(char *what, size_t len)
+{
+	const char *args[] = {"/bin/sh", "-c",
+			      "v=$(cat /proc/sys/vm/swappiness) && "
+			      "echo $v > /proc/sys/vm/swappiness", NULL};
+	return status_ok(args, what, len);
+}
+
+/* A SysV shared memory segment the test made, found by its key. */
+static enum outcome act_host_shm(char *what, size_t len)
+{
+	key_t key = (key_t)(0x6d640000 | (getpid() & 0xffff));
+	int id = shmget(key, 4096, IPC_CREAT | 0600);
+	if (id < 0) {
+		CU_FAIL("cannot make a SysV shared memory segment");
+		return STOPPED;
+	}
+	char arg[32];
+	snprintf(arg, sizeof(arg), "%d", (int)key);
+	enum outcome o = try_ok("shm", arg, what, len);
+	shmctl(id, IPC_RMID, NULL);
+	return o;
+}
+
+/* /proc/self/cgroup shows a path other than / (the container runs in a
+ * test-owned group, so that even before stage 6 there is one to see). */
+static enum outcome act_cgroup_path(char *what, size_t len)
+{
+	const char *cap = h_make_cap_group("escape-path", 100);
+	if (!cap)
+		return STOPPED;
+	char dir[PATH_MAX + 64], procs[PATH_MAX + 96];
+	snprintf(dir, sizeof(dir), "%s", cap);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	const char *args[] = {"/bin/sh", "-c",
+			      "grep -v ':/$' /proc/self/cgroup", NULL};
+	struct run_result r;
+	run_in(&r, procs, args);
+	snprintf(what, len, "status %d, out '%.80s'", r.status,
+		 r.out ? r.out : "");
+	bool escaped = r.status == 0;
+	h_free(&r);
+	if (cgroup_remove(dir, 2000) < 0)
+		CU_FAIL("cannot remove the test's cgroup");
+	return escaped ? ESCAPED : STOPPED;
+}
+
+static enum outcome act_timer_list(char *what, size_t len)
+{
+	const char *args[] = {"/bin/sh", "-c",
+			      "head -n 1 /proc/timer_list | grep -q Timer",
+			      NULL};
+	return status_ok(args, what, len);
+}
+
+/* The container's network namespace is the host's: a port it binds,
+ * the host sees. */
+static enum outcome act_host_network(char *what, size_t len)
+{
+	char want[128];
+	host_ns("net", want, sizeof(want));
+	const char *args[] = {H.probe, "ns", "net", NULL};
+	return out_is(args, want, what, len);
+}
+
+/* The catalogue. A stage past LAST_STAGE never stops an entry. */
+static const struct escape escapes[] = {
+	{"change the host's hostname", 2, act_hostname, "UTS namespace", 0, 0, NULL},
+	{"signal a host process", 3, act_signal, "PID namespace", 0, 0, NULL},
+	{"read a host marker file", 4, act_read_marker, "chroot", 0, 0, NULL},
+	{"fork bomb (under a test cap)", 6, act_fork_bomb, "pids cgroup", 0, 0, NULL},
+	{"chroot escape to a host marker", 7, act_chroot_escape,
+	 "pivot_root", 0, 0, NULL},
+	{"mknod a device and write it", 8, act_mknod, "user namespace", 0, 0, NULL},
+	{"open a file by handle (shocker)", 8, act_open_by_handle,
+	 "user namespace", 0, 0, NULL},
+	{"raw packet socket", 8, act_raw_socket,
+	 "user namespace (the host's network is not its own)", 0, 0, NULL},
+	{"mount a tmpfs", 10, act_mount, "capabilities", 0, 0, NULL},
+	{"add_key", 10, act_add_key, "seccomp", 0, 0, NULL},
+	{"a nested user namespace", 10, act_nested_userns, "seccomp", 4, 6,
+	 "unshare(2) refuses a new user namespace to a chrooted process"},
+	{"setuid-root file run by a non-root user", 8, act_setuid,
+	 "user namespace (no user but root is mapped)", 0, 0, NULL},
+	{"write a host sysctl back", 11, act_sysctl, "read-only /proc/sys", 0, 0, NULL},
+	{"see a host SysV shm segment", 11, act_host_shm, "IPC namespace", 0, 0, NULL},
+	{"host cgroup path in /proc/self/cgroup", 11, act_cgroup_path,
+	 "cgroup namespace", 0, 0, NULL},
+	{"read /proc/timer_list", 11, act_timer_list, "masked /proc paths", 0, 0, NULL},
+	{"bind a port the host sees", 14, act_host_network,
+	 "network namespace", 0, 0, NULL},
+};
+#define N_ESCAPES (sizeof(escapes) / sizeof(escapes[0]))
+
+/* Run each entry (only those first stopped at only_stage, when not 0)
+ * and check it is stopped exactly from its declared stage on. */
+static void check_escapes(int only_stage)
+{
+	for (size_t i = 0; i < N_ESCAPES; i++) {
+		const struct escape *e = &escapes[i];
+		if (only_stage && e->stopped_at != only_stage)
+			continue;
+		char what[256] = "", name[512];
+		enum outcome o = e->act(what, sizeof(what));
+		if (o == NOT_HERE)
+			continue;
+		/* A proof runs stage N's entries on stage N-1: want them
+		 * stopped there too, so that the proof fails. */
+		bool want_stopped = only_stage || stopped_by(e, H.stage);
+		snprintf(name, sizeof(name), "'%s' on stage %d: want it %s "
+			 "(stopped from stage %d on), it was %s: %s", e->name,
+			 H.stage, want_stopped ? "stopped" : "to get through",
+			 e->stopped_at, o == STOPPED ? "stopped" : "not", what);
+		H_CHECK((o == STOPPED) == want_stopped, name);
+	}
+}
+
+static void test_each_escape_stopped_where_declared(void)
+{
+	check_escapes(0);
+}
+
+void escapes_check_stage(int stage)
+{
+	check_escapes(stage);
+}
+
+void print_escapes_table(FILE *out, int last_stage)
+{
+	fprintf(out, "| act | stopped by |");
+	for (int s = 1; s <= last_stage; s++)
+		fprintf(out, " %d |", s);
+	fprintf(out, "\n|---|---|");
+	for (int s = 1; s <= last_stage; s++)
+		fprintf(out, "---|");
+	fprintf(out, "\n");
+	for (size_t i = 0; i < N_ESCAPES; i++) {
+		const struct escape *e = &escapes[i];
+		fprintf(out, "| %s | %s (%d) |", e->name, e->why, e->stopped_at);
+		for (int s = 1; s <= last_stage; s++)
+			fprintf(out, " %s |", s == e->stopped_at ? "**stop**"
+					      : stopped_by(e, s) ? "."
+								 : "x");
+		fprintf(out, "\n");
+	}
+	fprintf(out, "\nx: gets through; **stop**: the first stage that "
+		     "stops it; .: stopped.\n");
+	for (size_t i = 0; i < N_ESCAPES; i++)
+		if (escapes[i].also_why)
+			fprintf(out, "%s, at stages %d-%d: %s.\n",
+				escapes[i].name, escapes[i].also_from,
+				escapes[i].also_to, escapes[i].also_why);
+}
+
+static const struct stage_test tests[] = {
+	{"test_each_escape_stopped_where_declared",
+	 test_each_escape_stopped_where_declared, false},
+	{NULL, NULL, false},
+};
+
+const struct stage_suite suite_escapes = {1, "escapes", true, tests};
