@@ -100,7 +100,7 @@ set_cmd() {
 	stage-*) CMD=("$BIN/$name" run --rootfs "$ROOTFS" $(stage_limits "$name") "$@") ;;
 	unshare) CMD=(unshare --uts --pid --mount --fork "--root=$ROOTFS" --mount-proc "$@") ;;
 	bwrap) CMD=(bwrap --unshare-uts --unshare-pid --bind "$ROOTFS" / --proc /proc --dev /dev "$@") ;;
-	crun | runc | crun-limits | crun-privs) CMD=("${name%%-*}" run --bundle "$(bundle_dir "$name" "$@")" "mdbench-$name-$$") ;;
+	crun | runc | crun-limits | crun-walls) CMD=("${name%%-*}" run --bundle "$(bundle_dir "$name" "$@")" "mdbench-$name-$$") ;;
 	*) die "unknown command '$name'" ;;
 	esac
 }
@@ -161,25 +161,29 @@ make_bundle() {
 		note "cannot add limits to '$dir/config.json'"
 		return 1
 	}
-	[ "$name" = crun-privs ] || return 0
-	privs_spec "$dir/config.json" || {
-		note "cannot add stage 10's privileges to '$dir/config.json'"
+	[ "$name" = crun-walls ] || return 0
+	walls_spec "$dir/config.json" || {
+		note "cannot add stages 10 and 11's walls to '$dir/config.json'"
 		return 1
 	}
 }
 
-# privs_spec CONFIG: give CONFIG stage 10's walls: its eleven capabilities
-# in the bounding, permitted and effective sets (none inheritable or
-# ambient), noNewPrivileges, and its seccomp deny-list, the names read
-# from the stage's denied_calls rows so that the two cannot drift.
+# walls_spec CONFIG: give CONFIG the walls of stages 10 and 11: the
+# eleven capabilities in the bounding, permitted and effective sets (none
+# inheritable or ambient), noNewPrivileges, the seccomp deny-list (the
+# names read from stage 10's denied_calls rows, so that the two cannot
+# drift), and a cgroup namespace; crun's default spec already masks and
+# write-protects the /proc and /sys paths of stage 11's table, has an
+# IPC namespace, and a /dev of its own with devpts and shm.
 PRIVS_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SETFCAP","CAP_SETGID","CAP_SETPCAP","CAP_SETUID","CAP_SYS_CHROOT"]'
-privs_spec() {
+walls_spec() {
 	local names
 	names=$(sed -n 's/^\t{"\([a-z_0-9]*\)", 0, {0},.*/"\1"/p' "$(ls -d stages/10-*)/main.c" | paste -sd,)
 	[ -n "$names" ] || return 1
 	jq --argjson caps "$PRIVS_CAPS" --argjson names "[$names]" \
 		'.process.capabilities = {bounding: $caps, permitted: $caps, effective: $caps, inheritable: [], ambient: []}
 		| .process.noNewPrivileges = true
+		| .linux.namespaces += [{type: "cgroup"}]
 		| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"], syscalls: [
 			{names: $names, action: "SCMP_ACT_ERRNO", errnoRet: 1},
 			{names: ["unshare", "clone"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
@@ -209,8 +213,8 @@ SKIPPED=()
 PEERS=(unshare bwrap crun runc)
 # Stage 9's limits through crun too, when there is a stage 9.
 [ -n "$(stage_limits "${STAGES[-1]}")" ] && PEERS+=(crun-limits)
-# Stage 10's privileges too (and its limits), when there is a stage 10.
-[ "${STAGES[-1]#stage-}" -ge 10 ] 2>/dev/null && PEERS+=(crun-privs)
+# Stages 10 and 11's walls too (and the limits), when there is a stage 11.
+[ "${STAGES[-1]#stage-}" -ge 11 ] 2>/dev/null && PEERS+=(crun-walls)
 for peer in "${PEERS[@]}"; do
 	if ! command -v "${peer%%-*}" >/dev/null; then
 		SKIPPED+=("$peer (not installed)")

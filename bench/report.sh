@@ -161,6 +161,13 @@ cold_hot() {
 		target "hot: crun with the same limits over stage-9, above 1×" hot crun-limits stage-9 '>=' 1.0001
 		target "cold: crun with the same limits over stage-9, above 1×" cold crun-limits stage-9 '>=' 1.0001
 	fi
+	if [ -n "$(column hot stage-11 4)" ]; then
+		printf '\n#### Stages 10 and 11: capabilities, seccomp (compiled at each start, in the child), walls\n\n'
+		target "hot: stage-10 over stage-9, at most 1.3×" hot stage-10 stage-9 '<=' 1.3
+		target "hot: stage-11 over stage-9, at most 1.3×" hot stage-11 stage-9 '<=' 1.3
+		target "hot: crun with the same walls over stage-11, at least 4×" hot crun-walls stage-11 '>=' 4
+		target "cold: crun with the same walls over stage-11, at least 4×" cold crun-walls stage-11 '>=' 4
+	fi
 	if [ -n "$(column hot stage-12 4)" ]; then
 		printf '\n#### Stage 12: the copy-on-write root (overlayfs)\n\n'
 		target "hot: stage-12 over stage-11, at most 1.2×" hot stage-12 stage-11 '<=' 1.2

@@ -45,7 +45,8 @@
  *                         shared memory segment KEY), setuid PATH (as
  *                         uid 65534, run the setuid-root copy PATH of
  *                         the probe: "ok" when it runs with euid 0),
- *                         euid ("ok" when the euid is 0); mount DIR
+ *                         euid ("ok" when the euid is 0), pty (open a
+ *                         pseudo-terminal pair); mount DIR
  *                         mounts on DIR instead of /mnt
  */
 
@@ -365,6 +366,21 @@ static int try_act(const char *act, const char *arg)
 			r = open_by_handle_at(root, &fh.h, O_RDONLY);
 			if (r >= 0)
 				close((int)r);
+		}
+	} else if (!strcmp(act, "pty")) {
+		int master = posix_openpt(O_RDWR | O_NOCTTY);
+		r = master;
+		if (master >= 0) {
+			const char *name = NULL;
+			if (grantpt(master) < 0 || unlockpt(master) < 0 ||
+			    !(name = ptsname(master)))
+				r = -1;
+			int slave = name ? open(name, O_RDWR | O_NOCTTY) : -1;
+			if (slave < 0)
+				r = -1;
+			else
+				close(slave);
+			close(master);
 		}
 	} else if (!strcmp(act, "euid")) {
 		r = geteuid() == 0 ? 0 : -1;

@@ -24,7 +24,6 @@
 #include "suites.h"
 
 #define MAX_ARGS 8
-#define LAST_STAGE 16 /* the table's columns: every stage DESIGN.md plans */
 
 enum outcome { ESCAPED, STOPPED, NOT_HERE };
 
@@ -328,7 +327,7 @@ static enum outcome act_host_network(char *what, size_t len)
 	return out_is(args, want, what, len);
 }
 
-/* The catalogue. A stage past LAST_STAGE never stops an entry. */
+/* The catalogue, in the order of the stages that stop its entries. */
 static const struct escape escapes[] = {
 	{"change the host's hostname", 2, act_hostname, "UTS namespace", 0, 0, NULL},
 	{"signal a host process", 3, act_signal, "PID namespace", 0, 0, NULL},
@@ -344,7 +343,8 @@ static const struct escape escapes[] = {
 	{"mount a tmpfs", 10, act_mount, "capabilities", 0, 0, NULL},
 	{"add_key", 10, act_add_key, "seccomp", 0, 0, NULL},
 	{"a nested user namespace", 10, act_nested_userns, "seccomp", 4, 6,
-	 "unshare(2) refuses a new user namespace to a chrooted process"},
+	 "unshare(2) refuses a new user namespace to a chrooted process "
+	 "(stage 7's pivot_root undoes that)"},
 	{"setuid-root file run by a non-root user", 8, act_setuid,
 	 "user namespace (no user but root is mapped)", 0, 0, NULL},
 	{"write a host sysctl back", 11, act_sysctl, "read-only /proc/sys", 0, 0, NULL},
@@ -409,12 +409,15 @@ void print_escapes_table(FILE *out, int last_stage)
 		fprintf(out, "\n");
 	}
 	fprintf(out, "\nx: gets through; **stop**: the first stage that "
-		     "stops it; .: stopped.\n");
+		     "stops it; .: stopped. An entry stopped after stage %d "
+		     "names the planned stage that will stop it.\n",
+		last_stage);
 	for (size_t i = 0; i < N_ESCAPES; i++)
 		if (escapes[i].also_why)
-			fprintf(out, "%s, at stages %d-%d: %s.\n",
-				escapes[i].name, escapes[i].also_from,
-				escapes[i].also_to, escapes[i].also_why);
+			fprintf(out, "\n%s, at stages %d-%d: stopped too, "
+				"since %s.\n", escapes[i].name,
+				escapes[i].also_from, escapes[i].also_to,
+				escapes[i].also_why);
 }
 
 static const struct stage_test tests[] = {

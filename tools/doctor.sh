@@ -43,7 +43,8 @@ sys_admin=false
 # --- namespaces (tried now, judged with the container check below) -------
 refused=()
 if command -v "$unshare_cmd" >/dev/null 2>&1; then
-	for kind in uts pid mount user; do
+	# ipc and cgroup: stage 11's.
+	for kind in uts pid mount user ipc cgroup; do
 		args=("--$kind")
 		[ "$kind" = pid ] && args+=(--fork)
 		"$unshare_cmd" "${args[@]}" true >/dev/null 2>&1 || refused+=("$kind")
@@ -89,6 +90,9 @@ elif ((major < 3 || (major == 3 && minor < 8))); then
 elif ((major < 4 || (major == 4 && minor < 5))); then
 	warn "kernel $release: cgroup v2 has no pids controller before 4.5" \
 		"fine with cgroup v1; upgrade the kernel for v2"
+elif ((major < 5 || (major == 5 && minor < 12))); then
+	warn "kernel $release: stage 11 needs 5.12 or later, for mount_setattr() (a read-only /sys)" \
+		"stages 1-10 work; upgrade the kernel for stage 11"
 else
 	ok "kernel $release"
 fi
@@ -108,7 +112,7 @@ if ! $have_unshare; then
 	warn "unshare not found: namespaces not tried" \
 		"apt-get install util-linux"
 elif [ ${#refused[@]} -eq 0 ]; then
-	ok "namespaces: uts, pid, mount and user can be made"
+	ok "namespaces: uts, pid, mount, user, ipc and cgroup can be made"
 else
 	if [ "$uid" != 0 ]; then
 		fix="run it with sudo"

@@ -3,7 +3,7 @@
 # tools/tutorial.sh. `make tutorial` rewrites them in place; `make
 # check-tutorial` fails, with a diff, when any of them is out of date.
 
-TUTORIAL_DOCS ?= TUTORIAL.md $(wildcard stages/*/README.md)
+TUTORIAL_DOCS ?= TUTORIAL.md README.md $(wildcard stages/*/README.md)
 # What the sessions run besides the stages: ps (procps), setpriv, unshare
 # and findmnt (util-linux), mount.
 DEPS_TUTORIAL := procps util-linux mount
@@ -12,8 +12,10 @@ DEPS_TEST += $(DEPS_TUTORIAL)
 .PHONY: tutorial check-tutorial deps-tutorial
 
 # What the sessions run: every stage, the stage 5 fixture without its
-# private remount, and the test root filesystem.
-TUTORIAL_NEEDS := deps-tutorial all $(BUILD)/fixture-no-private test-probe-rootfs
+# private remount, and the test root filesystem; the runner prints the
+# escape catalogue's table.
+TUTORIAL_NEEDS := deps-tutorial all $(BUILD)/fixture-no-private test-probe-rootfs \
+	$(TEST_RUNNER)
 
 deps-tutorial:
 	@tools/deps.sh tutorial $(DEPS_TUTORIAL)

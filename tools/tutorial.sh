@@ -9,6 +9,9 @@
 #   <!-- function FILE NAME -->   the C function NAME in FILE, with the
 #                                 comment above it, as the file has it
 #   <!-- session -->              a terminal session, run for real
+#   <!-- escapes -->              the escape catalogue's table, as markdown
+#                                 (`runner --escapes-table N`, N the number
+#                                 of stages there are)
 #
 # A session's commands are its lines that start with `$ ` (or `nobody$ `,
 # below), written by hand;
@@ -229,7 +232,7 @@ fill() {
 		line=${lines[i]}
 		printf '%s\n' "$line"
 		i=$((i + 1))
-		if [[ $line =~ ^\<!--\ (diff|function|session)(\ [^>]*)?\ --\>$ ]]; then
+		if [[ $line =~ ^\<!--\ (diff|function|session|escapes)(\ [^>]*)?\ --\>$ ]]; then
 			kind=${BASH_REMATCH[1]}
 			read -r -a args <<<"${BASH_REMATCH[2]}"
 			block=()
@@ -242,6 +245,8 @@ fill() {
 			diff) gen_diff "${args[0]}" ;;
 			function) gen_function "${args[0]}" "${args[1]}" ;;
 			session) gen_session "${block[@]}" ;;
+			escapes) "$build/tests/runner" --escapes-table "$(ls -d stages/[0-9][0-9]-*/ | wc -l)" ||
+				die "cannot print the escape catalogue: run make tests" ;;
 			esac
 		fi
 	done

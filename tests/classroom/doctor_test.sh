@@ -125,6 +125,12 @@ check "v2 without cpu is a problem" "got: $out" has '^FAIL +cgroup v2 at /sys/fs
 check "v2 without cpu: its fix enables it" "got: $out" has 'echo \+cpu > /sys/fs/cgroup/cgroup.subtree_control'
 check "v2 without cpu: exits 1" "status $rc" fails
 
+tree oldkernel v1
+echo 5.10.0-28-amd64 >"$T/oldkernel/proc/sys/kernel/osrelease"
+doctor oldkernel
+check "kernel 5.10: stage 11 cannot run" "got: $out" has '^WARN +kernel 5.10.0-28-amd64: stage 11 needs 5.12'
+check "kernel 5.10: a warning, exits 0" "status $rc" passes
+
 tree noseccomp v1
 rm "$T/noseccomp/proc/sys/kernel/seccomp/actions_avail"
 doctor noseccomp
