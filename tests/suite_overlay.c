@@ -537,6 +537,12 @@ static void test_rootless_writes_stay_in_layer(void)
 	end_world();
 }
 
+/* The escape catalogue's entries first stopped here. */
+static void test_escapes_stopped_here(void)
+{
+	escapes_check_stage(12);
+}
+
 static const struct stage_test tests[] = {
 	{"test_image_unchanged_by_writes", test_image_unchanged_by_writes,
 	 true},
@@ -558,6 +564,7 @@ static const struct stage_test tests[] = {
 	{"test_stacked_layers_top_wins", test_stacked_layers_top_wins, true},
 	{"test_rootless_writes_stay_in_layer",
 	 test_rootless_writes_stay_in_layer, true},
+	{"test_escapes_stopped_here", test_escapes_stopped_here, true},
 	{NULL, NULL, false},
 };
 
