@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,18 +133,21 @@ int state_reap_stale(const char *run)
 		return 0;
 	while ((e = readdir(d))) {
 		char dir[PATH_MAX + 300], *end;
-		if (e->d_name[0] == '.')
-			continue;
-		long pid = strtol(e->d_name, &end, 10);
+		/* ".<pid>": one being made (see state_create()). */
+		bool making = e->d_name[0] == '.';
+		long pid = strtol(e->d_name + making, &end, 10);
 		if (*end || pid <= 0)
 			continue; /* not a container's: leave it alone */
 		snprintf(dir, sizeof(dir), "%s/%s", run, e->d_name);
-		int fd = lock_dir(dir, 0);
-		/* No lock file: a runtime between its mkdir and its lock,
-		 * or one killed right there; its pid tells which. */
-		if (fd < 0 && !(errno == ENOENT && kill((pid_t)pid, 0) < 0 &&
-				errno == ESRCH))
-			continue;
+		int fd = -1;
+		if (making) {
+			/* Its runtime may be making it now: only its pid
+			 * tells whether that one is gone. */
+			if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+				continue;
+		} else if ((fd = lock_dir(dir, 0)) < 0) {
+			continue; /* held: its runtime lives */
+		}
 		if (remove_tree(dir) == 0)
 			reaped++;
 		if (fd >= 0)
@@ -166,25 +170,40 @@ int state_create(struct state *st, char *why, size_t why_len)
 	}
 	state_reap_stale(st->run);
 	snprintf(st->id, sizeof(st->id), "%d", (int)getpid());
-	snprintf(st->dir, sizeof(st->dir), "%s/%s", st->run, st->id);
-	/* One left by a dead runtime that had our pid before us. */
+	/* Made as .<id> and locked there, then renamed into place: another
+	 * run's reaper never sees <id> without its lock held. */
+	snprintf(st->dir, sizeof(st->dir), "%s/.%s", st->run, st->id);
 	if (remove_tree(st->dir) < 0 || mkdir(st->dir, 0700) < 0) {
 		snprintf(why, why_len, "cannot create '%s': %s", st->dir,
 			 strerror(errno));
-		st->dir[0] = '\0';
-		return -1;
+		goto err;
 	}
 	st->lock_fd = lock_dir(st->dir, O_CREAT);
 	if (st->lock_fd < 0) {
-		int saved = errno;
 		snprintf(why, why_len, "cannot lock '%s': %s", st->dir,
 			 strerror(errno));
-		rmdir(st->dir);
-		st->dir[0] = '\0';
-		errno = saved;
-		return -1;
+		goto err;
+	}
+	char made[sizeof(st->dir)];
+	snprintf(made, sizeof(made), "%s", st->dir);
+	snprintf(st->dir, sizeof(st->dir), "%s/%s", st->run, st->id);
+	/* One left by a dead runtime that had our pid before us goes. */
+	if (remove_tree(st->dir) < 0 || rename(made, st->dir) < 0) {
+		snprintf(why, why_len, "cannot create '%s': %s", st->dir,
+			 strerror(errno));
+		snprintf(st->dir, sizeof(st->dir), "%s", made);
+		goto err;
 	}
 	return 0;
+err:;
+	int saved = errno;
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	st->lock_fd = -1;
+	remove_tree(st->dir);
+	st->dir[0] = '\0';
+	errno = saved;
+	return -1;
 }
 
 int state_remove(struct state *st)

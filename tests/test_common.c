@@ -341,11 +341,21 @@ static void test_state_dir_reaps_only_the_dead(void)
 	CU_ASSERT(held >= 0 && flock(held, LOCK_EX) == 0);
 	/* Not a container's: never touched. */
 	make_dir_in(other, sizeof(other), run, "notes", 0700);
+	/* Being made (".<pid>"): by a live runtime (pid 1 lives), kept;
+	 * by a dead one, removed. */
+	char making_live[128], making_dead[128];
+	make_dir_in(making_live, sizeof(making_live), run, ".1", 0700);
+	snprintf(name, sizeof(name), ".%d", (int)gone);
+	make_dir_in(making_dead, sizeof(making_dead), run, name, 0700);
 
 	CU_ASSERT_EQUAL_FATAL(state_create(&st, why, sizeof(why)), 0);
 	CU_ASSERT_EQUAL(access(dead, F_OK), -1);
 	CU_ASSERT_EQUAL(access(live, F_OK), 0);
 	CU_ASSERT_EQUAL(access(other, F_OK), 0);
+	CU_ASSERT_EQUAL(access(making_live, F_OK), 0);
+	CU_ASSERT_EQUAL(access(making_dead, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/.%d", run, (int)getpid());
+	CU_ASSERT_EQUAL(access(path, F_OK), -1); /* renamed into place */
 	snprintf(path, sizeof(path), "%s/%d", run, (int)getpid());
 	CU_ASSERT_STRING_EQUAL(st.dir, path);
 	CU_ASSERT_EQUAL(access(st.dir, F_OK), 0);
