@@ -141,8 +141,9 @@ static int make_v1(struct limit_groups *g, const char *base, pid_t pid,
 		}
 		snprintf(g->parent[c], sizeof(g->parent[c]), "%s/" CGROUP_PARENT,
 			 mount);
-		snprintf(g->dir[c], sizeof(g->dir[c]), "%s/" CGROUP_PREFIX "%d",
-			 g->parent[c], (int)pid);
+		snprintf(g->dir[c], sizeof(g->dir[c]),
+			 "%s/" CGROUP_PARENT "/" CGROUP_PREFIX "%d", mount,
+			 (int)pid);
 		if (make_group(g->parent[c], g->dir[c]) < 0) {
 			int err = errno;
 			snprintf(why, why_len, "cannot create cgroup '%s'",

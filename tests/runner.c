@@ -39,7 +39,7 @@ const struct stage_suite *const stage_suites[] = {
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
- * place DESIGN.md asks for). */
+ * place docs/DESIGN.md asks for). */
 static const struct {
 	const char *test;
 	int from_stage;
@@ -63,7 +63,7 @@ static const struct {
 	int stage;
 	const char *tests[4];
 } fixtures[] = {
-	/* The seed's "Nothing changed!": CLONE_NEWNS alone, on a host
+	/* The Go post's "Nothing changed!": CLONE_NEWNS alone, on a host
 	 * whose / is shared, lets every mount through. */
 	{"fixture-no-private",
 	 5,
@@ -77,7 +77,7 @@ static struct target {
 	char binary[PATH_MAX];
 	int stage;       /* the binary's stage */
 	int suite_stage; /* the stage whose tests the suite holds */
-} targets[128];
+} targets[256];
 static int n_targets;
 
 static char bin_dir[PATH_MAX] = "build";

@@ -38,13 +38,23 @@ struct escape {
 	 * a later stage undoes (0, 0: none), and why. */
 	int also_from, also_to;
 	const char *also_why;
+	/* Run by a user without root (stage 8 on: the rootless stages), the
+	 * first stage that stops it; ROOTLESS_NEVER when none does yet. */
+	int rootless_at;
 };
+
+#define ROOTLESS_FROM 8    /* the first stage a user without root can run */
+#define ROOTLESS_NEVER 99  /* no stage stops it yet */
 
 /* Whether entry e is stopped by stage n. */
 static bool stopped_by(const struct escape *e, int n)
 {
 	return n >= e->stopped_at || (n >= e->also_from && n <= e->also_to);
 }
+
+/* Why the last act's runtime itself failed (status 125), or "": then
+ * the act was neither stopped nor let through, and the check fails. */
+static char runtime_failed[256];
 
 /* Run args (NULL-ended, without "run") in a container of the stage under
  * test, in the cgroup whose procs file is in_cgroup (or none); keep its
@@ -64,6 +74,10 @@ static void run_in(struct run_result *r, const char *in_cgroup,
 		return;
 	h_finish(&c, NULL, H_TIMEOUT_MS);
 	*r = c.r;
+	if (r->status == 125 || r->timed_out)
+		snprintf(runtime_failed, sizeof(runtime_failed),
+			 "status %d, stderr '%.160s'", r->status,
+			 r->err ? r->err : "");
 }
 
 /* ESCAPED when the run's stdout is exactly want, else STOPPED; what says
@@ -274,7 +288,9 @@ static enum outcome act_sysctl(char *what, size_t len)
 static enum outcome act_host_shm(char *what, size_t len)
 {
 	key_t key = (key_t)(0x6d640000 | (getpid() & 0xffff));
-	int id = shmget(key, 4096, IPC_CREAT | 0600);
+	/* 0666: a user without root must be able to find it too, so that
+	 * what hides it is the namespace, not its mode. */
+	int id = shmget(key, 4096, IPC_CREAT | 0666);
 	if (id < 0) {
 		CU_FAIL("cannot make a SysV shared memory segment");
 		return STOPPED;
@@ -351,90 +367,130 @@ static enum outcome act_host_network(char *what, size_t len)
 
 /* The catalogue, in the order of the stages that stop its entries. */
 static const struct escape escapes[] = {
-	{"change the host's hostname", 2, act_hostname, "UTS namespace", 0, 0, NULL},
-	{"signal a host process", 3, act_signal, "PID namespace", 0, 0, NULL},
-	{"read a host marker file", 4, act_read_marker, "chroot", 0, 0, NULL},
-	{"fork bomb (under a test cap)", 6, act_fork_bomb, "pids cgroup", 0, 0, NULL},
+	{"change the host's hostname", 2, act_hostname, "UTS namespace", 0, 0, NULL, 8},
+	{"signal a host process", 3, act_signal, "PID namespace", 0, 0, NULL, 8},
+	{"read a host marker file", 4, act_read_marker, "chroot", 0, 0, NULL, 8},
+	{"fork bomb (under a test cap)", 6, act_fork_bomb, "pids cgroup", 0, 0, NULL, ROOTLESS_NEVER},
 	{"chroot escape to a host marker", 7, act_chroot_escape,
-	 "pivot_root", 0, 0, NULL},
-	{"mknod a device and write it", 8, act_mknod, "user namespace", 0, 0, NULL},
+	 "pivot_root", 0, 0, NULL, 8},
+	{"mknod a device and write it", 8, act_mknod, "user namespace", 0, 0, NULL, 8},
 	{"open a file by handle (shocker)", 8, act_open_by_handle,
-	 "user namespace", 0, 0, NULL},
+	 "user namespace", 0, 0, NULL, 8},
 	{"raw packet socket", 8, act_raw_socket,
-	 "user namespace (the host's network is not its own)", 0, 0, NULL},
-	{"mount a tmpfs", 10, act_mount, "capabilities", 0, 0, NULL},
-	{"add_key", 10, act_add_key, "seccomp", 0, 0, NULL},
+	 "user namespace (the host's network is not its own)", 0, 0, NULL, 8},
+	{"mount a tmpfs", 10, act_mount, "capabilities", 0, 0, NULL, 10},
+	{"add_key", 10, act_add_key, "seccomp", 0, 0, NULL, 10},
 	{"a nested user namespace", 10, act_nested_userns, "seccomp", 4, 6,
 	 "unshare(2) refuses a new user namespace to a chrooted process "
-	 "(stage 7's pivot_root undoes that)"},
+	 "(stage 7's pivot_root undoes that)", 10},
 	{"setuid-root file run by a non-root user", 8, act_setuid,
-	 "user namespace (no user but root is mapped)", 0, 0, NULL},
-	{"write a host sysctl back", 11, act_sysctl, "read-only /proc/sys", 0, 0, NULL},
-	{"see a host SysV shm segment", 11, act_host_shm, "IPC namespace", 0, 0, NULL},
+	 "user namespace (no user but root is mapped)", 0, 0, NULL, 8},
+	{"write a host sysctl back", 11, act_sysctl, "read-only /proc/sys", 0, 0, NULL, 8},
+	{"see a host SysV shm segment", 11, act_host_shm, "IPC namespace", 0, 0, NULL, 11},
 	{"host cgroup path in /proc/self/cgroup", 11, act_cgroup_path,
-	 "cgroup namespace", 0, 0, NULL},
-	{"read /proc/timer_list", 11, act_timer_list, "masked /proc paths", 0, 0, NULL},
+	 "cgroup namespace", 0, 0, NULL, 11},
+	{"read /proc/timer_list", 11, act_timer_list, "masked /proc paths", 0, 0, NULL,
+	 8 /* 0400 root, and root is not mapped */},
 	{"write into the image for later containers", 12, act_write_image,
-	 "copy-on-write root (overlayfs)", 0, 0, NULL},
+	 "copy-on-write root (overlayfs)", 0, 0, NULL,
+	 8 /* the image is root's, and root is not mapped */},
 	{"bind a port the host sees", 14, act_host_network,
-	 "network namespace", 0, 0, NULL},
+	 "network namespace", 0, 0, NULL, 14},
 };
 #define N_ESCAPES (sizeof(escapes) / sizeof(escapes[0]))
 
+/* The first stage that stops e, run by root or by a user without it. */
+static int first_stop(const struct escape *e, bool rootless)
+{
+	return rootless ? e->rootless_at : e->stopped_at;
+}
+
+/* Whether stage n stops e, run by root or by a user without it. */
+static bool stops(const struct escape *e, int n, bool rootless)
+{
+	return rootless ? n >= e->rootless_at : stopped_by(e, n);
+}
+
 /* Run each entry (only those first stopped at only_stage, when not 0)
  * and check it is stopped exactly from its declared stage on. */
-static void check_escapes(int only_stage)
+static void check_escapes(int only_stage, bool rootless)
 {
 	for (size_t i = 0; i < N_ESCAPES; i++) {
 		const struct escape *e = &escapes[i];
-		if (only_stage && e->stopped_at != only_stage)
+		if (only_stage && first_stop(e, rootless) != only_stage)
 			continue;
 		char what[256] = "", name[512];
+		runtime_failed[0] = '\0';
 		enum outcome o = e->act(what, sizeof(what));
+		snprintf(name, sizeof(name), "'%s' on stage %d: the runtime "
+			 "failed, so the act proves nothing: %s", e->name,
+			 H.stage, runtime_failed);
+		H_CHECK(!runtime_failed[0], name);
+		if (runtime_failed[0])
+			continue;
 		if (o == NOT_HERE)
 			continue;
 		/* A proof runs stage N's entries on stage N-1: want them
 		 * stopped there too, so that the proof fails. */
-		bool want_stopped = only_stage || stopped_by(e, H.stage);
-		snprintf(name, sizeof(name), "'%s' on stage %d: want it %s "
+		bool want_stopped = only_stage || stops(e, H.stage, rootless);
+		snprintf(name, sizeof(name), "'%s' on stage %d%s: want it %s "
 			 "(stopped from stage %d on), it was %s: %s", e->name,
-			 H.stage, want_stopped ? "stopped" : "to get through",
-			 e->stopped_at, o == STOPPED ? "stopped" : "not", what);
+			 H.stage, rootless ? ", without root" : "",
+			 want_stopped ? "stopped" : "to get through",
+			 first_stop(e, rootless), o == STOPPED ? "stopped" : "not",
+			 what);
 		H_CHECK((o == STOPPED) == want_stopped, name);
 	}
 }
 
 static void test_each_escape_stopped_where_declared(void)
 {
-	check_escapes(0);
+	check_escapes(0, false);
+}
+
+/* The same run by a user without root, on the stages that allow it. */
+static void test_each_escape_stopped_where_declared_rootless(void)
+{
+	if (H.stage < ROOTLESS_FROM || !h_become_nobody())
+		return;
+	check_escapes(0, true);
+	h_back_to_root();
 }
 
 void escapes_check_stage(int stage)
 {
-	check_escapes(stage);
+	check_escapes(stage, false);
 }
 
 void print_escapes_table(FILE *out, int last_stage)
 {
 	fprintf(out, "| act | stopped by |");
-	for (int s = 1; s <= last_stage; s++)
-		fprintf(out, " %d |", s);
+	for (int n = 1; n <= last_stage; n++)
+		fprintf(out, " %d |", n);
+	for (int n = ROOTLESS_FROM; n <= last_stage; n++)
+		fprintf(out, " %du |", n);
 	fprintf(out, "\n|---|---|");
-	for (int s = 1; s <= last_stage; s++)
+	for (int n = 1; n <= last_stage; n++)
+		fprintf(out, "---|");
+	for (int n = ROOTLESS_FROM; n <= last_stage; n++)
 		fprintf(out, "---|");
 	fprintf(out, "\n");
 	for (size_t i = 0; i < N_ESCAPES; i++) {
 		const struct escape *e = &escapes[i];
 		fprintf(out, "| %s | %s (%d) |", e->name, e->why, e->stopped_at);
-		for (int s = 1; s <= last_stage; s++)
-			fprintf(out, " %s |", s == e->stopped_at ? "**stop**"
-					      : stopped_by(e, s) ? "."
-								 : "x");
+		for (int pass = 0; pass < 2; pass++)
+			for (int n = pass ? ROOTLESS_FROM : 1; n <= last_stage;
+			     n++)
+				fprintf(out, " %s |",
+					n == first_stop(e, pass)   ? "**stop**"
+					: stops(e, n, pass) ? "."
+							    : "x");
 		fprintf(out, "\n");
 	}
 	fprintf(out, "\nx: gets through; **stop**: the first stage that "
-		     "stops it; .: stopped. An entry stopped after stage %d "
-		     "names the planned stage that will stop it.\n",
+		     "stops it; .: stopped. Nu: stage N run by a user without "
+		     "root (rootless). An entry stopped after stage %d names "
+		     "the planned stage that will stop it.\n",
 		last_stage);
 	for (size_t i = 0; i < N_ESCAPES; i++)
 		if (escapes[i].also_why)
@@ -447,6 +503,8 @@ void print_escapes_table(FILE *out, int last_stage)
 static const struct stage_test tests[] = {
 	{"test_each_escape_stopped_where_declared",
 	 test_each_escape_stopped_where_declared, false},
+	{"test_each_escape_stopped_where_declared_rootless",
+	 test_each_escape_stopped_where_declared_rootless, false},
 	{NULL, NULL, false},
 };
 

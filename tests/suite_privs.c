@@ -209,6 +209,13 @@ static void test_bad_caps_are_125(void)
 		H_CHECK(h_left_behind(c.pid, NULL) == NULL, name);
 		h_free(&c.r);
 	}
+	/* The option last, its value missing. */
+	struct run_result r;
+	RUN(r, NULL, "run", "--cap-drop");
+	H_CHECK(r.status == 125 && h_one_line(r.err) &&
+			strstr(r.err, "'--cap-drop' needs a value"),
+		"--cap-drop without its value");
+	h_free(&r);
 }
 
 /* The catalogue's acts that stage 10 stops (tests/suite_escapes.c). */

@@ -14,11 +14,11 @@ TEST_PARTS += fuzz
 deps-fuzz:
 	@tools/deps.sh fuzz $(DEPS_FUZZ)
 
-$(FUZZ_BIN): tests/fuzz/fuzz_args.c common/args.c common/args.h
+$(FUZZ_BIN): tests/fuzz/fuzz_args.c common/args.c common/args.h common/caps.c common/caps.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) -fno-sanitize-recover=all \
 		-fsanitize=fuzzer,address,undefined -o $@ \
-		tests/fuzz/fuzz_args.c common/args.c
+		tests/fuzz/fuzz_args.c common/args.c common/caps.c
 
 fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)

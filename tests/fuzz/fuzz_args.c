@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "caps.h"
 
 #define MAX_ARGC 64
 
@@ -49,6 +50,15 @@ static void check_ok(int argc, char **argv, unsigned features,
 		require(!strcmp(o->rootfs, "rootfs"));
 	if (!(features & ARGS_PIDS_MAX))
 		require(o->pids_max == 20);
+	/* No limit, or one the kernel can honour. */
+	require(o->memory == 0 || o->memory >= ARGS_MEMORY_MIN);
+	require(o->cpu_quota == 0 || o->cpu_quota >= ARGS_CPU_PERIOD / 100);
+	if (!(features & ARGS_LIMITS))
+		require(o->memory == 0 && o->cpu_quota == 0);
+	/* Capabilities the kernel has a name for, and none unasked. */
+	require(!(o->cap_add & ~CAPS_ALL) && !(o->cap_drop & ~CAPS_ALL));
+	if (!(features & ARGS_CAPS))
+		require(o->cap_add == 0 && o->cap_drop == 0);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -68,7 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t err_sizes[] = {0, 1, 17, 256};
 	if (size < 1)
 		return 0;
-	unsigned features = data[0] & 7;
+	/* Bits 0-2: the first three options; bit 5: stage 9's limits; bit
+	 * 6: stage 10's capabilities. */
+	unsigned features = (data[0] & 7) | (data[0] & 0x20 ? ARGS_LIMITS : 0) |
+			    (data[0] & 0x40 ? ARGS_CAPS : 0);
 	size_t err_len = err_sizes[(data[0] >> 3) & 3];
 
 	/* A private copy, NUL-ended, cut into arguments at each NUL. */

@@ -37,9 +37,16 @@ check() {
 		--log-file="$dir/vg.%p" \
 		"$bin/stage-$stage" run "$@" >"$dir/out" 2>"$dir/err" </dev/null ||
 		got=$?
-	if [ "$got" -ne "$want" ] || [ -n "$(cat "$dir"/vg.* 2>/dev/null)" ]; then
+	# valgrind 3.19 does not know seccomp(2) (317) and warns; libseccomp
+	# then falls back to prctl(), which it knows. Not an error of ours.
+	report=$(cat "$dir"/vg.* 2>/dev/null | grep -v \
+		-e 'unhandled amd64-linux syscall: 317$' -e 'write your own handler' \
+		-e 'README_MISSING_SYSCALL_OR_IOCTL' -e 'we consider this a bug' \
+		-e 'valgrind.org/support/bug_reports' || true)
+	if [ "$got" -ne "$want" ] || [ -n "$report" ]; then
 		echo "valgrind.sh: stage-$stage, $name: status $got (want $want), log:" >&2
-		cat "$dir"/vg.* "$dir/err" >&2
+		printf '%s\n' "$report" >&2
+		cat "$dir/err" >&2
 		failed=$((failed + 1))
 	fi
 }
@@ -49,6 +56,18 @@ for path in "$bin"/stage-*; do
 	case $stage in *[!0-9]*) continue ;; esac
 	probe=/bin/probe
 	[ "$stage" -ge 4 ] || probe=$host_probe
+	# Stage 11's child makes /sys read-only with mount_setattr(2), which
+	# valgrind before 3.22 answers with ENOSYS: there only the runs that
+	# end before the child are checked (its parent side is stage 10's).
+	if [ "$stage" -ge 11 ] && valgrind -q --log-file=/dev/null \
+		"$bin/stage-$stage" run "$probe" exit 0 2>&1 </dev/null |
+		grep -q "read-only: Function not implemented"; then
+		echo "valgrind.sh: stage-$stage: this valgrind lacks mount_setattr(2): only the runs that fail before the child"
+		check "an unknown option" 125 "$stage" --bogus "$probe"
+		check "a missing rootfs" 125 "$stage" --rootfs /no/such/rootfs "$probe"
+		check "a bad --cap-add" 125 "$stage" --cap-add NOPE "$probe"
+		continue
+	fi
 	check "a command's output" 0 "$stage" "$probe" out hi
 	check "an exit status" 3 "$stage" "$probe" exit 3
 	check "a crash" 139 "$stage" "$probe" crash SEGV
@@ -59,6 +78,16 @@ for path in "$bin"/stage-*; do
 	fi
 	if [ "$stage" -ge 6 ]; then
 		check "a bad --pids-max" 125 "$stage" --pids-max 0 "$probe"
+	fi
+	if [ "$stage" -ge 9 ]; then
+		check "memory and cpu limits" 0 "$stage" --memory 64m --cpus 0.5 "$probe" exit 0
+		check "an OOM kill at the limit" 137 "$stage" --memory 32m "$probe" hog 64
+		check "a bad --memory" 125 "$stage" --memory 12q "$probe"
+		check "a bad --cpus" 125 "$stage" --cpus 0 "$probe"
+	fi
+	if [ "$stage" -ge 10 ]; then
+		check "capabilities changed" 0 "$stage" --cap-drop ALL --cap-add chown "$probe" exit 0
+		check "a bad --cap-add" 125 "$stage" --cap-add NOPE "$probe"
 	fi
 	if [ "$stage" -ge 12 ]; then
 		check "a missing layer" 125 "$stage" --rootfs "/no/such/layer:$rootfs" "$probe"

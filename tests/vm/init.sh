@@ -69,6 +69,7 @@ uptime_s() {
 VM_SMOKE_ONLY=0
 VM_NO_SMOKE=0
 VM_RUNNER_ARGS="--common --prove"
+VM_COMMAND=
 if [ -r /minidocker/vm.conf ]; then
 	# shellcheck source=/dev/null
 	. /minidocker/vm.conf
@@ -84,7 +85,12 @@ else
 	[ "$VM_NO_SMOKE" = 1 ] || status=1
 fi
 
-if [ "$status" -eq 0 ] && [ "$VM_SMOKE_ONLY" != 1 ]; then
+if [ "$status" -eq 0 ] && [ "$VM_SMOKE_ONLY" != 1 ] && [ -n "$VM_COMMAND" ]; then
+	# Another program instead of the suites (make bench-vm).
+	echo "vm: running $VM_COMMAND"
+	"$VM_COMMAND"
+	status=$?
+elif [ "$status" -eq 0 ] && [ "$VM_SMOKE_ONLY" != 1 ]; then
 	cd /minidocker || status=1
 	start=$(uptime_s)
 	echo "vm: runner starts at $start s: build/tests/runner --bin /minidocker/build --rootfs /minidocker/build/test-rootfs $VM_RUNNER_ARGS"

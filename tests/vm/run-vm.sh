@@ -18,6 +18,8 @@
 #                    --append cgroup_disable=pids)
 #   --kernel-only    fetch and cache the kernel, then stop
 #   --name NAME      the name on the verdict line (default test-vm)
+#   --command PATH   run PATH (a program of --bin, as /minidocker/build/...)
+#                    in the VM instead of the test runner
 # The runner arguments default to "--common --prove".
 #
 # environment:
@@ -44,6 +46,7 @@ append=""
 expect_smoke_fail=0
 kernel_only=0
 name=test-vm
+command=
 runner_args=(--common --prove)
 
 here=$(dirname "$0")
@@ -85,6 +88,7 @@ parse_args() {
 		--expect-smoke-fail) expect_smoke_fail=1; smoke_only=1 ;;
 		--kernel-only) kernel_only=1 ;;
 		--name) name=${2:?--name needs a name}; shift ;;
+		--command) command=${2:?--command needs a path}; shift ;;
 		--) shift; [ $# -gt 0 ] && runner_args=("$@"); break ;;
 		*) die "unknown option '$1' (see the comment at the top of $0)" ;;
 		esac
@@ -217,6 +221,7 @@ build_initramfs() {
 		echo "VM_NO_SMOKE=$no_smoke"
 		# One word per argument, quoted for the shell that sources it.
 		printf 'VM_RUNNER_ARGS=%q\n' "${runner_args[*]}"
+		printf 'VM_COMMAND=%q\n' "$command"
 	} >"$root/minidocker/vm.conf"
 	if [ "$smoke_only" != 1 ]; then
 		[ -x "$bin_dir/stage-1" ] || die "no static stage binaries in '$bin_dir': run 'make test-vm'"
