@@ -312,8 +312,28 @@ static void make_dir_in(char *out, size_t len, const char *path,
 	CU_ASSERT_EQUAL(mkdir(out, mode), 0);
 }
 
+/* MINIDOCKER_RUN as the runner set it, kept across the tests below that
+ * change it: every later run must still use the runner's directory. */
+static char *saved_run;
+
+static void save_run(void)
+{
+	const char *run = getenv("MINIDOCKER_RUN");
+	free(saved_run);
+	saved_run = run ? strdup(run) : NULL;
+}
+
+static void restore_run(void)
+{
+	if (saved_run)
+		setenv("MINIDOCKER_RUN", saved_run, 1);
+	else
+		unsetenv("MINIDOCKER_RUN");
+}
+
 static void test_state_dir_reaps_only_the_dead(void)
 {
+	save_run();
 	char run[] = "/tmp/minidocker-state-XXXXXX", why[256];
 	char dead[128], live[128], other[128], work[192], path[256];
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(run));
@@ -350,7 +370,11 @@ static void test_state_dir_reaps_only_the_dead(void)
 	snprintf(name, sizeof(name), ".%d", (int)gone);
 	make_dir_in(making_dead, sizeof(making_dead), run, name, 0700);
 
-	CU_ASSERT_EQUAL_FATAL(state_create(&st, why, sizeof(why)), 0);
+	if (state_create(&st, why, sizeof(why)) < 0) {
+		CU_FAIL("state_create() failed");
+		restore_run();
+		return;
+	}
 	CU_ASSERT_EQUAL(access(dead, F_OK), -1);
 	CU_ASSERT_EQUAL(access(live, F_OK), 0);
 	CU_ASSERT_EQUAL(access(other, F_OK), 0);
@@ -375,12 +399,13 @@ static void test_state_dir_reaps_only_the_dead(void)
 	CU_ASSERT_EQUAL(access(live, F_OK), -1);
 	CU_ASSERT_EQUAL(remove_tree(run), 0);
 	CU_ASSERT_EQUAL(access(run, F_OK), -1);
-	unsetenv("MINIDOCKER_RUN");
+	restore_run();
 }
 
 static void test_state_dir_defaults(void)
 {
 	char run[PATH_MAX], why[256];
+	save_run();
 	unsetenv("MINIDOCKER_RUN");
 	if (geteuid() == 0) {
 		CU_ASSERT_EQUAL(state_run_dir(run, sizeof(run), why,
@@ -389,6 +414,7 @@ static void test_state_dir_defaults(void)
 	}
 	CU_ASSERT_EQUAL(state_check_layer_fs("/nonexistent", why,
 					     sizeof(why)), -1);
+	restore_run();
 }
 
 /* What report_errno() writes to stderr for msg, with errno set to err;
