@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "file.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -252,7 +253,7 @@ static void test_memory_limit_in_group(void)
 
 /* Up to this many runs of a CPU test: the machine's other work may take
  * what the container would get, never give it more. */
-#define CPU_TRIES 3
+#define CPU_TRIES 5
 
 static void test_cpu_hog_gets_its_quota(void)
 {
@@ -420,6 +421,61 @@ static void test_bad_limits_are_125(void)
 	}
 }
 
+static void test_rootless_limits_where_delegated(void)
+{
+	/* A pids cap of the test's own, handed to the user on v2. */
+	const char *cap = h_make_cap_group("limits-deleg", 200);
+	if (!cap)
+		return;
+	char dir[PATH_MAX + 64], root[PATH_MAX + 64], procs[PATH_MAX + 96];
+	char path[PATH_MAX + 128];
+	snprintf(dir, sizeof(dir), "%s", cap);
+	snprintf(root, sizeof(root), "%s", cap);
+	*strrchr(root, '/') = '\0';
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	bool v2 = h_pids_version() == 2;
+	/* The root offers memory and cpu to the group; handing them on
+	 * to the container is the runtime's to do, as the user. */
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	if (v2 && (write_file(path, "+memory") < 0 ||
+		   write_file(path, "+cpu") < 0 ||
+		   delegate(dir, procs, sizeof(procs)) < 0)) {
+		CU_FAIL("cannot delegate a cgroup to the user");
+		goto out;
+	}
+	if (!h_become_nobody())
+		goto out;
+	struct container c;
+	const char *args[] = {"run", "--memory", "32m", H.probe, "hog", "64",
+			      NULL};
+	int started = h_start(&c, procs, args);
+	if (started == 0)
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+	h_back_to_root();
+	if (started < 0)
+		goto out;
+	if (v2) {
+		/* Delegated: killed at the limit, without root. */
+		H_CHECK(c.r.status == 128 + SIGKILL, "rootless, delegated: "
+						     "killed at 32m");
+		H_CHECK(h_one_line(c.r.err) &&
+				strstr(c.r.err, "out of memory"),
+			"rootless, delegated: the one line");
+	} else {
+		/* cgroup v1 is never delegated: no limit, said once. */
+		const char *said = strstr(c.r.err, "limits not applied");
+		H_CHECK(c.r.status == 0 && strstr(c.r.out, "done"),
+			"rootless on v1: the hog finishes");
+		H_CHECK(said && !strstr(said + 1, "limits not applied"),
+			"rootless on v1: 'limits not applied' said once");
+	}
+	h_free(&c.r);
+out:
+	snprintf(path, sizeof(path), "%s/leaf", dir);
+	rmdir(path);
+	cgroup_remove(dir, 5000);
+}
+
 static const struct stage_test tests[] = {
 	{"test_memory_hog_killed_at_limit", test_memory_hog_killed_at_limit,
 	 true},
@@ -434,6 +490,8 @@ static const struct stage_test tests[] = {
 	{"test_killed_runtime_groups_reaped", test_killed_runtime_groups_reaped,
 	 true},
 	{"test_bad_limits_are_125", test_bad_limits_are_125, false},
+	{"test_rootless_limits_where_delegated",
+	 test_rootless_limits_where_delegated, false},
 	{NULL, NULL, false},
 };
 

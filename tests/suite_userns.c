@@ -110,7 +110,7 @@ static void test_file_made_by_root_inside_is_users(void)
  * user: the group and its process files are the user's, pids is handed
  * down, and the user's processes sit in a leaf below. Returns the leaf's
  * cgroup.procs in procs, 0, or -1. */
-static int delegate(const char *dir, char *procs, size_t len)
+int delegate(const char *dir, char *procs, size_t len)
 {
 	static const char *const owned[] = {"", "/cgroup.procs",
 					    "/cgroup.subtree_control",

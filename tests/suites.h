@@ -41,6 +41,11 @@ void escapes_check_stage(int stage);
 /* The catalogue as a markdown table, entries by stages 1..last_stage. */
 void print_escapes_table(FILE *out, int last_stage);
 
+/* From the userns suite, for the rootless tests of later stages: hand
+ * the cgroup v2 group dir to H_NOBODY as systemd delegates one (0, with
+ * the leaf's cgroup.procs in procs, or -1). */
+int delegate(const char *dir, char *procs, size_t len);
+
 /* Every stage suite, in stage order. */
 extern const struct stage_suite *const stage_suites[];
 
