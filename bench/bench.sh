@@ -27,6 +27,9 @@ OUT=$(realpath -- "$1")
 BIN=$(realpath -- "$2")
 ROOTFS=$(realpath -- "$3")
 HERE=$(dirname -- "$(realpath -- "$0")")
+# Stage 12 on keeps each container's layer where a user's run would:
+# /run/minidocker, whose filesystem (tmpfs on most hosts) sets its cost.
+unset MINIDOCKER_RUN
 
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, cgroups, chroot): run sudo make bench"
 command -v hyperfine >/dev/null || die "hyperfine is not installed: run sudo make bench-deps"
@@ -367,6 +370,7 @@ fi
 	printf 'kernel\t%s\n' "$(uname -r)"
 	printf 'cpu\t%s, %s cores\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)"
 	printf 'cgroup\t%s\n' "$CGROUP_NOTE"
+	printf 'run fs\t%s\n' "$(stat -f -c %T /run 2>/dev/null)"
 	printf 'hyperfine\t%s\n' "$(hyperfine --version)"
 	printf 'reference\t%s\n' "$REF"
 	skipped=

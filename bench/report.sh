@@ -126,6 +126,21 @@ ratio() {
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", a / b }'
 }
 
+# added A B WHAT: what A costs more than B, in milliseconds, hot and cold
+# (medians and minimums): the price of WHAT.
+added() {
+	local mode line=""
+	for mode in hot cold; do
+		local a4 b4 a7 b7
+		a4=$(column "$mode" "$1" 4) b4=$(column "$mode" "$2" 4)
+		a7=$(column "$mode" "$1" 7) b7=$(column "$mode" "$2" 7)
+		[ -n "$a4" ] && [ -n "$b4" ] || continue
+		line+=$(awk -v m="$mode" -v a="$a4" -v b="$b4" -v c="$a7" -v d="$b7" \
+			'BEGIN { printf "; %s %+.2f ms (min %+.2f ms)", m, a - b, c - d }')
+	done
+	[ -z "$line" ] || printf -- '- %s over %s, %s: %s\n' "$1" "$2" "$3" "${line#; }"
+}
+
 # cold_hot NAME LIMIT: NAME's cold median (and minimum) over its hot one,
 # a target of at most LIMIT.
 cold_hot() {
@@ -204,6 +219,12 @@ cold_hot() {
 		target "hot: stage-11 over stage-9, at most 1.3×" hot stage-11 stage-9 '<=' 1.3
 		target "hot: crun with the same walls over stage-11, at least 4×" hot crun-walls stage-11 '>=' 4
 		target "cold: crun with the same walls over stage-11, at least 4×" cold crun-walls stage-11 '>=' 4
+	fi
+	if [ -n "$(column hot stage-12 4)" ]; then
+		printf '\n#### Stage 12: the copy-on-write root (overlayfs)\n\n'
+		target "hot: stage-12 over stage-11, at most 1.2×" hot stage-12 stage-11 '<=' 1.2
+		target "cold: stage-12 over stage-11, at most 1.2×" cold stage-12 stage-11 '<=' 1.2
+		added stage-12 stage-11 "the layer (state directory, overlay mount, removal) in /run/minidocker on $(meta 'run fs')"
 	fi
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"

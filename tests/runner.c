@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,7 +46,7 @@
 const struct stage_suite *const stage_suites[] = {
 	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
 	&suite_cgroup, &suite_pivot, &suite_userns, &suite_limits, &suite_privs,
-	&suite_walls,
+	&suite_walls, &suite_overlay,
 	/* Hardening, after the stage suites (find_suite() takes the first). */
 	&suite_faults, &suite_hostfs, &suite_badinput, &suite_escapes, NULL,
 };
@@ -63,6 +64,9 @@ static const struct {
 	 "stage 5's mount namespace keeps the proc mount from the host"},
 	{"test_not_root_is_125", 8,
 	 "stage 8's user namespace lets an ordinary user run it"},
+	{"test_file_made_by_root_inside_is_users", 12,
+	 "stage 12 keeps the container's files in its own layer, gone "
+	 "after it ends (suite 12 checks the rootless layer)"},
 };
 
 /* Test fixtures: a stage with its lesson taken out, built by tests.mk
@@ -123,7 +127,7 @@ static struct target {
 	char binary[PATH_MAX];
 	int stage;       /* the binary's stage */
 	int suite_stage; /* the stage whose tests the suite holds */
-} targets[128];
+} targets[256];
 static int n_targets;
 
 static char bin_dir[PATH_MAX] = "build";
@@ -559,6 +563,19 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* Containers keep their state (stage 12 on) in a directory of the
+	 * runner's, never in the machine's /run/minidocker; sticky and open
+	 * to all, as /tmp, for the rootless runs. */
+	char state_dir[] = "/tmp/minidocker-run-XXXXXX";
+	bool own_state = !list && !getenv("MINIDOCKER_RUN");
+	if (own_state) {
+		if (!mkdtemp(state_dir) || chmod(state_dir, 01777) < 0) {
+			perror("runner: cannot make a state directory");
+			return 2;
+		}
+		setenv("MINIDOCKER_RUN", state_dir, 1);
+	}
+
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	CU_set_fail_on_inactive(CU_FALSE);
@@ -625,6 +642,12 @@ int main(int argc, char **argv)
 	if (junit && write_junit(junit) < 0)
 		failures++;
 	CU_cleanup_registry();
+	if (own_state) {
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
+		if (system(cmd) != 0)
+			failures++;
+	}
 	printf("\n");
 	if (skipped_for_root) {
 		printf("runner: %d suites need root and were skipped: run "

@@ -333,6 +333,28 @@ static enum outcome act_timer_list(char *what, size_t len)
 	return status_ok(args, what, len);
 }
 
+/* A file written at the container's / lands in the image directory,
+ * for every later container to find (before stage 4 the container has
+ * no root of its own: it writes there by the image's host path). */
+static enum outcome act_write_image(char *what, size_t len)
+{
+	char name[64], host[PATH_MAX + 64], cmd[PATH_MAX + 128];
+	snprintf(name, sizeof(name), "/minidocker-escape-image-%d",
+		 (int)getpid());
+	snprintf(host, sizeof(host), "%s%s", H.rootfs, name);
+	snprintf(cmd, sizeof(cmd), "echo x > '%s'",
+		 H.stage < 4 ? host : name);
+	const char *args[] = {"/bin/sh", "-c", cmd, NULL};
+	struct run_result r;
+	run_in(&r, NULL, args);
+	bool landed = access(host, F_OK) == 0;
+	snprintf(what, len, "status %d, err '%.80s', %s in the image",
+		 r.status, r.err ? r.err : "", landed ? "found" : "not");
+	h_free(&r);
+	unlink(host);
+	return landed ? ESCAPED : STOPPED;
+}
+
 /* The container's network namespace is the host's: a port it binds,
  * the host sees. */
 static enum outcome act_host_network(char *what, size_t len)
@@ -369,6 +391,9 @@ static const struct escape escapes[] = {
 	 "cgroup namespace", 0, 0, NULL, 11},
 	{"read /proc/timer_list", 11, act_timer_list, "masked /proc paths", 0, 0, NULL,
 	 8 /* 0400 root, and root is not mapped */},
+	{"write into the image for later containers", 12, act_write_image,
+	 "copy-on-write root (overlayfs)", 0, 0, NULL,
+	 8 /* the image is root's, and root is not mapped */},
 	{"bind a port the host sees", 14, act_host_network,
 	 "network namespace", 0, 0, NULL, 14},
 };

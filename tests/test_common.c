@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 #include "error.h"
 #include "process.h"
 #include "rootfs.h"
+#include "state.h"
 #include "suites.h"
 #include "userns.h"
 #include "util.h"
@@ -344,6 +346,118 @@ static void test_opt_table_rows(void)
 	const char *value;
 	CU_ASSERT_PTR_NULL(opt_find("--no-such-option", &value));
 	CU_ASSERT_PTR_NULL(opt_find("-v=1", &value));
+/* Make path/name as a directory (mode) and return its path in out. */
+static void make_dir_in(char *out, size_t len, const char *path,
+			const char *name, mode_t mode)
+{
+	int n = snprintf(out, len, "%s/%s", path, name);
+	CU_ASSERT_FATAL(n > 0 && (size_t)n < len);
+	CU_ASSERT_EQUAL(mkdir(out, mode), 0);
+}
+
+/* MINIDOCKER_RUN as the runner set it, kept across the tests below that
+ * change it: every later run must still use the runner's directory. */
+static char *saved_run;
+
+static void save_run(void)
+{
+	const char *run = getenv("MINIDOCKER_RUN");
+	free(saved_run);
+	saved_run = run ? strdup(run) : NULL;
+}
+
+static void restore_run(void)
+{
+	if (saved_run)
+		setenv("MINIDOCKER_RUN", saved_run, 1);
+	else
+		unsetenv("MINIDOCKER_RUN");
+}
+
+static void test_state_dir_reaps_only_the_dead(void)
+{
+	save_run();
+	char run[] = "/tmp/minidocker-state-XXXXXX", why[256];
+	char dead[128], live[128], other[128], work[192], path[256];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(run));
+	setenv("MINIDOCKER_RUN", run, 1);
+	struct state st;
+	CU_ASSERT_EQUAL(state_run_dir(st.run, sizeof(st.run), why,
+				      sizeof(why)), 0);
+	CU_ASSERT_STRING_EQUAL(st.run, run);
+
+	/* A dead runtime's directory: its lock file is there, nobody
+	 * holds it, and overlayfs left an unreadable work/work in it. */
+	pid_t gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	char name[32];
+	snprintf(name, sizeof(name), "%d", (int)gone);
+	make_dir_in(dead, sizeof(dead), run, name, 0700);
+	make_dir_in(work, sizeof(work), dead, "work", 0700);
+	make_dir_in(path, sizeof(path), work, "work", 0);
+	snprintf(path, sizeof(path), "%s/" STATE_LOCK, dead);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	/* A live one: we hold its lock. */
+	make_dir_in(live, sizeof(live), run, "1", 0700);
+	snprintf(path, sizeof(path), "%s/" STATE_LOCK, live);
+	int held = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	CU_ASSERT(held >= 0 && flock(held, LOCK_EX) == 0);
+	/* Not a container's: never touched. */
+	make_dir_in(other, sizeof(other), run, "notes", 0700);
+	/* Being made (".<pid>"): by a live runtime (pid 1 lives), kept;
+	 * by a dead one, removed. */
+	char making_live[128], making_dead[128];
+	make_dir_in(making_live, sizeof(making_live), run, ".1", 0700);
+	snprintf(name, sizeof(name), ".%d", (int)gone);
+	make_dir_in(making_dead, sizeof(making_dead), run, name, 0700);
+
+	if (state_create(&st, why, sizeof(why)) < 0) {
+		CU_FAIL("state_create() failed");
+		restore_run();
+		return;
+	}
+	CU_ASSERT_EQUAL(access(dead, F_OK), -1);
+	CU_ASSERT_EQUAL(access(live, F_OK), 0);
+	CU_ASSERT_EQUAL(access(other, F_OK), 0);
+	CU_ASSERT_EQUAL(access(making_live, F_OK), 0);
+	CU_ASSERT_EQUAL(access(making_dead, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/.%d", run, (int)getpid());
+	CU_ASSERT_EQUAL(access(path, F_OK), -1); /* renamed into place */
+	snprintf(path, sizeof(path), "%s/%d", run, (int)getpid());
+	CU_ASSERT_STRING_EQUAL(st.dir, path);
+	CU_ASSERT_EQUAL(access(st.dir, F_OK), 0);
+	/* Ours is held too: another run leaves it alone. */
+	CU_ASSERT_EQUAL(state_reap_stale(run), 0);
+	CU_ASSERT_EQUAL(access(st.dir, F_OK), 0);
+	make_dir_in(path, sizeof(path), st.dir, "upper", 0755);
+	CU_ASSERT_EQUAL(state_remove(&st), 0);
+	snprintf(path, sizeof(path), "%s/%d", run, (int)getpid());
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	CU_ASSERT_EQUAL(st.lock_fd, -1);
+
+	close(held);
+	CU_ASSERT_EQUAL(state_reap_stale(run), 1);
+	CU_ASSERT_EQUAL(access(live, F_OK), -1);
+	CU_ASSERT_EQUAL(remove_tree(run), 0);
+	CU_ASSERT_EQUAL(access(run, F_OK), -1);
+	restore_run();
+}
+
+static void test_state_dir_defaults(void)
+{
+	char run[PATH_MAX], why[256];
+	save_run();
+	unsetenv("MINIDOCKER_RUN");
+	if (geteuid() == 0) {
+		CU_ASSERT_EQUAL(state_run_dir(run, sizeof(run), why,
+					      sizeof(why)), 0);
+		CU_ASSERT_STRING_EQUAL(run, "/run/minidocker");
+	}
+	CU_ASSERT_EQUAL(state_check_layer_fs("/nonexistent", why,
+					     sizeof(why)), -1);
+	restore_run();
 }
 
 /* What report_errno() writes to stderr for msg, with errno set to err;
@@ -411,6 +525,9 @@ const struct stage_test common_tests[] = {
 	{"test_userns_restriction_names_setting",
 	 test_userns_restriction_names_setting, false},
 	{"test_check_rootfs_reasons", test_check_rootfs_reasons, false},
+	{"test_state_dir_reaps_only_the_dead",
+	 test_state_dir_reaps_only_the_dead, false},
+	{"test_state_dir_defaults", test_state_dir_defaults, false},
 	{"test_error_line_is_one_line_cut_to_fit",
 	 test_error_line_is_one_line_cut_to_fit, false},
 	{NULL, NULL, false},

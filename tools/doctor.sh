@@ -232,6 +232,41 @@ else
 		"sudo make deps-run (make run and make test install it too)"
 fi
 
+# --- overlayfs (stage 12's copy-on-write root) ---------------------------
+# The container mounts the overlay itself, in its user namespace: the
+# kernel allows that from 5.11 on. Its layer goes to /run/minidocker
+# (MINIDOCKER_RUN overrides it), which must not be on an overlay itself.
+modules=$root/lib/modules/$release/kernel/fs/overlayfs
+if grep -qw overlay "$root/proc/filesystems" 2>/dev/null || [ -d "$modules" ]; then
+	if [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] &&
+		((major < 5 || (major == 5 && minor < 11))); then
+		warn "kernel $release: no overlayfs inside a user namespace before 5.11: stage 12 cannot run (the stages before it can)" \
+			"upgrade the kernel (Debian 12 and Ubuntu 22.04 have one)"
+	else
+		ok "overlayfs, mountable in a user namespace (stage 12)"
+	fi
+else
+	fail "no overlayfs in this kernel (stage 12's copy-on-write root)" \
+		"sudo modprobe overlay, or a kernel with CONFIG_OVERLAY_FS"
+fi
+# The type of the deepest mount at or above /run.
+run_type=$(awk '{
+	for (i = 7; $i != "-"; i++) ;
+	if (($5 == "/" || $5 == "/run") && length($5) >= best) { best = length($5); t = $(i + 1) }
+} END { print t }' "$mountinfo" 2>/dev/null)
+if [ "$run_type" = overlay ]; then
+	fail "/run is on an overlay (a container?): stage 12 cannot keep a container's layer there" \
+		"mount a tmpfs on /run (mount -t tmpfs tmpfs /run), or set MINIDOCKER_RUN to a directory on another filesystem"
+elif [ "$run_type" = tmpfs ] && [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] &&
+	((major < 6 || (major == 6 && minor < 6))); then
+	# overlayfs in a user namespace marks opaque directories with user.*
+	# xattrs, which tmpfs keeps from 6.6 on only.
+	warn "/run is on tmpfs, which keeps no user xattrs before Linux 6.6: in stage 12, deleting or renaming an image's directory inside a container fails (EIO)" \
+		"set MINIDOCKER_RUN to a directory on ext4, xfs or btrfs (for example /var/tmp/minidocker)"
+elif [ -n "$run_type" ]; then
+	ok "/run is on $run_type: stage 12 can keep its containers' layers in /run/minidocker"
+fi
+
 # --- / propagation ------------------------------------------------------
 root_opts=$(awk '$5 == "/" {
 	o = ""

@@ -3,7 +3,7 @@
 # fake unshare (DOCTOR_UNSHARE) prove each diagnosis: cgroup v1, v2 with
 # and without pids, hybrid; v1 without memory, v2 without cpu; shared and
 # private /; user namespaces restricted; WSL 1 and 2; not root; a container without privileges; an
-# old kernel. Needs no root.
+# old kernel; no overlayfs, or none in a user namespace, or /run on an overlay. Needs no root.
 set -u
 cd "$(dirname -- "$0")/../.." || exit 1
 # shellcheck source=tests/classroom/lib.sh
@@ -39,6 +39,7 @@ tree() {
 	echo 'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP' >"$d/proc/version"
 	echo 1 >"$d/proc/sys/kernel/unprivileged_userns_clone"
 	echo 15000 >"$d/proc/sys/user/max_user_namespaces"
+	printf 'nodev\tproc\nnodev\toverlay\n\text4\n' >"$d/proc/filesystems"
 	mkdir -p "$d/proc/sys/kernel/seccomp"
 	echo 'kill_process kill_thread trap errno user_notif trace log allow' >"$d/proc/sys/kernel/seccomp/actions_avail"
 	touch "$d/usr/include/seccomp.h"
@@ -216,6 +217,37 @@ tree older v2
 echo 5.4.0-42-generic >"$T/older/proc/sys/kernel/osrelease"
 doctor older
 check "kernel before 5.7 is a warning (clone3 into a v2 group)" "got: $out" has '^WARN +kernel 5.4.0-42-generic: .*CLONE_INTO_CGROUP'
+tree v1 v1
+doctor v1
+check "overlayfs found (stage 12)" "got: $out" has '^OK +overlayfs, mountable in a user namespace'
+check "/run on ext4 can hold the layers" "got: $out" has '^OK +/run is on ext4'
+
+tree noovl v1
+: >"$T/noovl/proc/filesystems"
+doctor noovl
+check "no overlayfs is a problem" "got: $out" has '^FAIL +no overlayfs in this kernel'
+check "no overlayfs: its fix loads it" "got: $out" has 'fix: sudo modprobe overlay'
+mkdir -p "$T/noovl/lib/modules/6.1.0-18-amd64/kernel/fs/overlayfs"
+doctor noovl
+check "overlayfs as a module not yet loaded is fine" "got: $out" has '^OK +overlayfs'
+
+tree ovl510 v1
+echo 5.10.0-28-amd64 >"$T/ovl510/proc/sys/kernel/osrelease"
+doctor ovl510
+check "kernel 5.10 cannot mount overlayfs in a user namespace" "got: $out" has '^WARN +kernel 5.10.0-28-amd64: no overlayfs inside a user namespace before 5.11'
+
+tree runovl v1
+sed -i 's| / / rw,relatime shared:1 - ext4 | / / rw,relatime shared:1 - overlay |' "$T/runovl/proc/self/mountinfo"
+doctor runovl
+check "/run on an overlay is a problem" "got: $out" has '^FAIL +/run is on an overlay'
+line 40 /run shared:20 tmpfs rw >>"$T/runovl/proc/self/mountinfo"
+doctor runovl
+echo 6.8.0-45-generic >"$T/runovl/proc/sys/kernel/osrelease"
+doctor runovl
+check "a tmpfs on /run over an overlay root is fine (6.6+)" "got: $out" has '^OK +/run is on tmpfs'
+echo 6.1.0-18-amd64 >"$T/runovl/proc/sys/kernel/osrelease"
+doctor runovl
+check "a tmpfs on /run before 6.6 is a warning" "got: $out" has '^WARN +/run is on tmpfs, which keeps no user xattrs before Linux 6.6'
 
 tree bare v1
 rm -rf "$T/bare/usr/include/CUnit" "$T/bare/rootfs"

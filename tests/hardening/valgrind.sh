@@ -18,6 +18,8 @@ logs=$bin/valgrind
 rm -rf "$logs"
 mkdir -p "$logs"
 export MINIDOCKER_ROOTFS="$rootfs"
+# Stage 12 on: the containers' layers in a directory of the test's own.
+export MINIDOCKER_RUN="$logs/run"
 
 runs=0 failed=0
 # check NAME STATUS STAGE ARGS...: run stage-STAGE with ARGS under
@@ -86,6 +88,9 @@ for path in "$bin"/stage-*; do
 	if [ "$stage" -ge 10 ]; then
 		check "capabilities changed" 0 "$stage" --cap-drop ALL --cap-add chown "$probe" exit 0
 		check "a bad --cap-add" 125 "$stage" --cap-add NOPE "$probe"
+	fi
+	if [ "$stage" -ge 12 ]; then
+		check "a missing layer" 125 "$stage" --rootfs "/no/such/layer:$rootfs" "$probe"
 	fi
 done
 

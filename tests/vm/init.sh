@@ -43,6 +43,8 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 # cgroup2 alone, at the place stage 6 looks first; the kernel also offers
 # the v1 hierarchies, but none is mounted, as on a systemd host today.
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# Stage 12's overlayfs is a module in Debian's kernel (empty when built in).
+[ ! -s /overlay.ko ] || insmod /overlay.ko || echo "vm: cannot load overlay.ko"
 hostname minidocker-vm
 
 # Built without root, the test rootfs has no device nodes; make them here,

@@ -143,7 +143,8 @@ extract_elf() {
 # $VM_OUT/kernel. Never installs a kernel on the host.
 fetch_kernel() {
 	local dir=$VM_OUT/kernel pkg tmp t0 deb
-	if [ -s "$dir/kernel" ]; then
+	# A cache from before stage 12 lacks the overlay module: fetch again.
+	if [ -s "$dir/kernel" ] && [ -e "$dir/overlay.ko" ]; then
 		kernel=$dir/$(cat "$dir/kernel")
 		[ -f "$kernel" ] && return 0
 	fi
@@ -165,10 +166,21 @@ fetch_kernel() {
 	(cd "$tmp" && apt-get download -qq "${opts[@]}" "$pkg" >/dev/null) ||
 		{ rm -rf "$tmp"; die "cannot download '$pkg' with apt-get download"; }
 	deb=$(ls "$tmp"/*.deb)
-	# Only the kernel image is needed: the serial console needs no modules.
-	dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$tmp" --wildcards './boot/vmlinuz-*' ||
+	# The kernel image, and of the modules only overlayfs (stage 12): the
+	# serial console needs none, and Debian builds overlayfs as a module.
+	dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$tmp" --wildcards \
+		'./boot/vmlinuz-*' './lib/modules/*/kernel/fs/overlayfs/*' ||
 		{ rm -rf "$tmp"; die "cannot unpack the kernel from '$deb'"; }
 	rm -f "$deb"
+	local ko
+	ko=$(find "$tmp/lib" -name 'overlay.ko*' | head -n 1)
+	case $ko in
+	*.xz) xz -dc "$ko" >"$tmp/overlay.ko" ;;
+	*.zst) zstd -qdc "$ko" >"$tmp/overlay.ko" ;;
+	?*) cp "$ko" "$tmp/overlay.ko" ;;
+	*) : >"$tmp/overlay.ko" ;; # built in: nothing to load
+	esac || { rm -rf "$tmp"; die "cannot unpack the overlay module from '$deb'"; }
+	rm -rf "$tmp/lib"
 	mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz" && rmdir "$tmp/boot" ||
 		{ rm -rf "$tmp"; die "no boot/vmlinuz-* in '$pkg'"; }
 	echo "$pkg" >"$tmp/package"
@@ -201,7 +213,8 @@ build_initramfs() {
 	cp /bin/busybox "$root/bin/busybox" &&
 		cp "$here/init.sh" "$root/init" &&
 		chmod 0755 "$root/init" &&
-		cp "$vmcheck" "$root/minidocker/vmcheck" ||
+		cp "$vmcheck" "$root/minidocker/vmcheck" &&
+		cp "$VM_OUT/kernel/overlay.ko" "$root/overlay.ko" ||
 		die "cannot fill '$root'"
 	if [ -n "$program" ]; then
 		install -m 0755 "$program" "$root/minidocker/program.sh" ||
