@@ -46,8 +46,9 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-12"
-#define STAGE_ARGS                                                      \
-	(ARGS_HOSTNAME | ARGS_ROOTFS | ARGS_PIDS_MAX | ARGS_LIMITS | ARGS_CAPS)
+#define STAGE_OPTS                                                      \
+	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |   \
+	 OPT_CAP_ADD | OPT_CAP_DROP)
 
 /* The capabilities a container keeps: podman's default eleven. Docker's
  * fourteen add AUDIT_WRITE, MKNOD and NET_RAW; raw sockets let a
@@ -741,12 +742,12 @@ static int write_limit(const char *dir, const char *file, const char *value)
 /* Hold the group to bytes of memory. Past it the kernel reclaims what it
  * can, then its OOM killer kills a process of this group, never one
  * outside. Returns 0, or -1 after saying why. */
-static int limit_memory(const struct limit_groups *lim, long long bytes)
+static int limit_memory(const struct limit_groups *lim, long bytes)
 {
 	const char *dir = lim->dir[LIMIT_MEMORY];
 	char value[32], swap[PATH_MAX + 128];
 
-	snprintf(value, sizeof(value), "%lld", bytes);
+	snprintf(value, sizeof(value), "%ld", bytes);
 	if (lim->version == 2) {
 		if (write_limit(dir, "memory.max", value) < 0)
 			return -1;
@@ -771,7 +772,7 @@ static int limit_memory(const struct limit_groups *lim, long long bytes)
 }
 
 /* Hold the group to quota microseconds of CPU time in every period of
- * ARGS_CPU_PERIOD: "--cpus 0.5" runs half of each 100 ms, then waits for
+ * CPU_PERIOD: "--cpus 0.5" runs half of each 100 ms, then waits for
  * the next period (throttled), on however many CPUs. Returns 0, or -1
  * after saying why. */
 static int limit_cpu(const struct limit_groups *lim, long quota)
@@ -781,10 +782,10 @@ static int limit_cpu(const struct limit_groups *lim, long quota)
 
 	if (lim->version == 2) {
 		snprintf(value, sizeof(value), "%ld %ld", quota,
-			 ARGS_CPU_PERIOD);
+			 CPU_PERIOD);
 		return write_limit(dir, "cpu.max", value);
 	}
-	snprintf(value, sizeof(value), "%ld", ARGS_CPU_PERIOD);
+	snprintf(value, sizeof(value), "%ld", CPU_PERIOD);
 	if (write_limit(dir, "cpu.cfs_period_us", value) < 0)
 		return -1;
 	snprintf(value, sizeof(value), "%ld", quota);
@@ -837,8 +838,8 @@ static int setup_limits(struct cgroup *cg, const struct options *opts)
 	if (opts->cpu_quota > 0 && cg->lim.have[LIMIT_CPU] &&
 	    limit_cpu(&cg->lim, opts->cpu_quota) < 0)
 		goto err;
-	verbose("memory limit %lld bytes, cpu quota %ld us per %ld us "
-		"(0: none)", opts->memory, opts->cpu_quota, ARGS_CPU_PERIOD);
+	verbose("memory limit %ld bytes, cpu quota %ld us per %ld us "
+		"(0: none)", opts->memory, opts->cpu_quota, CPU_PERIOD);
 	return 0;
 err:
 	limits_remove_groups(&cg->lim);
@@ -851,16 +852,16 @@ err:
 static void report_oom(struct cgroup *cg, const struct options *opts,
 		       int status)
 {
-	long long mib = opts->memory >> 20;
+	long mib = opts->memory >> 20;
 	if (opts->memory <= 0 || status != 128 + SIGKILL ||
 	    limits_oom_kills(&cg->lim) <= 0)
 		return;
 	if (mib << 20 == opts->memory)
 		report("container killed: out of memory at its limit "
-		       "(--memory %lldm)", mib);
+		       "(--memory %ldm)", mib);
 	else
 		report("container killed: out of memory at its limit "
-		       "(--memory %lld)", opts->memory);
+		       "(--memory %ld)", opts->memory);
 }
 
 /* Remove the container's v1 memory and cpu groups. Returns 0, or -1
@@ -943,6 +944,14 @@ static int run_container(struct options *opts)
 
 	find_rootfs(&cfg);
 	check_userns_allowed();
+	if (pipe2(cfg.sync, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
+
+	/* Block the forwarded signals until the child's pid is known. */
+	if (block_signals(&cfg.mask) < 0)
+		die_errno("cannot block signals");
+	if (pipe2(cfg.lifeline, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
 	/* The group comes first: the child is started in it. */
 	if (setup_cgroup(&cg, opts->pids_max) < 0)
 		return EXIT_RUNTIME;
@@ -955,16 +964,6 @@ static int run_container(struct options *opts)
 	if (setup_layer(&layer) < 0)
 		goto out;
 
-	/* Block the forwarded signals until the child's pid is known. */
-	if (block_signals(&cfg.mask) < 0) {
-		report_errno("cannot block signals");
-		goto out;
-	}
-	if (pipe2(cfg.lifeline, O_CLOEXEC) < 0 ||
-	    pipe2(cfg.sync, O_CLOEXEC) < 0) {
-		report_errno("cannot make a pipe");
-		goto out;
-	}
 	pid_t pid = start_child(&cfg);
 	if (pid < 0)
 		goto out;
@@ -1015,9 +1014,9 @@ int main(int argc, char **argv)
 	char err[256];
 
 	set_prog_name(STAGE_NAME);
-	switch (parse_args(argc, argv, STAGE_ARGS, &opts, err, sizeof(err))) {
+	switch (parse_args(argc, argv, STAGE_OPTS, &opts, err, sizeof(err))) {
 	case ARGS_HELP:
-		print_usage(stdout, STAGE_NAME, STAGE_ARGS);
+		print_usage(stdout, STAGE_NAME, STAGE_OPTS);
 		return 0;
 	case ARGS_ERROR:
 		die("%s (usage: %s run [options] <cmd> [args...])", err,
