@@ -346,6 +346,8 @@ static void test_opt_table_rows(void)
 	const char *value;
 	CU_ASSERT_PTR_NULL(opt_find("--no-such-option", &value));
 	CU_ASSERT_PTR_NULL(opt_find("-v=1", &value));
+}
+
 /* Make path/name as a directory (mode) and return its path in out. */
 static void make_dir_in(char *out, size_t len, const char *path,
 			const char *name, mode_t mode)
