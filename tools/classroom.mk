@@ -31,10 +31,13 @@ student:
 doctor:
 	@tools/doctor.sh
 
-# The Classroom configuration up to date, the doctor on fake machines, the
-# skeleton graded (it must fail) and this tree graded (it must pass); each
-# runs even when one before failed.
+# The Classroom configuration up to date, the doctor on fake machines, what
+# the student edition holds (no answer, TODOs that name what is checked),
+# the student edition graded (it must fail, for its stubs) with one stage
+# filled in from the reference (that stage must pass), and this tree graded
+# (it must pass); each runs even when one before failed.
 test-classroom:
 	@rc=0; tools/classroom-config.sh --check || rc=1; \
 	bash tests/classroom/doctor_test.sh || rc=1; \
+	MAKE="$(MAKE)" BUILD="$(BUILD)" bash tests/classroom/skeleton_test.sh || rc=1; \
 	$(GRADE_ENV) bash tests/classroom/student_test.sh || rc=1; exit $$rc
