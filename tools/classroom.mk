@@ -2,6 +2,9 @@
 
 GRADE_ENV := MAKE="$(MAKE)" BUILD="$(BUILD)" TEST_ROOTFS="$(TEST_ROOTFS)"
 
+# grade.sh presents the runner's JSON results with jq.
+DEPS_TEST += jq
+
 .PHONY: grade $(STAGE_NUMS:%=grade-stage-%)
 
 # Every stage's cumulative suites, a score table, JUnit XML and JSON in
