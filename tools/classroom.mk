@@ -25,16 +25,19 @@ classroom-config:
 
 .PHONY: student doctor test-classroom
 
-# The learner's skeleton: a copy of the repository with each stage's lesson
-# (tools/lessons.tsv) stubbed out.
+# The learner's edition: a repository of its own with every lesson
+# (tools/lessons.tsv) stubbed in every stage, and docs without the answers.
 student:
 	@tools/student.sh "$(DEST)"
 
-# Whether this machine can run the stages and their tests, and what to fix.
+# Whether this machine can run the stages and their tests, what an earlier
+# run left behind (mounts under build/, groups of dead runtimes), and what
+# to do about each.
 doctor:
 	@tools/doctor.sh
 
-# The Classroom configuration up to date, the doctor on fake machines, what
+# The Classroom configuration up to date, the doctor on fake machines (and
+# the leftovers it finds), make clean on a tree with mounts in it, what
 # the student edition holds (no answer, TODOs that name what is checked),
 # the student edition graded (it must fail, for its stubs) with one stage
 # filled in from the reference (that stage must pass), and this tree graded
@@ -43,4 +46,5 @@ test-classroom:
 	@rc=0; tools/classroom-config.sh --check || rc=1; \
 	bash tests/classroom/doctor_test.sh || rc=1; \
 	MAKE="$(MAKE)" BUILD="$(BUILD)" bash tests/classroom/skeleton_test.sh || rc=1; \
+	BUILD="$(BUILD)" bash tests/classroom/clean_test.sh || rc=1; \
 	$(GRADE_ENV) bash tests/classroom/student_test.sh || rc=1; exit $$rc
