@@ -243,8 +243,8 @@ todo_list() {
 
 # The learner's version of the doc on stdin, for stage $1 (0: the
 # tutorial, whose stage is the chapter's). Generated blocks lose their
-# markers; diffs and the lessons' functions go, and so does a paragraph
-# ending in ":" that introduced them; "The code" sections (or "The
+# markers; a diff or a lesson's function gives way to a line saying it is
+# left out (the text that introduced it stays); "The code" sections (or "The
 # function(s) this stage adds", "The change this stage makes") become
 # "What to write" with the stage's TODOs.
 student_doc() {
@@ -264,22 +264,16 @@ student_doc() {
 		stage = fixed
 	}
 	function emit(line) { out[++o] = line }
-	# Drop the paragraph just emitted when it introduces what follows.
-	function drop_intro(   k) {
-		k = o
-		while (k > 0 && out[k] == "")
-			k--
-		if (k == 0 || out[k] !~ /:$/)
-			return
-		while (k > 0 && out[k] != "")
-			k--
-		o = k
-	}
 	!fixed && /^## Stage [0-9]+:/ { stage = $3 + 0 }
 	/^<!-- (diff|function) / {
 		split($0, w, " ")
-		if (w[2] == "diff" || index(lessons, " " w[4] " ")) {
-			drop_intro()
+		# What introduced it still reads right: a line takes its place.
+		if (w[2] == "diff") {
+			emit("> Left out of the student edition: it would show the answers. Your own")
+			emit("> change is what `git diff` shows.")
+			skip = 1
+		} else if (index(lessons, " " w[4] " ")) {
+			emit("> `" w[4] "()`: left out of the student edition; you write it (see its TODO).")
 			skip = 1
 		}
 		next
