@@ -6,6 +6,8 @@
 #   - it builds without a warning as made, and a half-done stage (a call
 #     left out) still builds, with the warning shown; the reference keeps
 #     -Werror;
+#   - it differs from the reference only in the lessons: each stage's stubs
+#     filled with the reference's bodies give its main.c back exactly;
 #   - every stub says what to write, and each TODO in tools/lessons.tsv
 #     names the verbose() lines and the report_errno()/die_errno() calls
 #     of the reference, which the tests and the checklists look for;
@@ -188,6 +190,43 @@ for f in "$skel"/stages/[0-9][0-9]-*/main.c; do
 	got=$(grep -c "TODO (stage $n)" "$f")
 	check "stage $n: a TODO (stage $n) for each of its $want lessons" "$got TODOs:$missing" test "$got" -eq "$want"
 	check "stage $n: every stub has a TODO above it" "stubs at lines $bad" test -z "$bad"
+done
+
+# Filling every stub of a stage with the reference's body gives back the
+# reference's main.c exactly: the edition changed nothing but the lessons.
+for f in "${stage_files[@]}"; do
+	n=$(stage_no "$f")
+	sk=$skel/$f
+	awk '
+	# Pass 1, the reference: each function body by the name on its line.
+	FNR == NR {
+		if (!s && /^static .*[ *][A-Za-z_0-9]+\(/ && !/;$/) {
+			name = $0
+			sub(/\(.*/, "", name)
+			sub(/.*[ *]/, "", name)
+			s = 1
+		}
+		if (s && $0 == "{") { b = 1; body[name] = ""; next }
+		if (b && $0 == "}") { b = 0; s = 0; next }
+		if (b) body[name] = body[name] $0 "\n"
+		next
+	}
+	# Pass 2, the skeleton: a stub body gives way to the reference one.
+	!s && /^static .*[ *][A-Za-z_0-9]+\(/ && !/;$/ {
+		name = $0
+		sub(/\(.*/, "", name)
+		sub(/.*[ *]/, "", name)
+		s = 1
+	}
+	s && $0 == "{" { print; b = 1; held = ""; next }
+	b && $0 == "}" {
+		printf "%s", (held ~ /die\("not implemented: / ? body[name] : held)
+		print; b = 0; s = 0; next
+	}
+	b { held = held $0 "\n"; next }
+	{ print }' "$f" "$sk" >"$T/filled.c"
+	check "stage $n: its stubs filled from the reference give the reference back" \
+		"$(diff "$f" "$T/filled.c" | head -n 6)" cmp -s "$f" "$T/filled.c"
 done
 
 # Each TODO names what the reference's body prints and reports with: the
