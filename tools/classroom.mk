@@ -23,12 +23,17 @@ $(STAGE_NUMS:%=grade-stage-%): grade-stage-%: deps-test
 classroom-config:
 	@tools/classroom-config.sh
 
-.PHONY: student doctor test-classroom
+.PHONY: student doctor test-classroom $(STAGE_NUMS:%=carry-%)
 
 # The learner's edition: a repository of its own with every lesson
 # (tools/lessons.tsv) stubbed in every stage, and docs without the answers.
 student:
 	@tools/student.sh "$(DEST)"
+
+# In the student edition: the learner's own functions of stage N-1 into
+# the stubs of stage N, under the TODOs of stage N.
+$(STAGE_NUMS:%=carry-%): carry-%:
+	@tools/carry.sh $*
 
 # Whether this machine can run the stages and their tests, what an earlier
 # run left behind (mounts under build/, groups of dead runtimes), and what

@@ -355,9 +355,10 @@ own: a stage is a copy of the one before plus one mechanism, so it would
 otherwise hold the answers to all earlier stages. This edition was made
 that way on purpose (rather than each stage starting from your own previous
 one) so that every stage builds and is graded on its own, and a mistake
-carried over shows in the stage it belongs to. When you start stage N, copy
-your finished functions from stage N-1 into its stubs, then read the TODOs
-marked with stage N: some say what changes (for example more flags for
+carried over shows in the stage it belongs to. When you start stage N,
+\`make carry-N\` copies your finished functions from stage N-1 into its
+stubs (it keeps the TODOs marked with stage N on top of them); then do what
+those TODOs say: some say what changes (for example one more flag for
 \`clone()\` in \`start_child()\`).
 
 ## What you do, stage by stage
@@ -370,6 +371,7 @@ Once (Debian or Ubuntu, with sudo):
 
 For stage N (1 to $last):
 
+    make carry-N                # (from stage 2 on) your stage N-1 into stage N's stubs
     \$EDITOR stages/0N-*/main.c # fill in every stub, as its TODO says
     make stage-N                # build build/stage-N; warnings are shown, not fatal
     sudo make test-stage-N      # suites 1..N against your stage N

@@ -11,6 +11,7 @@
 #   - every stub says what to write, and each TODO in tools/lessons.tsv
 #     names the verbose() lines and the report_errno()/die_errno() calls
 #     of the reference, which the tests and the checklists look for;
+#   - make carry-N brings the learner's stage N-1 into stage N's stubs;
 #   - its docs hold no diff and no lesson's code, and say what to write;
 #     its README says what a learner runs; it is a git repository with one
 #     commit and nothing uncommitted after a build.
@@ -248,6 +249,34 @@ for f in "${stage_files[@]}"; do
 	done
 done
 check "each TODO names the verbose() lines and error calls of its reference" "missing:$unnamed" test -z "$unnamed"
+
+# make carry-N: stage 2 done (from the reference), carried into stage 3.
+# What stage 3 keeps from stage 2 arrives as written; start_child() keeps
+# its TODO (stage 3) on top; doing that TODO gives stage 3's reference.
+cp stages/02-*/main.c "$skel"/stages/02-*/main.c
+out=$("$make_cmd" -s -C "$skel" --no-print-directory carry-3 2>&1)
+rc=$?
+s3=$(ls "$skel"/stages/03-*/main.c)
+r3=$(ls stages/03-*/main.c)
+check "carry-3 carries the functions stage 2 wrote" "status $rc: $out" \
+	grep -q 'carried into .* setup_uts() exec_command() start_child()' <<<"$out"
+for fn in setup_uts exec_command; do
+	check "carry-3: $fn() arrives as the reference's stage 3 has it" \
+		"$(diff <(body_of "$r3" "$fn") <(body_of "$s3" "$fn") | head -n 4)" \
+		eval '[ "$(body_of "$r3" "$fn" | normal)" = "$(body_of "$s3" "$fn" | normal)" ]'
+done
+check "carry-3: start_child() keeps its TODO (stage 3), and no older one" "$(body_of "$s3" start_child | head -n 4)" \
+	eval 'body_of "$s3" start_child | grep -q "TODO (stage 3)" && ! body_of "$s3" start_child | grep -q "TODO (stage [12])\|not implemented"'
+# The TODO done as the reference does it: its flags line.
+flags=$(grep -m 1 '^.int flags = ' "$r3")
+awk -v line="$flags" '/^.int flags = / { print line; next } { print }' "$s3" >"$T/s3.c" && cat "$T/s3.c" >"$s3"
+check "carry-3, then its TODO done: start_child() is stage 3's reference" \
+	"$(diff <(body_of "$r3" start_child | normal) <(body_of "$s3" start_child | normal) | head -n 4)" \
+	eval '[ "$(body_of "$r3" start_child | normal)" = "$(body_of "$s3" start_child | normal)" ]'
+out=$("$make_cmd" -C "$skel" --no-print-directory stage-3 2>&1)
+check "carry-3, then its TODO done: stage 3 builds" "$(grep -m 2 'error:\|warning:' <<<"$out")" \
+	eval '! grep -q "error:\|warning:" <<<"$out"'
+git -C "$skel" checkout -q -- stages
 
 # The docs: no diff, no lesson's code, a "What to write" for each stage.
 docs=("$skel"/TUTORIAL.md "$skel"/stages/*/README.md)
