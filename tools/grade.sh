@@ -109,7 +109,7 @@ for n in "${stages[@]}"; do
 	res=$dir/stage-$n.json run=$dir/stage-$n.results.json xml=$dir/stage-$n.xml
 	log=$dir/stage-$n.log blog=$dir/stage-$n.build.log
 	rm -f "$res" "$run" "$xml" "$log" "$blog"
-	built=true why= stub=
+	built=true why='' stub=''
 	if ! "$make_cmd" -k --no-print-directory "$build/stage-$n" >"$blog" 2>&1; then
 		built=false
 		first=$(grep -m 1 'error:' "$blog" || tail -n 1 "$blog")
@@ -132,8 +132,10 @@ done
 
 # Every stage graded so far, in stage order: a grade of one stage keeps
 # the others' results.
-mapfile -t all < <(ls "$dir"/stage-*.json 2>/dev/null | grep -E '/stage-[0-9]+\.json$' |
-	sed -E 's/.*stage-([0-9]+)\.json$/\1 &/' | sort -n | cut -d' ' -f2-)
+all=()
+for n in $(seq 1 99); do
+	[ ! -f "$dir/stage-$n.json" ] || all+=("$dir/stage-$n.json")
+done
 jq -s '{stages: [.[] | del(.failed) + {failed: (.failed | length)}],
 	passed: (map(.passed) | add), total: (map(.total) | add),
 	points: (map(.points) | add), max_points: (map(.max_points) | add)}' \
