@@ -86,11 +86,12 @@ stage_json() {
 	def stubbed: capture("not implemented: (?<f>[A-Za-z_0-9]+)\\(\\) \\(see TUTORIAL.md, stage (?<m>[0-9]+)\\)");
 	def cause:
 		([.failures[] | stubbed?] | first) as $m |
-		if $m then {stage: ($m.m | tonumber), why: "\($m.f)() is still a stub"}
+		if $why != "" then {stage: $n, why: "stage \($n)\u0027s code: \($why)"}
+		elif $m then {stage: ($m.m | tonumber), why: "\($m.f)() is still a stub"}
 		elif ($st | length) == 2 then
 			($st[1] | stubbed) as $p |
 			{stage: ($p.m | tonumber), why: "\($p.f)() is still a stub: every run dies there"}
-		else {stage: .suite_stage, why: "the tests of stage \(.suite_stage)"} end;
+		else {stage: .suite_stage, why: "what stage \(.suite_stage) teaches"} end;
 	(.tests | map(select(.result != "inactive"))) as $ran |
 	($ran | map(select(.result == "passed")) | length) as $passed |
 	{stage: $n, built: $built, graded_at: $when,
@@ -156,9 +157,10 @@ jq -rs --argjson shown "$shown" '
 		"failed tests, the first \($shown) of each stage; the stage in [] is the one whose code caused it:",
 		(.[] | select(.failed | length > 0) |
 			"  stage \(.stage): \(.failed | length) failed",
+			if .why then "    every test: \(.why)" else
 			(.failed[:$shown][] |
 				"    \(.suite)  \(.test) [stage \(.caused_by.stage): \(.caused_by.why)]",
-				"      \(.failures[0] // "(no message)")"))
+				"      \(.failures[0] // "(no message)")") end)
 	else empty end)' "${graded[@]}"
 echo
 echo "tests: passed/total of the tests run; a superseded test (a later stage changes it on purpose) is not run, and the runner's summary counts it as Inactive."

@@ -311,12 +311,17 @@ student_doc() {
 	}'
 }
 
-{
-	echo "<!-- The student edition: made by make student from the reference's"
-	echo "     TUTORIAL.md, with the diffs and the lessons' code left out. -->"
-	echo
-	student_doc 0 <"$dest/TUTORIAL.md"
-} >"$dest/TUTORIAL.md.new" && mv "$dest/TUTORIAL.md.new" "$dest/TUTORIAL.md"
+# The tutorial, with a note under its title on what this edition leaves out.
+student_doc 0 <"$dest/TUTORIAL.md" | awk '
+	{ print }
+	NR == 1 {
+		print ""
+		print "> This is the student edition, made by `make student`: the diffs and"
+		print "> the code of the lessons are left out (a line says where), and each"
+		print "> chapter says what to write. The terminal sessions show what a"
+		print "> finished stage prints. They were recorded with the reference, so"
+		print "> `make tutorial` and `make check-tutorial` are not for this edition."
+	}' >"$dest/TUTORIAL.md.new" && mv "$dest/TUTORIAL.md.new" "$dest/TUTORIAL.md"
 for sdir in "${stage_dirs[@]}"; do
 	n=$(basename "$sdir")
 	n=$((10#${n%%-*}))

@@ -125,6 +125,17 @@ done
 check "filled stage $fill: the failures left say which stub, readably" "see $T/filled-grade.txt" \
 	grep -Eq '^    stage-[0-9]+ \| .*\[stage [0-9]+: [a-z_]+\(\) is still a stub' "$T/filled-grade.txt"
 
+# A stage that does not build: 0 points, every test put down to its code,
+# the compiler's first error shown once.
+echo 'not C;' >>"$skel"/stages/03-*/main.c
+"$make_cmd" -C "$skel" --no-print-directory grade-stage-3 >"$T/broken-grade.txt" 2>&1
+res=$skel/build/grade/stage-3.json
+check "a stage that does not build: the table says so, with the error" "see $T/broken-grade.txt" \
+	grep -Eq '^ +3 +FAILED +0/[0-9]+ +0/[0-9]+ +stage-3 did not build: .*error: ' "$T/broken-grade.txt"
+check "a stage that does not build: its failures are put down to it" "$(jq -c '.failed[0].caused_by' "$res")" \
+	holds 'all(.failed[]; .caused_by.stage == 3) and (.failed | length) == .total and .total > 0' "$res"
+git -C "$skel" checkout -q -- stages
+
 # grade-stage-N keeps the other stages' results.
 "$make_cmd" -C "$skel" --no-print-directory "grade-stage-$fill" >/dev/null 2>&1
 check "grade-stage-$fill keeps every other stage in the summary" "$(jq -c '[.stages[].stage]' "$skel/build/grade/summary.json")" \
