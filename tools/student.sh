@@ -39,6 +39,17 @@ if [ -e "$dest" ] && [ -n "$(ls -A "$dest")" ]; then
 	die "'$dest' exists and is not empty: name a new directory"
 fi
 mkdir -p "$dest" || die "cannot create '$dest'"
+# Inside this repository only where git ignores it (build/): else the
+# edition, a repository of its own, would be copied into the next one.
+top=$(git rev-parse --show-toplevel)
+case $(realpath -- "$dest")/ in
+"$top"/*)
+	git check-ignore -q -- "$dest" || {
+		rmdir -- "$dest" 2>/dev/null
+		die "'$dest' is inside this repository: name a directory outside it (or under build/)"
+	}
+	;;
+esac
 
 # The files git tracks and those it would track (not ignored), as the
 # working tree has them: what make sees here.

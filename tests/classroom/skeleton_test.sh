@@ -230,6 +230,11 @@ for f in "${stage_files[@]}"; do
 		"$(diff "$f" "$T/filled.c" | head -n 6)" cmp -s "$f" "$T/filled.c"
 done
 
+# Refused: a destination inside the repository that git does not ignore.
+err=$(tools/student.sh stages/student-edition 2>&1 >/dev/null)
+check "make student refuses a directory inside the repository" "got: $err" \
+	eval 'grep -q "is inside this repository" <<<"$err" && [ ! -e stages/student-edition ]'
+
 # Each TODO names what the reference's body prints and reports with: the
 # verbose() lines (the checklists grep for them), report_errno() and
 # die_errno() (errno failures), report() (messages of its own).
