@@ -27,8 +27,16 @@ classroom-config:
 
 # The learner's edition: a repository of its own with every lesson
 # (tools/lessons.tsv) stubbed in every stage, and docs without the answers.
-student:
+student: deps-student
 	@tools/student.sh "$(DEST)"
+
+# The student edition is a git repository of its own.
+DEPS_STUDENT := git
+DEPS_TEST += $(DEPS_STUDENT)
+
+.PHONY: deps-student
+deps-student:
+	@tools/deps.sh student $(DEPS_STUDENT)
 
 # In the student edition: the learner's own functions of stage N-1 into
 # the stubs of stage N, under the TODOs of stage N.

@@ -33,31 +33,38 @@ die() {
 dest=${1:-}
 [ -n "$dest" ] || die "no destination: run make student DEST=dir"
 [ -r "$table" ] || die "cannot read the lesson table '$table'"
-git rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
-	die "not in a git checkout: run it from the repository"
+[ -f tools/lessons.tsv ] && [ -d stages ] ||
+	die "run it from the top of the repository (make student DEST=dir)"
+# A git checkout copies what git tracks or would track; a tree without
+# .git (an unpacked archive) everything but what .gitignore names.
+in_git=false
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 && in_git=true
 if [ -e "$dest" ] && [ -n "$(ls -A "$dest")" ]; then
 	die "'$dest' exists and is not empty: name a new directory"
 fi
 mkdir -p "$dest" || die "cannot create '$dest'"
-# Inside this repository only where git ignores it (build/): else the
-# edition, a repository of its own, would be copied into the next one.
-top=$(git rev-parse --show-toplevel)
+# Inside this repository only under build/ (ignored): else the edition, a
+# repository of its own, would be copied into the next one.
 case $(realpath -- "$dest")/ in
-"$top"/*)
-	git check-ignore -q -- "$dest" || {
-		rmdir -- "$dest" 2>/dev/null
-		die "'$dest' is inside this repository: name a directory outside it (or under build/)"
-	}
+"$PWD"/build/*) ;;
+"$PWD"/*)
+	rmdir -- "$dest" 2>/dev/null
+	die "'$dest' is inside this repository: name a directory outside it (or under build/)"
 	;;
 esac
 
 # The files git tracks and those it would track (not ignored), as the
 # working tree has them: what make sees here.
-# bench/ stays out: its floor program is stage 6 written out in full.
-git ls-files -z --cached --others --exclude-standard -- . ":!bench" | while IFS= read -r -d '' f; do
-	[ -e "$f" ] && printf '%s\0' "$f"
-done | tar --null -T - -cf - | tar -xf - -C "$dest" ||
-	die "cannot copy the repository to '$dest'"
+# bench/ stays out: its floor program is stage 6 written out in full; so
+# does .ci/, which runs the reference's make test.
+if $in_git; then
+	git ls-files -z --cached --others --exclude-standard -- . ":!bench" ":!.ci" |
+		while IFS= read -r -d '' f; do
+			[ -e "$f" ] && printf '%s\0' "$f"
+		done | tar --null -T - -cf -
+else
+	tar --exclude=./.git --exclude=./build --exclude=./rootfs --exclude=./bench --exclude=./.ci -cf - .
+fi | tar -xf - -C "$dest" || die "cannot copy the repository to '$dest'"
 
 # The table's rows, comments left out: stage kind name keep todo.
 rows=$(grep -v '^#' "$table" | grep -v '^$') || die "$table: no lessons in it"
