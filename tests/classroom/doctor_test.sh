@@ -3,7 +3,8 @@
 # fake unshare (DOCTOR_UNSHARE) prove each diagnosis: cgroup v1, v2 with
 # and without pids, hybrid; shared and private /; user namespaces
 # restricted; WSL 1 and 2; not root; a container without privileges; an
-# old kernel. Needs no root.
+# old kernel; what broken runs left (mounts in the build tree, the groups
+# of runtimes that are gone). Needs no root.
 set -u
 cd "$(dirname -- "$0")/../.." || exit 1
 # shellcheck source=tests/classroom/lib.sh
