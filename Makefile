@@ -33,6 +33,7 @@ help:
 	@echo "make rootfs        ./rootfs from ./rootfs-fetch.sh (busybox, offline)"
 	@echo "make test-rootfs   rootfs-fetch.sh's own tests (root)"
 	@echo "make test-vm       the suites in a qemu VM on cgroup v2 (root)"
+	@echo "make test-setup    the README's set-up commands, and a checkout under 0750"
 	@echo "make test-vm-smoke boot the VM, check cgroup2 + pids only"
 	@echo "make test-vm-selfcheck  prove test-vm fails without pids"
 	@echo "make grade         score every stage: table, JUnit XML, JSON (root)"
@@ -83,8 +84,18 @@ $(STAGE_NUMS:%=diff-%): diff-%:
 format:
 	clang-format -i common/*.[ch] stages/*/main.c tests/*.[ch] $(wildcard bench/*.c)
 
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+# gcc's shared libubsan, loaded beside libasan, ignores log_path and
+# writes its reports to stderr; linked in statically, it honours it.
+ASAN_LDFLAGS := -static-libasan -static-libubsan
+
+# make does not rebuild when flags change: a build made with other flags
+# goes first.
 asan:
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all
+	@f='$(ASAN_CFLAGS) $(ASAN_LDFLAGS)'; \
+	[ "$$(cat build/asan/.flags 2>/dev/null)" = "$$f" ] || { \
+		rm -rf build/asan && mkdir -p build/asan && echo "$$f" >build/asan/.flags; }
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_LDFLAGS)" all
 
 # Unmounts what a broken stage left mounted under build/ first, so that no
 # mount is left behind and rm never reaches through one.

@@ -66,7 +66,7 @@ fi
 COLD_PAUSE=0.05
 
 # The stages that exist, in order, and the one the figures compare with:
-# stage 6, the seed's last, else the highest there is.
+# stage 6 (the README's targets name it), else the highest there is.
 STAGES=()
 for f in "$BIN"/stage-[0-9]*; do
 	STAGES+=("$(basename -- "$f")")

@@ -25,29 +25,50 @@ void set_verbose(bool on)
 	verbose_on = on;
 }
 
+/* A message being formatted: the text so far, never longer than
+ * sizeof(buf) - 2, so that the newline print_line() adds always fits. */
+struct line {
+	char buf[1024];
+	size_t len;
+};
+
+/* Append what vsnprintf() makes of fmt, cut where the buffer ends. */
+static void vappend(struct line *l, const char *fmt, va_list ap)
+{
+	size_t room = sizeof(l->buf) - 1 - l->len; /* one byte for '\n' */
+	int n = vsnprintf(l->buf + l->len, room, fmt, ap);
+	if (n > 0)
+		l->len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+static void append(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void append(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vappend(l, fmt, ap);
+	va_end(ap);
+}
+
 /* Format the whole line first and write it at once, so that lines from
  * the runtime and the container's processes never interleave. */
 static void print_line(const char *fmt, va_list ap, int err)
 {
-	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "%s: ", name);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		n = 0;
-	int m = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
-	if (m > 0)
-		n = (size_t)(n + m) >= sizeof(buf) ? (int)sizeof(buf) - 1 : n + m;
+	struct line l;
+	l.len = 0;
+	append(&l, "%s: ", name);
+	vappend(&l, fmt, ap);
 	if (err)
-		n += snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(err));
-	if ((size_t)n >= sizeof(buf) - 1)
-		n = sizeof(buf) - 2;
+		append(&l, ": %s", strerror(err));
 	/* A quoted argument or path may hold a newline or a terminal escape:
 	 * show it as '?', so the message stays one line. */
-	for (int i = 0; i < n; i++)
-		if ((unsigned char)buf[i] < ' ' || buf[i] == 0x7f)
-			buf[i] = '?';
-	buf[n++] = '\n';
+	for (size_t i = 0; i < l.len; i++)
+		if ((unsigned char)l.buf[i] < ' ' || l.buf[i] == 0x7f)
+			l.buf[i] = '?';
+	l.buf[l.len++] = '\n';
 	/* One write(2): stdio's buffer would be lost by _exit() in the child. */
-	ssize_t ignored = write(STDERR_FILENO, buf, n);
+	ssize_t ignored = write(STDERR_FILENO, l.buf, l.len);
 	(void)ignored;
 }
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdnoreturn.h>
 
-/* Exit statuses, as docker documents them (see DESIGN.md). */
+/* Exit statuses, as docker documents them (see docs/DESIGN.md). */
 enum {
 	EXIT_RUNTIME = 125,  /* the runtime itself failed */
 	EXIT_CANNOT_RUN = 126, /* the command exists but could not run */

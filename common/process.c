@@ -12,10 +12,11 @@
 
 #include "error.h"
 #include "process.h"
+#include "util.h"
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 				SIGUSR2};
-#define N_FORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
+#define N_FORWARDED ARRAY_SIZE(forwarded)
 
 static volatile pid_t forward_to;
 

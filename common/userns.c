@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "userns.h"
+#include "util.h"
 
 /* Read the number in root/path; -1 when there is no such file. */
 static long read_setting(const char *root, const char *path)
@@ -37,7 +38,7 @@ int userns_restriction(const char *root, uid_t uid, char *why,
 		 "kernel.apparmor_restrict_unprivileged_userns", 1, 0,
 		 "sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0"},
 	};
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		if (uid == 0 && !settings[i].root_too)
 			continue;
 		if (read_setting(root, settings[i].path) != settings[i].forbids)

@@ -36,6 +36,57 @@ bool h_is_root(void)
 	return geteuid() == 0;
 }
 
+/* Where h_become_nobody() put its copies, and what they replaced. */
+static char nobody_dir[64], nobody_binary[96], nobody_rootfs[96];
+static const char *saved_binary, *saved_rootfs;
+
+bool h_become_nobody(void)
+{
+	char cmd[PATH_MAX * 2 + 256];
+	snprintf(nobody_dir, sizeof(nobody_dir),
+		 "/tmp/minidocker-nobody-XXXXXX");
+	if (!mkdtemp(nobody_dir) || chmod(nobody_dir, 0755) < 0) {
+		CU_FAIL("cannot make a directory for the rootless run");
+		return false;
+	}
+	snprintf(nobody_binary, sizeof(nobody_binary), "%s/runtime",
+		 nobody_dir);
+	snprintf(nobody_rootfs, sizeof(nobody_rootfs), "%s/rootfs", nobody_dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && cp -a '%s' '%s'",
+		 H.binary, nobody_binary, H.rootfs, nobody_rootfs);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot copy the runtime and its root filesystem");
+		return false;
+	}
+	saved_binary = H.binary;
+	saved_rootfs = H.rootfs;
+	H.binary = nobody_binary;
+	H.rootfs = nobody_rootfs;
+	H.run_as = H_NOBODY;
+	return true;
+}
+
+void h_back_to_root(void)
+{
+	char cmd[PATH_MAX * 2 + 256];
+	const char *keep = getenv("MINIDOCKER_TEST_KEEP");
+	H.binary = saved_binary;
+	H.rootfs = saved_rootfs;
+	H.run_as = 0;
+	/* The copy's KEEP, if any, becomes KEEP/minidocker-nobody-XXXXXX. */
+	if (keep && keep[0] == '/') {
+		snprintf(cmd, sizeof(cmd),
+			 "[ ! -d '%s%s' ] || cp -a '%s%s' '%s/%s'",
+			 nobody_rootfs, keep, nobody_rootfs, keep, keep,
+			 strrchr(nobody_dir, '/') + 1);
+		if (system(cmd) != 0)
+			CU_FAIL("cannot keep what the rootless run left");
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nobody_dir);
+	if (system(cmd) != 0)
+		CU_FAIL("cannot remove the rootless run's directory");
+}
+
 int h_start(struct container *c, const char *in_cgroup,
 	    const char *const *args)
 {
@@ -78,7 +129,7 @@ int h_start(struct container *c, const char *in_cgroup,
 			close(fd);
 		}
 		/* An fd the runtime inherits without close-on-exec: the
-		 * container must not get it (DESIGN.md, process model). */
+		 * container must not get it (docs/DESIGN.md, processes). */
 		int extra = open("/dev/null", O_RDONLY);
 		if (extra >= 0 && extra != H_LEAKED_FD) {
 			dup2(extra, H_LEAKED_FD);

@@ -80,6 +80,21 @@ void h_runv(struct run_result *r, const char *input, ...)
 /* Whether we are root (namespaces, mounts and cgroups need it). */
 bool h_is_root(void);
 
+#define H_NOBODY 65534 /* the unprivileged user rootless runs are made as */
+
+/* Run the binary under test as H_NOBODY from here on, from copies of it
+ * and of the root filesystem in a new directory under /tmp that every
+ * user can search: the checkout may sit in a home directory of mode 0750.
+ * False, with a failure recorded, when the copies cannot be made. */
+bool h_become_nobody(void);
+
+/* Back to root and the binary under test; the copies go. What the runs
+ * left inside the copied root filesystem in the directory named by
+ * $MINIDOCKER_TEST_KEEP (an absolute path, the same inside and on the
+ * host: tests/hardening/asan.sh's sanitizer logs) is kept first, in
+ * $MINIDOCKER_TEST_KEEP/minidocker-nobody-XXXXXX on the host. */
+void h_back_to_root(void);
+
 /* Read a whole small file into a NUL-terminated malloc'd string. */
 char *h_read_file(const char *path);
 

@@ -39,7 +39,7 @@ const struct stage_suite *const stage_suites[] = {
 };
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
- * place DESIGN.md asks for). */
+ * place docs/DESIGN.md asks for). */
 static const struct {
 	const char *test;
 	int from_stage;
@@ -60,7 +60,7 @@ static const struct {
 	int stage;
 	const char *tests[4];
 } fixtures[] = {
-	/* The seed's "Nothing changed!": CLONE_NEWNS alone, on a host
+	/* The Go post's "Nothing changed!": CLONE_NEWNS alone, on a host
 	 * whose / is shared, lets every mount through. */
 	{"fixture-no-private",
 	 5,

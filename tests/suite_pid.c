@@ -23,7 +23,7 @@ static void test_pid_namespace_differs(void)
 	h_assert_ns_differs("pid");
 }
 
-/* The seed's surprise: ps reads /proc, and /proc is still the host's. */
+/* The Go post's surprise: ps reads /proc, and /proc is still the host's. */
 static void test_host_processes_visible(void)
 {
 	char me[32];

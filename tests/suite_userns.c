@@ -18,53 +18,6 @@
 #include "harness.h"
 #include "suites.h"
 
-#define NOBODY 65534 /* the unprivileged user the tests run as */
-
-/* Where the user may not reach the checkout (a home directory is often
- * 0750), the rootless tests run copies of the binary and the root
- * filesystem from a directory of their own. */
-static char nobody_dir[64], nobody_binary[96], nobody_rootfs[96];
-static const char *saved_binary, *saved_rootfs;
-
-/* Run the binary under test as NOBODY from here on; false (with a
- * failure recorded) when the copies cannot be made. */
-static bool become_nobody(void)
-{
-	char cmd[PATH_MAX * 2 + 256];
-	snprintf(nobody_dir, sizeof(nobody_dir), "/tmp/minidocker-nobody-XXXXXX");
-	if (!mkdtemp(nobody_dir) || chmod(nobody_dir, 0755) < 0) {
-		CU_FAIL("cannot make a directory for the rootless run");
-		return false;
-	}
-	snprintf(nobody_binary, sizeof(nobody_binary), "%s/runtime",
-		 nobody_dir);
-	snprintf(nobody_rootfs, sizeof(nobody_rootfs), "%s/rootfs", nobody_dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && cp -a '%s' '%s'",
-		 H.binary, nobody_binary, H.rootfs, nobody_rootfs);
-	if (system(cmd) != 0) {
-		CU_FAIL("cannot copy the runtime and its root filesystem");
-		return false;
-	}
-	saved_binary = H.binary;
-	saved_rootfs = H.rootfs;
-	H.binary = nobody_binary;
-	H.rootfs = nobody_rootfs;
-	H.run_as = NOBODY;
-	return true;
-}
-
-/* Back to root and the binary under test; the copies go. */
-static void back_to_root(void)
-{
-	char cmd[128];
-	H.binary = saved_binary;
-	H.rootfs = saved_rootfs;
-	H.run_as = 0;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nobody_dir);
-	if (system(cmd) != 0)
-		CU_FAIL("cannot remove the rootless run's directory");
-}
-
 static void test_root_inside_maps_to_invoker(void)
 {
 	struct run_result r;
@@ -87,7 +40,7 @@ static void test_rootless_container_starts(void)
 		{"procs", "1\n"},
 		{"fstype", "proc\n"},
 	};
-	if (!become_nobody())
+	if (!h_become_nobody())
 		return;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		struct run_result r;
@@ -100,16 +53,16 @@ static void test_rootless_container_starts(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no pids limit"));
 		h_free(&r);
 	}
-	back_to_root();
+	h_back_to_root();
 }
 
 static void test_rootless_process_is_user_on_host(void)
 {
-	if (!become_nobody())
+	if (!h_become_nobody())
 		return;
 	struct container c;
 	if (h_start_ready(&c) < 0) {
-		back_to_root();
+		h_back_to_root();
 		return;
 	}
 	char path[64];
@@ -122,19 +75,19 @@ static void test_rootless_process_is_user_on_host(void)
 	h_finish(&c, NULL, H_TIMEOUT_MS);
 	CU_ASSERT_EQUAL(c.r.status, 0);
 	h_free(&c.r);
-	back_to_root();
+	h_back_to_root();
 }
 
 static void test_file_made_by_root_inside_is_users(void)
 {
-	if (!become_nobody())
+	if (!h_become_nobody())
 		return;
 	/* A directory in the root filesystem that the user may write. */
 	char host_dir[PATH_MAX], inside[64], host_file[PATH_MAX + 16];
 	snprintf(inside, sizeof(inside), "/scratch-%d", (int)getpid());
 	snprintf(host_dir, sizeof(host_dir), "%s%s", H.rootfs, inside);
 	CU_ASSERT(mkdir(host_dir, 0700) == 0 &&
-		  chown(host_dir, NOBODY, NOBODY) == 0);
+		  chown(host_dir, H_NOBODY, H_NOBODY) == 0);
 	strcat(inside, "/made-by-root");
 	snprintf(host_file, sizeof(host_file), "%s/made-by-root", host_dir);
 
@@ -149,11 +102,11 @@ static void test_file_made_by_root_inside_is_users(void)
 	/* ...on the host to the user who ran the container. */
 	struct stat st;
 	CU_ASSERT_EQUAL(stat(host_file, &st), 0);
-	CU_ASSERT_EQUAL(st.st_uid, NOBODY);
-	back_to_root();
+	CU_ASSERT_EQUAL(st.st_uid, H_NOBODY);
+	h_back_to_root();
 }
 
-/* Hand the cgroup v2 group dir to NOBODY as systemd delegates one to a
+/* Hand the cgroup v2 group dir to H_NOBODY as systemd delegates one to a
  * user: the group and its process files are the user's, pids is handed
  * down, and the user's processes sit in a leaf below. Returns the leaf's
  * cgroup.procs in procs, 0, or -1. */
@@ -173,7 +126,7 @@ static int delegate(const char *dir, char *procs, size_t len)
 		return -1;
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
 		snprintf(path, sizeof(path), "%s%s", dir, owned[i]);
-		if (chown(path, NOBODY, NOBODY) < 0)
+		if (chown(path, H_NOBODY, H_NOBODY) < 0)
 			return -1;
 	}
 	snprintf(procs, len, "%s/leaf/cgroup.procs", dir);
@@ -195,7 +148,7 @@ static void test_rootless_limit_only_where_delegated(void)
 		CU_FAIL("cannot delegate a cgroup to the user");
 		goto out;
 	}
-	if (!become_nobody())
+	if (!h_become_nobody())
 		goto out;
 	struct container c;
 	const char *args[] = {"run", "--pids-max", "5", H.probe, "bomb",
@@ -203,7 +156,7 @@ static void test_rootless_limit_only_where_delegated(void)
 	int started = h_start(&c, procs, args);
 	if (started == 0)
 		h_finish(&c, NULL, H_TIMEOUT_MS);
-	back_to_root();
+	h_back_to_root();
 	if (started < 0)
 		goto out;
 	long forked = -1, refused = -1;

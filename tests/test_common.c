@@ -1,6 +1,7 @@
 /* common/, tested in-process by linking it. */
 
 #include <CUnit/CUnit.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "error.h"
 #include "process.h"
 #include "rootfs.h"
 #include "suites.h"
@@ -275,6 +277,53 @@ static void test_check_rootfs_reasons(void)
 	rmdir(dir);
 }
 
+/* What report_errno() writes to stderr for msg, with errno set to err;
+ * errno must be err again afterwards. */
+static char *reported(const char *msg, int err, size_t *len)
+{
+	static char out[4096];
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	if (!f || saved < 0 || dup2(fileno(f), 2) < 0) {
+		CU_FAIL("cannot catch stderr");
+		*len = 0;
+		return out;
+	}
+	errno = err;
+	report_errno("%s", msg);
+	CU_ASSERT_EQUAL(errno, err);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	*len = fread(out, 1, sizeof(out) - 1, f);
+	out[*len] = '\0';
+	fclose(f);
+	return out;
+}
+
+static void test_error_line_is_one_line_cut_to_fit(void)
+{
+	size_t len;
+	set_prog_name("stage-x");
+	char *out = reported("cannot open 'a\nb'", ENOENT, &len);
+	CU_ASSERT_STRING_EQUAL(out,
+			       "stage-x: cannot open 'a?b': No such file or directory\n");
+	/* Longer than the line's buffer (1024): cut, still one line. */
+	static char msg[3000];
+	memset(msg, 'm', sizeof(msg) - 1);
+	out = reported(msg, EACCES, &len);
+	CU_ASSERT_EQUAL(len, 1023);
+	CU_ASSERT_EQUAL(strncmp(out, "stage-x: mmm", 12), 0);
+	CU_ASSERT_EQUAL(strchr(out, '\n'), out + len - 1);
+	/* A message that ends just before the cut keeps the errno text as
+	 * far as it fits. */
+	msg[1000] = '\0';
+	out = reported(msg, EACCES, &len);
+	CU_ASSERT_EQUAL(len, 1023);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "m: Permiss"));
+	CU_ASSERT_EQUAL(strchr(out, '\n'), out + len - 1);
+}
+
 const struct stage_test common_tests[] = {
 	{"test_args_defaults", test_args_defaults, false},
 	{"test_args_options", test_args_options, false},
@@ -290,5 +339,7 @@ const struct stage_test common_tests[] = {
 	{"test_userns_restriction_names_setting",
 	 test_userns_restriction_names_setting, false},
 	{"test_check_rootfs_reasons", test_check_rootfs_reasons, false},
+	{"test_error_line_is_one_line_cut_to_fit",
+	 test_error_line_is_one_line_cut_to_fit, false},
 	{NULL, NULL, false},
 };

@@ -21,7 +21,7 @@ $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit
 
 # Stage 5 with its lesson taken out: CLONE_NEWNS but no private remount
-# (the seed's bug). Generated from the stage, so it never drifts; the
+# (the Go post's bug). Generated from the stage, so it never drifts; the
 # cmp fails the build if the sed stops matching.
 $(BUILD)/fixtures/no-private.c: stages/05-mount/main.c
 	@mkdir -p $(dir $@)

@@ -23,6 +23,8 @@
 # starts with `nobody$ ` instead of `$ ` runs as the user nobody (uid and
 # gid 65534, no supplementary groups), a real unprivileged user: for the
 # rootless stages, whose runs differ for uid 0 even without capabilities.
+# It runs in a copy of build/stage-N and of the test root filesystem that
+# every user can reach, wherever the checkout is.
 #
 # Variable parts of the output are placeholders, written `<name>`:
 #   - the generator writes them for what changes from run to run or from
@@ -65,6 +67,8 @@ for f in "$@"; do
 done
 cd "$(dirname "$0")/.."
 repo=$PWD
+# shellcheck source=tools/copies.sh
+. tools/copies.sh
 build=${BUILD:-build}
 rootfs=$repo/$build/test-rootfs
 host=$(uname -n)
@@ -111,6 +115,7 @@ gen_diff() {
 normalise() {
 	local line=$1
 	line=${line//"$rootfs"/<rootfs>}
+	[ -z "$nobody_rootfs" ] || line=${line//"$nobody_rootfs"/<rootfs>}
 	[ "$line" != "$host" ] || line='<host>'
 	sed -E -e 's/minidocker-[0-9]+/minidocker-<pid>/g' \
 		-e 's/child [0-9]+/child <pid>/g' \
@@ -168,7 +173,7 @@ gen_session() {
 		esac
 	done
 	[ "$cur" -ge 0 ] || die "a session with no command (lines starting with '\$ ' or 'nobody\$ ')"
-	[[ " ${users[*]} " != *' nobody '* ]] || check_nobody
+	[[ " ${users[*]} " != *' nobody '* ]] || copy_for_nobody
 
 	echo '```console'
 	for ((i = 0; i <= cur; i++)); do
@@ -193,31 +198,35 @@ gen_session() {
 	echo '```'
 }
 
-# Fail unless nobody can reach the stages and the test root filesystem:
-# a directory above them closed to others (a home directory of mode 0750,
-# a mktemp -d) would turn every nobody$ session into "Permission denied".
-nobody_ok=
-check_nobody() {
-	[ -z "$nobody_ok" ] || return 0
-	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-		test -x "$repo/$build" -a -x "$rootfs" ||
-		die "cannot run the nobody\$ sessions: uid 65534 cannot reach '$rootfs' (let others search every directory above it: chmod o+x)"
-	nobody_ok=1
+# The nobody$ sessions run from copies of the stages and of the test root
+# filesystem in a directory every user can search (tools/copies.sh says
+# why), made for the first of them: there `build/stage-N` and
+# $MINIDOCKER_ROOTFS are the copies, and the copy's path reads <rootfs>.
+nobody_dir=
+nobody_rootfs=
+copy_for_nobody() {
+	[ -z "$nobody_dir" ] || return 0
+	nobody_dir=$(public_copy "$rootfs") ||
+		die "cannot copy '$rootfs' for the nobody\$ sessions"
+	nobody_rootfs=$nobody_dir/$(basename "$rootfs")
+	mkdir "$nobody_dir/build" && cp -- "$repo/$build"/stage-+([0-9]) "$nobody_dir/build/" ||
+		die "cannot copy the stages for the nobody\$ sessions"
 }
 
 # One command line, stdout and stderr together, as root when it starts
-# with sudo, as nobody when USER ($2) is nobody, and as root without
-# capabilities otherwise.
+# with sudo, as nobody (in the copy) when USER ($2) is nobody, and as root
+# without capabilities otherwise.
 run_command() {
-	local cmd=$1 as=(setpriv --bounding-set=-all --inh-caps=-all --)
+	local cmd=$1 dir=$repo root=$rootfs as=(setpriv --bounding-set=-all --inh-caps=-all --)
 	if [ "${2:-}" = nobody ]; then
 		as=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+		dir=$nobody_dir root=$nobody_rootfs
 	elif [[ $cmd == 'sudo '* ]]; then
 		cmd=${cmd#sudo }
 		as=()
 	fi
-	env LC_ALL=C MINIDOCKER_ROOTFS="$rootfs" \
-		timeout 60 "${as[@]}" bash -c "$cmd" 2>&1 </dev/null || true
+	(cd "$dir" && env LC_ALL=C MINIDOCKER_ROOTFS="$root" \
+		timeout 60 "${as[@]}" bash -c "$cmd" 2>&1 </dev/null) || true
 }
 
 # Print FILE with every block generated afresh.
@@ -253,7 +262,7 @@ fi
 [ -f "$rootfs/bin/probe" ] || die "no test root filesystem at '$rootfs': run make test-probe-rootfs"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" ${nobody_dir:+"$nobody_dir"}' EXIT
 status=0
 for j in "${!paths[@]}"; do
 	f=${names[j]}

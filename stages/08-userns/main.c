@@ -278,7 +278,7 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
 	}
-	/* The seed also wrote notify_on_release: on v1 it only runs a
+	/* The Go post also wrote notify_on_release: on v1 it only runs a
 	 * release agent, which nobody installs, and v2 has no such file.
 	 * Nothing removes a group but rmdir, which remove_cgroup() does. */
 	snprintf(path, sizeof(path), "%s/pids.max", cg->dir);

@@ -7,11 +7,14 @@
 #
 # Needs root (device nodes, chroot, tarball owners). Work files go under
 # ROOTFS_TEST_TMP (default build/), not /tmp, which may be mounted nodev.
+# ROOTFS_TEST_CASES="case_x case_y" runs only those cases.
 set -u
 set -o pipefail
 
 cd "$(dirname -- "$0")/../.." || exit 1
 SCRIPT=$PWD/rootfs-fetch.sh
+# shellcheck source=tools/copies.sh
+. tools/copies.sh
 PASSED=0
 FAILED=0
 WHY=""
@@ -24,8 +27,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # What the tests use; `make test-rootfs` installs it (tools/deps.sh).
+# (grep without -q reads to the end: with -q it may exit at the match and
+# kill busybox with SIGPIPE, which pipefail would report as a failure.)
 busybox_ok() {
-	command -v busybox >/dev/null 2>&1 && busybox --list 2>/dev/null | grep -qx httpd
+	command -v busybox >/dev/null 2>&1 && busybox --list 2>/dev/null | grep -x httpd >/dev/null
 }
 busybox_ok && command -v curl >/dev/null 2>&1 && command -v wget >/dev/null 2>&1 &&
 	command -v setpriv >/dev/null 2>&1 || {
@@ -56,6 +61,8 @@ chmod 0755 "$T" # the unprivileged cases must reach their directory
 # run_case NAME FUNC: run one case in a fresh directory $C and report it.
 run_case() {
 	local name=$1 func=$2
+	# ROOTFS_TEST_CASES="case_a case_b": run only these.
+	[[ -z ${ROOTFS_TEST_CASES:-} || " $ROOTFS_TEST_CASES " == *" $func "* ]] || return 0
 	C="$T/$func"
 	mkdir -p -- "$C"
 	WHY="failed"
@@ -245,13 +252,19 @@ case_force_refuses_mounted() {
 	fetch r
 	check "first run: exit status $RC: $ERR" [ "$RC" -eq 0 ] || return 1
 	echo mine >r/etc/marker
-	# In a private mount namespace, so the host never sees the mount.
+	# In a private mount namespace, so the host never sees the mount. The
+	# script runs only once findmnt has seen the mount ("mounted" first):
+	# a failed mount also prints a status and its own error.
 	# shellcheck disable=SC2016 # $1 and $? belong to the inner shell
 	got=$(unshare -m --propagation private sh -c \
-		'mount -t tmpfs none r/proc && "$1" --force r; echo "rc=$?"' sh "$SCRIPT" 2>&1)
+		'mount -t tmpfs none r/proc && findmnt -rn -o TARGET -M r/proc >/dev/null &&
+		echo mounted && "$1" --force r; echo "rc=$?"' sh "$SCRIPT" 2>&1)
+	check "r/proc was not mounted, nothing to refuse: $got" \
+		[ "$(head -n 1 <<<"$got")" = mounted ] || return 1
 	check "--force over a mounted r/proc did not fail: $got" \
 		grep -q 'rc=[1-9]' <<<"$got" || return 1
-	check "the error does not name the mount: $got" grep -q 'mounted' <<<"$got" || return 1
+	check "the script's error does not name the mount: $got" \
+		grep -q "^rootfs-fetch.sh: cannot replace '.*': '.*/proc' is mounted" <<<"$got" || return 1
 	check "the old tree was touched" [ -f r/etc/marker ]
 }
 
@@ -349,22 +362,37 @@ case_apt_download() {
 	check "a .deb or temporary directory was left" [ -z "$(leftovers "$C/r")$(find . -name '*.deb')" ]
 }
 
+# As uid 65534, from a copy of the script in a directory that user can
+# reach (tools/copies.sh): the checkout may be in a home directory of mode
+# 0750, as Ubuntu makes them.
 case_unprivileged() {
-	chmod 0777 .
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$SCRIPT" r >out 2>err </dev/null
+	local pub rc
+	pub=$(public_copy "$SCRIPT") || fail "cannot copy the script for uid 65534" || return 1
+	chmod 0777 "$pub"
+	(cd "$pub" && unprivileged_runs "$pub/$(basename -- "$SCRIPT")")
+	rc=$?
+	rm -rf -- "$pub"
+	return $rc
+}
+
+# unprivileged_runs SCRIPT: the runs of case_unprivileged, in the current
+# directory; their output goes to $C as in every case.
+unprivileged_runs() {
+	local as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	"${as[@]}" "$1" r >"$C/out" 2>"$C/err" </dev/null
 	RC=$?
-	check "without root: exit status $RC, want non-zero with one error line: $(cat err)" one_line_error || return 1
-	check "without root: error does not say sudo: $(cat err)" grep -q 'run it with sudo' err || return 1
-	check "without root: DIR or temporary directory left" nothing_left "$C/r" || return 1
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$SCRIPT" --no-dev r >out 2>err </dev/null
+	check "without root: exit status $RC, want non-zero with one error line: $(cat "$C/err")" one_line_error || return 1
+	check "without root: error does not say sudo: $(cat "$C/err")" grep -q 'run it with sudo' "$C/err" || return 1
+	check "without root: DIR or temporary directory left" nothing_left "$PWD/r" || return 1
+	"${as[@]}" "$1" --no-dev r >"$C/out" 2>"$C/err" </dev/null
 	RC=$?
-	check "--no-dev without root: exit status $RC: $(cat err)" [ "$RC" -eq 0 ] || return 1
+	check "--no-dev without root: exit status $RC: $(cat "$C/err")" [ "$RC" -eq 0 ] || return 1
 	check "--no-dev made device nodes" [ -z "$(ls -A r/dev)" ] || return 1
 	check "--no-dev: no bin/sh" [ -L r/bin/sh ] || return 1
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$SCRIPT" --alpine a >out 2>err </dev/null
+	"${as[@]}" "$1" --alpine a >"$C/out" 2>"$C/err" </dev/null
 	RC=$?
-	check "--alpine without root: exit status $RC: $(cat err)" one_line_error || return 1
-	check "--alpine without root: DIR or temporary directory left" nothing_left "$C/a"
+	check "--alpine without root: exit status $RC: $(cat "$C/err")" one_line_error || return 1
+	check "--alpine without root: DIR or temporary directory left" nothing_left "$PWD/a"
 }
 
 # --- the download path -----------------------------------------------------

@@ -16,17 +16,12 @@ fail() {
 
 [ "$(id -u)" -eq 0 ] || fail "it needs root (the sessions run the stages): run sudo make test-tutorial"
 
-tmp=$(mktemp -d "${TUTORIAL_TEST_TMP:-/tmp}/tutorial-test.XXXXXX")
-# mktemp -d makes it 0700: open it, as the nobody$ sessions run as uid 65534.
-chmod 755 "$tmp"
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=tools/copies.sh
+. tools/copies.sh
 
-# The files git knows of, committed or not, as a fresh clone would have
-# them plus the work in progress; no build/.
-git ls-files -z --cached --others --exclude-standard |
-	while IFS= read -r -d '' f; do
-		[ -e "$f" ] && printf '%s\0' "$f"
-	done | xargs -0 cp --parents -t "$tmp"
+tmp=$(mktemp -d "${TUTORIAL_TEST_TMP:-/tmp}/tutorial-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+copy_checkout "$tmp"
 
 # Only TUTORIAL.md: stage 2 is in it, and the READMEs add only time.
 mk=(make -C "$tmp" --no-print-directory TUTORIAL_DOCS=TUTORIAL.md)
