@@ -251,11 +251,14 @@ done
 # The functions the lessons name: their code stays out of the docs.
 lesson_functions=$(awk -F '\t' '$2 == "function" { print $3 }' <<<"$rows" | sort -u | tr '\n' ' ')
 
-# The TODO list of stage N, as markdown bullets.
+# The TODO list of stage N, as markdown bullets; a <placeholder> in a TODO
+# goes in backquotes, or it would read as an HTML tag there.
 todo_list() {
 	awk -F '\t' -v n="$1" '$1 == n {
 		name = $2 == "function" ? $3 "()" : $3
-		printf "- `%s`: %s.\n", name, $5
+		todo = $5
+		gsub(/<[^<> ]+>/, "`&`", todo)
+		printf "- `%s`: %s.\n", name, todo
 	}' <<<"$rows"
 }
 
