@@ -6,6 +6,27 @@
 
 #include "args.h"
 
+#define FIELD(name) offsetof(struct options, name)
+
+/* Part II adds its options here, one row each (--memory and --cpus at
+ * stage 9, --cap-add/--cap-drop at 10, --image at 13, -p and --net at 14,
+ * -d and --name at 15), with a new kind where a value is of a new sort. */
+const struct opt_spec opt_table[] = {
+	{"--hostname", NULL, "NAME", OPT_HOSTNAME, 2, OPT_TEXT, 1,
+	 HOSTNAME_LEN_MAX, "the kernel allows", "container", NULL,
+	 FIELD(hostname), "hostname inside"},
+	{"--rootfs", NULL, "DIR", OPT_ROOTFS, 4, OPT_TEXT, 1, 0, NULL,
+	 "rootfs", "MINIDOCKER_ROOTFS", FIELD(rootfs), "root filesystem"},
+	{"--pids-max", NULL, "N", OPT_PIDS_MAX, 6, OPT_NUMBER, 1,
+	 PIDS_MAX_LIMIT, NULL, "20", NULL, FIELD(pids_max),
+	 "most processes inside"},
+	{"-v", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
+	 FIELD(verbose), "print the runtime's progress on stderr"},
+	{"--help", "-h", NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
+	 FIELD(help), "print this help"},
+	{.name = NULL},
+};
+
 static enum args_result fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -23,51 +44,82 @@ static enum args_result fail(char *err, size_t len, const char *fmt, ...)
 	return ARGS_ERROR;
 }
 
-/* Parse a whole decimal number in [1, ARGS_PIDS_MAX_LIMIT]. */
-static int parse_pids_max(const char *s, long *out)
+const struct opt_spec *opt_find(const char *arg, const char **inline_value)
+{
+	*inline_value = NULL;
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		size_t n = strlen(o->name);
+		if (!strcmp(arg, o->name) || (o->alias && !strcmp(arg, o->alias)))
+			return o;
+		if (o->kind != OPT_FLAG && !strncmp(arg, o->name, n) &&
+		    arg[n] == '=') {
+			*inline_value = arg + n + 1;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* A whole decimal number in [min, max] into *out; -1 if it is not. */
+static int parse_number(const char *s, long min, long max, long *out)
 {
 	char *end;
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > ARGS_PIDS_MAX_LIMIT)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
 	return 0;
 }
 
-/* If arg is --name or --name=value for an option that takes a value, set
- * *value (taking the next argument for the first form) and return 1;
- * return 0 when arg is another option, -1 when the value is missing. */
-static int take_value(const char *name, int argc, char **argv, int *i,
-		      const char **value)
+/* Check value against o's bounds and store it in opts. */
+static enum args_result set_value(const struct opt_spec *o, const char *value,
+				  struct options *opts, char *err,
+				  size_t err_len)
 {
-	const char *arg = argv[*i];
-	size_t n = strlen(name);
-	if (strncmp(arg, name, n) != 0)
-		return 0;
-	if (arg[n] == '=') {
-		*value = arg + n + 1;
-		return 1;
+	char *field = (char *)opts + o->field;
+	if (o->kind == OPT_NUMBER) {
+		if (parse_number(value, o->min, o->max, (long *)field) < 0)
+			return fail(err, err_len,
+				    "bad %s '%.64s': want a whole number from "
+				    "%ld to %ld",
+				    o->name, value, o->min, o->max);
+		return ARGS_OK;
 	}
-	if (arg[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*value = argv[++*i];
-	return 1;
+	size_t n = strlen(value);
+	if (n == 0)
+		return fail(err, err_len, "bad %s '': it is empty", o->name);
+	if (o->max > 0 && n > (size_t)o->max)
+		return fail(err, err_len, "bad %s: %zu bytes, %s at most %ld",
+			    o->name, n, o->max_why ? o->max_why : "it takes",
+			    o->max);
+	*(const char **)field = value;
+	return ARGS_OK;
 }
 
-enum args_result parse_args(int argc, char **argv, unsigned features,
+/* Every option's default into opts. */
+static void set_defaults(struct options *opts)
+{
+	*opts = (struct options){0};
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		const char *def = o->def;
+		const char *env = o->def_env ? getenv(o->def_env) : NULL;
+		if (env && *env)
+			def = env;
+		char *field = (char *)opts + o->field;
+		if (def && o->kind == OPT_TEXT)
+			*(const char **)field = def;
+		else if (def && o->kind == OPT_NUMBER)
+			*(long *)field = strtol(def, NULL, 10);
+	}
+}
+
+enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 			    struct options *opts, char *err, size_t err_len)
 {
-	const char *env_rootfs = getenv("MINIDOCKER_ROOTFS");
-	*opts = (struct options){
-		.hostname = "container",
-		.rootfs = env_rootfs && *env_rootfs ? env_rootfs : "rootfs",
-		.pids_max = 20,
-	};
+	set_defaults(opts);
 	if (err_len > 0)
 		err[0] = '\0';
 	if (argc < 2)
@@ -79,59 +131,30 @@ enum args_result parse_args(int argc, char **argv, unsigned features,
 
 	int i = 2;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *arg = argv[i], *value = NULL;
-		int r;
-		if (!strcmp(arg, "--")) {
+		const char *value;
+		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
 		}
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
-			return ARGS_HELP;
-		if (!strcmp(arg, "-v")) {
-			opts->verbose = true;
+		const struct opt_spec *o = opt_find(argv[i], &value);
+		if (!o || (o->bit && !(opts_mask & o->bit)))
+			return fail(err, err_len, "unknown option '%.64s'",
+				    argv[i]);
+		if (o->kind == OPT_FLAG) {
+			*(bool *)((char *)opts + o->field) = true;
+			if (o->field == offsetof(struct options, help))
+				return ARGS_HELP;
 			continue;
 		}
-		if ((features & ARGS_HOSTNAME) &&
-		    (r = take_value("--hostname", argc, argv, &i, &value))) {
-			if (r < 0)
+		if (!value) {
+			if (i + 1 >= argc)
 				return fail(err, err_len,
-					    "option '--hostname' needs a value");
-			size_t n = strlen(value);
-			if (n == 0)
-				return fail(err, err_len,
-					    "bad --hostname '': it is empty");
-			if (n > ARGS_HOSTNAME_MAX)
-				return fail(err, err_len,
-					    "bad --hostname: %zu bytes, the "
-					    "kernel allows at most %d",
-					    n, ARGS_HOSTNAME_MAX);
-			opts->hostname = value;
-			continue;
+					    "option '%s' needs a value",
+					    o->name);
+			value = argv[++i];
 		}
-		if ((features & ARGS_ROOTFS) &&
-		    (r = take_value("--rootfs", argc, argv, &i, &value))) {
-			if (r < 0)
-				return fail(err, err_len,
-					    "option '--rootfs' needs a value");
-			if (*value == '\0')
-				return fail(err, err_len,
-					    "bad --rootfs '': it is empty");
-			opts->rootfs = value;
-			continue;
-		}
-		if ((features & ARGS_PIDS_MAX) &&
-		    (r = take_value("--pids-max", argc, argv, &i, &value))) {
-			if (r < 0)
-				return fail(err, err_len,
-					    "option '--pids-max' needs a value");
-			if (parse_pids_max(value, &opts->pids_max) < 0)
-				return fail(err, err_len,
-					    "bad --pids-max '%.64s': want a "
-					    "whole number from 1 to %d",
-					    value, ARGS_PIDS_MAX_LIMIT);
-			continue;
-		}
-		return fail(err, err_len, "unknown option '%.64s'", arg);
+		if (set_value(o, value, opts, err, err_len) != ARGS_OK)
+			return ARGS_ERROR;
 	}
 	if (i >= argc)
 		return fail(err, err_len, "missing the command to run");
@@ -141,22 +164,27 @@ enum args_result parse_args(int argc, char **argv, unsigned features,
 	return ARGS_OK;
 }
 
-void print_usage(FILE *out, const char *prog, unsigned features)
+void print_usage(FILE *out, const char *prog, unsigned opts_mask)
 {
 	fprintf(out, "usage: %s run [options] <cmd> [args...]\n", prog);
 	fprintf(out, "\noptions:\n");
-	if (features & ARGS_HOSTNAME)
-		fprintf(out, "  --hostname NAME  hostname inside (default "
-			     "\"container\")\n");
-	if (features & ARGS_ROOTFS)
-		fprintf(out, "  --rootfs DIR     root filesystem (default "
-			     "$MINIDOCKER_ROOTFS or ./rootfs)\n");
-	if (features & ARGS_PIDS_MAX)
-		fprintf(out, "  --pids-max N     most processes inside "
-			     "(default 20)\n");
-	fprintf(out, "  -v               print the runtime's progress on "
-		     "stderr\n");
-	fprintf(out, "  -h, --help       print this help\n");
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		if (o->bit && !(opts_mask & o->bit))
+			continue;
+		char names[64];
+		snprintf(names, sizeof(names), "%s%s%s%s%s",
+			 o->alias ? o->alias : "", o->alias ? ", " : "",
+			 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(out, "  %-16s %s", names, o->help);
+		if (o->def_env)
+			fprintf(out, " (default $%s or ./%s)", o->def_env,
+				o->def);
+		else if (o->def && o->kind == OPT_TEXT)
+			fprintf(out, " (default \"%s\")", o->def);
+		else if (o->def)
+			fprintf(out, " (default %s)", o->def);
+		fprintf(out, "\n");
+	}
 	fprintf(out, "\nexit status: the command's, 128+S if killed by "
 		     "signal S,\n125 if the runtime failed, 126 if the "
 		     "command could not run,\n127 if it was not found\n");

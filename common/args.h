@@ -1,4 +1,10 @@
-/* The command line every stage shares: run [options] <cmd> [args...]. */
+/* The command line every stage shares: run [options] <cmd> [args...].
+ *
+ * Every option is described once, in opt_table (args.c): its name, its
+ * value, the stage that introduces it, its bounds and its help line. The
+ * parser, the usage text, the bad-input tests, the fuzzer and the test
+ * harness all read that table, so a stage that adds an option adds a row
+ * (and its OPT_ bit and its field in struct options), nothing else. */
 #ifndef MINIDOCKER_ARGS_H
 #define MINIDOCKER_ARGS_H
 
@@ -6,23 +12,57 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* The options a stage has introduced so far; each stage passes its set. */
+/* The options a stage accepts beyond those every stage has (-v, --help):
+ * each stage passes the set it has introduced so far as STAGE_OPTS. */
 enum {
-	ARGS_HOSTNAME = 1 << 0, /* --hostname NAME, stage 2 on */
-	ARGS_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
-	ARGS_PIDS_MAX = 1 << 2, /* --pids-max N, stage 6 on */
+	OPT_HOSTNAME = 1 << 0, /* --hostname NAME, stage 2 on */
+	OPT_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
+	OPT_PIDS_MAX = 1 << 2, /* --pids-max N, stage 6 on */
 };
 
-#define ARGS_HOSTNAME_MAX 64  /* HOST_NAME_MAX on Linux */
-#define ARGS_PIDS_MAX_LIMIT 4194304 /* PID_MAX_LIMIT on 64-bit Linux */
+/* Bounds: *_LEN_MAX for a length in bytes, *_LIMIT for a number. */
+#define HOSTNAME_LEN_MAX 64  /* HOST_NAME_MAX on Linux */
+#define PIDS_MAX_LIMIT 4194304 /* PID_MAX_LIMIT on 64-bit Linux */
 
 struct options {
-	const char *hostname; /* default "container" */
-	const char *rootfs;   /* default $MINIDOCKER_ROOTFS, else "rootfs" */
-	long pids_max;        /* default 20 */
+	const char *hostname; /* --hostname */
+	const char *rootfs;   /* --rootfs */
+	long pids_max;        /* --pids-max */
 	bool verbose;         /* -v */
+	bool help;            /* --help, -h */
 	char **argv;          /* the command and its arguments, NULL-ended */
 };
+
+/* What an option's value is, and so how it is checked and stored. */
+enum opt_kind {
+	OPT_FLAG,   /* no value: sets a bool */
+	OPT_TEXT,   /* a non-empty string of at most max bytes (0: any) */
+	OPT_NUMBER, /* a whole decimal number from min to max */
+};
+
+/* One option: a row of opt_table. */
+struct opt_spec {
+	const char *name;  /* "--hostname" */
+	const char *alias; /* a short name ("-h"), or NULL */
+	const char *arg;   /* the value's name in the usage, NULL for a flag */
+	unsigned bit;      /* its OPT_ bit; 0 for options every stage has */
+	int stage;         /* the stage that introduces it */
+	enum opt_kind kind;
+	long min, max;     /* OPT_NUMBER: bounds; OPT_TEXT: max bytes */
+	const char *max_why; /* OPT_TEXT: who sets max, as in "at most" */
+	const char *def;   /* the default value as text, NULL: none */
+	const char *def_env; /* an environment variable that overrides def */
+	size_t field;      /* offsetof(struct options, ...) */
+	const char *help;  /* the usage line, without the default */
+};
+
+/* Every option, in the order the usage lists them; ended by a row whose
+ * name is NULL. */
+extern const struct opt_spec opt_table[];
+
+/* The row for arg ("--hostname", "--hostname=x", "-v"), or NULL. When arg
+ * carries its value after '=', *inline_value points at it, else NULL. */
+const struct opt_spec *opt_find(const char *arg, const char **inline_value);
 
 enum args_result {
 	ARGS_OK,    /* run the command in opts->argv */
@@ -30,13 +70,14 @@ enum args_result {
 	ARGS_ERROR, /* bad input: err holds the reason, exit 125 */
 };
 
-/* Parse argv (argv[0] is the program) for a stage accepting features.
- * Returns ARGS_OK, ARGS_HELP, or ARGS_ERROR with a one-line reason in
- * err. Keeps no state between calls and writes nothing. */
-enum args_result parse_args(int argc, char **argv, unsigned features,
+/* Parse argv (argv[0] is the program) for a stage accepting the options
+ * in opts_mask (OPT_ bits). Returns ARGS_OK, ARGS_HELP, or ARGS_ERROR
+ * with a one-line reason in err. Keeps no state between calls and writes
+ * nothing. */
+enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 			    struct options *opts, char *err, size_t err_len);
 
-/* Print the usage of a stage with features to out. */
-void print_usage(FILE *out, const char *prog, unsigned features);
+/* Print the usage of a stage accepting opts_mask to out. */
+void print_usage(FILE *out, const char *prog, unsigned opts_mask);
 
 #endif

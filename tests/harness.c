@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cgroup.h"
 #include "file.h"
 #include "harness.h"
@@ -29,6 +30,116 @@ static long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Append s to buf (of size len, holding *at bytes) with control
+ * characters shown as '?', stopping short of the end. */
+static void put_text(char *buf, size_t len, size_t *at, const char *s,
+		     size_t most)
+{
+	for (size_t k = 0; s[k] && k < most && *at + 1 < len; k++)
+		buf[(*at)++] = (unsigned char)s[k] < ' ' ? '?' : s[k];
+	buf[*at] = '\0';
+}
+
+/* The command line as a user would type it, shortened: the binary's
+ * name, then the arguments. A malloc'd string. */
+static char *describe(const char *const *argv)
+{
+	char buf[256];
+	size_t at = 0;
+	const char *slash = strrchr(argv[0], '/');
+	put_text(buf, sizeof(buf), &at, slash ? slash + 1 : argv[0], 64);
+	for (size_t i = 1; argv[i]; i++) {
+		if (at + 8 >= sizeof(buf)) {
+			put_text(buf, sizeof(buf), &at, " ...", 4);
+			break;
+		}
+		put_text(buf, sizeof(buf), &at, " ", 1);
+		if (!argv[i][0] || strpbrk(argv[i], " \t\n")) {
+			put_text(buf, sizeof(buf), &at, "'", 1);
+			put_text(buf, sizeof(buf), &at, argv[i], 40);
+			put_text(buf, sizeof(buf), &at, "'", 1);
+		} else {
+			put_text(buf, sizeof(buf), &at, argv[i], 40);
+		}
+	}
+	return strdup(buf);
+}
+
+/* The first `lines` lines of text, joined by " | ", into buf. */
+static void first_lines(char *buf, size_t len, const char *text, int lines)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (int l = 0; text && *text && l < lines; l++) {
+		size_t n = strcspn(text, "\n");
+		if (l > 0)
+			put_text(buf, len, &at, " | ", 3);
+		put_text(buf, len, &at, text, n < 160 ? n : 160);
+		text += n + (text[n] == '\n');
+	}
+	if (text && *text)
+		put_text(buf, len, &at, " | ...", 6);
+}
+
+/* With -v: what the run gave, indented under the test's name. */
+static void show_run(const struct run_result *r)
+{
+	if (!H.verbose)
+		return;
+	printf("\n      $ %s\n      status %d%s\n", r->cmd ? r->cmd : "?",
+	       r->status, r->timed_out ? " (timed out)" : "");
+	const char *names[] = {"stdout", "stderr"};
+	const char *texts[] = {r->out, r->err};
+	for (int k = 0; k < 2; k++) {
+		const char *t = texts[k];
+		for (int l = 0; t && *t && l < 12; l++) {
+			size_t n = strcspn(t, "\n");
+			printf("      %s| %.*s\n", names[k], (int)(n < 200 ? n : 200), t);
+			t += n + (t[n] == '\n');
+		}
+		if (t && *t)
+			printf("      %s| ...\n", names[k]);
+	}
+	printf("    "); /* CUnit's verdict follows, indented */
+	fflush(stdout);
+}
+
+void h_run_check(const struct run_result *r, bool ok, int want_status,
+		 int line, const char *file, const char *what)
+{
+	char msg[1024], err[400], want[48] = "";
+	if (!ok) {
+		first_lines(err, sizeof(err), r->err, 3);
+		if (want_status != -2)
+			snprintf(want, sizeof(want), ", expected %d",
+				 want_status);
+		char status[64];
+		if (r->status == -1 && !r->timed_out)
+			snprintf(status, sizeof(status), "is still running");
+		else
+			snprintf(status, sizeof(status), "exited %d", r->status);
+		snprintf(msg, sizeof(msg), "%s: `%s` %s%s%s; stderr: %s", what,
+			 r->cmd ? r->cmd : "?", status, want,
+			 r->timed_out ? " (timed out, killed)" : "",
+			 err[0] ? err : "(empty)");
+	}
+	CU_assertImplementation(ok, line, ok ? what : msg, file, "", CU_FALSE);
+}
+
+void h_out_check(const struct run_result *r, const char *want, int line,
+		 const char *file)
+{
+	bool ok = r->out && !strcmp(r->out, want);
+	char what[512], got[200], exp[200];
+	if (!ok) {
+		first_lines(got, sizeof(got), r->out, 2);
+		first_lines(exp, sizeof(exp), want, 2);
+		snprintf(what, sizeof(what), "stdout \"%s\", expected \"%s\"",
+			 got, exp);
+	}
+	h_run_check(r, ok, -2, line, file, ok ? "stdout" : what);
 }
 
 bool h_is_root(void)
@@ -103,12 +214,32 @@ int h_start(struct container *c, const char *in_cgroup,
 		n++;
 	const char **argv = calloc(n + 2, sizeof(*argv));
 	argv[0] = H.binary;
-	memcpy(argv + 1, args, n * sizeof(*argv));
+	size_t argc = 1, i = 0;
+	if (n > 0)
+		argv[argc++] = args[i++]; /* "run" */
+	/* The options, up to the command. A proof drops those its binary's
+	 * stage has not introduced, with their values. */
+	while (i < n && args[i][0] == '-' && strcmp(args[i], "--") != 0) {
+		const char *value;
+		const struct opt_spec *o = opt_find(args[i], &value);
+		bool with_next = o && o->kind != OPT_FLAG && !value && i + 1 < n;
+		if (!(H.proof && o && o->stage > H.stage)) {
+			argv[argc++] = args[i];
+			if (with_next)
+				argv[argc++] = args[i + 1];
+		}
+		i += with_next ? 2 : 1;
+	}
+	while (i < n)
+		argv[argc++] = args[i++];
+	argv[argc] = NULL;
+	c->r.cmd = describe(argv);
 
 	pid_t pid = fork();
 	if (pid < 0) {
 		CU_FAIL("harness: cannot fork");
 		free(argv);
+		free(c->r.cmd);
 		return -1;
 	}
 	if (pid == 0) {
@@ -152,6 +283,7 @@ int h_start(struct container *c, const char *in_cgroup,
 		_exit(99);
 	}
 	free(argv);
+	c->r.pid = pid;
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
@@ -218,39 +350,47 @@ bool h_wait_output(struct container *c, const char *needle, int timeout_ms)
 	return true;
 }
 
-int h_start_until(struct container *c, const char *const *args,
-		  const char *needle)
+int h_start_until_at(struct container *c, const char *const *args,
+		     const char *needle, int line, const char *file)
 {
 	if (h_start(c, NULL, args) < 0)
 		return -1;
 	if (h_wait_output(c, needle, H_TIMEOUT_MS))
 		return 0;
-	CU_FAIL("harness: the container never printed what was awaited");
 	h_finish(c, NULL, 0);
+	char what[128];
+	snprintf(what, sizeof(what), "the container never printed \"%.40s\"",
+		 needle);
+	h_run_check(&c->r, false, -2, line, file, what);
 	h_free(&c->r);
 	return -1;
 }
 
-int h_start_ready(struct container *c)
+int h_start_ready_at(struct container *c, int line, const char *file)
 {
 	const char *args[] = {"run", H.probe, "ready", NULL};
-	return h_start_until(c, args, "ready\n");
+	return h_start_until_at(c, args, "ready\n", line, file);
 }
 
-void h_assert_ns_differs(const char *ns)
+void h_assert_ns_differs_at(const char *ns, int line, const char *file)
 {
 	char link[64], host[256] = "";
 	snprintf(link, sizeof(link), "/proc/self/ns/%s", ns);
 	ssize_t n = readlink(link, host, sizeof(host) - 2);
-	CU_ASSERT_FATAL(n > 0);
+	CU_assertImplementation(n > 0, line, "harness: cannot read our own "
+				"namespace", file, "", CU_TRUE);
 	host[n] = '\n';
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "ns", ns);
-	CU_ASSERT_EQUAL(r.status, 0);
+	h_run_check(&r, r.status == 0, 0, line, file, "exit status 0");
 	/* "uts:[4026531838]": a namespace, and another than ours. */
-	CU_ASSERT_TRUE(strncmp(r.out, ns, strlen(ns)) == 0 &&
-		       r.out[strlen(ns)] == ':');
-	CU_ASSERT_STRING_NOT_EQUAL(r.out, host);
+	h_run_check(&r, strncmp(r.out, ns, strlen(ns)) == 0 &&
+			    r.out[strlen(ns)] == ':',
+		    -2, line, file, "it names a namespace");
+	char what[300];
+	snprintf(what, sizeof(what), "another namespace than the host's %.*s",
+		 (int)n, host);
+	h_run_check(&r, strcmp(r.out, host) != 0, -2, line, file, what);
 	h_free(&r);
 }
 
@@ -319,6 +459,7 @@ void h_finish(struct container *c, const char *input, int timeout_ms)
 		c->r.status = 128 + WTERMSIG(status);
 	else
 		c->r.status = WEXITSTATUS(status);
+	show_run(&c->r);
 }
 
 void h_run(struct run_result *r, const char *input, const char *const *args)
@@ -326,6 +467,7 @@ void h_run(struct run_result *r, const char *input, const char *const *args)
 	struct container c;
 	if (h_start(&c, NULL, args) < 0) {
 		*r = (struct run_result){.status = -1};
+		r->cmd = strdup("(not started)");
 		r->out = calloc(1, 1);
 		r->err = calloc(1, 1);
 		return;
@@ -351,7 +493,8 @@ void h_free(struct run_result *r)
 {
 	free(r->out);
 	free(r->err);
-	r->out = r->err = NULL;
+	free(r->cmd);
+	r->out = r->err = r->cmd = NULL;
 }
 
 char *h_read_file(const char *path)
@@ -394,23 +537,45 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-bool h_mounted_under(const char *dir)
+/* The last mount in the host's mountinfo at or below dir, into point;
+ * false when there is none. */
+static bool last_mount_under(const char *dir, char *point, size_t len)
 {
 	char *info = h_read_file("/proc/self/mountinfo");
 	bool found = false;
 	size_t n = strlen(dir);
-	for (char *save, *line = strtok_r(info, "\n", &save); line && !found;
+	for (char *save, *line = strtok_r(info, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char point[PATH_MAX];
+		char p[PATH_MAX];
 		/* id parent major:minor root mount-point ... */
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", p) != 1)
 			continue;
-		unescape(point);
-		found = !strncmp(point, dir, n) &&
-			(point[n] == '\0' || point[n] == '/');
+		unescape(p);
+		if (!strncmp(p, dir, n) && (p[n] == '\0' || p[n] == '/')) {
+			snprintf(point, len, "%s", p);
+			found = true;
+		}
 	}
 	free(info);
 	return found;
+}
+
+bool h_mounted_under(const char *dir)
+{
+	char point[PATH_MAX];
+	return last_mount_under(dir, point, sizeof(point));
+}
+
+int h_unmount_under(const char *dir)
+{
+	char point[PATH_MAX];
+	int removed = 0;
+	while (removed < 10000 && last_mount_under(dir, point, sizeof(point))) {
+		if (umount2(point, MNT_DETACH) < 0)
+			break;
+		removed++;
+	}
+	return removed;
 }
 
 int h_count_procs_of(const char *path)
@@ -448,7 +613,8 @@ bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms)
 
 static int saved_mnt_ns = -1, saved_cwd = -1;
 
-int h_enter_shared_host(void)
+/* A mount namespace of our own whose mounts all get propagation. */
+static int enter_own_mounts(unsigned long propagation)
 {
 	saved_mnt_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	saved_cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -456,13 +622,18 @@ int h_enter_shared_host(void)
 		CU_FAIL("harness: cannot make a mount namespace of our own");
 		return -1;
 	}
-	/* What systemd does at boot: every mount a shared peer. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) < 0) {
-		CU_FAIL("harness: cannot make / shared");
+	if (mount(NULL, "/", NULL, MS_REC | propagation, NULL) < 0) {
+		CU_FAIL("harness: cannot change the propagation of /");
 		h_leave_shared_host();
 		return -1;
 	}
 	return 0;
+}
+
+int h_enter_shared_host(void)
+{
+	/* What systemd does at boot: every mount a shared peer. */
+	return enter_own_mounts(MS_SHARED);
 }
 
 void h_leave_shared_host(void)
@@ -476,6 +647,58 @@ void h_leave_shared_host(void)
 	if (saved_cwd >= 0)
 		close(saved_cwd);
 	saved_mnt_ns = saved_cwd = -1;
+}
+
+static char own_base[64], own_group[PATH_MAX + 64], own_root[96];
+
+const char *h_enter_own_cgroup_root(void)
+{
+	const char *cap = h_make_cap_group("root", 1000);
+	if (!cap)
+		return NULL;
+	snprintf(own_group, sizeof(own_group), "%s", cap);
+	snprintf(own_base, sizeof(own_base), "/tmp/minidocker-cgroot-XXXXXX");
+	if (!mkdtemp(own_base)) {
+		CU_FAIL("harness: cannot make a directory for a cgroup root");
+		cgroup_remove(own_group, 1000);
+		return NULL;
+	}
+	/* v1 looks for the hierarchy at ROOT/pids, v2 at ROOT itself. */
+	bool v1 = h_pids_version() == 1;
+	snprintf(own_root, sizeof(own_root), "%s%s", own_base,
+		 v1 ? "/pids" : "");
+	/* Private: the bind mount never shows in the host's mount table. */
+	if ((v1 && mkdir(own_root, 0755) < 0) ||
+	    enter_own_mounts(MS_PRIVATE) < 0) {
+		CU_FAIL("harness: cannot make a cgroup root of our own");
+		h_leave_own_cgroup_root();
+		return NULL;
+	}
+	if (mount(own_group, own_root, NULL, MS_BIND, NULL) < 0) {
+		CU_FAIL("harness: cannot bind-mount a group as a cgroup root");
+		h_leave_own_cgroup_root();
+		return NULL;
+	}
+	setenv("MINIDOCKER_CGROUP_ROOT", own_base, 1);
+	return own_root;
+}
+
+void h_leave_own_cgroup_root(void)
+{
+	char path[PATH_MAX + 96];
+	unsetenv("MINIDOCKER_CGROUP_ROOT");
+	if (saved_mnt_ns >= 0)
+		h_leave_shared_host();
+	/* The runtimes' parent group inside ours, then ours. */
+	snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, own_group);
+	rmdir(path);
+	if (own_group[0])
+		cgroup_remove(own_group, 1000);
+	if (strcmp(own_root, own_base) != 0)
+		rmdir(own_root);
+	if (own_base[0])
+		rmdir(own_base);
+	own_group[0] = own_base[0] = own_root[0] = '\0';
 }
 
 bool h_one_line(const char *s)

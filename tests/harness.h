@@ -17,11 +17,18 @@ struct harness {
 	const char *probe;  /* the probe's path as the container sees it */
 	const char *host_probe; /* the probe's path on the host */
 	uid_t run_as; /* when not 0, the uid and gid h_start runs it as */
+	/* A proof against the stage before: h_start drops the options that
+	 * stage has not introduced (opt_table says which), so the test
+	 * fails for want of the mechanism, not on "unknown option". */
+	bool proof;
+	bool verbose; /* print each run: command, status, stdout, stderr */
 };
 extern struct harness H;
 
 /* Everything one run gave back. */
 struct run_result {
+	char *cmd;       /* the command line as run, for failure messages */
+	pid_t pid;       /* the runtime's pid (and process group) */
 	int status;      /* exit status, or -1 when it timed out */
 	bool timed_out;  /* it ran past its timeout and was killed */
 	char *out, *err; /* stdout and stderr, NUL-terminated */
@@ -47,17 +54,22 @@ int h_start(struct container *c, const char *in_cgroup,
 bool h_wait_output(struct container *c, const char *needle, int timeout_ms);
 
 /* h_start, then h_wait_output for needle: 0 once the container printed
- * it; else -1 with a failure recorded and the run finished and freed. */
-int h_start_until(struct container *c, const char *const *args,
-		  const char *needle);
+ * it; else -1 with a failure recorded (at the caller's line, with the
+ * command, its status and stderr) and the run finished and freed. */
+#define h_start_until(c, args, needle) \
+	h_start_until_at((c), (args), (needle), __LINE__, __FILE__)
+int h_start_until_at(struct container *c, const char *const *args,
+		     const char *needle, int line, const char *file);
 
 /* Start `run <probe> ready`, the container that waits for its stdin to
  * close, and wait until it is up; as h_start_until. */
-int h_start_ready(struct container *c);
+#define h_start_ready(c) h_start_ready_at((c), __LINE__, __FILE__)
+int h_start_ready_at(struct container *c, int line, const char *file);
 
 /* Assert that the container's namespace ns ("uts", "pid", "mnt", ...)
  * is not the host's, as /proc/<pid>/ns/<ns> tells. */
-void h_assert_ns_differs(const char *ns);
+#define h_assert_ns_differs(ns) h_assert_ns_differs_at((ns), __LINE__, __FILE__)
+void h_assert_ns_differs_at(const char *ns, int line, const char *file);
 
 /* Create an empty marker file /tmp/minidocker-<what>-<our pid> on the
  * host and put its path in path; 0, or -1 with a failure recorded. */
@@ -102,6 +114,10 @@ char *h_read_file(const char *path);
  * or below dir. */
 bool h_mounted_under(const char *dir);
 
+/* Unmount everything mounted at or below dir (the last mounted first);
+ * the number of mounts removed. */
+int h_unmount_under(const char *dir);
+
 /* Count of processes whose /proc/<pid>/exe resolves to path. */
 int h_count_procs_of(const char *path);
 
@@ -113,6 +129,15 @@ bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms);
  * Returns 0, or -1 with a CUnit failure recorded. */
 int h_enter_shared_host(void);
 void h_leave_shared_host(void);
+
+/* Point the runtimes a test starts at a cgroup hierarchy of the test's
+ * own: a group of ours, bind-mounted in a private mount namespace where
+ * MINIDOCKER_CGROUP_ROOT tells the runtime to look. Runtimes elsewhere on
+ * the machine (each reaps the stale groups it finds) never see the groups
+ * made there. Returns the hierarchy's root as the runtime sees it, or
+ * NULL with a failure recorded; h_leave_own_cgroup_root() undoes it all. */
+const char *h_enter_own_cgroup_root(void);
+void h_leave_own_cgroup_root(void);
 
 /* The directory of the cgroup the runtime with pid makes for its
  * container (it need not exist); NULL when no pids hierarchy is found. */
@@ -151,5 +176,23 @@ const char *h_left_behind(pid_t pid, const char *also);
 	h_check((cond), __LINE__, __FILE__, (name), #cond)
 void h_check(bool ok, int line, const char *file, const char *name,
 	     const char *expr);
+
+/* Checks about a finished run r (a struct run_result). A failure names
+ * the command, the status it got (and the one expected), the start of
+ * its stdout and the first lines of its stderr, at the suite's line:
+ *   H_STATUS(r, 0)           the exit status is 0
+ *   H_OUT(r, "container\n")  stdout is exactly this
+ *   H_RUN(r, cond)           any other condition about the run */
+#define H_STATUS(r, want) \
+	h_run_check(&(r), (r).status == (want), (want), __LINE__, __FILE__, \
+		    "exit status " #want)
+#define H_OUT(r, want) \
+	h_out_check(&(r), (want), __LINE__, __FILE__)
+#define H_RUN(r, cond) \
+	h_run_check(&(r), (cond), -2, __LINE__, __FILE__, #cond)
+void h_run_check(const struct run_result *r, bool ok, int want_status,
+		 int line, const char *file, const char *what);
+void h_out_check(const struct run_result *r, const char *want, int line,
+		 const char *file);
 
 #endif

@@ -4,21 +4,34 @@
  * before it, where they must fail.
  *
  *   runner [--bin DIR] [--rootfs DIR] [--stage N]... [--common] [--prove]
- *          [--junit FILE] [--json FILE] [--list] [--stress]
+ *          [--junit FILE] [--json FILE] [--list] [--stress] [--only NAME]
+ *          [-v]
  *
  * With no --stage, every DIR/stage-N that exists. Exits non-zero when any
  * test failed, or when suites were skipped for want of root. --junit also
  * writes the results to FILE as JUnit XML (for CI), --json as JSON (what
- * tools/grade.sh shows: each test's result and failed assertions); --list
+ * tools/grade.sh shows: each test's result and failed checks); --list
  * prints the tests a run would run and runs none, so it needs no binary.
  * --stress runs the stress suite (hundreds of containers) instead of the
  * stage suites.
+ * --only runs one suite (any whose name holds NAME, as "2-uts") or one
+ * test (its exact name). -v prints every run of a stage binary (command,
+ * status, stdout, stderr) and, for a proof, the failed checks that made
+ * it fail on the stage before.
+ *
+ * As root the runner first takes a UTS namespace of its own: a stage that
+ * forgets CLONE_NEWUTS then renames the runner's namespace, where the
+ * hostname tests see it, and never the machine. Mounts that a suite's
+ * runs leave under the test root filesystem are removed after the suite
+ * and make it fail (CUnit's "suite cleanup failed"), so the next suite
+ * starts clean.
  */
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +41,7 @@
 
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 #define MAX_STAGE 16
 
@@ -53,8 +67,9 @@ static const struct {
 	 "stage 8's user namespace lets an ordinary user run it"},
 };
 
-/* Test fixtures: a stage with its lesson taken out, built by tests.mk,
- * against which the named tests must fail too. */
+/* Test fixtures: a stage with its lesson taken out, built by tests.mk
+ * (each from the stage's own source by a sed that fails the build when
+ * it stops matching), against which the named tests must fail too. */
 static const struct {
 	const char *binary; /* in the bin directory */
 	int stage;
@@ -66,6 +81,42 @@ static const struct {
 	 5,
 	 {"test_no_mount_reaches_shared_host",
 	  "test_container_mounts_not_shared", NULL}},
+	/* Stage 6 that never reaps a killed runtime's group. */
+	{"fixture-no-reap", 6, {"test_killed_runtime_group_reaped_next_run",
+				NULL}},
+	/* Stage 7 that pivots but keeps the old root mounted. */
+	{"fixture-no-umount", 7, {"test_old_root_not_mounted", NULL}},
+	/* Stage 8 that tries the user namespace without first asking which
+	 * host setting forbids it. */
+	{"fixture-no-userns-check", 8,
+	 {"test_forbidden_userns_names_setting", NULL}},
+	/* Stage 8 whose child does not ask to die with the runtime: the
+	 * rootless "nothing left behind" check must see its container. */
+	{"fixture-no-prepare-child", 8,
+	 {"test_rootless_killed_runtime_leaves_nothing", NULL}},
+};
+
+/* Proofs that cannot be made honest against the stage before by leaving
+ * out the options it does not know: there they would fail for another
+ * reason than the missing mechanism. They are not run against the stage
+ * before; the fixture named in fixtures[] proves them instead.
+ *
+ * Every other proof runs against stage N-1 with the options N-1 does not
+ * know left out (struct harness's proof flag), and fails there because
+ * the wall or limit is missing. The rootless proofs of stage 8 run stage
+ * 7 setuid root, the only way it starts for an ordinary user, and fail
+ * because the container's root is then the host's (suite_userns.c). */
+static const struct {
+	const char *test;
+	const char *why; /* why the stage before proves nothing */
+} not_on_stage_before[] = {
+	{"test_killed_runtime_group_reaped_next_run",
+	 "stage 5 makes no group, so there is none to reap"},
+	{"test_old_root_not_mounted",
+	 "stage 6 chroots: the old root's mounts are hidden, not gone"},
+	{"test_forbidden_userns_names_setting",
+	 "stage 7 makes no user namespace; in the test's own user namespace "
+	 "it fails for want of cgroup rights"},
 };
 
 /* What each registered suite runs against, found by its CU_pSuite. */
@@ -82,10 +133,20 @@ static char rootfs_dir[PATH_MAX] = "build/test-rootfs";
 static char host_probe[PATH_MAX];
 static char binaries[MAX_STAGE + 1][PATH_MAX];
 static int skipped_for_root;
+static const char *only;   /* --only NAME */
+static int registered;     /* tests registered */
+
+static const char *not_on_stage_before_why(const char *test)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(not_on_stage_before); i++)
+		if (!strcmp(not_on_stage_before[i].test, test))
+			return not_on_stage_before[i].why;
+	return NULL;
+}
 
 static const char *superseded_why(const char *test, int stage)
 {
-	for (size_t i = 0; i < sizeof(superseded) / sizeof(superseded[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(superseded); i++)
 		if (!strcmp(superseded[i].test, test) &&
 		    stage >= superseded[i].from_stage)
 			return superseded[i].why;
@@ -108,6 +169,7 @@ static int init_suite(void)
 	if (!t)
 		return 1;
 	H.stage = t->stage;
+	H.proof = false;
 	H.binary = t->binary;
 	H.rootfs = rootfs_dir;
 	H.host_probe = host_probe;
@@ -116,12 +178,41 @@ static int init_suite(void)
 	return 0;
 }
 
+/* Remove what a suite's runs left mounted under the test root
+ * filesystem, and fail the suite that left it. */
+static int clean_suite(void)
+{
+	int left = h_unmount_under(rootfs_dir);
+	if (left == 0)
+		return 0;
+	printf("\nrunner: %s left %d mount%s under %s: removed\n",
+	       CU_get_current_suite()->pName, left, left == 1 ? "" : "s",
+	       rootfs_dir);
+	return 1;
+}
+
 static const struct stage_suite *find_suite(int stage)
 {
 	for (int i = 0; stage_suites[i]; i++)
 		if (stage_suites[i]->stage == stage)
 			return stage_suites[i];
 	return NULL;
+}
+
+/* With -v, in a proof's child: the checks that failed there, which are
+ * why the proof holds. */
+static void show_failures_after(unsigned skip)
+{
+	unsigned n = 0;
+	for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
+		if (n++ >= skip)
+			printf("\n      failed as it must: %s:%u: %s",
+			       f->strFileName, f->uiLineNumber,
+			       f->strCondition);
+	if (n <= skip)
+		printf("\n      no check failed");
+	printf("\n    ");
+	fflush(stdout);
 }
 
 /* Run one test in a child process against an earlier binary (the stage
@@ -142,15 +233,21 @@ static void run_proof(void)
 		jmp_buf jb;
 		t->pJumpBuf = &jb;
 		unsigned failures = CU_get_number_of_failures();
+		/* Against the stage before (not a fixture of this stage): run
+		 * the same commands without the options it does not know. */
+		H.proof = target->stage < target->suite_stage;
 		if (setjmp(jb) == 0)
 			fn();
+		if (H.verbose)
+			show_failures_after(failures);
 		_exit(CU_get_number_of_failures() > failures ? 1 : 0);
 	}
 	int status = -1;
 	waitpid(pid, &status, 0);
-	char msg[256];
-	snprintf(msg, sizeof(msg), "%s passed on %s, where it must fail",
-		 t->pName, strrchr(target->binary, '/') + 1);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s passed on %s, where it must fail "
+		 "(runner --prove -v --only %s shows its runs)",
+		 t->pName, strrchr(target->binary, '/') + 1, t->pName);
 	CU_assertImplementation(WIFEXITED(status) && WEXITSTATUS(status) == 1,
 				__LINE__, msg, __FILE__, "", CU_FALSE);
 }
@@ -163,11 +260,26 @@ static bool in_list(const char *name, const char *const *list)
 	return false;
 }
 
+/* Whether a suite registers test t: in a proof suite only the tests in
+ * only_in (a fixture's), or else the proving tests that the stage before
+ * can prove; and, with --only, t itself or its whole suite. */
+static bool wants(const struct stage_test *t, bool proof, bool before,
+		  const char *const *only_in, bool whole)
+{
+	if (proof && !only_in && !t->proves)
+		return false;
+	if (only_in && !in_list(t->name, only_in))
+		return false;
+	if (proof && before && not_on_stage_before_why(t->name))
+		return false;
+	return whole || !strcmp(t->name, only);
+}
+
 /* Register suite against the binary of stage `binary` (or the fixture
  * `fixture`, when not NULL); a proof suite holds only the tests named in
- * only, or else the suite's proving tests, each expected to fail. */
+ * only_in, or else the suite's proving tests, each expected to fail. */
 static void add_suite(const struct stage_suite *suite, int binary, bool proof,
-		      const char *fixture, const char *const *only)
+		      const char *fixture, const char *const *only_in)
 {
 	char name[128], bin[32];
 	if (fixture)
@@ -176,8 +288,16 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof,
 		snprintf(bin, sizeof(bin), "stage-%d", binary);
 	snprintf(name, sizeof(name), "%s%s | %d-%s", proof ? "proof: " : "",
 		 bin, suite->stage, suite->name);
-	CU_pSuite s = CU_add_suite(name, init_suite, NULL);
-	if (!s || n_targets == (int)(sizeof(targets) / sizeof(targets[0]))) {
+	bool whole = !only || strstr(name, only);
+	int wanted = 0;
+	for (const struct stage_test *t = suite->tests; t->name; t++)
+		wanted += wants(t, proof, binary < suite->stage, only_in,
+				whole);
+	if (wanted == 0)
+		return;
+	registered += wanted;
+	CU_pSuite s = CU_add_suite(name, init_suite, clean_suite);
+	if (!s || n_targets == (int)(ARRAY_SIZE(targets))) {
 		fprintf(stderr, "runner: cannot add suite %s\n", name);
 		exit(2);
 	}
@@ -195,10 +315,14 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof,
 		CU_set_suite_active(s, CU_FALSE);
 	}
 	for (const struct stage_test *t = suite->tests; t->name; t++) {
-		if (proof && !only && !t->proves)
+		if (!wants(t, proof, binary < suite->stage, only_in, whole)) {
+			const char *why = not_on_stage_before_why(t->name);
+			if (proof && binary < suite->stage && t->proves && why &&
+			    whole)
+				printf("not proved on %s: %s (%s; a fixture "
+				       "proves it)\n", bin, t->name, why);
 			continue;
-		if (only && !in_list(t->name, only))
-			continue;
+		}
 		CU_pTest test = CU_add_test(s, t->name, proof ? run_proof : t->fn);
 		const char *why = proof ? NULL : superseded_why(t->name, binary);
 		if (why) {
@@ -215,9 +339,16 @@ static int init_nothing(void)
 
 static void add_common_suite(void)
 {
-	CU_pSuite s = CU_add_suite("common", init_nothing, NULL);
-	for (const struct stage_test *t = common_tests; t->name; t++)
+	bool whole = !only || strstr("common", only);
+	CU_pSuite s = NULL;
+	for (const struct stage_test *t = common_tests; t->name; t++) {
+		if (!whole && strcmp(t->name, only) != 0)
+			continue;
+		if (!s)
+			s = CU_add_suite("common", init_nothing, NULL);
 		CU_add_test(s, t->name, t->fn);
+		registered++;
+	}
 }
 
 static void absolute(char *path)
@@ -257,6 +388,25 @@ static CU_pFailureRecord failure_of(CU_pSuite s, CU_pTest t)
 	return NULL;
 }
 
+/* Whether suite s left mounts behind (clean_suite() failed). */
+static bool cleanup_failed(CU_pSuite s)
+{
+	for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
+		if (f->pSuite == s && f->type == CUF_SuiteCleanupFailed)
+			return true;
+	return false;
+}
+
+/* A failed testcase that says what the suite left behind. */
+static void put_cleanup_case(FILE *f, CU_pSuite s)
+{
+	fputs("    <testcase classname=\"", f);
+	put_xml(f, s->pName);
+	fputs("\" name=\"nothing_left_behind\"><failure message=\"the "
+	      "suite's runs left mounts under the test root filesystem "
+	      "(removed after it)\"/></testcase>\n", f);
+}
+
 /* Write the run's results to path as JUnit XML, the format CI systems and
  * GitHub Classroom read: a testsuite per suite, a testcase per test with
  * its first failed assertion, skipped for a test that did not run.
@@ -278,6 +428,10 @@ static int write_junit(const char *path)
 				skipped++;
 			else if (failure_of(s, t))
 				failed++;
+		if (cleanup_failed(s)) {
+			tests++;
+			failed++;
+		}
 		fputs("  <testsuite name=\"", f);
 		put_xml(f, s->pName);
 		fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n",
@@ -300,6 +454,8 @@ static int write_junit(const char *path)
 				fputs("\"/>\n", f);
 			}
 		}
+		if (cleanup_failed(s))
+			put_cleanup_case(f, s);
 		fputs("  </testsuite>\n", f);
 	}
 	fputs("</testsuites>\n", f);
@@ -343,7 +499,8 @@ static void put_failure(FILE *f, CU_pFailureRecord fr)
  * per suite its binary's stage and the stage whose tests it holds; per
  * test "passed", "failed" or "inactive" (not run: superseded, or the
  * suite skipped) and its failed assertions (5 at most, "file:line:
- * condition"); the counts. Call before CU_cleanup_registry(). Returns 0,
+ * condition"), and a failed nothing_left_behind as in the JUnit file;
+ * the counts. Call before CU_cleanup_registry(). Returns 0,
  * or -1 after saying why. */
 static int write_json(const char *path)
 {
@@ -398,6 +555,16 @@ static int write_json(const char *path)
 			}
 			fputs("]}", f);
 		}
+		/* As in the JUnit file: a suite that left mounts behind. */
+		if (cleanup_failed(s)) {
+			fputs(s->pTest ? ",\n      {" : "\n      {", f);
+			fputs("\"name\": \"nothing_left_behind\", \"result\": "
+			      "\"failed\", \"failures\": [\"the suite's runs "
+			      "left mounts under the test root filesystem "
+			      "(removed after it)\"]}",
+			      f);
+			failed++;
+		}
 		fputs("]}", f);
 	}
 	fprintf(f, "\n  ],\n  \"passed\": %u, \"failed\": %u, "
@@ -408,6 +575,23 @@ static int write_json(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* As root, a UTS namespace of the runner's own (see the top), and no
+ * mount left under the test root filesystem by an earlier run. */
+static void fence_host(void)
+{
+	if (!h_is_root())
+		return;
+	if (unshare(CLONE_NEWUTS) < 0) {
+		fprintf(stderr, "runner: cannot make a UTS namespace: %s\n",
+			strerror(errno));
+		exit(2);
+	}
+	int left = h_unmount_under(rootfs_dir);
+	if (left > 0)
+		printf("runner: an earlier run left %d mount%s under %s: "
+		       "removed\n", left, left == 1 ? "" : "s", rootfs_dir);
 }
 
 /* Print "suite<TAB>test" for each test a run would run. */
@@ -423,7 +607,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: runner [--bin DIR] [--rootfs DIR] "
 			"[--stage N]... [--common] [--prove] "
-			"[--junit FILE] [--json FILE] [--list] [--stress]\n");
+			"[--junit FILE] [--json FILE] [--list] [--stress] "
+			"[--only NAME] [-v]\n");
 	exit(2);
 }
 
@@ -456,6 +641,10 @@ int main(int argc, char **argv)
 			list = true;
 		else if (!strcmp(argv[i], "--stress"))
 			stress = true;
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "-v"))
+			H.verbose = true;
 		else
 			usage();
 	}
@@ -499,9 +688,16 @@ int main(int argc, char **argv)
 		const struct stage_suite *own = find_suite(n);
 		if (!prove || !own)
 			continue;
-		if (n > 1 && have[n - 1])
+		if (n > 1 && !have[n - 1] && !list) {
+			fprintf(stderr, "runner: no binary %s to prove stage "
+					"%d's tests against: build it with "
+					"'make stage-%d'\n",
+				binaries[n - 1], n, n - 1);
+			return 2;
+		}
+		if (n > 1)
 			add_suite(own, n - 1, true, NULL, NULL);
-		for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]);
+		for (size_t f = 0; f < ARRAY_SIZE(fixtures);
 		     f++) {
 			char path[PATH_MAX + 64];
 			snprintf(path, sizeof(path), "%s/%s", bin_dir,
@@ -510,7 +706,7 @@ int main(int argc, char **argv)
 				continue;
 			if (access(path, X_OK) < 0) {
 				fprintf(stderr, "runner: no fixture %s: "
-						"build it with 'make tests'\n",
+						"build it with 'make fixtures'\n",
 					path);
 				return 2;
 			}
@@ -519,11 +715,18 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (only && registered == 0) {
+		fprintf(stderr, "runner: no suite or test matches --only "
+				"'%s' (see --list)\n", only);
+		CU_cleanup_registry();
+		return 2;
+	}
 	if (list) {
 		list_tests();
 		CU_cleanup_registry();
 		return 0;
 	}
+	fence_host();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failures = CU_get_number_of_failures();

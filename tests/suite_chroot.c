@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 static void test_host_files_invisible(void)
 {
@@ -18,12 +19,12 @@ static void test_host_files_invisible(void)
 		return;
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "exists", marker);
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "no\n");
+	H_STATUS(r, 0);
+	H_OUT(r, "no\n");
 	h_free(&r);
 	/* The runner itself, on the host, is out of sight too. */
 	RUN(r, NULL, "run", H.probe, "exists", H.host_probe);
-	CU_ASSERT_STRING_EQUAL(r.out, "no\n");
+	H_OUT(r, "no\n");
 	h_free(&r);
 	unlink(marker);
 }
@@ -32,8 +33,8 @@ static void test_only_container_processes_listed(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "procs");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "1\n");
+	H_STATUS(r, 0);
+	H_OUT(r, "1\n");
 	h_free(&r);
 }
 
@@ -41,8 +42,8 @@ static void test_proc_is_procfs(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "fstype", "/proc");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "proc\n");
+	H_STATUS(r, 0);
+	H_OUT(r, "proc\n");
 	h_free(&r);
 }
 
@@ -55,10 +56,10 @@ static void test_host_sees_proc_mount_while_running(void)
 	if (h_start_ready(&c) < 0)
 		return;
 	/* The lesson for stage 5: the host's mount table has it. */
-	CU_ASSERT_TRUE(h_mounted_under(proc_dir));
+	H_RUN(c.r, h_mounted_under(proc_dir));
 	h_finish(&c, NULL, H_TIMEOUT_MS);
-	CU_ASSERT_EQUAL(c.r.status, 0);
-	CU_ASSERT_FALSE(h_mounted_under(proc_dir));
+	H_STATUS(c.r, 0);
+	H_RUN(c.r, !h_mounted_under(proc_dir));
 	h_free(&c.r);
 }
 
@@ -70,16 +71,16 @@ static void test_no_mount_left_after_exit(void)
 		{"exit", "3", NULL},
 		{"crash", "SEGV", NULL},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, cases[i][0], cases[i][1]);
-		CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+		H_RUN(r, !h_mounted_under(H.rootfs));
 		h_free(&r);
 	}
 	struct run_result r;
 	RUN(r, NULL, "run", "/no/such/command");
-	CU_ASSERT_EQUAL(r.status, 127);
-	CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+	H_STATUS(r, 127);
+	H_RUN(r, !h_mounted_under(H.rootfs));
 	h_free(&r);
 }
 
@@ -88,14 +89,14 @@ static void test_missing_rootfs_is_125(void)
 	static const char *const bad[] = {"/no/such/rootfs", "/etc/passwd",
 					  "/var/empty-minidocker-test"};
 	mkdir(bad[2], 0755);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", "--rootfs", bad[i], H.probe, "pid");
-		CU_ASSERT_EQUAL(r.status, 125);
-		CU_ASSERT_STRING_EQUAL(r.out, "");
-		CU_ASSERT_TRUE(h_one_line(r.err));
-		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, bad[i]));
-		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "rootfs-fetch.sh"));
+		H_STATUS(r, 125);
+		H_OUT(r, "");
+		H_RUN(r, h_one_line(r.err));
+		H_RUN(r, strstr(r.err, bad[i]) != NULL);
+		H_RUN(r, strstr(r.err, "rootfs-fetch.sh") != NULL);
 		h_free(&r);
 	}
 	rmdir(bad[2]);

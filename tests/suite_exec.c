@@ -1,19 +1,22 @@
 /* Stage 1: run a command; stdio and exit status pass through unchanged. */
 
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 static void test_stdout_passes_exactly(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "out", "hello\n  world\tno newline");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "hello\n  world\tno newline");
-	CU_ASSERT_STRING_EQUAL(r.err, "");
+	H_STATUS(r, 0);
+	H_OUT(r, "hello\n  world\tno newline");
+	H_RUN(r, !strcmp(r.err, ""));
 	h_free(&r);
 }
 
@@ -21,9 +24,9 @@ static void test_stderr_passes_exactly(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "err", "oops\nsecond line");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "");
-	CU_ASSERT_STRING_EQUAL(r.err, "oops\nsecond line");
+	H_STATUS(r, 0);
+	H_OUT(r, "");
+	H_RUN(r, !strcmp(r.err, "oops\nsecond line"));
 	h_free(&r);
 }
 
@@ -32,8 +35,8 @@ static void test_stdin_passes_through(void)
 	struct run_result r;
 	const char *input = "first\nsecond\n\nlast without newline";
 	RUN(r, input, "run", H.probe, "cat");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, input);
+	H_STATUS(r, 0);
+	H_OUT(r, input);
 	h_free(&r);
 }
 
@@ -43,8 +46,8 @@ static void test_arguments_pass_exactly(void)
 	/* Spaces, an empty argument, a newline, UTF-8, a leading dash. */
 	RUN(r, NULL, "run", H.probe, "args", "a b", "", "line\nbreak",
 	    "\xc3\xa9t\xc3\xa9", "-v");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "612062\n\n6c696e650a627265616b\n"
+	H_STATUS(r, 0);
+	H_OUT(r, "612062\n\n6c696e650a627265616b\n"
 				      "c3a974c3a9\n2d76\n");
 	h_free(&r);
 }
@@ -52,11 +55,11 @@ static void test_arguments_pass_exactly(void)
 static void test_exit_status_passes_on(void)
 {
 	static const char *codes[] = {"0", "1", "2", "42", "124", "200", "255"};
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, "exit", codes[i]);
-		CU_ASSERT_EQUAL(r.status, atoi(codes[i]));
-		CU_ASSERT_STRING_EQUAL(r.err, "");
+		H_STATUS(r, atoi(codes[i]));
+		H_RUN(r, !strcmp(r.err, ""));
 		h_free(&r);
 	}
 }
@@ -68,10 +71,10 @@ static void test_killed_by_signal_is_128_plus(void)
 		int status;
 	} crashes[] = {{"SEGV", 128 + 11}, {"ILL", 128 + 4},
 		       {"FPE", 128 + 8},   {"TRAP", 128 + 5}};
-	for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(crashes); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, "crash", crashes[i].name);
-		CU_ASSERT_EQUAL(r.status, crashes[i].status);
+		H_STATUS(r, crashes[i].status);
 		h_free(&r);
 	}
 }
@@ -80,14 +83,14 @@ static void test_missing_command_is_127(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", "/no/such/command", "x");
-	CU_ASSERT_EQUAL(r.status, 127);
-	CU_ASSERT_STRING_EQUAL(r.out, "");
-	CU_ASSERT_TRUE(h_one_line(r.err));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "'/no/such/command'"));
+	H_STATUS(r, 127);
+	H_OUT(r, "");
+	H_RUN(r, h_one_line(r.err));
+	H_RUN(r, strstr(r.err, "'/no/such/command'") != NULL);
 	h_free(&r);
 	RUN(r, NULL, "run", "no-such-command-in-path");
-	CU_ASSERT_EQUAL(r.status, 127);
-	CU_ASSERT_TRUE(h_one_line(r.err));
+	H_STATUS(r, 127);
+	H_RUN(r, h_one_line(r.err));
 	h_free(&r);
 }
 
@@ -96,9 +99,9 @@ static void test_not_executable_is_126(void)
 	struct run_result r;
 	/* /etc/passwd is there on the host and in the root filesystem. */
 	RUN(r, NULL, "run", "/etc/passwd");
-	CU_ASSERT_EQUAL(r.status, 126);
-	CU_ASSERT_TRUE(h_one_line(r.err));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "'/etc/passwd'"));
+	H_STATUS(r, 126);
+	H_RUN(r, h_one_line(r.err));
+	H_RUN(r, strstr(r.err, "'/etc/passwd'") != NULL);
 	h_free(&r);
 }
 
@@ -106,8 +109,8 @@ static void test_directory_is_126(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", "/etc");
-	CU_ASSERT_EQUAL(r.status, 126);
-	CU_ASSERT_TRUE(h_one_line(r.err));
+	H_STATUS(r, 126);
+	H_RUN(r, h_one_line(r.err));
 	h_free(&r);
 }
 
@@ -121,13 +124,13 @@ static void test_bad_arguments_are_125(void)
 		{"run", "-v", NULL},
 		{"run", "", NULL},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct run_result r;
 		h_run(&r, NULL, cases[i]);
-		CU_ASSERT_EQUAL(r.status, 125);
-		CU_ASSERT_STRING_EQUAL(r.out, "");
-		CU_ASSERT_TRUE(h_one_line(r.err));
-		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "usage: stage-"));
+		H_STATUS(r, 125);
+		H_OUT(r, "");
+		H_RUN(r, h_one_line(r.err));
+		H_RUN(r, strstr(r.err, "usage: stage-") != NULL);
 		h_free(&r);
 	}
 }
@@ -136,13 +139,13 @@ static void test_help_goes_to_stdout(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "--help");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage: stage-"));
-	CU_ASSERT_STRING_EQUAL(r.err, "");
+	H_STATUS(r, 0);
+	H_RUN(r, strstr(r.out, "usage: stage-") != NULL);
+	H_RUN(r, !strcmp(r.err, ""));
 	h_free(&r);
 	RUN(r, NULL, "run", "--help");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage: stage-"));
+	H_STATUS(r, 0);
+	H_RUN(r, strstr(r.out, "usage: stage-") != NULL);
 	h_free(&r);
 }
 
@@ -150,9 +153,9 @@ static void test_verbose_goes_to_stderr_only(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", "-v", H.probe, "out", "just this");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "just this");
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "stage-"));
+	H_STATUS(r, 0);
+	H_OUT(r, "just this");
+	H_RUN(r, strstr(r.err, "stage-") != NULL);
 	h_free(&r);
 }
 
@@ -161,9 +164,40 @@ static void test_only_fds_0_1_2_inherited(void)
 	struct run_result r;
 	/* The harness starts every runtime with fd H_LEAKED_FD open. */
 	RUN(r, NULL, "run", H.probe, "fds");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "0\n1\n2\n");
+	H_STATUS(r, 0);
+	H_OUT(r, "0\n1\n2\n");
 	h_free(&r);
+}
+
+/* The stage accepts exactly the options opt_table says it has introduced
+ * (its STAGE_OPTS agrees with the table's stage column), as its usage
+ * and its parser tell: the harness relies on that column to leave out,
+ * in a proof, the options the stage before does not know. */
+static void test_options_are_the_tables(void)
+{
+	struct run_result r;
+	RUN(r, NULL, "--help");
+	H_STATUS(r, 0);
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		bool known = o->stage <= H.stage;
+		char in_usage[64], what[128];
+		snprintf(in_usage, sizeof(in_usage), " %s%s", o->name,
+			 o->arg ? " " : "");
+		snprintf(what, sizeof(what), "%s (stage %d) %s the usage",
+			 o->name, o->stage, known ? "in" : "not in");
+		h_run_check(&r, (strstr(r.out, in_usage) != NULL) == known, -2,
+			    __LINE__, __FILE__, what);
+	}
+	h_free(&r);
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		if (o->stage <= H.stage || o->kind == OPT_FLAG)
+			continue;
+		/* Not yet introduced: an unknown option, whatever the value. */
+		RUN(r, NULL, "run", o->name, "1", H.probe, "pid");
+		H_STATUS(r, 125);
+		H_RUN(r, strstr(r.err, "unknown option") != NULL);
+		h_free(&r);
+	}
 }
 
 static const struct stage_test tests[] = {
@@ -182,6 +216,7 @@ static const struct stage_test tests[] = {
 	{"test_verbose_goes_to_stderr_only", test_verbose_goes_to_stderr_only,
 	 false},
 	{"test_only_fds_0_1_2_inherited", test_only_fds_0_1_2_inherited, false},
+	{"test_options_are_the_tables", test_options_are_the_tables, false},
 	{NULL, NULL, false},
 };
 

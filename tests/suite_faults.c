@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "suites.h"
+#include "util.h"
 
 /* Start the probe waiting for a forwarded signal; 0 once it is ready. */
 static int start_trap(struct container *c)
@@ -24,7 +25,7 @@ static void test_signals_reach_the_command(void)
 	} sigs[] = {{"SIGINT", SIGINT},   {"SIGTERM", SIGTERM},
 		    {"SIGHUP", SIGHUP},   {"SIGQUIT", SIGQUIT},
 		    {"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}};
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		struct container c;
 		char want[64];
 		if (start_trap(&c) < 0)
@@ -59,9 +60,9 @@ static void test_killed_runtime_kills_container(void)
 	 * nothing else would. */
 	kill(c.pid, SIGKILL);
 	h_finish(&c, NULL, H_TIMEOUT_MS);
-	CU_ASSERT_EQUAL(c.r.status, 128 + SIGKILL);
-	CU_ASSERT_STRING_EQUAL(c.r.out, "ready\n");
-	CU_ASSERT_TRUE(h_pgroup_gone(c.pid, 5000));
+	H_STATUS(c.r, 128 + SIGKILL);
+	H_OUT(c.r, "ready\n");
+	H_RUN(c.r, h_pgroup_gone(c.pid, 5000));
 	/* Clean up after a runtime that failed the test. */
 	kill(-c.pid, SIGKILL);
 	h_free(&c.r);

@@ -33,10 +33,10 @@ static void test_host_cwd_unreachable(void)
 	CU_ASSERT_FATAL(chdir(back) == 0);
 
 	/* ...which the command, as PID 1 or not, cannot see. */
-	CU_ASSERT_EQUAL(links.status, 0);
-	CU_ASSERT_STRING_EQUAL(links.out, "/\n/\n/\n/\n");
-	CU_ASSERT_EQUAL(exists.status, 0);
-	CU_ASSERT_STRING_EQUAL(exists.out, "no\n");
+	H_STATUS(links, 0);
+	H_OUT(links, "/\n/\n/\n/\n");
+	H_STATUS(exists, 0);
+	H_OUT(exists, "no\n");
 	h_free(&links);
 	h_free(&exists);
 	unlink(marker);
@@ -50,15 +50,15 @@ static void test_open_fds_are_only_pipes(void)
 	 * the command has the pipes and nothing that names a host path. */
 	RUN(r, NULL, "run", H.probe, "links", "/proc/1/fd/0", "/proc/1/fd/1",
 	    "/proc/1/fd/2");
-	CU_ASSERT_EQUAL(r.status, 0);
+	H_STATUS(r, 0);
 	int pipes = 0;
 	for (const char *p = r.out; (p = strstr(p, "pipe:[")); p++)
 		pipes++;
-	CU_ASSERT_EQUAL(pipes, 3);
-	CU_ASSERT_PTR_NULL(strchr(r.out, '/'));
+	H_RUN(r, pipes == 3);
+	H_RUN(r, strchr(r.out, '/') == NULL);
 	h_free(&r);
 	RUN(r, NULL, "run", H.probe, "exists", "/proc/1/fd/3");
-	CU_ASSERT_STRING_EQUAL(r.out, "no\n");
+	H_OUT(r, "no\n");
 	h_free(&r);
 }
 

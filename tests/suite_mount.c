@@ -16,10 +16,10 @@ static void test_no_mount_reaches_shared_host(void)
 		return;
 	struct container c;
 	if (h_start_ready(&c) == 0) {
-		CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+		H_RUN(c.r, !h_mounted_under(H.rootfs));
 		h_finish(&c, NULL, H_TIMEOUT_MS);
-		CU_ASSERT_EQUAL(c.r.status, 0);
-		CU_ASSERT_FALSE(h_mounted_under(H.rootfs));
+		H_STATUS(c.r, 0);
+		H_RUN(c.r, !h_mounted_under(H.rootfs));
 		h_free(&c.r);
 	}
 	h_leave_shared_host();
@@ -31,11 +31,11 @@ static void test_container_mounts_not_shared(void)
 		return;
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "mountinfo");
-	CU_ASSERT_EQUAL(r.status, 0);
+	H_STATUS(r, 0);
 	/* At least the container's /proc is listed... */
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " /proc "));
+	H_RUN(r, strstr(r.out, " /proc ") != NULL);
 	/* ...and no mount of the container is a peer of the host's. */
-	CU_ASSERT_PTR_NULL(strstr(r.out, " shared:"));
+	H_RUN(r, strstr(r.out, " shared:") == NULL);
 	h_free(&r);
 	h_leave_shared_host();
 }

@@ -13,8 +13,8 @@ static void test_pid_is_one_inside(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "pid");
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "1\n");
+	H_STATUS(r, 0);
+	H_OUT(r, "1\n");
 	h_free(&r);
 }
 
@@ -30,11 +30,11 @@ static void test_host_processes_visible(void)
 	snprintf(me, sizeof(me), "\n%d\n", (int)getpid());
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "procs");
-	CU_ASSERT_EQUAL(r.status, 0);
+	H_STATUS(r, 0);
 	/* Our own pid, a host pid, is listed by the container's /proc. */
 	char *padded = malloc(strlen(r.out) + 2);
 	sprintf(padded, "\n%s", r.out);
-	CU_ASSERT_PTR_NOT_NULL(strstr(padded, me));
+	H_RUN(r, strstr(padded, me) != NULL);
 	free(padded);
 	h_free(&r);
 }

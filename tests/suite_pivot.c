@@ -17,8 +17,8 @@ static void test_chroot_escape_fails(void)
 		return;
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "breakout", marker);
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_STRING_EQUAL(r.out, "contained\n");
+	H_STATUS(r, 0);
+	H_OUT(r, "contained\n");
 	h_free(&r);
 	unlink(marker);
 }
@@ -27,7 +27,7 @@ static void test_old_root_not_mounted(void)
 {
 	struct run_result r;
 	RUN(r, NULL, "run", H.probe, "mountinfo");
-	CU_ASSERT_EQUAL(r.status, 0);
+	H_STATUS(r, 0);
 	/* Exactly two mounts: the root filesystem as / and its /proc. */
 	int lines = 0, roots = 0, procs = 0;
 	for (char *save, *line = strtok_r(r.out, "\n", &save); line;
@@ -38,9 +38,9 @@ static void test_old_root_not_mounted(void)
 		roots += !strcmp(point, "/");
 		procs += !strcmp(point, "/proc");
 	}
-	CU_ASSERT_EQUAL(roots, 1);
-	CU_ASSERT_EQUAL(procs, 1);
-	CU_ASSERT_EQUAL(lines, 2);
+	H_RUN(r, roots == 1);
+	H_RUN(r, procs == 1);
+	H_RUN(r, lines == 2);
 	h_free(&r);
 }
 

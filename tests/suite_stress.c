@@ -56,21 +56,35 @@ static void test_sequential_runs_leave_nothing(void)
 			break;
 		/* The runtime's own fds while its container runs. */
 		int pid = c.pid;
-		CU_ASSERT_TRUE(h_poll(in_wait, &pid, 5000));
+		bool waiting = h_poll(in_wait, &pid, 5000);
 		int fds = count_fds(c.pid);
 		if (first_fds < 0)
 			first_fds = fds;
 		bad_fds += fds != first_fds;
 		h_finish(&c, NULL, H_TIMEOUT_MS);
-		bad_status += c.r.status != 0 || c.r.err[0] != '\0';
-		leftovers += h_left_behind(c.pid, NULL) != NULL;
+		/* The first run that goes wrong is shown in full. */
+		bool bad = !waiting || c.r.status != 0 || c.r.err[0] != '\0';
+		if (bad && bad_status++ == 0) {
+			H_RUN(c.r, waiting);
+			H_STATUS(c.r, 0);
+			H_RUN(c.r, c.r.err[0] == '\0');
+		}
+		const char *left = h_left_behind(c.pid, NULL);
+		if (left && leftovers++ == 0) {
+			char what[96];
+			snprintf(what, sizeof(what), "run %d left %s", i + 1,
+				 left);
+			h_run_check(&c.r, false, -2, __LINE__, __FILE__, what);
+		}
 		h_free(&c.r);
 	}
 	printf("(runtime fds: %d) ", first_fds);
-	CU_ASSERT_TRUE(first_fds > 0);
-	CU_ASSERT_EQUAL(bad_fds, 0);
-	CU_ASSERT_EQUAL(bad_status, 0);
-	CU_ASSERT_EQUAL(leftovers, 0);
+	char what[160];
+	snprintf(what, sizeof(what), "of %d runs: %d with other fds than the "
+		 "first's %d, %d went wrong, %d left something", N_SEQUENTIAL,
+		 bad_fds, first_fds, bad_status, leftovers);
+	H_CHECK(first_fds > 0 && bad_fds == 0, what);
+	H_CHECK(bad_status == 0 && leftovers == 0, what);
 }
 
 static void test_parallel_runs_leave_nothing(void)
@@ -85,18 +99,29 @@ static void test_parallel_runs_leave_nothing(void)
 		const char *group = h_group_of(c[i].pid);
 		groups += group && access(group, F_OK) == 0;
 	}
-	CU_ASSERT_EQUAL(started, N_PARALLEL);
-	CU_ASSERT_EQUAL(groups, N_PARALLEL);
+	char what[128];
+	snprintf(what, sizeof(what), "%d of %d started, %d with a group",
+		 started, N_PARALLEL, groups);
+	H_CHECK(started == N_PARALLEL && groups == N_PARALLEL, what);
 	int bad_status = 0, leftovers = 0;
 	for (int i = 0; i < started; i++) {
 		h_finish(&c[i], NULL, H_TIMEOUT_MS);
-		bad_status += c[i].r.status != 0;
+		if (c[i].r.status != 0 && bad_status++ == 0)
+			H_STATUS(c[i].r, 0); /* the first, in full */
+	}
+	for (int i = 0; i < started; i++) {
+		const char *left = h_left_behind(c[i].pid, NULL);
+		if (left && leftovers++ == 0) {
+			snprintf(what, sizeof(what), "a container left %s",
+				 left);
+			h_run_check(&c[i].r, false, -2, __LINE__, __FILE__,
+				    what);
+		}
 		h_free(&c[i].r);
 	}
-	for (int i = 0; i < started; i++)
-		leftovers += h_left_behind(c[i].pid, NULL) != NULL;
-	CU_ASSERT_EQUAL(bad_status, 0);
-	CU_ASSERT_EQUAL(leftovers, 0);
+	snprintf(what, sizeof(what), "of %d: %d went wrong, %d left something",
+		 started, bad_status, leftovers);
+	H_CHECK(bad_status == 0 && leftovers == 0, what);
 }
 
 static const struct stage_test tests[] = {

@@ -12,16 +12,19 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "harness.h"
 #include "error.h"
 #include "process.h"
 #include "rootfs.h"
 #include "suites.h"
 #include "userns.h"
+#include "util.h"
 
-#define ALL (ARGS_HOSTNAME | ARGS_ROOTFS | ARGS_PIDS_MAX)
+#define ALL (OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX)
 
-/* Parse a NULL-ended list (without argv[0]) for features. */
-static enum args_result parse(unsigned features, struct options *o,
+/* Parse a NULL-ended list (without argv[0]) for a stage accepting
+ * opts_mask. */
+static enum args_result parse(unsigned opts_mask, struct options *o,
 			      char *err, const char *const *list)
 {
 	static char *argv[32] = {"stage-x"}; /* o->argv points into it */
@@ -31,7 +34,7 @@ static enum args_result parse(unsigned features, struct options *o,
 		argc++;
 	}
 	argv[argc] = NULL;
-	return parse_args(argc, argv, features, o, err, 256);
+	return parse_args(argc, argv, opts_mask, o, err, 256);
 }
 
 static void test_args_defaults(void)
@@ -68,16 +71,16 @@ static void test_args_options(void)
 	CU_ASSERT_STRING_EQUAL(o.argv[0], "-x");
 }
 
-static void test_args_features_limit_options(void)
+static void test_args_stage_opts_limit_options(void)
 {
 	struct options o;
 	char err[256];
 	const char *a[] = {"run", "--rootfs", "/r", "sh", NULL};
-	CU_ASSERT_EQUAL(parse(ARGS_HOSTNAME, &o, err, a), ARGS_ERROR);
+	CU_ASSERT_EQUAL(parse(OPT_HOSTNAME, &o, err, a), ARGS_ERROR);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown option '--rootfs'"));
 	const char *b[] = {"run", "--hostname", "h", "sh", NULL};
 	CU_ASSERT_EQUAL(parse(0, &o, err, b), ARGS_ERROR);
-	CU_ASSERT_EQUAL(parse(ARGS_HOSTNAME, &o, err, b), ARGS_OK);
+	CU_ASSERT_EQUAL(parse(OPT_HOSTNAME, &o, err, b), ARGS_OK);
 }
 
 static void test_args_errors(void)
@@ -101,7 +104,7 @@ static void test_args_errors(void)
 		{"run", "--hostnamex", "sh", NULL},
 		{"run", "-x", "sh", NULL},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct options o;
 		char err[256] = "";
 		CU_ASSERT_EQUAL(parse(ALL, &o, err, bad[i]), ARGS_ERROR);
@@ -237,7 +240,7 @@ static void test_userns_restriction_names_setting(void)
 		{"1", "0", "0", 1000, "user.max_user_namespaces is 0"},
 		{"1", "0", "0", 0, "user.max_user_namespaces is 0"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		fake_sysctls(dir, cases[i].clone, cases[i].apparmor,
 			     cases[i].max);
 		why[0] = '\0';
@@ -275,6 +278,48 @@ static void test_check_rootfs_reasons(void)
 	snprintf(path, sizeof(path), "%s/etc", dir);
 	rmdir(path);
 	rmdir(dir);
+}
+
+/* Every row of opt_table is one a stage can use: a name of its own, a
+ * bit of its own (or none, for what every stage has), a stage, a help
+ * line, and a default within its own bounds; opt_find() finds it by
+ * each of its spellings. A Part II row that breaks one fails here. */
+static void test_opt_table_rows(void)
+{
+	unsigned bits = 0;
+	for (const struct opt_spec *o = opt_table; o->name; o++) {
+		char what[128];
+		snprintf(what, sizeof(what), "row %s", o->name);
+		H_CHECK(o->name[0] == '-' && o->help && o->help[0], what);
+		H_CHECK(o->stage >= 1 && o->stage <= 16, what);
+		H_CHECK((o->bit & bits) == 0, what);
+		H_CHECK(o->bit == 0 || (o->bit & (o->bit - 1)) == 0, what);
+		H_CHECK((o->bit == 0) == (o->stage == 1), what);
+		bits |= o->bit;
+		H_CHECK((o->kind == OPT_FLAG) == (o->arg == NULL), what);
+		if (o->kind == OPT_NUMBER) {
+			long def = o->def ? strtol(o->def, NULL, 10) : o->min;
+			H_CHECK(o->min <= def && def <= o->max, what);
+		}
+		if (o->kind == OPT_TEXT && o->def)
+			H_CHECK(o->def[0] && (o->max == 0 ||
+					      strlen(o->def) <= (size_t)o->max),
+				what);
+		const char *value;
+		H_CHECK(opt_find(o->name, &value) == o && !value, what);
+		if (o->alias)
+			H_CHECK(opt_find(o->alias, &value) == o, what);
+		if (o->kind != OPT_FLAG) {
+			char joined[64];
+			snprintf(joined, sizeof(joined), "%s=x", o->name);
+			H_CHECK(opt_find(joined, &value) == o &&
+					!strcmp(value, "x"),
+				what);
+		}
+	}
+	const char *value;
+	CU_ASSERT_PTR_NULL(opt_find("--no-such-option", &value));
+	CU_ASSERT_PTR_NULL(opt_find("-v=1", &value));
 }
 
 /* What report_errno() writes to stderr for msg, with errno set to err;
@@ -325,10 +370,11 @@ static void test_error_line_is_one_line_cut_to_fit(void)
 }
 
 const struct stage_test common_tests[] = {
+	{"test_opt_table_rows", test_opt_table_rows, false},
 	{"test_args_defaults", test_args_defaults, false},
 	{"test_args_options", test_args_options, false},
-	{"test_args_features_limit_options", test_args_features_limit_options,
-	 false},
+	{"test_args_stage_opts_limit_options",
+	 test_args_stage_opts_limit_options, false},
 	{"test_args_errors", test_args_errors, false},
 	{"test_args_help", test_args_help, false},
 	{"test_wait_child_statuses", test_wait_child_statuses, false},

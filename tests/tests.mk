@@ -6,12 +6,18 @@ TEST_ROOTFS ?= $(BUILD)/test-rootfs
 TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(wildcard tests/suite_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
-TEST_FIXTURES := $(BUILD)/fixture-no-private
+FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
+	no-unmount stub-uts no-prepare-child
+TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 
-.PHONY: tests test-host test-common test-probe-rootfs \
+.PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
 	$(STAGE_NUMS:%=test-stage-%) $(STAGE_NUMS:%=prove-%)
 
-tests: $(TEST_RUNNER) $(TEST_PROBE) $(TEST_FIXTURES)
+# The fixtures are built only for the targets that prove (the student
+# edition, whose lessons are stubs, has nothing for their seds to match).
+tests: $(TEST_RUNNER) $(TEST_PROBE)
+
+fixtures: $(TEST_FIXTURES)
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
@@ -20,16 +26,55 @@ $(BUILD)/tests/%.o: tests/%.c
 $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit
 
-# Stage 5 with its lesson taken out: CLONE_NEWNS but no private remount
-# (the Go post's bug). Generated from the stage, so it never drifts; the
-# cmp fails the build if the sed stops matching.
-$(BUILD)/fixtures/no-private.c: stages/05-mount/main.c
-	@mkdir -p $(dir $@)
-	sed '/^\tmake_mounts_private();$$/d' $< > $@
-	@! cmp -s $< $@ || { echo "tests.mk: make_mounts_private() call not found" >&2; exit 1; }
+# Fixtures: a stage with one thing taken out, generated from the stage's
+# own source by sed, so they never drift; the cmp fails the build when
+# the sed stops matching. runner.c's fixtures[] names the tests each must
+# fail; tests/fixtures_test.sh uses the rest.
+#   no-private        stage 5, CLONE_NEWNS but no private remount (the Go
+#                     post's "Nothing changed!")
+#   no-reap           stage 6 that never reaps a killed runtime's group
+#                     (common's cgroup_reap_stale() stubbed, wherever a
+#                     stage or common/ calls it)
+#   no-umount         stage 7 that keeps the old root mounted
+#   no-userns-check   stage 8 that does not ask what forbids a user namespace
+#   no-newuts         stage 2 without CLONE_NEWUTS (renames its host)
+#   no-unmount        stage 4 that never unmounts its /proc
+#   stub-uts          stage 2 as the learner gets it: setup_uts() a stub
+#   no-prepare-child  stage 8 whose child skips prepare_child(), so it
+#                     does not die with the runtime
+FIXTURE_SRC_no-private      := stages/05-mount/main.c
+FIXTURE_SED_no-private       = '/^\tmake_mounts_private();$$/d'
+FIXTURE_SRC_no-reap-cgroup  := common/cgroup.c
+FIXTURE_SED_no-reap-cgroup   = '/^int cgroup_reap_stale(const char \*parent)$$/,/^{$$/s/^{$$/{\n\treturn 0; \/* the fixture: reap nothing *\//'
+FIXTURE_SRC_no-umount       := stages/07-pivot/main.c
+FIXTURE_SED_no-umount        = 's/umount2(".", MNT_DETACH)/0/'
+FIXTURE_SRC_no-userns-check := stages/08-userns/main.c
+FIXTURE_SED_no-userns-check  = '/^\tcheck_userns_allowed();$$/d'
+FIXTURE_SRC_no-newuts       := stages/02-uts/main.c
+FIXTURE_SED_no-newuts        = 's/^\(\tint flags = SIGCHLD\) | CLONE_NEWUTS;$$/\1;/'
+FIXTURE_SRC_no-unmount      := stages/04-chroot/main.c
+FIXTURE_SED_no-unmount       = '/^\tunmount_proc(cfg\.rootfs);$$/d'
+FIXTURE_SRC_no-prepare-child := stages/08-userns/main.c
+FIXTURE_SED_no-prepare-child  = 's/^\tif (prepare_child(&cfg->mask) < 0)$$/\tif (0)/'
+FIXTURE_SRC_stub-uts        := stages/02-uts/main.c
+FIXTURE_SED_stub-uts         = '/^static void setup_uts(/,/^{$$/s/^{$$/{\n\tdie("not implemented: setup_uts() (see TUTORIAL.md, stage 2)");/'
 
-$(BUILD)/fixture-no-private: $(BUILD)/fixtures/no-private.c $(COMMON_OBJ)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $^
+$(BUILD)/fixtures/%.c: $$(FIXTURE_SRC_$$*) tests/tests.mk
+	@mkdir -p $(dir $@)
+	sed $(FIXTURE_SED_$*) $< > $@
+	@! cmp -s $< $@ || { echo "tests.mk: fixture $*: the sed no longer matches $<" >&2; exit 1; }
+
+.PRECIOUS: $(BUILD)/fixtures/%.c
+
+$(BUILD)/fixture-no-reap: stages/06-cgroup/main.c \
+		$(BUILD)/fixtures/no-reap-cgroup.c \
+		$(filter-out $(BUILD)/common/cgroup.o,$(COMMON_OBJ))
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# A stub leaves code unreachable and a helper unused: no warning for that.
+$(BUILD)/fixture-%: $(BUILD)/fixtures/%.c $(COMMON_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-function -Wno-unused-value \
+		$(LDFLAGS) -o $@ $^
 
 # Static, so it runs inside any root filesystem.
 $(TEST_PROBE): tests/probe.c
@@ -42,21 +87,32 @@ $(TEST_ROOTFS)/bin/probe: $(TEST_PROBE) $(TEST_ROOTFS)/.rootfs-ok
 
 test-probe-rootfs: $(TEST_ROOTFS)/bin/probe
 
-test-common: tests
-	$(TEST_RUNNER) --bin $(BUILD) --stage 1 --common 2>&1 | tail -n 30
+# The common suite runs in-process; it also runs stage 1's suite, so it
+# needs stage 1 and the probe. Its status is the runner's.
+test-common: $(BUILD)/stage-1 tests
+	$(TEST_RUNNER) --bin $(BUILD) --stage 1 --common
 
-# Suites 1..N against stage N.
+# Suites 1..N against stage N. ONLY=NAME runs one suite or test, V=1
+# shows every run (command, status, stdout, stderr):
+#   sudo make test-stage-2 ONLY=test_hostname_inside_is_container V=1
+RUNNER_PICK = $(if $(ONLY),--only $(ONLY)) $(if $(V),-v)
 $(STAGE_NUMS:%=test-stage-%): test-stage-%: $(BUILD)/stage-% tests test-probe-rootfs
-	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $*
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* $(RUNNER_PICK)
 
 # Each stage's new tests against the stage before, where they must fail.
-$(STAGE_NUMS:%=prove-%): prove-%: $(BUILD)/stage-% tests test-probe-rootfs
+# V=1 shows every run and the checks that made each proof fail.
+$(STAGE_NUMS:%=prove-%): prove-%: $(BUILD)/stage-% tests fixtures test-probe-rootfs
 	@if [ $* -le 1 ]; then echo "make: stage 1 has no stage before it: nothing to prove" >&2; exit 2; fi
 	@p=$$(($* - 1)); $(MAKE) --no-print-directory $(BUILD)/stage-$$p
-	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove $(RUNNER_PICK)
 
 # Every suite against every stage, the proofs, and the common suite.
-test-host: all tests test-probe-rootfs
+test-host: all tests fixtures test-probe-rootfs
 	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --common --prove
+	tests/fixtures_test.sh $(BUILD) $(TEST_ROOTFS)
+
+# What the runner does with broken stages (fixtures_test.sh says what).
+test-fixtures: all tests fixtures test-probe-rootfs
+	tests/fixtures_test.sh $(BUILD) $(TEST_ROOTFS)
 
 -include $(TEST_OBJ:.o=.d)

@@ -25,7 +25,7 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-3"
-#define STAGE_ARGS (ARGS_HOSTNAME) /* options beyond -v it accepts */
+#define STAGE_OPTS (OPT_HOSTNAME) /* options beyond -v it accepts */
 
 /* clone() runs the child on a stack we hand it; 1 MiB is plenty for the
  * little the child does before exec replaces it. */
@@ -120,9 +120,9 @@ int main(int argc, char **argv)
 	char err[256];
 
 	set_prog_name(STAGE_NAME);
-	switch (parse_args(argc, argv, STAGE_ARGS, &opts, err, sizeof(err))) {
+	switch (parse_args(argc, argv, STAGE_OPTS, &opts, err, sizeof(err))) {
 	case ARGS_HELP:
-		print_usage(stdout, STAGE_NAME, STAGE_ARGS);
+		print_usage(stdout, STAGE_NAME, STAGE_OPTS);
 		return 0;
 	case ARGS_ERROR:
 		die("%s (usage: %s run [options] <cmd> [args...])", err,

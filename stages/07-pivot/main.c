@@ -33,7 +33,7 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-7"
-#define STAGE_ARGS (ARGS_HOSTNAME | ARGS_ROOTFS | ARGS_PIDS_MAX)
+#define STAGE_OPTS (OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX)
 
 /* clone() runs the child on a stack we hand it; 1 MiB is plenty for the
  * little the child does before exec replaces it. */
@@ -324,9 +324,9 @@ int main(int argc, char **argv)
 	char err[256];
 
 	set_prog_name(STAGE_NAME);
-	switch (parse_args(argc, argv, STAGE_ARGS, &opts, err, sizeof(err))) {
+	switch (parse_args(argc, argv, STAGE_OPTS, &opts, err, sizeof(err))) {
 	case ARGS_HELP:
-		print_usage(stdout, STAGE_NAME, STAGE_ARGS);
+		print_usage(stdout, STAGE_NAME, STAGE_OPTS);
 		return 0;
 	case ARGS_ERROR:
 		die("%s (usage: %s run [options] <cmd> [args...])", err,

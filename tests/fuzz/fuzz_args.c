@@ -2,12 +2,15 @@
  * libFuzzer target for parse_args() (common/args.c), which keeps no state
  * and writes nothing, so it runs in-process.
  *
- * An input is one byte that picks the stage's options (its low 3 bits) and
- * the size of the error buffer (the next 2 bits), then the arguments
- * after argv[0], separated by NUL bytes. Any broken promise of args.h
- * aborts, and ASan and UBSan catch the rest.
+ * An input is one byte that picks the stage it plays (its low 4 bits,
+ * plus 1) and the size of the error buffer (the next 2 bits), then the
+ * arguments after argv[0], separated by NUL bytes. The stage accepts the
+ * options opt_table gives every stage up to it, as the real stages do,
+ * so a Part II row is fuzzed as soon as it is in the table. Any broken
+ * promise of args.h aborts, and ASan and UBSan catch the rest.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,23 +35,31 @@ static int one_line(const char *s)
 	return 1;
 }
 
-static void check_ok(int argc, char **argv, unsigned features,
+/* What parse_args() promises for a run, checked for every option in
+ * opt_table: a value within its bounds, and the default for an option
+ * the stage has not introduced. */
+static void check_ok(int argc, char **argv, unsigned opts_mask,
 		     const struct options *o)
 {
 	require(!strcmp(argv[1], "run"));
 	require(o->argv > argv + 1 && o->argv < argv + argc);
 	require(o->argv[0][0] != '\0');
-	size_t n = strlen(o->hostname);
-	require(n >= 1 && n <= ARGS_HOSTNAME_MAX);
-	require(o->rootfs[0] != '\0');
-	require(o->pids_max >= 1 && o->pids_max <= ARGS_PIDS_MAX_LIMIT);
-	/* An option the stage has not introduced never takes effect. */
-	if (!(features & ARGS_HOSTNAME))
-		require(!strcmp(o->hostname, "container"));
-	if (!(features & ARGS_ROOTFS))
-		require(!strcmp(o->rootfs, "rootfs"));
-	if (!(features & ARGS_PIDS_MAX))
-		require(o->pids_max == 20);
+	for (const struct opt_spec *s = opt_table; s->name; s++) {
+		const char *field = (const char *)o + s->field;
+		bool known = !s->bit || (opts_mask & s->bit);
+		if (s->kind == OPT_TEXT) {
+			const char *v = *(const char *const *)field;
+			size_t n = strlen(v);
+			require(n >= 1 && (s->max == 0 || n <= (size_t)s->max));
+			if (!known)
+				require(!strcmp(v, s->def));
+		} else if (s->kind == OPT_NUMBER) {
+			long v = *(const long *)field;
+			require(v >= s->min && v <= s->max);
+			if (!known)
+				require(v == strtol(s->def, NULL, 10));
+		}
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -68,8 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t err_sizes[] = {0, 1, 17, 256};
 	if (size < 1)
 		return 0;
-	unsigned features = data[0] & 7;
-	size_t err_len = err_sizes[(data[0] >> 3) & 3];
+	int stage = 1 + (data[0] & 15);
+	unsigned opts_mask = 0;
+	for (const struct opt_spec *s = opt_table; s->name; s++)
+		if (s->stage <= stage)
+			opts_mask |= s->bit;
+	size_t err_len = err_sizes[(data[0] >> 4) & 3];
 
 	/* A private copy, NUL-ended, cut into arguments at each NUL. */
 	char *text = malloc(size);
@@ -86,10 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256], err2[256];
 	memset(err, 'x', sizeof(err));
 	enum args_result r =
-		parse_args(argc, argv, features, &o, err, err_len);
+		parse_args(argc, argv, opts_mask, &o, err, err_len);
 	switch (r) {
 	case ARGS_OK:
-		check_ok(argc, argv, features, &o);
+		check_ok(argc, argv, opts_mask, &o);
 		break;
 	case ARGS_HELP:
 		break;
@@ -106,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	/* No state kept: the same input gives the same answer. */
-	require(parse_args(argc, argv, features, &again, err2, err_len) == r);
+	require(parse_args(argc, argv, opts_mask, &again, err2, err_len) == r);
 	if (r == ARGS_OK)
 		require(again.argv == o.argv && again.pids_max == o.pids_max &&
 			again.hostname == o.hostname &&

@@ -38,7 +38,7 @@ vm-kernel:
 # (rootfs-fetch.sh leaves a complete tree as it is). Without root it has no
 # device nodes; the VM's /init, root inside, makes them.
 vm-static:
-	$(MAKE) BUILD=$(VM_STATIC) LDFLAGS=-static all tests
+	$(MAKE) BUILD=$(VM_STATIC) LDFLAGS=-static all tests fixtures
 	./rootfs-fetch.sh --busybox $$([ "$$(id -u)" -eq 0 ] || echo --no-dev) \
 		$(VM_STATIC)/test-rootfs
 	cp $(VM_STATIC)/tests/probe $(VM_STATIC)/test-rootfs/bin/probe
