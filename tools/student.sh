@@ -401,13 +401,14 @@ For stage N (1 to $last):
     \$EDITOR stages/0N-*/main.c # fill in every stub, as its TODO says
     make stage-N                # build build/stage-N; warnings are shown, not fatal
     sudo make test-stage-N      # suites 1..N against your stage N
-    sudo make prove-N           # (optional) stage N's tests against your stage N-1,
-                                # where each must fail
     git diff                    # your work so far
     git commit -am "stage N"    # keep what passes
 
 A failing test names the check; a run that dies in a stub says which
-function is still missing. \`sudo make grade\` scores every stage (a table,
+function is still missing. (\`make prove-N\`, which shows that stage N's
+tests fail on stage N-1, is for the reference: some of its proofs run on
+fixtures made by taking a lesson out of the reference's code, which this
+edition does not have.) \`sudo make grade\` scores every stage (a table,
 and \`build/grade/summary.json\`); \`sudo make grade-stage-N\` one stage.
 
 \`make run\` and \`make test\` are for the finished runtime: \`make run\`

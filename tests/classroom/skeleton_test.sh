@@ -305,7 +305,7 @@ check "each TUTORIAL chapter has a 'What to write'" "$tut_sections of ${#stage_f
 
 # The README: what a learner runs.
 readme=$skel/README.md
-for want in 'make stage-N' 'sudo make test-stage-N' 'sudo make prove-N' 'git diff' 'make doctor' 'sudo make grade'; do
+for want in 'make carry-N' 'make stage-N' 'sudo make test-stage-N' 'git diff' 'make doctor' 'sudo make grade'; do
 	check "the student README names '$want'" "not in $readme" grep -qF -- "$want" "$readme"
 done
 check "the student README explains the stubs of earlier stages" "not in $readme" \

@@ -29,9 +29,9 @@ trap 'rm -rf --one-file-system -- "$T"' EXIT
 skel=$T/skeleton
 
 # The skeleton's grade needs the test root filesystem; copy ours rather
-# than make another.
-"$make_cmd" --no-print-directory test-probe-rootfs >"$T/rootfs.log" 2>&1 || {
-	echo "student_test.sh: cannot make the test root filesystem: $(tail -n 1 "$T/rootfs.log")" >&2
+# than make another. The fixtures are for listing the proving tests.
+"$make_cmd" --no-print-directory all tests fixtures test-probe-rootfs >"$T/rootfs.log" 2>&1 || {
+	echo "student_test.sh: cannot build this tree's stages, runner, fixtures and test root filesystem: $(tail -n 1 "$T/rootfs.log")" >&2
 	exit 1
 }
 
@@ -54,9 +54,11 @@ for sdir in "$skel"/stages/[0-9][0-9]-*/; do
 done
 
 # The tests that prove stage $1 (they must fail on the stage before), as
-# the runner lists them; fails when the runner does.
+# the runner lists them; fails when the runner does. Listed from this
+# tree's build, whose fixtures exist (the edition has none: their seds take
+# lessons out of the reference); the list is the same.
 proving_tests() {
-	"$skel/build/tests/runner" --bin "$skel/build" --stage "$1" --prove --list |
+	"$build/tests/runner" --bin "$build" --stage "$1" --prove --list |
 		awk -F '\t' -v suite="proof: stage-$(($1 - 1)) | $1-" 'index($1, suite) == 1 { print $2 }'
 }
 
