@@ -99,6 +99,9 @@ for n in "${stage_nums[@]}"; do
 		'[ "$status" -eq 125 ] && grep -q "^stage-$n: not implemented: .*() (see TUTORIAL.md, stage [0-9]*)$" <<<"$err"'
 	check "skeleton stage $n: the grade names the stub it dies in" "$(jq -c .stub "$res")" \
 		holds --arg n "$n" '.stub | test("^stage-\($n): not implemented: ")' "$res"
+	check "skeleton stage $n: the failed checks show the stub's message" \
+		"$(jq -c '.failed[0].failures[0]' "$res")" \
+		holds 'any(.failed[]; any(.failures[]; test("not implemented: [a-z_]+\\(\\) \\(see TUTORIAL.md, stage [0-9]+\\)")))' "$res"
 	check "skeleton stage $n: the grade puts every failure down to a stub" \
 		"$(jq -c '[.failed[].caused_by | select(.why | test("still a stub") | not)] | .[:2]' "$res")" \
 		holds 'all(.failed[]; .caused_by.why | test("still a stub"))' "$res"
