@@ -81,14 +81,14 @@ set_cmd() {
 	local name=$1
 	shift
 	case $name in
-	# The same stage linked -static: what dynamic linking costs.
-	*-static)
-		set_cmd "${name%-static}" "$@"
-		CMD[0]="$OUT/static/${name%-static}"
+	# The same stage linked dynamically: what the loader costs.
+	*-dynamic)
+		set_cmd "${name%-dynamic}" "$@"
+		CMD[0]="$OUT/dynamic/${name%-dynamic}"
 		;;
 	exec) CMD=("$ROOTFS$1" "${@:2}") ;;
 	floor) CMD=("$OUT/floor" "$ROOTFS" "$@") ;;
-	floor-self) CMD=("$OUT/floor" --self-join "$ROOTFS" "$@") ;;
+	floor-move) CMD=("$OUT/floor" --parent-moves "$ROOTFS" "$@") ;;
 	# Stages 1-3 run on the host's filesystem: give them the root
 	# filesystem's binary by its host path, so every line execs the same
 	# static busybox.
@@ -150,8 +150,8 @@ quote() {
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The lines of the table: the floors, the stages, the peers installed.
-NAMES=(exec floor floor-self "${STAGES[@]}")
-[ -x "$OUT/static/$REF" ] && NAMES+=("$REF-static")
+NAMES=(exec floor floor-move "${STAGES[@]}")
+[ -x "$OUT/dynamic/$REF" ] && NAMES+=("$REF-dynamic")
 SKIPPED=()
 for peer in unshare bwrap crun runc; do
 	if ! command -v "$peer" >/dev/null; then
@@ -177,7 +177,7 @@ for name in "${NAMES[@]}"; do
 	if ! "${CMD[@]}" </dev/null >/dev/null 2>"$OUT/check.err"; then
 		why="$name ($(head -n 1 "$OUT/check.err"))"
 		case $name in
-		exec | floor | floor-self | "$REF") die "cannot run /bin/true: $why" ;;
+		exec | floor | floor-move | "$REF") die "cannot run /bin/true: $why" ;;
 		esac
 		note "skipped, cannot run /bin/true: $why"
 		SKIPPED+=("$why")
@@ -201,6 +201,22 @@ run_mode() {
 }
 run_mode hot "${HOT[@]}"
 run_mode cold "${COLD[@]}" --prepare "sleep $COLD_PAUSE"
+
+# Cold over hot once more, with each timed run after another (hot)
+# alternating with one after the pause (cold), so that other work on the
+# machine weighs on both alike: bench/coldhot.c, as make bench-vm runs it
+# in the cgroup v2 VM.
+: >"$OUT/coldhot.txt"
+if [ -x "$OUT/coldhot" ]; then
+	runs=50
+	[ -z "${BENCH_QUICK:-}" ] || runs=5
+	pause_ms=$(awk -v s="$COLD_PAUSE" 'BEGIN { printf "%d", s * 1000 }')
+	for name in exec floor floor-move "$REF"; do
+		set_cmd "$name" /bin/true
+		"$OUT/coldhot" "$runs" "$pause_ms" "$name" "${CMD[@]}" >>"$OUT/coldhot.txt" ||
+			die "coldhot failed on '$name'"
+	done
+fi
 
 # Peak RSS: each runtime runs `sleep 1` in its container; half way
 # through, the high-water mark of the process we started (the runtime

@@ -21,7 +21,8 @@
 #define BOMB_MAX_CHILDREN    1000
 #define BOMB_DEFAULT_HOLD_MS 1000
 
-/* Milliseconds on the monotonic clock. */
+/* Milliseconds on the monotonic clock (common/clock.c's now_ms(), copied:
+ * the bench programs stand alone). */
 static long now_ms(void)
 {
 	struct timespec ts;

@@ -1,24 +1,27 @@
 /*
  * The physical floor of stage 6: the same isolation, nothing else.
  *
- *     floor [--self-join] ROOTFS <cmd> [args...]
+ *     floor [--parent-moves] ROOTFS <cmd> [args...]
  *
  * New UTS, PID and mount namespaces, a pids cgroup with a limit of 20, a
  * private mount tree, a hostname, chroot, a fresh /proc, exec. No option
  * parsing, no signal forwarding, no messages beyond a one-line error. What
  * stage 6 costs above this program is what its readability costs.
  *
- * By default the parent moves the child into the cgroup, as stage 6 does,
- * while the child waits on a pipe. With --self-join the child moves
- * itself, writing "0" to the v1 group's tasks file: the kernel skips the
- * global threadgroup lock when a thread moves only itself, and with it the
- * RCU grace period (milliseconds) that taking that lock costs when it has
- * not been taken for a while.
+ * By default the child starts in the cgroup as stage 6's does: on cgroup
+ * v2 clone3() puts it there (CLONE_INTO_CGROUP), on v1 it moves itself,
+ * writing "0" to the group's tasks file; the kernel skips the global
+ * threadgroup lock when a thread moves only itself, and with it the RCU
+ * grace period (milliseconds) that taking that lock costs when it has not
+ * been taken for a while. With --parent-moves the parent writes the
+ * child's pid to cgroup.procs while the child waits on a pipe, as the
+ * stages did before: that pays the grace period after a pause.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,10 +39,6 @@
 #define FLOOR_HOSTNAME	     "container"
 #define FLOOR_EXIT_FAILED    125
 #define FLOOR_EXIT_NOT_FOUND 127
-
-/* The child runs on this stack until exec replaces it. */
-#define FLOOR_STACK_SIZE (64 * 1024)
-static char child_stack[FLOOR_STACK_SIZE] __attribute__((aligned(16)));
 
 struct child_args {
 	const char *rootfs;
@@ -78,6 +78,8 @@ static int write_text(const char *path, const char *text)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
+static int cgroup_v2;
+
 /* The directory whose children are pids cgroups: cgroup v2 when
  * /sys/fs/cgroup is cgroup2 and offers pids, else the v1 hierarchy. */
 static const char *pids_root(void)
@@ -93,16 +95,17 @@ static const char *pids_root(void)
 		if (fd >= 0)
 			close(fd);
 		buf[n > 0 ? n : 0] = '\0';
-		if (strstr(buf, "pids"))
+		if (strstr(buf, "pids")) {
+			cgroup_v2 = 1;
 			return "/sys/fs/cgroup";
+		}
 	}
 	return "/sys/fs/cgroup/pids";
 }
 
 /* In the new namespaces: wait for the cgroup, isolate, become argv. */
-static int child_main(void *arg)
+static _Noreturn void child_main(struct child_args *a)
 {
-	struct child_args *a = arg;
 	char byte;
 
 	if (a->self_join) {
@@ -110,7 +113,7 @@ static int child_main(void *arg)
 		if (write_text(a->self_join, "0") < 0)
 			fail(FLOOR_EXIT_FAILED, "cannot join '%s'",
 			     a->self_join);
-	} else {
+	} else if (a->sync_read >= 0) {
 		/* Close our copy of the write end, so that a dead parent
 		 * reads as end of file instead of blocking us for ever. */
 		close(a->sync_write);
@@ -154,18 +157,19 @@ static void make_group(const char *group)
 int main(int argc, char **argv)
 {
 	char group[128], procs[160], tasks[160], pid_text[32];
-	int sync[2], status;
-	int self_join = argc > 1 && strcmp(argv[1], "--self-join") == 0;
+	int sync[2] = {-1, -1}, status;
+	int parent_moves = argc > 1 && strcmp(argv[1], "--parent-moves") == 0;
+	int self_join = !parent_moves;
 
-	argv += self_join;
-	argc -= self_join;
+	argv += parent_moves;
+	argc -= parent_moves;
 	if (argc < 3) {
-		fputs("floor: usage: floor [--self-join] ROOTFS <cmd> "
+		fputs("floor: usage: floor [--parent-moves] ROOTFS <cmd> "
 		      "[args...]\n",
 		      stderr);
 		return FLOOR_EXIT_FAILED;
 	}
-	if (pipe2(sync, O_CLOEXEC) < 0)
+	if (parent_moves && pipe2(sync, O_CLOEXEC) < 0)
 		fail(FLOOR_EXIT_FAILED, "cannot make a pipe");
 
 	/* Named after our pid, so that floors can run side by side. Made
@@ -176,16 +180,34 @@ int main(int argc, char **argv)
 	snprintf(tasks, sizeof(tasks), "%s/tasks", group);
 	make_group(group);
 
-	struct child_args args = {argv[1], argv + 2, self_join ? tasks : NULL,
-				  sync[0], sync[1]};
-	pid_t pid =
-	    clone(child_main, child_stack + FLOOR_STACK_SIZE,
-		  CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, &args);
+	struct child_args args = {argv[1], argv + 2,
+				  self_join && !cgroup_v2 ? tasks : NULL,
+				  parent_moves ? sync[0] : -1,
+				  parent_moves ? sync[1] : -1};
+	struct clone_args ca = {
+		.flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS,
+		.exit_signal = SIGCHLD,
+	};
+	int group_fd = -1;
+	if (self_join && cgroup_v2) {
+		group_fd = open(group, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (group_fd < 0) {
+			rmdir(group);
+			fail(FLOOR_EXIT_FAILED, "cannot open '%s'", group);
+		}
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = group_fd;
+	}
+	/* No stack: the child goes on from here, as after fork(). */
+	pid_t pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0)
+		child_main(&args);
 	if (pid < 0) {
 		rmdir(group);
 		fail(FLOOR_EXIT_FAILED, "cannot clone");
 	}
-	close(sync[0]);
+	if (parent_moves)
+		close(sync[0]);
 
 	/* The child waits on the pipe until it is inside, so that its
 	 * command's first instruction already runs under the limit. */
@@ -200,7 +222,8 @@ int main(int argc, char **argv)
 		if (write(sync[1], "x", 1) != 1)
 			fail(FLOOR_EXIT_FAILED, "cannot wake the child");
 	}
-	close(sync[1]);
+	if (parent_moves)
+		close(sync[1]);
 
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

@@ -36,14 +36,14 @@ and mount namespaces, a pids cgroup, chroot, /proc) with nothing else, so
 `× floor` is what the stage's readable structure costs.
 
 Hot runs go back to back; cold runs follow a 50 ms pause. The pause
-matters for one step only: when the parent moves the child into its cgroup,
+matters for one step only: when a parent moves its child into a cgroup,
 the kernel takes a global lock that, unused for a while, first waits for
-an RCU grace period (about 10 ms). **floor-self** shows the way around it
-on cgroup v1: the child moves itself, writing `0` to the group's `tasks`
-file, and the kernel skips that lock for a thread that moves only itself
-(on cgroup v2, `clone3()` with `CLONE_INTO_CGROUP` starts the child in its
-group and moves nothing). A process's own start costs too: the dynamic
-loader takes about 0.2 ms of every run, as **stage-6-static** shows.
+an RCU grace period (about 10 ms); **floor-move** shows it. The stages
+avoid it: on cgroup v1 the child moves itself, writing `0` to the group's
+`tasks` file, which skips that lock, and on cgroup v2 `clone3()` with
+`CLONE_INTO_CGROUP` starts the child in its group (measured in the test
+VM, `make bench-vm`). The stages are linked statically: the dynamic loader
+would take about 0.25 ms of every run, as **stage-6-dynamic** shows.
 
 `bench/README.md` says what each line measures. The figures are from one
 machine, and a busy one shows in them; regenerate them with

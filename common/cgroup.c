@@ -8,10 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "clock.h"
 #include "file.h"
 
 #define CGROUP_SUPER_MAGIC 0x27e0eb   /* cgroup v1, from linux/magic.h */
@@ -129,11 +129,31 @@ int cgroup_make_parent(const struct cgroup_hierarchy *h, const char *dir)
 	return 0;
 }
 
-static long now_ms(void)
+int cgroup_setup_parent(const struct cgroup_hierarchy *h, char *dir,
+			size_t dir_len)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	struct stat st;
+
+	if (geteuid() != 0 && cgroup_find_delegated(h, dir, dir_len) == 0)
+		goto made;
+	if (snprintf(dir, dir_len, "%s/" CGROUP_PARENT, h->root) >=
+	    (int)dir_len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (geteuid() != 0) {
+		errno = EACCES;
+		return -1;
+	}
+	if (cgroup_make_parent(h, dir) < 0)
+		return -1;
+made:
+	/* A cgroup directory's link count is 2 plus its subdirectories: one
+	 * stat() says whether there is anything to sweep, so that a start
+	 * on a clean machine does not read the directory at all. */
+	if (stat(dir, &st) == 0 && st.st_nlink > 2)
+		cgroup_reap_stale(dir);
+	return 0;
 }
 
 /* SIGKILL every pid listed in dir/cgroup.procs; return how many. */

@@ -32,6 +32,17 @@ int cgroup_find_delegated(const struct cgroup_hierarchy *h, char *dir,
  * controller down to its children. Returns 0, or -1 with errno. */
 int cgroup_make_parent(const struct cgroup_hierarchy *h, const char *dir);
 
+/* The directory the containers' groups go below, ready for one more: for
+ * root, <h->root>/minidocker, made when missing with cgroup_make_parent();
+ * for a user without root, the group delegated to them (see
+ * cgroup_find_delegated()). When other groups are there already, first
+ * removes those whose runtime died without removing its own
+ * (cgroup_reap_stale()). Returns 0 with the path in dir, or -1 with errno
+ * (EACCES: not root and nothing delegated), dir then naming the directory
+ * root would have used. */
+int cgroup_setup_parent(const struct cgroup_hierarchy *h, char *dir,
+			size_t dir_len);
+
 /* Kill every process in the group at dir, wait up to timeout_ms for it to
  * empty, and remove it. Returns 0 (also when dir is already gone), or -1
  * with errno. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,6 @@ static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 
 static volatile pid_t forward_to;
 
-/* The runtime's pid, noted before clone() for the child to check. */
-static pid_t runtime_pid;
-
 static void forward(int sig)
 {
 	int err = errno;
@@ -33,7 +31,11 @@ static void forward(int sig)
 
 int block_signals(sigset_t *old)
 {
-	runtime_pid = getpid();
+	/* A write to a pipe nobody reads (a child that died before the
+	 * handshake, a closed stderr) then fails with EPIPE, which the
+	 * runtime reports, instead of killing it without a word. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
 	sigset_t set;
 	sigemptyset(&set);
 	for (size_t i = 0; i < N_FORWARDED; i++)
@@ -72,39 +74,43 @@ static int cloexec_each(int first)
 	return 0;
 }
 
-/* The pid of our parent as the host's /proc numbers it (getppid() says 0
- * in a new PID namespace); 0 when /proc cannot tell. */
-static pid_t host_ppid(void)
-{
-	char buf[1024];
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strstr(buf, "\nPPid:");
-	return p ? (pid_t)atoi(p + 6) : 0;
-}
-
-int prepare_child(const sigset_t *old)
+int prepare_child(const sigset_t *old, int lifeline[2])
 {
 	/* SIGKILL when the runtime dies, so a container never outlives it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return -1;
-	/* The runtime may have died before that took effect: then we have
-	 * a new parent already, and no one would ever kill us. */
-	pid_t ppid = host_ppid();
-	if (runtime_pid && ppid && ppid != runtime_pid)
+	/* The runtime may have died before that took effect, and then no
+	 * one would ever kill us. A dying process closes its files before
+	 * the kernel hands its children to a new parent (and reads their
+	 * death signal), so once our copy of the write end is closed, end
+	 * of file on the lifeline means the runtime is gone or going, and
+	 * no signal comes. */
+	close(lifeline[1]);
+	struct pollfd pfd = {.fd = lifeline[0], .events = POLLIN};
+	if (poll(&pfd, 1, 0) > 0)
 		_exit(EXIT_RUNTIME);
-	if (sigprocmask(SIG_SETMASK, old, NULL) < 0)
+	close(lifeline[0]);
+	/* An ignored signal stays ignored across execve(): give the
+	 * command SIGPIPE's default back. */
+	if (signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
+	    sigprocmask(SIG_SETMASK, old, NULL) < 0)
 		return -1;
 	/* Close-on-exec rather than close: setup may still use its fds. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return cloexec_each(3);
 	return 0;
+}
+
+pid_t clone_fork(struct clone_args *args)
+{
+	long pid = syscall(SYS_clone3, args, sizeof(*args));
+	if (pid >= 0 || errno != ENOSYS || args->flags > 0xffffffffUL ||
+	    args->stack)
+		return (pid_t)pid;
+	/* clone()'s first two arguments are the flags, with the signal in
+	 * the low byte, and the stack: the same on every architecture. With
+	 * no stack, the child runs on a copy of ours, as after fork(). */
+	return (pid_t)syscall(SYS_clone, args->flags | args->exit_signal, 0);
 }
 
 int wait_child(pid_t pid)

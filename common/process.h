@@ -2,13 +2,16 @@
 #ifndef MINIDOCKER_PROCESS_H
 #define MINIDOCKER_PROCESS_H
 
+#include <linux/sched.h>
 #include <signal.h>
 #include <sys/types.h>
 
 /* Block the signals the runtime forwards (INT, TERM, HUP, QUIT, USR1,
- * USR2) and save the previous mask in old; call it before clone(), which
- * also lets prepare_child() know the runtime's pid. Returns 0, or -1
- * with errno. */
+ * USR2) and save the previous mask in old; call it before clone(), so
+ * that none is lost before forward_signals(). Also ignores SIGPIPE, so
+ * that a write to a pipe nobody reads fails with EPIPE rather than kill
+ * the runtime (prepare_child() gives the child the default back).
+ * Returns 0, or -1 with errno. */
 int block_signals(sigset_t *old);
 
 /* From now on forward the blocked signals to pid, then restore old.
@@ -16,10 +19,20 @@ int block_signals(sigset_t *old);
 int forward_signals(pid_t pid, const sigset_t *old);
 
 /* In a freshly cloned child: die with the runtime (PR_SET_PDEATHSIG), or
- * exit at once if it died before that could take effect; restore the
- * signal mask old, and make every fd above 2 close on exec. Returns 0,
- * or -1 with errno. */
-int prepare_child(const sigset_t *old);
+ * exit with EXIT_RUNTIME if it died before that could take effect, which
+ * lifeline tells: a pipe the runtime made before clone() and keeps open
+ * (its write end) for as long as it lives. Closes both ends, restores
+ * the signal mask old and SIGPIPE's default, and makes every fd above 2
+ * close on exec.
+ * Returns 0, or -1 with errno. */
+int prepare_child(const sigset_t *old, int lifeline[2]);
+
+/* clone3() as fork() does it: the child goes on from here on a copy of
+ * our stack; returns 0 in the child, the child's pid in the parent, or
+ * -1 with errno. args->stack must be 0. Where clone3() is missing (Linux
+ * before 5.3, or under valgrind, which refuses it) and args asks for
+ * nothing clone() has not got (CLONE_INTO_CGROUP), clone() does it. */
+pid_t clone_fork(struct clone_args *args);
 
 /* Wait for pid; return its status as a shell reports it: N when it
  * exited with N, 128+S when signal S killed it; -1 with errno. */

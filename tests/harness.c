@@ -19,18 +19,12 @@
 
 #include "args.h"
 #include "cgroup.h"
+#include "clock.h"
 #include "file.h"
 #include "harness.h"
 #include "process.h"
 
 struct harness H;
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* Append s to buf (of size len, holding *at bytes) with control
  * characters shown as '?', stopping short of the end. */

@@ -310,6 +310,43 @@ static void test_forbidden_userns_names_setting(void)
 	H_CHECK(strstr(buf, "user.max_user_namespaces is 0") != NULL, what);
 }
 
+/* A child that dies before it reads the start byte (the fixture
+ * fixture-no-start, stage 8 changed so by tests.mk): the runtime's write
+ * meets a pipe nobody reads. It must say so in one line and exit 125,
+ * leaving no group, not die of SIGPIPE (141) without a word. */
+static void test_broken_handshake_is_one_line_125(void)
+{
+	char fixture[PATH_MAX];
+	snprintf(fixture, sizeof(fixture), "%s", H.binary);
+	char *slash = strrchr(fixture, '/');
+	if (!slash || (size_t)(slash - fixture) + 32 > sizeof(fixture)) {
+		CU_FAIL("cannot name the fixture beside the stage binary");
+		return;
+	}
+	strcpy(slash + 1, "fixture-no-start");
+	if (access(fixture, X_OK) < 0) {
+		CU_FAIL("no fixture-no-start beside the stage: make tests builds it");
+		return;
+	}
+	const char *stage = H.binary;
+	H.binary = fixture;
+	struct container c;
+	const char *args[] = {"run", H.probe, "out", "must not run", NULL};
+	int started = h_start(&c, NULL, args);
+	H.binary = stage;
+	if (started < 0)
+		return;
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	CU_ASSERT_EQUAL(c.r.status, 125);
+	CU_ASSERT_STRING_EQUAL(c.r.out, "");
+	CU_ASSERT_TRUE(h_one_line(c.r.err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.r.err, "cannot start the child process"));
+	const char *group = h_group_of(c.pid);
+	if (group)
+		CU_ASSERT_NOT_EQUAL(access(group, F_OK), 0);
+	h_free(&c.r);
+}
+
 static const struct stage_test tests[] = {
 	{"test_root_inside_maps_to_invoker", test_root_inside_maps_to_invoker,
 	 true},
@@ -325,6 +362,8 @@ static const struct stage_test tests[] = {
 	 test_forbidden_userns_names_setting, true},
 	{"test_rootless_limit_only_where_delegated",
 	 test_rootless_limit_only_where_delegated, true},
+	{"test_broken_handshake_is_one_line_125",
+	 test_broken_handshake_is_one_line_125, false},
 	{NULL, NULL, false},
 };
 

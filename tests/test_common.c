@@ -2,6 +2,7 @@
 
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,8 +160,11 @@ static void test_prepare_child_sees_runtime_gone(void)
 	pid_t runtime = fork();
 	if (runtime == 0) {
 		sigset_t old;
+		int lifeline[2];
 		pid_t me = getpid();
 		block_signals(&old);
+		if (pipe2(lifeline, O_CLOEXEC) < 0)
+			_exit(2);
 		pid_t child = fork();
 		if (child == 0) {
 			/* Wait until the "runtime" is gone, then prepare. */
@@ -168,7 +172,7 @@ static void test_prepare_child_sees_runtime_gone(void)
 			close(p[1]);
 			while (getppid() == me)
 				usleep(1000);
-			prepare_child(&old);
+			prepare_child(&old, lifeline);
 			_exit(0); /* prepare_child() returned: the bug */
 		}
 		/* Tell the test the grandchild's pid, and die. */
@@ -183,6 +187,26 @@ static void test_prepare_child_sees_runtime_gone(void)
 	CU_ASSERT_EQUAL(wait_child(runtime), 0);
 	CU_ASSERT_EQUAL(wait_child(child), 125);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+/* While the runtime lives, prepare_child() lets the child go on, with
+ * SIGPIPE back at its default for the command. */
+static void test_prepare_child_goes_on_while_runtime_lives(void)
+{
+	sigset_t old;
+	int lifeline[2];
+	CU_ASSERT_EQUAL_FATAL(pipe2(lifeline, O_CLOEXEC), 0);
+	pid_t child = fork();
+	if (child == 0) {
+		if (block_signals(&old) < 0 || prepare_child(&old, lifeline) < 0)
+			_exit(2);
+		/* Not ignored any more: this kills the child. */
+		raise(SIGPIPE);
+		_exit(0);
+	}
+	CU_ASSERT_EQUAL(wait_child(child), 128 + SIGPIPE);
+	close(lifeline[0]);
+	close(lifeline[1]);
 }
 
 static void test_write_all_writes_everything(void)
@@ -382,6 +406,8 @@ const struct stage_test common_tests[] = {
 	 false},
 	{"test_prepare_child_sees_runtime_gone",
 	 test_prepare_child_sees_runtime_gone, false},
+	{"test_prepare_child_goes_on_while_runtime_lives",
+	 test_prepare_child_goes_on_while_runtime_lives, false},
 	{"test_userns_restriction_names_setting",
 	 test_userns_restriction_names_setting, false},
 	{"test_check_rootfs_reasons", test_check_rootfs_reasons, false},

@@ -7,7 +7,7 @@ TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(wildcard tests/suite_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
 FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
-	no-unmount stub-uts no-prepare-child
+	no-unmount stub-uts no-prepare-child no-start
 TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 
 .PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
@@ -15,7 +15,10 @@ TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 
 # The fixtures are built only for the targets that prove (the student
 # edition, whose lessons are stubs, has nothing for their seds to match).
-tests: $(TEST_RUNNER) $(TEST_PROBE)
+# fixture-no-start is the exception: the 8-userns suite runs it beside
+# every stage (test_broken_handshake_is_one_line_125), and its sed touches
+# no lesson, so it builds from the student edition too.
+tests: $(TEST_RUNNER) $(TEST_PROBE) $(BUILD)/fixture-no-start
 
 fixtures: $(TEST_FIXTURES)
 
@@ -42,6 +45,11 @@ $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 #   stub-uts          stage 2 as the learner gets it: setup_uts() a stub
 #   no-prepare-child  stage 8 whose child skips prepare_child(), so it
 #                     does not die with the runtime
+#   no-start          stage 8 whose child dies before it reads the start
+#                     byte, and whose parent waits for that (without
+#                     reaping it) before writing the byte: the write meets
+#                     a pipe nobody reads, and must say so, not die of
+#                     SIGPIPE
 FIXTURE_SRC_no-private      := stages/05-mount/main.c
 FIXTURE_SED_no-private       = '/^\tmake_mounts_private();$$/d'
 FIXTURE_SRC_no-reap-cgroup  := common/cgroup.c
@@ -55,7 +63,11 @@ FIXTURE_SED_no-newuts        = 's/^\(\tint flags = SIGCHLD\) | CLONE_NEWUTS;$$/\
 FIXTURE_SRC_no-unmount      := stages/04-chroot/main.c
 FIXTURE_SED_no-unmount       = '/^\tunmount_proc(cfg\.rootfs);$$/d'
 FIXTURE_SRC_no-prepare-child := stages/08-userns/main.c
-FIXTURE_SED_no-prepare-child  = 's/^\tif (prepare_child(&cfg->mask) < 0)$$/\tif (0)/'
+FIXTURE_SED_no-prepare-child  = 's/^\tif (prepare_child(&cfg->mask, cfg->lifeline) < 0)$$/\tif (0)/'
+FIXTURE_SRC_no-start        := stages/08-userns/main.c
+FIXTURE_SED_no-start         = -e 's/^\tawait_parent(cfg->sync);$$/\t_exit(0); \/* no-start *\//' \
+	-e 's/^\tif (write_all(cfg.sync\[1\], "1", 1) < 0) {$$/\twaitid(P_PID, pid, \&(siginfo_t){0}, WEXITED | WNOWAIT); \/* no-start *\/\n&/' \
+	-e 's/^\#include <unistd.h>$$/&\n\#include <sys\/wait.h>/'
 FIXTURE_SRC_stub-uts        := stages/02-uts/main.c
 FIXTURE_SED_stub-uts         = '/^static void setup_uts(/,/^{$$/s/^{$$/{\n\tdie("not implemented: setup_uts() (see TUTORIAL.md, stage 2)");/'
 

@@ -92,6 +92,9 @@ elif ((major < 3 || (major == 3 && minor < 8))); then
 elif ((major < 4 || (major == 4 && minor < 5))); then
 	warn "kernel $release: cgroup v2 has no pids controller before 4.5" \
 		"fine with cgroup v1; upgrade the kernel for v2"
+elif ((major < 5 || (major == 5 && minor < 7))); then
+	warn "kernel $release: on cgroup v2, stages 6 on start the container in its group with clone3(CLONE_INTO_CGROUP), which needs 5.7" \
+		"fine with cgroup v1; upgrade the kernel for v2"
 else
 	ok "kernel $release"
 fi

@@ -11,6 +11,7 @@
 /*** includes ***/
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,8 @@ static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
 struct child_config {
 	struct options *opts;
 	sigset_t mask; /* the signal mask to restore before exec */
+	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
+			  * its end of file tells the child the runtime died */
 };
 
 /*** child ***/
@@ -65,7 +68,7 @@ static int child_main(void *arg)
 {
 	struct child_config *cfg = arg;
 
-	if (prepare_child(&cfg->mask) < 0)
+	if (prepare_child(&cfg->mask, cfg->lifeline) < 0)
 		die_errno("cannot prepare the child process");
 	setup_uts(cfg->opts->hostname);
 	exec_command(cfg->opts->argv);
@@ -101,6 +104,8 @@ static int run_container(struct options *opts)
 	/* Block the forwarded signals until the child's pid is known. */
 	if (block_signals(&cfg.mask) < 0)
 		die_errno("cannot block signals");
+	if (pipe2(cfg.lifeline, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
 	pid_t pid = start_child(&cfg);
 	if (forward_signals(pid, &cfg.mask) < 0)
 		die_errno("cannot forward signals");

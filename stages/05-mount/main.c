@@ -9,6 +9,7 @@
 /*** includes ***/
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -38,6 +39,8 @@ struct child_config {
 	struct options *opts;
 	char rootfs[PATH_MAX]; /* the root filesystem, as an absolute path */
 	sigset_t mask; /* the signal mask to restore before exec */
+	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
+			  * its end of file tells the child the runtime died */
 };
 
 /*** child ***/
@@ -95,7 +98,7 @@ static int child_main(void *arg)
 {
 	struct child_config *cfg = arg;
 
-	if (prepare_child(&cfg->mask) < 0)
+	if (prepare_child(&cfg->mask, cfg->lifeline) < 0)
 		die_errno("cannot prepare the child process");
 	setup_uts(cfg->opts->hostname);
 	make_mounts_private();
@@ -150,6 +153,8 @@ static int run_container(struct options *opts)
 	/* Block the forwarded signals until the child's pid is known. */
 	if (block_signals(&cfg.mask) < 0)
 		die_errno("cannot block signals");
+	if (pipe2(cfg.lifeline, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
 	pid_t pid = start_child(&cfg);
 	if (forward_signals(pid, &cfg.mask) < 0)
 		die_errno("cannot forward signals");

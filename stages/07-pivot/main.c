@@ -35,32 +35,40 @@
 #define STAGE_NAME "stage-7"
 #define STAGE_OPTS (OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX)
 
-/* clone() runs the child on a stack we hand it; 1 MiB is plenty for the
- * little the child does before exec replaces it. */
-#define STACK_SIZE (1024 * 1024)
-static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
+/* The container's cgroup: a directory in the pids hierarchy. */
+struct cgroup {
+	struct cgroup_hierarchy h;
+	char parent[PATH_MAX]; /* where every container's group is */
+	char dir[PATH_MAX + 64];
+	int fd; /* dir, open for clone3() to start the child in (v2) */
+};
 
-/* What the child needs to know, passed through clone()'s argument. */
+/* What the child needs to know. clone3() starts it on a copy of our
+ * memory, as fork() does, so it reads the parent's copy as it was. */
 struct child_config {
 	struct options *opts;
 	char rootfs[PATH_MAX]; /* the root filesystem, as an absolute path */
-	int sync[2]; /* the parent writes a byte once the child is in its
-		      * cgroup; end of file means give up */
+	const struct cgroup *cg; /* the group to run in */
 	sigset_t mask; /* the signal mask to restore before exec */
+	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
+			  * its end of file tells the child the runtime died */
 };
 
 /*** child ***/
 
-/* Wait until the parent has put us into the container's cgroup, so that
- * everything from here on counts against its limits. */
-static void await_cgroup(int sync[2])
+/* Be in the container's cgroup before anything else runs, so that the
+ * command counts against its limit from its first instruction. On v2 we
+ * were born in it (clone3()'s CLONE_INTO_CGROUP); on v1 we move
+ * ourselves in by writing 0, "this thread", to its tasks file. */
+static void join_cgroup(const struct cgroup *cg)
 {
-	char go;
-	close(sync[1]);
-	/* 0 bytes: the parent failed or died and closed its end. */
-	if (read(sync[0], &go, 1) != 1)
-		_exit(EXIT_RUNTIME);
-	close(sync[0]);
+	char path[PATH_MAX + 96];
+
+	if (cg->h.version == 2)
+		return;
+	snprintf(path, sizeof(path), "%s/tasks", cg->dir);
+	if (write_file(path, "0") < 0)
+		die_errno("cannot join cgroup '%s'", cg->dir);
 }
 
 /* Give the container its own hostname. In a new UTS namespace this
@@ -133,13 +141,11 @@ static noreturn void exec_command(char **argv)
 }
 
 /* Runs in the new process: set it up, then become the command. */
-static int child_main(void *arg)
+static noreturn void child_main(struct child_config *cfg)
 {
-	struct child_config *cfg = arg;
-
-	if (prepare_child(&cfg->mask) < 0)
+	if (prepare_child(&cfg->mask, cfg->lifeline) < 0)
 		die_errno("cannot prepare the child process");
-	await_cgroup(cfg->sync);
+	join_cgroup(cfg->cg);
 	setup_uts(cfg->opts->hostname);
 	make_mounts_private();
 	setup_rootfs(cfg->rootfs);
@@ -148,25 +154,37 @@ static int child_main(void *arg)
 
 /*** parent ***/
 
-/* Start the child; return its pid. */
+/* Start the child in the container's cgroup; return its pid, or -1
+ * after saying why. */
 static pid_t start_child(struct child_config *cfg)
 {
-	/* SIGCHLD: tell us when it ends, as fork() would.
-	 * CLONE_NEWUTS: a new UTS namespace (hostname and domain name).
+	/* CLONE_NEWUTS: a new UTS namespace (hostname and domain name).
 	 * CLONE_NEWPID: a new PID namespace; the child is its PID 1, and
 	 * when it exits the kernel kills every process left in it.
 	 * CLONE_NEWNS: a new mount namespace, a copy of ours; it goes away,
 	 * with every mount in it, when its last process exits. */
-	int flags = SIGCHLD | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
+	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
+	/* exit_signal SIGCHLD: tell us when it ends, as fork() would. */
+	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
 
-	/* Said before clone(): from then on the child may print too. */
+	/* cgroup v2 (Linux 5.7+): born in the container's group, where our
+	 * moving it would make the kernel wait (see join_cgroup()). */
+	if (cfg->cg->h.version == 2) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = cfg->cg->fd;
+	}
+	/* Said before clone3(): from then on the child may print too. */
 	verbose("starting the child");
-	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
+	/* With no stack of its own, the child goes on from here as after
+	 * fork(), on a copy of ours, and never returns from child_main(). */
+	pid_t pid = clone_fork(&args);
+	if (pid == 0)
+		child_main(cfg);
 	if (pid < 0 && errno == EPERM)
-		die("cannot create namespaces: %s (needs root: run it with sudo)",
-		    strerror(errno));
-	if (pid < 0)
-		die_errno("cannot create the child process");
+		report("cannot create namespaces: %s (needs root: run it with "
+		       "sudo)", strerror(errno));
+	else if (pid < 0)
+		report_errno("cannot create the child process");
 	return pid;
 }
 
@@ -183,15 +201,9 @@ static void find_rootfs(struct child_config *cfg)
 		die_errno("cannot resolve rootfs '%s'", dir);
 }
 
-/* The container's cgroup: a directory in the pids hierarchy. */
-struct cgroup {
-	struct cgroup_hierarchy h;
-	char parent[PATH_MAX + 16]; /* where every container's group is */
-	char dir[PATH_MAX + 64];
-};
-
 /* Make this container's cgroup, minidocker/minidocker-<our pid>, with at
- * most pids_max processes. Returns 0, or -1 after saying why. */
+ * most pids_max processes, and open it. Returns 0, or -1 after saying
+ * why. */
 static int setup_cgroup(struct cgroup *cg, long pids_max)
 {
 	char why[256], path[PATH_MAX + 96], max[32];
@@ -200,9 +212,9 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		report("cannot limit processes: %s", why);
 		return -1;
 	}
-	snprintf(cg->parent, sizeof(cg->parent), "%s/" CGROUP_PARENT,
-		 cg->h.root);
-	if (cgroup_make_parent(&cg->h, cg->parent) < 0) {
+	/* The plumbing: make minidocker/ and sweep out the groups of dead
+	 * runtimes (common/cgroup.c). */
+	if (cgroup_setup_parent(&cg->h, cg->parent, sizeof(cg->parent)) < 0) {
 		report_errno("cannot set up cgroup '%s'%s", cg->parent,
 			     errno == EACCES ? " (needs root)" : "");
 		return -1;
@@ -210,7 +222,8 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
 		 cg->parent, (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
-		report_errno("cannot create cgroup '%s'", cg->dir);
+		report_errno("cannot create cgroup '%s'%s", cg->dir,
+			     errno == EACCES ? " (needs root)" : "");
 		return -1;
 	}
 	/* The Go post also wrote notify_on_release: on v1 it only runs a
@@ -223,24 +236,14 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		rmdir(cg->dir);
 		return -1;
 	}
-	verbose("cgroup v%d '%s' allows %s processes", cg->h.version, cg->dir,
-		max);
-	return 0;
-}
-
-/* Move the child into the container's cgroup; its children are born in
- * it. Returns 0, or -1 after saying why. */
-static int join_cgroup(struct cgroup *cg, pid_t pid)
-{
-	char path[PATH_MAX + 96], text[32];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dir);
-	snprintf(text, sizeof(text), "%d", (int)pid);
-	if (write_file(path, text) < 0) {
-		report_errno("cannot move process %d into '%s'", (int)pid,
-			     cg->dir);
+	cg->fd = open(cg->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cg->fd < 0) {
+		report_errno("cannot open cgroup '%s'", cg->dir);
+		rmdir(cg->dir);
 		return -1;
 	}
+	verbose("cgroup v%d '%s' allows %s processes", cg->h.version, cg->dir,
+		max);
 	return 0;
 }
 
@@ -248,6 +251,7 @@ static int join_cgroup(struct cgroup *cg, pid_t pid)
  * saying why. */
 static int remove_cgroup(struct cgroup *cg)
 {
+	close(cg->fd);
 	/* Two seconds: the PID namespace is already emptied by now. */
 	if (cgroup_remove(cg->dir, 2000) < 0) {
 		report_errno("cannot remove cgroup '%s'", cg->dir);
@@ -257,63 +261,46 @@ static int remove_cgroup(struct cgroup *cg)
 	return 0;
 }
 
-/* Stop a child that has not been let go: it sees its pipe close. */
-static void stop_child(struct child_config *cfg, pid_t pid)
-{
-	close(cfg->sync[1]);
-	kill(pid, SIGKILL);
-	wait_child(pid);
-}
-
-/* Run the command in a child; return its exit status. */
+/* Run the command in a child; return its exit status. The runtime owns
+ * the cgroup from setup_cgroup() on: every way out removes it. */
 static int run_container(struct options *opts)
 {
-	struct child_config cfg = {.opts = opts};
 	struct cgroup cg;
+	struct child_config cfg = {.opts = opts, .cg = &cg};
+	int status = EXIT_RUNTIME;
 
 	find_rootfs(&cfg);
-	if (pipe2(cfg.sync, O_CLOEXEC) < 0)
-		die_errno("cannot make a pipe");
 
 	/* Block the forwarded signals until the child's pid is known. */
 	if (block_signals(&cfg.mask) < 0)
 		die_errno("cannot block signals");
-	pid_t pid = start_child(&cfg);
-	close(cfg.sync[0]);
-
+	if (pipe2(cfg.lifeline, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
+	/* The group comes first: the child is started in it. */
 	if (setup_cgroup(&cg, opts->pids_max) < 0)
-		goto err_child;
-	if (join_cgroup(&cg, pid) < 0)
-		goto err_cgroup;
-	/* Let the child go on: from here it runs under the limit. */
-	if (write_all(cfg.sync[1], "1", 1) < 0) {
-		report_errno("cannot start the child process");
-		goto err_cgroup;
-	}
-	close(cfg.sync[1]);
-	if (forward_signals(pid, &cfg.mask) < 0)
-		die_errno("cannot forward signals");
-	/* While the container starts: remove the groups of runtimes that
-	 * were killed before they could remove their own. */
-	int stale = cgroup_reap_stale(cg.parent);
-	if (stale > 0)
-		verbose("removed %d stale cgroups", stale);
-
-	int status = wait_child(pid);
-	if (status < 0)
-		die_errno("cannot wait for the child process");
-	verbose("child %d ended with status %d", (int)pid, status);
-	if (remove_cgroup(&cg) < 0)
 		return EXIT_RUNTIME;
-	return status;
 
-err_cgroup:
-	stop_child(&cfg, pid);
-	remove_cgroup(&cg);
-	return EXIT_RUNTIME;
-err_child:
-	stop_child(&cfg, pid);
-	return EXIT_RUNTIME;
+	pid_t pid = start_child(&cfg);
+	if (pid < 0)
+		goto out;
+	if (forward_signals(pid, &cfg.mask) < 0) {
+		report_errno("cannot forward signals");
+		kill(pid, SIGKILL);
+		wait_child(pid);
+		goto out;
+	}
+
+	status = wait_child(pid);
+	if (status < 0) {
+		report_errno("cannot wait for the child process");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	verbose("child %d ended with status %d", (int)pid, status);
+out:
+	if (remove_cgroup(&cg) < 0)
+		status = EXIT_RUNTIME;
+	return status;
 }
 
 /*** main ***/

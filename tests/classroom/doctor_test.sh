@@ -203,6 +203,11 @@ echo 3.2.0-4-amd64 >"$T/old/proc/sys/kernel/osrelease"
 doctor old
 check "kernel before 3.8 is a problem" "got: $out" has '^FAIL +kernel 3.2.0-4-amd64'
 
+tree older v2
+echo 5.4.0-42-generic >"$T/older/proc/sys/kernel/osrelease"
+doctor older
+check "kernel before 5.7 is a warning (clone3 into a v2 group)" "got: $out" has '^WARN +kernel 5.4.0-42-generic: .*CLONE_INTO_CGROUP'
+
 tree bare v1
 rm -rf "$T/bare/usr/include/CUnit" "$T/bare/rootfs"
 doctor bare

@@ -58,6 +58,9 @@ $(BUILD)/fixture-ubsan-rootless: $(BUILD)/fixtures/ubsan-rootless.c $(COMMON_OBJ
 deps-valgrind:
 	@tools/deps.sh valgrind $(DEPS_VALGRIND)
 
-# Each stage's runtime under valgrind memcheck on a few runs.
-valgrind: deps-valgrind all tests test-probe-rootfs
-	tests/hardening/valgrind.sh $(BUILD) $(TEST_ROOTFS) $(TEST_PROBE)
+# Each stage's runtime under valgrind memcheck on a few runs, linked
+# dynamically (memcheck replaces malloc and free through the loader).
+VALGRIND_BUILD := $(BUILD)/dynamic
+valgrind: deps-valgrind tests test-probe-rootfs
+	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) STAGE_LDFLAGS= all
+	tests/hardening/valgrind.sh $(VALGRIND_BUILD) $(TEST_ROOTFS) $(TEST_PROBE)

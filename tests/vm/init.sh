@@ -85,11 +85,18 @@ fi
 if [ "$status" -eq 0 ] && [ "$VM_SMOKE_ONLY" != 1 ]; then
 	cd /minidocker || status=1
 	start=$(uptime_s)
-	echo "vm: runner starts at $start s: build/tests/runner --bin /minidocker/build --rootfs /minidocker/build/test-rootfs $VM_RUNNER_ARGS"
-	# Word splitting of the argument list is intended.
-	# shellcheck disable=SC2086
-	./build/tests/runner --bin /minidocker/build --rootfs /minidocker/build/test-rootfs $VM_RUNNER_ARGS
-	status=$?
+	if [ -x /minidocker/program.sh ]; then
+		# run-vm.sh --program: another program instead of the suites.
+		echo "vm: program starts at $start s: /minidocker/program.sh"
+		./program.sh
+		status=$?
+	else
+		echo "vm: runner starts at $start s: build/tests/runner --bin /minidocker/build --rootfs /minidocker/build/test-rootfs $VM_RUNNER_ARGS"
+		# Word splitting of the argument list is intended.
+		# shellcheck disable=SC2086
+		./build/tests/runner --bin /minidocker/build --rootfs /minidocker/build/test-rootfs $VM_RUNNER_ARGS
+		status=$?
+	fi
 	end=$(uptime_s)
 	echo "vm: runner exited with $status after $(awk "BEGIN { print $end - $start }") s (uptime $end s)"
 fi

@@ -18,6 +18,8 @@
 #                    --append cgroup_disable=pids)
 #   --kernel-only    fetch and cache the kernel, then stop
 #   --name NAME      the name on the verdict line (default test-vm)
+#   --program FILE   a shell script to run in the VM, in /minidocker,
+#                    instead of the suites (make bench-vm)
 # The runner arguments default to "--common --prove".
 #
 # environment:
@@ -44,6 +46,7 @@ append=""
 expect_smoke_fail=0
 kernel_only=0
 name=test-vm
+program=
 runner_args=(--common --prove)
 
 here=$(dirname "$0")
@@ -85,6 +88,7 @@ parse_args() {
 		--expect-smoke-fail) expect_smoke_fail=1; smoke_only=1 ;;
 		--kernel-only) kernel_only=1 ;;
 		--name) name=${2:?--name needs a name}; shift ;;
+		--program) program=${2:?--program needs a file}; shift ;;
 		--) shift; [ $# -gt 0 ] && runner_args=("$@"); break ;;
 		*) die "unknown option '$1' (see the comment at the top of $0)" ;;
 		esac
@@ -199,6 +203,10 @@ build_initramfs() {
 		chmod 0755 "$root/init" &&
 		cp "$vmcheck" "$root/minidocker/vmcheck" ||
 		die "cannot fill '$root'"
+	if [ -n "$program" ]; then
+		install -m 0755 "$program" "$root/minidocker/program.sh" ||
+			die "cannot copy '$program' into '$root'"
+	fi
 	{
 		echo "VM_SMOKE_ONLY=$smoke_only"
 		echo "VM_NO_SMOKE=$no_smoke"
@@ -283,6 +291,7 @@ judge() {
 		verdict FAIL "the smoke check passed (MINIDOCKER-VM-SMOKE=$smoke, exit $exit_status), but was expected to fail with:$append"
 	fi
 	[ "$smoke" = ok ] || [ "$no_smoke" = 1 ] || verdict FAIL "smoke check: /sys/fs/cgroup in the VM is not cgroup2 with a working pids controller"
+	[ -z "$program" ] || [ "$exit_status" = 0 ] || verdict FAIL "'$program' exited with status $exit_status in the VM"
 	[ "$exit_status" = 0 ] || verdict FAIL "the runner exited with status $exit_status in the VM"
 	verdict PASS
 }
