@@ -51,7 +51,7 @@ help:
 	@echo "make test-stress   500 containers in a row, 20 at once: nothing left"
 	@echo "make fuzz          the argument parser under libFuzzer (FUZZ_TIME=30)"
 	@echo "make format        clang-format the C sources"
-	@echo "make clean         remove build/"
+	@echo "make clean         unmount what is under build/, then remove it"
 
 $(BUILD)/common/%.o: common/%.c
 	@mkdir -p $(dir $@)
@@ -107,8 +107,10 @@ asan:
 	$(MAKE) BUILD=build/asan STAGE_LDFLAGS= CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_LDFLAGS)" \
 		all $(patsubst $(BUILD)/%,build/asan/%,$(TEST_FIXTURES))
 
+# Unmounts what a broken stage left mounted under build/ first, so that no
+# mount is left behind and rm never reaches through one.
 clean:
-	rm -rf $(BUILD) build
+	@tools/clean.sh $(BUILD) build
 
 # What `make run` and `make test` install when missing (Debian packages);
 # the parts' .mk files add theirs to DEPS_TEST.

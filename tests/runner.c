@@ -4,13 +4,16 @@
  * before it, where they must fail.
  *
  *   runner [--bin DIR] [--rootfs DIR] [--stage N]... [--common] [--prove]
- *          [--junit FILE] [--list] [--stress] [--only NAME] [-v]
+ *          [--junit FILE] [--json FILE] [--list] [--stress] [--only NAME]
+ *          [-v]
  *
  * With no --stage, every DIR/stage-N that exists. Exits non-zero when any
  * test failed, or when suites were skipped for want of root. --junit also
- * writes the results to FILE as JUnit XML (for graders); --list prints the
- * tests a run would run and runs none, so it needs no binary. --stress runs
- * the stress suite (hundreds of containers) instead of the stage suites.
+ * writes the results to FILE as JUnit XML (for CI), --json as JSON (what
+ * tools/grade.sh shows: each test's result and failed checks); --list
+ * prints the tests a run would run and runs none, so it needs no binary.
+ * --stress runs the stress suite (hundreds of containers) instead of the
+ * stage suites.
  * --only runs one suite (any whose name holds NAME, as "2-uts") or one
  * test (its exact name). -v prints every run of a stage binary (command,
  * status, stdout, stderr) and, for a proof, the failed checks that made
@@ -468,6 +471,117 @@ static int write_junit(const char *path)
 	return 0;
 }
 
+/* Write s as a JSON string: quotes and backslashes escaped, control
+ * characters as \u00XX. */
+static void put_json(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < ' ')
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* Write failure fr as one JSON string, "file:line: condition". */
+static void put_failure(FILE *f, CU_pFailureRecord fr)
+{
+	char *text = NULL;
+	if (asprintf(&text, "%s:%u: %s",
+		     fr->strFileName ? fr->strFileName : "", fr->uiLineNumber,
+		     fr->strCondition ? fr->strCondition : "") < 0)
+		text = NULL;
+	put_json(f, text ? text : "(out of memory)");
+	free(text);
+}
+
+/* Write the run's results to path as JSON, what tools/grade.sh presents:
+ * per suite its binary's stage and the stage whose tests it holds; per
+ * test "passed", "failed" or "inactive" (not run: superseded, or the
+ * suite skipped) and its failed assertions (5 at most, "file:line:
+ * condition"), and a failed nothing_left_behind as in the JUnit file;
+ * the counts. Call before CU_cleanup_registry(). Returns 0,
+ * or -1 after saying why. */
+static int write_json(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "runner: cannot write '%s': %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	unsigned passed = 0, failed = 0, inactive = 0;
+	fputs("{\n  \"suites\": [", f);
+	for (CU_pSuite s = CU_get_registry()->pSuite; s; s = s->pNext) {
+		int stage = 0, suite_stage = 0;
+		for (int i = 0; i < n_targets; i++)
+			if (targets[i].suite == s) {
+				stage = targets[i].stage;
+				suite_stage = targets[i].suite_stage;
+			}
+		fputs(s == CU_get_registry()->pSuite ? "\n    {" : ",\n    {",
+		      f);
+		fputs("\"name\": ", f);
+		put_json(f, s->pName);
+		fprintf(f, ", \"stage\": %d, \"suite_stage\": %d, "
+			   "\"proof\": %s, \"tests\": [",
+			stage, suite_stage,
+			strncmp(s->pName, "proof: ", 7) ? "false" : "true");
+		for (CU_pTest t = s->pTest; t; t = t->pNext) {
+			const char *result = "passed";
+			if (!s->fActive || !t->fActive)
+				result = "inactive", inactive++;
+			else if (failure_of(s, t))
+				result = "failed", failed++;
+			else
+				passed++;
+			fputs(t == s->pTest ? "\n      {" : ",\n      {", f);
+			fputs("\"name\": ", f);
+			put_json(f, t->pName);
+			fprintf(f, ", \"result\": \"%s\", \"failures\": [",
+				result);
+			int n = 0;
+			for (CU_pFailureRecord fr = CU_get_failure_list(); fr;
+			     fr = fr->pNext) {
+				if (fr->pSuite != s ||
+				    (fr->pTest != t &&
+				     !(!fr->pTest &&
+				       fr->type == CUF_SuiteInitFailed)))
+					continue;
+				if (n++ == 5)
+					break;
+				fputs(n > 1 ? ", " : "", f);
+				put_failure(f, fr);
+			}
+			fputs("]}", f);
+		}
+		/* As in the JUnit file: a suite that left mounts behind. */
+		if (cleanup_failed(s)) {
+			fputs(s->pTest ? ",\n      {" : "\n      {", f);
+			fputs("\"name\": \"nothing_left_behind\", \"result\": "
+			      "\"failed\", \"failures\": [\"the suite's runs "
+			      "left mounts under the test root filesystem "
+			      "(removed after it)\"]}",
+			      f);
+			failed++;
+		}
+		fputs("]}", f);
+	}
+	fprintf(f, "\n  ],\n  \"passed\": %u, \"failed\": %u, "
+		   "\"inactive\": %u\n}\n",
+		passed, failed, inactive);
+	if (ferror(f) | fclose(f)) {
+		fprintf(stderr, "runner: cannot write '%s'\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* As root, a UTS namespace of the runner's own (see the top), and no
  * mount left under the test root filesystem by an earlier run. */
 static void fence_host(void)
@@ -498,8 +612,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: runner [--bin DIR] [--rootfs DIR] "
 			"[--stage N]... [--common] [--prove] "
-			"[--junit FILE] [--list] [--stress] [--only NAME] "
-			"[-v]\n");
+			"[--junit FILE] [--json FILE] [--list] [--stress] "
+			"[--only NAME] [-v]\n");
 	exit(2);
 }
 
@@ -507,7 +621,7 @@ int main(int argc, char **argv)
 {
 	bool want[MAX_STAGE + 1] = {0}, any_stage = false, common = false;
 	bool prove = false, list = false, stress = false;
-	const char *junit = NULL;
+	const char *junit = NULL, *json = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bin") && i + 1 < argc)
@@ -526,6 +640,8 @@ int main(int argc, char **argv)
 			prove = true;
 		else if (!strcmp(argv[i], "--junit") && i + 1 < argc)
 			junit = argv[++i];
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json = argv[++i];
 		else if (!strcmp(argv[i], "--list"))
 			list = true;
 		else if (!strcmp(argv[i], "--stress"))
@@ -640,6 +756,8 @@ int main(int argc, char **argv)
 	unsigned failures = CU_get_number_of_failures();
 	unsigned suite_failures = CU_get_run_summary()->nSuitesFailed;
 	if (junit && write_junit(junit) < 0)
+		failures++;
+	if (json && write_json(json) < 0)
 		failures++;
 	CU_cleanup_registry();
 	if (own_state) {

@@ -2,6 +2,9 @@
 
 GRADE_ENV := MAKE="$(MAKE)" BUILD="$(BUILD)" TEST_ROOTFS="$(TEST_ROOTFS)"
 
+# grade.sh presents the runner's JSON results with jq.
+DEPS_TEST += jq
+
 .PHONY: grade $(STAGE_NUMS:%=grade-stage-%)
 
 # Every stage's cumulative suites, a score table, JUnit XML and JSON in
@@ -20,21 +23,41 @@ $(STAGE_NUMS:%=grade-stage-%): grade-stage-%: deps-test
 classroom-config:
 	@tools/classroom-config.sh
 
-.PHONY: student doctor test-classroom
+.PHONY: student doctor test-classroom $(STAGE_NUMS:%=carry-%)
 
-# The learner's skeleton: a copy of the repository with each stage's lesson
-# (tools/lessons.tsv) stubbed out.
-student:
+# The learner's edition: a repository of its own with every lesson
+# (tools/lessons.tsv) stubbed in every stage, and docs without the answers.
+student: deps-student
 	@tools/student.sh "$(DEST)"
 
-# Whether this machine can run the stages and their tests, and what to fix.
+# The student edition is a git repository of its own.
+DEPS_STUDENT := git
+DEPS_TEST += $(DEPS_STUDENT)
+
+.PHONY: deps-student
+deps-student:
+	@tools/deps.sh student $(DEPS_STUDENT)
+
+# In the student edition: the learner's own functions of stage N-1 into
+# the stubs of stage N, under the TODOs of stage N.
+$(STAGE_NUMS:%=carry-%): carry-%:
+	@tools/carry.sh $*
+
+# Whether this machine can run the stages and their tests, what an earlier
+# run left behind (mounts under build/, groups of dead runtimes), and what
+# to do about each.
 doctor:
 	@tools/doctor.sh
 
-# The Classroom configuration up to date, the doctor on fake machines, the
-# skeleton graded (it must fail) and this tree graded (it must pass); each
-# runs even when one before failed.
+# The Classroom configuration up to date, the doctor on fake machines (and
+# the leftovers it finds), make clean on a tree with mounts in it, what
+# the student edition holds (no answer, TODOs that name what is checked),
+# the student edition graded (it must fail, for its stubs) with one stage
+# filled in from the reference (that stage must pass), and this tree graded
+# (it must pass); each runs even when one before failed.
 test-classroom:
 	@rc=0; tools/classroom-config.sh --check || rc=1; \
 	bash tests/classroom/doctor_test.sh || rc=1; \
+	MAKE="$(MAKE)" BUILD="$(BUILD)" bash tests/classroom/skeleton_test.sh || rc=1; \
+	BUILD="$(BUILD)" bash tests/classroom/clean_test.sh || rc=1; \
 	$(GRADE_ENV) bash tests/classroom/student_test.sh || rc=1; exit $$rc

@@ -7,11 +7,14 @@
 #   DOCTOR_ROOT     prefix for /proc, /sys, /usr and the container marks ("")
 #   DOCTOR_UNSHARE  the unshare(1) to try each namespace with (unshare)
 #   DOCTOR_ROOTFS   the root filesystem the stages use by default (rootfs)
+#   DOCTOR_BUILD    the build tree, whose test root filesystems the tests
+#                   mount in (build)
 set -u
 
 root=${DOCTOR_ROOT:-}
 unshare_cmd=${DOCTOR_UNSHARE:-unshare}
 rootfs=${DOCTOR_ROOTFS:-rootfs}
+build=${DOCTOR_BUILD:-build}
 problems=0
 
 ok() {
@@ -322,6 +325,53 @@ if [ -e "$root/usr/include/CUnit/CUnit.h" ]; then
 else
 	warn "CUnit not installed: the tests need it" \
 		"sudo make deps-test (make test installs it too)"
+fi
+
+# --- leftovers of broken or killed runs ----------------------------------
+# Mounts under the build tree or the root filesystem: a stage that never
+# unmounts (or a killed one) leaves them, and the next tests trip on them.
+left_mounts=()
+for dir in "$build" "$rootfs"; do
+	[ -d "$dir" ] || continue
+	abs=$(realpath -- "$dir")
+	# Mount points under the directory, unescaped (\040 is a space); each
+	# mount counts, also one stacked on another.
+	while IFS= read -r point; do
+		left_mounts+=("$point")
+	done < <(awk -v top="$abs" '{
+		p = $5
+		gsub(/\\040/, " ", p)
+		if (index(p, top "/") == 1)
+			print p
+	}' "$root/proc/self/mountinfo" 2>/dev/null)
+done
+if [ ${#left_mounts[@]} -gt 0 ]; then
+	# The outermost ones: unmounting them recursively takes the rest.
+	tops=$(printf '%s\n' "${left_mounts[@]}" | sort -u |
+		awk '{ for (i = 1; i <= n; i++) if (index($0, t[i] "/") == 1) next; t[++n] = $0; print }')
+	warn "${#left_mounts[@]} mount(s) left under $build or $rootfs by an earlier run: $(head -n 3 <<<"$tops" | paste -sd ' ')$([ "$(wc -l <<<"$tops")" -le 3 ] || echo ' ...')" \
+		"sudo umount -R -l$(while IFS= read -r t; do printf ' %q' "$t"; done <<<"$tops") (or sudo make clean, which unmounts what is under build/ before it deletes it)"
+else
+	ok "no mount left under $build or $rootfs"
+fi
+
+# The groups of runtimes that are gone: minidocker/minidocker-<pid> whose
+# pid no longer runs. The next run of stage 6 or later removes them.
+stale=()
+for parent in "$root"/sys/fs/cgroup/minidocker "$root"/sys/fs/cgroup/*/minidocker; do
+	[ -d "$parent" ] || continue
+	for g in "$parent"/minidocker-*; do
+		[ -d "$g" ] || continue
+		pid=${g##*/minidocker-}
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		[ -d "$root/proc/$pid" ] || stale+=("${g#"$root"}")
+	done
+done
+if [ ${#stale[@]} -gt 0 ]; then
+	warn "${#stale[@]} cgroup(s) of minidocker runtimes that are gone: $(printf '%s\n' "${stale[@]}" | head -n 3 | paste -sd ' ')$([ ${#stale[@]} -le 3 ] || echo ' ...')" \
+		"the next run of stage 6 or later removes them; or now: sudo rmdir ${stale[*]} (kill the pids in a group's cgroup.procs first if it is busy)"
+else
+	ok "no cgroup left by a minidocker runtime that is gone"
 fi
 
 if [ "$problems" -gt 0 ]; then

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # grade.sh [N...]: build each stage on its own and run its cumulative suites
-# (suites 1..N against build/stage-N); print a score table; write JUnit XML
-# per stage and a JSON summary into $GRADE_DIR. A stage that does not build,
-# or whose run does not finish, scores 0 and the others are still graded.
-# With no N, every stage under stages/. Exits 1 unless every test passed.
+# (suites 1..N against build/stage-N); print a score table with passed/total
+# per stage and the failed tests, each with the stage whose code caused it.
+# The runner writes the results (--json, and --junit for CI); this script
+# only presents them: $GRADE_DIR/stage-N.json per stage, and summary.json,
+# which holds every stage graded so far (grading one stage keeps the
+# others'). A stage that does not build, or whose run does not finish,
+# scores 0 and the others are still graded. With no N, every stage under
+# stages/. Exits 1 unless every test of the stages graded now passed.
+#
+# Which stage's code caused a failure: the stage whose lesson a stub names
+# ("not implemented: f() (see TUTORIAL.md, stage M)"), when the failure's
+# message or a plain run of the stage shows one, since a stub dies before
+# anything else happens; else the stage whose suite failed.
 #
 # Environment (the Makefile passes the first three):
 #   MAKE, BUILD, TEST_ROOTFS    how to build and where
@@ -20,6 +29,7 @@ dir=${GRADE_DIR:-$build/grade}
 points=${GRADE_POINTS:-10}
 limit=${GRADE_TIMEOUT:-600}
 runner=$build/tests/runner
+shown=5 # failures shown per stage
 
 die() {
 	echo "$prog: $*" >&2
@@ -28,6 +38,7 @@ die() {
 
 [ "$(id -u)" -eq 0 ] ||
 	die "needs root (namespaces, mounts, cgroups): run sudo make grade"
+command -v jq >/dev/null || die "needs jq: run sudo make deps-test"
 
 stages=("$@")
 if [ ${#stages[@]} -eq 0 ]; then
@@ -43,107 +54,116 @@ mkdir -p "$dir"
 "$make_cmd" --no-print-directory tests test-probe-rootfs >"$dir/tests.log" 2>&1 ||
 	die "cannot build the test runner and probe: see $dir/tests.log"
 
-xml_escape() {
-	sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g'
+# The stub a plain run of stage $1 dies in, as "M<TAB>its message", or
+# nothing: the whole stage fails there, whatever a test looks at.
+stub_of() {
+	local args=(run)
+	[ "$1" -lt 4 ] || args+=(--rootfs "$rootfs")
+	timeout -k 2 20 "$build/stage-$1" "${args[@]}" /bin/true 2>&1 >/dev/null </dev/null |
+		sed -n 's/^\(stage-[0-9]*: not implemented: .*(see TUTORIAL.md, stage \([0-9]*\)).*\)$/\2\t\1/p' |
+		head -n 1
 }
 
-# JUnit XML for stage $1 in which every test fails with the message $2:
-# the stage did not build, or its run did not finish.
-write_failed_junit() {
-	local why
-	why=$(printf '%s' "$2" | xml_escape)
-	"$runner" --list --stage "$1" | grep "$(printf '\t')" |
-		awk -F '\t' -v why="$why" '
-		!($1 in count) { order[++n] = $1 }
-		{ count[$1]++; tests[$1, count[$1]] = $2 }
-		END {
-			print "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-			print "<testsuites>"
-			for (i = 1; i <= n; i++) {
-				s = order[i]
-				printf "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" skipped=\"0\">\n", s, count[s], count[s]
-				for (j = 1; j <= count[s]; j++)
-					printf "    <testcase classname=\"%s\" name=\"%s\"><failure message=\"%s\"/></testcase>\n", s, tests[s, j], why
-				print "  </testsuite>"
-			}
-			print "</testsuites>"
-		}'
+# Stage $1's result as JSON, from the runner's JSON ($2) or, when the
+# stage did not build or its run did not finish, from its test list and
+# the reason ($3); the stub it dies in ($4, M<TAB>message) decides the
+# cause of failures whose message names no stub.
+stage_json() {
+	local n=$1 results=$2 why=$3 stub=$4 built=$5
+	if [ -n "$why" ]; then
+		"$runner" --list --stage "$n" |
+			jq -R --arg why "$why" 'split("\t") | select(length == 2) |
+				{suite: .[0], test: .[1], result: "failed", failures: [$why],
+				 suite_stage: (.[0] | capture("\\| (?<s>[0-9]+)-").s | tonumber)}' |
+			jq -s '{tests: .}'
+	else
+		jq '{tests: [.suites[] | . as $s | .tests[] |
+			{suite: $s.name, test: .name, result, failures,
+			 suite_stage: $s.suite_stage}]}' "$results"
+	fi | jq --argjson n "$n" --argjson points "$points" --argjson built "$built" \
+		--arg why "$why" --arg stub "$stub" --arg when "$(date -u +%FT%TZ)" '
+	($stub | split("\t")) as $st |
+	def stubbed: capture("not implemented: (?<f>[A-Za-z_0-9]+)\\(\\) \\(see TUTORIAL.md, stage (?<m>[0-9]+)\\)");
+	def cause:
+		([.failures[] | stubbed?] | first) as $m |
+		if $why != "" then {stage: $n, why: "stage \($n)\u0027s code: \($why)"}
+		elif $m then {stage: ($m.m | tonumber), why: "\($m.f)() is still a stub"}
+		elif ($st | length) == 2 then
+			($st[1] | stubbed) as $p |
+			{stage: ($p.m | tonumber), why: "\($p.f)() is still a stub: every run dies there"}
+		else {stage: .suite_stage, why: "what stage \(.suite_stage) teaches"} end;
+	(.tests | map(select(.result != "inactive"))) as $ran |
+	($ran | map(select(.result == "passed")) | length) as $passed |
+	{stage: $n, built: $built, graded_at: $when,
+	 passed: $passed, total: ($ran | length),
+	 inactive: ((.tests | length) - ($ran | length)),
+	 points: (if ($ran | length) > 0 and $passed == ($ran | length) then $points else 0 end),
+	 max_points: $points,
+	 why: (if $why == "" then null else $why end),
+	 stub: (if ($st | length) == 2 then $st[1] else null end),
+	 failed: [$ran[] | select(.result == "failed") |
+		{suite, test, failures, caused_by: cause}]}'
 }
 
-# "total failed" from a JUnit file: tests that ran (not skipped), failures.
-count_junit() {
-	sed -n 's/.*<testsuite .* tests="\([0-9]*\)" failures="\([0-9]*\)" skipped="\([0-9]*\)".*/\1 \2 \3/p' "$1" |
-		awk '{ t += $1 - $3; f += $2 } END { print t + 0, f + 0 }'
-}
-
-rows=() json=() failures=()
-sum_pass=0 sum_total=0 sum_points=0
+status=0
 for n in "${stages[@]}"; do
-	xml=$dir/stage-$n.xml log=$dir/stage-$n.log blog=$dir/stage-$n.build.log
-	rm -f "$xml" "$log" "$blog"
-	built=true why=
+	res=$dir/stage-$n.json run=$dir/stage-$n.results.json xml=$dir/stage-$n.xml
+	log=$dir/stage-$n.log blog=$dir/stage-$n.build.log
+	rm -f "$res" "$run" "$xml" "$log" "$blog"
+	built=true why='' stub=''
 	if ! "$make_cmd" -k --no-print-directory "$build/stage-$n" >"$blog" 2>&1; then
 		built=false
 		first=$(grep -m 1 'error:' "$blog" || tail -n 1 "$blog")
 		why="stage-$n did not build: $first (see $blog)"
 	else
+		stub=$(stub_of "$n")
 		rc=0
 		timeout -k 5 "$limit" "$runner" --bin "$build" --rootfs "$rootfs" \
-			--stage "$n" --junit "$xml" >"$log" 2>&1 || rc=$?
+			--stage "$n" --junit "$xml" --json "$run" >"$log" 2>&1 || rc=$?
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 			why="the run of stage-$n took over ${limit}s (see $log)"
-		elif [ "$rc" -gt 1 ] || [ ! -s "$xml" ]; then
+		elif [ "$rc" -gt 1 ] || ! jq -e .suites "$run" >/dev/null 2>&1; then
 			why="the run of stage-$n did not finish, status $rc (see $log)"
 		fi
 	fi
-	[ -z "$why" ] || write_failed_junit "$n" "$why" >"$xml"
-	read -r total failed < <(count_junit "$xml")
-	pass=$((total - failed))
-	got=0
-	[ "$total" -gt 0 ] && [ "$failed" -eq 0 ] && got=$points
-	sum_pass=$((sum_pass + pass)) sum_total=$((sum_total + total))
-	sum_points=$((sum_points + got))
-	rows+=("$(printf '%5s  %-6s %7s  %7s' "$n" \
-		"$($built && echo ok || echo FAILED)" "$pass/$total" "$got/$points")")
-	json+=("$(printf '    {"stage": %d, "built": %s, "passed": %d, "total": %d, "points": %d, "max_points": %d, "junit": "%s"}' \
-		"$n" "$built" "$pass" "$total" "$got" "$points" "$xml")")
-	if [ -n "$why" ]; then
-		failures+=("$why")
-		continue
-	fi
-	while IFS= read -r line; do
-		failures+=("$line")
-	done < <(sed -n 's/.*<testcase classname="\([^"]*\)" name="\([^"]*\)"><failure message="\([^"]*\)".*/\1  \2: \3/p' "$xml" |
-		sed 's/&quot;/"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g' |
-		awk -v own="stage-$n | $n-" 'index($0, own) == 1 { print; next }
-			{ rest[++r] = $0 } END { for (i = 1; i <= r; i++) print rest[i] }' |
-		head -n 5)
+	stage_json "$n" "$run" "$why" "$stub" "$built" >"$res" ||
+		die "cannot write $res"
+	jq -e '.passed == .total' "$res" >/dev/null || status=1
 done
-max=$((points * ${#stages[@]}))
 
-{
-	printf '%5s  %-6s %7s  %7s\n' stage build tests points
-	printf '%s\n' "${rows[@]}"
-	printf '%5s  %-6s %7s  %7s\n' total "" "$sum_pass/$sum_total" "$sum_points/$max"
-	if [ ${#failures[@]} -gt 0 ]; then
-		echo
-		echo "failed (5 a stage at most, its own tests first; all in $dir/stage-N.xml):"
-		printf '  %s\n' "${failures[@]}"
-	fi
-}
+# Every stage graded so far, in stage order: a grade of one stage keeps
+# the others' results.
+all=()
+for n in $(seq 1 99); do
+	[ ! -f "$dir/stage-$n.json" ] || all+=("$dir/stage-$n.json")
+done
+jq -s '{stages: [.[] | del(.failed) + {failed: (.failed | length)}],
+	passed: (map(.passed) | add), total: (map(.total) | add),
+	points: (map(.points) | add), max_points: (map(.max_points) | add)}' \
+	"${all[@]}" >"$dir/summary.json"
 
-{
-	echo '{'
-	echo '  "stages": ['
-	last=$((${#json[@]} - 1))
-	for i in "${!json[@]}"; do
-		[ "$i" -eq "$last" ] && echo "${json[$i]}" || echo "${json[$i]},"
-	done
-	echo '  ],'
-	printf '  "passed": %d, "total": %d, "points": %d, "max_points": %d\n' \
-		"$sum_pass" "$sum_total" "$sum_points" "$max"
-	echo '}'
-} >"$dir/summary.json"
-echo "results: $dir/summary.json, $dir/stage-N.xml"
+graded=()
+for n in "${stages[@]}"; do graded+=("$dir/stage-$n.json"); done
+jq -rs --argjson shown "$shown" '
+	def row(a; b; c; d; e): "\(a | tostring | .[0:5] | " " * (5 - length) + .)  \(b)\(" " * (7 - (b | length)))\(c | " " * (9 - length) + .)  \(d | " " * (7 - length) + .)  \(e)" | sub(" +$"; "");
+	row("stage"; "build"; "tests"; "points"; ""),
+	(.[] | row(.stage; (if .built then "ok" else "FAILED" end); "\(.passed)/\(.total)";
+		"\(.points)/\(.max_points)";
+		if .stub then "dies in a stub: \(.stub)" elif .why then .why else "" end)),
+	row("total"; ""; "\(map(.passed) | add)/\(map(.total) | add)";
+		"\(map(.points) | add)/\(map(.max_points) | add)"; ""),
+	(if any(.[]; .failed | length > 0) then
+		"",
+		"failed tests, the first \($shown) of each stage; the stage in [] is the one whose code caused it:",
+		(.[] | select(.failed | length > 0) |
+			"  stage \(.stage): \(.failed | length) failed",
+			if .why then "    every test: \(.why)" else
+			(.failed[:$shown][] |
+				"    \(.suite)  \(.test) [stage \(.caused_by.stage): \(.caused_by.why)]",
+				"      \(.failures[0] // "(no message)")") end)
+	else empty end)' "${graded[@]}"
+echo
+echo "tests: passed/total of the tests run; a superseded test (a later stage changes it on purpose) is not run, and the runner's summary counts it as Inactive."
+echo "results: $dir/summary.json (every stage graded so far), $dir/stage-N.json, $dir/stage-N.xml (JUnit)"
 
-[ "$sum_pass" -eq "$sum_total" ]
+exit "$status"

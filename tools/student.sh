@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# student.sh DEST: the learner's skeleton. Copies the files git tracks or
-# would track (not ignored; as they are in the working tree) to DEST, then takes each stage's lesson out
-# of its main.c, as tools/lessons.tsv lists it: a function's body becomes a
-# stub that dies with "stage-N: not implemented: name() (see TUTORIAL.md,
-# stage N)" under a TODO comment saying what to write; a clone() flag is
-# taken out of the flags, with a TODO above them. The skeleton still builds
-# with -Werror, and the same tests grade it.
+# student.sh DEST: the learner's edition, a repository of its own in DEST.
+#
+#   - the files git tracks or would track (not ignored; as they are in the
+#     working tree), copied to DEST;
+#   - in every stage, every lesson that tools/lessons.tsv lists for it or
+#     for an earlier stage taken out (each stage is a program of its own,
+#     so the answers to earlier stages would otherwise sit in later ones):
+#     a function's body becomes a stub that dies with "stage-N: not
+#     implemented: name() (see TUTORIAL.md, stage M)" under TODO comments
+#     saying what to write; a clone() flag goes with the function that sets
+#     it (start_child), as one more TODO line in its stub;
+#   - TUTORIAL.md and each stage's README.md rewritten for the learner from
+#     the same text: the diffs and the lessons' code left out, "The code"
+#     sections become "What to write" with the stage's TODOs; concepts,
+#     traps and the sessions (what a finished stage prints) stay;
+#   - a README.md that says what a learner does, stage by stage;
+#   - the Makefile without -Werror: a half-done stage builds, with its
+#     warnings shown (the reference keeps -Werror);
+#   - git init and one commit, so that `git diff` shows the learner's work.
 #
 # LESSONS=file reads another table (the tests use it).
-set -eu
+set -euo pipefail
 
 prog="make student"
 table=${LESSONS:-tools/lessons.tsv}
@@ -21,30 +33,86 @@ die() {
 dest=${1:-}
 [ -n "$dest" ] || die "no destination: run make student DEST=dir"
 [ -r "$table" ] || die "cannot read the lesson table '$table'"
-git rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
-	die "not in a git checkout: run it from the repository"
+[ -f tools/lessons.tsv ] && [ -d stages ] ||
+	die "run it from the top of the repository (make student DEST=dir)"
+# A git checkout copies what git tracks or would track; a tree without
+# .git (an unpacked archive) everything but what .gitignore names.
+in_git=false
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 && in_git=true
 if [ -e "$dest" ] && [ -n "$(ls -A "$dest")" ]; then
 	die "'$dest' exists and is not empty: name a new directory"
 fi
 mkdir -p "$dest" || die "cannot create '$dest'"
+# Inside this repository only under build/ (ignored): else the edition, a
+# repository of its own, would be copied into the next one.
+case $(realpath -- "$dest")/ in
+"$PWD"/build/*) ;;
+"$PWD"/*)
+	rmdir -- "$dest" 2>/dev/null
+	die "'$dest' is inside this repository: name a directory outside it (or under build/)"
+	;;
+esac
 
 # The files git tracks and those it would track (not ignored), as the
 # working tree has them: what make sees here.
-git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-	[ -e "$f" ] && printf '%s\0' "$f"
-done | tar --null -T - -cf - | tar -xf - -C "$dest" ||
-	die "cannot copy the repository to '$dest'"
+# bench/ stays out: its floor program is stage 6 written out in full; so
+# does .ci/, which runs the reference's make test.
+if $in_git; then
+	git ls-files -z --cached --others --exclude-standard -- . ":!bench" ":!.ci" |
+		while IFS= read -r -d '' f; do
+			[ -e "$f" ] && printf '%s\0' "$f"
+		done | tar --null -T - -cf -
+else
+	tar --exclude=./.git --exclude=./build --exclude=./rootfs --exclude=./bench --exclude=./.ci -cf - .
+fi | tar -xf - -C "$dest" || die "cannot copy the repository to '$dest'"
 
-# Take the lesson out of the main.c on stdin: stub "$kind" "$name" for
-# stage $stage. A function's body becomes the stub; a flag is taken out of
-# the "int flags = ...;" statement (which may span lines). Exits 3 when the
-# function or flag is not found exactly once.
+# The table's rows, comments left out: stage kind name keep todo.
+rows=$(grep -v '^#' "$table" | grep -v '^$') || die "$table: no lessons in it"
+
+# Whether FILE defines the static function NAME (not a prototype).
+defines() {
+	grep -Eq "^static .*[ *]$2\(.*[^;]$|^static .*[ *]$2\($" "$1"
+}
+
+# The body of function NAME in FILE, from its signature to its closing }.
+body_of() {
+	awk -v name="$2" '
+	!s && $0 ~ ("^static .*[ *]" name "\\(") && !/;$/ { s = 1 }
+	s { print }
+	s && /^}$/ { exit }' "$1"
+}
+
+# The names the stub of NAME in FILE must still use, so that the untouched
+# skeleton builds without a warning: the file's static functions and
+# variables that NAME's body uses, and the table's keep column ($3).
+static_uses() {
+	local names at
+	at=$(grep -nE "^static .*[ *]$2\(" "$1" | grep -v ';$' | head -n 1 | cut -d: -f1)
+	# Only what is defined above it: a later name would be undeclared.
+	names=$(head -n "$at" "$1" |
+		sed -nE 's/^static [^(=;]*[ *]([A-Za-z_][A-Za-z0-9_]*) *(\(|\[|=|;).*/\1/p' |
+		sort -u | grep -vx "$2" | paste -sd '|') || true
+	{
+		if [ -n "$names" ]; then
+			# The body without its first line and its comments.
+			body_of "$1" "$2" | sed 1d |
+				sed -E 's#/\*.*\*/##g; /^[[:space:]]*(\/\*|\*)/d' |
+				grep -owE "$names" || true
+		fi
+		[ "$3" = - ] || tr ' ' '\n' <<<"$3"
+	} | awk 'NF && !seen[$0]++' | paste -sd ' ' | sed 's/^$/-/'
+}
+
+# Stub the function on stdin: stub STAGE NAME KEEP TODOS, where TODOS holds
+# one "stage<US>text" per TODO comment, separated by <RS> (the first is the
+# function's own lesson, which the "not implemented" line names). Exits 3
+# when the function is not found exactly once.
 stub() {
-	awk -v stage="$1" -v kind="$2" -v name="$3" -v keep="$4" -v todo="$5" '
-	# The TODO comment, wrapped to fit 80 columns with a tab before it.
-	function comment(text,   n, w, i, line, out) {
+	awk -v stage="$1" -v name="$2" -v keep="$3" -v todos="$4" '
+	# A TODO comment, wrapped to fit 80 columns with a tab before it.
+	function comment(at, text,   n, w, i, line, out) {
 		n = split(text, w, " ")
-		line = "\t/* TODO (stage " stage "):"
+		line = "\t/* TODO (stage " at "):"
 		for (i = 1; i <= n; i++) {
 			if (length(line) + length(w[i]) > 70) {
 				out = out line "\n"
@@ -74,25 +142,7 @@ stub() {
 		gsub(/[ \t]+;/, ";", out)
 		return out
 	}
-	kind == "flag" && /^\tint flags = / { state = 10; stmt = "" }
-	state == 10 {
-		line = $0
-		sub(/^[ \t]+/, "", line)
-		stmt = stmt (stmt == "" ? "" : " ") line
-		if (!/;$/)
-			next
-		state = 0
-		if (match(stmt, " [|] " name "[ ;]")) {
-			found++
-			stmt = substr(stmt, 1, RSTART - 1) \
-			       substr(stmt, RSTART + RLENGTH - 1)
-			print comment(todo)
-		}
-		print "\t" stmt
-		next
-	}
-	kind == "function" && state == 0 && $0 ~ ("^static .*[ *]" name "\\(") &&
-	    !/;$/ {
+	state == 0 && $0 ~ ("^static .*[ *]" name "\\(") && !/;$/ {
 		found++
 		sig = $0
 		state = /\)$/ ? 2 : 1
@@ -112,9 +162,15 @@ stub() {
 			exit
 		}
 		print
-		print comment(todo)
+		n = split(todos, t, "\036")
+		for (i = 1; i <= n; i++) {
+			split(t[i], f, "\037")
+			if (i == 1)
+				lesson = f[1]
+			print comment(f[1], f[2])
+		}
 		printf "%s", uses(sig)
-		printf "\tdie(\"not implemented: %s() (see TUTORIAL.md, stage %s)\");\n", name, stage
+		printf "\tdie(\"not implemented: %s() (see TUTORIAL.md, stage %s)\");\n", name, lesson
 		state = 3
 		next
 	}
@@ -129,24 +185,255 @@ stub() {
 	END { if (bad || found != 1 || state != 0) exit 3 }'
 }
 
-for sdir in "$dest"/stages/[0-9][0-9]-*/; do
-	n=$(basename "$sdir")
-	n=$((10#${n%%-*}))
-	main=$sdir/main.c
-	rows=0
+# Stub every lesson of stage N (and of the stages before it) in FILE.
+stub_stage() {
+	local n=$1 main=$2 stage kind name keep todo
+	local -A todo_of=() keep_of=() at_of=() flag_in=()
+	local order=()
 	while IFS=$'\t' read -r stage kind name keep todo; do
-		[ "$stage" = "$n" ] || continue
-		rows=$((rows + 1))
+		[[ $stage =~ ^[0-9]+$ ]] || die "$table: bad stage '$stage' in: $stage $kind $name"
+		[ "$stage" -le "$n" ] || continue
 		case $kind in
-		function | flag) ;;
+		function)
+			if ! defines "$main" "$name"; then
+				# An earlier lesson the stage no longer has.
+				[ "$stage" -lt "$n" ] && continue
+				die "$table: stage $n: function $name not found in ${main#"$dest"/}"
+			fi
+			[ -n "${todo_of[$name]+x}" ] || order+=("$name")
+			todo_of[$name]=$todo keep_of[$name]=$keep at_of[$name]=$stage
+			;;
+		flag) flag_in[$name]=$stage$'\037'$todo ;;
 		*) die "$table: stage $n: unknown kind '$kind'" ;;
 		esac
-		stub "$n" "$kind" "$name" "$keep" "$todo" <"$main" >"$main.stub" || {
+	done <<<"$rows"
+	[ "${#order[@]}" -gt 0 ] || die "$table: no lesson listed for stage $n"
+
+	# Each flag goes with the stubbed function whose body sets it.
+	local -A extra=()
+	local flag f placed
+	for flag in "${!flag_in[@]}"; do
+		placed=
+		for f in "${order[@]}"; do
+			if body_of "$main" "$f" | grep -Eq "^[^/*]*[ |]$flag([ ;|]|$)"; then
+				extra[$f]+=$'\036'${flag_in[$flag]%%$'\037'*}$'\037'"${flag_in[$flag]#*$'\037'}"
+				placed=1
+				break
+			fi
+		done
+		[ -n "$placed" ] ||
+			die "$table: stage $n: flag $flag is not set in a stubbed function of ${main#"$dest"/}"
+	done
+	for f in "${order[@]}"; do
+		# Earlier stages' flags first, as the lines read best in order.
+		local todos=${at_of[$f]}$'\037'${todo_of[$f]}
+		if [ -n "${extra[$f]:-}" ]; then
+			todos+=$(tr '\036' '\n' <<<"${extra[$f]}" | sed '/^$/d' | sort -n |
+				awk '{ printf "\036%s", $0 }')
+		fi
+		local keep
+		keep=$(static_uses "$main" "$f" "${keep_of[$f]}")
+		stub "$n" "$f" "$keep" "$todos" <"$main" >"$main.stub" || {
 			rm -f "$main.stub"
-			die "$table: stage $n: $kind $name not found once in ${main#"$dest"/}"
+			die "$table: stage $n: function $f not found once in ${main#"$dest"/}"
 		}
 		mv "$main.stub" "$main"
-	done < <(grep -v '^#' "$table")
-	[ "$rows" -gt 0 ] || die "$table: no lesson listed for stage $n"
+	done
+}
+
+stage_dirs=("$dest"/stages/[0-9][0-9]-*/)
+for sdir in "${stage_dirs[@]}"; do
+	n=$(basename "$sdir")
+	n=$((10#${n%%-*}))
+	stub_stage "$n" "$sdir/main.c"
 done
-echo "skeleton in $dest: build it with make -C $dest all; grade it with sudo make -C $dest grade"
+
+# The functions the lessons name: their code stays out of the docs.
+lesson_functions=$(awk -F '\t' '$2 == "function" { print $3 }' <<<"$rows" | sort -u | tr '\n' ' ')
+
+# The TODO list of stage N, as markdown bullets; a <placeholder> in a TODO
+# goes in backquotes, or it would read as an HTML tag there.
+todo_list() {
+	awk -F '\t' -v n="$1" '$1 == n {
+		name = $2 == "function" ? $3 "()" : $3
+		todo = $5
+		gsub(/<[^<> ]+>/, "`&`", todo)
+		printf "- `%s`: %s.\n", name, todo
+	}' <<<"$rows"
+}
+
+# The learner's version of the doc on stdin, for stage $1 (0: the
+# tutorial, whose stage is the chapter's). Generated blocks lose their
+# markers; a diff or a lesson's function gives way to a line saying it is
+# left out (the text that introduced it stays); "The code" sections (or "The
+# function(s) this stage adds", "The change this stage makes") become
+# "What to write" with the stage's TODOs.
+student_doc() {
+	local n=$1 todos='' s
+	for s in $(awk -F '\t' '{ print $1 }' <<<"$rows" | sort -un); do
+		todos+=$(todo_list "$s" | sed "s/^/$s\t/")$'\n'
+	done
+	awk -v fixed="$n" -v lessons=" $lesson_functions" -v todos="$todos" '
+	BEGIN {
+		n = split(todos, t, "\n")
+		for (i = 1; i <= n; i++) {
+			if (t[i] == "")
+				continue
+			s = substr(t[i], 1, index(t[i], "\t") - 1)
+			list[s] = list[s] substr(t[i], index(t[i], "\t") + 1) "\n"
+		}
+		stage = fixed
+	}
+	function emit(line) { out[++o] = line }
+	!fixed && /^## Stage [0-9]+:/ { stage = $3 + 0 }
+	/^<!-- (diff|function) / {
+		split($0, w, " ")
+		# What introduced it still reads right: a line takes its place.
+		if (w[2] == "diff") {
+			emit("> Left out of the student edition: it would show the answers. Your own")
+			emit("> change is what `git diff` shows.")
+			skip = 1
+		} else if (index(lessons, " " w[4] " ")) {
+			emit("> `" w[4] "()`: left out of the student edition; you write it (see its TODO).")
+			skip = 1
+		}
+		next
+	}
+	/^<!-- (session|end) -->$/ { skip = 0; next }
+	skip { next }
+	/^##+ The (code|function|functions|change)( |$)/ && stage {
+		sub(/ The .*/, " What to write")
+		emit($0)
+		emit("")
+		emit("In `stages/" sprintf("%02d", stage) "-*/main.c` each `TODO (stage " stage ")` comment says what")
+		emit("to write, and a stub that dies with `not implemented` marks the place:")
+		emit("")
+		k = split(list[stage], l, "\n")
+		for (i = 1; i < k; i++)
+			emit(l[i])
+		emit("")
+		if (stage > 1) {
+			emit("The lessons of the stages before are stubs here too, with their own")
+			emit("TODOs: bring your code over from your previous stage (see README.md).")
+		} else
+			emit("Each TODO names every message the tests look for.")
+		emit("")
+		next
+	}
+	{ emit($0) }
+	END {
+		# No two blank lines in a row where a block went.
+		for (i = 1; i <= o; i++) {
+			if (out[i] == "" && prev == "")
+				continue
+			print out[i]
+			prev = out[i]
+		}
+	}'
+}
+
+# The tutorial, with a note under its title on what this edition leaves out.
+student_doc 0 <"$dest/TUTORIAL.md" | awk '
+	{ print }
+	NR == 1 {
+		print ""
+		print "> This is the student edition, made by `make student`: the diffs and"
+		print "> the code of the lessons are left out (a line says where), and each"
+		print "> chapter says what to write. The terminal sessions show what a"
+		print "> finished stage prints. They were recorded with the reference, so"
+		print "> `make tutorial` and `make check-tutorial` are not for this edition."
+	}' >"$dest/TUTORIAL.md.new" && mv "$dest/TUTORIAL.md.new" "$dest/TUTORIAL.md"
+for sdir in "${stage_dirs[@]}"; do
+	n=$(basename "$sdir")
+	n=$((10#${n%%-*}))
+	[ -f "$sdir/README.md" ] || continue
+	student_doc "$n" <"$sdir/README.md" >"$sdir/README.md.new"
+	mv "$sdir/README.md.new" "$sdir/README.md"
+done
+
+# A half-done stage must build: warnings stay warnings here.
+sed -i 's/^\(override CFLAGS += .*\) -Werror /\1 /' "$dest/Makefile"
+! grep -q -- '-Werror' "$dest/Makefile" ||
+	die "cannot take -Werror out of the skeleton's Makefile"
+
+# The learner's README.
+{
+	last=$(basename "${stage_dirs[-1]}")
+	last=$((10#${last%%-*}))
+	cat <<EOF
+# minidocker, the student edition
+
+You build a container runtime in C, one Linux mechanism at a time, in
+eight stages: \`stages/NN-slug/main.c\` is stage N, a whole program of its
+own. Read [TUTORIAL.md](TUTORIAL.md) chapter by chapter; each stage's
+\`README.md\` is its checklist.
+
+In this edition the lessons are taken out: where a lesson goes, a
+\`TODO (stage N)\` comment says what to write, and a stub that dies with
+\`stage-N: not implemented: name() (see TUTORIAL.md, stage M)\` marks the
+place. Everything else (the argument parser, the helpers in \`common/\`, the
+tests) is given.
+
+## Each stage is a program of its own
+
+Stage N's \`main.c\` has every lesson of stages 1 to N stubbed, not only its
+own: a stage is a copy of the one before plus one mechanism, so it would
+otherwise hold the answers to all earlier stages. This edition was made
+that way on purpose (rather than each stage starting from your own previous
+one) so that every stage builds and is graded on its own, and a mistake
+carried over shows in the stage it belongs to. When you start stage N,
+\`make carry-N\` copies your finished functions from stage N-1 into its
+stubs (it keeps the TODOs marked with stage N on top of them); then do what
+those TODOs say: some say what changes (for example one more flag for
+\`clone()\` in \`start_child()\`).
+
+## What you do, stage by stage
+
+Once (Debian or Ubuntu, with sudo):
+
+    sudo apt-get install -y make
+    make doctor                 # can this machine run the stages? what to fix
+    sudo ./rootfs-fetch.sh      # a busybox root filesystem in ./rootfs
+
+For stage N (1 to $last):
+
+    make carry-N                # (from stage 2 on) your stage N-1 into stage N's stubs
+    \$EDITOR stages/0N-*/main.c # fill in every stub, as its TODO says
+    make stage-N                # build build/stage-N; warnings are shown, not fatal
+    sudo make test-stage-N      # suites 1..N against your stage N
+    git diff                    # your work so far
+    git commit -am "stage N"    # keep what passes
+
+A failing test names the check; a run that dies in a stub says which
+function is still missing. (\`make prove-N\`, which shows that stage N's
+tests fail on stage N-1, is for the reference: some of its proofs run on
+fixtures made by taking a lesson out of the reference's code, which this
+edition does not have.) \`sudo make grade\` scores every stage (a table,
+and \`build/grade/summary.json\`); \`sudo make grade-stage-N\` one stage.
+
+\`make run\` and \`make test\` are for the finished runtime: \`make run\`
+needs stage $last complete, and \`make test\` also checks the tutorial
+against the reference, so neither can pass while any stage is a stub.
+
+If a broken stage left something behind (a mount under
+\`build/test-rootfs\`, a cgroup of a runtime that died), \`make doctor\`
+lists it and says how to remove it; \`make clean\` unmounts what is under
+\`build/\` before it deletes it.
+
+## The stages
+
+| stage | what you write |
+|-------|----------------|
+EOF
+	awk -F '\t' '{ w[$1] = w[$1] (w[$1] ? ", " : "") "`" $3 ($2 == "function" ? "()" : "") "`" }
+		END { for (s in w) print s "\t" w[s] }' <<<"$rows" | sort -n |
+		awk -F '\t' '{ printf "| %s | %s |\n", $1, $2 }'
+} >"$dest/README.md"
+
+# A repository of its own with one commit: git diff shows the work.
+git -C "$dest" -c init.defaultBranch=main init -q &&
+	git -C "$dest" add -A &&
+	git -C "$dest" -c user.name="minidocker" -c user.email="minidocker@localhost" \
+		commit -q -m "minidocker, the student edition" ||
+	die "cannot make a git repository in '$dest'"
+echo "student edition in $dest: read $dest/README.md; build it with make -C $dest all; grade it with sudo make -C $dest grade"

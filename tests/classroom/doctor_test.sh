@@ -2,8 +2,10 @@
 # Tests for tools/doctor.sh: fake /proc and /sys trees (DOCTOR_ROOT) and a
 # fake unshare (DOCTOR_UNSHARE) prove each diagnosis: cgroup v1, v2 with
 # and without pids, hybrid; v1 without memory, v2 without cpu; shared and
-# private /; user namespaces restricted; WSL 1 and 2; not root; a container without privileges; an
-# old kernel; no overlayfs, or none in a user namespace, or /run on an overlay. Needs no root.
+# private /; user namespaces restricted; WSL 1 and 2; not root; a container
+# without privileges; an old kernel; no overlayfs, or none in a user
+# namespace, or /run on an overlay; what broken runs left (mounts in the
+# build tree, the groups of runtimes that are gone). Needs no root.
 set -u
 cd "$(dirname -- "$0")/../.." || exit 1
 # shellcheck source=tests/classroom/lib.sh
@@ -33,7 +35,8 @@ tree() {
 	local d=$T/$1
 	rm -rf "$d"
 	mkdir -p "$d/proc/self" "$d/proc/sys/kernel" "$d/proc/sys/user" \
-		"$d/sys/fs/cgroup" "$d/usr/include/CUnit" "$d/rootfs/bin"
+		"$d/sys/fs/cgroup" "$d/usr/include/CUnit" "$d/rootfs/bin" \
+		"$d/build/test-rootfs/proc"
 	printf 'Name:\tbash\nUid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n' >"$d/proc/self/status"
 	echo 6.1.0-18-amd64 >"$d/proc/sys/kernel/osrelease"
 	echo 'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP' >"$d/proc/version"
@@ -72,7 +75,7 @@ tree() {
 # doctor NAME: run the doctor on tree NAME; output in $out, status in $rc.
 doctor() {
 	out=$(DOCTOR_ROOT=$T/$1 DOCTOR_UNSHARE=$T/unshare \
-		DOCTOR_ROOTFS=$T/$1/rootfs tools/doctor.sh 2>&1)
+		DOCTOR_ROOTFS=$T/$1/rootfs DOCTOR_BUILD=$T/$1/build tools/doctor.sh 2>&1)
 	rc=$?
 }
 
@@ -96,6 +99,31 @@ check "v1: exits 0" "status $rc" passes
 check "v1: rootless works, without a limit" "got: $out" has '^OK +user namespaces are not restricted: rootless works .*without a pids limit'
 check "healthy host: every item OK" "got: $out" eval '! has "^(WARN|FAIL)"'
 check "v1: memory, cpu and cpuacct found (cpu,cpuacct linked)" "got: $out" has '^OK +cgroup v1 hierarchies for memory, cpu and cpuacct'
+check "healthy host: no mount left" "got: $out" has '^OK +no mount left under '
+check "healthy host: no cgroup left" "got: $out" has '^OK +no cgroup left by a minidocker runtime that is gone$'
+
+# Leftovers: proc mounts a stage that never unmounts left in the build
+# tree (one on top of another, and one with a space in its path), and the
+# group of a runtime that is gone beside that of one that still runs.
+tree left v1
+mkdir -p "$T/left/build/test-rootfs/proc" "$T/left/build/a b" \
+	"$T/left/sys/fs/cgroup/pids/minidocker/minidocker-4242" \
+	"$T/left/sys/fs/cgroup/pids/minidocker/minidocker-4343" "$T/left/proc/4343"
+{
+	line 40 "$T/left/build/test-rootfs/proc" shared:20 proc rw
+	line 41 "$T/left/build/test-rootfs/proc" shared:21 proc rw
+	line 42 "$T/left/build/a\\040b" shared:22 tmpfs rw
+	line 43 "$T/elsewhere" shared:23 tmpfs rw
+} >>"$T/left/proc/self/mountinfo"
+doctor left
+check "leftover mounts: found, counted" "got: $out" has "^WARN +3 mount\\(s\\) left under $T/left/build or "
+check "leftover mounts: the fix unmounts each outermost one" "got: $out" \
+	has "fix: sudo umount -R -l $T/left/build/a\\\\ b $T/left/build/test-rootfs/proc \\(or sudo make clean"
+check "leftover mounts: one elsewhere is not counted" "got: $out" eval '! has "elsewhere"'
+check "leftover cgroup: the dead runtime's group is found" "got: $out" \
+	has "^WARN +1 cgroup\\(s\\) of minidocker runtimes that are gone: /sys/fs/cgroup/pids/minidocker/minidocker-4242$"
+check "leftover cgroup: its fix" "got: $out" has "fix: the next run of stage 6 or later removes them; or now: sudo rmdir /sys/fs/cgroup/pids/minidocker/minidocker-4242 "
+check "leftovers are warnings: exits 0" "status $rc" passes
 
 tree v2 v2
 doctor v2
