@@ -126,7 +126,8 @@ for f in "${stage_files[@]}"; do
 		# also in the code the skeleton gives.
 		while IFS= read -r line; do
 			[ "${#line}" -ge 16 ] || continue
-			grep -qxF -- "$line" "$T/given" && continue
+			# In (or part of) a line the skeleton gives, it tells nothing.
+			grep -qF -- "$line" "$T/given" && continue
 			# A TODO may name a line on purpose (a verbose() call).
 			grep -qF -- "$line" "$T/todos" && continue
 			grep -qF -- "$line" "$corpus.lines" && leaked_lines+=" $fn($n): $line"
@@ -146,7 +147,10 @@ while IFS=$'\t' read -r stage kind name _; do
 	for f in "$skel"/stages/[0-9][0-9]-*/main.c; do
 		n=$(stage_no "${f#"$skel"/}")
 		[ "$n" -ge "$stage" ] || continue
-		normal <"$f" | grep -qw -- "$name" && leaked_flags+=" $name(stage $n)"
+		# In the statement that sets clone()'s flags: a later stage may
+		# name the flag elsewhere (stage 10's seccomp rules refuse it).
+		normal <"$f" | awk '/^intflags=/ { s = 1 } s { print } s && /;/ { s = 0 }' |
+			grep -qw -- "$name" && leaked_flags+=" $name(stage $n)"
 	done
 done <<<"$rows"
 check "no clone() flag of a lesson is set in the skeleton" "found:$leaked_flags" test -z "$leaked_flags"
