@@ -20,8 +20,9 @@
  *   probe ready           print "ready", then wait for stdin to close
  *   probe trap            print "ready", then print each forwarded
  *                         signal's number as it arrives and exit 128+S
- *   probe bomb MS         fork as fast as possible for MS milliseconds,
- *                         holding every child; print "forked N refused M"
+ *   probe bomb MS [R]     fork as fast as possible for MS milliseconds
+ *                         (or until R forks were refused), holding every
+ *                         child; print "forked N refused M"
  *   probe breakout PATH   try the classic chroot escape, then print
  *                         "escaped" if PATH is visible, else "contained"
  *   probe ids             print "uid U gid G"
@@ -137,13 +138,14 @@ static long now_ms(void)
 #define BOMB_MAX 65536 /* children held at most */
 
 /* Fork until ms have passed; children wait to be killed. */
-static int bomb(long ms)
+static int bomb(long ms, long stop_refused)
 {
 	static pid_t kids[BOMB_MAX];
 	long end = now_ms() + ms;
 	long forked = 0, refused = 0;
 	pid_t me = getpid();
-	while (now_ms() < end && forked < BOMB_MAX) {
+	while (now_ms() < end && forked < BOMB_MAX &&
+	       (stop_refused <= 0 || refused < stop_refused)) {
 		pid_t pid = fork();
 		if (pid == 0) {
 			/* Die with the bomb even where it is not PID 1. */
@@ -531,7 +533,7 @@ int main(int argc, char **argv)
 	if (!strcmp(q, "breakout"))
 		return breakout(a);
 	if (!strcmp(q, "bomb"))
-		return bomb(atol(a));
+		return bomb(atol(a), argc > 3 ? atol(argv[3]) : 0);
 	if (!strcmp(q, "hog"))
 		return hog(atol(a));
 	if (!strcmp(q, "spin"))

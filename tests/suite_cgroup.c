@@ -151,17 +151,32 @@ static void test_pids_max_option_sets_limit(void)
 		const char *max;
 		long most;
 	} cases[] = {{"1", 0}, {"5", 4}, {"20", 19}};
+	/* Under a cap of the test's own (the stage before has no limit);
+	 * the bomb ends after 20 refused forks, however slow the machine
+	 * (a bomb of 200 ms once forked too slowly under emulation to reach
+	 * even 20 processes), and at the latest after 5 s. */
+	const char *cap = h_make_cap_group("pidsmax", 100);
+	if (!cap)
+		return;
+	char cap_dir[PATH_MAX + 64], cap_procs[PATH_MAX + 96];
+	snprintf(cap_dir, sizeof(cap_dir), "%s", cap);
+	snprintf(cap_procs, sizeof(cap_procs), "%s/cgroup.procs", cap_dir);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct run_result r;
-		RUN(r, NULL, "run", "--pids-max", cases[i].max, H.probe,
-		    "bomb", "200");
+		struct container c;
+		const char *args[] = {"run", "--pids-max", cases[i].max,
+				      H.probe, "bomb", "5000", "20", NULL};
+		if (h_start(&c, cap_procs, args) < 0)
+			break;
+		h_finish(&c, NULL, H_TIMEOUT_MS);
 		long forked = -1, refused = -1;
-		sscanf(r.out, "forked %ld refused %ld", &forked, &refused);
-		H_STATUS(r, 0);
-		H_RUN(r, forked >= 0 && forked <= cases[i].most);
-		H_RUN(r, refused > 0);
-		h_free(&r);
+		sscanf(c.r.out, "forked %ld refused %ld", &forked, &refused);
+		H_STATUS(c.r, 0);
+		H_RUN(c.r, forked >= 0 && forked <= cases[i].most);
+		H_RUN(c.r, refused > 0);
+		h_free(&c.r);
 	}
+	if (cgroup_remove(cap_dir, 2000) < 0)
+		CU_FAIL("cannot remove the test's cap group");
 }
 
 static void test_bad_pids_max_is_125(void)
