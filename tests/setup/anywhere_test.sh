@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The parts that run something as an unprivileged user, from a checkout in
 # a home directory of mode 0750 (Ubuntu's default since 21.04), where uid
-# 65534 cannot go: the C suites' not-root and rootless cases (suites 1-7
-# against stage 7, 1-8 against stage 8), the tutorial's nobody$ sessions (stage 8's README) and
+# 65534 cannot go: the C suites' not-root and rootless cases (suites 1-2
+# against stage 2, 1-7 against stage 7, 1-8 against stage 8), the tutorial's nobody$ sessions (stage 8's README) and
 # rootfs-fetch.sh run without root. Each must run from copies every user
 # can reach (tools/copies.sh, h_become_nobody() in tests/harness.c).
 set -euo pipefail
@@ -47,8 +47,10 @@ part() {
 	fi
 }
 mk=(make -C "$md" --no-print-directory)
-# Stage 7 has the not-root case (stage 8 runs without root), stage 8 the
-# rootless ones.
+# Stage 2 runs the escape catalogue's setuid act on host paths (no root
+# filesystem yet), stage 7 has the not-root case (stage 8 runs without
+# root), stage 8 the rootless ones.
+part "make test-stage-2" "${mk[@]}" test-stage-2
 part "make test-stage-7" "${mk[@]}" test-stage-7
 part "make test-stage-8" "${mk[@]}" test-stage-8
 part "make check-tutorial of stages/08-userns/README.md" \
