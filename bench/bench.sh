@@ -97,7 +97,10 @@ set_cmd() {
 	# static busybox.
 	stage-[123]) CMD=("$BIN/$name" run "$ROOTFS$1" "${@:2}") ;;
 	# Stage 9 on: with limits, the same as crun-limits's.
-	stage-*) CMD=("$BIN/$name" run --rootfs "$ROOTFS" $(stage_limits "$name") "$@") ;;
+	stage-*)
+		local -a limits
+		read -ra limits <<<"$(stage_limits "$name")"
+		CMD=("$BIN/$name" run --rootfs "$ROOTFS" "${limits[@]}" "$@") ;;
 	unshare) CMD=(unshare --uts --pid --mount --fork "--root=$ROOTFS" --mount-proc "$@") ;;
 	bwrap) CMD=(bwrap --unshare-uts --unshare-pid --bind "$ROOTFS" / --proc /proc --dev /dev "$@") ;;
 	crun | runc | crun-limits | crun-walls) CMD=("${name%%-*}" run --bundle "$(bundle_dir "$name" "$@")" "mdbench-$name-$$") ;;
@@ -145,22 +148,22 @@ make_bundle() {
 	sed -i -e 's/"terminal": true/"terminal": false/' \
 		-e "s|^\\([[:space:]]*\\)\"sh\"\$|\\1$args|" \
 		-e "s|\"path\": \"rootfs\"|\"path\": \"$ROOTFS\"|" "$dir/config.json"
-	grep -q '"terminal": false' "$dir/config.json" &&
+	if ! { grep -q '"terminal": false' "$dir/config.json" &&
 		grep -qF "$args" "$dir/config.json" &&
-		grep -qF "\"path\": \"$ROOTFS\"" "$dir/config.json" || {
+		grep -qF "\"path\": \"$ROOTFS\"" "$dir/config.json"; }; then
 		note "cannot adapt the default spec of $rt in '$dir/config.json'"
 		return 1
-	}
+	fi
 	[ "$name" != "$rt" ] || return 0
 	# The quota in microseconds per 100 ms period, as stage 9 writes it.
-	jq --argjson mem "$LIMIT_MEMORY_BYTES" --argjson quota "$((LIMIT_CPUS * 100000))" \
+	if ! { jq --argjson mem "$LIMIT_MEMORY_BYTES" --argjson quota "$((LIMIT_CPUS * 100000))" \
 		'.linux.resources.memory = {limit: $mem, swap: $mem}
 		| .linux.resources.cpu = {quota: $quota, period: 100000}' \
 		"$dir/config.json" >"$dir/config.json.new" &&
-		mv "$dir/config.json.new" "$dir/config.json" || {
+		mv "$dir/config.json.new" "$dir/config.json"; }; then
 		note "cannot add limits to '$dir/config.json'"
 		return 1
-	}
+	fi
 	[ "$name" = crun-walls ] || return 0
 	walls_spec "$dir/config.json" || {
 		note "cannot add stages 10 and 11's walls to '$dir/config.json'"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts that copy the checkout or parts of it (bash).
 #
 # What runs as an unprivileged user (uid 65534 in the tests and in the
@@ -13,10 +14,10 @@ public_copy() {
 	local dir
 	dir=$(mktemp -d /tmp/minidocker-nobody.XXXXXX) || return 1
 	# mktemp -d makes it 0700.
-	chmod 0755 "$dir" && cp -a -- "$@" "$dir"/ || {
+	if ! { chmod 0755 "$dir" && cp -a -- "$@" "$dir"/; }; then
 		rm -rf -- "$dir"
 		return 1
-	}
+	fi
 	printf '%s\n' "$dir"
 }
 

@@ -125,7 +125,7 @@ extract_elf() {
 	local bz=$1 out=$2 off
 	# The payload is an xz stream (CONFIG_KERNEL_XZ); its magic may also
 	# occur by chance earlier, so try every match until one is an ELF.
-	for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | cut -d: -f1); do
+	while read -r off; do
 		# --single-stream: the bzImage trailer after the stream is not xz.
 		tail -c +$((off + 1)) "$bz" | xz -dc --single-stream >"$out" 2>/dev/null || continue
 		[ "$(head -c 4 "$out" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
@@ -134,7 +134,7 @@ extract_elf() {
 		command -v readelf >/dev/null 2>&1 || break
 		readelf -n "$out" 2>/dev/null | grep -qE 'Unknown note type: \(0x00000012\)|PHYS32_ENTRY' || break
 		return 0
-	done
+	done < <(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | cut -d: -f1)
 	rm -f "$out"
 	return 1
 }
@@ -180,9 +180,11 @@ fetch_kernel() {
 	?*) cp "$ko" "$tmp/overlay.ko" ;;
 	*) : >"$tmp/overlay.ko" ;; # built in: nothing to load
 	esac || { rm -rf "$tmp"; die "cannot unpack the overlay module from '$deb'"; }
-	rm -rf "$tmp/lib"
-	mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz" && rmdir "$tmp/boot" ||
-		{ rm -rf "$tmp"; die "no boot/vmlinuz-* in '$pkg'"; }
+	rm -rf "${tmp:?}/lib"
+	if ! { mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz" && rmdir "$tmp/boot"; }; then
+		rm -rf "$tmp"
+		die "no boot/vmlinuz-* in '$pkg'"
+	fi
 	echo "$pkg" >"$tmp/package"
 	# qemu loads an ELF kernel without the bzImage's self-decompression,
 	# which under software emulation saves seconds on every boot.
@@ -210,11 +212,11 @@ build_initramfs() {
 	fi
 	rm -rf "$root"
 	mkdir -p "$root/bin" "$root/minidocker/build/tests" || die "cannot create '$root'"
-	cp /bin/busybox "$root/bin/busybox" &&
+	{ cp /bin/busybox "$root/bin/busybox" &&
 		cp "$here/init.sh" "$root/init" &&
 		chmod 0755 "$root/init" &&
 		cp "$vmcheck" "$root/minidocker/vmcheck" &&
-		cp "$VM_OUT/kernel/overlay.ko" "$root/overlay.ko" ||
+		cp "$VM_OUT/kernel/overlay.ko" "$root/overlay.ko"; } ||
 		die "cannot fill '$root'"
 	if [ -n "$program" ]; then
 		install -m 0755 "$program" "$root/minidocker/program.sh" ||
@@ -235,8 +237,8 @@ build_initramfs() {
 		# proves against, the runner and the probe, in the same places.
 		while IFS= read -r -d '' f; do
 			assert_static "$f"
-			mkdir -p "$root/minidocker/build/$(dirname "${f#"$bin_dir"/}")" &&
-				cp "$f" "$root/minidocker/build/${f#"$bin_dir"/}" ||
+			{ mkdir -p "$root/minidocker/build/$(dirname "${f#"$bin_dir"/}")" &&
+				cp "$f" "$root/minidocker/build/${f#"$bin_dir"/}"; } ||
 				die "cannot copy '$f' into '$root'"
 		done < <(find "$bin_dir" "$bin_dir/tests" -maxdepth 1 -type f -perm -u+x -print0)
 		[ -d "$bin_dir/test-rootfs" ] || die "no test root filesystem at '$bin_dir/test-rootfs': run 'make test-vm'"
