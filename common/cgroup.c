@@ -17,34 +17,6 @@
 #define CGROUP_SUPER_MAGIC 0x27e0eb   /* cgroup v1, from linux/magic.h */
 #define CGROUP2_SUPER_MAGIC 0x63677270 /* cgroup v2 */
 
-/* Read up to len-1 bytes of path into buf. Returns 0, or -1 with errno. */
-static int read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	int err = errno;
-	close(fd);
-	if (n < 0) {
-		errno = err;
-		return -1;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Whether the space-separated list in text holds word. */
-static bool has_word(const char *text, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = text; (p = strstr(p, word)); p += n)
-		if ((p == text || p[-1] == ' ') &&
-		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
-			return true;
-	return false;
-}
-
 static bool is_fs(const char *path, long magic)
 {
 	struct statfs fs;

@@ -23,40 +23,12 @@ const char *limits_name(enum limit_ctrl c)
 	return names[c];
 }
 
-/* Read up to len-1 bytes of path into buf. Returns 0, or -1 with errno. */
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	int err = errno;
-	close(fd);
-	if (n < 0) {
-		errno = err;
-		return -1;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Whether the space-separated list in text holds word. */
-static bool listed(const char *text, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = text; (p = strstr(p, word)); p += n)
-		if ((p == text || p[-1] == ' ') &&
-		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
-			return true;
-	return false;
-}
-
 /* The number after key in the file dir/file ("oom_kill 3"), or -1. */
 static long long read_key(const char *dir, const char *file, const char *key)
 {
 	char path[PATH_MAX + 128], text[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_text(path, text, sizeof(text)) < 0)
+	if (read_small(path, text, sizeof(text)) < 0)
 		return -1;
 	size_t n = key ? strlen(key) : 0;
 	for (char *line = text; line && *line; line = strchr(line, '\n')) {
@@ -76,7 +48,7 @@ static bool hand_down(const char *dir, const char *name)
 {
 	char path[PATH_MAX + 32], list[1024], plus[32];
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-	if (read_text(path, list, sizeof(list)) == 0 && listed(list, name))
+	if (read_small(path, list, sizeof(list)) == 0 && has_word(list, name))
 		return true;
 	snprintf(plus, sizeof(plus), "+%s", name);
 	return write_file(path, plus) == 0;
@@ -92,8 +64,8 @@ static int make_v2(struct limit_groups *g, const struct cgroup_hierarchy *h,
 		 * parent hands down what it was given, or nothing. */
 		if (geteuid() == 0 && !hand_down(h->root, names[c]))
 			continue;
-		if (read_text(path, list, sizeof(list)) < 0 ||
-		    !listed(list, names[c]) || !hand_down(parent, names[c]))
+		if (read_small(path, list, sizeof(list)) < 0 ||
+		    !has_word(list, names[c]) || !hand_down(parent, names[c]))
 			continue;
 		g->have[c] = true;
 		snprintf(g->dir[c], sizeof(g->dir[c]), "%s", pids_dir);
