@@ -33,7 +33,7 @@ int cgroup_find_pids(struct cgroup_hierarchy *h, char *why, size_t why_len)
 	if (is_fs(base, CGROUP2_SUPER_MAGIC)) {
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", base);
 		if (read_small(path, controllers, sizeof(controllers)) == 0 &&
-		    has_word(controllers, "pids")) {
+		    lists_word(controllers, "pids")) {
 			h->version = 2;
 			snprintf(h->root, sizeof(h->root), "%s", base);
 			return 0;
@@ -73,7 +73,7 @@ int cgroup_find_delegated(const struct cgroup_hierarchy *h, char *dir,
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
 	if (access(dir, W_OK) < 0 || access(path, W_OK) < 0 ||
 	    read_small(path, list, sizeof(list)) < 0 ||
-	    !has_word(list, "pids"))
+	    !lists_word(list, "pids"))
 		return -1;
 	return 0;
 }
@@ -85,7 +85,7 @@ static int enable_pids(const char *dir)
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
 	if (read_small(path, list, sizeof(list)) < 0)
 		return -1;
-	if (has_word(list, "pids"))
+	if (lists_word(list, "pids"))
 		return 0;
 	return write_file(path, "+pids");
 }

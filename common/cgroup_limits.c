@@ -48,7 +48,7 @@ static bool hand_down(const char *dir, const char *name)
 {
 	char path[PATH_MAX + 32], list[1024], plus[32];
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-	if (read_small(path, list, sizeof(list)) == 0 && has_word(list, name))
+	if (read_small(path, list, sizeof(list)) == 0 && lists_word(list, name))
 		return true;
 	snprintf(plus, sizeof(plus), "+%s", name);
 	return write_file(path, plus) == 0;
@@ -65,7 +65,7 @@ static int make_v2(struct limit_groups *g, const struct cgroup_hierarchy *h,
 		if (geteuid() == 0 && !hand_down(h->root, names[c]))
 			continue;
 		if (read_small(path, list, sizeof(list)) < 0 ||
-		    !has_word(list, names[c]) || !hand_down(parent, names[c]))
+		    !lists_word(list, names[c]) || !hand_down(parent, names[c]))
 			continue;
 		g->have[c] = true;
 		snprintf(g->dir[c], sizeof(g->dir[c]), "%s", pids_dir);

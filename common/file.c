@@ -42,7 +42,7 @@ int read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-bool has_word(const char *text, const char *word)
+bool lists_word(const char *text, const char *word)
 {
 	size_t n = strlen(word);
 	for (const char *p = text; (p = strstr(p, word)); p += n)

@@ -15,6 +15,6 @@ int read_small(const char *path, char *buf, size_t len);
 
 /* Whether the list of words in text (separated by spaces, ended by a
  * newline or the end) holds word, as cgroup.controllers lists them. */
-bool has_word(const char *text, const char *word);
+bool lists_word(const char *text, const char *word);
 
 #endif
