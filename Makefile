@@ -57,40 +57,47 @@ $(BUILD)/common/%.o: common/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/stages/%.o: stages/%/main.c
+# A stage's sources: stages 1-8 are their main.c alone; from stage 9 a
+# stage's stage.mk lists them (STAGE_SRC_N: its spine, its lesson file and
+# the earlier lessons it builds with, as they are) and the libraries it
+# links (STAGE_LIBS_N).
+include $(wildcard stages/*/stage.mk)
+stage_src  = $(or $(STAGE_SRC_$(1)),$(call stage_dir,$(1))/main.c)
+stage_objs = $(patsubst %.c,$(BUILD)/%.o,$(call stage_src,$(1)))
+STAGE_OBJS := $(sort $(foreach n,$(STAGE_NUMS),$(call stage_objs,$(n))))
+
+$(BUILD)/stages/%.o: stages/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# build/stage-N from stages/0N-*/main.c, linked with common/, statically:
-# the dynamic loader would take about 0.25 ms of every start (make bench).
+# A spine includes the headers of the lessons it calls: each beside its
+# file, wherever the stage's list takes it from.
+$(foreach n,$(STAGE_NUMS),$(eval $(patsubst %.c,$(BUILD)/%.o,$(firstword \
+	$(call stage_src,$(n)))): CPPFLAGS += $(patsubst %,-iquote %,$(sort $(dir $(call stage_src,$(n)))))))
+
+# build/stage-N from its sources, linked with common/, statically: the
+# dynamic loader would take about 0.25 ms of every start (make bench).
 # ASan and valgrind need the dynamic link: `make asan` and `make valgrind`
 # build with STAGE_LDFLAGS empty.
 STAGE_LDFLAGS ?= -static
 .SECONDEXPANSION:
-$(BUILD)/stage-%: $(BUILD)/stages/$$(notdir $$(call stage_dir,$$*)).o $(COMMON_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(STAGE_LDFLAGS) -o $@ $^ $(call stage_libs,$*)
+$(BUILD)/stage-%: $$(call stage_objs,$$*) $(COMMON_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(STAGE_LDFLAGS) -o $@ $^ $(STAGE_LIBS_$*)
 
 $(STAGE_NUMS:%=stage-%): stage-%: $(BUILD)/stage-% ;
 
-# A stage that includes <seccomp.h> (10 on) links libseccomp; the rest
-# need nothing beyond libc. LDFLAGS=-static links its libseccomp.a.
-stage_libs = $(if $(shell grep -l '<seccomp.h>' $(call stage_dir,$(1))/main.c 2>/dev/null),-lseccomp)
-
 # Reached through a pattern, they would count as intermediate and be
 # deleted after every build, then rebuilt by the next.
-.SECONDARY: $(STAGE_DIRS:stages/%=$(BUILD)/stages/%.o)
+.SECONDARY: $(STAGE_OBJS)
 
+# The whole change of stage N: the spine's diff and each lesson file it
+# adds or changes (tools/diff.sh).
 $(STAGE_NUMS:%=diff-%): diff-%:
-	@n=$*; p=$$((n - 1)); \
-	a=$$(ls -d stages/$$(printf %02d $$p)-* 2>/dev/null); \
-	b=$$(ls -d stages/$$(printf %02d $$n)-* 2>/dev/null); \
-	if [ -z "$$a" ] || [ -z "$$b" ]; then \
-		echo "make: no stage $$p or $$n to compare" >&2; exit 2; fi; \
-	diff -u --label "$$a/main.c" --label "$$b/main.c" "$$a/main.c" "$$b/main.c"; \
-	[ $$? -le 1 ]
+	@if [ $* -le 1 ]; then echo "make: no stage $$(($* - 1)) to compare" >&2; exit 2; fi
+	@tools/diff.sh "$(call stage_src,$(shell echo $$(($* - 1))))" "$(call stage_src,$*)"
 
 format:
-	clang-format -i common/*.[ch] stages/*/main.c tests/*.[ch] $(wildcard bench/*.c)
+	clang-format -i common/*.[ch] stages/*/*.[ch] tests/*.[ch] $(wildcard bench/*.c)
 
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 # gcc's shared libubsan, loaded beside libasan, ignores log_path and
@@ -123,7 +130,7 @@ TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial test-cl
 # Each part keeps its own rules beside its files.
 include tests/tests.mk
 include $(wildcard tests/*/*.mk bench/*.mk tools/*.mk)
--include $(COMMON_OBJ:.o=.d) $(STAGE_DIRS:stages/%=$(BUILD)/stages/%.d)
+-include $(COMMON_OBJ:.o=.d) $(STAGE_OBJS:.o=.d)
 
 deps-run:
 	@tools/deps.sh run $(DEPS_RUN)

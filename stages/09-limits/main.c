@@ -27,9 +27,9 @@
 
 #include "args.h"
 #include "cgroup.h"
-#include "cgroup_limits.h"
 #include "error.h"
 #include "file.h"
+#include "limits.h"
 #include "process.h"
 #include "rootfs.h"
 #include "userns.h"
@@ -91,14 +91,6 @@ static void join_cgroup(const struct cgroup *cg)
 	snprintf(path, sizeof(path), "%s/tasks", cg->dir);
 	if (write_file(path, "0") < 0)
 		die_errno("cannot join cgroup '%s'", cg->dir);
-}
-
-/* On v1, join the container's memory and cpu groups too, as
- * join_cgroup() joins its pids group; on v2 that group carries them. */
-static void join_limits(const struct cgroup *cg)
-{
-	if (limits_join_self(&cg->lim) < 0)
-		die_errno("cannot join the container's memory and cpu cgroups");
 }
 
 /* Give the container its own hostname. In a new UTS namespace this
@@ -184,7 +176,7 @@ static noreturn void child_main(struct child_config *cfg)
 		die_errno("cannot prepare the child process");
 	await_parent(cfg->sync);
 	join_cgroup(cfg->cg);
-	join_limits(cfg->cg);
+	join_limits(&cfg->cg->lim);
 	setup_uts(cfg->opts->hostname);
 	make_mounts_private();
 	setup_rootfs(cfg->rootfs);
@@ -351,156 +343,6 @@ static int remove_cgroup(struct cgroup *cg)
 	return 0;
 }
 
-/* Write value to the limit file dir/file. Returns 0, or -1 after saying
- * why. */
-static int write_limit(const char *dir, const char *file, const char *value)
-{
-	char path[PATH_MAX + 128];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (write_file(path, value) < 0) {
-		report_errno("cannot write %s to '%s'", value, path);
-		return -1;
-	}
-	return 0;
-}
-
-/* Hold the group to bytes of memory. Past it the kernel reclaims what it
- * can, then its OOM killer kills a process of this group, never one
- * outside. Returns 0, or -1 after saying why. */
-static int limit_memory(const struct limit_groups *lim, long bytes)
-{
-	const char *dir = lim->dir[LIMIT_MEMORY];
-	char value[32], swap[PATH_MAX + 128];
-
-	snprintf(value, sizeof(value), "%ld", bytes);
-	if (lim->version == 2) {
-		if (write_limit(dir, "memory.max", value) < 0)
-			return -1;
-		/* Else the group may go on in swap past memory.max: the
-		 * limit would be on RAM only. No swap file, no swap. */
-		snprintf(swap, sizeof(swap), "%s/memory.swap.max", dir);
-		if (access(swap, F_OK) == 0 &&
-		    write_limit(dir, "memory.swap.max", "0") < 0)
-			return -1;
-	} else {
-		if (write_limit(dir, "memory.limit_in_bytes", value) < 0)
-			return -1;
-		/* v1 counts memory plus swap apart, and only where swap is
-		 * accounted; it must not be below the limit above. */
-		snprintf(swap, sizeof(swap), "%s/memory.memsw.limit_in_bytes",
-			 dir);
-		if (access(swap, F_OK) == 0 &&
-		    write_limit(dir, "memory.memsw.limit_in_bytes", value) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Hold the group to quota microseconds of CPU time in every period of
- * CPU_PERIOD: "--cpus 0.5" runs half of each 100 ms, then waits for
- * the next period (throttled), on however many CPUs. Returns 0, or -1
- * after saying why. */
-static int limit_cpu(const struct limit_groups *lim, long quota)
-{
-	const char *dir = lim->dir[LIMIT_CPU];
-	char value[64];
-
-	if (lim->version == 2) {
-		snprintf(value, sizeof(value), "%ld %ld", quota,
-			 CPU_PERIOD);
-		return write_limit(dir, "cpu.max", value);
-	}
-	snprintf(value, sizeof(value), "%ld", CPU_PERIOD);
-	if (write_limit(dir, "cpu.cfs_period_us", value) < 0)
-		return -1;
-	snprintf(value, sizeof(value), "%ld", quota);
-	return write_limit(dir, "cpu.cfs_quota_us", value);
-}
-
-/* Put the container's group under the memory and cpu controllers too (on
- * v1, a group in each of their hierarchies, made here) and write the
- * limits asked for. Without root and a group of our own, say once that
- * they are not applied. Returns 0, or -1 after saying why. */
-static int setup_limits(struct cgroup *cg, const struct options *opts)
-{
-	char why[PATH_MAX + 256];
-	bool asked = opts->memory > 0 || opts->cpu_quota > 0;
-	const struct {
-		bool asked;
-		enum limit_ctrl ctrl;
-	} need[] = {{opts->memory > 0, LIMIT_MEMORY},
-		    {opts->cpu_quota > 0, LIMIT_CPU}};
-
-	memset(&cg->lim, 0, sizeof(cg->lim));
-	if (!cg->limited) {
-		if (asked)
-			report("limits not applied: not root, and no cgroup "
-			       "v2 group is delegated to uid %d (run it with "
-			       "sudo)", (int)getuid());
-		return 0;
-	}
-	if (limits_make_groups(&cg->lim, &cg->h, cg->parent, cg->dir,
-			       getpid(), why, sizeof(why)) < 0) {
-		report_errno("%s", why);
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-		if (!need[i].asked || cg->lim.have[need[i].ctrl])
-			continue;
-		limits_why_missing(&cg->lim, need[i].ctrl, why, sizeof(why));
-		if (geteuid() == 0) {
-			report("cannot limit %s: %s",
-			       limits_name(need[i].ctrl), why);
-			goto err;
-		}
-		/* Without root, run as stage 8 would, and say so once. */
-		report("limits not applied: %s", why);
-		break;
-	}
-	if (opts->memory > 0 && cg->lim.have[LIMIT_MEMORY] &&
-	    limit_memory(&cg->lim, opts->memory) < 0)
-		goto err;
-	if (opts->cpu_quota > 0 && cg->lim.have[LIMIT_CPU] &&
-	    limit_cpu(&cg->lim, opts->cpu_quota) < 0)
-		goto err;
-	verbose("memory limit %ld bytes, cpu quota %ld us per %ld us "
-		"(0: none)", opts->memory, opts->cpu_quota, CPU_PERIOD);
-	return 0;
-err:
-	limits_remove_groups(&cg->lim);
-	return -1;
-}
-
-/* Say so when the kernel's OOM killer ended the container at its memory
- * limit: the one line the runtime prints of its own, since a bare 137
- * looks like any other SIGKILL. */
-static void report_oom(struct cgroup *cg, const struct options *opts,
-		       int status)
-{
-	long mib = opts->memory >> 20;
-	if (opts->memory <= 0 || status != 128 + SIGKILL ||
-	    limits_oom_kills(&cg->lim) <= 0)
-		return;
-	if (mib << 20 == opts->memory)
-		report("container killed: out of memory at its limit "
-		       "(--memory %ldm)", mib);
-	else
-		report("container killed: out of memory at its limit "
-		       "(--memory %ld)", opts->memory);
-}
-
-/* Remove the container's v1 memory and cpu groups. Returns 0, or -1
- * after saying why. */
-static int remove_limits(struct cgroup *cg)
-{
-	if (limits_remove_groups(&cg->lim) < 0) {
-		report_errno("cannot remove the container's memory and cpu "
-			     "cgroups");
-		return -1;
-	}
-	return 0;
-}
-
 /* Stop a child that has not been let go: it sees its pipe close. */
 static void stop_child(struct child_config *cfg, pid_t pid)
 {
@@ -510,11 +352,13 @@ static void stop_child(struct child_config *cfg, pid_t pid)
 }
 
 /* Run the command in a child; return its exit status. The runtime owns
- * the cgroup from setup_cgroup() on: every way out removes it. */
+ * the cgroup from setup_cgroup() on and the limit groups from
+ * setup_limits() on: every way out removes them. */
 static int run_container(struct options *opts)
 {
 	struct cgroup cg;
 	struct child_config cfg = {.opts = opts, .cg = &cg};
+	struct limits limits = {opts->memory, opts->cpu_quota};
 	int status = EXIT_RUNTIME;
 
 	find_rootfs(&cfg);
@@ -534,7 +378,8 @@ static int run_container(struct options *opts)
 		report("no pids limit: not root, and no cgroup v2 group is "
 		       "delegated to uid %d (run it with sudo for a limit)",
 		       (int)getuid());
-	if (setup_limits(&cg, opts) < 0)
+	if (setup_limits(&cg.lim, &cg.h, cg.parent, cg.limited ? cg.dir : NULL,
+			 &limits) < 0)
 		goto out_cgroup;
 
 	pid_t pid = start_child(&cfg);
@@ -567,9 +412,9 @@ static int run_container(struct options *opts)
 		goto out;
 	}
 	verbose("child %d ended with status %d", (int)pid, status);
-	report_oom(&cg, opts, status);
+	report_oom(&cg.lim, &limits, status);
 out:
-	if (remove_limits(&cg) < 0)
+	if (remove_limits(&cg.lim) < 0)
 		status = EXIT_RUNTIME;
 out_cgroup:
 	if (remove_cgroup(&cg) < 0)

@@ -22,21 +22,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
-#include <seccomp.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "args.h"
-#include "caps.h"
 #include "cgroup.h"
-#include "cgroup_limits.h"
 #include "error.h"
 #include "file.h"
+#include "limits.h"
+#include "privs.h"
 #include "process.h"
 #include "rootfs.h"
 #include "userns.h"
@@ -47,67 +43,6 @@
 #define STAGE_OPTS                                                      \
 	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |   \
 	 OPT_CAP_ADD | OPT_CAP_DROP)
-
-/* The capabilities a container keeps: podman's default eleven. Docker's
- * fourteen add AUDIT_WRITE, MKNOD and NET_RAW; raw sockets let a
- * container forge packets on the host's network, so they are left out. */
-#define CAP_BIT(c) (UINT64_C(1) << (c))
-#define CAPS_DEFAULT                                                    \
-	(CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) |                  \
-	 CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_FSETID) | CAP_BIT(CAP_KILL) |   \
-	 CAP_BIT(CAP_NET_BIND_SERVICE) | CAP_BIT(CAP_SETFCAP) |            \
-	 CAP_BIT(CAP_SETGID) | CAP_BIT(CAP_SETPCAP) | CAP_BIT(CAP_SETUID) | \
-	 CAP_BIT(CAP_SYS_CHROOT))
-
-/* One system call the seccomp filter refuses with EPERM, and why. With
- * nargs 1, only when its argument arg.arg matches arg. */
-struct denied_call {
-	const char *name;
-	unsigned nargs;
-	struct scmp_arg_cmp arg;
-	const char *why;
-};
-
-/* A flag set in argument n: (arg & flag) == flag. */
-#define ARG_HAS(n, flag)                                                \
-	1, {.arg = (n), .op = SCMP_CMP_MASKED_EQ, .datum_a = (flag),       \
-	    .datum_b = (flag)}
-/* Argument n equal to value. */
-#define ARG_IS(n, value) 1, {.arg = (n), .op = SCMP_CMP_EQ, .datum_a = (value)}
-
-/* The deny-list, as contained.c keeps one: everything else is allowed. */
-static const struct denied_call denied_calls[] = {
-	{"init_module", 0, {0}, "load code into the host's kernel"},
-	{"finit_module", 0, {0}, "the same, from a file"},
-	{"delete_module", 0, {0}, "unload the host's drivers"},
-	{"kexec_load", 0, {0}, "boot another kernel in place of the host's"},
-	{"kexec_file_load", 0, {0}, "the same, from a file"},
-	{"bpf", 0, {0}, "programs run in the kernel; a trove of exploits"},
-	{"perf_event_open", 0, {0}, "reads the host's kernel and processes"},
-	{"userfaultfd", 0, {0}, "lets an exploit pause the kernel at will"},
-	{"add_key", 0, {0}, "the keyrings are not namespaced"},
-	{"request_key", 0, {0}, "the same"},
-	{"keyctl", 0, {0}, "the same"},
-	{"open_by_handle_at", 0, {0}, "opens any host file by handle "
-				      "(the 2014 shocker escape)"},
-	{"name_to_handle_at", 0, {0}, "finds those handles"},
-	{"unshare", ARG_HAS(0, CLONE_NEWUSER),
-	 "a new user namespace gives back every capability"},
-	{"clone", ARG_HAS(0, CLONE_NEWUSER), "the same, at clone time"},
-	{"setns", 0, {0}, "joins another namespace"},
-	{"swapon", 0, {0}, "the host's swap"},
-	{"swapoff", 0, {0}, "the same"},
-	{"reboot", 0, {0}, "reboots the host, outside a PID namespace"},
-	{"acct", 0, {0}, "process accounting is not namespaced"},
-	{"settimeofday", 0, {0}, "the clock is not namespaced"},
-	{"clock_settime", 0, {0}, "the same"},
-	{"clock_adjtime", 0, {0}, "the same"},
-	{"adjtimex", 0, {0}, "the same"},
-	{"quotactl", 0, {0}, "the host's disk quotas"},
-	{"lookup_dcookie", 0, {0}, "reads host paths for profilers"},
-	{"ioctl", ARG_IS(1, TIOCSTI),
-	 "types into the terminal the container shares with its caller"},
-};
 
 /* The container's cgroup: a directory in the pids hierarchy. */
 struct cgroup {
@@ -160,14 +95,6 @@ static void join_cgroup(const struct cgroup *cg)
 	snprintf(path, sizeof(path), "%s/tasks", cg->dir);
 	if (write_file(path, "0") < 0)
 		die_errno("cannot join cgroup '%s'", cg->dir);
-}
-
-/* On v1, join the container's memory and cpu groups too, as
- * join_cgroup() joins its pids group; on v2 that group carries them. */
-static void join_limits(const struct cgroup *cg)
-{
-	if (limits_join_self(&cg->lim) < 0)
-		die_errno("cannot join the container's memory and cpu cgroups");
 }
 
 /* Give the container its own hostname. In a new UTS namespace this
@@ -235,90 +162,6 @@ static void setup_rootfs(const char *rootfs)
 	verbose("root is now '%s', proc mounted", rootfs);
 }
 
-/* Keep only the capabilities in caps, in every set: bounding (what any
- * later exec can have), ambient and inheritable (what an exec passes on:
- * none), permitted and effective (what we have now). */
-static void drop_capabilities(uint64_t caps)
-{
-	struct __user_cap_header_struct head = {
-		.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {{0}};
-
-	/* The bounding set, capability by capability up to the last this
-	 * kernel knows (PR_CAPBSET_READ fails past it). */
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
-		if (caps & CAP_BIT(cap))
-			continue;
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			die_errno("cannot drop %s from the bounding set",
-				  cap_name(cap));
-	}
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		die_errno("cannot clear the ambient capabilities");
-	/* capset() takes 64 bits as two 32-bit words; inheritable stays 0. */
-	for (int i = 0; i < 2; i++)
-		data[i].permitted = data[i].effective =
-			(uint32_t)(caps >> (32 * i));
-	if (syscall(SYS_capset, &head, data) < 0)
-		die_errno("cannot set the capabilities");
-	verbose("capabilities cut to %#llx", (unsigned long long)caps);
-}
-
-/* The capabilities the container keeps: the default set, less what
- * --cap-drop names, plus what --cap-add names, less any this kernel
- * does not know (capset() would refuse them). */
-static uint64_t container_caps(const struct options *opts)
-{
-	uint64_t known = 0;
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-		known |= CAP_BIT(cap);
-	return ((CAPS_DEFAULT & ~opts->cap_drop) | opts->cap_add) & known;
-}
-
-/* Let no exec give the command more privilege than it has now: a setuid
- * file runs with the caller's ids, file capabilities are not added. An
- * unprivileged process may then load a seccomp filter, too. */
-static void set_no_new_privs(void)
-{
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		die_errno("cannot set no_new_privs");
-}
-
-/* Load the seccomp filter: every call in denied_calls fails with EPERM,
- * the rest run. Last before exec, since it binds us too. */
-static void install_seccomp(void)
-{
-	/* Calls of another architecture (32-bit int 0x80 on x86-64) would
-	 * pass under other numbers: libseccomp kills those by default. */
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx)
-		die("cannot create a seccomp filter");
-	/* no_new_privs is set_no_new_privs()' lesson, not libseccomp's. */
-	int err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	for (size_t i = 0; !err && i < sizeof(denied_calls) /
-					       sizeof(denied_calls[0]); i++) {
-		const struct denied_call *d = &denied_calls[i];
-		int nr = seccomp_syscall_resolve_name(d->name);
-		if (nr == __NR_SCMP_ERROR)
-			continue; /* not a call on this architecture */
-		err = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr,
-					     d->nargs, &d->arg);
-	}
-	/* clone3() passes its flags in memory, where a filter cannot look:
-	 * ENOSYS, as docker does, makes libc fall back to clone(). */
-	if (!err)
-		err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-				       SCMP_SYS(clone3), 0);
-	if (!err)
-		err = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (err) {
-		errno = -err;
-		die_errno("cannot load the seccomp filter");
-	}
-	verbose("seccomp filter loaded");
-}
-
 /* Replace the child with the command; returns only by dying. */
 static noreturn void exec_command(char **argv)
 {
@@ -337,11 +180,11 @@ static noreturn void child_main(struct child_config *cfg)
 		die_errno("cannot prepare the child process");
 	await_parent(cfg->sync);
 	join_cgroup(cfg->cg);
-	join_limits(cfg->cg);
+	join_limits(&cfg->cg->lim);
 	setup_uts(cfg->opts->hostname);
 	make_mounts_private();
 	setup_rootfs(cfg->rootfs);
-	drop_capabilities(container_caps(cfg->opts));
+	drop_capabilities(container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
 	set_no_new_privs();
 	install_seccomp();
 	exec_command(cfg->opts->argv);
@@ -507,156 +350,6 @@ static int remove_cgroup(struct cgroup *cg)
 	return 0;
 }
 
-/* Write value to the limit file dir/file. Returns 0, or -1 after saying
- * why. */
-static int write_limit(const char *dir, const char *file, const char *value)
-{
-	char path[PATH_MAX + 128];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (write_file(path, value) < 0) {
-		report_errno("cannot write %s to '%s'", value, path);
-		return -1;
-	}
-	return 0;
-}
-
-/* Hold the group to bytes of memory. Past it the kernel reclaims what it
- * can, then its OOM killer kills a process of this group, never one
- * outside. Returns 0, or -1 after saying why. */
-static int limit_memory(const struct limit_groups *lim, long bytes)
-{
-	const char *dir = lim->dir[LIMIT_MEMORY];
-	char value[32], swap[PATH_MAX + 128];
-
-	snprintf(value, sizeof(value), "%ld", bytes);
-	if (lim->version == 2) {
-		if (write_limit(dir, "memory.max", value) < 0)
-			return -1;
-		/* Else the group may go on in swap past memory.max: the
-		 * limit would be on RAM only. No swap file, no swap. */
-		snprintf(swap, sizeof(swap), "%s/memory.swap.max", dir);
-		if (access(swap, F_OK) == 0 &&
-		    write_limit(dir, "memory.swap.max", "0") < 0)
-			return -1;
-	} else {
-		if (write_limit(dir, "memory.limit_in_bytes", value) < 0)
-			return -1;
-		/* v1 counts memory plus swap apart, and only where swap is
-		 * accounted; it must not be below the limit above. */
-		snprintf(swap, sizeof(swap), "%s/memory.memsw.limit_in_bytes",
-			 dir);
-		if (access(swap, F_OK) == 0 &&
-		    write_limit(dir, "memory.memsw.limit_in_bytes", value) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Hold the group to quota microseconds of CPU time in every period of
- * CPU_PERIOD: "--cpus 0.5" runs half of each 100 ms, then waits for
- * the next period (throttled), on however many CPUs. Returns 0, or -1
- * after saying why. */
-static int limit_cpu(const struct limit_groups *lim, long quota)
-{
-	const char *dir = lim->dir[LIMIT_CPU];
-	char value[64];
-
-	if (lim->version == 2) {
-		snprintf(value, sizeof(value), "%ld %ld", quota,
-			 CPU_PERIOD);
-		return write_limit(dir, "cpu.max", value);
-	}
-	snprintf(value, sizeof(value), "%ld", CPU_PERIOD);
-	if (write_limit(dir, "cpu.cfs_period_us", value) < 0)
-		return -1;
-	snprintf(value, sizeof(value), "%ld", quota);
-	return write_limit(dir, "cpu.cfs_quota_us", value);
-}
-
-/* Put the container's group under the memory and cpu controllers too (on
- * v1, a group in each of their hierarchies, made here) and write the
- * limits asked for. Without root and a group of our own, say once that
- * they are not applied. Returns 0, or -1 after saying why. */
-static int setup_limits(struct cgroup *cg, const struct options *opts)
-{
-	char why[PATH_MAX + 256];
-	bool asked = opts->memory > 0 || opts->cpu_quota > 0;
-	const struct {
-		bool asked;
-		enum limit_ctrl ctrl;
-	} need[] = {{opts->memory > 0, LIMIT_MEMORY},
-		    {opts->cpu_quota > 0, LIMIT_CPU}};
-
-	memset(&cg->lim, 0, sizeof(cg->lim));
-	if (!cg->limited) {
-		if (asked)
-			report("limits not applied: not root, and no cgroup "
-			       "v2 group is delegated to uid %d (run it with "
-			       "sudo)", (int)getuid());
-		return 0;
-	}
-	if (limits_make_groups(&cg->lim, &cg->h, cg->parent, cg->dir,
-			       getpid(), why, sizeof(why)) < 0) {
-		report_errno("%s", why);
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-		if (!need[i].asked || cg->lim.have[need[i].ctrl])
-			continue;
-		limits_why_missing(&cg->lim, need[i].ctrl, why, sizeof(why));
-		if (geteuid() == 0) {
-			report("cannot limit %s: %s",
-			       limits_name(need[i].ctrl), why);
-			goto err;
-		}
-		/* Without root, run as stage 8 would, and say so once. */
-		report("limits not applied: %s", why);
-		break;
-	}
-	if (opts->memory > 0 && cg->lim.have[LIMIT_MEMORY] &&
-	    limit_memory(&cg->lim, opts->memory) < 0)
-		goto err;
-	if (opts->cpu_quota > 0 && cg->lim.have[LIMIT_CPU] &&
-	    limit_cpu(&cg->lim, opts->cpu_quota) < 0)
-		goto err;
-	verbose("memory limit %ld bytes, cpu quota %ld us per %ld us "
-		"(0: none)", opts->memory, opts->cpu_quota, CPU_PERIOD);
-	return 0;
-err:
-	limits_remove_groups(&cg->lim);
-	return -1;
-}
-
-/* Say so when the kernel's OOM killer ended the container at its memory
- * limit: the one line the runtime prints of its own, since a bare 137
- * looks like any other SIGKILL. */
-static void report_oom(struct cgroup *cg, const struct options *opts,
-		       int status)
-{
-	long mib = opts->memory >> 20;
-	if (opts->memory <= 0 || status != 128 + SIGKILL ||
-	    limits_oom_kills(&cg->lim) <= 0)
-		return;
-	if (mib << 20 == opts->memory)
-		report("container killed: out of memory at its limit "
-		       "(--memory %ldm)", mib);
-	else
-		report("container killed: out of memory at its limit "
-		       "(--memory %ld)", opts->memory);
-}
-
-/* Remove the container's v1 memory and cpu groups. Returns 0, or -1
- * after saying why. */
-static int remove_limits(struct cgroup *cg)
-{
-	if (limits_remove_groups(&cg->lim) < 0) {
-		report_errno("cannot remove the container's memory and cpu "
-			     "cgroups");
-		return -1;
-	}
-	return 0;
-}
-
 /* Stop a child that has not been let go: it sees its pipe close. */
 static void stop_child(struct child_config *cfg, pid_t pid)
 {
@@ -666,11 +359,13 @@ static void stop_child(struct child_config *cfg, pid_t pid)
 }
 
 /* Run the command in a child; return its exit status. The runtime owns
- * the cgroup from setup_cgroup() on: every way out removes it. */
+ * the cgroup from setup_cgroup() on and the limit groups from
+ * setup_limits() on: every way out removes them. */
 static int run_container(struct options *opts)
 {
 	struct cgroup cg;
 	struct child_config cfg = {.opts = opts, .cg = &cg};
+	struct limits limits = {opts->memory, opts->cpu_quota};
 	int status = EXIT_RUNTIME;
 
 	find_rootfs(&cfg);
@@ -690,7 +385,8 @@ static int run_container(struct options *opts)
 		report("no pids limit: not root, and no cgroup v2 group is "
 		       "delegated to uid %d (run it with sudo for a limit)",
 		       (int)getuid());
-	if (setup_limits(&cg, opts) < 0)
+	if (setup_limits(&cg.lim, &cg.h, cg.parent, cg.limited ? cg.dir : NULL,
+			 &limits) < 0)
 		goto out_cgroup;
 
 	pid_t pid = start_child(&cfg);
@@ -723,9 +419,9 @@ static int run_container(struct options *opts)
 		goto out;
 	}
 	verbose("child %d ended with status %d", (int)pid, status);
-	report_oom(&cg, opts, status);
+	report_oom(&cg.lim, &limits, status);
 out:
-	if (remove_limits(&cg) < 0)
+	if (remove_limits(&cg.lim) < 0)
 		status = EXIT_RUNTIME;
 out_cgroup:
 	if (remove_cgroup(&cg) < 0)
