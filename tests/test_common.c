@@ -306,6 +306,52 @@ static void test_check_rootfs_reasons(void)
 	rmdir(dir);
 }
 
+/* rootfs_join_layers() joins absolute paths and names the layer that is
+ * wrong: a missing one by its error, not as "not a directory". */
+static void test_join_layers_names_the_layer(void)
+{
+	char dir[] = "/tmp/minidocker-layers-XXXXXX", why[512];
+	char image[64], upper[64], list[256], out[4096], want[256];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(image, sizeof(image), "%s/image", dir);
+	snprintf(upper, sizeof(upper), "%s/upper", dir);
+	snprintf(list, sizeof(list), "%s/proc", image);
+	CU_ASSERT_EQUAL(mkdir(image, 0755), 0);
+	CU_ASSERT_EQUAL(mkdir(list, 0555), 0);
+	CU_ASSERT_EQUAL(mkdir(upper, 0755), 0);
+
+	snprintf(list, sizeof(list), "%s:%s", upper, image);
+	CU_ASSERT_EQUAL(rootfs_join_layers(list, out, sizeof(out), why,
+					   sizeof(why)), 0);
+	CU_ASSERT_STRING_EQUAL(out, list);
+	snprintf(list, sizeof(list), "%s/missing:%s", dir, image);
+	CU_ASSERT_EQUAL(rootfs_join_layers(list, out, sizeof(out), why,
+					   sizeof(why)), -1);
+	snprintf(want, sizeof(want), "layer '%s/missing': No such file or "
+		 "directory", dir);
+	CU_ASSERT_STRING_EQUAL(why, want);
+	snprintf(list, sizeof(list), "/etc/passwd:%s", image);
+	CU_ASSERT_EQUAL(rootfs_join_layers(list, out, sizeof(out), why,
+					   sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "layer '/etc/passwd': not a directory");
+	snprintf(list, sizeof(list), "%s::%s", upper, image);
+	CU_ASSERT_EQUAL(rootfs_join_layers(list, out, sizeof(out), why,
+					   sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "a layer in the list is empty");
+	snprintf(list, sizeof(list), "%s:%s", image, upper);
+	CU_ASSERT_EQUAL(rootfs_join_layers(list, out, sizeof(out), why,
+					   sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "image layer"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "it is empty"));
+	/* Too long together: said as such, not as "too many layers". */
+	CU_ASSERT_EQUAL(rootfs_join_layers(list, out, 16, why, sizeof(why)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "more than 15 bytes"));
+
+	snprintf(list, sizeof(list), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(list), 0);
+}
+
 /* Every row of opt_table is one a stage can use: a name of its own, a
  * bit of its own (or none, for what every stage has), a stage, a help
  * line, and a default within its own bounds; opt_find() finds it by
@@ -527,6 +573,8 @@ const struct stage_test common_tests[] = {
 	{"test_userns_restriction_names_setting",
 	 test_userns_restriction_names_setting, false},
 	{"test_check_rootfs_reasons", test_check_rootfs_reasons, false},
+	{"test_join_layers_names_the_layer", test_join_layers_names_the_layer,
+	 false},
 	{"test_state_dir_reaps_only_the_dead",
 	 test_state_dir_reaps_only_the_dead, false},
 	{"test_state_dir_defaults", test_state_dir_defaults, false},
