@@ -39,9 +39,9 @@ const char *limits_name(enum limit_ctrl c);
  * On v1 (as root only): make <base>/<ctrl>/minidocker/minidocker-<pid>
  * in each hierarchy found, <base> being where h->root's pids is, after
  * removing the groups there whose runtime is dead (as the pids group's
- * parent does). A
- * controller that is not there is left out of have[]. Returns 0, or -1
- * with errno and what failed in why (nothing made is left). */
+ * parent does). A controller that is not there is left out of have[].
+ * Returns 0, or -1 with errno and what failed in why (nothing made is
+ * left). */
 int limits_make_groups(struct limit_groups *g, const struct cgroup_hierarchy *h,
 		       const char *parent, const char *pids_dir, pid_t pid,
 		       char *why, size_t why_len);
