@@ -79,8 +79,8 @@ bench-vm: $(VM_OUT)/vmcheck vm-static
 bench-report:
 	bench/report.sh $(BENCH_DIR)
 
-# Replace the block between the bench markers in README.md with the last
-# results.
+# Replace the block between the bench markers in bench/README.md with the
+# last results, and the chart README.md and TUTORIAL.md show.
 bench-readme:
-	bench/readme.sh README.md $(BENCH_DIR)/results.md
+	bench/readme.sh bench/README.md $(BENCH_DIR)/results.md
 	cp $(BENCH_DIR)/bench.png bench/results.png

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# readme.sh: put the last benchmark into README.md, between the lines
-# <!-- bench:start --> and <!-- bench:end -->, replacing what was there.
-# Nothing else in the file changes.
+# readme.sh: put the last benchmark into bench/README.md (or the file
+# given), between the lines <!-- bench:start --> and <!-- bench:end -->,
+# replacing what was there. Nothing else in the file changes.
 #
 # usage: readme.sh README RESULTS
 set -eu
@@ -26,28 +26,13 @@ block=$(mktemp)
 tmp=$(mktemp "$readme.XXXXXX")
 trap 'rm -f "$block" "$tmp"' EXIT
 {
-	printf '\n## What isolation costs\n\n'
+	printf '\n## The last run\n\n'
 	cat <<'TEXT'
-`sudo make bench` times `run /bin/true` on the busybox root filesystem with
-hyperfine: every stage (built `-O2`), two floors and the tools that do the
-same job. **exec** is the bare exec of the busybox `true` the containers
-run; **floor** (`bench/floor.c`) does exactly what stage 6 does (UTS, PID
-and mount namespaces, a pids cgroup, chroot, /proc) with nothing else, so
-`× floor` is what the stage's readable structure costs.
-
-Hot runs go back to back; cold runs follow a 50 ms pause. The pause
-matters for one step only: when a parent moves its child into a cgroup,
-the kernel takes a global lock that, unused for a while, first waits for
-an RCU grace period (about 10 ms); **floor-move** shows it. The stages
-avoid it: on cgroup v1 the child moves itself, writing `0` to the group's
-`tasks` file, which skips that lock, and on cgroup v2 `clone3()` with
-`CLONE_INTO_CGROUP` starts the child in its group (measured in the test
-VM, `make bench-vm`). The stages are linked statically: the dynamic loader
-would take about 0.25 ms of every run, as **stage-6-dynamic** shows.
-
-`bench/README.md` says what each line measures. The figures are from one
-machine, and a busy one shows in them; regenerate them with
-`sudo make bench && make bench-readme`.
+The tables of the last `sudo make bench`, as `bench/report.sh` wrote them
+into `build/bench/results.md`; the sections above say what each line and
+column measures, and the chart (`results.png`) is drawn from the same run.
+The figures are from one machine, and a busy one shows in them; make them
+again on yours with `sudo make bench && make bench-readme`.
 
 TEXT
 	cat "$results"

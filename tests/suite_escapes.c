@@ -460,12 +460,17 @@ static void check_escapes(int only_stage, bool rootless)
 		/* A proof runs stage N's entries on stage N-1: want them
 		 * stopped there too, so that the proof fails. */
 		bool want_stopped = only_stage || stops(e, H.stage, rootless);
+		char from[48];
+		if (first_stop(e, rootless) == ROOTLESS_NEVER)
+			snprintf(from, sizeof(from), "stopped by no stage yet");
+		else
+			snprintf(from, sizeof(from), "stopped from stage %d on",
+				 first_stop(e, rootless));
 		snprintf(name, sizeof(name), "'%s' on stage %d%s: want it %s "
-			 "(stopped from stage %d on), it was %s: %s", e->name,
-			 H.stage, rootless ? ", without root" : "",
-			 want_stopped ? "stopped" : "to get through",
-			 first_stop(e, rootless), o == STOPPED ? "stopped" : "not",
-			 what);
+			 "(%s), it was %s: %s", e->name, H.stage,
+			 rootless ? ", without root" : "",
+			 want_stopped ? "stopped" : "to get through", from,
+			 o == STOPPED ? "stopped" : "not", what);
 		H_CHECK((o == STOPPED) == want_stopped, name);
 	}
 }

@@ -364,9 +364,9 @@ sed -i 's/^\(override CFLAGS += .*\) -Werror /\1 /' "$dest/Makefile"
 # minidocker, the student edition
 
 You build a container runtime in C, one Linux mechanism at a time, in
-eight stages: \`stages/NN-slug/main.c\` is stage N, a whole program of its
-own. Read [TUTORIAL.md](TUTORIAL.md) chapter by chapter; each stage's
-\`README.md\` is its checklist.
+$last stages: \`stages/NN-slug/main.c\` is stage N (NN: N in two digits),
+a whole program of its own. Read [TUTORIAL.md](TUTORIAL.md) chapter by
+chapter; each stage's \`README.md\` is its checklist.
 
 In this edition the lessons are taken out: where a lesson goes, a
 \`TODO (stage N)\` comment says what to write, and a stub that dies with
@@ -395,10 +395,10 @@ Once (Debian or Ubuntu, with sudo):
     make doctor                 # can this machine run the stages? what to fix
     sudo ./rootfs-fetch.sh      # a busybox root filesystem in ./rootfs
 
-For stage N (1 to $last):
+For stage N (1 to $last; NN is N in two digits, 01 to $(printf %02d "$last")):
 
     make carry-N                # (from stage 2 on) your stage N-1 into stage N's stubs
-    \$EDITOR stages/0N-*/main.c # fill in every stub, as its TODO says
+    \$EDITOR stages/NN-*/main.c # fill in every stub, as its TODO says
     make stage-N                # build build/stage-N; warnings are shown, not fatal
     sudo make test-stage-N      # suites 1..N against your stage N
     git diff                    # your work so far
@@ -406,9 +406,11 @@ For stage N (1 to $last):
 
 A failing test names the check; a run that dies in a stub says which
 function is still missing. (\`make prove-N\`, which shows that stage N's
-tests fail on stage N-1, is for the reference: some of its proofs run on
-fixtures made by taking a lesson out of the reference's code, which this
-edition does not have.) \`sudo make grade\` scores every stage (a table,
+tests fail on stage N-1, is for the reference and does not build here:
+some of its proofs run on fixtures made by taking a lesson out of the
+reference's code, which this edition does not have. The chapters and the
+stage READMEs show it run on the reference; your check is
+\`sudo make test-stage-N\`.) \`sudo make grade\` scores every stage (a table,
 and \`build/grade/summary.json\`); \`sudo make grade-stage-N\` one stage.
 
 \`make run\` and \`make test\` are for the finished runtime: \`make run\`
