@@ -90,7 +90,7 @@ $(STAGE_NUMS:%=diff-%): diff-%:
 	[ $$? -le 1 ]
 
 format:
-	clang-format -i common/*.[ch] stages/*/main.c tests/*.[ch] $(wildcard bench/*.c)
+	clang-format -i common/*.[ch] common/*/*.[ch] stages/*/main.c tests/*.[ch] $(wildcard bench/*.c)
 
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 # gcc's shared libubsan, loaded beside libasan, ignores log_path and
@@ -122,7 +122,7 @@ TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial test-cl
 
 # Each part keeps its own rules beside its files.
 include tests/tests.mk
-include $(wildcard tests/*/*.mk bench/*.mk tools/*.mk)
+include $(wildcard common/*/*.mk tests/*/*.mk bench/*.mk tools/*.mk)
 -include $(COMMON_OBJ:.o=.d) $(STAGE_DIRS:stages/%=$(BUILD)/stages/%.d)
 
 deps-run:
