@@ -5,9 +5,10 @@
 TEST_REGISTRY := $(BUILD)/tests/registry/test_registry
 
 # The registry, the image tools, and what registry.sh runs them with
-# (openssl signs the token; busybox serves it; curl waits and PUTs).
+# (openssl signs the token; busybox serves it; curl waits and PUTs; ss
+# finds a free port; setpriv runs the rootless pass).
 DEPS_REGISTRY_TEST := docker-registry umoci skopeo openssl busybox-static \
-	curl iproute2 libcunit1-dev $(DEPS_IMAGE)
+	curl iproute2 util-linux libcunit1-dev $(DEPS_IMAGE)
 DEPS_TEST += $(DEPS_REGISTRY_TEST)
 
 .PHONY: test-registry
