@@ -20,7 +20,7 @@ $(BUILD)/tests/registry/%.o: tests/registry/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(TEST_REGISTRY): $(BUILD)/tests/registry/test_registry.o $(IMAGE_OBJ)
+$(TEST_REGISTRY): $(BUILD)/tests/registry/test_registry.o $(IMAGE_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(IMAGE_LIBS)
 
 # As root, the program runs twice: as root (layers keep their owners,

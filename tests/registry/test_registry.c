@@ -38,6 +38,7 @@
 #include "image/layer.h"
 #include "image/manifest.h"
 #include "image/registry.h"
+#include "state.h"
 
 static const char *registry_host; /* REGISTRY_HOST */
 static const char *registry_data; /* REGISTRY_DATA */
