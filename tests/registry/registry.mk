@@ -4,10 +4,12 @@
 
 TEST_REGISTRY := $(BUILD)/tests/registry/test_registry
 
-# The registry, the image tools, and what registry.sh runs them with
-# (openssl signs the token; busybox serves it; curl waits and PUTs; ss
-# finds a free port; setpriv runs the rootless pass).
-DEPS_REGISTRY_TEST := docker-registry umoci skopeo openssl busybox-static \
+# The image tools, and what registry.sh runs them with (openssl signs the
+# token; busybox serves it; curl waits and PUTs; ss finds a free port;
+# setpriv runs the rootless pass). Not the registry's package: it would
+# also install and start a system service listening on every address;
+# the tests take its program alone (tools/deb-bin.sh).
+DEPS_REGISTRY_TEST := umoci skopeo openssl busybox-static \
 	curl iproute2 util-linux libcunit1-dev $(DEPS_IMAGE)
 DEPS_TEST += $(DEPS_REGISTRY_TEST)
 
@@ -28,12 +30,16 @@ $(TEST_REGISTRY): $(BUILD)/tests/registry/test_registry.o $(IMAGE_OBJ) $(COMMON_
 # user.* marks only, the overlay check in a user namespace).
 REGISTRY_NOBODY := setpriv --reuid 65534 --regid 65534 --clear-groups \
 	env HOME=/nonexistent TMPDIR=/tmp
-test-registry: $(TEST_REGISTRY) $(TEST_ROOTFS)/.rootfs-ok
+REGISTRY_BIN := $(BUILD)/tools/docker-registry
+$(REGISTRY_BIN):
+	tools/deb-bin.sh docker-registry /usr/bin/docker-registry $@
+
+test-registry: $(TEST_REGISTRY) $(TEST_ROOTFS)/.rootfs-ok $(REGISTRY_BIN)
 	@if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make: test-registry skipped: it needs root (umoci keeps the test image's owners; the mount checks): run sudo make test-registry" >&2; \
 		exit 1; fi
 	@tools/deps.sh test-registry $(DEPS_REGISTRY_TEST)
-	tests/registry/registry.sh $(TEST_ROOTFS) sh -c '\
+	REGISTRY_BIN=$(REGISTRY_BIN) tests/registry/registry.sh $(TEST_ROOTFS) sh -c '\
 		$(TEST_REGISTRY) $(if $(V),-v) || exit; \
 		echo "test_registry: again as nobody"; \
 		$(REGISTRY_NOBODY) $(TEST_REGISTRY) $(if $(V),-v)'

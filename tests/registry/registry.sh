@@ -37,7 +37,10 @@ shift
 	echo "registry.sh: no busybox root filesystem at '$rootfs' (make it with ./rootfs-fetch.sh)" >&2
 	exit 1
 }
-for tool in docker-registry umoci skopeo openssl busybox curl; do
+# REGISTRY_BIN: the registry's program (make takes it out of its package
+# without installing the package's service: tools/deb-bin.sh).
+registry_bin=${REGISTRY_BIN:-docker-registry}
+for tool in "$registry_bin" umoci skopeo openssl busybox curl; do
 	command -v "$tool" >/dev/null || {
 		echo "registry.sh: '$tool' is missing: run sudo make deps-test" >&2
 		exit 1
@@ -147,7 +150,7 @@ auth:
     issuer: minidocker-test
     rootcertbundle: $tmp/cert.pem
 YAML
-docker-registry serve "$tmp/config.yml" >"$tmp/registry.log" 2>&1 &
+"$registry_bin" serve "$tmp/config.yml" >"$tmp/registry.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$port/v2/" ||
 	fail "docker-registry did not start" "$tmp/registry.log"
