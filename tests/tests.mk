@@ -26,6 +26,18 @@ $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
 
+# The names of stage 10's deny-list, read out of its denied_calls[] rows
+# (as bench/bench.sh reads them), for suite_privs.c to check the probe's
+# calls against: a row added to privs.c that the probe never calls fails.
+PRIVS_LESSON := $(wildcard stages/10-*/privs.c)
+$(BUILD)/tests/denied_calls.h: $(PRIVS_LESSON) tests/tests.mk
+	@mkdir -p $(dir $@)
+	sed -n 's/^\t{"\([a-z_0-9]*\)",.*/"\1",/p' $< > $@
+	@test -s $@ || { echo "tests.mk: no denied_calls[] rows found in $<" >&2; rm -f $@; exit 1; }
+
+$(BUILD)/tests/suite_privs.o: $(BUILD)/tests/denied_calls.h
+$(BUILD)/tests/suite_privs.o: CPPFLAGS += -iquote $(BUILD)/tests
+
 $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit
 
