@@ -345,15 +345,16 @@ static const char *err_name(int e)
  * "EPERM first" marks the calls that check a capability in the host's
  * user namespace before their arguments: there the errno cannot tell
  * the filter from the kernel, and only the check of the probe's names
- * against privs.c's (suite_privs.c) sees the row go; a kernel built
- * without modules or kexec answers ENOSYS instead. */
+ * against privs.c's (suite_privs.c) sees the row go; in brackets, what
+ * the host's root gets (measured, but for modules and kexec, read from
+ * the kernel's order of checks: a kernel built without them, as 6.18
+ * here was, answers ENOSYS). */
 static const struct deny_row {
 	const char *name;
 	long nr;
 	long arg[6];
 } deny_rows[] = {
-	/* EPERM first (the host's root, by the kernel's order of checks:
-	 * ENOEXEC, a module too short) */
+	/* EPERM first (the host's root: ENOEXEC, a module too short) */
 	{"init_module", SYS_init_module, {0, 0, 0}},
 	/* EPERM first (the host's root: EBADF) */
 	{"finit_module", SYS_finit_module, {-1, 0, 0}},
