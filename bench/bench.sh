@@ -174,14 +174,15 @@ make_bundle() {
 # walls_spec CONFIG: give CONFIG the walls of stages 10 and 11: the
 # eleven capabilities in the bounding, permitted and effective sets (none
 # inheritable or ambient), noNewPrivileges, the seccomp deny-list (the
-# names read from stage 10's denied_calls rows, so that the two cannot
-# drift), and a cgroup namespace; crun's default spec already masks and
+# names read from stage 10's denied_calls rows in privs.c, so that the
+# two cannot drift; TIOCSTI compared in its low 32 bits, as there), and a
+# cgroup namespace; crun's default spec already masks and
 # write-protects the /proc and /sys paths of stage 11's table, has an
 # IPC namespace, and a /dev of its own with devpts and shm.
 PRIVS_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SETFCAP","CAP_SETGID","CAP_SETPCAP","CAP_SETUID","CAP_SYS_CHROOT"]'
 walls_spec() {
 	local names
-	names=$(sed -n 's/^\t{"\([a-z_0-9]*\)", 0, {0},.*/"\1"/p' "$(ls -d stages/10-*)/main.c" | paste -sd,)
+	names=$(sed -n 's/^\t{"\([a-z_0-9]*\)", 0, {0},.*/"\1"/p' "$(ls -d stages/10-*)/privs.c" | paste -sd,)
 	[ -n "$names" ] || return 1
 	jq --argjson caps "$PRIVS_CAPS" --argjson names "[$names]" \
 		'.process.capabilities = {bounding: $caps, permitted: $caps, effective: $caps, inheritable: [], ambient: []}
@@ -192,7 +193,7 @@ walls_spec() {
 			{names: ["unshare", "clone"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
 			 args: [{index: 0, value: 268435456, valueTwo: 268435456, op: "SCMP_CMP_MASKED_EQ"}]},
 			{names: ["ioctl"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
-			 args: [{index: 1, value: 21522, op: "SCMP_CMP_EQ"}]},
+			 args: [{index: 1, value: 4294967295, valueTwo: 21522, op: "SCMP_CMP_MASKED_EQ"}]},
 			{names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
 		"$1" >"$1.new" && mv "$1.new" "$1"
 }

@@ -49,6 +49,14 @@
  *                         euid ("ok" when the euid is 0), pty (open a
  *                         pseudo-terminal pair); mount DIR
  *                         mounts on DIR instead of /mnt
+ *   probe deny [NAME]     make each call of stage 10's deny-list (or
+ *                         NAME's) with arguments the kernel rejects;
+ *                         print "name errno" a line each (the filter
+ *                         answers EPERM); ioctl twice: TIOCSTI, and
+ *                         TIOCSTI with bit 32 set as "ioctl+high"
+ *   probe allowed         print "fork", "unshare" (CLONE_NEWUTS),
+ *                         "fionread" and "tiocgwinsz" (on a pipe), each
+ *                         with "ok" or the errno it met
  */
 
 #include <dirent.h>
@@ -61,6 +69,7 @@
 #include <string.h>
 #include <linux/if_ether.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
@@ -320,8 +329,152 @@ static const char *err_name(int e)
 	case ENOENT: return "ENOENT";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case EROFS: return "EROFS";
-	default: return strerror(e);
+	default: return strerrorname_np(e) ? strerrorname_np(e) : strerror(e);
 	}
+}
+
+#define PIPE_FD -100 /* in a deny row: the probe's pipe, made at run time */
+#define HIGH_BIT (1UL << 32)
+
+/* Stage 10's deny-list (stages/10-privs/privs.c), each call with
+ * arguments the kernel rejects before it acts, so that nothing happens
+ * where no filter refuses it, even as the host's root: bad flags, a bad
+ * pointer, a bad fd, an unknown command. The comment says what the
+ * kernel (6.18) answers without the filter to root in a user namespace
+ * of its own with every capability there (a container of stage 9).
+ * "EPERM first" marks the calls that check a capability in the host's
+ * user namespace before their arguments: there the errno cannot tell
+ * the filter from the kernel, and only the check of the probe's names
+ * against privs.c's (suite_privs.c) sees the row go; in brackets, what
+ * the host's root gets (measured, but for modules and kexec, read from
+ * the kernel's order of checks: a kernel built without them, as 6.18
+ * here was, answers ENOSYS). */
+static const struct deny_row {
+	const char *name;
+	long nr;
+	long arg[6];
+} deny_rows[] = {
+	/* EPERM first (the host's root: ENOEXEC, a module too short) */
+	{"init_module", SYS_init_module, {0, 0, 0}},
+	/* EPERM first (the host's root: EBADF) */
+	{"finit_module", SYS_finit_module, {-1, 0, 0}},
+	/* EPERM first (the host's root: EFAULT) */
+	{"delete_module", SYS_delete_module, {0, 0}},
+	/* EPERM first (the host's root: EINVAL, an unknown flag; 0
+	 * segments and no flag would unload the loaded kernel) */
+	{"kexec_load", SYS_kexec_load, {0, 0, 0, 0x8000}},
+	/* EPERM first (the host's root: EINVAL, an unknown flag; flag 1
+	 * would unload) */
+	{"kexec_file_load", SYS_kexec_file_load, {-1, -1, 0, 0, 0x80000000L}},
+	/* EINVAL: no such command */
+	{"bpf", SYS_bpf, {9999, 0, 0}},
+	/* EINVAL: unknown flags */
+	{"perf_event_open", SYS_perf_event_open, {0, 0, -1, -1, ~0L}},
+	/* EINVAL: UFFD_USER_MODE_ONLY, allowed to anyone, and a bad flag */
+	{"userfaultfd", SYS_userfaultfd, {1 | 0x10}},
+	/* EINVAL: a payload over 1 MiB */
+	{"add_key", SYS_add_key, {0, 0, 0, -1, 0}},
+	/* EFAULT: no type */
+	{"request_key", SYS_request_key, {0, 0, 0, 0}},
+	/* EOPNOTSUPP: no such operation */
+	{"keyctl", SYS_keyctl, {-1}},
+	/* EFAULT: no handle (kernels before 6.10: EPERM first) */
+	{"open_by_handle_at", SYS_open_by_handle_at, {-1, 0, 0}},
+	/* EINVAL: an unknown flag */
+	{"name_to_handle_at", SYS_name_to_handle_at, {-1, 0, 0, 0, 0x40000000}},
+	/* EINVAL: CLONE_VFORK is no flag of unshare's */
+	{"unshare", SYS_unshare, {CLONE_NEWUSER | CLONE_VFORK}},
+	/* EINVAL: a new user namespace cannot share the filesystem root */
+	{"clone", SYS_clone, {CLONE_NEWUSER | CLONE_FS, 0, 0, 0, 0}},
+	/* EBADF */
+	{"setns", SYS_setns, {-1, 0}},
+	/* EINVAL: an unknown flag, checked before the capability */
+	{"swapon", SYS_swapon, {0, 0x40000000}},
+	/* EPERM first (the host's root: EFAULT) */
+	{"swapoff", SYS_swapoff, {1}},
+	/* EINVAL: no magic (the container's own PID namespace: CAP_SYS_BOOT
+	 * of its user namespace is enough to get there) */
+	{"reboot", SYS_reboot, {0, 0, 0, 0}},
+	/* EPERM first (the host's root: EFAULT; NULL would turn accounting
+	 * off) */
+	{"acct", SYS_acct, {1}},
+	/* EFAULT: the time is read before the capability is checked */
+	{"settimeofday", SYS_settimeofday, {1, 0}},
+	/* EINVAL: the monotonic clock cannot be set */
+	{"clock_settime", SYS_clock_settime, {CLOCK_MONOTONIC, 0}},
+	/* EFAULT */
+	{"clock_adjtime", SYS_clock_adjtime, {CLOCK_REALTIME, 0}},
+	/* EFAULT */
+	{"adjtimex", SYS_adjtimex, {0}},
+	/* EINVAL: no such quota type */
+	{"quotactl", SYS_quotactl, {0xff, 0, 0, 0}},
+	/* ENOSYS: gone from the kernel since 5.11, still in the filter */
+	{"lookup_dcookie", SYS_lookup_dcookie, {0, 0, 0}},
+	/* ENOTTY: a pipe is no terminal; and the same command with a high
+	 * bit set, which the kernel reads as the same TIOCSTI */
+	{"ioctl", SYS_ioctl, {PIPE_FD, TIOCSTI, 0}},
+	{"ioctl", SYS_ioctl, {PIPE_FD, TIOCSTI | HIGH_BIT, 0}},
+};
+
+/* Make each call of deny_rows (only name's, when not NULL) and print
+ * "name errno" a line each ("name ok" if one ran): the filter makes it
+ * EPERM. Returns 0, or 2 for a name the table lacks. */
+static int deny(const char *name)
+{
+	int fds[2], found = 0;
+	if (pipe(fds) < 0) {
+		perror("pipe");
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(deny_rows) / sizeof(deny_rows[0]); i++) {
+		const struct deny_row *d = &deny_rows[i];
+		long a[6];
+		if (name && strcmp(name, d->name))
+			continue;
+		found = 1;
+		for (int j = 0; j < 6; j++)
+			a[j] = d->arg[j] == PIPE_FD ? fds[0] : d->arg[j];
+		errno = 0;
+		long r = syscall(d->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		printf("%s%s %s\n", d->name,
+		       d->nr == SYS_ioctl && (a[1] & HIGH_BIT) ? "+high" : "",
+		       r < 0 ? err_name(errno) : "ok");
+	}
+	close(fds[0]);
+	close(fds[1]);
+	if (!found)
+		return usage();
+	return 0;
+}
+
+/* What the filter must let through: fork (clone without
+ * CLONE_NEWUSER), unshare(CLONE_NEWUTS) (with CAP_SYS_ADMIN), and
+ * ordinary ioctls: FIONREAD and TIOCGWINSZ on a pipe, "name answer" a
+ * line each. */
+static int allowed(void)
+{
+	int fds[2], n = -1;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUTS) < 0 ? errno : 0);
+	int st = 0;
+	printf("fork %s\n", pid < 0 ? err_name(errno) : "ok");
+	if (pid > 0 && waitpid(pid, &st, 0) == pid)
+		printf("unshare %s\n", WEXITSTATUS(st) ? err_name(WEXITSTATUS(st))
+						       : "ok");
+	if (pipe(fds) < 0 || write(fds[1], "abc", 3) != 3) {
+		perror("pipe");
+		return 1;
+	}
+	printf("fionread %s\n", ioctl(fds[0], FIONREAD, &n) < 0 ? err_name(errno)
+				: n == 3 ? "ok" : "wrong");
+	struct winsize ws;
+	printf("tiocgwinsz %s\n", ioctl(fds[0], TIOCGWINSZ, &ws) < 0
+					 ? err_name(errno) : "ok");
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
 }
 
 /* Try act; undo what it did; print "ok" or why it failed. */
@@ -542,9 +695,9 @@ int main(int argc, char **argv)
 		return caps();
 	if (!strcmp(q, "try"))
 		return try_act(a, argc > 3 ? argv[3] : "");
-	if (!strcmp(q, "caps"))
-		return caps();
-	if (!strcmp(q, "try"))
-		return try_act(a, argc > 3 ? argv[3] : "");
+	if (!strcmp(q, "deny"))
+		return deny(argc > 2 ? a : NULL);
+	if (!strcmp(q, "allowed"))
+		return allowed();
 	return usage();
 }

@@ -1,9 +1,12 @@
 /* Stage 10: privileges. Inside, every capability set is exactly the
  * default (podman's eleven) or that set changed by one --cap-add or
- * --cap-drop bit; no_new_privs is on; the seccomp filter refuses its
- * calls with EPERM and the caller lives on; busybox still works. */
+ * --cap-drop bit; no_new_privs is on; the seccomp filter refuses every
+ * call of its deny-list with EPERM and the caller lives on; fork,
+ * unshare without a user namespace, ordinary ioctls and busybox still
+ * work. */
 
 #include <CUnit/CUnit.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +155,103 @@ static void test_seccomp_denies_nested_userns(void)
 	check_act("userns", NULL, NULL, "EPERM");
 }
 
+/* The names of stage 10's deny-list, as stages/10-privs/privs.c has
+ * them: tests.mk reads them out of its denied_calls[] rows. */
+static const char *const privs_rows[] = {
+#include "denied_calls.h"
+	NULL,
+};
+
+/* Whether name is in list (NULL-ended). */
+static bool listed(const char *name, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, name))
+			return true;
+	return false;
+}
+
+/* ioctl(TIOCSTI) on a pipe, and the same with bit 32 of the command
+ * set, which the kernel reads as the same TIOCSTI: the filter answers
+ * EPERM to both, where the kernel would answer ENOTTY. A filter that
+ * compares all 64 bits lets the second through. */
+static void test_seccomp_denies_tiocsti_both_forms(void)
+{
+	struct run_result r;
+	run_probe(&r, NULL, NULL, "deny", "ioctl");
+	char name[384];
+	snprintf(name, sizeof(name), "ioctl(TIOCSTI) and ioctl(TIOCSTI | 1 "
+		 "<< 32): want 'ioctl EPERM' and 'ioctl+high EPERM', got "
+		 "status %d, '%.80s' (stderr: %.100s)", r.status, r.out,
+		 r.err);
+	H_CHECK(r.status == 0 &&
+			!strcmp(r.out, "ioctl EPERM\nioctl+high EPERM\n"),
+		name);
+	h_free(&r);
+}
+
+/* Every row of the deny-list, called with arguments the kernel itself
+ * rejects (EINVAL, EFAULT, EBADF, ENOTTY: tests/probe.c's deny_rows),
+ * by a container with every capability: the filter, not a missing
+ * capability, answers EPERM. The probe's rows and privs.c's must name
+ * the same calls, so that a row dropped from either is seen. */
+static void test_seccomp_denies_every_row(void)
+{
+	struct run_result r;
+	char name[512];
+	run_probe(&r, "--cap-add", "ALL", "deny", NULL);
+	snprintf(name, sizeof(name), "probe deny: status %d (stderr: %.100s)",
+		 r.status, r.err);
+	H_CHECK(r.status == 0 && r.out[0], name);
+	if (r.status != 0 || !r.out[0]) {
+		h_free(&r);
+		return;
+	}
+	const char *probed[64] = {NULL};
+	size_t n = 0;
+	for (char *line = strtok(r.out, "\n"); line && n < 63;
+	     line = strtok(NULL, "\n")) {
+		char *answer = strchr(line, ' ');
+		if (!answer)
+			continue;
+		*answer++ = '\0';
+		snprintf(name, sizeof(name), "%s: want EPERM from the filter, "
+			 "got %s: the call reached the kernel", line, answer);
+		H_CHECK(!strcmp(answer, "EPERM"), name);
+		char *high = strstr(line, "+high");
+		if (high)
+			*high = '\0'; /* ioctl's second form, the same row */
+		probed[n++] = line;
+		snprintf(name, sizeof(name), "the probe calls %s, which "
+			 "stages/10-privs/privs.c's denied_calls[] does not "
+			 "name", line);
+		H_CHECK(listed(line, privs_rows), name);
+	}
+	for (const char *const *row = privs_rows; *row; row++) {
+		snprintf(name, sizeof(name), "privs.c denies %s, which "
+			 "tests/probe.c's deny_rows[] never calls: give it a "
+			 "row with arguments the kernel rejects", *row);
+		H_CHECK(listed(*row, probed), name);
+	}
+	h_free(&r);
+}
+
+/* What the filter leaves alone: fork (clone without CLONE_NEWUSER),
+ * unshare(CLONE_NEWUTS) with CAP_SYS_ADMIN given back, FIONREAD, and
+ * TIOCGWINSZ answered by the kernel (a pipe is no terminal). */
+static void test_seccomp_allows_fork_unshare_ioctls(void)
+{
+	struct run_result r;
+	static const char want[] =
+		"fork ok\nunshare ok\nfionread ok\ntiocgwinsz ENOTTY\n";
+	run_probe(&r, "--cap-add", "SYS_ADMIN", "allowed", NULL);
+	char name[384];
+	snprintf(name, sizeof(name), "want '%s', got status %d, '%.80s' "
+		 "(stderr: %.100s)", want, r.status, r.out, r.err);
+	H_CHECK(r.status == 0 && !strcmp(r.out, want), name);
+	h_free(&r);
+}
+
 /* clone3() cannot be filtered by flags: ENOSYS, and libc falls back. */
 static void test_clone3_says_enosys(void)
 {
@@ -238,6 +338,11 @@ static const struct stage_test tests[] = {
 	 test_seccomp_denies_add_key_with_eperm, true},
 	{"test_seccomp_denies_nested_userns", test_seccomp_denies_nested_userns,
 	 true},
+	{"test_seccomp_denies_tiocsti_both_forms",
+	 test_seccomp_denies_tiocsti_both_forms, true},
+	{"test_seccomp_denies_every_row", test_seccomp_denies_every_row, true},
+	{"test_seccomp_allows_fork_unshare_ioctls",
+	 test_seccomp_allows_fork_unshare_ioctls, false},
 	{"test_clone3_says_enosys", test_clone3_says_enosys, true},
 	{"test_mount_refused", test_mount_refused, true},
 	{"test_cap_add_sys_admin_allows_mount",

@@ -7,7 +7,7 @@ TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(wildcard tests/suite_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
 FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
-	no-unmount stub-uts no-prepare-child no-start
+	no-unmount stub-uts no-prepare-child no-start short-denylist
 TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 
 .PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
@@ -25,6 +25,18 @@ fixtures: $(TEST_FIXTURES)
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
+
+# The names of stage 10's deny-list, read out of its denied_calls[] rows
+# (as bench/bench.sh reads them), for suite_privs.c to check the probe's
+# calls against: a row added to privs.c that the probe never calls fails.
+PRIVS_LESSON := $(wildcard stages/10-*/privs.c)
+$(BUILD)/tests/denied_calls.h: $(PRIVS_LESSON) tests/tests.mk
+	@mkdir -p $(dir $@)
+	sed -n 's/^\t{"\([a-z_0-9]*\)",.*/"\1",/p' $< > $@
+	@test -s $@ || { echo "tests.mk: no denied_calls[] rows found in $<" >&2; rm -f $@; exit 1; }
+
+$(BUILD)/tests/suite_privs.o: $(BUILD)/tests/denied_calls.h
+$(BUILD)/tests/suite_privs.o: CPPFLAGS += -iquote $(BUILD)/tests
 
 $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit
@@ -50,6 +62,8 @@ $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 #                     reaping it) before writing the byte: the write meets
 #                     a pipe nobody reads, and must say so, not die of
 #                     SIGPIPE
+#   short-denylist    stage 10 whose deny-list lacks the bpf and keyctl
+#                     rows (a learner's half-done table)
 FIXTURE_SRC_no-private      := stages/05-mount/main.c
 FIXTURE_SED_no-private       = '/^\tmake_mounts_private();$$/d'
 FIXTURE_SRC_no-reap-cgroup  := common/cgroup.c
@@ -68,6 +82,8 @@ FIXTURE_SRC_no-start        := stages/08-userns/main.c
 FIXTURE_SED_no-start         = -e 's/^\tawait_parent(cfg->sync);$$/\t_exit(0); \/* no-start *\//' \
 	-e 's/^\tif (write_all(cfg.sync\[1\], "1", 1) < 0) {$$/\twaitid(P_PID, pid, \&(siginfo_t){0}, WEXITED | WNOWAIT); \/* no-start *\/\n&/' \
 	-e 's/^\#include <unistd.h>$$/&\n\#include <sys\/wait.h>/'
+FIXTURE_SRC_short-denylist  := stages/10-privs/privs.c
+FIXTURE_SED_short-denylist   = -e '/^\t{"bpf", /d' -e '/^\t{"keyctl", /d'
 FIXTURE_SRC_stub-uts        := stages/02-uts/main.c
 FIXTURE_SED_stub-uts         = '/^static void setup_uts(/,/^{$$/s/^{$$/{\n\tdie("not implemented: setup_uts() (see TUTORIAL.md, stage 2)");/'
 
@@ -82,6 +98,13 @@ $(BUILD)/fixture-no-reap: stages/06-cgroup/main.c \
 		$(BUILD)/fixtures/no-reap-cgroup.c \
 		$(filter-out $(BUILD)/common/cgroup.o,$(COMMON_OBJ))
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# Stage 10's spine and stage 9's lesson as they are, with the fixture's
+# privs.c in place of its own.
+$(BUILD)/fixture-short-denylist: $(BUILD)/fixtures/short-denylist.c \
+		$(filter-out %/privs.o,$(call stage_objs,10)) $(COMMON_OBJ)
+	$(CC) $(CPPFLAGS) -iquote stages/10-privs $(CFLAGS) $(LDFLAGS) \
+		$(STAGE_LDFLAGS) -o $@ $^ $(STAGE_LIBS_10)
 
 # A stub leaves code unreachable and a helper unused: no warning for that.
 $(BUILD)/fixture-%: $(BUILD)/fixtures/%.c $(COMMON_OBJ)
