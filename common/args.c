@@ -38,7 +38,8 @@ const struct opt_spec opt_table[] = {
 	{"--cap-drop", NULL, "CAP", OPT_CAP_DROP, 10, OPT_CAPS, 0, 0, NULL,
 	 NULL, NULL, FIELD(cap_drop),
 	 "drop CAP from the default set, or ALL (repeatable)"},
-	{"-v", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
+	/* Not -v: from stage 13, -v is a volume, as docker's. */
+	{"--verbose", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(verbose), "print the runtime's progress on stderr"},
 	{"--help", "-h", NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(help), "print this help"},

@@ -13,8 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The options a stage accepts beyond those every stage has (-v, --help):
- * each stage passes the set it has introduced so far as STAGE_OPTS. */
+/* The options a stage accepts beyond those every stage has (--verbose,
+ * --help): each stage passes the set it has introduced so far as
+ * STAGE_OPTS. */
 enum {
 	OPT_HOSTNAME = 1 << 0, /* --hostname NAME, stage 2 on */
 	OPT_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
@@ -41,7 +42,7 @@ struct options {
 			       * 0: no limit */
 	uint64_t cap_add;     /* --cap-add: bit N for capability N */
 	uint64_t cap_drop;    /* --cap-drop, applied before cap_add */
-	bool verbose;         /* -v */
+	bool verbose;         /* --verbose */
 	bool help;            /* --help, -h */
 	char **argv;          /* the command and its arguments, NULL-ended */
 };
@@ -81,7 +82,7 @@ struct opt_spec {
  * name is NULL. */
 extern const struct opt_spec opt_table[];
 
-/* The row for arg ("--hostname", "--hostname=x", "-v"), or NULL. When arg
+/* The row for arg ("--hostname", "--hostname=x", "-h"), or NULL. When arg
  * carries its value after '=', *inline_value points at it, else NULL. */
 const struct opt_spec *opt_find(const char *arg, const char **inline_value);
 
