@@ -64,8 +64,9 @@ enum opt_kind {
 
 /* One option: a row of opt_table. */
 struct opt_spec {
-	const char *name;  /* "--hostname" */
-	const char *alias; /* a short name ("-h"), or NULL */
+	const char *name;  /* its long name: "--hostname" */
+	const char *alias; /* a short name, a dash and a letter ("-h"), or
+			    * NULL */
 	const char *arg;   /* the value's name in the usage, NULL for a flag */
 	unsigned bit;      /* its OPT_ bit; 0 for options every stage has */
 	int stage;         /* the stage that introduces it */
@@ -93,9 +94,12 @@ enum args_result {
 };
 
 /* Parse argv (argv[0] is the program) for a stage accepting the options
- * in opts_mask (OPT_ bits). Returns ARGS_OK, ARGS_HELP, or ARGS_ERROR
- * with a one-line reason in err. Keeps no state between calls and writes
- * nothing. */
+ * in opts_mask (OPT_ bits), with getopt_long(3): options in full only
+ * (no abbreviations), each as "--name value" or "--name=value", up to the
+ * first word that is not one or "--". Returns ARGS_OK, ARGS_HELP, or
+ * ARGS_ERROR with a one-line reason in err. Prints nothing, and starts
+ * getopt afresh (optind = 0) on every call, so calls in a row answer
+ * alike; getopt's globals make it unsafe in threads. */
 enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 			    struct options *opts, char *err, size_t err_len);
 
