@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "args.h"
 #include "caps.h"
+#include "util.h"
 
 #define FIELD(name) offsetof(struct options, name)
 
@@ -38,7 +40,8 @@ const struct opt_spec opt_table[] = {
 	{"--cap-drop", NULL, "CAP", OPT_CAP_DROP, 10, OPT_CAPS, 0, 0, NULL,
 	 NULL, NULL, FIELD(cap_drop),
 	 "drop CAP from the default set, or ALL (repeatable)"},
-	{"-v", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
+	/* Not -v: from stage 13, -v is a volume, as docker's. */
+	{"--verbose", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(verbose), "print the runtime's progress on stderr"},
 	{"--help", "-h", NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(help), "print this help"},
@@ -229,6 +232,88 @@ static void set_defaults(struct options *opts)
 	}
 }
 
+/* What getopt_long(3) reads for a stage: the short names in an option
+ * string, and a struct option for each long name, both made from the
+ * rows of opt_table the stage has. */
+struct getopt_spec {
+	char shorts[3 + 2 * ARRAY_SIZE(opt_table)];
+	struct option longs[ARRAY_SIZE(opt_table)];
+};
+
+/* getopt_long's answer for row i, above every short option's character,
+ * so that a row is known from optopt too, when its value is wrong. */
+#define ROW_VAL(i) (256 + (int)(i))
+
+/* Whether a stage accepting opts_mask has option o. */
+static bool in_stage(const struct opt_spec *o, unsigned opts_mask)
+{
+	return !o->bit || (opts_mask & o->bit);
+}
+
+/* Fill g with the rows of opt_table in opts_mask. */
+static void make_getopt_spec(unsigned opts_mask, struct getopt_spec *g)
+{
+	/* '+': stop at the first word that is not an option, the command,
+	 * whatever POSIXLY_CORRECT says (no reordering of argv). ':': a
+	 * missing value is told apart from an unknown option, and getopt
+	 * prints nothing (as opterr = 0): the stage prints one line. */
+	char *s = g->shorts;
+	*s++ = '+';
+	*s++ = ':';
+	size_t n = 0;
+	for (size_t i = 0; opt_table[i].name; i++) {
+		const struct opt_spec *o = &opt_table[i];
+		if (!in_stage(o, opts_mask))
+			continue;
+		int has_arg = o->kind == OPT_FLAG ? no_argument
+						  : required_argument;
+		g->longs[n++] = (struct option){o->name + 2, has_arg, NULL,
+						ROW_VAL(i)};
+		if (o->alias) {
+			*s++ = o->alias[1];
+			if (has_arg)
+				*s++ = ':';
+		}
+	}
+	*s = '\0';
+	g->longs[n] = (struct option){0};
+}
+
+/* The row of the stage's options whose short name is c, or NULL. */
+static const struct opt_spec *find_short(int c, unsigned opts_mask)
+{
+	for (const struct opt_spec *o = opt_table; o->name; o++)
+		if (o->alias && o->alias[1] == c && in_stage(o, opts_mask))
+			return o;
+	return NULL;
+}
+
+/* Whether word ("--name" or "--name=value") names o in full. getopt_long
+ * takes any unambiguous prefix ("--host"); the stages do not (see
+ * parse_args). */
+static bool names_in_full(const char *word, const struct opt_spec *o)
+{
+	size_t n = strcspn(word + 2, "=");
+	return n == strlen(o->name + 2) && !strncmp(word + 2, o->name + 2, n);
+}
+
+/* Store o's value, or set its flag; ARGS_HELP for --help. */
+static enum args_result take_option(const struct opt_spec *o,
+				    const char *value, struct options *opts,
+				    char *err, size_t err_len)
+{
+	if (o->kind != OPT_FLAG)
+		return set_value(o, value, opts, err, err_len);
+	*(bool *)((char *)opts + o->field) = true;
+	return o->field == FIELD(help) ? ARGS_HELP : ARGS_OK;
+}
+
+/* The options are read by getopt_long(3) over argv from "run" on, so
+ * that "run" plays its argv[0]. Abbreviations are refused: docker and
+ * runc take none; what a prefix means would change from stage to stage
+ * as rows are added ("--c" is --cpus in stage 9, ambiguous from 10); and
+ * the harness finds options by their full names (opt_find), so it must
+ * see what the stage sees. */
 enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 			    struct options *opts, char *err, size_t err_len)
 {
@@ -237,38 +322,58 @@ enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 		err[0] = '\0';
 	if (argc < 2)
 		return fail(err, err_len, "missing command 'run'");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+	const char *value;
+	const struct opt_spec *first = opt_find(argv[1], &value);
+	if (first && first->field == FIELD(help))
 		return ARGS_HELP;
 	if (strcmp(argv[1], "run") != 0)
 		return fail(err, err_len, "unknown command '%s'", argv[1]);
 
-	int i = 2;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *value;
-		if (!strcmp(argv[i], "--")) {
-			i++;
+	struct getopt_spec g;
+	make_getopt_spec(opts_mask, &g);
+	int n = argc - 1;
+	char **words = argv + 1;
+	/* getopt_long keeps its place in globals: 0 starts it afresh, so
+	 * that every call reads its own argv from the start. */
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		/* The word it reads now: a long option is a word of its own,
+		 * short ones may share one (stage 15: "-ti"). */
+		int at = optind > 0 ? optind : 1;
+		const char *word = at < n ? words[at] : "";
+		bool is_long = !strncmp(word, "--", 2);
+		int c = getopt_long(n, words, g.shorts, g.longs, NULL);
+		if (c == -1)
 			break;
-		}
-		const struct opt_spec *o = opt_find(argv[i], &value);
-		if (!o || (o->bit && !(opts_mask & o->bit)))
+		/* On an error, optopt says what it was about: a row's
+		 * value, a short name, or 0 (no long option of that name,
+		 * or more than one with it as a prefix). */
+		bool bad = c == '?' || c == ':';
+		int row = bad ? optopt : c;
+		const struct opt_spec *o = NULL;
+		if (row >= ROW_VAL(0))
+			o = &opt_table[row - ROW_VAL(0)];
+		else if (!is_long)
+			o = find_short(row, opts_mask);
+		if (is_long && (!o || !names_in_full(word, o)))
 			return fail(err, err_len, "unknown option '%.64s'",
-				    argv[i]);
-		if (o->kind == OPT_FLAG) {
-			*(bool *)((char *)opts + o->field) = true;
-			if (o->field == offsetof(struct options, help))
-				return ARGS_HELP;
-			continue;
-		}
-		if (!value) {
-			if (i + 1 >= argc)
-				return fail(err, err_len,
-					    "option '%s' needs a value",
-					    o->name);
-			value = argv[++i];
-		}
-		if (set_value(o, value, opts, err, err_len) != ARGS_OK)
-			return ARGS_ERROR;
+				    word);
+		if (!o) /* a byte of UTF-8 alone is no text: '?' */
+			return fail(err, err_len, "unknown option '-%c'",
+				    row > ' ' && row < 0x7f ? row : '?');
+		const char *name = is_long ? o->name : o->alias;
+		if (c == ':')
+			return fail(err, err_len, "option '%s' needs a value",
+				    name);
+		if (c == '?') /* "--verbose=1" */
+			return fail(err, err_len, "option '%s' takes no value",
+				    name);
+		enum args_result r = take_option(o, optarg, opts, err, err_len);
+		if (r != ARGS_OK)
+			return r;
 	}
+	int i = 1 + optind;
 	if (i >= argc)
 		return fail(err, err_len, "missing the command to run");
 	if (argv[i][0] == '\0')

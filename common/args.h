@@ -13,8 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The options a stage accepts beyond those every stage has (-v, --help):
- * each stage passes the set it has introduced so far as STAGE_OPTS. */
+/* The options a stage accepts beyond those every stage has (--verbose,
+ * --help): each stage passes the set it has introduced so far as
+ * STAGE_OPTS. */
 enum {
 	OPT_HOSTNAME = 1 << 0, /* --hostname NAME, stage 2 on */
 	OPT_ROOTFS = 1 << 1,   /* --rootfs DIR, stage 4 on */
@@ -41,7 +42,7 @@ struct options {
 			       * 0: no limit */
 	uint64_t cap_add;     /* --cap-add: bit N for capability N */
 	uint64_t cap_drop;    /* --cap-drop, applied before cap_add */
-	bool verbose;         /* -v */
+	bool verbose;         /* --verbose */
 	bool help;            /* --help, -h */
 	char **argv;          /* the command and its arguments, NULL-ended */
 };
@@ -63,8 +64,9 @@ enum opt_kind {
 
 /* One option: a row of opt_table. */
 struct opt_spec {
-	const char *name;  /* "--hostname" */
-	const char *alias; /* a short name ("-h"), or NULL */
+	const char *name;  /* its long name: "--hostname" */
+	const char *alias; /* a short name, a dash and a letter ("-h"), or
+			    * NULL */
 	const char *arg;   /* the value's name in the usage, NULL for a flag */
 	unsigned bit;      /* its OPT_ bit; 0 for options every stage has */
 	int stage;         /* the stage that introduces it */
@@ -81,7 +83,7 @@ struct opt_spec {
  * name is NULL. */
 extern const struct opt_spec opt_table[];
 
-/* The row for arg ("--hostname", "--hostname=x", "-v"), or NULL. When arg
+/* The row for arg ("--hostname", "--hostname=x", "-h"), or NULL. When arg
  * carries its value after '=', *inline_value points at it, else NULL. */
 const struct opt_spec *opt_find(const char *arg, const char **inline_value);
 
@@ -92,9 +94,12 @@ enum args_result {
 };
 
 /* Parse argv (argv[0] is the program) for a stage accepting the options
- * in opts_mask (OPT_ bits). Returns ARGS_OK, ARGS_HELP, or ARGS_ERROR
- * with a one-line reason in err. Keeps no state between calls and writes
- * nothing. */
+ * in opts_mask (OPT_ bits), with getopt_long(3): options in full only
+ * (no abbreviations), each as "--name value" or "--name=value", up to the
+ * first word that is not one or "--". Returns ARGS_OK, ARGS_HELP, or
+ * ARGS_ERROR with a one-line reason in err. Prints nothing, and starts
+ * getopt afresh (optind = 0) on every call, so calls in a row answer
+ * alike; getopt's globals make it unsafe in threads. */
 enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 			    struct options *opts, char *err, size_t err_len);
 

@@ -16,7 +16,7 @@ enum {
 void set_prog_name(const char *name);
 const char *prog_name(void);
 
-/* Turn the -v progress lines on or off. */
+/* Turn the --verbose progress lines on or off. */
 void set_verbose(bool on);
 
 /* Print "prog: message" and exit with EXIT_RUNTIME. */
@@ -38,7 +38,7 @@ void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * clean up before the runtime exits. */
 void report_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Print "prog: message" on stderr, and only with -v. */
+/* Print "prog: message" on stderr, and only with --verbose. */
 void verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

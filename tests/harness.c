@@ -77,7 +77,8 @@ static void first_lines(char *buf, size_t len, const char *text, int lines)
 		put_text(buf, len, &at, " | ...", 6);
 }
 
-/* With -v: what the run gave, indented under the test's name. */
+/* With the runner's -v (not the runtime's --verbose): what the run gave,
+ * indented under the test's name. */
 static void show_run(const struct run_result *r)
 {
 	if (!H.verbose)

@@ -1,6 +1,7 @@
 /* common/, tested in-process by linking it. */
 
 #include <CUnit/CUnit.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "caps.h"
 #include "harness.h"
 #include "error.h"
 #include "process.h"
@@ -24,6 +26,8 @@
 #include "util.h"
 
 #define ALL (OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX)
+#define STAGE_9 (ALL | OPT_MEMORY | OPT_CPUS)
+#define STAGE_10 (STAGE_9 | OPT_CAP_ADD | OPT_CAP_DROP)
 
 /* Parse a NULL-ended list (without argv[0]) for a stage accepting
  * opts_mask. */
@@ -64,7 +68,7 @@ static void test_args_options(void)
 {
 	struct options o;
 	char err[256];
-	const char *a[] = {"run", "-v", "--hostname", "h", "--rootfs=/r",
+	const char *a[] = {"run", "--verbose", "--hostname", "h", "--rootfs=/r",
 			   "--pids-max", "7", "--", "-x", NULL};
 	CU_ASSERT_EQUAL(parse(ALL, &o, err, a), ARGS_OK);
 	CU_ASSERT_TRUE(o.verbose);
@@ -134,6 +138,148 @@ static void test_args_help(void)
 	CU_ASSERT_EQUAL(parse(ALL, &o, err, b), ARGS_HELP);
 	const char *c[] = {"run", "sh", "--help", NULL};
 	CU_ASSERT_EQUAL(parse(ALL, &o, err, c), ARGS_OK);
+}
+
+/* Parse list for a stage accepting opts_mask, wanting bad input whose
+ * reason holds want. */
+static void check_refused(unsigned opts_mask, const char *const *list,
+			  const char *want)
+{
+	struct options o;
+	char err[256] = "";
+	char what[320];
+	enum args_result r = parse(opts_mask, &o, err, list);
+	snprintf(what, sizeof(what), "%s %s: got %d '%s', want '%s'", list[0],
+		 list[1] ? list[1] : "", (int)r, err, want);
+	H_CHECK(r == ARGS_ERROR && strstr(err, want) != NULL, what);
+}
+
+/* Every kind of value in opt_table, as "--name value" and as
+ * "--name=value", parses to the same. */
+static void test_args_every_kind_both_forms(void)
+{
+	struct options o;
+	char err[256];
+	const char *a[] = {"run", "--memory", "64m", "--cpus", "0.5",
+			   "--cap-add", "NET_RAW", "--cap-drop", "ALL",
+			   "--pids-max", "7", "--hostname", "h", "sh", NULL};
+	const char *b[] = {"run", "--memory=65536k", "--cpus=.5",
+			   "--cap-add=cap_net_raw", "--cap-drop=all",
+			   "--pids-max=7", "--hostname=h", "sh", NULL};
+	const char *const *forms[] = {a, b};
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		CU_ASSERT_EQUAL_FATAL(parse(STAGE_10, &o, err, forms[i]),
+				      ARGS_OK);
+		CU_ASSERT_EQUAL(o.memory, 64L << 20);
+		CU_ASSERT_EQUAL(o.cpu_quota, CPU_PERIOD / 2);
+		CU_ASSERT_EQUAL(o.cap_add, UINT64_C(1) << cap_by_name("NET_RAW"));
+		CU_ASSERT_EQUAL(o.cap_drop, CAPS_ALL);
+		CU_ASSERT_EQUAL(o.pids_max, 7);
+		CU_ASSERT_STRING_EQUAL(o.hostname, "h");
+		CU_ASSERT_STRING_EQUAL(o.argv[0], "sh");
+	}
+	/* Repeated: a list adds up, a value's last one counts. */
+	const char *c[] = {"run", "--cap-add", "CHOWN", "--cap-add=KILL",
+			   "--cpus", "2", "--cpus=1.25", "--memory=1g", "sh",
+			   NULL};
+	CU_ASSERT_EQUAL_FATAL(parse(STAGE_10, &o, err, c), ARGS_OK);
+	CU_ASSERT_EQUAL(o.cap_add, (UINT64_C(1) << cap_by_name("CHOWN")) |
+					   (UINT64_C(1) << cap_by_name("KILL")));
+	CU_ASSERT_EQUAL(o.cpu_quota, CPU_PERIOD + CPU_PERIOD / 4);
+	CU_ASSERT_EQUAL(o.memory, 1L << 30);
+}
+
+/* getopt_long would take "--host" for --hostname; the stages take an
+ * option by its full name only (common/args.c says why). */
+static void test_args_no_abbreviations(void)
+{
+	const char *a[] = {"run", "--host", "h", "sh", NULL};
+	check_refused(ALL, a, "unknown option '--host'");
+	const char *b[] = {"run", "--host", NULL};
+	check_refused(ALL, b, "unknown option '--host'");
+	const char *c[] = {"run", "--host=h", "sh", NULL};
+	check_refused(ALL, c, "unknown option '--host=h'");
+	const char *d[] = {"run", "--verb", "sh", NULL};
+	check_refused(ALL, d, "unknown option '--verb'");
+	/* Unambiguous in stage 9, ambiguous from 10: refused in both. */
+	const char *e[] = {"run", "--c", "1", "sh", NULL};
+	check_refused(STAGE_9, e, "unknown option '--c'");
+	check_refused(STAGE_10, e, "unknown option '--c'");
+	const char *f[] = {"run", "--cap=ALL", "sh", NULL};
+	check_refused(STAGE_10, f, "unknown option '--cap=ALL'");
+	const char *g[] = {"run", "--=x", "sh", NULL};
+	check_refused(ALL, g, "unknown option '--=x'");
+}
+
+/* The one-line reasons getopt's cases get. */
+static void test_args_reasons(void)
+{
+	const char *a[] = {"run", "--verbose=1", "sh", NULL};
+	check_refused(ALL, a, "option '--verbose' takes no value");
+	const char *b[] = {"run", "--help=", "sh", NULL};
+	check_refused(ALL, b, "option '--help' takes no value");
+	const char *c[] = {"run", "--hostname", NULL};
+	check_refused(ALL, c, "option '--hostname' needs a value");
+	/* -v was the progress option; stage 13 gives it to volumes. */
+	const char *d[] = {"run", "-v", "sh", NULL};
+	check_refused(0, d, "unknown option '-v'");
+	check_refused(STAGE_10, d, "unknown option '-v'");
+	const char *e[] = {"run", "-xh", "sh", NULL};
+	check_refused(ALL, e, "unknown option '-x'");
+	const char *f[] = {"run", "-\xc3\xa9", "sh", NULL};
+	check_refused(ALL, f, "unknown option '-?'");
+	const char *g[] = {"run", "--memory", "1", "sh", NULL};
+	check_refused(ALL, g, "unknown option '--memory'");
+}
+
+/* getopt keeps its place between calls (optind, and where it is inside
+ * a word of short options); parse_args starts it afresh each time. */
+static void test_args_calls_in_a_row(void)
+{
+	struct options o;
+	char err[256];
+	/* Stopped at 'x' in "-xh": a stale getopt would go on to 'h' in
+	 * the next call, and answer --help. */
+	const char *a[] = {"run", "-xh", "sh", NULL};
+	check_refused(ALL, a, "unknown option '-x'");
+	const char *b[] = {"run", "sh", NULL};
+	CU_ASSERT_EQUAL(parse(ALL, &o, err, b), ARGS_OK);
+	CU_ASSERT_STRING_EQUAL(o.argv[0], "sh");
+	/* Stopped at the fourth word: a stale optind would start past the
+	 * end of the next argv, and find no command there. */
+	const char *c[] = {"run", "--hostname", "h", "--bogus", NULL};
+	check_refused(ALL, c, "unknown option '--bogus'");
+	const char *d[] = {"run", "-x", "sh", NULL};
+	check_refused(ALL, d, "unknown option '-x'");
+}
+
+/* The command is the first word that is not an option: what follows is
+ * its own, options or not; "-" alone is a word, as getopt has it. */
+static void test_args_stop_at_the_command(void)
+{
+	struct options o;
+	char err[256];
+	const char *a[] = {"run", "sh", "--hostname", "x", "-v", NULL};
+	CU_ASSERT_EQUAL_FATAL(parse(ALL, &o, err, a), ARGS_OK);
+	CU_ASSERT_STRING_EQUAL(o.hostname, "container");
+	CU_ASSERT_STRING_EQUAL(o.argv[1], "--hostname");
+	CU_ASSERT_STRING_EQUAL(o.argv[3], "-v");
+	/* Even with POSIXLY_CORRECT unset, nothing is reordered. */
+	unsetenv("POSIXLY_CORRECT");
+	const char *b[] = {"run", "--hostname", "h", "sh", "--rootfs", "/r",
+			   NULL};
+	CU_ASSERT_EQUAL_FATAL(parse(ALL, &o, err, b), ARGS_OK);
+	CU_ASSERT_STRING_EQUAL(o.rootfs, "rootfs");
+	CU_ASSERT_STRING_EQUAL(o.argv[0], "sh");
+	CU_ASSERT_STRING_EQUAL(o.argv[1], "--rootfs");
+	const char *c[] = {"run", "-", "x", NULL};
+	CU_ASSERT_EQUAL_FATAL(parse(ALL, &o, err, c), ARGS_OK);
+	CU_ASSERT_STRING_EQUAL(o.argv[0], "-");
+	/* A value may start with a dash: it is the option's. */
+	const char *d[] = {"run", "--hostname", "--rootfs", "sh", NULL};
+	CU_ASSERT_EQUAL_FATAL(parse(ALL, &o, err, d), ARGS_OK);
+	CU_ASSERT_STRING_EQUAL(o.hostname, "--rootfs");
+	CU_ASSERT_STRING_EQUAL(o.argv[0], "sh");
 }
 
 static void test_wait_child_statuses(void)
@@ -352,7 +498,8 @@ static void test_join_layers_names_the_layer(void)
 	CU_ASSERT_EQUAL(system(list), 0);
 }
 
-/* Every row of opt_table is one a stage can use: a name of its own, a
+/* Every row of opt_table is one a stage can use: a name of its own that
+ * getopt_long can take, a
  * bit of its own (or none, for what every stage has), a stage, a help
  * line, and a default within its own bounds; opt_find() finds it by
  * each of its spellings. A Part II row that breaks one fails here. */
@@ -362,7 +509,16 @@ static void test_opt_table_rows(void)
 	for (const struct opt_spec *o = opt_table; o->name; o++) {
 		char what[128];
 		snprintf(what, sizeof(what), "row %s", o->name);
-		H_CHECK(o->name[0] == '-' && o->help && o->help[0], what);
+		/* What getopt_long is given: a long name, and a short one
+		 * of a letter or digit (not ':', '?', '+' or '-'). */
+		H_CHECK(!strncmp(o->name, "--", 2) && o->name[2] != '\0' &&
+				o->name[2] != '-' && !strchr(o->name, '='),
+			what);
+		H_CHECK(!o->alias ||
+				(o->alias[0] == '-' && isalnum(o->alias[1]) &&
+				 o->alias[2] == '\0'),
+			what);
+		H_CHECK(o->help && o->help[0], what);
 		H_CHECK(o->stage >= 1 && o->stage <= 16, what);
 		H_CHECK((o->bit & bits) == 0, what);
 		H_CHECK(o->bit == 0 || (o->bit & (o->bit - 1)) == 0, what);
@@ -391,7 +547,8 @@ static void test_opt_table_rows(void)
 	}
 	const char *value;
 	CU_ASSERT_PTR_NULL(opt_find("--no-such-option", &value));
-	CU_ASSERT_PTR_NULL(opt_find("-v=1", &value));
+	CU_ASSERT_PTR_NULL(opt_find("--verbose=1", &value));
+	CU_ASSERT_PTR_NULL(opt_find("-v", &value));
 }
 
 /* Make path/name as a directory (mode) and return its path in out. */
@@ -563,6 +720,13 @@ const struct stage_test common_tests[] = {
 	 test_args_stage_opts_limit_options, false},
 	{"test_args_errors", test_args_errors, false},
 	{"test_args_help", test_args_help, false},
+	{"test_args_every_kind_both_forms", test_args_every_kind_both_forms,
+	 false},
+	{"test_args_no_abbreviations", test_args_no_abbreviations, false},
+	{"test_args_reasons", test_args_reasons, false},
+	{"test_args_calls_in_a_row", test_args_calls_in_a_row, false},
+	{"test_args_stop_at_the_command", test_args_stop_at_the_command,
+	 false},
 	{"test_wait_child_statuses", test_wait_child_statuses, false},
 	{"test_write_all_writes_everything", test_write_all_writes_everything,
 	 false},

@@ -23,7 +23,7 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-1"
-#define STAGE_OPTS 0 /* options beyond -v that this stage accepts */
+#define STAGE_OPTS 0 /* options beyond --verbose that this stage accepts */
 
 /* clone() runs the child on a stack we hand it; 1 MiB is plenty for the
  * little the child does before exec replaces it. */

@@ -23,7 +23,7 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-2"
-#define STAGE_OPTS (OPT_HOSTNAME) /* options beyond -v it accepts */
+#define STAGE_OPTS (OPT_HOSTNAME) /* options beyond --verbose it accepts */
 
 /* clone() runs the child on a stack we hand it; 1 MiB is plenty for the
  * little the child does before exec replaces it. */

@@ -30,7 +30,7 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-4"
-#define STAGE_OPTS (OPT_HOSTNAME | OPT_ROOTFS) /* beyond -v */
+#define STAGE_OPTS (OPT_HOSTNAME | OPT_ROOTFS) /* beyond --verbose */
 
 /* clone() runs the child on a stack we hand it; 1 MiB is plenty for the
  * little the child does before exec replaces it. */

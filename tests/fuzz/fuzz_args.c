@@ -1,6 +1,7 @@
 /*
- * libFuzzer target for parse_args() (common/args.c), which keeps no state
- * and writes nothing, so it runs in-process.
+ * libFuzzer target for parse_args() (common/args.c), which prints nothing
+ * and starts getopt_long afresh on every call, so it runs in-process; the
+ * second parse of each input checks that no getopt state carries over.
  *
  * An input is one byte that picks the stage it plays (its low 4 bits,
  * plus 1) and the size of the error buffer (the next 2 bits), then the
