@@ -36,7 +36,7 @@ help:
 	@echo "make test-setup    the README's set-up commands, and a checkout under 0750"
 	@echo "make test-vm-smoke boot the VM, check cgroup2 + pids only"
 	@echo "make test-vm-selfcheck  prove test-vm fails without pids"
-	@echo "make grade         score every stage: table, JUnit XML, JSON (root)"
+	@echo "make grade         score every stage: table and JSON (root)"
 	@echo "make grade-stage-N score one stage"
 	@echo "make student DEST=dir  a copy with each stage's lesson stubbed"
 	@echo "make doctor        what this machine allows, and how to fix it"
@@ -115,7 +115,7 @@ clean:
 # What `make run` and `make test` install when missing (Debian packages);
 # the parts' .mk files add theirs to DEPS_TEST.
 DEPS_RUN  := make gcc libc6-dev busybox-static libseccomp-dev
-DEPS_TEST := $(DEPS_RUN) libcunit1-dev
+DEPS_TEST := $(DEPS_RUN) libcunit1-dev libjansson-dev
 
 # The parts of `make test`, in order; the .mk files add theirs.
 TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial test-classroom

@@ -27,7 +27,7 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
 
 $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit -ljansson
 
 # Fixtures: a stage with one thing taken out, generated from the stage's
 # own source by sed, so they never drift; the cmp fails the build when

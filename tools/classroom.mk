@@ -7,7 +7,7 @@ DEPS_TEST += jq
 
 .PHONY: grade $(STAGE_NUMS:%=grade-stage-%)
 
-# Every stage's cumulative suites, a score table, JUnit XML and JSON in
+# Every stage's cumulative suites, a score table and JSON in
 # build/grade/ (root). Exits non-zero unless every test passed.
 grade: deps-test
 	@$(GRADE_ENV) tools/grade.sh

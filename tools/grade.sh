@@ -2,7 +2,7 @@
 # grade.sh [N...]: build each stage on its own and run its cumulative suites
 # (suites 1..N against build/stage-N); print a score table with passed/total
 # per stage and the failed tests, each with the stage whose code caused it.
-# The runner writes the results (--json, and --junit for CI); this script
+# The runner writes the results (--json); this script
 # only presents them: $GRADE_DIR/stage-N.json per stage, and summary.json,
 # which holds every stage graded so far (grading one stage keeps the
 # others'). A stage that does not build, or whose run does not finish,
@@ -107,9 +107,9 @@ stage_json() {
 
 status=0
 for n in "${stages[@]}"; do
-	res=$dir/stage-$n.json run=$dir/stage-$n.results.json xml=$dir/stage-$n.xml
+	res=$dir/stage-$n.json run=$dir/stage-$n.results.json
 	log=$dir/stage-$n.log blog=$dir/stage-$n.build.log
-	rm -f "$res" "$run" "$xml" "$log" "$blog"
+	rm -f "$res" "$run" "$dir/stage-$n.xml" "$log" "$blog"
 	built=true why='' stub=''
 	if ! "$make_cmd" -k --no-print-directory "$build/stage-$n" >"$blog" 2>&1; then
 		built=false
@@ -119,7 +119,7 @@ for n in "${stages[@]}"; do
 		stub=$(stub_of "$n")
 		rc=0
 		timeout -k 5 "$limit" "$runner" --bin "$build" --rootfs "$rootfs" \
-			--stage "$n" --junit "$xml" --json "$run" >"$log" 2>&1 || rc=$?
+			--stage "$n" --json "$run" >"$log" 2>&1 || rc=$?
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 			why="the run of stage-$n took over ${limit}s (see $log)"
 		elif [ "$rc" -gt 1 ] || ! jq -e .suites "$run" >/dev/null 2>&1; then
@@ -164,6 +164,6 @@ jq -rs --argjson shown "$shown" '
 	else empty end)' "${graded[@]}"
 echo
 echo "tests: passed/total of the tests run; a superseded test (a later stage changes it on purpose) is not run, and the runner's summary counts it as Inactive."
-echo "results: $dir/summary.json (every stage graded so far), $dir/stage-N.json, $dir/stage-N.xml (JUnit)"
+echo "results: $dir/summary.json (every stage graded so far), $dir/stage-N.json, and the runner's own $dir/stage-N.results.json"
 
 exit "$status"
