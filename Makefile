@@ -136,13 +136,17 @@ run: deps-run
 	@$(MAKE) --no-print-directory $(BUILD)/stage-$(LAST_STAGE) rootfs
 	$(BUILD)/stage-$(LAST_STAGE) run --rootfs rootfs /bin/sh
 
-# Every part, each run even when one before failed; the last line counts
-# the parts.
+# Every part, each run even when one before failed; the closing lines
+# give each part's wall time and result, the last one counts the parts.
 test: deps-test
-	@failed=; for part in $(TEST_PARTS); do \
+	@failed=; times=; for part in $(TEST_PARTS); do \
 		echo "==> make $$part"; \
-		$(MAKE) --no-print-directory $$part || failed="$$failed $$part"; \
+		start=$$(date +%s); result=passed; \
+		$(MAKE) --no-print-directory $$part || { failed="$$failed $$part"; result=FAILED; }; \
+		s=$$(($$(date +%s) - start)); \
+		times="$$times$$(printf '%-16s %4dm%02ds  %s' $$part $$((s / 60)) $$((s % 60)) $$result)\n"; \
 	done; \
+	printf "\nwall time of each part:\n$$times"; \
 	n=$(words $(TEST_PARTS)); f=$$(echo $$failed | wc -w); \
 	[ -z "$$failed" ] || echo "failed:$$failed"; \
 	[ "$$(id -u)" -eq 0 ] || echo "make test: not root, so the namespace, mount and cgroup tests were skipped: run it with sudo (sudo make test)"; \
