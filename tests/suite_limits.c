@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -553,23 +552,9 @@ static void test_missing_controller_named_with_fix(void)
 		CU_PASS("v2: one hierarchy holds every controller");
 		return;
 	}
-	int p[2];
-	CU_ASSERT_FATAL(pipe(p) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		run_without_memory_controller(p[1]);
-	}
-	close(p[1]);
-	char buf[1024] = "";
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(buf) - 1 &&
-	       (n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(p[0]);
-	waitpid(pid, NULL, 0);
+	char buf[1024];
+	if (h_in_child(run_without_memory_controller, buf, sizeof(buf)) < 0)
+		return;
 	int status = -1, runtime = 0, at = 0;
 	sscanf(buf, "%d %d %n", &status, &runtime, &at);
 	const char *err = buf + at;
