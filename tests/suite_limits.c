@@ -72,29 +72,6 @@ static const char *group_in(const char *ctrl, pid_t pid)
 	return dir;
 }
 
-/* The number after key in dir/file ("oom_kill 2"), or the first number
- * when key is NULL; -1 when there is none. */
-static long long read_key(const char *dir, const char *file, const char *key)
-{
-	char path[PATH_MAX + 192];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	char *text = h_read_file(path);
-	if (!text)
-		return -1;
-	long long v = -1;
-	size_t n = key ? strlen(key) : 0;
-	for (char *line = text; line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!key || (!strncmp(line, key, n) && line[n] == ' ')) {
-			v = strtoll(line + n, NULL, 10);
-			break;
-		}
-	}
-	free(text);
-	return v;
-}
-
 /* OOM kills the kernel has counted on the whole machine (v1 counts a
  * group's own only in the group, gone with the container). */
 static long long oom_kills_counted(void)
