@@ -636,6 +636,9 @@ int main(int argc, char **argv)
 				add_suite(&suite_stress, n, false, NULL, NULL);
 			continue;
 		}
+		/* First, so that a stage that cannot even fork says so
+		 * before the failures that follow from it. */
+		add_suite(&suite_smoke, n, false, NULL, NULL);
 		for (int i = 0; stage_suites[i]; i++)
 			if (stage_suites[i]->stage <= n)
 				add_suite(stage_suites[i], n, false, NULL,
