@@ -132,6 +132,8 @@ static struct target {
 	char binary[PATH_MAX];
 	int stage;       /* the binary's stage */
 	int suite_stage; /* the stage whose tests the suite holds */
+	char name[128];  /* the suite's, which outlives CUnit's registry */
+	long started_ms, wall_ms; /* when it started, how long it took */
 } targets[256];
 static int n_targets;
 
@@ -182,6 +184,7 @@ static int init_suite(void)
 	H.host_probe = host_probe;
 	/* From stage 4 on the command runs inside the root filesystem. */
 	H.probe = t->stage >= 4 ? "/bin/probe" : host_probe;
+	t->started_ms = now_ms();
 	return 0;
 }
 
@@ -189,6 +192,9 @@ static int init_suite(void)
  * filesystem, and fail the suite that left it. */
 static int clean_suite(void)
 {
+	struct target *t = current_target();
+	if (t)
+		t->wall_ms = now_ms() - t->started_ms;
 	int left = h_unmount_under(rootfs_dir);
 	if (left == 0)
 		return 0;
@@ -312,6 +318,7 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof,
 	tg->suite = s;
 	tg->stage = binary;
 	tg->suite_stage = suite->stage;
+	snprintf(tg->name, sizeof(tg->name), "%s", name);
 	if (snprintf(tg->binary, PATH_MAX, "%s/%s", bin_dir, bin) >= PATH_MAX)
 		exit(2);
 	/* Every stage from 2 on makes namespaces, which needs root. */
@@ -515,6 +522,30 @@ static int write_json(const char *path)
 	return 0;
 }
 
+static int by_wall_time(const void *a, const void *b)
+{
+	long x = ((const struct target *)a)->wall_ms;
+	long y = ((const struct target *)b)->wall_ms;
+	return (x < y) - (x > y);
+}
+
+/* The suites that took longest, where the time of a run goes. Call after
+ * the run, last: it sorts targets[]. */
+static void print_slowest(int most)
+{
+	qsort(targets, n_targets, sizeof(targets[0]), by_wall_time);
+	int shown = 0;
+	for (int i = 0; i < n_targets && i < most; i++) {
+		if (targets[i].wall_ms <= 0)
+			continue;
+		printf("%s '%s' %ld.%ld s", shown++ ? "," : "runner: slowest "
+		       "suites:", targets[i].name, targets[i].wall_ms / 1000,
+		       targets[i].wall_ms % 1000 / 100);
+	}
+	if (shown)
+		printf("\n");
+}
+
 /* As root, a UTS namespace of the runner's own (see the top), and no
  * mount left under the test root filesystem by an earlier run. */
 static void fence_host(void)
@@ -705,6 +736,7 @@ int main(int argc, char **argv)
 	printf("\nrunner: wall time %ld.%ld s (CUnit's \"Elapsed time\" "
 	       "above counts the runner's CPU time only)\n", wall / 1000,
 	       wall % 1000 / 100);
+	print_slowest(5);
 	if (skipped_for_root) {
 		printf("runner: %d suites need root and were skipped: run "
 		       "it with sudo (sudo make test)\n", skipped_for_root);
