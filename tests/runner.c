@@ -4,13 +4,16 @@
  * before it, where they must fail.
  *
  *   runner [--bin DIR] [--rootfs DIR] [--stage N]... [--common] [--prove]
- *          [--json FILE] [--list] [--stress] [--only NAME] [-v]
+ *          [--json FILE] [--list] [--stress] [--only NAME] [--times] [-v]
  *
  * With no --stage, every DIR/stage-N that exists. Exits non-zero when any
  * test failed, or when suites were skipped for want of root. --json also
  * writes the results to FILE as JSON (what tools/grade.sh shows: each
- * test's result and failed checks); --list
- * prints the tests a run would run and runs none, so it needs no binary.
+ * test's result and failed checks); --list prints the tests a run would
+ * run and runs none, so it needs no binary. Each stage's run starts with
+ * the smoke suite (tests/suite_smoke.c). The closing lines give the run's
+ * wall time, and with --times its five slowest suites (not by default:
+ * the stage READMEs' sessions grep the output for suite names).
  * --stress runs the stress suite (hundreds of containers) instead of the
  * stage suites.
  * --only runs one suite (any whose name holds NAME, as "2-uts") or one
@@ -143,6 +146,7 @@ static char host_probe[PATH_MAX];
 static char binaries[MAX_STAGE + 1][PATH_MAX];
 static int skipped_for_root;
 static const char *only;   /* --only NAME */
+static bool times;         /* --times */
 static int registered;     /* tests registered */
 
 static const char *not_on_stage_before_why(const char *test)
@@ -577,7 +581,7 @@ static void usage(void)
 	fprintf(stderr, "usage: runner [--bin DIR] [--rootfs DIR] "
 			"[--stage N]... [--common] [--prove] "
 			"[--json FILE] [--list] [--stress] "
-			"[--only NAME] [-v]\n");
+			"[--only NAME] [--times] [-v]\n");
 	exit(2);
 }
 
@@ -616,6 +620,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
+		else if (!strcmp(argv[i], "--times"))
+			times = true;
 		else if (!strcmp(argv[i], "-v"))
 			H.verbose = true;
 		else
@@ -736,7 +742,8 @@ int main(int argc, char **argv)
 	printf("\nrunner: wall time %ld.%ld s (CUnit's \"Elapsed time\" "
 	       "above counts the runner's CPU time only)\n", wall / 1000,
 	       wall % 1000 / 100);
-	print_slowest(5);
+	if (times)
+		print_slowest(5);
 	if (skipped_for_root) {
 		printf("runner: %d suites need root and were skipped: run "
 		       "it with sudo (sudo make test)\n", skipped_for_root);

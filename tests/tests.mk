@@ -130,7 +130,7 @@ $(STAGE_NUMS:%=prove-%): prove-%: $(BUILD)/stage-% tests fixtures test-probe-roo
 
 # Every suite against every stage, the proofs, and the common suite.
 test-host: all tests fixtures test-probe-rootfs
-	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --common --prove
+	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --common --prove --times
 	tests/fixtures_test.sh $(BUILD) $(TEST_ROOTFS)
 
 # What the runner does with broken stages (fixtures_test.sh says what).
