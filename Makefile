@@ -37,7 +37,7 @@ help:
 	@echo "make test-setup    the README's set-up commands, and a checkout under 0750"
 	@echo "make test-vm-smoke boot the VM, check cgroup2 + pids only"
 	@echo "make test-vm-selfcheck  prove test-vm fails without pids"
-	@echo "make grade         score every stage: table, JUnit XML, JSON (root)"
+	@echo "make grade         score every stage: table and JSON (root)"
 	@echo "make grade-stage-N score one stage"
 	@echo "make student DEST=dir  a copy with each stage's lesson stubbed"
 	@echo "make doctor        what this machine allows, and how to fix it"
@@ -123,7 +123,7 @@ clean:
 # What `make run` and `make test` install when missing (Debian packages);
 # the parts' .mk files add theirs to DEPS_TEST.
 DEPS_RUN  := make gcc libc6-dev busybox-static libseccomp-dev
-DEPS_TEST := $(DEPS_RUN) libcunit1-dev
+DEPS_TEST := $(DEPS_RUN) libcunit1-dev libjansson-dev
 
 # The parts of `make test`, in order; the .mk files add theirs.
 TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial test-classroom
@@ -144,13 +144,17 @@ run: deps-run
 	@$(MAKE) --no-print-directory $(BUILD)/stage-$(LAST_STAGE) rootfs
 	$(BUILD)/stage-$(LAST_STAGE) run --rootfs rootfs /bin/sh
 
-# Every part, each run even when one before failed; the last line counts
-# the parts.
+# Every part, each run even when one before failed; the closing lines
+# give each part's wall time and result, the last one counts the parts.
 test: deps-test
-	@failed=; for part in $(TEST_PARTS); do \
+	@failed=; times=; for part in $(TEST_PARTS); do \
 		echo "==> make $$part"; \
-		$(MAKE) --no-print-directory $$part || failed="$$failed $$part"; \
+		start=$$(date +%s); result=passed; \
+		$(MAKE) --no-print-directory $$part || { failed="$$failed $$part"; result=FAILED; }; \
+		s=$$(($$(date +%s) - start)); \
+		times="$$times$$(printf '%-16s %4dm%02ds  %s' $$part $$((s / 60)) $$((s % 60)) $$result)\n"; \
 	done; \
+	printf "\nwall time of each part:\n$$times"; \
 	n=$(words $(TEST_PARTS)); f=$$(echo $$failed | wc -w); \
 	[ -z "$$failed" ] || echo "failed:$$failed"; \
 	[ "$$(id -u)" -eq 0 ] || echo "make test: not root, so the namespace, mount and cgroup tests were skipped: run it with sudo (sudo make test)"; \

@@ -23,25 +23,6 @@ const char *limits_name(enum limit_ctrl c)
 	return names[c];
 }
 
-/* The number after key in the file dir/file ("oom_kill 3"), or -1. */
-static long long read_key(const char *dir, const char *file, const char *key)
-{
-	char path[PATH_MAX + 128], text[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_small(path, text, sizeof(text)) < 0)
-		return -1;
-	size_t n = key ? strlen(key) : 0;
-	for (char *line = text; line && *line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!key)
-			return strtoll(line, NULL, 10);
-		if (!strncmp(line, key, n) && line[n] == ' ')
-			return strtoll(line + n + 1, NULL, 10);
-	}
-	return -1;
-}
-
 /* On v2, hand controller name down to the children of dir unless it is
  * already. Returns whether dir's children have it. */
 static bool hand_down(const char *dir, const char *name)

@@ -1,5 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,4 +53,30 @@ bool lists_word(const char *text, const char *word)
 		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
 			return true;
 	return false;
+}
+
+long long read_key(const char *dir, const char *file, const char *key)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >=
+	    (int)sizeof(path))
+		return -1;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	long long v = -1;
+	size_t n = key ? strlen(key) : 0;
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		if (!key || (!strncmp(line, key, n) && line[n] == ' ')) {
+			v = strtoll(line + n, NULL, 10);
+			break;
+		}
+	}
+	free(line);
+	int err = errno;
+	fclose(f);
+	errno = err;
+	return v;
 }

@@ -17,4 +17,10 @@ int read_small(const char *path, char *buf, size_t len);
  * newline or the end) holds word, as cgroup.controllers lists them. */
 bool lists_word(const char *text, const char *word);
 
+/* The number after key in the file dir/file, on the line "key N"
+ * ("oom_kill 3" in memory.events or /proc/vmstat), or the file's first
+ * number when key is NULL; -1 when the file or the key is missing. Reads
+ * line by line, so any size of file. */
+long long read_key(const char *dir, const char *file, const char *key);
+
 #endif

@@ -54,10 +54,11 @@ case $out in *"test_host_hostname_unchanged ...FAILED"*) pass "no-newuts: test_h
 
 # 3. Mounts left behind, then a correct run.
 out=$("$runner" --bin "$(bin_of no-unmount 4)" --rootfs "$rootfs" --stage 4 --only 4-chroot \
-	--junit "$tmp/junit.xml" 2>&1); st=$?
-grep -q 'name="nothing_left_behind"><failure' "$tmp/junit.xml" &&
-	pass "no-unmount: the JUnit file fails the suite for what it left" ||
-	fail "no-unmount: the JUnit file does not say what was left"
+	--json "$tmp/results.json" 2>&1); st=$?
+jq -e '[.suites[].tests[] | select(.name == "nothing_left_behind" and .result == "failed")] | length == 1' \
+	"$tmp/results.json" >/dev/null 2>&1 &&
+	pass "no-unmount: the JSON results fail the suite for what it left" ||
+	fail "no-unmount: the JSON results do not say what was left"
 [ $st -ne 0 ] || fail "no-unmount: the stage 4 suite passed"
 case $out in *"left "*" mounts under "*": removed"*) pass "no-unmount: the left mounts were reported and removed" ;;
 *) fail "no-unmount: no report of the mounts left"; printf '%s\n' "$out" | tail -20 ;; esac

@@ -595,6 +595,46 @@ int h_count_procs_of(const char *path)
 	return count;
 }
 
+int h_in_child(void (*fn)(int fd), char *buf, size_t len)
+{
+	int p[2];
+	buf[0] = '\0';
+	/* Close-on-exec: a runtime the child starts, or what it leaves
+	 * running, must not hold the pipe open and keep the read waiting. */
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		CU_FAIL("cannot make a pipe for the child's verdict");
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		CU_FAIL("cannot fork the child that runs the test");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		fn(p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	size_t got = 0;
+	ssize_t n;
+	while (got < len - 1 &&
+	       (n = read(p[0], buf + got, len - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
 bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms)
 {
 	long end = now_ms() + timeout_ms;

@@ -121,6 +121,14 @@ int h_unmount_under(const char *dir);
 /* Count of processes whose /proc/<pid>/exe resolves to path. */
 int h_count_procs_of(const char *path);
 
+/* Fork; in the child, run fn(fd), which writes its verdict to fd (the
+ * pipe's write end) and may _exit (the child ends with 0 when fn
+ * returns); in the parent, read what it wrote into buf (up to len - 1
+ * bytes, NUL-terminated) and reap it. For a test that changes its own
+ * namespaces or environment, which the runner must not keep. Returns 0,
+ * or -1 with a failure recorded (no pipe, no fork). */
+int h_in_child(void (*fn)(int fd), char *buf, size_t len);
+
 /* Poll every 10 ms until pred(arg) is true or timeout_ms passes. */
 bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms);
 

@@ -8,6 +8,10 @@
  *   probe cat             copy stdin to stdout
  *   probe args ARG...     print each argument on a line of its own, as hex
  *   probe pid             print getpid()
+ *   probe spawn           fork a child that execs the probe again (as
+ *                         "exit 7") and wait for it; print "ok", or the
+ *                         step that failed and its error: "fork: EPERM",
+ *                         "exec: ENOENT", "child: status N"
  *   probe hostname        print the hostname (uname's nodename)
  *   probe ns NAME         print the target of /proc/self/ns/NAME
  *   probe procs           print the pids listed in /proc, one a line
@@ -329,6 +333,8 @@ static const char *err_name(int e)
 	case ENOENT: return "ENOENT";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case EROFS: return "EROFS";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
 	default: return strerrorname_np(e) ? strerrorname_np(e) : strerror(e);
 	}
 }
@@ -568,6 +574,42 @@ static int try_act(const char *act, const char *arg)
 	return 0;
 }
 
+/* The smoke test's question: can this container fork and exec? self is
+ * the probe's own path (argv[0]). Exits 0 only when both worked. */
+static int spawn(const char *self)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0) {
+		printf("fork: %s\n", err_name(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		execl(self, self, "exit", "7", (char *)NULL);
+		printf("exec: %s\n", err_name(errno));
+		fflush(stdout);
+		_exit(127);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) < 0) {
+		printf("wait: %s\n", err_name(errno));
+		return 1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 7) {
+		printf("ok\n");
+		return 0;
+	}
+	/* An exec that failed has said so already. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 127) {
+		if (WIFSIGNALED(status))
+			printf("child: killed by signal %d\n",
+			       WTERMSIG(status));
+		else
+			printf("child: status %d\n", WEXITSTATUS(status));
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -593,6 +635,8 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (!strcmp(q, "spawn"))
+		return spawn(argv[0]);
 	if (!strcmp(q, "pid"))
 		return printf("%d\n", (int)getpid()) < 0;
 	if (!strcmp(q, "hostname")) {

@@ -4,14 +4,16 @@
  * before it, where they must fail.
  *
  *   runner [--bin DIR] [--rootfs DIR] [--stage N]... [--common] [--prove]
- *          [--junit FILE] [--json FILE] [--list] [--stress] [--only NAME]
- *          [-v]
+ *          [--json FILE] [--list] [--stress] [--only NAME] [--times] [-v]
  *
  * With no --stage, every DIR/stage-N that exists. Exits non-zero when any
- * test failed, or when suites were skipped for want of root. --junit also
- * writes the results to FILE as JUnit XML (for CI), --json as JSON (what
- * tools/grade.sh shows: each test's result and failed checks); --list
- * prints the tests a run would run and runs none, so it needs no binary.
+ * test failed, or when suites were skipped for want of root. --json also
+ * writes the results to FILE as JSON (what tools/grade.sh shows: each
+ * test's result and failed checks); --list prints the tests a run would
+ * run and runs none, so it needs no binary. Each stage's run starts with
+ * the smoke suite (tests/suite_smoke.c). The closing lines give the run's
+ * wall time, and with --times its five slowest suites (not by default:
+ * the stage READMEs' sessions grep the output for suite names).
  * --stress runs the stress suite (hundreds of containers) instead of the
  * stage suites.
  * --only runs one suite (any whose name holds NAME, as "2-uts") or one
@@ -30,9 +32,11 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +44,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "suites.h"
 #include "util.h"
@@ -133,6 +138,8 @@ static struct target {
 	char binary[PATH_MAX];
 	int stage;       /* the binary's stage */
 	int suite_stage; /* the stage whose tests the suite holds */
+	char name[128];  /* the suite's, which outlives CUnit's registry */
+	long started_ms, wall_ms; /* when it started, how long it took */
 } targets[256];
 static int n_targets;
 
@@ -142,6 +149,7 @@ static char host_probe[PATH_MAX];
 static char binaries[MAX_STAGE + 1][PATH_MAX];
 static int skipped_for_root;
 static const char *only;   /* --only NAME */
+static bool times;         /* --times */
 static int registered;     /* tests registered */
 
 static const char *not_on_stage_before_why(const char *test)
@@ -183,6 +191,7 @@ static int init_suite(void)
 	H.host_probe = host_probe;
 	/* From stage 4 on the command runs inside the root filesystem. */
 	H.probe = t->stage >= 4 ? "/bin/probe" : host_probe;
+	t->started_ms = now_ms();
 	return 0;
 }
 
@@ -190,6 +199,9 @@ static int init_suite(void)
  * filesystem, and fail the suite that left it. */
 static int clean_suite(void)
 {
+	struct target *t = current_target();
+	if (t)
+		t->wall_ms = now_ms() - t->started_ms;
 	int left = h_unmount_under(rootfs_dir);
 	if (left == 0)
 		return 0;
@@ -313,6 +325,7 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof,
 	tg->suite = s;
 	tg->stage = binary;
 	tg->suite_stage = suite->stage;
+	snprintf(tg->name, sizeof(tg->name), "%s", name);
 	if (snprintf(tg->binary, PATH_MAX, "%s/%s", bin_dir, bin) >= PATH_MAX)
 		exit(2);
 	/* Every stage from 2 on makes namespaces, which needs root. */
@@ -366,24 +379,6 @@ static void absolute(char *path)
 		strcpy(path, buf);
 }
 
-/* Write s with XML's special characters escaped and control characters
- * dropped. */
-static void put_xml(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '&')
-			fputs("&amp;", f);
-		else if (*s == '<')
-			fputs("&lt;", f);
-		else if (*s == '>')
-			fputs("&gt;", f);
-		else if (*s == '"')
-			fputs("&quot;", f);
-		else if ((unsigned char)*s >= ' ' || *s == '\t')
-			fputc(*s, f);
-	}
-}
-
 /* The first failure recorded for test t of suite s (a suite whose
  * initialisation failed fails every test in it); NULL when it passed. */
 static CU_pFailureRecord failure_of(CU_pSuite s, CU_pTest t)
@@ -405,121 +400,80 @@ static bool cleanup_failed(CU_pSuite s)
 	return false;
 }
 
-/* A failed testcase that says what the suite left behind. */
-static void put_cleanup_case(FILE *f, CU_pSuite s)
+/* Set when jansson could not allocate: the JSON file is then not
+ * written (jansson returns NULL from a constructor that failed, and a
+ * pack or append given NULL fails in turn). */
+static bool json_short;
+
+/* Append value to array (jansson takes the reference); NULL, or a
+ * failed append, marks the results as incomplete. */
+static void append(json_t *array, json_t *value)
 {
-	fputs("    <testcase classname=\"", f);
-	put_xml(f, s->pName);
-	fputs("\" name=\"nothing_left_behind\"><failure message=\"the "
-	      "suite's runs left mounts under the test root filesystem "
-	      "(removed after it)\"/></testcase>\n", f);
+	if (json_array_append_new(array, value) < 0)
+		json_short = true;
 }
 
-/* Write the run's results to path as JUnit XML, the format CI systems and
- * GitHub Classroom read: a testsuite per suite, a testcase per test with
- * its first failed assertion, skipped for a test that did not run.
- * Call before CU_cleanup_registry(). Returns 0, or -1 after saying why. */
-static int write_junit(const char *path)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "runner: cannot write '%s': %s\n", path,
-			strerror(errno));
-		return -1;
-	}
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n",
-	      f);
-	for (CU_pSuite s = CU_get_registry()->pSuite; s; s = s->pNext) {
-		unsigned tests = 0, failed = 0, skipped = 0;
-		for (CU_pTest t = s->pTest; t; t = t->pNext, tests++)
-			if (!s->fActive || !t->fActive)
-				skipped++;
-			else if (failure_of(s, t))
-				failed++;
-		if (cleanup_failed(s)) {
-			tests++;
-			failed++;
-		}
-		fputs("  <testsuite name=\"", f);
-		put_xml(f, s->pName);
-		fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n",
-			tests, failed, skipped);
-		for (CU_pTest t = s->pTest; t; t = t->pNext) {
-			CU_pFailureRecord fr = failure_of(s, t);
-			fputs("    <testcase classname=\"", f);
-			put_xml(f, s->pName);
-			fputs("\" name=\"", f);
-			put_xml(f, t->pName);
-			if (!s->fActive || !t->fActive) {
-				fputs("\"><skipped/></testcase>\n", f);
-			} else if (fr) {
-				fputs("\"><failure message=\"", f);
-				put_xml(f, fr->strFileName);
-				fprintf(f, ":%u: ", fr->uiLineNumber);
-				put_xml(f, fr->strCondition);
-				fputs("\"/></testcase>\n", f);
-			} else {
-				fputs("\"/>\n", f);
-			}
-		}
-		if (cleanup_failed(s))
-			put_cleanup_case(f, s);
-		fputs("  </testsuite>\n", f);
-	}
-	fputs("</testsuites>\n", f);
-	if (ferror(f) | fclose(f)) {
-		fprintf(stderr, "runner: cannot write '%s'\n", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* Write s as a JSON string: quotes and backslashes escaped, control
- * characters as \u00XX. */
-static void put_json(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < ' ')
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-/* Write failure fr as one JSON string, "file:line: condition". */
-static void put_failure(FILE *f, CU_pFailureRecord fr)
+/* Append to array a JSON string made by printf from fmt. */
+static void append_text(json_t *array, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void append_text(json_t *array, const char *fmt, ...)
 {
 	char *text = NULL;
-	if (asprintf(&text, "%s:%u: %s",
-		     fr->strFileName ? fr->strFileName : "", fr->uiLineNumber,
-		     fr->strCondition ? fr->strCondition : "") < 0)
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
-	put_json(f, text ? text : "(out of memory)");
+	va_end(ap);
+	json_t *value = text ? json_string(text) : NULL;
+	/* A stage's stderr, quoted in a failure, need not be UTF-8, which
+	 * JSON strings must be: show its other bytes as '?'. */
+	if (text && !value) {
+		for (char *p = text; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		value = json_string(text);
+	}
+	append(array, value);
 	free(text);
 }
 
+/* Test t of suite s as JSON: its name, "passed", "failed" or "inactive"
+ * (not run: superseded, or the suite skipped), and its failed assertions
+ * (5 at most, "file:line: condition"). */
+static json_t *test_json(CU_pSuite s, CU_pTest t, const char **result)
+{
+	json_t *failures = json_array();
+	*result = "passed";
+	if (!s->fActive || !t->fActive)
+		*result = "inactive";
+	else if (failure_of(s, t))
+		*result = "failed";
+	int n = 0;
+	for (CU_pFailureRecord fr = CU_get_failure_list(); fr && n < 5;
+	     fr = fr->pNext) {
+		if (fr->pSuite != s ||
+		    (fr->pTest != t &&
+		     !(!fr->pTest && fr->type == CUF_SuiteInitFailed)))
+			continue;
+		n++;
+		append_text(failures, "%s:%u: %s",
+			    fr->strFileName ? fr->strFileName : "",
+			    fr->uiLineNumber,
+			    fr->strCondition ? fr->strCondition : "");
+	}
+	return json_pack("{s:s, s:s, s:o}", "name", t->pName, "result",
+			 *result, "failures", failures);
+}
+
 /* Write the run's results to path as JSON, what tools/grade.sh presents:
- * per suite its binary's stage and the stage whose tests it holds; per
- * test "passed", "failed" or "inactive" (not run: superseded, or the
- * suite skipped) and its failed assertions (5 at most, "file:line:
- * condition"), and a failed nothing_left_behind as in the JUnit file;
- * the counts. Call before CU_cleanup_registry(). Returns 0,
- * or -1 after saying why. */
+ * per suite its binary's stage, the stage whose tests it holds and
+ * whether it is a proof; per test as test_json() says, and a failed test
+ * "nothing_left_behind" for a suite whose runs left mounts; the counts.
+ * Call before CU_cleanup_registry(). Returns 0, or -1 after saying why. */
 static int write_json(const char *path)
 {
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "runner: cannot write '%s': %s\n", path,
-			strerror(errno));
-		return -1;
-	}
 	unsigned passed = 0, failed = 0, inactive = 0;
-	fputs("{\n  \"suites\": [", f);
+	json_t *suites = json_array();
 	for (CU_pSuite s = CU_get_registry()->pSuite; s; s = s->pNext) {
 		int stage = 0, suite_stage = 0;
 		for (int i = 0; i < n_targets; i++)
@@ -527,62 +481,76 @@ static int write_json(const char *path)
 				stage = targets[i].stage;
 				suite_stage = targets[i].suite_stage;
 			}
-		fputs(s == CU_get_registry()->pSuite ? "\n    {" : ",\n    {",
-		      f);
-		fputs("\"name\": ", f);
-		put_json(f, s->pName);
-		fprintf(f, ", \"stage\": %d, \"suite_stage\": %d, "
-			   "\"proof\": %s, \"tests\": [",
-			stage, suite_stage,
-			strncmp(s->pName, "proof: ", 7) ? "false" : "true");
+		json_t *tests = json_array();
 		for (CU_pTest t = s->pTest; t; t = t->pNext) {
-			const char *result = "passed";
-			if (!s->fActive || !t->fActive)
-				result = "inactive", inactive++;
-			else if (failure_of(s, t))
-				result = "failed", failed++;
-			else
+			const char *result;
+			append(tests, test_json(s, t, &result));
+			if (!strcmp(result, "passed"))
 				passed++;
-			fputs(t == s->pTest ? "\n      {" : ",\n      {", f);
-			fputs("\"name\": ", f);
-			put_json(f, t->pName);
-			fprintf(f, ", \"result\": \"%s\", \"failures\": [",
-				result);
-			int n = 0;
-			for (CU_pFailureRecord fr = CU_get_failure_list(); fr;
-			     fr = fr->pNext) {
-				if (fr->pSuite != s ||
-				    (fr->pTest != t &&
-				     !(!fr->pTest &&
-				       fr->type == CUF_SuiteInitFailed)))
-					continue;
-				if (n++ == 5)
-					break;
-				fputs(n > 1 ? ", " : "", f);
-				put_failure(f, fr);
-			}
-			fputs("]}", f);
+			else if (!strcmp(result, "failed"))
+				failed++;
+			else
+				inactive++;
 		}
-		/* As in the JUnit file: a suite that left mounts behind. */
 		if (cleanup_failed(s)) {
-			fputs(s->pTest ? ",\n      {" : "\n      {", f);
-			fputs("\"name\": \"nothing_left_behind\", \"result\": "
-			      "\"failed\", \"failures\": [\"the suite's runs "
-			      "left mounts under the test root filesystem "
-			      "(removed after it)\"]}",
-			      f);
+			json_t *why = json_array();
+			append_text(why, "the suite's runs left mounts under "
+					 "the test root filesystem (removed "
+					 "after it)");
+			append(tests, json_pack("{s:s, s:s, s:o}", "name",
+						 "nothing_left_behind",
+						 "result", "failed",
+						 "failures", why));
 			failed++;
 		}
-		fputs("]}", f);
+		append(suites, json_pack("{s:s, s:i, s:i, s:b, s:o}", "name",
+				  s->pName, "stage", stage, "suite_stage",
+				  suite_stage, "proof",
+				  !strncmp(s->pName, "proof: ", 7), "tests",
+				  tests));
 	}
-	fprintf(f, "\n  ],\n  \"passed\": %u, \"failed\": %u, "
-		   "\"inactive\": %u\n}\n",
-		passed, failed, inactive);
-	if (ferror(f) | fclose(f)) {
-		fprintf(stderr, "runner: cannot write '%s'\n", path);
+	json_t *all = json_pack("{s:o, s:i, s:i, s:i}", "suites", suites,
+				"passed", passed, "failed", failed,
+				"inactive", inactive);
+	if (!all || json_short) {
+		json_decref(all);
+		fprintf(stderr, "runner: cannot write '%s': out of memory\n",
+			path);
+		return -1;
+	}
+	errno = 0;
+	int rc = json_dump_file(all, path, JSON_INDENT(2));
+	json_decref(all);
+	if (rc < 0) {
+		fprintf(stderr, "runner: cannot write '%s': %s\n", path,
+			errno ? strerror(errno) : "jansson failed");
 		return -1;
 	}
 	return 0;
+}
+
+static int by_wall_time(const void *a, const void *b)
+{
+	long x = ((const struct target *)a)->wall_ms;
+	long y = ((const struct target *)b)->wall_ms;
+	return (x < y) - (x > y);
+}
+
+/* The suites that took longest, where the time of a run goes. Call after
+ * the run, last: it sorts targets[]. */
+static void print_slowest(int most)
+{
+	qsort(targets, n_targets, sizeof(targets[0]), by_wall_time);
+	int shown = 0;
+	for (int i = 0; i < n_targets && i < most; i++) {
+		if (targets[i].wall_ms <= 0)
+			continue;
+		printf("%s '%s' %ld.%ld s", shown++ ? "," : "runner: slowest "
+		       "suites:", targets[i].name, targets[i].wall_ms / 1000,
+		       targets[i].wall_ms % 1000 / 100);
+	}
+	if (shown)
+		printf("\n");
 }
 
 /* As root, a UTS namespace of the runner's own (see the top), and no
@@ -615,8 +583,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: runner [--bin DIR] [--rootfs DIR] "
 			"[--stage N]... [--common] [--prove] "
-			"[--junit FILE] [--json FILE] [--list] [--stress] "
-			"[--only NAME] [-v]\n");
+			"[--json FILE] [--list] [--stress] "
+			"[--only NAME] [--times] [-v]\n");
 	exit(2);
 }
 
@@ -624,7 +592,7 @@ int main(int argc, char **argv)
 {
 	bool want[MAX_STAGE + 1] = {0}, any_stage = false, common = false;
 	bool prove = false, list = false, stress = false;
-	const char *junit = NULL, *json = NULL;
+	const char *json = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bin") && i + 1 < argc)
@@ -641,8 +609,6 @@ int main(int argc, char **argv)
 			common = true;
 		else if (!strcmp(argv[i], "--prove"))
 			prove = true;
-		else if (!strcmp(argv[i], "--junit") && i + 1 < argc)
-			junit = argv[++i];
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
 		else if (!strcmp(argv[i], "--list"))
@@ -657,6 +623,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
+		else if (!strcmp(argv[i], "--times"))
+			times = true;
 		else if (!strcmp(argv[i], "-v"))
 			H.verbose = true;
 		else
@@ -708,6 +676,9 @@ int main(int argc, char **argv)
 				add_suite(&suite_stress, n, false, NULL, NULL);
 			continue;
 		}
+		/* First, so that a stage that cannot even fork says so
+		 * before the failures that follow from it. */
+		add_suite(&suite_smoke, n, false, NULL, NULL);
 		for (int i = 0; stage_suites[i]; i++)
 			if (stage_suites[i]->stage <= n)
 				add_suite(stage_suites[i], n, false, NULL,
@@ -755,11 +726,11 @@ int main(int argc, char **argv)
 	}
 	fence_host();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
+	long start = now_ms();
 	CU_basic_run_tests();
+	long wall = now_ms() - start;
 	unsigned failures = CU_get_number_of_failures();
 	unsigned suite_failures = CU_get_run_summary()->nSuitesFailed;
-	if (junit && write_junit(junit) < 0)
-		failures++;
 	if (json && write_json(json) < 0)
 		failures++;
 	CU_cleanup_registry();
@@ -769,7 +740,13 @@ int main(int argc, char **argv)
 		if (system(cmd) != 0)
 			failures++;
 	}
-	printf("\n");
+	/* CUnit's "Elapsed time" is clock(3): the runner's own CPU time,
+	 * without the stage binaries' or the waits. */
+	printf("\nrunner: wall time %ld.%ld s (CUnit's \"Elapsed time\" "
+	       "above counts the runner's CPU time only)\n", wall / 1000,
+	       wall % 1000 / 100);
+	if (times)
+		print_slowest(5);
 	if (skipped_for_root) {
 		printf("runner: %d suites need root and were skipped: run "
 		       "it with sudo (sudo make test)\n", skipped_for_root);

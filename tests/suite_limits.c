@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,29 +70,6 @@ static const char *group_in(const char *ctrl, pid_t pid)
 	snprintf(dir, sizeof(dir), "%s/%s/" CGROUP_PARENT "/" CGROUP_PREFIX
 		 "%d", base, ctrl, (int)pid);
 	return dir;
-}
-
-/* The number after key in dir/file ("oom_kill 2"), or the first number
- * when key is NULL; -1 when there is none. */
-static long long read_key(const char *dir, const char *file, const char *key)
-{
-	char path[PATH_MAX + 192];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	char *text = h_read_file(path);
-	if (!text)
-		return -1;
-	long long v = -1;
-	size_t n = key ? strlen(key) : 0;
-	for (char *line = text; line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!key || (!strncmp(line, key, n) && line[n] == ' ')) {
-			v = strtoll(line + n, NULL, 10);
-			break;
-		}
-	}
-	free(text);
-	return v;
 }
 
 /* OOM kills the kernel has counted on the whole machine (v1 counts a
@@ -553,23 +529,9 @@ static void test_missing_controller_named_with_fix(void)
 		CU_PASS("v2: one hierarchy holds every controller");
 		return;
 	}
-	int p[2];
-	CU_ASSERT_FATAL(pipe(p) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		run_without_memory_controller(p[1]);
-	}
-	close(p[1]);
-	char buf[1024] = "";
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(buf) - 1 &&
-	       (n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(p[0]);
-	waitpid(pid, NULL, 0);
+	char buf[1024];
+	if (h_in_child(run_without_memory_controller, buf, sizeof(buf)) < 0)
+		return;
 	int status = -1, runtime = 0, at = 0;
 	sscanf(buf, "%d %d %n", &status, &runtime, &at);
 	const char *err = buf + at;

@@ -144,13 +144,15 @@ static char *image_sums(const char *dir)
 	return all;
 }
 
-/* Assert that two checksum lists match; else show the first line that
- * differs. */
-static void assert_unchanged(const char *before, const char *after,
-			     const char *what)
+/* Assert that dir's checksum list is still before (image_sums(dir) of
+ * earlier, freed here); else show the first line that differs. */
+static void assert_unchanged(const char *dir, char *before, const char *what)
 {
+	char *after = image_sums(dir);
 	if (!strcmp(before, after)) {
 		CU_PASS(what);
+		free(before);
+		free(after);
 		return;
 	}
 	const char *a = before, *b = after;
@@ -164,6 +166,8 @@ static void assert_unchanged(const char *before, const char *after,
 	printf("\n    %s changed: before '%.*s', after '%.*s'\n", what,
 	       (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
 	H_CHECK(false, what);
+	free(before);
+	free(after);
 }
 
 /* Check a finished run's status; on a mismatch, show the command's
@@ -214,10 +218,7 @@ static void test_image_unchanged_by_writes(void)
 	expect_status(&r, 0, "writes inside succeed");
 	CU_ASSERT_STRING_EQUAL(r.out, "made\n");
 	h_free(&r);
-	char *after = image_sums(image);
-	assert_unchanged(before, after, "the image directory");
-	free(before);
-	free(after);
+	assert_unchanged(image, before, "the image directory");
 	end_world();
 }
 
@@ -495,13 +496,8 @@ static void test_stacked_layers_top_wins(void)
 	expect_status(&r, 0, "three layers over the image");
 	CU_ASSERT_STRING_EQUAL(r.out, "top\nbottom\nhidden\n");
 	h_free(&r);
-	char *after = image_sums(layers), *image_after = image_sums(image);
-	assert_unchanged(before, after, "the three layers");
-	assert_unchanged(image_before, image_after, "the image");
-	free(before);
-	free(after);
-	free(image_before);
-	free(image_after);
+	assert_unchanged(layers, before, "the three layers");
+	assert_unchanged(image, image_before, "the image");
 	end_world();
 }
 
@@ -529,11 +525,8 @@ static void test_rootless_writes_stay_in_layer(void)
 	expect_status(&r, 0, "writes inside, rootless");
 	CU_ASSERT_STRING_EQUAL(r.out, "made\n");
 	h_free(&r);
-	char *after = image_sums(image);
-	assert_unchanged(before, after, "the user's image");
+	assert_unchanged(image, before, "the user's image");
 	H_CHECK(is_empty_dir(run), "nothing left in the state directory");
-	free(before);
-	free(after);
 	end_world();
 }
 

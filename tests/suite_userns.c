@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -284,23 +283,9 @@ static void run_where_userns_forbidden(int fd)
 
 static void test_forbidden_userns_names_setting(void)
 {
-	int p[2];
-	CU_ASSERT_FATAL(pipe(p) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		run_where_userns_forbidden(p[1]);
-	}
-	close(p[1]);
-	char buf[1024] = "";
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(buf) - 1 &&
-	       (n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(p[0]);
-	waitpid(pid, NULL, 0);
+	char buf[1024];
+	if (h_in_child(run_where_userns_forbidden, buf, sizeof(buf)) < 0)
+		return;
 	int status = -1;
 	sscanf(buf, "%d", &status);
 	char what[1100];

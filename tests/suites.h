@@ -30,6 +30,10 @@ extern const struct stage_suite suite_exec, suite_uts, suite_pid,
 extern const struct stage_suite suite_faults, suite_hostfs, suite_badinput,
 	suite_stress;
 
+/* Every stage's first suite: a plain container forks and execs
+ * (tests/suite_smoke.c); stage 0, as no stage teaches it. */
+extern const struct stage_suite suite_smoke;
+
 /* The escape catalogue (tests/suite_escapes.c): every entry against
  * every stage; at stage 1 so that every stage runs it. */
 extern const struct stage_suite suite_escapes;

@@ -18,6 +18,7 @@
 #include "caps.h"
 #include "harness.h"
 #include "error.h"
+#include "file.h"
 #include "process.h"
 #include "rootfs.h"
 #include "state.h"
@@ -712,6 +713,30 @@ static void test_error_line_is_one_line_cut_to_fit(void)
 	CU_ASSERT_EQUAL(strchr(out, '\n'), out + len - 1);
 }
 
+/* read_key(): the number after a key, the first number with none, -1
+ * for a missing key or file; a file longer than a page (/proc/vmstat
+ * is near 4 KiB) is read to its end. */
+static void test_read_key_finds_numbers(void)
+{
+	char dir[] = "/tmp/minidocker-keys-XXXXXX", path[64];
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "12 first\noom 1\n");
+	for (int i = 0; i < 1000; i++)
+		fprintf(f, "filler_%d %d\n", i, i);
+	fprintf(f, "oom_kill 42\n");
+	CU_ASSERT_FATAL(fclose(f) == 0);
+	CU_ASSERT_EQUAL(read_key(dir, "stat", "oom_kill"), 42);
+	CU_ASSERT_EQUAL(read_key(dir, "stat", "oom"), 1);
+	CU_ASSERT_EQUAL(read_key(dir, "stat", NULL), 12);
+	CU_ASSERT_EQUAL(read_key(dir, "stat", "oom_kil"), -1);
+	CU_ASSERT_EQUAL(read_key(dir, "missing", "oom_kill"), -1);
+	unlink(path);
+	rmdir(dir);
+}
+
 const struct stage_test common_tests[] = {
 	{"test_opt_table_rows", test_opt_table_rows, false},
 	{"test_args_defaults", test_args_defaults, false},
@@ -744,5 +769,6 @@ const struct stage_test common_tests[] = {
 	{"test_state_dir_defaults", test_state_dir_defaults, false},
 	{"test_error_line_is_one_line_cut_to_fit",
 	 test_error_line_is_one_line_cut_to_fit, false},
+	{"test_read_key_finds_numbers", test_read_key_finds_numbers, false},
 	{NULL, NULL, false},
 };

@@ -85,7 +85,7 @@ EOF
 		runners=${runners:+$runners,}stage-$n
 	done
 	cat <<'EOF'
-      - name: Keep the JUnit XML and JSON results
+      - name: Keep the JSON results
         if: always()
         uses: actions/upload-artifact@v4
         with:

@@ -7,7 +7,7 @@ DEPS_TEST += jq
 
 .PHONY: grade $(STAGE_NUMS:%=grade-stage-%)
 
-# Every stage's cumulative suites, a score table, JUnit XML and JSON in
+# Every stage's cumulative suites, a score table and JSON in
 # build/grade/ (root). Exits non-zero unless every test passed.
 grade: deps-test
 	@$(GRADE_ENV) tools/grade.sh
@@ -53,11 +53,13 @@ doctor:
 # the leftovers it finds), make clean on a tree with mounts in it, what
 # the student edition holds (no answer, TODOs that name what is checked),
 # the student edition graded (it must fail, for its stubs) with one stage
-# filled in from the reference (that stage must pass), and this tree graded
-# (it must pass); each runs even when one before failed.
+# filled in from the reference (that stage must pass), a learner's mistake
+# graded (put down to the stage that made it, its repeats folded), and
+# this tree graded (it must pass); each runs even when one before failed.
 test-classroom:
 	@rc=0; tools/classroom-config.sh --check || rc=1; \
 	bash tests/classroom/doctor_test.sh || rc=1; \
 	MAKE="$(MAKE)" BUILD="$(BUILD)" bash tests/classroom/skeleton_test.sh || rc=1; \
 	BUILD="$(BUILD)" bash tests/classroom/clean_test.sh || rc=1; \
+	$(GRADE_ENV) bash tests/classroom/misblame_test.sh || rc=1; \
 	$(GRADE_ENV) bash tests/classroom/student_test.sh || rc=1; exit $$rc

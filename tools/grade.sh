@@ -2,7 +2,7 @@
 # grade.sh [N...]: build each stage on its own and run its cumulative suites
 # (suites 1..N against build/stage-N); print a score table with passed/total
 # per stage and the failed tests, each with the stage whose code caused it.
-# The runner writes the results (--json, and --junit for CI); this script
+# The runner writes the results (--json); this script
 # only presents them: $GRADE_DIR/stage-N.json per stage, and summary.json,
 # which holds every stage graded so far (grading one stage keeps the
 # others'). A stage that does not build, or whose run does not finish,
@@ -12,7 +12,13 @@
 # Which stage's code caused a failure: the stage whose lesson a stub names
 # ("not implemented: f() (see TUTORIAL.md, stage M)"), when the failure's
 # message or a plain run of the stage shows one, since a stub dies before
-# anything else happens; else the stage whose suite failed.
+# anything else happens. Else, when a plain run of the stage dies with an
+# error line ("stage-10: cannot load the seccomp filter: ..."), or when
+# the failure's run did, the failure is the stage under test's own: no
+# earlier stage's lesson is to blame. Else, the smoke test (suite 0:
+# the container forks and execs) is the stage under test's; any other
+# test is put down to the stage whose suite failed. Failures with the
+# same cause and the same error line are shown once, with a count.
 #
 # Environment (the Makefile passes the first three):
 #   MAKE, BUILD, TEST_ROOTFS    how to build and where
@@ -64,12 +70,23 @@ stub_of() {
 		head -n 1
 }
 
+# The error line a plain run of stage $1 dies with when it is not a
+# stub's: the last "stage-N: " line of a run that failed; or nothing.
+death_of() {
+	local args=(run) err
+	[ "$1" -lt 4 ] || args+=(--rootfs "$rootfs")
+	err=$(timeout -k 2 20 "$build/stage-$1" "${args[@]}" /bin/true 2>&1 >/dev/null </dev/null) &&
+		return 0
+	grep -v 'not implemented: ' <<<"$err" | grep '^stage-[0-9]*: ' | tail -n 1
+}
+
 # Stage $1's result as JSON, from the runner's JSON ($2) or, when the
 # stage did not build or its run did not finish, from its test list and
 # the reason ($3); the stub it dies in ($4, M<TAB>message) decides the
-# cause of failures whose message names no stub.
+# cause of failures whose message names no stub, and then the error line
+# a plain run dies with ($6), that of failures that quote none.
 stage_json() {
-	local n=$1 results=$2 why=$3 stub=$4 built=$5
+	local n=$1 results=$2 why=$3 stub=$4 built=$5 death=$6
 	if [ -n "$why" ]; then
 		"$runner" --list --stage "$n" |
 			jq -R --arg why "$why" 'split("\t") | select(length == 2) |
@@ -81,16 +98,31 @@ stage_json() {
 			{suite: $s.name, test: .name, result, failures,
 			 suite_stage: $s.suite_stage}]}' "$results"
 	fi | jq --argjson n "$n" --argjson points "$points" --argjson built "$built" \
-		--arg why "$why" --arg stub "$stub" --arg when "$(date -u +%FT%TZ)" '
+		--arg why "$why" --arg stub "$stub" --arg death "$death" \
+		--arg when "$(date -u +%FT%TZ)" '
 	($stub | split("\t")) as $st |
 	def stubbed: capture("not implemented: (?<f>[A-Za-z_0-9]+)\\(\\) \\(see TUTORIAL.md, stage (?<m>[0-9]+)\\)");
+	# The last line of the runtime ("stage-N: ...") in the stderr that a
+	# failure quotes ("; stderr: a | b"), or null; a quote cut short
+	# (" | ...") may have lost the line that matters, and counts as none.
+	def runtime_line:
+		[.failures[] | capture("; stderr: (?<e>.*)").e |
+		 select(endswith(" | ...") | not) | split(" | ")[] |
+		 select(test("^stage-[0-9]+: "))] | last;
 	def cause:
 		([.failures[] | stubbed?] | first) as $m |
+		runtime_line as $line |
 		if $why != "" then {stage: $n, why: "stage \($n)\u0027s code: \($why)"}
 		elif $m then {stage: ($m.m | tonumber), why: "\($m.f)() is still a stub"}
 		elif ($st | length) == 2 then
 			($st[1] | stubbed) as $p |
 			{stage: ($p.m | tonumber), why: "\($p.f)() is still a stub: every run dies there"}
+		elif $death != "" and ($line == null or $line == $death) then
+			{stage: $n, why: "every run of stage-\($n) dies with this line, in no earlier stage\u0027s stub", stderr: $death}
+		elif $line then
+			{stage: $n, why: "stage-\($n)\u0027s own run fails with this line, in no earlier stage\u0027s stub", stderr: $line}
+		elif .suite_stage == 0 then
+			{stage: $n, why: "a plain container of stage-\($n) cannot fork and exec"}
 		else {stage: .suite_stage, why: "what stage \(.suite_stage) teaches"} end;
 	(.tests | map(select(.result != "inactive"))) as $ran |
 	($ran | map(select(.result == "passed")) | length) as $passed |
@@ -101,32 +133,34 @@ stage_json() {
 	 max_points: $points,
 	 why: (if $why == "" then null else $why end),
 	 stub: (if ($st | length) == 2 then $st[1] else null end),
+	 death: (if $death == "" then null else $death end),
 	 failed: [$ran[] | select(.result == "failed") |
 		{suite, test, failures, caused_by: cause}]}'
 }
 
 status=0
 for n in "${stages[@]}"; do
-	res=$dir/stage-$n.json run=$dir/stage-$n.results.json xml=$dir/stage-$n.xml
+	res=$dir/stage-$n.json run=$dir/stage-$n.results.json
 	log=$dir/stage-$n.log blog=$dir/stage-$n.build.log
-	rm -f "$res" "$run" "$xml" "$log" "$blog"
-	built=true why='' stub=''
+	rm -f "$res" "$run" "$dir/stage-$n.xml" "$log" "$blog"
+	built=true why='' stub='' death=''
 	if ! "$make_cmd" -k --no-print-directory "$build/stage-$n" >"$blog" 2>&1; then
 		built=false
 		first=$(grep -m 1 'error:' "$blog" || tail -n 1 "$blog")
 		why="stage-$n did not build: $first (see $blog)"
 	else
 		stub=$(stub_of "$n")
+		death=$(death_of "$n")
 		rc=0
 		timeout -k 5 "$limit" "$runner" --bin "$build" --rootfs "$rootfs" \
-			--stage "$n" --junit "$xml" --json "$run" >"$log" 2>&1 || rc=$?
+			--stage "$n" --json "$run" >"$log" 2>&1 || rc=$?
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 			why="the run of stage-$n took over ${limit}s (see $log)"
 		elif [ "$rc" -gt 1 ] || ! jq -e .suites "$run" >/dev/null 2>&1; then
 			why="the run of stage-$n did not finish, status $rc (see $log)"
 		fi
 	fi
-	stage_json "$n" "$run" "$why" "$stub" "$built" >"$res" ||
+	stage_json "$n" "$run" "$why" "$stub" "$built" "$death" >"$res" ||
 		die "cannot write $res"
 	jq -e '.passed == .total' "$res" >/dev/null || status=1
 done
@@ -154,16 +188,33 @@ jq -rs --argjson shown "$shown" '
 		"\(map(.points) | add)/\(map(.max_points) | add)"; ""),
 	(if any(.[]; .failed | length > 0) then
 		"",
-		"failed tests, the first \($shown) of each stage; the stage in [] is the one whose code caused it:",
+		"failed tests, the first \($shown) of each stage (those with the same cause and error line as one); the stage in [] is the one whose code caused it:",
 		(.[] | select(.failed | length > 0) |
 			"  stage \(.stage): \(.failed | length) failed",
 			if .why then "    every test: \(.why)" else
-			(.failed[:$shown][] |
-				"    \(.suite)  \(.test) [stage \(.caused_by.stage): \(.caused_by.why)]",
-				"      \(.failures[0] // "(no message)")") end)
+			(if any(.failed[]; .suite | test("\\| 0-smoke$")) then
+				"    the smoke test failed (a plain container that forks and execs): the failures after it probably share its cause"
+			else empty end),
+			# Entries in the order of their first failure: the failures
+			# that share a cause and an error line as one, each other
+			# failure as one.
+			([.failed | to_entries[] | .value + {at: .key}] |
+			 group_by([.caused_by.stage, .caused_by.why, .caused_by.stderr]) |
+			 map(sort_by(.at) |
+				if length > 1 and .[0].caused_by.stderr != null then [.] else map([.]) end) |
+			 add | sort_by(.[0].at) | .[:$shown][] |
+				if length == 1 then
+					(.[0] |
+					"    \(.suite)  \(.test) [stage \(.caused_by.stage): \(.caused_by.why)]",
+					"      \(.failures[0] // "(no message)")")
+				else
+					"    \(length) tests [stage \(.[0].caused_by.stage): \(.[0].caused_by.why)], each with stderr:",
+					"      \(.[0].caused_by.stderr)",
+					"      first: \(.[0].suite)  \(.[0].test); last: \(.[-1].suite)  \(.[-1].test)"
+				end) end)
 	else empty end)' "${graded[@]}"
 echo
 echo "tests: passed/total of the tests run; a superseded test (a later stage changes it on purpose) is not run, and the runner's summary counts it as Inactive."
-echo "results: $dir/summary.json (every stage graded so far), $dir/stage-N.json, $dir/stage-N.xml (JUnit)"
+echo "results: $dir/summary.json (every stage graded so far), $dir/stage-N.json, and the runner's own $dir/stage-N.results.json"
 
 exit "$status"

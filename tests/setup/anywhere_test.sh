@@ -39,7 +39,7 @@ part() {
 	shift
 	echo "== $name"
 	if "$@" >"$base/out" 2>&1; then
-		grep -v -e '^[[:space:]]*$' -e 'Elapsed time' "$base/out" | tail -n 3 | sed 's/^/   /'
+		grep -v -e '^[[:space:]]*$' -e 'Elapsed time' -e '^runner: slowest' "$base/out" | tail -n 3 | sed 's/^/   /'
 	else
 		cat "$base/out"
 		echo "$prog: FAIL: $name" >&2
