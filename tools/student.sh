@@ -71,6 +71,8 @@ fi | tar -xf - -C "$dest" || die "cannot copy the repository to '$dest'"
 
 # The table's rows, comments left out: stage kind name file keep todo.
 rows=$(grep -v '^#' "$table" | grep -v '^$') || die "$table: no lessons in it"
+bad=$(awk -F '\t' 'NF != 6 { print $1 " " $2 " " $3; exit }' <<<"$rows")
+[ -z "$bad" ] || die "$table: not six columns (stage kind name file keep todo) in: $bad"
 
 # The start of a function's definition at the top level of a file: a
 # static function of main.c, or a lesson file's function, which its header
