@@ -266,8 +266,9 @@ for sdir in "${stage_dirs[@]}"; do
 	# Each row's file in its own stage: a table that names a file the
 	# stage lacks is out of date.
 	while IFS=$'\t' read -r stage _ name at _; do
-		[ "$stage" = "$n" ] && [ ! -f "$sdir/$at" ] &&
+		if [ "$stage" = "$n" ] && [ ! -f "$sdir/$at" ]; then
 			die "$table: stage $n: $name: no file ${sdir#"$dest"/}/$at"
+		fi
 	done <<<"$rows"
 	for file in $lesson_files; do
 		[ ! -f "$sdir/$file" ] || stub_file "$n" "$file" "$sdir/$file"
@@ -451,9 +452,9 @@ stage N on top of them); then do what those TODOs say: some say what
 changes (for example one more flag for \`clone()\` in \`start_child()\`).
 
 A lesson of stage 9 on is stubbed once, in its own file: stage 10 builds
-with your \`stages/09-limits/limits.c\` as it is, and so do stages 11 and
-12. There is nothing to carry for those: fix a mistake in stage 9's file
-and every later stage has the fix.
+with your \`stages/09-limits/limits.c\` as it is, and so does every later
+stage. There is nothing to carry for those: fix a mistake in stage 9's
+file and every later stage has the fix.
 
 ## What you do, stage by stage
 
