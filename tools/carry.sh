@@ -36,7 +36,7 @@ fi
 own=$to
 if [ -r tools/lessons.tsv ]; then
 	own=$(awk -F '\t' -v n="$n" '!/^#/ && $1 + 0 == n && NF >= 6 && !seen[$4]++ { print $4 }' tools/lessons.tsv |
-		while read -r file; do ls -d stages/"$(printf %02d "$n")"-*/"$file" 2>/dev/null; done |
+		while read -r file; do ls -d stages/"$(printf %02d "$n")"-*/"$file" 2>/dev/null || true; done |
 		paste -sd ' ')
 	own=${own:-$to}
 fi
