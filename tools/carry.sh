@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # carry.sh N: in the student edition, bring the learner's own code from
-# stage N-1 into the stubs of stage N. Each stub of stages/0N-*/main.c
-# whose function stage N-1 has, written (not a stub), gets that body; the
-# stub's TODO comments of stage N stay on top of it, since they say what
-# changes in this stage (a flag to add, a step done another way). A stub
-# whose function stage N-1 lacks or has not written yet stays as it is.
-# Changes nothing else; says what it carried.
+# stage N-1 into the stubs of stage N. Each stub of stage N's main.c whose
+# function stage N-1's main.c has, written (not a stub), gets that body;
+# the stub's TODO comments of stage N stay on top of it, since they say
+# what changes in this stage (a flag to add, a step done another way). A
+# stub whose function stage N-1 lacks or has not written yet stays as it
+# is. Only main.c: the lessons of stages 1-8 are copied from stage to
+# stage, spines included, while a lesson of stage 9 on lives in its own
+# file, which later stages build with as it is (nothing to carry). Changes
+# nothing else; says what it carried, and which lesson files stage N uses
+# as they are.
 set -euo pipefail
 
 prog="make carry-$1"
@@ -17,6 +21,30 @@ die() {
 [[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt 1 ] || die "name a stage from 2 on: make carry-N"
 to=$(ls -d stages/"$(printf %02d "$n")"-*/main.c 2>/dev/null) || die "no stage $n"
 from=$(ls -d stages/"$(printf %02d $((n - 1)))"-*/main.c 2>/dev/null) || die "no stage $((n - 1))"
+
+# The lesson files of the stages before N (tools/lessons.tsv's file
+# column, other than main.c) that stage N builds with: nothing to carry.
+shared=''
+if [ -r tools/lessons.tsv ]; then
+	while IFS=$'\t' read -r stage file; do
+		f=$(ls -d stages/"$(printf %02d "$stage")"-*/"$file" 2>/dev/null) || continue
+		shared+=" $f"
+	done < <(awk -F '\t' -v n="$n" '!/^#/ && $1 + 0 < n && $4 != "main.c" && NF >= 6 &&
+		!seen[$1 "\t" $4]++ { print $1 "\t" $4 }' tools/lessons.tsv)
+fi
+# Where stage N's own TODOs are: main.c, or its lesson file (and main.c).
+own=$to
+if [ -r tools/lessons.tsv ]; then
+	own=$(awk -F '\t' -v n="$n" '!/^#/ && $1 + 0 == n && NF >= 6 && !seen[$4]++ { print $4 }' tools/lessons.tsv |
+		while read -r file; do ls -d stages/"$(printf %02d "$n")"-*/"$file" 2>/dev/null || true; done |
+		paste -sd ' ')
+	own=${own:-$to}
+fi
+# say_shared: which earlier lessons stage N takes as they are.
+say_shared() {
+	[ -z "$shared" ] ||
+		echo "$prog: nothing to carry from$shared: stage $n builds with those files as they are"
+}
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
@@ -72,8 +100,10 @@ names=$(cat "$tmp.names")
 rm -f "$tmp.names"
 if [ -z "$names" ]; then
 	echo "$prog: nothing to carry: no stub of $to is written in $from"
+	say_shared
 	exit 0
 fi
 cat "$tmp" >"$to"
 echo "$prog: carried into $to from $from:$names"
-echo "$prog: now do what its TODO (stage $n) comments say, and check with git diff"
+say_shared
+echo "$prog: now do what the TODO (stage $n) comments in $own say, and check with git diff"

@@ -26,7 +26,8 @@ classroom-config:
 .PHONY: student doctor test-classroom $(STAGE_NUMS:%=carry-%)
 
 # The learner's edition: a repository of its own with every lesson
-# (tools/lessons.tsv) stubbed in every stage, and docs without the answers.
+# (tools/lessons.tsv) stubbed in the file it lives in (a lesson of stages
+# 1-8 in every later main.c too), and docs without the answers.
 student: deps-student
 	@tools/student.sh "$(DEST)"
 
@@ -38,8 +39,9 @@ DEPS_TEST += $(DEPS_STUDENT)
 deps-student:
 	@tools/deps.sh student $(DEPS_STUDENT)
 
-# In the student edition: the learner's own functions of stage N-1 into
-# the stubs of stage N, under the TODOs of stage N.
+# In the student edition: the learner's own functions of stage N-1's
+# main.c into the stubs of stage N's main.c, under the TODOs of stage N
+# (a lesson of stage 9 on is in its own file, used as it is: no carry).
 $(STAGE_NUMS:%=carry-%): carry-%:
 	@tools/carry.sh $*
 

@@ -3,10 +3,13 @@
 #
 #   - the files git tracks or would track (not ignored; as they are in the
 #     working tree), copied to DEST;
-#   - in every stage, every lesson that tools/lessons.tsv lists for it or
-#     for an earlier stage taken out (each stage is a program of its own,
-#     so the answers to earlier stages would otherwise sit in later ones):
-#     a function's body becomes a stub that dies with "stage-N: not
+#   - every lesson that tools/lessons.tsv lists taken out, in the file the
+#     table names: a lesson of stages 1-8 in its stage's main.c and in every
+#     later main.c that still has it (stages 1-8 are programs of their own
+#     and the spines of stages 9 on still hold them, so the answers would
+#     otherwise sit in later stages); a lesson of stage 9 on once, in its
+#     lesson file (limits.c, ...), which later stages build with as it is.
+#     A function's body becomes a stub that dies with "stage-N: not
 #     implemented: name() (see TUTORIAL.md, stage M)" under TODO comments
 #     saying what to write; a clone() flag goes with the function that sets
 #     it (start_child), as one more TODO line in its stub;
@@ -66,18 +69,25 @@ else
 	tar --exclude=./.git --exclude=./build --exclude=./rootfs --exclude=./bench --exclude=./.ci -cf - .
 fi | tar -xf - -C "$dest" || die "cannot copy the repository to '$dest'"
 
-# The table's rows, comments left out: stage kind name keep todo.
+# The table's rows, comments left out: stage kind name file keep todo.
 rows=$(grep -v '^#' "$table" | grep -v '^$') || die "$table: no lessons in it"
+bad=$(awk -F '\t' 'NF != 6 { print $1 " " $2 " " $3; exit }' <<<"$rows")
+[ -z "$bad" ] || die "$table: not six columns (stage kind name file keep todo) in: $bad"
 
-# Whether FILE defines the static function NAME (not a prototype).
+# The start of a function's definition at the top level of a file: a
+# static function of main.c, or a lesson file's function, which its header
+# declares (not static). A prototype ends with ';' on its line.
+def='^[A-Za-z_].*[ *]'
+
+# Whether FILE defines the function NAME (not a prototype).
 defines() {
-	grep -Eq "^static .*[ *]$2\(.*[^;]$|^static .*[ *]$2\($" "$1"
+	grep -Eq "$def$2\(.*[^;]$|$def$2\($" "$1"
 }
 
 # The body of function NAME in FILE, from its signature to its closing }.
 body_of() {
-	awk -v name="$2" '
-	!s && $0 ~ ("^static .*[ *]" name "\\(") && !/;$/ { s = 1 }
+	awk -v re="$def$2\\\\(" '
+	!s && $0 ~ re && !/;$/ { s = 1 }
 	s { print }
 	s && /^}$/ { exit }' "$1"
 }
@@ -87,7 +97,7 @@ body_of() {
 # variables that NAME's body uses, and the table's keep column ($3).
 static_uses() {
 	local names at
-	at=$(grep -nE "^static .*[ *]$2\(" "$1" | grep -v ';$' | head -n 1 | cut -d: -f1)
+	at=$(grep -nE "$def$2\(" "$1" | grep -v ';$' | head -n 1 | cut -d: -f1)
 	# Only what is defined above it: a later name would be undeclared.
 	names=$(head -n "$at" "$1" |
 		sed -nE 's/^static [^(=;]*[ *]([A-Za-z_][A-Za-z0-9_]*) *(\(|\[|=|;).*/\1/p' |
@@ -103,12 +113,12 @@ static_uses() {
 	} | awk 'NF && !seen[$0]++' | paste -sd ' ' | sed 's/^$/-/'
 }
 
-# Stub the function on stdin: stub STAGE NAME KEEP TODOS, where TODOS holds
+# Stub the function on stdin: stub NAME KEEP TODOS, where TODOS holds
 # one "stage<US>text" per TODO comment, separated by <RS> (the first is the
 # function's own lesson, which the "not implemented" line names). Exits 3
 # when the function is not found exactly once.
 stub() {
-	awk -v stage="$1" -v name="$2" -v keep="$3" -v todos="$4" '
+	awk -v re="$def$1\\\\(" -v name="$1" -v keep="$2" -v todos="$3" '
 	# A TODO comment, wrapped to fit 80 columns with a tab before it.
 	function comment(at, text,   n, w, i, line, out) {
 		n = split(text, w, " ")
@@ -142,7 +152,7 @@ stub() {
 		gsub(/[ \t]+;/, ";", out)
 		return out
 	}
-	state == 0 && $0 ~ ("^static .*[ *]" name "\\(") && !/;$/ {
+	state == 0 && $0 ~ re && !/;$/ {
 		found++
 		sig = $0
 		state = /\)$/ ? 2 : 1
@@ -185,14 +195,18 @@ stub() {
 	END { if (bad || found != 1 || state != 0) exit 3 }'
 }
 
-# Stub every lesson of stage N (and of the stages before it) in FILE.
-stub_stage() {
-	local n=$1 main=$2 stage kind name keep todo
+# Stub, in FILE of stage N's directory (main.c or a lesson file), every
+# lesson the table puts in a file of that name at stage N or before: a
+# lesson of an earlier stage only where the file still has the function
+# (a lesson file exists in its own stage's directory alone, unless a later
+# stage keeps a copy of its own). A row of stage N itself must be found.
+stub_file() {
+	local n=$1 file=$2 main=$3 stage kind name at keep todo
 	local -A todo_of=() keep_of=() at_of=() flag_in=()
 	local order=()
-	while IFS=$'\t' read -r stage kind name keep todo; do
+	while IFS=$'\t' read -r stage kind name at keep todo; do
 		[[ $stage =~ ^[0-9]+$ ]] || die "$table: bad stage '$stage' in: $stage $kind $name"
-		[ "$stage" -le "$n" ] || continue
+		[ "$stage" -le "$n" ] && [ "$at" = "$file" ] || continue
 		case $kind in
 		function)
 			if ! defines "$main" "$name"; then
@@ -207,7 +221,8 @@ stub_stage() {
 		*) die "$table: stage $n: unknown kind '$kind'" ;;
 		esac
 	done <<<"$rows"
-	[ "${#order[@]}" -gt 0 ] || die "$table: no lesson listed for stage $n"
+	[ "${#order[@]}" -gt 0 ] || [ "${#flag_in[@]}" -eq 0 ] ||
+		die "$table: stage $n: a flag but no function to put it in, in ${main#"$dest"/}"
 
 	# Each flag goes with the stubbed function whose body sets it.
 	local -A extra=()
@@ -233,7 +248,7 @@ stub_stage() {
 		fi
 		local keep
 		keep=$(static_uses "$main" "$f" "${keep_of[$f]}")
-		stub "$n" "$f" "$keep" "$todos" <"$main" >"$main.stub" || {
+		stub "$f" "$keep" "$todos" <"$main" >"$main.stub" || {
 			rm -f "$main.stub"
 			die "$table: stage $n: function $f not found once in ${main#"$dest"/}"
 		}
@@ -241,12 +256,41 @@ stub_stage() {
 	done
 }
 
+# The files the table names (main.c, limits.c, ...).
+lesson_files=$(awk -F '\t' '{ print $4 }' <<<"$rows" | sort -u)
 stage_dirs=("$dest"/stages/[0-9][0-9]-*/)
 for sdir in "${stage_dirs[@]}"; do
+	sdir=${sdir%/}
 	n=$(basename "$sdir")
 	n=$((10#${n%%-*}))
-	stub_stage "$n" "$sdir/main.c"
+	# Each row's file in its own stage: a table that names a file the
+	# stage lacks is out of date.
+	while IFS=$'\t' read -r stage _ name at _; do
+		if [ "$stage" = "$n" ] && [ ! -f "$sdir/$at" ]; then
+			die "$table: stage $n: $name: no file ${sdir#"$dest"/}/$at"
+		fi
+	done <<<"$rows"
+	for file in $lesson_files; do
+		[ ! -f "$sdir/$file" ] || stub_file "$n" "$file" "$sdir/$file"
+	done
+	# Every stage teaches something: a stage with no row is missing one.
+	awk -F '\t' -v n="$n" '$1 == n { found = 1 } END { exit !found }' <<<"$rows" ||
+		die "$table: no lesson listed for stage $n"
 done
+
+# Where each stage's lessons are, as "N<TAB>`stages/NN-slug/file`" lines
+# (" and " between two files): the docs say where to write.
+where=$(for sdir in "${stage_dirs[@]}"; do
+	sdir=${sdir%/}
+	n=$(basename "$sdir")
+	n=$((10#${n%%-*}))
+	awk -F '\t' -v n="$n" -v dir="${sdir#"$dest"/}" '$1 == n && !seen[$4]++ {
+		# The lesson file first, then main.c.
+		f = "`" dir "/" $4 "`"
+		w = $4 == "main.c" ? (w ? w " and " f : f) : (w ? f " and " w : f)
+	}
+	END { if (w) print n "\t" w }' <<<"$rows"
+done)
 
 # The functions the lessons name: their code stays out of the docs.
 lesson_functions=$(awk -F '\t' '$2 == "function" { print $3 }' <<<"$rows" | sort -u | tr '\n' ' ')
@@ -256,7 +300,7 @@ lesson_functions=$(awk -F '\t' '$2 == "function" { print $3 }' <<<"$rows" | sort
 todo_list() {
 	awk -F '\t' -v n="$1" '$1 == n {
 		name = $2 == "function" ? $3 "()" : $3
-		todo = $5
+		todo = $6
 		gsub(/<[^<> ]+>/, "`&`", todo)
 		printf "- `%s`: %s.\n", name, todo
 	}' <<<"$rows"
@@ -273,7 +317,8 @@ student_doc() {
 	for s in $(awk -F '\t' '{ print $1 }' <<<"$rows" | sort -un); do
 		todos+=$(todo_list "$s" | sed "s/^/$s\t/")$'\n'
 	done
-	awk -v fixed="$n" -v lessons=" $lesson_functions" -v todos="$todos" '
+	awk -v fixed="$n" -v lessons=" $lesson_functions" -v todos="$todos" \
+		-v where="$where" '
 	BEGIN {
 		n = split(todos, t, "\n")
 		for (i = 1; i <= n; i++) {
@@ -281,6 +326,11 @@ student_doc() {
 				continue
 			s = substr(t[i], 1, index(t[i], "\t") - 1)
 			list[s] = list[s] substr(t[i], index(t[i], "\t") + 1) "\n"
+		}
+		n = split(where, t, "\n")
+		for (i = 1; i <= n; i++) {
+			split(t[i], f, "\t")
+			files[f[1]] = f[2]
 		}
 		stage = fixed
 	}
@@ -305,16 +355,25 @@ student_doc() {
 		sub(/ The .*/, " What to write")
 		emit($0)
 		emit("")
-		emit("In `stages/" sprintf("%02d", stage) "-*/main.c` each `TODO (stage " stage ")` comment says what")
+		emit("In " files[stage] " each `TODO (stage " stage ")` comment says what")
 		emit("to write, and a stub that dies with `not implemented` marks the place:")
 		emit("")
 		k = split(list[stage], l, "\n")
 		for (i = 1; i < k; i++)
 			emit(l[i])
 		emit("")
-		if (stage > 1) {
+		if (stage >= 9) {
+			emit("The lessons of stages 1-8 are stubs in the `main.c` of this stage too, with")
+			emit("their own TODOs: `make carry-" stage "` brings your code over from your")
+			emit("stage " stage - 1 " (see README.md).")
+			if (stage > 9) {
+				emit("The lessons of " (stage > 10 ? "stages 9 to " : "stage ") stage - 1 " are not here: this stage builds with")
+				emit("your own files of " (stage > 10 ? "those stages" : "stage 9") ", as they are.")
+			}
+		} else if (stage > 1) {
 			emit("The lessons of the stages before are stubs here too, with their own")
-			emit("TODOs: bring your code over from your previous stage (see README.md).")
+			emit("TODOs: `make carry-" stage "` brings your code over from your stage " stage - 1)
+			emit("(see README.md).")
 		} else
 			emit("Each TODO names every message the tests look for.")
 		emit("")
@@ -364,8 +423,11 @@ sed -i 's/^\(override CFLAGS += .*\) -Werror /\1 /' "$dest/Makefile"
 # minidocker, the student edition
 
 You build a container runtime in C, one Linux mechanism at a time, in
-$last stages: \`stages/NN-slug/main.c\` is stage N (NN: N in two digits),
-a whole program of its own. Read [TUTORIAL.md](TUTORIAL.md) chapter by
+$last stages. Stages 1 to 8 are whole programs: \`stages/NN-slug/main.c\` is
+stage N. From stage 9 on, a stage is its spine, \`main.c\` (the options,
+the checklist in \`child_main()\`, \`run_container()\`), plus its lesson in
+a file of its own (\`stages/09-limits/limits.c\`, ...); \`stages/NN-slug/stage.mk\`
+lists what it is built from. Read [TUTORIAL.md](TUTORIAL.md) chapter by
 chapter; each stage's \`README.md\` is its checklist.
 
 In this edition the lessons are taken out: where a lesson goes, a
@@ -374,18 +436,25 @@ In this edition the lessons are taken out: where a lesson goes, a
 place. Everything else (the argument parser, the helpers in \`common/\`, the
 tests) is given.
 
-## Each stage is a program of its own
+## Where a lesson is stubbed, and what you bring over
 
-Stage N's \`main.c\` has every lesson of stages 1 to N stubbed, not only its
-own: a stage is a copy of the one before plus one mechanism, so it would
-otherwise hold the answers to all earlier stages. This edition was made
-that way on purpose (rather than each stage starting from your own previous
-one) so that every stage builds and is graded on its own, and a mistake
-carried over shows in the stage it belongs to. When you start stage N,
-\`make carry-N\` copies your finished functions from stage N-1 into its
-stubs (it keeps the TODOs marked with stage N on top of them); then do what
-those TODOs say: some say what changes (for example one more flag for
-\`clone()\` in \`start_child()\`).
+Stages 1 to 8 are programs of their own: stage N's \`main.c\` has every
+lesson of stages 1 to N stubbed, not only its own, since a stage is a copy
+of the one before plus one mechanism and would otherwise hold the answers
+to all earlier stages. The spines of stages 9 on still hold those
+functions, so they are stubbed there too. This edition was made that way
+on purpose (rather than each stage starting from your own previous one) so
+that every stage builds and is graded on its own, and a mistake carried
+over shows in the stage it belongs to. When you start stage N,
+\`make carry-N\` copies your finished functions from stage N-1's \`main.c\`
+into the stubs of stage N's \`main.c\` (it keeps the TODOs marked with
+stage N on top of them); then do what those TODOs say: some say what
+changes (for example one more flag for \`clone()\` in \`start_child()\`).
+
+A lesson of stage 9 on is stubbed once, in its own file: stage 10 builds
+with your \`stages/09-limits/limits.c\` as it is, and so does every later
+stage. There is nothing to carry for those: fix a mistake in stage 9's
+file and every later stage has the fix.
 
 ## What you do, stage by stage
 
@@ -395,10 +464,10 @@ Once (Debian or Ubuntu, with sudo):
     make doctor                 # can this machine run the stages? what to fix
     sudo ./rootfs-fetch.sh      # a busybox root filesystem in ./rootfs
 
-For stage N (1 to $last; NN is N in two digits, 01 to $(printf %02d "$last")):
+For stage N (1 to $last; NN is its number in two digits, 01 to $(printf %02d "$last")):
 
     make carry-N                # (from stage 2 on) your stage N-1 into stage N's stubs
-    \$EDITOR stages/NN-*/main.c # fill in every stub, as its TODO says
+    \$EDITOR stages/NN-*/*.c     # fill in every stub, as its TODO says
     make stage-N                # build build/stage-N; warnings are shown, not fatal
     sudo make test-stage-N      # suites 1..N against your stage N
     git diff                    # your work so far
@@ -424,12 +493,14 @@ lists it and says how to remove it; \`make clean\` unmounts what is under
 
 ## The stages
 
-| stage | what you write |
-|-------|----------------|
+| stage | in | what you write |
+|-------|----|----------------|
 EOF
 	awk -F '\t' '{ w[$1] = w[$1] (w[$1] ? ", " : "") "`" $3 ($2 == "function" ? "()" : "") "`" }
 		END { for (s in w) print s "\t" w[s] }' <<<"$rows" | sort -n |
-		awk -F '\t' '{ printf "| %s | %s |\n", $1, $2 }'
+		while IFS=$'\t' read -r s what; do
+			printf '| %s | %s | %s |\n' "$s" "$(awk -F '\t' -v n="$s" '$1 == n { print $2 }' <<<"$where")" "$what"
+		done
 } >"$dest/README.md"
 
 # A repository of its own with one commit: git diff shows the work.

@@ -6,12 +6,18 @@
 #   - it builds without a warning as made, and a half-done stage (a call
 #     left out) still builds, with the warning shown; the reference keeps
 #     -Werror;
-#   - it differs from the reference only in the lessons: each stage's stubs
-#     filled with the reference's bodies give its main.c back exactly;
+#   - it differs from the reference only in the lessons: the stubs of every
+#     file (main.c and the lesson files) filled with the reference's bodies
+#     give the reference back byte for byte, and every other file but the
+#     docs and the Makefile's -Werror is the reference's;
 #   - every stub says what to write, and each TODO in tools/lessons.tsv
 #     names the verbose() lines and the report_errno()/die_errno() calls
 #     of the reference, which the tests and the checklists look for;
-#   - make carry-N brings the learner's stage N-1 into stage N's stubs;
+#   - make carry-N brings the learner's stage N-1 into stage N's stubs, and
+#     from stage 10 says it has nothing to carry of a lesson file;
+#   - a lesson of stage 9 on is stubbed once, in its file, and a later
+#     stage builds with the learner's file: stage 9's limits.c filled, the
+#     stage 12 binary has no stub of stage 9 left, and still the others;
 #   - its docs hold no diff and no lesson's code, and say what to write;
 #     its README says what a learner runs; it is a git repository with one
 #     commit and nothing uncommitted after a build.
@@ -37,10 +43,14 @@ check "make student makes the student edition" "status $rc: $err" test "$rc" -eq
 	exit 1
 }
 
+# The start of a function's definition at the top level: a static
+# function of main.c, or a lesson file's function (not static).
+def='^[A-Za-z_].*[ *]'
+
 # The body of function $2 in file $1, without its first line.
 body_of() {
-	awk -v name="$2" '
-	!s && $0 ~ ("^static .*[ *]" name "\\(") && !/;$/ { s = 1; next }
+	awk -v re="$def$2\\\\(" '
+	!s && $0 ~ re && !/;$/ { s = 1; next }
 	s { print }
 	s && /^}$/ { exit }' "$1"
 }
@@ -71,20 +81,25 @@ normal() {
 	}'
 }
 
-# Every stage of the reference: its number and main.c.
+# Every C file of the reference's stages, where lessons live: each
+# stage's main.c and, from stage 9, its lesson file.
 stage_files=()
-for f in stages/[0-9][0-9]-*/main.c; do stage_files+=("$f"); done
+for f in stages/[0-9][0-9]-*/*.c; do stage_files+=("$f"); done
+n_stages=0
+for d in stages/[0-9][0-9]-*/; do n_stages=$((n_stages + 1)); done
 stage_no() {
 	local d=${1#stages/}
 	echo $((10#${d%%-*}))
 }
 
-# The lessons each stage of the reference has: "function" rows of its
-# stage or before, for functions it defines.
+# The lessons a file of the reference has: "function" rows of its stage
+# or before that the table puts in a file of that name, for functions it
+# defines.
 lessons_of() { # stage file
-	awk -F '\t' -v n="$1" '$2 == "function" && $1 <= n { print $3 }' <<<"$rows" |
+	awk -F '\t' -v n="$1" -v file="$(basename "$2")" \
+		'$2 == "function" && $1 <= n && $4 == file { print $3 }' <<<"$rows" |
 		sort -u | while read -r f; do
-		grep -Eq "^static .*[ *]$f\(" "$2" && echo "$f"
+		grep -Eq "$def$f\\(" "$2" && echo "$f"
 	done
 }
 
@@ -103,13 +118,13 @@ tr -d '\n' <"$corpus.lines" >"$corpus.flat"
 for f in "${stage_files[@]}"; do
 	n=$(stage_no "$f")
 	names=$(lessons_of "$n" "$f" | paste -sd '|')
-	awk -v re="^static .*[ *](${names:-NONE})\\\\(" '
+	awk -v re="$def(${names:-NONE})\\\\(" '
 	!s && $0 ~ re && !/;$/ { s = 1; print; next }
 	s && /^}$/ { s = 0 }
 	!s { print }' "$f"
-done | cat - common/*.[ch] tests/*.[ch] | normal | sort -u >"$T/given"
+done | cat - common/*.[ch] tests/*.[ch] stages/*/*.h | normal | sort -u >"$T/given"
 
-awk -F '\t' '{ print $5 }' <<<"$rows" | normal >"$T/todos"
+awk -F '\t' '{ print $6 }' <<<"$rows" | normal >"$T/todos"
 cat "${stage_files[@]}" | normal | tr -d '\n' >"$T/reference.flat"
 leaked_bodies='' leaked_lines='' n_bodies=0 unfound=
 for f in "${stage_files[@]}"; do
@@ -181,58 +196,82 @@ check "the reference keeps -Werror" "its Makefile: $(grep -m 1 'override CFLAGS'
 git -C "$skel" checkout -q -- stages
 
 # Every stub has its TODOs, and each lesson of stage N has a TODO (stage N)
-# in stage N.
-for f in "$skel"/stages/[0-9][0-9]-*/main.c; do
-	n=$(stage_no "${f#"$skel"/}")
-	bad=$(awk '/^\tdie\("not implemented: / && prev !~ /TODO|\*\/$|\(void\)/ { print FNR }
-		{ prev = $0 }' "$f")
+# in stage N, in the file the table names.
+for d in "$skel"/stages/[0-9][0-9]-*/; do
+	d=${d%/}
+	n=$(stage_no "${d#"$skel"/}")
+	bad=$(awk '/^\tdie\("not implemented: / && prev !~ /TODO|\*\/$|\(void\)/ { print FILENAME ":" FNR }
+		{ prev = $0 }' "$d"/*.c)
 	missing=''
-	while IFS=$'\t' read -r stage kind name _; do
+	while IFS=$'\t' read -r stage kind name file _; do
 		[ "$stage" = "$n" ] || continue
-		grep -q "TODO (stage $n)" "$f" || missing+=" $name"
+		grep -q "TODO (stage $n)" "$d/$file" 2>/dev/null || missing+=" $name($file)"
 	done <<<"$rows"
 	want=$(awk -F '\t' -v n="$n" '$1 == n' <<<"$rows" | wc -l)
-	got=$(grep -c "TODO (stage $n)" "$f")
-	check "stage $n: a TODO (stage $n) for each of its $want lessons" "$got TODOs:$missing" test "$got" -eq "$want"
-	check "stage $n: every stub has a TODO above it" "stubs at lines $bad" test -z "$bad"
+	got=$(cat "$d"/*.c | grep -c "TODO (stage $n)")
+	check "stage $n: a TODO (stage $n) for each of its $want lessons" "$got TODOs:$missing" \
+		eval '[ "$got" -eq "$want" ] && [ -z "$missing" ]'
+	check "stage $n: every stub has a TODO above it" "stubs at${bad//$skel\// }" test -z "$bad"
 done
 
-# Filling every stub of a stage with the reference's body gives back the
-# reference's main.c exactly: the edition changed nothing but the lessons.
-for f in "${stage_files[@]}"; do
-	n=$(stage_no "$f")
-	sk=$skel/$f
-	awk '
+# fill REFERENCE SKELETON: the skeleton's file with every stub body given
+# way to the reference's body of the same function.
+fill() {
+	awk -v def="$def" '
+	# The function whose definition starts on this line, or "".
+	function fname(line,   name) {
+		if (line !~ (def "[A-Za-z_0-9]+\\(") || line ~ /;$/)
+			return ""
+		name = line
+		sub(/\(.*/, "", name)
+		sub(/.*[ *]/, "", name)
+		return name
+	}
 	# Pass 1, the reference: each function body by the name on its line.
 	FNR == NR {
-		if (!s && /^static .*[ *][A-Za-z_0-9]+\(/ && !/;$/) {
-			name = $0
-			sub(/\(.*/, "", name)
-			sub(/.*[ *]/, "", name)
-			s = 1
-		}
+		if (!s && (f = fname($0)) != "") { name = f; s = 1 }
 		if (s && $0 == "{") { b = 1; body[name] = ""; next }
 		if (b && $0 == "}") { b = 0; s = 0; next }
 		if (b) body[name] = body[name] $0 "\n"
 		next
 	}
 	# Pass 2, the skeleton: a stub body gives way to the reference one.
-	!s && /^static .*[ *][A-Za-z_0-9]+\(/ && !/;$/ {
-		name = $0
-		sub(/\(.*/, "", name)
-		sub(/.*[ *]/, "", name)
-		s = 1
-	}
+	!s && (f = fname($0)) != "" { name = f; s = 1 }
 	s && $0 == "{" { print; b = 1; held = ""; next }
 	b && $0 == "}" {
 		printf "%s", (held ~ /die\("not implemented: / ? body[name] : held)
 		print; b = 0; s = 0; next
 	}
 	b { held = held $0 "\n"; next }
-	{ print }' "$f" "$sk" >"$T/filled.c"
-	check "stage $n: its stubs filled from the reference give the reference back" \
-		"$(diff "$f" "$T/filled.c" | head -n 6)" cmp -s "$f" "$T/filled.c"
+	{ print }' "$1" "$2"
+}
+
+# Filling every stub with the reference's body gives back the reference
+# exactly, main.c and lesson files alike; every other file is the
+# reference's as it is, but the docs the edition rewrites and the
+# Makefile's -Werror: the edition changed nothing but the lessons.
+n_filled=0 differ=''
+for f in "${stage_files[@]}"; do
+	fill "$f" "$skel/$f" >"$T/filled.c"
+	n_filled=$((n_filled + 1))
+	cmp -s "$f" "$T/filled.c" || differ+=" $f: $(diff "$f" "$T/filled.c" | head -n 4 | tr '\n' ' ')"
 done
+check "every file's stubs ($n_filled files) filled from the reference give the reference back" \
+	"differ:$differ" test -z "$differ"
+others='' n_others=0
+while IFS= read -r -d '' f; do
+	case $f in
+	stages/*.c | README.md | TUTORIAL.md | stages/*/README.md | bench/* | .ci/*) continue ;;
+	esac
+	[ -e "$f" ] || continue
+	n_others=$((n_others + 1))
+	if [ "$f" = Makefile ]; then
+		sed 's/^\(override CFLAGS += .*\) -Werror /\1 /' Makefile | cmp -s - "$skel/Makefile" || others+=" $f"
+	else
+		cmp -s "$f" "$skel/$f" || others+=" $f"
+	fi
+done < <(git ls-files -z --cached --others --exclude-standard)
+check "the other files ($n_others) are the reference's" "differ:$others" test -z "$others"
 
 # Refused: a destination inside the repository that git does not ignore.
 err=$(tools/student.sh stages/student-edition 2>&1 >/dev/null)
@@ -246,7 +285,8 @@ unnamed=''
 for f in "${stage_files[@]}"; do
 	n=$(stage_no "$f")
 	for fn in $(lessons_of "$n" "$f"); do
-		todo=$(awk -F '\t' -v n="$n" -v fn="$fn" '$2 == "function" && $3 == fn && $1 <= n { t = $5 } END { print t }' <<<"$rows")
+		todo=$(awk -F '\t' -v n="$n" -v fn="$fn" -v file="$(basename "$f")" \
+			'$2 == "function" && $3 == fn && $4 == file && $1 <= n { t = $6 } END { print t }' <<<"$rows")
 		b=$(body_of "$f" "$fn")
 		while IFS= read -r fmt; do
 			[ -z "$fmt" ] || grep -qF -- "verbose($fmt" <<<"$todo" || unnamed+=" $fn($n): verbose($fmt...)"
@@ -287,6 +327,53 @@ check "carry-3, then its TODO done: stage 3 builds" "$(grep -m 2 'error:\|warnin
 	eval '! grep -q "error:\|warning:" <<<"$out"'
 git -C "$skel" checkout -q -- stages
 
+# make carry-10: stage 9's main.c done; its Part I bodies go into stage
+# 10's main.c, and it says that stage 9's lesson file is used as it is.
+cp stages/09-*/main.c "$skel"/stages/09-*/main.c
+out=$("$make_cmd" -s -C "$skel" --no-print-directory carry-10 2>&1)
+rc=$?
+check "carry-10 carries stage 9's main.c" "status $rc: $out" \
+	grep -q 'carried into stages/10-[a-z]*/main.c from stages/09-[a-z]*/main.c: .*start_child()' <<<"$out"
+check "carry-10 says stage 9's lesson file needs no carrying" "got: $out" \
+	grep -q 'nothing to carry from stages/09-[a-z]*/limits.c: stage 10 builds with those files as they are' <<<"$out"
+check "carry-10 touches no lesson file" "$(git -C "$skel" status --porcelain)" \
+	test "$(git -C "$skel" status --porcelain | sed 's/^...//' | sort | paste -sd ' ')" = \
+	"$(cd "$skel" && ls stages/09-*/main.c stages/10-*/main.c | paste -sd ' ')"
+git -C "$skel" checkout -q -- stages
+
+# A lesson of stage 9 on is stubbed once, in its lesson file, and every
+# later stage builds with that file: the learner's stage 9 (limits.c
+# filled, here from the reference) is what stages 10 to 12 run.
+once=''
+while IFS=$'\t' read -r stage kind name file _; do
+	[ "$kind" = function ] && [ "$file" != main.c ] || continue
+	in=$(grep -l "not implemented: $name()" "$skel"/stages/*/*.c | sed "s|^$skel/||" | paste -sd ' ')
+	[ "$in" = "$(cd "$skel" && ls stages/"$(printf %02d "$stage")"-*/"$file")" ] || once+=" $name: in '$in'"
+done <<<"$rows"
+check "each lesson of stage 9 on is stubbed once, in its own file" "$once" test -z "$once"
+# has_stub BINARY NAME: whether the binary still holds NAME's stub.
+has_stub() {
+	grep -qaF "not implemented: $2() (see TUTORIAL.md" "$1"
+}
+last=$(ls -d "$skel"/stages/[0-9][0-9]-*/ | tail -n 1)
+last=$(stage_no "${last#"$skel"/}")
+check "stage $last of the skeleton holds stage 9's stubs" "no limit_memory() stub in $skel/build/stage-$last" \
+	has_stub "$skel/build/stage-$last" limit_memory
+cp stages/09-*/limits.c "$skel"/stages/09-*/limits.c
+out=$("$make_cmd" -C "$skel" --no-print-directory "stage-$last" 2>&1)
+rc=$?
+check "stage 9's limits.c filled: stage $last builds, compiling that file" "status $rc: $(grep -m 2 'error:\|warning:' <<<"$out")" \
+	eval '[ "$rc" -eq 0 ] && grep -q " -c -o [^ ]*/stages/09-[a-z]*/limits.o stages/09-[a-z]*/limits.c" <<<"$out"'
+left=''
+for fn in $(awk -F '\t' '$1 == 9 && $2 == "function" { print $3 }' <<<"$rows"); do
+	! has_stub "$skel/build/stage-$last" "$fn" || left+=" $fn"
+done
+check "stage 9's limits.c filled: stage $last has no stub of stage 9 left" "still there:$left" test -z "$left"
+fn=$(awk -F '\t' -v n="$last" '$1 == n && $2 == "function" { print $3; exit }' <<<"$rows")
+check "stage 9's limits.c filled: stage $last still has its own stubs ($fn())" "gone from $skel/build/stage-$last" \
+	has_stub "$skel/build/stage-$last" "$fn"
+git -C "$skel" checkout -q -- stages
+
 # The docs: no diff, no lesson's code, a "What to write" for each stage.
 docs=("$skel"/TUTORIAL.md "$skel"/stages/*/README.md)
 check "the docs hold no diff block" "$(grep -l '```diff' "${docs[@]}")" eval '! grep -q "^\`\`\`diff" "${docs[@]}"'
@@ -305,7 +392,7 @@ for f in "$skel"/stages/[0-9][0-9]-*/README.md; do
 	check "stage $n's README says what to write" "missing:$miss" eval '[ -z "$miss" ] && grep -q "^## What to write" "$f"'
 done
 tut_sections=$(grep -c '^### What to write' "$skel/TUTORIAL.md")
-check "each TUTORIAL chapter has a 'What to write'" "$tut_sections of ${#stage_files[@]}" test "$tut_sections" -eq "${#stage_files[@]}"
+check "each TUTORIAL chapter has a 'What to write'" "$tut_sections of $n_stages" test "$tut_sections" -eq "$n_stages"
 
 # The README: what a learner runs.
 readme=$skel/README.md
@@ -313,7 +400,11 @@ for want in 'make carry-N' 'make stage-N' 'sudo make test-stage-N' 'git diff' 'm
 	check "the student README names '$want'" "not in $readme" grep -qF -- "$want" "$readme"
 done
 check "the student README explains the stubs of earlier stages" "not in $readme" \
-	grep -q '^## Each stage is a program of its own' "$readme"
+	grep -q '^## Where a lesson is stubbed, and what you bring over' "$readme"
+check "the student README names the lesson files" "not in $readme" \
+	grep -qF 'stages/09-limits/limits.c' "$readme"
+check "the student README gives the number of stages" "$(grep -m 1 ' stages\.' "$readme")" \
+	eval 'tr "\n" " " <"$readme" | grep -q "in $n_stages stages\."'
 check "the student README says make run and make test cannot pass there" "not in $readme" \
 	grep -q 'neither can pass' "$readme"
 

@@ -4,7 +4,10 @@
 # reason (a run dies with "not implemented", and every failure is put down
 # to a stub); then one stage (CLASSROOM_FILL, 2 by default) filled in from
 # the reference: that stage passes every test and every other stage still
-# fails. The grade of this tree, the reference, passes every test. Also
+# fails. A learner's stage 9 is what the last stage runs: with every other
+# file of the last stage filled in, its run of a stage 9 test fails in
+# stage 9's stubs until stage 9's limits.c is filled, then passes. The
+# grade of this tree, the reference, passes every test. Also
 # grade-stage-N keeping the other stages' results, and make student's
 # refusals. Needs root (the grade runs containers).
 set -u
@@ -109,11 +112,32 @@ done
 check "the grade's table says why a stage fails" "see $T/skeleton-grade.txt" \
 	grep -q "dies in a stub: stage-$fill: not implemented: " "$T/skeleton-grade.txt"
 
-# One stage filled in from the reference: every stub of its main.c (its
+# The files of stage $1 that hold lessons, as paths under stages/: its
+# main.c and the lesson files of its stage and the stages before (from
+# stage 9, which it builds with), as tools/lessons.tsv names them.
+lesson_files_of() {
+	ls -d stages/"$(printf %02d "$1")"-*/main.c
+	awk -F '\t' -v n="$1" '$1 <= n && $4 != "main.c" && !seen[$1 "\t" $4]++ { print $1 "\t" $4 }' <<<"$(grep -v '^#' "$table")" |
+		while IFS=$'\t' read -r stage file; do
+			ls -d stages/"$(printf %02d "$stage")"-*/"$file"
+		done
+}
+
+# fill_from_reference FILE...: those files of the skeleton as the
+# reference has them. Copying a file is the same as filling each of its
+# stubs: skeleton_test.sh proves that the stubs are all that differ.
+fill_from_reference() {
+	local f
+	for f in "$@"; do
+		cp "$f" "$skel/$f" || return 1
+	done
+}
+
+# One stage filled in from the reference: every stub of its files (its
 # own lessons and those of the stages before), as a learner who finished
-# it has it. Copying the file is the same as filling each stub:
-# skeleton_test.sh proves that the stubs are all that differ.
-cp stages/"$(printf %02d "$fill")"-*/main.c "$skel"/stages/"$(printf %02d "$fill")"-*/main.c
+# it has it.
+mapfile -t fill_files < <(lesson_files_of "$fill")
+fill_from_reference "${fill_files[@]}"
 rc=0
 "$make_cmd" -C "$skel" --no-print-directory grade >"$T/filled-grade.txt" 2>&1 || rc=$?
 check "filled stage $fill: the grade still fails (the other stages)" "status $rc" test "$rc" -ne 0
@@ -143,6 +167,32 @@ check "a stage that does not build: its failures are put down to it" "$(jq -c '.
 	holds 'all(.failed[]; .caused_by.stage == 3) and (.failed | length) == .total and .total > 0' "$res"
 git -C "$skel" checkout -q -- stages
 
+# A learner's stage 9 is what the last stage runs, with no copy: the last
+# stage's own files filled (its main.c and the lesson files of stages 10
+# on), stage 9's limits.c still stubbed: a stage 9 test run against the
+# last stage fails in stage 9's stub; once limits.c is filled, it passes.
+last=${stage_nums[-1]}
+oom_test=test_memory_hog_killed_at_limit
+mapfile -t last_files < <(lesson_files_of "$last" | grep -v '^stages/09-')
+fill_from_reference "${last_files[@]}"
+out=$("$make_cmd" -C "$skel" --no-print-directory "stage-$last" 2>&1) ||
+	echo "student_test.sh: stage $last does not build: $(grep -m 1 error: <<<"$out")" >&2
+rc=0
+out=$("$build/tests/runner" --bin "$skel/build" --rootfs "$skel/build/test-rootfs" \
+	--stage "$last" --only "$oom_test" 2>&1) || rc=$?
+check "stage $last filled but for stage 9's limits.c: stage 9's $oom_test fails in stage 9's stub" \
+	"status $rc: $(tail -n 3 <<<"$out")" \
+	eval '[ "$rc" -ne 0 ] && grep -q "not implemented: [a-z_]*() (see TUTORIAL.md, stage 9)" <<<"$out"'
+fill_from_reference stages/09-*/limits.c
+out=$("$make_cmd" -C "$skel" --no-print-directory "stage-$last" 2>&1) ||
+	echo "student_test.sh: stage $last does not build: $(grep -m 1 error: <<<"$out")" >&2
+rc=0
+out=$("$build/tests/runner" --bin "$skel/build" --rootfs "$skel/build/test-rootfs" \
+	--stage "$last" --only "$oom_test" 2>&1) || rc=$?
+check "stage 9's limits.c filled (only that file): stage 9's $oom_test passes against stage $last" \
+	"status $rc: $(tail -n 3 <<<"$out")" test "$rc" -eq 0
+git -C "$skel" checkout -q -- stages
+
 # grade-stage-N keeps the other stages' results.
 "$make_cmd" -C "$skel" --no-print-directory "grade-stage-$fill" >/dev/null 2>&1
 check "grade-stage-$fill keeps every other stage in the summary" "$(jq -c '[.stages[].stage]' "$skel/build/grade/summary.json")" \
@@ -158,7 +208,7 @@ check "the reference's summary: passed equals total" "see $build/grade/summary.j
 # Refusals: a table row that no longer matches, a destination in use.
 {
 	cat "$table"
-	printf '2\tfunction\tno_such_function\t-\twrite it\n'
+	printf '2\tfunction\tno_such_function\tmain.c\t-\twrite it\n'
 } >"$T/bad.tsv"
 err=$(LESSONS=$T/bad.tsv tools/student.sh "$T/bad" 2>&1 >/dev/null)
 check "a lesson not found stops make student with one line" "got: $err" \
