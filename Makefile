@@ -97,7 +97,7 @@ $(STAGE_NUMS:%=diff-%): diff-%:
 	@tools/diff.sh "$(call stage_src,$(shell echo $$(($* - 1))))" "$(call stage_src,$*)"
 
 format:
-	clang-format -i common/*.[ch] stages/*/*.[ch] tests/*.[ch] $(wildcard bench/*.c)
+	clang-format -i common/*.[ch] common/*/*.[ch] stages/*/*.[ch] tests/*.[ch] $(wildcard bench/*.c)
 
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 # gcc's shared libubsan, loaded beside libasan, ignores log_path and
@@ -129,7 +129,7 @@ TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial test-cl
 
 # Each part keeps its own rules beside its files.
 include tests/tests.mk
-include $(wildcard tests/*/*.mk bench/*.mk tools/*.mk)
+include $(wildcard common/*/*.mk tests/*/*.mk bench/*.mk tools/*.mk)
 -include $(COMMON_OBJ:.o=.d) $(STAGE_OBJS:.o=.d)
 
 deps-run:

@@ -1,0 +1,167 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob.h"
+
+static void to_digest(const unsigned char *md, char out[DIGEST_LEN])
+{
+	memcpy(out, "sha256:", 7);
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 7 + 2 * i, "%02x", md[i]);
+}
+
+int sha256_digest(const void *data, size_t len, char out[DIGEST_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n;
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL))
+		return -1;
+	to_digest(md, out);
+	return 0;
+}
+
+int check_digest(const void *data, size_t len, const char *digest, char *why,
+		 size_t why_len)
+{
+	char got[DIGEST_LEN];
+	if (sha256_digest(data, len, got) < 0) {
+		snprintf(why, why_len, "cannot compute a sha256 digest");
+		return -1;
+	}
+	if (strcmp(got, digest)) {
+		snprintf(why, why_len, "%s does not match its content (%s)",
+			 digest, got);
+		return -1;
+	}
+	return 0;
+}
+
+/* A blob on its way to the store. */
+struct blob_fetch {
+	int fd;
+	EVP_MD_CTX *md;
+	int64_t want; /* its size, or -1 */
+	int64_t got;
+	const char *digest;
+	char *why;
+	size_t why_len;
+};
+
+static int blob_sink(void *ctx, const void *data, size_t len)
+{
+	struct blob_fetch *b = ctx;
+	/* More than the manifest said: a registry (or a man in the middle)
+	 * must not fill the disk with it. */
+	if (b->want >= 0 && b->got + (int64_t)len > b->want) {
+		snprintf(b->why, b->why_len,
+			 "blob %s is larger than its %" PRId64 " bytes",
+			 b->digest, b->want);
+		return -1;
+	}
+	if (!EVP_DigestUpdate(b->md, data, len)) {
+		snprintf(b->why, b->why_len, "cannot compute a sha256 digest");
+		return -1;
+	}
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(b->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(b->why, b->why_len,
+				 "cannot write blob %s: %s", b->digest,
+				 strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		b->got += n;
+	}
+	return 0;
+}
+
+/* Check what came against the digest and size. */
+static int finish_fetch(struct blob_fetch *b)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n;
+	char got[DIGEST_LEN];
+
+	if (!EVP_DigestFinal_ex(b->md, md, &n)) {
+		snprintf(b->why, b->why_len, "cannot compute a sha256 digest");
+		return -1;
+	}
+	to_digest(md, got);
+	if (strcmp(got, b->digest)) {
+		snprintf(b->why, b->why_len,
+			 "blob %s does not match its digest (got %s): "
+			 "nothing stored",
+			 b->digest, got);
+		return -1;
+	}
+	if (b->want >= 0 && b->got != b->want) {
+		snprintf(b->why, b->why_len,
+			 "blob %s is %" PRId64 " bytes, not %" PRId64,
+			 b->digest, b->got, b->want);
+		return -1;
+	}
+	/* On disk before the rename makes it trusted. */
+	if (fsync(b->fd) < 0) {
+		snprintf(b->why, b->why_len, "cannot write blob %s: %s",
+			 b->digest, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int fetch_blob(struct image_store *s, struct registry *r, const char *digest,
+	       int64_t size, char *why, size_t why_len)
+{
+	char final[PATH_MAX], tmp[PATH_MAX];
+	struct stat st;
+
+	if (!is_sha256_digest(digest)) {
+		snprintf(why, why_len, "'%s' is not a sha256 digest", digest);
+		return -1;
+	}
+	store_blob_path(s, digest, final, sizeof(final));
+	/* Only a verified blob ever gets this name. */
+	if (stat(final, &st) == 0)
+		return 0;
+	store_temp_path(s, tmp, sizeof(tmp));
+	struct blob_fetch b = {.want = size, .digest = digest, .why = why,
+			       .why_len = why_len};
+	b.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (b.fd < 0) {
+		snprintf(why, why_len, "cannot create '%s': %s", tmp,
+			 strerror(errno));
+		return -1;
+	}
+	b.md = EVP_MD_CTX_new();
+	int rc = -1;
+	if (!b.md || !EVP_DigestInit_ex(b.md, EVP_sha256(), NULL))
+		snprintf(why, why_len, "cannot compute a sha256 digest");
+	else if (registry_get_blob(r, digest, blob_sink, &b, why, why_len) ==
+		 0 && finish_fetch(&b) == 0)
+		rc = 0;
+	EVP_MD_CTX_free(b.md);
+	if (close(b.fd) < 0 && rc == 0) {
+		snprintf(why, why_len, "cannot write blob %s: %s", digest,
+			 strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && store_commit(tmp, final) < 0) {
+		snprintf(why, why_len, "cannot store blob %s: %s", digest,
+			 strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}

@@ -1,0 +1,18 @@
+# common/image/: the plumbing of pulling and storing images (stage 13 on).
+# Not in COMMON_OBJ (common/*.c only): stages 1-12 link statically and
+# never with these libraries. libcurl has no complete static build on
+# Debian (libcurl.a needs nghttp2, psl, ssh2, rtmp, gssapi and ldap,
+# which ship no .a), so a stage using IMAGE_OBJ links dynamically.
+IMAGE_SRC  := $(wildcard common/image/*.c)
+IMAGE_OBJ  := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
+IMAGE_LIBS := -lcurl -ljansson -larchive -lcrypto
+
+# Their headers and libraries (Debian's names).
+DEPS_IMAGE := libcurl4-openssl-dev libjansson-dev libarchive-dev libssl-dev
+DEPS_RUN   += $(DEPS_IMAGE)
+DEPS_TEST  += $(DEPS_IMAGE)
+
+.PHONY: image-objs
+image-objs: $(IMAGE_OBJ)
+
+-include $(IMAGE_OBJ:.o=.d)

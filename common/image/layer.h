@@ -1,0 +1,40 @@
+/* Layer tarballs unpacked with libarchive into the store, whiteouts made
+ * as overlayfs reads them.
+ *
+ * .wh.NAME     NAME is deleted: a character device 0/0 named NAME,
+ *              overlayfs's whiteout. Linux 5.8 and later let anyone make
+ *              one (mknod of 0/0 needs no CAP_MKNOD), so rootless too.
+ * .wh..wh..opq the directory hides the layers below: the xattr
+ *              user.overlay.opaque=y, which overlayfs reads when mounted
+ *              with userxattr (stage 12 always mounts so), and as root
+ *              trusted.overlay.opaque=y too, for a mount without it.
+ *
+ * Linux 6.7 also reads a whiteout kept as an xattr on a regular file
+ * (overlay.whiteout, for nesting overlays); it is not needed here, since
+ * 0/0 devices can be made unprivileged, and older kernels (Debian 12's
+ * 6.1) would not read it.
+ */
+#ifndef MINIDOCKER_LAYER_H
+#define MINIDOCKER_LAYER_H
+
+#include <stddef.h>
+
+#include "imagestore.h"
+
+#define XATTR_OPAQUE_USER    "user.overlay.opaque"
+#define XATTR_OPAQUE_TRUSTED "trusted.overlay.opaque"
+
+/* Unpack the stored blob digest (tar, gzip or zstd) into the store's
+ * layer directory of that digest, unless it is there already; made in a
+ * temporary directory and renamed into place. Entries that would land
+ * outside it (absolute, "..", through a symbolic link) fail the whole
+ * layer. Without root, owners are not kept and device nodes other than
+ * whiteouts are left out. Returns 0, or -1 with why filled in. */
+int unpack_layer(struct image_store *s, const char *digest, char *why,
+		 size_t why_len);
+
+/* Unpack the tarball at tar into the directory dir (which exists), as
+ * unpack_layer() does. Returns 0, or -1 with why filled in. */
+int unpack_tar(const char *tar, const char *dir, char *why, size_t why_len);
+
+#endif
