@@ -32,6 +32,7 @@ help:
 	@echo "make prove-N       also stage N's new tests against stage N-1"
 	@echo "make rootfs        ./rootfs from ./rootfs-fetch.sh (busybox, offline)"
 	@echo "make test-rootfs   rootfs-fetch.sh's own tests (root)"
+	@echo "make test-registry common/image/ against a real registry (root)"
 	@echo "make test-vm       the suites in a qemu VM on cgroup v2 (root)"
 	@echo "make test-setup    the README's set-up commands, and a checkout under 0750"
 	@echo "make test-vm-smoke boot the VM, check cgroup2 + pids only"

@@ -62,15 +62,15 @@ static int remove_at(int dirfd, const char *name, dev_t dev)
 		errno = EBUSY;
 		return -1;
 	}
+	/* Ours but not open to us: overlayfs makes work/work mode 0, and an
+	 * image's layer may hold a 0555 directory, whose entries its owner
+	 * cannot remove without root. */
+	if ((st.st_mode & 0700) != 0700 &&
+	    fchmodat(dirfd, name, (st.st_mode & 07777) | 0700, 0) < 0 &&
+	    errno != EPERM)
+		return -1;
 	int fd = openat(dirfd, name,
 			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == EACCES) {
-		/* Ours but unreadable (overlayfs makes work/work mode 0). */
-		if (fchmodat(dirfd, name, 0700, 0) < 0)
-			return -1;
-		fd = openat(dirfd, name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
 	if (fd < 0)
 		return -1;
 	DIR *d = fdopendir(fd);

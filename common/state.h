@@ -39,8 +39,9 @@ int state_create(struct state *st, char *why, size_t why_len);
 int state_remove(struct state *st);
 
 /* Remove path and everything below it that is on the same filesystem;
- * a directory its owner may not read (mode 0, as overlayfs leaves its
- * work directory) is made readable first. Returns 0 (also when path is
+ * a directory its owner may not read or write (mode 0, as overlayfs
+ * leaves its work directory; 0555 in an image's layer) is opened to them
+ * first. Returns 0 (also when path is
  * gone), or -1 with errno. */
 int remove_tree(const char *path);
 

@@ -1,8 +1,9 @@
 # common/image/: the plumbing of pulling and storing images (stage 13 on).
 # Not in COMMON_OBJ (common/*.c only): stages 1-12 link statically and
-# never with these libraries. libcurl has no complete static build on
-# Debian (libcurl.a needs nghttp2, psl, ssh2, rtmp, gssapi and ldap,
-# which ship no .a), so a stage using IMAGE_OBJ links dynamically.
+# never with these libraries. libcurl and libarchive have no complete
+# static build on Debian 12 (libcurl.a needs nghttp2, psl, ssh2, rtmp,
+# gssapi_krb5 and ldap, which ship no .a; libarchive.a wants acl, lz4 and
+# zstd ones), so a stage using IMAGE_OBJ links dynamically.
 IMAGE_SRC  := $(wildcard common/image/*.c)
 IMAGE_OBJ  := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
 IMAGE_LIBS := -lcurl -ljansson -larchive -lcrypto

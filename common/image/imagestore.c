@@ -1,7 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "imagestore.h"
+#include "state.h"
 
 int store_default_root(char *buf, size_t len, char *why, size_t why_len)
 {
@@ -166,38 +166,6 @@ int store_commit(const char *tmp, const char *final)
 	if (errno != EEXIST)
 		return -1;
 	return remove_tree(tmp);
-}
-
-static int make_writable(const char *path, const struct stat *st, int flag,
-			 struct FTW *ftw)
-{
-	(void)ftw;
-	/* A layer may hold a directory without write permission (0555):
-	 * its entries could not be removed without this, when not root. */
-	if (flag == FTW_D && (st->st_mode & 0700) != 0700)
-		chmod(path, (st->st_mode & 07777) | 0700);
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
-	return rc < 0 && errno != ENOENT ? -1 : 0;
-}
-
-int remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	/* FTW_PHYS: never follow a symbolic link out of the tree. */
-	if (S_ISDIR(st.st_mode) &&
-	    nftw(path, make_writable, 32, FTW_PHYS) < 0)
-		return -1;
-	return nftw(path, remove_entry, 32, FTW_PHYS | FTW_DEPTH);
 }
 
 /* images/ holds one directory per reference: the reference with '/' and

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "layer.h"
+#include "state.h"
 
 #define WHITEOUT_PREFIX ".wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"

@@ -9,10 +9,13 @@
  *              with userxattr (stage 12 always mounts so), and as root
  *              trusted.overlay.opaque=y too, for a mount without it.
  *
- * Linux 6.7 also reads a whiteout kept as an xattr on a regular file
- * (overlay.whiteout, for nesting overlays); it is not needed here, since
- * 0/0 devices can be made unprivileged, and older kernels (Debian 12's
- * 6.1) would not read it.
+ * Newer kernels (6.7 on, as far as we could find) also read a whiteout
+ * kept as a zero-size regular file with the overlay.whiteout xattr, in a
+ * directory marked overlay.opaque=x (Documentation/filesystems/
+ * overlayfs.rst); not needed here, since anyone may make a 0/0 device
+ * on 5.8 and later, and Debian 12's 6.1 would not read it. Ubuntu
+ * 24.04 (6.8) and Debian 12 (6.1) both mount overlayfs in a user
+ * namespace with userxattr (5.11 on) and read the marks made here.
  */
 #ifndef MINIDOCKER_LAYER_H
 #define MINIDOCKER_LAYER_H
