@@ -44,7 +44,7 @@ static const struct bad_case {
 	 "unknown option '--bogus'", NULL, NULL},
 	{"newline in an unknown option", {"run", "--bo\ngus", "x", NULL}, 125,
 	 "unknown option", NULL, NULL},
-	{"no command", {"run", "-v", NULL}, 125, "missing the command", NULL,
+	{"no command", {"run", "--verbose", NULL}, 125, "missing the command", NULL,
 	 NULL},
 	{"empty command", {"run", "", NULL}, 125, "empty string", NULL, NULL},
 	{"command not found", {"run", "/no/such/cmd", NULL}, 127,

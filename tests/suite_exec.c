@@ -121,7 +121,7 @@ static void test_bad_arguments_are_125(void)
 		{"start", "x", NULL},
 		{"run", NULL},
 		{"run", "--no-such-option", "x", NULL},
-		{"run", "-v", NULL},
+		{"run", "--verbose", NULL},
 		{"run", "", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -152,7 +152,7 @@ static void test_help_goes_to_stdout(void)
 static void test_verbose_goes_to_stderr_only(void)
 {
 	struct run_result r;
-	RUN(r, NULL, "run", "-v", H.probe, "out", "just this");
+	RUN(r, NULL, "run", "--verbose", H.probe, "out", "just this");
 	H_STATUS(r, 0);
 	H_OUT(r, "just this");
 	H_RUN(r, strstr(r.err, "stage-") != NULL);

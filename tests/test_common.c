@@ -64,7 +64,7 @@ static void test_args_options(void)
 {
 	struct options o;
 	char err[256];
-	const char *a[] = {"run", "-v", "--hostname", "h", "--rootfs=/r",
+	const char *a[] = {"run", "--verbose", "--hostname", "h", "--rootfs=/r",
 			   "--pids-max", "7", "--", "-x", NULL};
 	CU_ASSERT_EQUAL(parse(ALL, &o, err, a), ARGS_OK);
 	CU_ASSERT_TRUE(o.verbose);
@@ -391,7 +391,7 @@ static void test_opt_table_rows(void)
 	}
 	const char *value;
 	CU_ASSERT_PTR_NULL(opt_find("--no-such-option", &value));
-	CU_ASSERT_PTR_NULL(opt_find("-v=1", &value));
+	CU_ASSERT_PTR_NULL(opt_find("--verbose=1", &value));
 }
 
 /* Make path/name as a directory (mode) and return its path in out. */
