@@ -49,7 +49,7 @@
 const struct stage_suite *const stage_suites[] = {
 	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
 	&suite_cgroup, &suite_pivot, &suite_userns, &suite_limits, &suite_privs,
-	&suite_walls, &suite_overlay,
+	&suite_walls, &suite_overlay, &suite_image,
 	/* Hardening, after the stage suites (find_suite() takes the first). */
 	&suite_faults, &suite_hostfs, &suite_badinput, &suite_escapes, NULL,
 };
@@ -174,6 +174,7 @@ static int init_suite(void)
 	if (!t)
 		return 1;
 	H.stage = t->stage;
+	H.suite_stage = t->suite_stage;
 	H.proof = false;
 	H.binary = t->binary;
 	H.rootfs = rootfs_dir;
