@@ -118,9 +118,27 @@ static bool start_registry(void)
 	return true;
 }
 
+/* MINIDOCKER_ROOT and MINIDOCKER_RUN as the runner set them. */
+static char *saved_root, *saved_run;
+
+/* Set or unset name back to saved (NULL: it was not set). */
+static void restore(const char *name, char **saved)
+{
+	if (*saved)
+		setenv(name, *saved, 1);
+	else
+		unsetenv(name);
+	free(*saved);
+	*saved = NULL;
+}
+
 /* Point the runtime at the suite's store and state directory. */
 static bool enter(void)
 {
+	const char *root = getenv("MINIDOCKER_ROOT");
+	const char *run = getenv("MINIDOCKER_RUN");
+	saved_root = root ? strdup(root) : NULL;
+	saved_run = run ? strdup(run) : NULL;
 	if (!start_registry())
 		return false;
 	cur_store = store;
@@ -131,8 +149,8 @@ static bool enter(void)
 
 static void leave(void)
 {
-	unsetenv("MINIDOCKER_ROOT");
-	unsetenv("MINIDOCKER_RUN");
+	restore("MINIDOCKER_ROOT", &saved_root);
+	restore("MINIDOCKER_RUN", &saved_run);
 }
 
 /* "127.0.0.1:PORT/name", in one of a few static buffers. */
