@@ -455,6 +455,56 @@ out:
 	leave();
 }
 
+/* Without root: the user's own store, layers unpacked as the user
+ * (whiteouts are 0:0 devices, which Linux 5.8 on lets anyone make), and
+ * the image run in a user namespace where only root is mapped. */
+static void test_rootless_pull_and_run(void)
+{
+	struct run_result r;
+	char cmd[1100], nb_store[160], nb_run[160];
+	if (!enter())
+		goto out;
+	snprintf(nb_store, sizeof(nb_store), "%s/nobody-store", base);
+	snprintf(nb_run, sizeof(nb_run), "%s/nobody-run", base);
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s' '%s' && mkdir -m 0700 '%s' '%s' && "
+		 "chown %d:%d '%s' '%s'",
+		 nb_store, nb_run, nb_store, nb_run, H_NOBODY, H_NOBODY,
+		 nb_store, nb_run);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot make nobody's store");
+		goto out;
+	}
+	setenv("MINIDOCKER_ROOT", nb_store, 1);
+	setenv("MINIDOCKER_RUN", nb_run, 1);
+	if (!h_become_nobody())
+		goto out;
+	RUN(r, NULL, "pull", at("test/b"));
+	H_STATUS(r, 0);
+	h_free(&r);
+	/* test/b runs as 1000, which only root could map: as root here. */
+	RUN(r, NULL, "run", "-u", "0", "--entrypoint", "/bin/sh",
+	    at("test/b"), "-c",
+	    "test -e /data/gone && echo gone-is-back; cat /data/added; "
+	    "ls -A /data/opaque; id -u");
+	H_STATUS(r, 0);
+	H_OUT(r, "added\nnew\n0\n");
+	h_free(&r);
+	/* As the image says: 125, naming the user it cannot map (after the
+	 * line that says a rootless run has no pids limit). */
+	RUN(r, NULL, "run", at("test/b"));
+	H_STATUS(r, 125);
+	H_RUN(r, strstr(r.err, "cannot run as") != NULL);
+	h_free(&r);
+	h_back_to_root();
+	struct stat st;
+	snprintf(cmd, sizeof(cmd), "%s/layers", nb_store);
+	H_CHECK(stat(cmd, &st) == 0 && st.st_uid == H_NOBODY,
+		"the store is nobody's");
+out:
+	leave();
+}
+
 /* A pull that fails: status 125, one line naming want, the store as it
  * was. */
 static void check_pull_fails(const char *ref, const char *want)
@@ -572,6 +622,7 @@ static const struct stage_test tests[] = {
 	 test_readonly_volume_refuses_writes, false},
 	{"test_pull_by_digest", test_pull_by_digest, false},
 	{"test_layers_stored_once", test_layers_stored_once, false},
+	{"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
 	{"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly,
 	 false},
 	{"test_401_without_token_endpoint_fails_cleanly",
