@@ -505,6 +505,114 @@ out:
 	leave();
 }
 
+/* Point the runtime at a new, empty store of the test's own, named
+ * name in the suite's directory. */
+static void fresh_store(const char *name)
+{
+	static char dir[192];
+	char cmd[256];
+	snprintf(dir, sizeof(dir), "%s/%s", base, name);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		CU_FAIL("cannot empty the test's store");
+	cur_store = dir;
+	setenv("MINIDOCKER_ROOT", dir, 1);
+}
+
+/* How many entries dir (in the test's store) holds; -1: none such. */
+static int count_in_store(const char *dir)
+{
+	char cmd[256];
+	int n = -1;
+	snprintf(cmd, sizeof(cmd), "[ -d '%s/%s' ] && ls -A '%s/%s' | wc -l",
+		 cur_store, dir, cur_store, dir);
+	FILE *p = popen(cmd, "r");
+	if (p && fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p)
+		pclose(p);
+	return n;
+}
+
+/* Two pulls at once of images that share a layer: both succeed and the
+ * store holds each layer once, whole. */
+static void test_two_pulls_at_once(void)
+{
+	struct container a, b;
+	struct run_result r;
+	if (!enter())
+		goto out;
+	fresh_store("store-two");
+	const char *pa[] = {"pull", at("test/a"), NULL};
+	const char *pb[] = {"pull", at("test/b"), NULL};
+	if (h_start(&a, NULL, pa) < 0)
+		goto out;
+	if (h_start(&b, NULL, pb) < 0) {
+		h_finish(&a, NULL, H_TIMEOUT_MS);
+		h_free(&a.r);
+		goto out;
+	}
+	h_finish(&a, NULL, H_TIMEOUT_MS);
+	h_finish(&b, NULL, H_TIMEOUT_MS);
+	H_STATUS(a.r, 0);
+	H_STATUS(b.r, 0);
+	h_free(&a.r);
+	h_free(&b.r);
+	H_CHECK(count_layers() == 2, "two layers: the shared one once");
+	H_CHECK(count_in_store("tmp") == 0, "nothing left in tmp/");
+	RUN(r, NULL, "run", "--entrypoint", "/bin/cat", at("test/b"),
+	    "/data/added");
+	H_STATUS(r, 0);
+	H_OUT(r, "added\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+/* A pull killed at any point leaves no image, or the whole image: after
+ * SIGKILLs at several moments, the next command reaps what the dead
+ * pull left in tmp/, and an image it lists runs. */
+static void test_killed_pull_leaves_no_half_image(void)
+{
+	static const int after_ms[] = {0, 5, 20, 50, 100, 200, 400, 3000};
+	if (!enter())
+		goto out;
+	for (size_t i = 0; i < sizeof(after_ms) / sizeof(after_ms[0]); i++) {
+		struct container c;
+		struct run_result r;
+		char what[64];
+		fresh_store("store-killed");
+		const char *args[] = {"pull", at("test/b"), NULL};
+		if (h_start(&c, NULL, args) < 0)
+			break;
+		/* Not a wait for something: the kill lands wherever the
+		 * pull happens to be after this long. */
+		usleep((useconds_t)after_ms[i] * 1000);
+		kill(c.pid, SIGKILL);
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+		h_free(&c.r);
+		RUN(r, NULL, "images");
+		H_STATUS(r, 0);
+		bool listed = strstr(r.out, "test/b") != NULL;
+		h_free(&r);
+		snprintf(what, sizeof(what), "killed after %d ms: tmp/ reaped",
+			 after_ms[i]);
+		H_CHECK(count_in_store("tmp") == 0, what);
+		RUN(r, NULL, "run", "--entrypoint", "/bin/cat", at("test/b"),
+		    "/data/added");
+		if (listed) {
+			H_STATUS(r, 0);
+			H_OUT(r, "added\n");
+		} else {
+			H_STATUS(r, 125);
+			H_RUN(r, strstr(r.err, "pull it first") != NULL);
+		}
+		h_free(&r);
+	}
+out:
+	leave();
+}
+
 /* A pull that fails: status 125, one line naming want, the store as it
  * was. */
 static void check_pull_fails(const char *ref, const char *want)
@@ -623,6 +731,9 @@ static const struct stage_test tests[] = {
 	{"test_pull_by_digest", test_pull_by_digest, false},
 	{"test_layers_stored_once", test_layers_stored_once, false},
 	{"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
+	{"test_two_pulls_at_once", test_two_pulls_at_once, false},
+	{"test_killed_pull_leaves_no_half_image",
+	 test_killed_pull_leaves_no_half_image, false},
 	{"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly,
 	 false},
 	{"test_401_without_token_endpoint_fails_cleanly",
