@@ -99,6 +99,11 @@ static const struct {
 	 * rootless "nothing left behind" check must see its container. */
 	{"fixture-no-prepare-child", 8,
 	 {"test_rootless_killed_runtime_leaves_nothing", NULL}},
+	/* Stage 13 that stores a blob without checking its digest: the
+	 * corrupt layer goes into the store (and fails only later, if at
+	 * all, in the unpacking). */
+	{"fixture-no-digest-check", 13, {"test_corrupt_blob_fails_cleanly",
+					 NULL}},
 };
 
 /* Proofs that cannot be made honest against the stage before by leaving

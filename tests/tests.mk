@@ -7,7 +7,7 @@ TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(wildcard tests/suite_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
 FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
-	no-unmount stub-uts no-prepare-child no-start
+	no-unmount stub-uts no-prepare-child no-start no-digest-check
 TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 
 .PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
@@ -50,6 +50,9 @@ $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 #                     reaping it) before writing the byte: the write meets
 #                     a pipe nobody reads, and must say so, not die of
 #                     SIGPIPE
+#   no-digest-check   stage 13 whose blob fetch keeps a blob whatever its
+#                     sha256 (common/image/blob.c's comparison taken out):
+#                     a corrupt layer goes into the store
 FIXTURE_SRC_no-private      := stages/05-mount/main.c
 FIXTURE_SED_no-private       = '/^\tmake_mounts_private();$$/d'
 FIXTURE_SRC_no-reap-cgroup  := common/cgroup.c
@@ -68,6 +71,8 @@ FIXTURE_SRC_no-start        := stages/08-userns/main.c
 FIXTURE_SED_no-start         = -e 's/^\tawait_parent(cfg->sync);$$/\t_exit(0); \/* no-start *\//' \
 	-e 's/^\tif (write_all(cfg.sync\[1\], "1", 1) < 0) {$$/\twaitid(P_PID, pid, \&(siginfo_t){0}, WEXITED | WNOWAIT); \/* no-start *\/\n&/' \
 	-e 's/^\#include <unistd.h>$$/&\n\#include <sys\/wait.h>/'
+FIXTURE_SRC_no-digest-check-blob := common/image/blob.c
+FIXTURE_SED_no-digest-check-blob  = 's/^\tif (strcmp(got, b->digest)) {$$/\tif (0) { \/* no-digest-check *\//'
 FIXTURE_SRC_stub-uts        := stages/02-uts/main.c
 FIXTURE_SED_stub-uts         = '/^static void setup_uts(/,/^{$$/s/^{$$/{\n\tdie("not implemented: setup_uts() (see TUTORIAL.md, stage 2)");/'
 
@@ -82,6 +87,14 @@ $(BUILD)/fixture-no-reap: stages/06-cgroup/main.c \
 		$(BUILD)/fixtures/no-reap-cgroup.c \
 		$(filter-out $(BUILD)/common/cgroup.o,$(COMMON_OBJ))
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# Stage 13 (dynamic, as stage 13 is) with the fixture's blob.c; the
+# image objects are named after common/image/image.mk is read.
+$(BUILD)/fixture-no-digest-check: $(call stage_objs,13) \
+		$(BUILD)/fixtures/no-digest-check-blob.c \
+		$$(filter-out $(BUILD)/common/image/blob.o,$$(IMAGE_OBJ)) $(COMMON_OBJ)
+	$(CC) $(CPPFLAGS) -Icommon/image $(CFLAGS) $(LDFLAGS) -o $@ $^ \
+		$(STAGE_LIBS_13)
 
 # A stub leaves code unreachable and a helper unused: no warning for that.
 $(BUILD)/fixture-%: $(BUILD)/fixtures/%.c $(COMMON_OBJ)
