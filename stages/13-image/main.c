@@ -529,6 +529,10 @@ int main(int argc, char **argv)
 	switch (parse_args(argc, argv, STAGE_OPTS, &opts, err, sizeof(err))) {
 	case ARGS_HELP:
 		print_usage(stdout, STAGE_NAME, STAGE_OPTS);
+		printf("\nrun IMAGE [cmd...] runs an image of the store (the "
+		       "first word, unless --rootfs);\nthe store: %s pull REF, "
+		       "%s images, %s rmi REF\n", STAGE_NAME, STAGE_NAME,
+		       STAGE_NAME);
 		return 0;
 	case ARGS_ERROR:
 		die("%s (usage: %s run [options] IMAGE [cmd...], or run "
