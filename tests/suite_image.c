@@ -395,6 +395,43 @@ out:
 	leave();
 }
 
+/* A volume's path is looked up inside the image: a symbolic link there
+ * that points at a host path (absolute, as /etc would be) leads to the
+ * image's own directory, never onto the host's. */
+static void test_volume_path_stays_in_image(void)
+{
+	struct run_result r;
+	char img[192], link[256], host_side[192], vol[256], dir[192];
+	char cmd[1400];
+	if (!enter())
+		goto out;
+	snprintf(img, sizeof(img), "%s/linked-image", base);
+	snprintf(host_side, sizeof(host_side), "%s/host-side", base);
+	snprintf(dir, sizeof(dir), "%s/vol-src", base);
+	/* The link's target exists on the host and in the image: looked up
+	 * on the host before the pivot, the volume would land on the
+	 * host's. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' && cp -a '%s' '%s' && "
+		 "mkdir -p '%s' '%s' '%s%s'", img, host_side, H.rootfs, img,
+		 host_side, dir, img, host_side);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot copy the test root filesystem");
+		goto out;
+	}
+	snprintf(link, sizeof(link), "%s/escape", img);
+	H_CHECK(symlink(host_side, link) == 0, "make the image's link");
+	snprintf(vol, sizeof(vol), "%s:/escape/vol", dir);
+	RUN(r, NULL, "run", "--rootfs", img, "-v", vol, "/bin/sh", "-c",
+	    "echo in > /escape/vol/file && cat /escape/vol/file");
+	H_STATUS(r, 0);
+	H_OUT(r, "in\n");
+	h_free(&r);
+	snprintf(cmd, sizeof(cmd), "%s/vol", host_side);
+	H_CHECK(access(cmd, F_OK) < 0, "nothing made through the link on the host");
+out:
+	leave();
+}
+
 static void test_pull_by_digest(void)
 {
 	struct run_result r;
@@ -733,6 +770,8 @@ static const struct stage_test tests[] = {
 	{"test_volume_writes_reach_host", test_volume_writes_reach_host, false},
 	{"test_readonly_volume_refuses_writes",
 	 test_readonly_volume_refuses_writes, false},
+	{"test_volume_path_stays_in_image", test_volume_path_stays_in_image,
+	 false},
 	{"test_pull_by_digest", test_pull_by_digest, false},
 	{"test_layers_stored_once", test_layers_stored_once, false},
 	{"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
