@@ -33,11 +33,11 @@
 
 #define REGISTRY_SH "tests/registry/registry.sh"
 
-static pid_t registry_pid;  /* registry.sh, holding the registry */
+static pid_t registry_pid;     /* registry.sh, holding the registry */
 static int registry_hold = -1; /* its stdin: closing it stops it all */
-static char host[64];       /* 127.0.0.1:PORT */
-static char data[PATH_MAX]; /* the registry's storage */
-static char base[64];       /* the suite's directory */
+static char host[64];	       /* 127.0.0.1:PORT */
+static char data[PATH_MAX];    /* the registry's storage */
+static char base[64];	       /* the suite's directory */
 static char store[128], run_dir[128], naive[128];
 static const char *cur_store = store; /* MINIDOCKER_ROOT of the test */
 static bool naive_made;
@@ -110,7 +110,8 @@ static bool start_registry(void)
 		fclose(f);
 	if (!ok) {
 		printf("\n    %s did not start a registry (its stderr above "
-		       "says why; run sudo make deps-test)\n", REGISTRY_SH);
+		       "says why; run sudo make deps-test)\n",
+		       REGISTRY_SH);
 		CU_FAIL("the test registry did not start");
 		stop_registry();
 		return false;
@@ -174,7 +175,8 @@ static bool pull(const char *name)
 	if (H.stage < H_IMAGE_STAGE) {
 		snprintf(stage13, sizeof(stage13), "%s", H.binary);
 		char *slash = strrchr(stage13, '/');
-		snprintf(slash + 1, sizeof(stage13) - (size_t)(slash + 1 - stage13),
+		snprintf(slash + 1,
+			 sizeof(stage13) - (size_t)(slash + 1 - stage13),
 			 "stage-%d", H_IMAGE_STAGE);
 		H.binary = stage13;
 	}
@@ -230,13 +232,14 @@ static bool make_naive(void)
 	char cmd[1024];
 	if (naive_made)
 		return true;
-	snprintf(cmd, sizeof(cmd),
-		 "set -e; m=$(ls -d '%s'/images/*test%%2Fb:latest)/manifest.json; "
-		 "mkdir -p '%s'; "
-		 "for d in $(tr -d ' \\n' < \"$m\" | grep -o '\"layers\":.*' | "
-		 "grep -o 'sha256:[0-9a-f]*'); do "
-		 "tar -C '%s' -xf '%s'/blobs/sha256/${d#sha256:}; done",
-		 store, naive, naive, store);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "set -e; m=$(ls -d '%s'/images/*test%%2Fb:latest)/manifest.json; "
+	    "mkdir -p '%s'; "
+	    "for d in $(tr -d ' \\n' < \"$m\" | grep -o '\"layers\":.*' | "
+	    "grep -o 'sha256:[0-9a-f]*'); do "
+	    "tar -C '%s' -xf '%s'/blobs/sha256/${d#sha256:}; done",
+	    store, naive, naive, store);
 	if (system(cmd) != 0) {
 		CU_FAIL("cannot extract test/b's layers naively");
 		return false;
@@ -257,7 +260,8 @@ static void run_b_sh(struct run_result *r, const char *script)
 			r->cmd = strdup("(no naive extraction)");
 			return;
 		}
-		RUN(*r, NULL, "run", "--rootfs", naive, "/bin/sh", "-c", script);
+		RUN(*r, NULL, "run", "--rootfs", naive, "/bin/sh", "-c",
+		    script);
 		return;
 	}
 	RUN(*r, NULL, "run", "--entrypoint", "/bin/sh", at("test/b"), "-c",
@@ -365,8 +369,8 @@ static void test_volume_writes_reach_host(void)
 	H_CHECK(got && !strcmp(got, "kept\n"), "the volume's file on the host");
 	free(got);
 	/* And a later container finds it. */
-	RUN(r, NULL, "run", "-v", vol, "--entrypoint", "/bin/cat",
-	    at("test/b"), "/vol/written");
+	RUN(r, NULL, "run", "-v", vol, "--entrypoint", "/bin/cat", at("test/b"),
+	    "/vol/written");
 	H_STATUS(r, 0);
 	H_OUT(r, "kept\n");
 	h_free(&r);
@@ -411,9 +415,10 @@ static void test_volume_path_stays_in_image(void)
 	/* The link's target exists on the host and in the image: looked up
 	 * on the host before the pivot, the volume would land on the
 	 * host's. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' && cp -a '%s' '%s' && "
-		 "mkdir -p '%s' '%s' '%s%s'", img, host_side, H.rootfs, img,
-		 host_side, dir, img, host_side);
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s' '%s' && cp -a '%s' '%s' && "
+		 "mkdir -p '%s' '%s' '%s%s'",
+		 img, host_side, H.rootfs, img, host_side, dir, img, host_side);
 	if (system(cmd) != 0) {
 		CU_FAIL("cannot copy the test root filesystem");
 		goto out;
@@ -427,7 +432,8 @@ static void test_volume_path_stays_in_image(void)
 	H_OUT(r, "in\n");
 	h_free(&r);
 	snprintf(cmd, sizeof(cmd), "%s/vol", host_side);
-	H_CHECK(access(cmd, F_OK) < 0, "nothing made through the link on the host");
+	H_CHECK(access(cmd, F_OK) < 0,
+		"nothing made through the link on the host");
 out:
 	leave();
 }
@@ -440,7 +446,8 @@ static void test_pull_by_digest(void)
 		goto out;
 	/* The manifest's digest: the sha256 of its bytes as stored. */
 	snprintf(cmd, sizeof(cmd),
-		 "sha256sum '%s'/images/*test%%2Fa:latest/manifest.json", store);
+		 "sha256sum '%s'/images/*test%%2Fa:latest/manifest.json",
+		 store);
 	FILE *p = popen(cmd, "r");
 	if (!p || fscanf(p, "%64s", digest) != 1)
 		CU_FAIL("cannot hash test/a's manifest");
@@ -520,8 +527,8 @@ static void test_rootless_pull_and_run(void)
 	H_STATUS(r, 0);
 	h_free(&r);
 	/* test/b runs as 1000, which only root could map: as root here. */
-	RUN(r, NULL, "run", "-u", "0", "--entrypoint", "/bin/sh",
-	    at("test/b"), "-c",
+	RUN(r, NULL, "run", "-u", "0", "--entrypoint", "/bin/sh", at("test/b"),
+	    "-c",
 	    "test -e /data/gone && echo gone-is-back; cat /data/added; "
 	    "ls -A /data/opaque; id -u");
 	H_STATUS(r, 0);
@@ -743,7 +750,8 @@ static void test_corrupt_blob_fails_cleanly(void)
 	snprintf(cmd, sizeof(cmd),
 		 "d=$(ls '%s'/docker/registry/v2/repositories/test/corrupt/"
 		 "_layers/sha256 | while read h; do "
-		 "f='%s'/docker/registry/v2/blobs/sha256/$(echo $h | cut -c1-2)/$h/data; "
+		 "f='%s'/docker/registry/v2/blobs/sha256/$(echo $h | cut "
+		 "-c1-2)/$h/data; "
 		 "echo \"$(stat -c %%s $f) $f\"; done | sort -n | tail -n 1 | "
 		 "cut -d' ' -f2) && [ -n \"$d\" ] && "
 		 "printf minidocker-test! | dd of=\"$d\" bs=1 seek=100 "
@@ -759,32 +767,27 @@ out:
 }
 
 static const struct stage_test tests[] = {
-	{"test_deleted_file_stays_deleted", test_deleted_file_stays_deleted,
-	 true},
-	{"test_opaque_dir_holds_upper_files_only",
-	 test_opaque_dir_holds_upper_files_only, true},
-	{"test_entrypoint_and_cmd_applied", test_entrypoint_and_cmd_applied,
-	 false},
-	{"test_env_workdir_user_applied", test_env_workdir_user_applied, false},
-	{"test_line_overrides_config", test_line_overrides_config, false},
-	{"test_volume_writes_reach_host", test_volume_writes_reach_host, false},
-	{"test_readonly_volume_refuses_writes",
-	 test_readonly_volume_refuses_writes, false},
-	{"test_volume_path_stays_in_image", test_volume_path_stays_in_image,
-	 false},
-	{"test_pull_by_digest", test_pull_by_digest, false},
-	{"test_layers_stored_once", test_layers_stored_once, false},
-	{"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
-	{"test_two_pulls_at_once", test_two_pulls_at_once, false},
-	{"test_killed_pull_leaves_no_half_image",
-	 test_killed_pull_leaves_no_half_image, false},
-	{"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly,
-	 false},
-	{"test_401_without_token_endpoint_fails_cleanly",
-	 test_401_without_token_endpoint_fails_cleanly, false},
-	{"test_corrupt_blob_fails_cleanly", test_corrupt_blob_fails_cleanly,
-	 false},
-	{NULL},
+    {"test_deleted_file_stays_deleted", test_deleted_file_stays_deleted, true},
+    {"test_opaque_dir_holds_upper_files_only",
+     test_opaque_dir_holds_upper_files_only, true},
+    {"test_entrypoint_and_cmd_applied", test_entrypoint_and_cmd_applied, false},
+    {"test_env_workdir_user_applied", test_env_workdir_user_applied, false},
+    {"test_line_overrides_config", test_line_overrides_config, false},
+    {"test_volume_writes_reach_host", test_volume_writes_reach_host, false},
+    {"test_readonly_volume_refuses_writes", test_readonly_volume_refuses_writes,
+     false},
+    {"test_volume_path_stays_in_image", test_volume_path_stays_in_image, false},
+    {"test_pull_by_digest", test_pull_by_digest, false},
+    {"test_layers_stored_once", test_layers_stored_once, false},
+    {"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
+    {"test_two_pulls_at_once", test_two_pulls_at_once, false},
+    {"test_killed_pull_leaves_no_half_image",
+     test_killed_pull_leaves_no_half_image, false},
+    {"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly, false},
+    {"test_401_without_token_endpoint_fails_cleanly",
+     test_401_without_token_endpoint_fails_cleanly, false},
+    {"test_corrupt_blob_fails_cleanly", test_corrupt_blob_fails_cleanly, false},
+    {NULL},
 };
 
 const struct stage_suite suite_image = {13, "image", true, tests};

@@ -36,7 +36,8 @@
 #define CONFIG_MAX (4 << 20) /* as the manifest's bound */
 
 /* docker's PATH when the image sets none. */
-#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH                                                           \
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Open the store (made if missing) with its lock: shared for a pull
  * beside others, exclusive to remove. Returns 0, or -1 after saying why. */
@@ -104,13 +105,12 @@ static int fetch_layers(struct image_store *s, struct registry *r,
 				i + 1, m->n_layers, d->digest,
 				(long long)d->size);
 	}
-	return fetch_blob(s, r, m->config.digest, m->config.size, why,
-			  why_len);
+	return fetch_blob(s, r, m->config.digest, m->config.size, why, why_len);
 }
 
 /* stage-13 pull REF: the pull sequence, and the image recorded last, so
  * that a pull that fails anywhere leaves no image a run would trust. */
-int pull_image(const char *text)
+int pull_image(const char *text, bool insecure)
 {
 	struct image_ref ref;
 	struct registry r;
@@ -126,7 +126,9 @@ int pull_image(const char *text)
 		return -1;
 	}
 	format_image_ref(&ref, name, sizeof(name));
-	if (registry_open(&r, &ref, false, why, sizeof(why)) < 0) {
+	/* https, unless the registry is on the loopback or the user asked
+	 * for plain http (--insecure), as docker does. */
+	if (registry_open(&r, &ref, insecure, why, sizeof(why)) < 0) {
 		report("cannot pull '%s': %s", name, why);
 		return -1;
 	}
@@ -162,9 +164,8 @@ out:
 
 /* The stored manifest and config of the image in dir, parsed. Returns
  * 0, or -1 with why. */
-static int load_dir(const char *dir, struct manifest *m,
-		    struct image_config *c, char cfg_digest[DIGEST_LEN],
-		    char *why, size_t why_len)
+static int load_dir(const char *dir, struct manifest *m, struct image_config *c,
+		    char cfg_digest[DIGEST_LEN], char *why, size_t why_len)
 {
 	char path[PATH_MAX + 32], *man = NULL, *cfg = NULL;
 	size_t ml, cl;
@@ -327,7 +328,7 @@ int remove_image(const char *text)
 	printf("untagged %s\n", name);
 	for (size_t i = 0; i <= m.n_layers; i++) {
 		const char *digest =
-			i < m.n_layers ? m.layers[i].digest : m.config.digest;
+		    i < m.n_layers ? m.layers[i].digest : m.config.digest;
 		if (digest_in_use(&s, digest))
 			continue;
 		store_layer_path(&s, digest, path, sizeof(path));
@@ -370,7 +371,8 @@ int open_image(const char *text, struct image *img)
 	if (store_image_path(&s, &ref, dir, sizeof(dir)) < 0 ||
 	    access(dir, F_OK) < 0) {
 		report("no image '%s' in '%s': pull it first (stage-13 pull "
-		       "%s)", name, s.root, text);
+		       "%s)",
+		       name, s.root, text);
 		goto fail;
 	}
 	if (load_dir(dir, &m, &img->config, NULL, why, sizeof(why)) < 0) {
@@ -387,7 +389,8 @@ int open_image(const char *text, struct image *img)
 		store_layer_path(&s, m.layers[i].digest, path, sizeof(path));
 		if (access(path, F_OK) < 0) {
 			report("cannot use image '%s': layer %s is missing "
-			       "(pull it again)", name, m.layers[i].digest);
+			       "(pull it again)",
+			       name, m.layers[i].digest);
 			goto fail;
 		}
 		int n = snprintf(img->lowers + used, sizeof(img->lowers) - used,
@@ -457,7 +460,8 @@ int make_run_spec(const struct image_config *config,
 		/* The entrypoint, then the line's command, or else Cmd; a new
 		 * entrypoint drops the image's Cmd too, as docker's does. */
 		char *ep[] = {(char *)req->entrypoint, NULL};
-		append(&spec->argv, &na, req->entrypoint ? ep : config->entrypoint);
+		append(&spec->argv, &na,
+		       req->entrypoint ? ep : config->entrypoint);
 		if (req->cmd[0])
 			append(&spec->argv, &na, req->cmd);
 		else if (!req->entrypoint)
@@ -562,8 +566,9 @@ static void bind_volume(int root, const struct volume *v)
 	int target = make_dir_in_root(root, v->ctr);
 	if (target < 0)
 		die_errno("cannot make volume directory '%s'", v->ctr);
-	int tree = open_tree(AT_FDCWD, v->host,
-			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	int tree =
+	    open_tree(AT_FDCWD, v->host,
+		      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		die_errno("cannot bind volume '%s'", v->host);
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -575,7 +580,8 @@ static void bind_volume(int root, const struct volume *v)
 		die_errno("cannot mount volume '%s' on '%s'", v->host, v->ctr);
 	close(tree);
 	close(target);
-	verbose("volume '%s' on '%s'%s", v->host, v->ctr, v->ro ? ", read-only" : "");
+	verbose("volume '%s' on '%s'%s", v->host, v->ctr,
+		v->ro ? ", read-only" : "");
 }
 
 void setup_volumes(const char *rootfs, const struct volume *v, size_t n)
@@ -589,7 +595,8 @@ void setup_volumes(const char *rootfs, const struct volume *v, size_t n)
 	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
 		int fd = make_dir_in_root(root, points[i]);
 		if (fd < 0)
-			die_errno("cannot make '%s' in '%s'", points[i], rootfs);
+			die_errno("cannot make '%s' in '%s'", points[i],
+				  rootfs);
 		close(fd);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -626,8 +633,8 @@ static int lookup(const char *file, const char *name, long *id, long *gid,
 		line[strcspn(line, "\n")] = '\0';
 		for (int i = 0; i < 7 && rest; i++)
 			fields[i] = strsep(&rest, ":");
-		if (!fields[2] || (strcmp(fields[0], name) &&
-				   strcmp(fields[2], name)))
+		if (!fields[2] ||
+		    (strcmp(fields[0], name) && strcmp(fields[2], name)))
 			continue;
 		*id = strtol(fields[2], NULL, 10);
 		if (gid && fields[3])
@@ -667,21 +674,25 @@ void set_user(const char *user)
 	if (lookup("/etc/passwd", u, &uid, &gid, home, sizeof(home)) < 0 &&
 	    (uid = numeric_id(u)) < 0)
 		die("cannot run as user '%s': no such user in the image's "
-		    "/etc/passwd", u);
+		    "/etc/passwd",
+		    u);
 	if (group && lookup("/etc/group", group, &gid, NULL, NULL, 0) < 0 &&
 	    (gid = numeric_id(group)) < 0)
 		die("cannot run as group '%s': no such group in the image's "
-		    "/etc/group", group);
+		    "/etc/group",
+		    group);
 	/* Drop root's supplementary groups; a user namespace whose
 	 * setgroups is "deny" (rootless) has none of its own to drop. */
 	if (setgroups(0, NULL) < 0 && errno != EPERM)
 		die_errno("cannot drop the supplementary groups");
 	if (setgid((gid_t)gid) < 0)
 		die_errno("cannot run as group %ld (is it mapped in the user "
-			  "namespace?)", gid);
+			  "namespace?)",
+			  gid);
 	if (setuid((uid_t)uid) < 0)
 		die_errno("cannot run as user %ld (is it mapped in the user "
-			  "namespace?)", uid);
+			  "namespace?)",
+			  uid);
 	if (!getenv("HOME"))
 		setenv("HOME", home, 1);
 	verbose("running as uid %ld, gid %ld", uid, gid);

@@ -16,7 +16,7 @@
 #include "image/manifest.h"
 
 #define IMAGE_LOWERS_MAX 4096 /* a mount's options fit in one page */
-#define VOLUMES_MAX 64
+#define VOLUMES_MAX	 64
 
 /* A stored image, ready to run. */
 struct image {
@@ -27,13 +27,13 @@ struct image {
 
 /* What the command line says about the container, over the image. */
 struct run_request {
-	char **cmd;             /* the command on the line, or an empty list */
+	char **cmd;		/* the command on the line, or an empty list */
 	const char *entrypoint; /* --entrypoint, or NULL */
 	const char *const *env; /* -e KEY=VALUE, n_env of them */
 	size_t n_env;
-	const char *workdir;    /* -w, or NULL */
-	const char *user;       /* -u, or NULL */
-	const char *hostname;   /* the container's, for $HOSTNAME */
+	const char *workdir;  /* -w, or NULL */
+	const char *user;     /* -u, or NULL */
+	const char *hostname; /* the container's, for $HOSTNAME */
 };
 
 /* What the container runs: lists NULL-ended and malloc'd. */
@@ -51,8 +51,9 @@ struct volume {
 	bool ro;
 };
 
-/* stage-13 pull REF, images, rmi REF: 0, or -1 after saying why. */
-int pull_image(const char *text);
+/* stage-13 pull [--insecure] REF, images, rmi REF: 0, or -1 after
+ * saying why. insecure: plain http to a registry off the loopback. */
+int pull_image(const char *text, bool insecure);
 int list_images(FILE *out);
 int remove_image(const char *text);
 

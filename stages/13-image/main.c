@@ -7,7 +7,7 @@
  * volumes. With --rootfs, the first word after the options is the
  * command, as in every stage before.
  *
- *     stage-13 pull REF | images | rmi REF
+ *     stage-13 pull [--insecure] REF | images | rmi REF
  *     stage-13 run [options] IMAGE [cmd [args...]]
  *     stage-13 run [options] --rootfs DIR[:DIR...] <cmd> [args...]
  *       options: --hostname NAME, --pids-max N, --memory SIZE, --cpus N,
@@ -503,17 +503,22 @@ out_cgroup:
 
 /*** main ***/
 
-/* pull REF, images, rmi REF: the image commands, beside run. */
+/* pull [--insecure] REF, images, rmi REF: the image commands, beside
+ * run. */
 static int image_command(int argc, char **argv)
 {
 	const char *cmd = argv[1];
-	bool one_ref = strcmp(cmd, "images") != 0;
+	bool pull = !strcmp(cmd, "pull"), one_ref = strcmp(cmd, "images") != 0;
+	bool insecure = pull && argc == 4 && !strcmp(argv[2], "--insecure");
+	const char *ref = argv[insecure ? 3 : 2];
 
-	if (argc != (one_ref ? 3 : 2) || (one_ref && !*argv[2]))
-		die("usage: %s %s%s", STAGE_NAME, cmd, one_ref ? " REF" : "");
-	int rc = !strcmp(cmd, "pull")	  ? pull_image(argv[2])
+	if (argc != (one_ref ? 3 : 2) + insecure ||
+	    (one_ref && (!*ref || *ref == '-')))
+		die("usage: %s %s%s", STAGE_NAME, cmd,
+		    pull ? " [--insecure] REF" : one_ref ? " REF" : "");
+	int rc = pull			  ? pull_image(ref, insecure)
 		 : !strcmp(cmd, "images") ? list_images(stdout)
-					  : remove_image(argv[2]);
+					  : remove_image(ref);
 	return rc < 0 ? EXIT_RUNTIME : 0;
 }
 
@@ -530,7 +535,8 @@ int main(int argc, char **argv)
 	case ARGS_HELP:
 		print_usage(stdout, STAGE_NAME, STAGE_OPTS);
 		printf("\nrun IMAGE [cmd...] runs an image of the store (the "
-		       "first word, unless --rootfs);\nthe store: %s pull REF, "
+		       "first word, unless --rootfs);\nthe store: %s pull "
+		       "[--insecure] REF, "
 		       "%s images, %s rmi REF\n", STAGE_NAME, STAGE_NAME,
 		       STAGE_NAME);
 		return 0;
