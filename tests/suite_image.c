@@ -438,6 +438,22 @@ out:
 	leave();
 }
 
+/* test/multi is an index: test/a for this host's architecture, test/b
+ * for another. The pull takes this host's. */
+static void test_index_pulls_host_platform(void)
+{
+	struct run_result r;
+	if (!enter() || !pull("test/multi"))
+		goto out;
+	RUN(r, NULL, "run", "--entrypoint", "/bin/sh", at("test/multi"), "-c",
+	    "cat /data/gone; test -e /data/added || echo no-added");
+	H_STATUS(r, 0);
+	H_OUT(r, "gone\nno-added\n");
+	h_free(&r);
+out:
+	leave();
+}
+
 static void test_pull_by_digest(void)
 {
 	struct run_result r;
@@ -767,27 +783,35 @@ out:
 }
 
 static const struct stage_test tests[] = {
-    {"test_deleted_file_stays_deleted", test_deleted_file_stays_deleted, true},
-    {"test_opaque_dir_holds_upper_files_only",
-     test_opaque_dir_holds_upper_files_only, true},
-    {"test_entrypoint_and_cmd_applied", test_entrypoint_and_cmd_applied, false},
-    {"test_env_workdir_user_applied", test_env_workdir_user_applied, false},
-    {"test_line_overrides_config", test_line_overrides_config, false},
-    {"test_volume_writes_reach_host", test_volume_writes_reach_host, false},
-    {"test_readonly_volume_refuses_writes", test_readonly_volume_refuses_writes,
-     false},
-    {"test_volume_path_stays_in_image", test_volume_path_stays_in_image, false},
-    {"test_pull_by_digest", test_pull_by_digest, false},
-    {"test_layers_stored_once", test_layers_stored_once, false},
-    {"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
-    {"test_two_pulls_at_once", test_two_pulls_at_once, false},
-    {"test_killed_pull_leaves_no_half_image",
-     test_killed_pull_leaves_no_half_image, false},
-    {"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly, false},
-    {"test_401_without_token_endpoint_fails_cleanly",
-     test_401_without_token_endpoint_fails_cleanly, false},
-    {"test_corrupt_blob_fails_cleanly", test_corrupt_blob_fails_cleanly, false},
-    {NULL},
+	{"test_deleted_file_stays_deleted", test_deleted_file_stays_deleted,
+	 true},
+	{"test_opaque_dir_holds_upper_files_only",
+	 test_opaque_dir_holds_upper_files_only, true},
+	{"test_entrypoint_and_cmd_applied", test_entrypoint_and_cmd_applied,
+	 false},
+	{"test_env_workdir_user_applied", test_env_workdir_user_applied, false},
+	{"test_line_overrides_config", test_line_overrides_config, false},
+	{"test_volume_writes_reach_host", test_volume_writes_reach_host, false},
+	{"test_readonly_volume_refuses_writes",
+	 test_readonly_volume_refuses_writes, false},
+	{"test_volume_path_stays_in_image", test_volume_path_stays_in_image,
+	 false},
+	{"test_index_pulls_host_platform", test_index_pulls_host_platform,
+	 false},
+	{"test_pull_by_digest", test_pull_by_digest, false},
+	{"test_layers_stored_once", test_layers_stored_once, false},
+	{"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
+	{"test_two_pulls_at_once", test_two_pulls_at_once, false},
+	{"test_killed_pull_leaves_no_half_image",
+	 test_killed_pull_leaves_no_half_image, false},
+	{"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly,
+	 false},
+	{"test_401_without_token_endpoint_fails_cleanly",
+	 test_401_without_token_endpoint_fails_cleanly, false},
+	/* Last: it corrupts the registry's copy of test/corrupt's layer. */
+	{"test_corrupt_blob_fails_cleanly", test_corrupt_blob_fails_cleanly,
+	 false},
+	{NULL},
 };
 
 const struct stage_suite suite_image = {13, "image", true, tests};
