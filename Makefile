@@ -79,11 +79,14 @@ $(foreach n,$(STAGE_NUMS),$(eval $(patsubst %.c,$(BUILD)/%.o,$(firstword \
 # build/stage-N from its sources, linked with common/, statically: the
 # dynamic loader would take about 0.25 ms of every start (make bench).
 # ASan and valgrind need the dynamic link: `make asan` and `make valgrind`
-# build with STAGE_LDFLAGS empty.
+# build with STAGE_LDFLAGS empty. A stage whose libraries have no static
+# build says STAGE_DYNAMIC_N := yes in its stage.mk (stage 13: libcurl),
+# and links other objects than its sources in STAGE_OBJ_N (common/image/).
 STAGE_LDFLAGS ?= -static
 .SECONDEXPANSION:
-$(BUILD)/stage-%: $$(call stage_objs,$$*) $(COMMON_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(STAGE_LDFLAGS) -o $@ $^ $(STAGE_LIBS_$*)
+$(BUILD)/stage-%: $$(call stage_objs,$$*) $$(STAGE_OBJ_$$*) $(COMMON_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(if $(STAGE_DYNAMIC_$*),,$(STAGE_LDFLAGS)) \
+		-o $@ $^ $(STAGE_LIBS_$*)
 
 $(STAGE_NUMS:%=stage-%): stage-%: $(BUILD)/stage-% ;
 

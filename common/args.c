@@ -15,7 +15,7 @@
 #define FIELD(name) offsetof(struct options, name)
 
 /* Part II adds its options here, one row each (--cap-add/--cap-drop at
- * 10, --image at 13, -p and --net at 14, -d and --name at 15), with a new
+ * 10, -e, -w, -u, -v at 13, -p and --net at 14, -d and --name at 15), with a new
  * kind where a value is of a new sort. */
 const struct opt_spec opt_table[] = {
 	{"--hostname", NULL, "NAME", OPT_HOSTNAME, 2, OPT_TEXT, 1,
@@ -40,6 +40,19 @@ const struct opt_spec opt_table[] = {
 	{"--cap-drop", NULL, "CAP", OPT_CAP_DROP, 10, OPT_CAPS, 0, 0, NULL,
 	 NULL, NULL, FIELD(cap_drop),
 	 "drop CAP from the default set, or ALL (repeatable)"},
+	/* Stage 13: how docker runs an image, docker's names. */
+	{"--env", "-e", "KEY=VALUE", OPT_ENV, 13, OPT_ENV_VAR, 0, 0, NULL,
+	 NULL, NULL, FIELD(env), "set an environment variable (repeatable)"},
+	{"--workdir", "-w", "DIR", OPT_WORKDIR, 13, OPT_TEXT, 1, 0, NULL,
+	 NULL, NULL, FIELD(workdir), "the command's working directory"},
+	{"--user", "-u", "UID[:GID]", OPT_USER, 13, OPT_TEXT, 1, 0, NULL,
+	 NULL, NULL, FIELD(user), "the user (or NAME[:GROUP]) to run as"},
+	{"--volume", "-v", "HOST:CTR[:ro]", OPT_VOLUME, 13, OPT_VOLUME_SPEC,
+	 0, 0, NULL, NULL, NULL, FIELD(volumes),
+	 "bind host directory HOST on CTR (repeatable)"},
+	{"--entrypoint", NULL, "CMD", OPT_ENTRYPOINT, 13, OPT_TEXT, 1, 0,
+	 NULL, NULL, NULL, FIELD(entrypoint),
+	 "run CMD in place of the image's entrypoint"},
 	/* Not -v: from stage 13, -v is a volume, as docker's. */
 	{"--verbose", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(verbose), "print the runtime's progress on stderr"},
@@ -164,6 +177,23 @@ static int parse_cap(const char *s, uint64_t *bits)
 	return 0;
 }
 
+/* -e: KEY=VALUE, KEY not empty. */
+static bool is_env_var(const char *s)
+{
+	const char *eq = strchr(s, '=');
+	return eq && eq != s;
+}
+
+/* -v: HOSTDIR:CTRDIR or HOSTDIR:CTRDIR:ro, both absolute paths. */
+static bool is_volume_spec(const char *s)
+{
+	const char *c1 = strchr(s, ':');
+	if (s[0] != '/' || !c1 || c1[1] != '/')
+		return false;
+	const char *c2 = strchr(c1 + 1, ':');
+	return !c2 || !strcmp(c2, ":ro");
+}
+
 /* Check value against o's bounds and store it in opts. */
 static enum args_result set_value(const struct opt_spec *o, const char *value,
 				  struct options *opts, char *err,
@@ -193,6 +223,20 @@ static enum args_result set_value(const struct opt_spec *o, const char *value,
 				    "bad %s '%.64s': not a capability of "
 				    "capabilities(7), nor ALL",
 				    o->name, value);
+		return ARGS_OK;
+	}
+	if (o->kind == OPT_ENV_VAR || o->kind == OPT_VOLUME_SPEC) {
+		struct opt_list *l = (struct opt_list *)field;
+		bool env = o->kind == OPT_ENV_VAR;
+		if (env ? !is_env_var(value) : !is_volume_spec(value))
+			return fail(err, err_len, "bad %s '%.64s': want %s",
+				    o->name, value,
+				    env ? "KEY=VALUE"
+					: "HOSTDIR:CTRDIR[:ro], both absolute");
+		if (l->n == OPT_LIST_MAX)
+			return fail(err, err_len, "bad %s: more than %d",
+				    o->name, OPT_LIST_MAX);
+		l->v[l->n++] = value;
 		return ARGS_OK;
 	}
 	if (o->kind == OPT_CPU_TIME) {
@@ -369,6 +413,7 @@ enum args_result parse_args(int argc, char **argv, unsigned opts_mask,
 		if (c == '?') /* "--verbose=1" */
 			return fail(err, err_len, "option '%s' takes no value",
 				    name);
+		opts->given |= o->bit;
 		enum args_result r = take_option(o, optarg, opts, err, err_len);
 		if (r != ARGS_OK)
 			return r;

@@ -24,14 +24,26 @@ enum {
 	OPT_CPUS = 1 << 4,     /* --cpus N, stage 9 on */
 	OPT_CAP_ADD = 1 << 5,  /* --cap-add CAP, stage 10 on */
 	OPT_CAP_DROP = 1 << 6, /* --cap-drop CAP, stage 10 on */
+	OPT_ENV = 1 << 7,      /* -e KEY=VALUE, stage 13 on */
+	OPT_WORKDIR = 1 << 8,  /* -w DIR, stage 13 on */
+	OPT_USER = 1 << 9,     /* -u UID[:GID], stage 13 on */
+	OPT_VOLUME = 1 << 10,  /* -v HOSTDIR:CTRDIR[:ro], stage 13 on */
+	OPT_ENTRYPOINT = 1 << 11, /* --entrypoint CMD, stage 13 on */
 };
 
 /* Bounds: *_LEN_MAX for a length in bytes, *_LIMIT for a number. */
 #define HOSTNAME_LEN_MAX 64  /* HOST_NAME_MAX on Linux */
 #define PIDS_MAX_LIMIT 4194304 /* PID_MAX_LIMIT on 64-bit Linux */
 #define MEMORY_MIN (6L << 20)    /* docker's smallest --memory, 6m */
+#define OPT_LIST_MAX 64 /* values of one repeatable option (-e, -v) */
 #define CPU_PERIOD 100000L /* --cpus N: N * this many microseconds of CPU
 			    * time in every period this long */
+
+/* A repeatable option's values, in the order given. */
+struct opt_list {
+	const char *v[OPT_LIST_MAX];
+	size_t n;
+};
 
 struct options {
 	const char *hostname; /* --hostname */
@@ -42,6 +54,12 @@ struct options {
 			       * 0: no limit */
 	uint64_t cap_add;     /* --cap-add: bit N for capability N */
 	uint64_t cap_drop;    /* --cap-drop, applied before cap_add */
+	struct opt_list env;  /* -e KEY=VALUE */
+	const char *workdir;  /* -w DIR */
+	const char *user;     /* -u UID[:GID] or NAME[:GROUP] */
+	struct opt_list volumes; /* -v HOSTDIR:CTRDIR[:ro] */
+	const char *entrypoint; /* --entrypoint CMD */
+	unsigned given;       /* the OPT_ bits of the options on the line */
 	bool verbose;         /* --verbose */
 	bool help;            /* --help, -h */
 	char **argv;          /* the command and its arguments, NULL-ended */
@@ -60,6 +78,10 @@ enum opt_kind {
 	OPT_CAPS,   /* a capability name (capabilities(7), with or without
 		     * CAP_, any case) or ALL; repeatable, each one's bit
 		     * added to a uint64_t */
+	OPT_ENV_VAR, /* KEY=VALUE with a non-empty KEY; repeatable, each
+		     * appended to a struct opt_list */
+	OPT_VOLUME_SPEC, /* HOSTDIR:CTRDIR or HOSTDIR:CTRDIR:ro, both
+		     * absolute; repeatable, as OPT_ENV_VAR */
 };
 
 /* One option: a row of opt_table. */

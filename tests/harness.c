@@ -193,6 +193,22 @@ void h_back_to_root(void)
 		CU_FAIL("cannot remove the rootless run's directory");
 }
 
+/* Whether the options at the start of args (up to the command) hold
+ * --rootfs. */
+static bool has_rootfs_option(const char *const *args)
+{
+	for (size_t i = 0; args[i] && args[i][0] == '-' &&
+			   strcmp(args[i], "--") != 0; i++) {
+		const char *value;
+		const struct opt_spec *o = opt_find(args[i], &value);
+		if (o && o->bit == OPT_ROOTFS)
+			return true;
+		if (o && o->kind != OPT_FLAG && !value && args[i + 1])
+			i++;
+	}
+	return false;
+}
+
 int h_start(struct container *c, const char *in_cgroup,
 	    const char *const *args)
 {
@@ -207,11 +223,20 @@ int h_start(struct container *c, const char *in_cgroup,
 	size_t n = 0;
 	while (args[n])
 		n++;
-	const char **argv = calloc(n + 2, sizeof(*argv));
+	const char **argv = calloc(n + 4, sizeof(*argv));
 	argv[0] = H.binary;
 	size_t argc = 1, i = 0;
 	if (n > 0)
 		argv[argc++] = args[i++]; /* "run" */
+	/* From stage 13 the first word of run is an image unless --rootfs
+	 * is given: an earlier suite's run, which means the test root
+	 * filesystem, gets it. */
+	if (n > 0 && !strcmp(args[0], "run") && H.rootfs &&
+	    H.stage >= H_IMAGE_STAGE && H.suite_stage < H_IMAGE_STAGE &&
+	    !has_rootfs_option(args + 1)) {
+		argv[argc++] = "--rootfs";
+		argv[argc++] = H.rootfs;
+	}
 	/* The options, up to the command. A proof drops those its binary's
 	 * stage has not introduced, with their values. */
 	while (i < n && args[i][0] == '-' && strcmp(args[i], "--") != 0) {

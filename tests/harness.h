@@ -7,12 +7,17 @@
 #include <sys/types.h>
 
 #define H_TIMEOUT_MS 10000 /* default bound on one container run */
+#define H_IMAGE_STAGE 13   /* the stage whose run takes an image, not
+			    * $MINIDOCKER_ROOTFS, when --rootfs is absent */
 #define H_LEAKED_FD 7      /* an fd every runtime starts with, not cloexec */
 
 /* What the runner sets before each suite. */
 struct harness {
 	const char *binary; /* absolute path of the stage binary under test */
 	int stage;          /* its number */
+	int suite_stage;    /* the stage whose tests run: from stage
+			     * H_IMAGE_STAGE, h_start gives the runs of
+			     * earlier suites the --rootfs they assume */
 	const char *rootfs; /* absolute path of the test root filesystem */
 	const char *probe;  /* the probe's path as the container sees it */
 	const char *host_probe; /* the probe's path on the host */

@@ -54,7 +54,7 @@
 const struct stage_suite *const stage_suites[] = {
 	&suite_exec, &suite_uts, &suite_pid, &suite_chroot, &suite_mount,
 	&suite_cgroup, &suite_pivot, &suite_userns, &suite_limits, &suite_privs,
-	&suite_walls, &suite_overlay,
+	&suite_walls, &suite_overlay, &suite_image,
 	/* Hardening, after the stage suites (find_suite() takes the first). */
 	&suite_faults, &suite_hostfs, &suite_badinput, &suite_escapes, NULL,
 };
@@ -107,6 +107,11 @@ static const struct {
 	/* Stage 10 whose deny-list lacks two rows (bpf, keyctl): a filter
 	 * is loaded and refuses the rest, but not those. */
 	{"fixture-short-denylist", 10, {"test_seccomp_denies_every_row", NULL}},
+	/* Stage 13 that stores a blob without checking its digest: the
+	 * corrupt layer goes into the store (and fails only later, if at
+	 * all, in the unpacking). */
+	{"fixture-no-digest-check", 13, {"test_corrupt_blob_fails_cleanly",
+					 NULL}},
 };
 
 /* Proofs that cannot be made honest against the stage before by leaving
@@ -185,6 +190,7 @@ static int init_suite(void)
 	if (!t)
 		return 1;
 	H.stage = t->stage;
+	H.suite_stage = t->suite_stage;
 	H.proof = false;
 	H.binary = t->binary;
 	H.rootfs = rootfs_dir;

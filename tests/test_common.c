@@ -549,7 +549,6 @@ static void test_opt_table_rows(void)
 	const char *value;
 	CU_ASSERT_PTR_NULL(opt_find("--no-such-option", &value));
 	CU_ASSERT_PTR_NULL(opt_find("--verbose=1", &value));
-	CU_ASSERT_PTR_NULL(opt_find("-v", &value));
 }
 
 /* Make path/name as a directory (mode) and return its path in out. */

@@ -7,7 +7,7 @@ TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(wildcard tests/suite_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
 FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
-	no-unmount stub-uts no-prepare-child no-start short-denylist
+	no-unmount stub-uts no-prepare-child no-start short-denylist no-digest-check
 TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 
 .PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
@@ -72,6 +72,9 @@ $(TEST_RUNNER): $(TEST_OBJ) $(COMMON_OBJ)
 #                     SIGPIPE
 #   short-denylist    stage 10 whose deny-list lacks the bpf and keyctl
 #                     rows (a learner's half-done table)
+#   no-digest-check   stage 13 whose blob fetch keeps a blob whatever its
+#                     sha256 (common/image/blob.c's comparison taken out):
+#                     a corrupt layer goes into the store
 FIXTURE_SRC_no-private      := stages/05-mount/main.c
 FIXTURE_SED_no-private       = '/^\tmake_mounts_private();$$/d'
 FIXTURE_SRC_no-reap-cgroup  := common/cgroup.c
@@ -94,6 +97,8 @@ FIXTURE_SRC_short-denylist  := stages/10-privs/privs.c
 FIXTURE_SED_short-denylist   = -e '/^\t{"bpf", /d' -e '/^\t{"keyctl", /d'
 FIXTURE_SRC_seccomp-first   := stages/10-privs/main.c
 FIXTURE_SED_seccomp-first    = '/^\tset_no_new_privs();$$/{N;s/^\(\tset_no_new_privs();\)\n\(\tinstall_seccomp();\)$$/\2\n\1/;}'
+FIXTURE_SRC_no-digest-check-blob := common/image/blob.c
+FIXTURE_SED_no-digest-check-blob  = 's/^\tif (strcmp(got, b->digest)) {$$/\tif (0) { \/* no-digest-check *\//'
 FIXTURE_SRC_stub-uts        := stages/02-uts/main.c
 FIXTURE_SED_stub-uts         = '/^static void setup_uts(/,/^{$$/s/^{$$/{\n\tdie("not implemented: setup_uts() (see TUTORIAL.md, stage 2)");/'
 
@@ -115,6 +120,13 @@ $(BUILD)/fixture-short-denylist: $(BUILD)/fixtures/short-denylist.c \
 		$(filter-out %/privs.o,$(call stage_objs,10)) $(COMMON_OBJ)
 	$(CC) $(CPPFLAGS) -iquote stages/10-privs $(CFLAGS) $(LDFLAGS) \
 		$(STAGE_LDFLAGS) -o $@ $^ $(STAGE_LIBS_10)
+# Stage 13 (dynamic, as stage 13 is) with the fixture's blob.c; the
+# image objects are named after common/image/image.mk is read.
+$(BUILD)/fixture-no-digest-check: $(call stage_objs,13) \
+		$(BUILD)/fixtures/no-digest-check-blob.c \
+		$$(filter-out $(BUILD)/common/image/blob.o,$$(IMAGE_OBJ)) $(COMMON_OBJ)
+	$(CC) $(CPPFLAGS) -Icommon/image $(CFLAGS) $(LDFLAGS) -o $@ $^ \
+		$(STAGE_LIBS_13)
 
 # A stub leaves code unreachable and a helper unused: no warning for that.
 $(BUILD)/fixture-%: $(BUILD)/fixtures/%.c $(COMMON_OBJ)

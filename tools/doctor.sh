@@ -327,6 +327,35 @@ else
 		"sudo make deps-test (make test installs it too)"
 fi
 
+# --- images (stage 13: pull from a registry, run an image) --------------
+# Its libraries, by their headers (Debian's -dev packages): libcurl for
+# HTTP, jansson for JSON, libarchive for tar and gzip, libcrypto for
+# SHA-256.
+missing_image=()
+for h in curl/curl.h:libcurl4-openssl-dev jansson.h:libjansson-dev \
+	archive.h:libarchive-dev openssl/sha.h:libssl-dev; do
+	[ -e "$root/usr/include/${h%%:*}" ] ||
+		[ -e "$root/usr/include/$(uname -m)-linux-gnu/${h%%:*}" ] ||
+		missing_image+=("${h#*:}")
+done
+if [ ${#missing_image[@]} -eq 0 ]; then
+	ok "the image libraries (libcurl, jansson, libarchive, libcrypto) installed (stage 13 builds with them)"
+else
+	warn "image libraries missing (${missing_image[*]}): stage 13 does not build" \
+		"sudo make deps-run (make run and make test install them too)"
+fi
+missing_tools=()
+for t in docker-registry umoci skopeo; do
+	[ -x "$root/usr/bin/$t" ] || [ -x "$root/usr/local/bin/$t" ] ||
+		missing_tools+=("$t")
+done
+if [ ${#missing_tools[@]} -eq 0 ]; then
+	ok "docker-registry, umoci and skopeo installed (stage 13's tests run a real registry)"
+else
+	warn "${missing_tools[*]} not installed: stage 13's tests cannot start their registry" \
+		"sudo make deps-test (make test installs them too)"
+fi
+
 # --- leftovers of broken or killed runs ----------------------------------
 # Mounts under the build tree or the root filesystem: a stage that never
 # unmounts (or a killed one) leaves them, and the next tests trip on them.

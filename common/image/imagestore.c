@@ -327,3 +327,9 @@ fail:
 			 strerror(errno));
 	return -1;
 }
+
+int store_image_path(const struct image_store *s, const struct image_ref *ref,
+		     char *buf, size_t len)
+{
+	return image_path(s, ref, buf, len);
+}

@@ -66,6 +66,12 @@ int store_load_image(const struct image_store *s, const struct image_ref *ref,
 		     char **manifest, size_t *manifest_len, char **config,
 		     size_t *config_len, char *why, size_t why_len);
 
+/* The directory store_save_image() keeps ref's image in: images/ and
+ * the full reference with '/' and '%' as %2F and %25. Returns 0, or -1
+ * with errno (ENAMETOOLONG). */
+int store_image_path(const struct image_store *s, const struct image_ref *ref,
+		     char *buf, size_t len);
+
 /* Read a whole file of at most max bytes into a malloc'd, NUL-terminated
  * buffer. Returns 0, or -1 with errno (EFBIG when larger than max). */
 int read_whole(const char *path, size_t max, char **buf, size_t *len);

@@ -47,6 +47,13 @@ tree() {
 	echo 'kill_process kill_thread trap errno user_notif trace log allow' >"$d/proc/sys/kernel/seccomp/actions_avail"
 	touch "$d/usr/include/seccomp.h"
 	touch "$d/usr/include/CUnit/CUnit.h"
+	mkdir -p "$d/usr/include/curl" "$d/usr/include/openssl" "$d/usr/bin"
+	touch "$d/usr/include/curl/curl.h" "$d/usr/include/jansson.h" \
+		"$d/usr/include/archive.h" "$d/usr/include/openssl/sha.h"
+	for t in docker-registry umoci skopeo; do
+		printf '#!/bin/sh\n' >"$d/usr/bin/$t"
+		chmod +x "$d/usr/bin/$t"
+	done
 	ln -s busybox "$d/rootfs/bin/sh"
 	{
 		line 21 / shared:1 ext4 rw
@@ -278,8 +285,12 @@ doctor runovl
 check "a tmpfs on /run before 6.6 is a warning" "got: $out" has '^WARN +/run is on tmpfs, which keeps no user xattrs before Linux 6.6'
 
 tree bare v1
-rm -rf "$T/bare/usr/include/CUnit" "$T/bare/rootfs"
+rm -rf "$T/bare/usr/include/CUnit" "$T/bare/rootfs" "$T/bare/usr/include/jansson.h" \
+	"$T/bare/usr/bin/umoci"
 doctor bare
+check "no jansson is a warning" "got: $out" has '^WARN +image libraries missing \(libjansson-dev\)'
+check "no umoci is a warning" "got: $out" has '^WARN +umoci not installed'
+
 check "no CUnit is a warning" "got: $out" has '^WARN +CUnit not installed'
 check "no rootfs is a warning" "got: $out" has '^WARN +no root filesystem at '
 check "warnings alone: exits 0" "status $rc" passes

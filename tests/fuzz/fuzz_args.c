@@ -50,10 +50,25 @@ static void check_ok(int argc, char **argv, unsigned opts_mask,
 		bool known = !s->bit || (opts_mask & s->bit);
 		if (s->kind == OPT_TEXT) {
 			const char *v = *(const char *const *)field;
+			/* No default (-w, -u, --entrypoint): NULL unless given. */
+			if (!v) {
+				require(!s->def);
+				continue;
+			}
 			size_t n = strlen(v);
 			require(n >= 1 && (s->max == 0 || n <= (size_t)s->max));
 			if (!known)
-				require(!strcmp(v, s->def));
+				require(s->def && !strcmp(v, s->def));
+		} else if (s->kind == OPT_ENV_VAR ||
+			   s->kind == OPT_VOLUME_SPEC) {
+			/* -e KEY=VALUE, -v /HOST:/CTR[:ro]: each as checked. */
+			const struct opt_list *l = (const void *)field;
+			require(l->n <= OPT_LIST_MAX && (known || l->n == 0));
+			for (size_t i = 0; i < l->n; i++)
+				require(s->kind == OPT_ENV_VAR
+						? strchr(l->v[i], '=') > l->v[i]
+						: l->v[i][0] == '/' &&
+							  strchr(l->v[i], ':'));
 		} else if (s->kind == OPT_NUMBER) {
 			long v = *(const long *)field;
 			require(v >= s->min && v <= s->max);

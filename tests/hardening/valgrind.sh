@@ -18,8 +18,9 @@ logs=$bin/valgrind
 rm -rf "$logs"
 mkdir -p "$logs"
 export MINIDOCKER_ROOTFS="$rootfs"
-# Stage 12 on: the containers' layers in a directory of the test's own.
-export MINIDOCKER_RUN="$logs/run"
+# Stage 12 on: the containers' layers in a directory of the test's own;
+# stage 13 on: its image store too.
+export MINIDOCKER_RUN="$logs/run" MINIDOCKER_ROOT="$logs/store"
 
 runs=0 failed=0
 # check NAME STATUS STAGE ARGS...: run stage-STAGE with ARGS under
@@ -27,6 +28,13 @@ runs=0 failed=0
 check() {
 	name=$1 want=$2 stage=$3
 	shift 3
+	# From stage 13 the first word is an image unless --rootfs is given
+	# (or the check runs an image: image_run set).
+	case " $* " in
+	*" --rootfs "*) ;;
+	*) [ "$stage" -lt 13 ] || [ -n "${image_run:-}" ] ||
+		set -- --rootfs "$rootfs" "$@" ;;
+	esac
 	runs=$((runs + 1))
 	dir=$logs/$stage-$runs
 	mkdir -p "$dir"
@@ -57,15 +65,26 @@ for path in "$bin"/stage-*; do
 	probe=/bin/probe
 	[ "$stage" -ge 4 ] || probe=$host_probe
 	# Stage 11's child makes /sys read-only with mount_setattr(2), which
-	# valgrind before 3.22 answers with ENOSYS: there only the runs that
-	# end before the child are checked (its parent side is stage 10's).
+	# valgrind before 3.22 answers with ENOSYS, and stage 13's finds paths
+	# in the image with openat2(2), which no valgrind knows yet: there
+	# only the runs that end before the child are checked (its parent
+	# side is stage 10's, or for 13 that of these runs).
 	if [ "$stage" -ge 11 ] && valgrind -q --log-file=/dev/null \
-		"$bin/stage-$stage" run "$probe" exit 0 2>&1 </dev/null |
-		grep -q "read-only: Function not implemented"; then
-		echo "valgrind.sh: stage-$stage: this valgrind lacks mount_setattr(2): only the runs that fail before the child"
+		"$bin/stage-$stage" run --rootfs "$rootfs" "$probe" exit 0 2>&1 </dev/null |
+		grep -q ": Function not implemented$"; then
+		echo "valgrind.sh: stage-$stage: this valgrind lacks mount_setattr(2) or openat2(2): only the runs that fail before the child"
 		check "an unknown option" 125 "$stage" --bogus "$probe"
 		check "a missing rootfs" 125 "$stage" --rootfs /no/such/rootfs "$probe"
 		check "a bad --cap-add" 125 "$stage" --cap-add NOPE "$probe"
+		if [ "$stage" -ge 13 ]; then
+			check "a bad -v" 125 "$stage" -v relative:/vol "$probe"
+			check "a -v host directory missing" 125 "$stage" \
+				-v /no/such/dir:/vol "$probe"
+			image_run=1
+			check "an image not pulled" 125 "$stage" \
+				--entrypoint /bin/probe test/none exit 0
+			image_run=
+		fi
 		continue
 	fi
 	check "a command's output" 0 "$stage" "$probe" out hi
@@ -91,6 +110,15 @@ for path in "$bin"/stage-*; do
 	fi
 	if [ "$stage" -ge 12 ]; then
 		check "a missing layer" 125 "$stage" --rootfs "/no/such/layer:$rootfs" "$probe"
+	fi
+	if [ "$stage" -ge 13 ]; then
+		check "the image's options" 0 "$stage" -e A=b -w /tmp -u 0:0 \
+			-v "$logs:/vol:ro" "$probe" exit 0
+		check "a bad -v" 125 "$stage" -v relative:/vol "$probe"
+		image_run=1
+		check "an image not pulled" 125 "$stage" \
+			--entrypoint /bin/probe test/none exit 0
+		image_run=
 	fi
 done
 

@@ -1,0 +1,817 @@
+/* Stage 13: images pulled from a real registry and run as docker runs
+ * them. The suite starts tests/registry/registry.sh once (Debian's
+ * docker-registry with token auth, and the test images it pushes: test/a,
+ * one layer; test/b, a second layer that deletes /data/gone, adds
+ * /data/added and makes /data/opaque opaque, with Env, Entrypoint, Cmd,
+ * WorkingDir and User; test/corrupt, a layer of its own) and keeps it
+ * until the runner exits. Every test points MINIDOCKER_ROOT and
+ * MINIDOCKER_RUN at directories of the suite's own.
+ *
+ * The proof: stage 12 cannot take an image, so it runs the layers of
+ * test/b extracted naively on top of each other (tar over tar, whiteouts
+ * left as plain files, as bocker and gocker did) with --rootfs, and
+ * fails the deleted-file test. */
+
+#include <CUnit/CUnit.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "suites.h"
+
+#define REGISTRY_SH "tests/registry/registry.sh"
+
+static pid_t registry_pid;     /* registry.sh, holding the registry */
+static int registry_hold = -1; /* its stdin: closing it stops it all */
+static char host[64];	       /* 127.0.0.1:PORT */
+static char data[PATH_MAX];    /* the registry's storage */
+static char base[64];	       /* the suite's directory */
+static char store[128], run_dir[128], naive[128];
+static const char *cur_store = store; /* MINIDOCKER_ROOT of the test */
+static bool naive_made;
+
+/* Stop the registry: registry.sh's command ends when its stdin closes,
+ * and registry.sh removes everything on its way out. */
+static void stop_registry(void)
+{
+	char cmd[128];
+	if (registry_hold >= 0) {
+		close(registry_hold);
+		registry_hold = -1;
+		waitpid(registry_pid, NULL, 0);
+	}
+	if (*base) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+		if (system(cmd) != 0)
+			printf("\n    cannot remove '%s'\n", base);
+		*base = '\0';
+	}
+}
+
+/* Start registry.sh once, in the background; it prints the registry's
+ * address and storage and then holds until its stdin closes. False,
+ * with a failure recorded, when it cannot. */
+static bool start_registry(void)
+{
+	static bool tried;
+	int in[2], out[2];
+	char line[PATH_MAX + 128];
+
+	if (registry_hold >= 0)
+		return true;
+	if (tried) {
+		CU_FAIL("the registry did not start (see the first failure)");
+		return false;
+	}
+	tried = true;
+	snprintf(base, sizeof(base), "/tmp/minidocker-image-XXXXXX");
+	if (!mkdtemp(base) || chmod(base, 0755) < 0) {
+		CU_FAIL("cannot make a directory for the suite");
+		return false;
+	}
+	snprintf(store, sizeof(store), "%s/store", base);
+	snprintf(run_dir, sizeof(run_dir), "%s/run", base);
+	snprintf(naive, sizeof(naive), "%s/naive", base);
+	if (mkdir(run_dir, 0700) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0) {
+		CU_FAIL("cannot set up the registry's pipes");
+		return false;
+	}
+	registry_pid = fork();
+	if (registry_pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(REGISTRY_SH, REGISTRY_SH, H.rootfs, "sh", "-c",
+		      "echo \"$REGISTRY_HOST $REGISTRY_DATA\"; cat >/dev/null",
+		      (char *)NULL);
+		dprintf(2, "cannot run %s: %s\n", REGISTRY_SH, strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	registry_hold = in[1];
+	atexit(stop_registry);
+	FILE *f = fdopen(out[0], "r");
+	bool ok = f && fgets(line, sizeof(line), f) &&
+		  sscanf(line, "%63s %4095s", host, data) == 2;
+	if (f)
+		fclose(f);
+	if (!ok) {
+		printf("\n    %s did not start a registry (its stderr above "
+		       "says why; run sudo make deps-test)\n",
+		       REGISTRY_SH);
+		CU_FAIL("the test registry did not start");
+		stop_registry();
+		return false;
+	}
+	return true;
+}
+
+/* MINIDOCKER_ROOT and MINIDOCKER_RUN as the runner set them. */
+static char *saved_root, *saved_run;
+
+/* Set or unset name back to saved (NULL: it was not set). */
+static void restore(const char *name, char **saved)
+{
+	if (*saved)
+		setenv(name, *saved, 1);
+	else
+		unsetenv(name);
+	free(*saved);
+	*saved = NULL;
+}
+
+/* Point the runtime at the suite's store and state directory. */
+static bool enter(void)
+{
+	const char *root = getenv("MINIDOCKER_ROOT");
+	const char *run = getenv("MINIDOCKER_RUN");
+	saved_root = root ? strdup(root) : NULL;
+	saved_run = run ? strdup(run) : NULL;
+	if (!start_registry())
+		return false;
+	cur_store = store;
+	setenv("MINIDOCKER_ROOT", store, 1);
+	setenv("MINIDOCKER_RUN", run_dir, 1);
+	return true;
+}
+
+static void leave(void)
+{
+	restore("MINIDOCKER_ROOT", &saved_root);
+	restore("MINIDOCKER_RUN", &saved_run);
+}
+
+/* "127.0.0.1:PORT/name", in one of a few static buffers. */
+static const char *at(const char *name)
+{
+	static char buf[4][256];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", host, name);
+	return buf[i];
+}
+
+/* Pull name into the suite's store with stage 13 (the binary under test,
+ * or beside the stage-12 binary of a proof); false, with a failure
+ * recorded, when it fails. */
+static bool pull(const char *name)
+{
+	struct run_result r;
+	const char *saved = H.binary;
+	char stage13[PATH_MAX];
+	if (H.stage < H_IMAGE_STAGE) {
+		snprintf(stage13, sizeof(stage13), "%s", H.binary);
+		char *slash = strrchr(stage13, '/');
+		snprintf(slash + 1,
+			 sizeof(stage13) - (size_t)(slash + 1 - stage13),
+			 "stage-%d", H_IMAGE_STAGE);
+		H.binary = stage13;
+	}
+	RUN(r, NULL, "pull", at(name));
+	H.binary = saved;
+	H_STATUS(r, 0);
+	bool ok = r.status == 0;
+	h_free(&r);
+	return ok;
+}
+
+/* The sorted list of every path below the store, with sizes: what a
+ * failed pull must leave as it found. */
+static char *store_listing(void)
+{
+	char cmd[256], *out = NULL;
+	size_t len = 0;
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' 2>/dev/null && find . -printf '%%p %%s\\n' | sort",
+		 cur_store);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return strdup("");
+	FILE *m = open_memstream(&out, &len);
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		fwrite(buf, 1, n, m);
+	pclose(p);
+	fclose(m);
+	return out;
+}
+
+/* How many layers the store holds unpacked. */
+static int count_layers(void)
+{
+	char cmd[256];
+	int n = -1;
+	snprintf(cmd, sizeof(cmd), "ls -A '%s/layers/sha256' | wc -l",
+		 cur_store);
+	FILE *p = popen(cmd, "r");
+	if (p && fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p)
+		pclose(p);
+	return n;
+}
+
+/* The naive extraction of test/b for stage 12: each layer blob, bottom
+ * first, untarred over the one before, whiteouts left as they are. */
+static bool make_naive(void)
+{
+	char cmd[1024];
+	if (naive_made)
+		return true;
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "set -e; m=$(ls -d '%s'/images/*test%%2Fb:latest)/manifest.json; "
+	    "mkdir -p '%s'; "
+	    "for d in $(tr -d ' \\n' < \"$m\" | grep -o '\"layers\":.*' | "
+	    "grep -o 'sha256:[0-9a-f]*'); do "
+	    "tar -C '%s' -xf '%s'/blobs/sha256/${d#sha256:}; done",
+	    store, naive, naive, store);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot extract test/b's layers naively");
+		return false;
+	}
+	naive_made = true;
+	return true;
+}
+
+/* Run `sh -c script` in test/b: from the image (stage 13), or for the
+ * proof from its naive extraction (stage 12). */
+static void run_b_sh(struct run_result *r, const char *script)
+{
+	if (H.stage < H_IMAGE_STAGE) {
+		if (!make_naive()) {
+			*r = (struct run_result){.status = -1};
+			r->out = strdup("");
+			r->err = strdup("");
+			r->cmd = strdup("(no naive extraction)");
+			return;
+		}
+		RUN(*r, NULL, "run", "--rootfs", naive, "/bin/sh", "-c",
+		    script);
+		return;
+	}
+	RUN(*r, NULL, "run", "--entrypoint", "/bin/sh", at("test/b"), "-c",
+	    script);
+}
+
+static void test_deleted_file_stays_deleted(void)
+{
+	struct run_result r;
+	if (!enter() || !pull("test/b"))
+		goto out;
+	run_b_sh(&r, "test -e /data/gone && echo gone-is-back; "
+		     "cat /data/added /data/keep/file");
+	H_STATUS(r, 0);
+	H_OUT(r, "added\nkeep\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+static void test_opaque_dir_holds_upper_files_only(void)
+{
+	struct run_result r;
+	if (!enter() || !pull("test/b"))
+		goto out;
+	run_b_sh(&r, "ls -A /data/opaque");
+	H_STATUS(r, 0);
+	H_OUT(r, "new\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+/* Entrypoint /bin/echo, Cmd hi: the image runs `echo hi`. */
+static void test_entrypoint_and_cmd_applied(void)
+{
+	struct run_result r;
+	if (!enter() || !pull("test/b"))
+		goto out;
+	RUN(r, NULL, "run", at("test/b"));
+	H_STATUS(r, 0);
+	H_OUT(r, "hi\n");
+	h_free(&r);
+	/* Words on the line replace Cmd, not the entrypoint. */
+	RUN(r, NULL, "run", at("test/b"), "one", "two");
+	H_STATUS(r, 0);
+	H_OUT(r, "one two\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+#define SHOW_CONFIG "echo \"$GREETING|$PATH|$(pwd)|$(id -u):$(id -g)\""
+
+static void test_env_workdir_user_applied(void)
+{
+	struct run_result r;
+	if (!enter() || !pull("test/b"))
+		goto out;
+	RUN(r, NULL, "run", "--entrypoint", "/bin/sh", at("test/b"), "-c",
+	    SHOW_CONFIG);
+	H_STATUS(r, 0);
+	H_OUT(r, "hello|/bin|/data|1000:1000\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+static void test_line_overrides_config(void)
+{
+	struct run_result r;
+	if (!enter() || !pull("test/b"))
+		goto out;
+	RUN(r, NULL, "run", "-e", "GREETING=bye", "-w", "/tmp/made", "-u",
+	    "0:0", "--entrypoint", "/bin/sh", at("test/b"), "-c", SHOW_CONFIG);
+	H_STATUS(r, 0);
+	H_OUT(r, "bye|/bin|/tmp/made|0:0\n");
+	h_free(&r);
+	/* A user by name, from the image's own /etc/passwd. */
+	RUN(r, NULL, "run", "-u", "root", "--entrypoint", "/bin/sh",
+	    at("test/b"), "-c", "id -u");
+	H_STATUS(r, 0);
+	H_OUT(r, "0\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+static void test_volume_writes_reach_host(void)
+{
+	struct run_result r;
+	char dir[192], vol[256], file[256];
+	if (!enter() || !pull("test/b"))
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/vol", base);
+	snprintf(file, sizeof(file), "%s/written", dir);
+	snprintf(vol, sizeof(vol), "%s:/vol", dir);
+	unlink(file);
+	H_CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST, "make the volume");
+	RUN(r, NULL, "run", "-u", "0", "-v", vol, "--entrypoint", "/bin/sh",
+	    at("test/b"), "-c", "echo kept > /vol/written");
+	H_STATUS(r, 0);
+	h_free(&r);
+	char *got = h_read_file(file);
+	H_CHECK(got && !strcmp(got, "kept\n"), "the volume's file on the host");
+	free(got);
+	/* And a later container finds it. */
+	RUN(r, NULL, "run", "-v", vol, "--entrypoint", "/bin/cat", at("test/b"),
+	    "/vol/written");
+	H_STATUS(r, 0);
+	H_OUT(r, "kept\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+static void test_readonly_volume_refuses_writes(void)
+{
+	struct run_result r;
+	char dir[192], vol[256], file[256];
+	if (!enter() || !pull("test/b"))
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/rovol", base);
+	snprintf(file, sizeof(file), "%s/written", dir);
+	snprintf(vol, sizeof(vol), "%s:/vol:ro", dir);
+	H_CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST, "make the volume");
+	RUN(r, NULL, "run", "-u", "0", "-v", vol, "--entrypoint", "/bin/sh",
+	    at("test/b"), "-c", "echo no > /vol/written");
+	H_RUN(r, r.status != 0 && strstr(r.err, "Read-only file system"));
+	h_free(&r);
+	H_CHECK(access(file, F_OK) < 0, "no file through a :ro volume");
+	/* The host's own mount is still writable. */
+	H_CHECK(access(dir, W_OK) == 0, "the host directory still writable");
+out:
+	leave();
+}
+
+/* A volume's path is looked up inside the image: a symbolic link there
+ * that points at a host path (absolute, as /etc would be) leads to the
+ * image's own directory, never onto the host's. */
+static void test_volume_path_stays_in_image(void)
+{
+	struct run_result r;
+	char img[192], link[256], host_side[192], vol[256], dir[192];
+	char cmd[1400];
+	if (!enter())
+		goto out;
+	snprintf(img, sizeof(img), "%s/linked-image", base);
+	snprintf(host_side, sizeof(host_side), "%s/host-side", base);
+	snprintf(dir, sizeof(dir), "%s/vol-src", base);
+	/* The link's target exists on the host and in the image: looked up
+	 * on the host before the pivot, the volume would land on the
+	 * host's. */
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s' '%s' && cp -a '%s' '%s' && "
+		 "mkdir -p '%s' '%s' '%s%s'",
+		 img, host_side, H.rootfs, img, host_side, dir, img, host_side);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot copy the test root filesystem");
+		goto out;
+	}
+	snprintf(link, sizeof(link), "%s/escape", img);
+	H_CHECK(symlink(host_side, link) == 0, "make the image's link");
+	snprintf(vol, sizeof(vol), "%s:/escape/vol", dir);
+	RUN(r, NULL, "run", "--rootfs", img, "-v", vol, "/bin/sh", "-c",
+	    "echo in > /escape/vol/file && cat /escape/vol/file");
+	H_STATUS(r, 0);
+	H_OUT(r, "in\n");
+	h_free(&r);
+	snprintf(cmd, sizeof(cmd), "%s/vol", host_side);
+	H_CHECK(access(cmd, F_OK) < 0,
+		"nothing made through the link on the host");
+out:
+	leave();
+}
+
+/* test/multi is an index: test/a for this host's architecture, test/b
+ * for another. The pull takes this host's. */
+static void test_index_pulls_host_platform(void)
+{
+	struct run_result r;
+	if (!enter() || !pull("test/multi"))
+		goto out;
+	RUN(r, NULL, "run", "--entrypoint", "/bin/sh", at("test/multi"), "-c",
+	    "cat /data/gone; test -e /data/added || echo no-added");
+	H_STATUS(r, 0);
+	H_OUT(r, "gone\nno-added\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+static void test_pull_by_digest(void)
+{
+	struct run_result r;
+	char cmd[512], digest[80] = "", ref[400];
+	if (!enter() || !pull("test/a"))
+		goto out;
+	/* The manifest's digest: the sha256 of its bytes as stored. */
+	snprintf(cmd, sizeof(cmd),
+		 "sha256sum '%s'/images/*test%%2Fa:latest/manifest.json",
+		 store);
+	FILE *p = popen(cmd, "r");
+	if (!p || fscanf(p, "%64s", digest) != 1)
+		CU_FAIL("cannot hash test/a's manifest");
+	if (p)
+		pclose(p);
+	snprintf(ref, sizeof(ref), "%s@sha256:%s", at("test/a"), digest);
+	RUN(r, NULL, "pull", ref);
+	H_STATUS(r, 0);
+	h_free(&r);
+	RUN(r, NULL, "run", "--entrypoint", "/bin/cat", ref, "/data/keep/file");
+	H_STATUS(r, 0);
+	H_OUT(r, "keep\n");
+	h_free(&r);
+	RUN(r, NULL, "images");
+	H_RUN(r, strstr(r.out, digest) != NULL);
+	h_free(&r);
+out:
+	leave();
+}
+
+static void test_layers_stored_once(void)
+{
+	struct run_result r;
+	static char fresh[160];
+	if (!enter())
+		goto out;
+	/* A store of its own: the others' already hold test/b. */
+	snprintf(fresh, sizeof(fresh), "%s/store-once", base);
+	cur_store = fresh;
+	setenv("MINIDOCKER_ROOT", fresh, 1);
+	if (!pull("test/a"))
+		goto out;
+	int once = count_layers();
+	if (!pull("test/a"))
+		goto out;
+	H_CHECK(count_layers() == once, "a second pull adds no layer");
+	/* test/b shares test/a's layer: one more, not two. */
+	if (!pull("test/b"))
+		goto out;
+	H_CHECK(count_layers() == once + 1, "test/b reuses test/a's layer");
+	RUN(r, NULL, "rmi", at("test/b"));
+	H_STATUS(r, 0);
+	h_free(&r);
+	H_CHECK(count_layers() == once, "rmi keeps the layer test/a uses");
+	RUN(r, NULL, "images");
+	H_RUN(r, strstr(r.out, "test/a:latest") && !strstr(r.out, "test/b"));
+	h_free(&r);
+out:
+	leave();
+}
+
+/* Without root: the user's own store, layers unpacked as the user
+ * (whiteouts are 0:0 devices, which Linux 5.8 on lets anyone make), and
+ * the image run in a user namespace where only root is mapped. */
+static void test_rootless_pull_and_run(void)
+{
+	struct run_result r;
+	char cmd[1100], nb_store[160], nb_run[160];
+	if (!enter())
+		goto out;
+	snprintf(nb_store, sizeof(nb_store), "%s/nobody-store", base);
+	snprintf(nb_run, sizeof(nb_run), "%s/nobody-run", base);
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s' '%s' && mkdir -m 0700 '%s' '%s' && "
+		 "chown %d:%d '%s' '%s'",
+		 nb_store, nb_run, nb_store, nb_run, H_NOBODY, H_NOBODY,
+		 nb_store, nb_run);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot make nobody's store");
+		goto out;
+	}
+	setenv("MINIDOCKER_ROOT", nb_store, 1);
+	setenv("MINIDOCKER_RUN", nb_run, 1);
+	if (!h_become_nobody())
+		goto out;
+	RUN(r, NULL, "pull", at("test/b"));
+	H_STATUS(r, 0);
+	h_free(&r);
+	/* test/b runs as 1000, which only root could map: as root here. */
+	RUN(r, NULL, "run", "-u", "0", "--entrypoint", "/bin/sh", at("test/b"),
+	    "-c",
+	    "test -e /data/gone && echo gone-is-back; cat /data/added; "
+	    "ls -A /data/opaque; id -u");
+	H_STATUS(r, 0);
+	H_OUT(r, "added\nnew\n0\n");
+	h_free(&r);
+	/* As the image says: 125, naming the user it cannot map (after the
+	 * line that says a rootless run has no pids limit). */
+	RUN(r, NULL, "run", at("test/b"));
+	H_STATUS(r, 125);
+	H_RUN(r, strstr(r.err, "cannot run as") != NULL);
+	h_free(&r);
+	h_back_to_root();
+	struct stat st;
+	snprintf(cmd, sizeof(cmd), "%s/layers", nb_store);
+	H_CHECK(stat(cmd, &st) == 0 && st.st_uid == H_NOBODY,
+		"the store is nobody's");
+out:
+	leave();
+}
+
+/* Point the runtime at a new, empty store of the test's own, named
+ * name in the suite's directory. */
+static void fresh_store(const char *name)
+{
+	static char dir[192];
+	char cmd[256];
+	snprintf(dir, sizeof(dir), "%s/%s", base, name);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		CU_FAIL("cannot empty the test's store");
+	cur_store = dir;
+	setenv("MINIDOCKER_ROOT", dir, 1);
+}
+
+/* How many entries dir (in the test's store) holds; -1: none such. */
+static int count_in_store(const char *dir)
+{
+	char cmd[256];
+	int n = -1;
+	snprintf(cmd, sizeof(cmd), "[ -d '%s/%s' ] && ls -A '%s/%s' | wc -l",
+		 cur_store, dir, cur_store, dir);
+	FILE *p = popen(cmd, "r");
+	if (p && fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p)
+		pclose(p);
+	return n;
+}
+
+/* Two pulls at once of images that share a layer: both succeed and the
+ * store holds each layer once, whole. */
+static void test_two_pulls_at_once(void)
+{
+	struct container a, b;
+	struct run_result r;
+	if (!enter())
+		goto out;
+	fresh_store("store-two");
+	const char *pa[] = {"pull", at("test/a"), NULL};
+	const char *pb[] = {"pull", at("test/b"), NULL};
+	if (h_start(&a, NULL, pa) < 0)
+		goto out;
+	if (h_start(&b, NULL, pb) < 0) {
+		h_finish(&a, NULL, H_TIMEOUT_MS);
+		h_free(&a.r);
+		goto out;
+	}
+	h_finish(&a, NULL, H_TIMEOUT_MS);
+	h_finish(&b, NULL, H_TIMEOUT_MS);
+	H_STATUS(a.r, 0);
+	H_STATUS(b.r, 0);
+	h_free(&a.r);
+	h_free(&b.r);
+	H_CHECK(count_layers() == 2, "two layers: the shared one once");
+	H_CHECK(count_in_store("tmp") == 0, "nothing left in tmp/");
+	RUN(r, NULL, "run", "--entrypoint", "/bin/cat", at("test/b"),
+	    "/data/added");
+	H_STATUS(r, 0);
+	H_OUT(r, "added\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+/* A pull killed at any point leaves no image, or the whole image: after
+ * SIGKILLs at several moments, the next command reaps what the dead
+ * pull left in tmp/, and an image it lists runs. */
+static void test_killed_pull_leaves_no_half_image(void)
+{
+	static const int after_ms[] = {0, 5, 20, 50, 100, 200, 400, 3000};
+	if (!enter())
+		goto out;
+	for (size_t i = 0; i < sizeof(after_ms) / sizeof(after_ms[0]); i++) {
+		struct container c;
+		struct run_result r;
+		char what[64];
+		fresh_store("store-killed");
+		const char *args[] = {"pull", at("test/b"), NULL};
+		if (h_start(&c, NULL, args) < 0)
+			break;
+		/* Not a wait for something: the kill lands wherever the
+		 * pull happens to be after this long. */
+		usleep((useconds_t)after_ms[i] * 1000);
+		kill(c.pid, SIGKILL);
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+		h_free(&c.r);
+		RUN(r, NULL, "images");
+		H_STATUS(r, 0);
+		bool listed = strstr(r.out, "test/b") != NULL;
+		h_free(&r);
+		snprintf(what, sizeof(what), "killed after %d ms: tmp/ reaped",
+			 after_ms[i]);
+		H_CHECK(count_in_store("tmp") == 0, what);
+		RUN(r, NULL, "run", "--entrypoint", "/bin/cat", at("test/b"),
+		    "/data/added");
+		if (listed) {
+			H_STATUS(r, 0);
+			H_OUT(r, "added\n");
+		} else {
+			H_STATUS(r, 125);
+			H_RUN(r, strstr(r.err, "pull it first") != NULL);
+		}
+		h_free(&r);
+	}
+out:
+	leave();
+}
+
+/* A pull that fails: status 125, one line naming want, the store as it
+ * was. */
+static void check_pull_fails(const char *ref, const char *want)
+{
+	struct run_result r;
+	/* The store made first (any command opens it), so that the
+	 * listing compares contents, not its empty directories. */
+	RUN(r, NULL, "images");
+	H_STATUS(r, 0);
+	h_free(&r);
+	char *before = store_listing();
+	RUN(r, NULL, "pull", ref);
+	H_STATUS(r, 125);
+	H_RUN(r, h_one_line(r.err) && strstr(r.err, want));
+	h_free(&r);
+	char *after = store_listing();
+	H_CHECK(!strcmp(before, after), "the store is as it was");
+	if (strcmp(before, after))
+		printf("\n    store before:\n%s    after:\n%s", before, after);
+	free(before);
+	free(after);
+}
+
+static void test_missing_tag_fails_cleanly(void)
+{
+	if (!enter() || !pull("test/a"))
+		goto out;
+	check_pull_fails(at("test/a:no-such-tag"), "cannot pull");
+out:
+	leave();
+}
+
+/* A one-answer HTTP server on the loopback; its pid, its port in *port. */
+static pid_t serve_401(int *port)
+{
+	static const char answer[] = "HTTP/1.1 401 Unauthorized\r\n"
+				     "Content-Length: 0\r\n"
+				     "Connection: close\r\n\r\n";
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(s, 8) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &alen) < 0)
+		return -1;
+	*port = ntohs(a.sin_port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(30); /* never outlive a broken test */
+		for (;;) {
+			char buf[4096];
+			int c = accept(s, NULL, NULL);
+			if (c < 0)
+				continue;
+			if (read(c, buf, sizeof(buf)) > 0 &&
+			    write(c, answer, sizeof(answer) - 1) < 0)
+				_exit(1);
+			close(c);
+		}
+	}
+	close(s);
+	return pid;
+}
+
+static void test_401_without_token_endpoint_fails_cleanly(void)
+{
+	char ref[128];
+	int port = 0;
+	if (!enter())
+		goto out;
+	pid_t pid = serve_401(&port);
+	CU_ASSERT_FATAL(pid > 0);
+	snprintf(ref, sizeof(ref), "127.0.0.1:%d/test/a", port);
+	check_pull_fails(ref, "cannot pull");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	leave();
+}
+
+/* Last: it corrupts the registry's copy of test/corrupt's layer. */
+static void test_corrupt_blob_fails_cleanly(void)
+{
+	char cmd[2 * PATH_MAX + 512];
+	if (!enter())
+		goto out;
+	/* Its one layer: the blob of the registry's that no other image
+	 * has (the largest of test/corrupt's, found by name in the
+	 * registry's layer links). 16 bytes overwritten, size kept. */
+	snprintf(cmd, sizeof(cmd),
+		 "d=$(ls '%s'/docker/registry/v2/repositories/test/corrupt/"
+		 "_layers/sha256 | while read h; do "
+		 "f='%s'/docker/registry/v2/blobs/sha256/$(echo $h | cut "
+		 "-c1-2)/$h/data; "
+		 "echo \"$(stat -c %%s $f) $f\"; done | sort -n | tail -n 1 | "
+		 "cut -d' ' -f2) && [ -n \"$d\" ] && "
+		 "printf minidocker-test! | dd of=\"$d\" bs=1 seek=100 "
+		 "conv=notrunc status=none",
+		 data, data);
+	if (system(cmd) != 0) {
+		CU_FAIL("cannot corrupt test/corrupt's layer in the registry");
+		goto out;
+	}
+	check_pull_fails(at("test/corrupt"), "does not match its digest");
+out:
+	leave();
+}
+
+static const struct stage_test tests[] = {
+	{"test_deleted_file_stays_deleted", test_deleted_file_stays_deleted,
+	 true},
+	{"test_opaque_dir_holds_upper_files_only",
+	 test_opaque_dir_holds_upper_files_only, true},
+	{"test_entrypoint_and_cmd_applied", test_entrypoint_and_cmd_applied,
+	 false},
+	{"test_env_workdir_user_applied", test_env_workdir_user_applied, false},
+	{"test_line_overrides_config", test_line_overrides_config, false},
+	{"test_volume_writes_reach_host", test_volume_writes_reach_host, false},
+	{"test_readonly_volume_refuses_writes",
+	 test_readonly_volume_refuses_writes, false},
+	{"test_volume_path_stays_in_image", test_volume_path_stays_in_image,
+	 false},
+	{"test_index_pulls_host_platform", test_index_pulls_host_platform,
+	 false},
+	{"test_pull_by_digest", test_pull_by_digest, false},
+	{"test_layers_stored_once", test_layers_stored_once, false},
+	{"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
+	{"test_two_pulls_at_once", test_two_pulls_at_once, false},
+	{"test_killed_pull_leaves_no_half_image",
+	 test_killed_pull_leaves_no_half_image, false},
+	{"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly,
+	 false},
+	{"test_401_without_token_endpoint_fails_cleanly",
+	 test_401_without_token_endpoint_fails_cleanly, false},
+	/* Last: it corrupts the registry's copy of test/corrupt's layer. */
+	{"test_corrupt_blob_fails_cleanly", test_corrupt_blob_fails_cleanly,
+	 false},
+	{NULL},
+};
+
+const struct stage_suite suite_image = {13, "image", true, tests};
