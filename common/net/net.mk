@@ -1,0 +1,19 @@
+# common/net/: the plumbing of stage 14's network (netlink through libmnl,
+# firewall rules through libnftables, address leases). Not in COMMON_OBJ
+# (common/*.c only): stages 1-12 link statically and never with these
+# libraries. Debian 12 ships no libmnl.a nor libnftables.a, so a stage
+# using NET_OBJ links dynamically (stage 13 does already, for its own).
+NET_SRC  := $(wildcard common/net/*.c)
+NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/%.o)
+NET_LIBS := -lnftables -lmnl
+
+# Their headers and libraries, and slirp4netns for the rootless network
+# (Debian's names).
+DEPS_NET  := libmnl-dev libnftables-dev slirp4netns
+DEPS_RUN  += $(DEPS_NET)
+DEPS_TEST += $(DEPS_NET)
+
+.PHONY: net-objs
+net-objs: $(NET_OBJ)
+
+-include $(NET_OBJ:.o=.d)
