@@ -157,12 +157,13 @@ int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
 				 l->path, strerror(errno));
 			goto out;
 		}
-		int n = snprintf(text, sizeof(text), "%d %llu\n", (int)owner, t);
+		int n =
+		    snprintf(text, sizeof(text), "%d %llu\n", (int)owner, t);
 		if (write(fd, text, (size_t)n) != n || close(fd) < 0) {
 			int saved = errno;
 			unlink(l->path);
-			snprintf(why, why_len, "cannot write '%s': %s",
-				 l->path, strerror(saved ? saved : EIO));
+			snprintf(why, why_len, "cannot write '%s': %s", l->path,
+				 strerror(saved ? saved : EIO));
 			errno = saved ? saved : EIO;
 			goto out;
 		}
@@ -170,8 +171,10 @@ int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
 		rc = 0;
 		goto out;
 	}
-	snprintf(why, why_len, "every address of " LEASE_SUBNET "/%d is "
-			       "held (see '%s')", LEASE_PREFIX, dir);
+	snprintf(why, why_len,
+		 "every address of " LEASE_SUBNET "/%d is "
+		 "held (see '%s')",
+		 LEASE_PREFIX, dir);
 	errno = EADDRNOTAVAIL;
 out:;
 	int saved = errno;

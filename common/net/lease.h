@@ -1,8 +1,8 @@
 /* Container addresses, leased from one subnet under the run state
  * directory (common/state.h): <run>/leases/<address> names the process
  * that holds it (its pid and start time, so a later process given the
- * same pid is not taken for it), <run>/leases/lock serialises the takers, and a lease
- * whose holder has died is reaped by the next run, as state_reap_stale
+ * same pid is not taken for it), <run>/leases/lock serialises the takers, and a
+ * lease whose holder has died is reaped by the next run, as state_reap_stale
  * reaps dead runtimes' directories. */
 #ifndef MINIDOCKER_LEASE_H
 #define MINIDOCKER_LEASE_H
@@ -15,17 +15,17 @@
 /* The containers' subnet: 10.77.0.0/24, the gateway (the bridge) .1,
  * containers .2 to .254. Neither docker's 172.17.0.0/16 nor podman's
  * 10.88.0.0/16, so all three can run on one host. */
-#define LEASE_SUBNET "10.77.0.0"
-#define LEASE_PREFIX 24
+#define LEASE_SUBNET  "10.77.0.0"
+#define LEASE_PREFIX  24
 #define LEASE_GATEWAY "10.77.0.1"
 
 /* One address held for a container. */
 struct lease {
-	struct in_addr addr;    /* the container's */
+	struct in_addr addr;	/* the container's */
 	struct in_addr gateway; /* the bridge's: LEASE_GATEWAY */
-	int prefix;             /* LEASE_PREFIX */
-	pid_t owner;            /* who holds it */
-	char path[PATH_MAX];    /* its file; empty when nothing is held */
+	int prefix;		/* LEASE_PREFIX */
+	pid_t owner;		/* who holds it */
+	char path[PATH_MAX];	/* its file; empty when nothing is held */
 };
 
 /* Take the lowest free address for owner (a live process: the runtime).

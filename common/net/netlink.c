@@ -109,8 +109,8 @@ static int talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 			return -1;
 		/* MNL_CB_STOP on the acknowledgement, MNL_CB_ERROR with
 		 * errno set from a refusal. */
-		int rc = mnl_cb_run(buf, (size_t)n, nl->seq, nl->portid, cb,
-				    data);
+		int rc =
+		    mnl_cb_run(buf, (size_t)n, nl->seq, nl->portid, cb, data);
 		if (rc <= MNL_CB_STOP)
 			return rc == MNL_CB_ERROR ? -1 : 0;
 	}
@@ -173,8 +173,8 @@ int nl_bridge_add(struct nl *nl, const char *name)
 		return -1;
 	/* NLM_F_EXCL: a bridge made at the same time by another container
 	 * answers EEXIST, not a half-made second one. */
-	struct nlmsghdr *nlh = link_request(
-		buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
+	struct nlmsghdr *nlh =
+	    link_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	mnl_attr_nest_end(nlh, info);
@@ -189,8 +189,8 @@ int nl_veth_add(struct nl *nl, const char *name, const char *peer)
 
 	if (check_name(name) < 0 || check_name(peer) < 0)
 		return -1;
-	struct nlmsghdr *nlh = link_request(
-		buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
+	struct nlmsghdr *nlh =
+	    link_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);

@@ -137,13 +137,14 @@ int nft_publish(struct in_addr addr, const struct port_map *ports,
 	for (size_t i = 0; rc == 0 && i < n_ports; i++)
 		/* fib daddr type local: to any address of this host, and
 		 * only to those (not what a container sends elsewhere). */
-		rc = add(cmd, &len,
-			 "add rule ip " NFT_TABLE " pre_%s fib daddr type local "
-			 "tcp dport %u dnat to %s:%u\n"
-			 "add rule ip " NFT_TABLE " out_%s fib daddr type local "
-			 "tcp dport %u dnat to %s:%u\n",
-			 sfx, ports[i].host, to, ports[i].container, sfx,
-			 ports[i].host, to, ports[i].container);
+		rc =
+		    add(cmd, &len,
+			"add rule ip " NFT_TABLE " pre_%s fib daddr type local "
+			"tcp dport %u dnat to %s:%u\n"
+			"add rule ip " NFT_TABLE " out_%s fib daddr type local "
+			"tcp dport %u dnat to %s:%u\n",
+			sfx, ports[i].host, to, ports[i].container, sfx,
+			ports[i].host, to, ports[i].container);
 	if (rc < 0) {
 		snprintf(why, why_len, "too many ports to publish");
 		errno = E2BIG;
@@ -175,8 +176,8 @@ int nft_unpublish(struct in_addr addr, char *why, size_t why_len)
 
 int nft_list_table(char *out, size_t len, char *why, size_t why_len)
 {
-	if (nft_run("list table ip " NFT_TABLE "\n", out, len, why,
-		    why_len) == 0)
+	if (nft_run("list table ip " NFT_TABLE "\n", out, len, why, why_len) ==
+	    0)
 		return 0;
 	if (errno == ENOENT) {
 		*out = '\0';
