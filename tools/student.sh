@@ -241,7 +241,12 @@ stub_stage() {
 	done
 }
 
-stage_dirs=("$dest"/stages/[0-9][0-9]-*/)
+# A directory without its main.c (a lesson ahead of its spine) is not a
+# stage yet.
+stage_dirs=()
+for sdir in "$dest"/stages/[0-9][0-9]-*/; do
+	[ -f "$sdir/main.c" ] && stage_dirs+=("$sdir")
+done
 for sdir in "${stage_dirs[@]}"; do
 	n=$(basename "$sdir")
 	n=$((10#${n%%-*}))
