@@ -251,9 +251,8 @@ static int setup_eth0(const struct net *net)
 	struct nl ctr;
 	int rc = -1;
 
-	if (nl_open(&ctr, net->netns_fd) < 0 && net->netns_fd >= 0)
-		goto fail;
-	if (net->netns_fd < 0 && nl_open_pid(&ctr, net->pid) < 0)
+	if ((net->netns_fd >= 0 ? nl_open(&ctr, net->netns_fd)
+				: nl_open_pid(&ctr, net->pid)) < 0)
 		goto fail;
 	if (nl_addr_add(&ctr, "eth0", net->lease.addr, net->lease.prefix) < 0)
 		report_errno("cannot give eth0 its address");

@@ -339,9 +339,11 @@ static void table_text(char *out, size_t len)
 }
 
 /* A container: a box with lo up, then its network as the runtime would
- * give it (net_reserve before the child starts, net_setup after). */
+ * give it (net_reserve before the child starts, net_setup after), its
+ * namespace named by its pid or, by_fd, by an open file (as stage 16
+ * names one). */
 static int start_container(struct box *b, struct net *net, const char *name,
-			   const char *ports)
+			   const char *ports, bool by_fd)
 {
 	char why[256];
 	net_init(net, NET_MODE_BRIDGE);
@@ -365,6 +367,11 @@ static int start_container(struct box *b, struct net *net, const char *name,
 		return -1;
 	}
 	net->pid = b->pid;
+	if (by_fd) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)b->pid);
+		net->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
 	if (net_setup(net) < 0) {
 		net_teardown(net);
 		end_box(b);
@@ -381,8 +388,9 @@ static char addr_a[INET_ADDRSTRLEN], addr_b[INET_ADDRSTRLEN];
 
 static int bridge_init(void)
 {
-	if (start_container(&box_a, &net_a, "a", "8080:80 8443:443") < 0 ||
-	    start_container(&box_b, &net_b, "b", NULL) < 0)
+	if (start_container(&box_a, &net_a, "a", "8080:80 8443:443", false) <
+		0 ||
+	    start_container(&box_b, &net_b, "b", NULL, true) < 0)
 		return -1;
 	inet_ntop(AF_INET, &net_a.lease.addr, addr_a, sizeof(addr_a));
 	inet_ntop(AF_INET, &net_b.lease.addr, addr_b, sizeof(addr_b));
@@ -423,6 +431,18 @@ static void test_eth0_has_leased_address(void)
 		printf("\n    eth0: \"%s\", wanted \"%s\"\n", out, want);
 	CU_ASSERT(strstr(out, want) != NULL);
 	CU_ASSERT(strcmp(addr_a, addr_b) != 0);
+}
+
+static void test_namespace_by_fd_works_too(void)
+{
+	char out[4096], want[64];
+	char *argv[] = {"ip", "-o", "-4", "addr", "show", "dev", "eth0", NULL};
+	CU_ASSERT_FATAL(net_b.netns_fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(run_in(box_b.pid, argv, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "inet %s/%d ", addr_b, LEASE_PREFIX);
+	if (!strstr(out, want))
+		printf("\n    eth0: \"%s\", wanted \"%s\"\n", out, want);
+	CU_ASSERT(strstr(out, want) != NULL);
 }
 
 static void test_default_route_through_bridge(void)
@@ -543,6 +563,7 @@ static void test_teardown_leaves_nothing(void)
 
 	CU_ASSERT(net_teardown(&net_a) == 0);
 	CU_ASSERT(net_teardown(&net_b) == 0);
+	close(net_b.netns_fd);
 	end_box(&box_a);
 	end_box(&box_b);
 	CU_ASSERT_EQUAL(lease_count(run), 0);
@@ -565,6 +586,7 @@ static void test_teardown_leaves_nothing(void)
 static CU_TestInfo bridge_tests[] = {
     {"test_inside_only_lo_and_eth0", test_inside_only_lo_and_eth0},
     {"test_eth0_has_leased_address", test_eth0_has_leased_address},
+    {"test_namespace_by_fd_works_too", test_namespace_by_fd_works_too},
     {"test_default_route_through_bridge", test_default_route_through_bridge},
     {"test_host_sees_bridge_and_veth", test_host_sees_bridge_and_veth},
     {"test_reaches_gateway", test_reaches_gateway},
@@ -689,7 +711,7 @@ static void test_killed_runtime_is_reaped(void)
 		struct box b;
 		struct net n;
 		close(report_pipe[0]);
-		if (start_container(&b, &n, "doomed", "8081:80") < 0)
+		if (start_container(&b, &n, "doomed", "8081:80", false) < 0)
 			_exit(1);
 		if (write(report_pipe[1], &n, sizeof(n)) != sizeof(n))
 			_exit(1);
@@ -711,7 +733,7 @@ static void test_killed_runtime_is_reaped(void)
 	/* The next container's net_reserve() reaps it all. */
 	struct box b;
 	struct net n;
-	CU_ASSERT_FATAL(start_container(&b, &n, "next", NULL) == 0);
+	CU_ASSERT_FATAL(start_container(&b, &n, "next", NULL, false) == 0);
 	CU_ASSERT_EQUAL(lease_count(run), 1);
 	table_text(table, sizeof(table));
 	if (strstr(table, "dport 8081"))
