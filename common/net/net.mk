@@ -6,6 +6,10 @@
 NET_SRC  := $(wildcard common/net/*.c)
 NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/%.o)
 NET_LIBS := -lnftables -lmnl
+# Stage 14's stage.mk: its spine, stages/14-net/net.c and the earlier
+# lessons in STAGE_SRC_14; $(NET_OBJ) (and $(IMAGE_OBJ)) linked in, with
+# $(NET_LIBS) in STAGE_LIBS_14, and STAGE_LDFLAGS empty for it (no
+# static archives, above). tests/net/net.mk builds test_net the same way.
 
 # Their headers and libraries, and slirp4netns for the rootless network
 # (Debian's names).

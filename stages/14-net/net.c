@@ -453,6 +453,14 @@ static int setup_slirp(struct net *net)
 	for (size_t i = 0; i < net->n_ports; i++) {
 		char why[PATH_MAX + 256];
 		if (add_hostfwd(api, &net->ports[i], why, sizeof(why)) < 0) {
+			/* Its answer does not say why: a port taken is
+			 * the usual reason, and one bind tells. */
+			int fd = hold_port(net->ports[i].host);
+			if (fd < 0 && errno == EADDRINUSE)
+				snprintf(why, sizeof(why),
+					 "it is taken on the host");
+			if (fd >= 0)
+				close(fd);
 			report("cannot publish port %u: %s", net->ports[i].host,
 			       why);
 			return -1;

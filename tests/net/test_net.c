@@ -887,24 +887,28 @@ static CU_TestInfo other_tests[] = {
 
 /*** rootless: slirp4netns ***/
 
-static void test_slirp_outbound_and_port(void)
+/* The runtime, unprivileged (uid 65534): a container in a user
+ * namespace of its own and slirp4netns started for it, with port
+ * forwarded to the container's 80, its state in scratch/name. Sets
+ * tell to {the container's pid (0 when net_setup() failed), slirp4netns's
+ * pid} and *hold to what keeps it running; returns its pid. */
+static pid_t start_rootless(const char *name, uint16_t port, pid_t tell[2],
+			    int *hold)
 {
-	char dir[300], got[256];
+	char dir[300];
+	int info[2], h[2];
 	/* Short: the API socket's path must fit in a sockaddr_un. */
-	snprintf(dir, sizeof(dir), "%s/s", scratch);
-	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0 && chown(dir, 65534, 65534) == 0);
-	int info[2], hold[2];
-	CU_ASSERT_FATAL(pipe2(info, O_CLOEXEC) == 0 &&
-			pipe2(hold, O_CLOEXEC) == 0);
-	/* The runtime, unprivileged: a container in a user namespace of
-	 * its own, slirp4netns started for it, 8083 forwarded to its 80. */
+	snprintf(dir, sizeof(dir), "%s/%s", scratch, name);
+	if (mkdir(dir, 0700) < 0 || chown(dir, 65534, 65534) < 0 ||
+	    pipe2(info, O_CLOEXEC) < 0 || pipe2(h, O_CLOEXEC) < 0)
+		return -1;
 	pid_t rt = fork();
 	if (rt == 0) {
 		struct box b;
 		struct net n;
 		char c;
 		close(info[0]);
-		close(hold[1]);
+		close(h[1]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (setgroups(0, NULL) < 0 ||
 		    setresgid(65534, 65534, 65534) < 0 ||
@@ -921,23 +925,49 @@ static void test_slirp_outbound_and_port(void)
 		n.dir = dir;
 		n.pid = b.pid;
 		n.n_ports = 1;
-		n.ports[0] = (struct port_map){8083, 80};
+		n.ports[0] = (struct port_map){port, 80};
 		int rc = net_setup(&n);
-		pid_t tell[2] = {rc == 0 ? b.pid : 0, n.slirp_pid};
-		if (write(info[1], tell, sizeof(tell)) != sizeof(tell))
+		pid_t t[2] = {rc == 0 ? b.pid : 0, n.slirp_pid};
+		if (write(info[1], t, sizeof(t)) != sizeof(t))
 			_exit(3);
-		while (read(hold[0], &c, 1) > 0)
+		while (read(h[0], &c, 1) > 0)
 			;
 		rc = net_teardown(&n);
 		end_box(&b);
 		_exit(rc == 0 ? 0 : 4);
 	}
 	close(info[1]);
-	close(hold[0]);
-	pid_t tell[2] = {0, 0};
-	ssize_t n = read(info[0], tell, sizeof(tell));
+	close(h[0]);
+	tell[0] = tell[1] = 0;
+	if (read(info[0], tell, 2 * sizeof(pid_t)) != 2 * sizeof(pid_t))
+		tell[0] = tell[1] = 0;
 	close(info[0]);
-	if (n == sizeof(tell) && tell[0] > 0) {
+	*hold = h[1];
+	return rt;
+}
+
+/* Let the rootless runtime tear down and end; checks it did, and that
+ * slirp4netns (slirp) is gone with it. */
+static void end_rootless(pid_t rt, int hold, pid_t slirp)
+{
+	int status = -1;
+	close(hold);
+	waitpid(rt, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		printf("\n    the rootless runtime ended with status %d\n",
+		       status);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT(slirp > 0 && kill(slirp, 0) < 0 && errno == ESRCH);
+}
+
+static void test_slirp_outbound_and_port(void)
+{
+	char got[256];
+	pid_t tell[2];
+	int hold;
+	pid_t rt = start_rootless("s", 8083, tell, &hold);
+	CU_ASSERT_FATAL(rt > 0);
+	if (tell[0] > 0) {
 		/* Outbound: slirp4netns's sockets are the host's, so the
 		 * outside host sees the host's address. */
 		check_reaches(tell[0], OUTSIDE_ADDR, 9000, outside.pid, 9000,
@@ -949,17 +979,33 @@ static void test_slirp_outbound_and_port(void)
 		printf("\n    the rootless set-up failed (see above)\n");
 		CU_FAIL("slirp4netns set-up");
 	}
-	close(hold[1]);
-	int status = -1;
-	waitpid(rt, &status, 0);
-	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	/* slirp4netns is gone, and the port with it. */
-	CU_ASSERT(tell[1] > 0 && kill(tell[1], 0) < 0 && errno == ESRCH);
+	end_rootless(rt, hold, tell[1]);
+	/* The port went with slirp4netns. */
 	CU_ASSERT(ask(0, "127.0.0.1", 8083, got, sizeof(got)) < 0);
+}
+
+static void test_slirp_taken_port_is_refused(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(8084)};
+	pid_t tell[2];
+	int hold;
+	/* A server of the host's on 8084 already. */
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CU_ASSERT_FATAL(s >= 0 &&
+			bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+			listen(s, 1) == 0);
+	printf("\n    (a refusal is expected on the next line)\n");
+	pid_t rt = start_rootless("t", 8084, tell, &hold);
+	CU_ASSERT_FATAL(rt > 0);
+	CU_ASSERT_EQUAL(tell[0], 0); /* net_setup() failed */
+	end_rootless(rt, hold, tell[1]);
+	close(s);
 }
 
 static CU_TestInfo slirp_tests[] = {
     {"test_slirp_outbound_and_port", test_slirp_outbound_and_port},
+    {"test_slirp_taken_port_is_refused", test_slirp_taken_port_is_refused},
     CU_TEST_INFO_NULL,
 };
 
