@@ -14,8 +14,10 @@ snapshot() {
 }
 
 before=$(snapshot)
-"$@"
+# A run takes about a second; one that hangs is stopped.
+timeout -k 10 300 "$@"
 status=$?
+[ $status -ne 124 ] || echo "$prog: $1 did not end in 300 s" >&2
 after=$(snapshot)
 if [ "$before" != "$after" ]; then
 	echo "$prog: the machine's own network changed during the tests:" >&2
