@@ -8,8 +8,10 @@ override CFLAGS += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 CPPFLAGS += -Icommon -MMD -MP
 BUILD   ?= build
 
-# Stage N lives in stages/0N-slug/ (for example stages/04-chroot/).
-STAGE_DIRS := $(sort $(wildcard stages/[0-9][0-9]-*))
+# Stage N lives in stages/0N-slug/ (for example stages/04-chroot/); a
+# directory without its main.c (a lesson file ahead of its spine) is not
+# a stage yet.
+STAGE_DIRS := $(sort $(patsubst %/main.c,%,$(wildcard stages/[0-9][0-9]-*/main.c)))
 STAGE_NUMS := $(foreach d,$(STAGE_DIRS),$(patsubst 0%,%,$(firstword $(subst -, ,$(notdir $(d))))))
 LAST_STAGE := $(lastword $(STAGE_NUMS))
 stage_dir   = $(firstword $(wildcard stages/$(shell printf %02d $(1))-*))
@@ -33,6 +35,7 @@ help:
 	@echo "make rootfs        ./rootfs from ./rootfs-fetch.sh (busybox, offline)"
 	@echo "make test-rootfs   rootfs-fetch.sh's own tests (root)"
 	@echo "make test-registry common/image/ against a real registry (root)"
+	@echo "make test-net      stage 14's network plumbing and lesson, in namespaces of its own (root)"
 	@echo "make test-vm       the suites in a qemu VM on cgroup v2 (root)"
 	@echo "make test-setup    the README's set-up commands, and a checkout under 0750"
 	@echo "make test-vm-smoke boot the VM, check cgroup2 + pids only"

@@ -258,7 +258,12 @@ stub_file() {
 
 # The files the table names (main.c, limits.c, ...).
 lesson_files=$(awk -F '\t' '{ print $4 }' <<<"$rows" | sort -u)
-stage_dirs=("$dest"/stages/[0-9][0-9]-*/)
+# A directory without its main.c (a lesson ahead of its spine) is not a
+# stage yet.
+stage_dirs=()
+for sdir in "$dest"/stages/[0-9][0-9]-*/; do
+	[ -f "$sdir/main.c" ] && stage_dirs+=("$sdir")
+done
 for sdir in "${stage_dirs[@]}"; do
 	sdir=${sdir%/}
 	n=$(basename "$sdir")

@@ -254,7 +254,7 @@ fill() {
 			diff) gen_diff "${args[0]}" ;;
 			function) gen_function "${args[0]}" "${args[1]}" ;;
 			session) gen_session "${block[@]}" ;;
-			escapes) "$build/tests/runner" --escapes-table "$(ls -d stages/[0-9][0-9]-*/ | wc -l)" ||
+			escapes) "$build/tests/runner" --escapes-table "$(ls stages/[0-9][0-9]-*/main.c | wc -l)" ||
 				die "cannot print the escape catalogue: run make tests" ;;
 			esac
 		fi

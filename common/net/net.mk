@@ -1,0 +1,23 @@
+# common/net/: the plumbing of stage 14's network (netlink through libmnl,
+# firewall rules through libnftables, address leases). Not in COMMON_OBJ
+# (common/*.c only): stages 1-12 link statically and never with these
+# libraries. Debian 12 ships no libmnl.a nor libnftables.a, so a stage
+# using NET_OBJ links dynamically (stage 13 does already, for its own).
+NET_SRC  := $(wildcard common/net/*.c)
+NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/%.o)
+NET_LIBS := -lnftables -lmnl
+# Stage 14's stage.mk: its spine, stages/14-net/net.c and the earlier
+# lessons in STAGE_SRC_14; $(NET_OBJ) (and $(IMAGE_OBJ)) linked in, with
+# $(NET_LIBS) in STAGE_LIBS_14, and STAGE_LDFLAGS empty for it (no
+# static archives, above). tests/net/net.mk builds test_net the same way.
+
+# Their headers and libraries, and slirp4netns for the rootless network
+# (Debian's names).
+DEPS_NET  := libmnl-dev libnftables-dev slirp4netns
+DEPS_RUN  += $(DEPS_NET)
+DEPS_TEST += $(DEPS_NET)
+
+.PHONY: net-objs
+net-objs: $(NET_OBJ)
+
+-include $(NET_OBJ:.o=.d)
