@@ -33,5 +33,6 @@ dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/root"
 	exit 1
 }
 mkdir -p "$(dirname "$dest")"
-cp "$tmp/root$path" "$dest.tmp"
-mv "$dest.tmp" "$dest"
+# Renamed into place: two suites may ask for it at once.
+cp "$tmp/root$path" "$dest.$$"
+mv "$dest.$$" "$dest"

@@ -37,9 +37,21 @@ shift
 	echo "registry.sh: no busybox root filesystem at '$rootfs' (make it with ./rootfs-fetch.sh)" >&2
 	exit 1
 }
-# REGISTRY_BIN: the registry's program (make takes it out of its package
-# without installing the package's service: tools/deb-bin.sh).
-registry_bin=${REGISTRY_BIN:-docker-registry}
+# REGISTRY_BIN: the registry's program. By default the installed one, or
+# else the program alone, taken out of its package into build/tools/
+# (tools/deb-bin.sh): the package would also install and start a system
+# service listening on every address.
+registry_bin=${REGISTRY_BIN:-}
+if [ -z "$registry_bin" ]; then
+	top=$(cd "$(dirname "$0")/../.." && pwd)
+	registry_bin=docker-registry
+	if ! command -v docker-registry >/dev/null; then
+		registry_bin=$top/${BUILD:-build}/tools/docker-registry
+		[ -x "$registry_bin" ] ||
+			"$top"/tools/deb-bin.sh docker-registry /usr/bin/docker-registry "$registry_bin" >&2 ||
+			exit 1
+	fi
+fi
 for tool in "$registry_bin" umoci skopeo openssl busybox curl; do
 	command -v "$tool" >/dev/null || {
 		echo "registry.sh: '$tool' is missing: run sudo make deps-test" >&2
