@@ -9,6 +9,7 @@ set -euo pipefail
 # The files of a source list: each .c and the .h beside it, by basename.
 declare -A old new
 files() {
+	# shellcheck disable=SC2034 # a nameref: it fills the caller's array
 	local -n into=$1
 	local f h
 	for f in $2; do
