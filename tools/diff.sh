@@ -8,8 +8,8 @@ set -euo pipefail
 
 # The files of a source list: each .c and the .h beside it, by basename.
 declare -A old new
+# shellcheck disable=SC2034 # into is a nameref: it fills the caller's array
 files() {
-	# shellcheck disable=SC2034 # a nameref: it fills the caller's array
 	local -n into=$1
 	local f h
 	for f in $2; do
