@@ -23,7 +23,9 @@ trap 'rm -rf "${tmp:?}"' EXIT
 # apt-get download writes into the current directory; as root it drops
 # to the _apt user, who must be able to write there.
 chmod 0777 "$tmp"
-(cd "$tmp" && apt-get download -q "$pkg" >&2) || {
+# Quiet unless it fails: a test's output is not the place for apt's.
+(cd "$tmp" && apt-get download -q "$pkg" >"$tmp/log" 2>&1) || {
+	cat "$tmp/log" >&2
 	echo "$prog: cannot download the package $pkg (run sudo apt-get update first)" >&2
 	exit 1
 }
