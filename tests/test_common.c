@@ -179,15 +179,16 @@ static void test_args_every_kind_both_forms(void)
 		CU_ASSERT_STRING_EQUAL(o.hostname, "h");
 		CU_ASSERT_STRING_EQUAL(o.argv[0], "sh");
 	}
-	/* Repeated: a list adds up, a value's last one counts. */
+	/* Repeated: a list adds up, a value's last one counts. Values any
+	 * machine takes: the VM has one CPU and less than 1g. */
 	const char *c[] = {"run", "--cap-add", "CHOWN", "--cap-add=KILL",
-			   "--cpus", "2", "--cpus=1.25", "--memory=1g", "sh",
+			   "--cpus", "0.5", "--cpus=0.25", "--memory=16m", "sh",
 			   NULL};
 	CU_ASSERT_EQUAL_FATAL(parse(STAGE_10, &o, err, c), ARGS_OK);
 	CU_ASSERT_EQUAL(o.cap_add, (UINT64_C(1) << cap_by_name("CHOWN")) |
 					   (UINT64_C(1) << cap_by_name("KILL")));
-	CU_ASSERT_EQUAL(o.cpu_quota, CPU_PERIOD + CPU_PERIOD / 4);
-	CU_ASSERT_EQUAL(o.memory, 1L << 30);
+	CU_ASSERT_EQUAL(o.cpu_quota, CPU_PERIOD / 4);
+	CU_ASSERT_EQUAL(o.memory, 16L << 20);
 }
 
 /* getopt_long would take "--host" for --hostname; the stages take an
