@@ -83,10 +83,15 @@ normal() {
 
 # Every C file of the reference's stages, where lessons live: each
 # stage's main.c and, from stage 9, its lesson file.
+# A directory without its main.c (a lesson ahead of its spine, as
+# stages/14-net) is not a stage yet, here as for make all and student.sh.
 stage_files=()
-for f in stages/[0-9][0-9]-*/*.c; do stage_files+=("$f"); done
 n_stages=0
-for d in stages/[0-9][0-9]-*/; do n_stages=$((n_stages + 1)); done
+for d in stages/[0-9][0-9]-*/; do
+	[ -f "$d/main.c" ] || continue
+	n_stages=$((n_stages + 1))
+	for f in "$d"*.c; do stage_files+=("$f"); done
+done
 stage_no() {
 	local d=${1#stages/}
 	echo $((10#${d%%-*}))
@@ -122,7 +127,8 @@ for f in "${stage_files[@]}"; do
 	!s && $0 ~ re && !/;$/ { s = 1; print; next }
 	s && /^}$/ { s = 0 }
 	!s { print }' "$f"
-done | cat - common/*.[ch] tests/*.[ch] stages/*/*.h | normal | sort -u >"$T/given"
+done | cat - common/*.[ch] common/*/*.[ch] tests/*.[ch] tests/*/*.[ch] \
+	stages/*/*.h | normal | sort -u >"$T/given"
 
 awk -F '\t' '{ print $6 }' <<<"$rows" | normal >"$T/todos"
 cat "${stage_files[@]}" | normal | tr -d '\n' >"$T/reference.flat"
@@ -146,7 +152,8 @@ for f in "${stage_files[@]}"; do
 			# A TODO may name a line on purpose (a verbose() call).
 			grep -qF -- "$line" "$T/todos" && continue
 			grep -qF -- "$line" "$corpus.lines" && leaked_lines+=" $fn($n): $line"
-		done < <(body_of "$f" "$fn" | normal)
+		# The signature (up to its "{") stays in the stub.
+		done < <(body_of "$f" "$fn" | sed '1,/^{$/d' | normal)
 	done
 done
 check "the search for lessons' bodies finds each in the reference" "not found:$unfound" test -z "$unfound"
@@ -198,6 +205,7 @@ git -C "$skel" checkout -q -- stages
 # Every stub has its TODOs, and each lesson of stage N has a TODO (stage N)
 # in stage N, in the file the table names.
 for d in "$skel"/stages/[0-9][0-9]-*/; do
+	[ -f "$d/main.c" ] || continue
 	d=${d%/}
 	n=$(stage_no "${d#"$skel"/}")
 	bad=$(awk '/^\tdie\("not implemented: / && prev !~ /TODO|\*\/$|\(void\)/ { print FILENAME ":" FNR }
@@ -355,7 +363,7 @@ check "each lesson of stage 9 on is stubbed once, in its own file" "$once" test 
 has_stub() {
 	grep -qaF "not implemented: $2() (see TUTORIAL.md" "$1"
 }
-last=$(ls -d "$skel"/stages/[0-9][0-9]-*/ | tail -n 1)
+last=$(ls -d "$skel"/stages/[0-9][0-9]-*/main.c | tail -n 1)
 last=$(stage_no "${last#"$skel"/}")
 check "stage $last of the skeleton holds stage 9's stubs" "no limit_memory() stub in $skel/build/stage-$last" \
 	has_stub "$skel/build/stage-$last" limit_memory
@@ -383,6 +391,7 @@ check "the docs have no 'The code' or 'The function this stage adds'" \
 	"$(grep -n '^##* The \(code\|function\|change\)' "${docs[@]}")" \
 	eval '! grep -q "^##* The \(code\|function\|change\)" "${docs[@]}"'
 for f in "$skel"/stages/[0-9][0-9]-*/README.md; do
+	[ -f "$(dirname "$f")/main.c" ] || continue
 	n=$(stage_no "${f#"$skel"/}")
 	names=$(awk -F '\t' -v n="$n" '$1 == n { print $3 }' <<<"$rows")
 	miss=''
