@@ -444,7 +444,7 @@ static int run_container(struct options *opts)
 		die_errno("cannot make a pipe");
 	/* The group comes first: the child is started in it. */
 	if (setup_cgroup(&cg, opts->pids_max) < 0)
-		return EXIT_RUNTIME;
+		goto out_spec;
 	if (!cg.limited)
 		report("no pids limit: not root, and no cgroup v2 group is "
 		       "delegated to uid %d (run it with sudo for a limit)",
@@ -494,6 +494,7 @@ out:
 out_cgroup:
 	if (remove_cgroup(&cg) < 0)
 		status = EXIT_RUNTIME;
+out_spec:
 	free(cfg.spec.argv);
 	free(cfg.spec.env);
 	if (image)
