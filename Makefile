@@ -50,7 +50,7 @@ help:
 	@echo "make tutorial      regenerate TUTORIAL.md's diffs, code and sessions"
 	@echo "make check-tutorial  fail if TUTORIAL.md no longer matches the code"
 	@echo "make asan          the same programs built with ASan and UBSan"
-	@echo "make test-asan     every suite against the ASan+UBSan build"
+	@echo "make test-asan     the suites against the ASan+UBSan build"
 	@echo "make valgrind      the runtimes' parent side under memcheck"
 	@echo "make test-stress   500 containers in a row, 20 at once: nothing left"
 	@echo "make fuzz          the argument parser under libFuzzer (FUZZ_TIME=30)"

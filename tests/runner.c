@@ -4,7 +4,8 @@
  * before it, where they must fail.
  *
  *   runner [--bin DIR] [--rootfs DIR] [--stage N]... [--common] [--prove]
- *          [--json FILE] [--list] [--stress] [--only NAME] [--times] [-v]
+ *          [--json FILE] [--list] [--stress] [--only NAME] [--times]
+ *          [--own] [-v]
  *
  * With no --stage, every DIR/stage-N that exists. Exits non-zero when any
  * test failed, or when suites were skipped for want of root. --json also
@@ -15,7 +16,10 @@
  * wall time, and with --times its five slowest suites (not by default:
  * the stage READMEs' sessions grep the output for suite names).
  * --stress runs the stress suite (hundreds of containers) instead of the
- * stage suites.
+ * stage suites. --own runs every suite against the last stage only, and
+ * against each earlier one its own suite and the hardening suites (what
+ * make test-asan needs: every program's own code, in a third of the
+ * time).
  * --only runs one suite (any whose name holds NAME, as "2-uts") or one
  * test (its exact name). -v prints every run of a stage binary (command,
  * status, stdout, stderr) and, for a proof, the failed checks that made
@@ -58,6 +62,15 @@ const struct stage_suite *const stage_suites[] = {
 	/* Hardening, after the stage suites (find_suite() takes the first). */
 	&suite_faults, &suite_hostfs, &suite_badinput, &suite_escapes, NULL,
 };
+
+/* Whether stage_suites[i] is a hardening suite (from suite_faults on). */
+static bool hardening(int i)
+{
+	for (int k = 0; k <= i; k++)
+		if (stage_suites[k] == &suite_faults)
+			return true;
+	return false;
+}
 
 /* Tests a later stage changes on purpose, kept out of its runs (the one
  * place docs/DESIGN.md asks for). */
@@ -590,14 +603,14 @@ static void usage(void)
 	fprintf(stderr, "usage: runner [--bin DIR] [--rootfs DIR] "
 			"[--stage N]... [--common] [--prove] "
 			"[--json FILE] [--list] [--stress] "
-			"[--only NAME] [--times] [-v]\n");
+			"[--only NAME] [--times] [--own] [-v]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	bool want[MAX_STAGE + 1] = {0}, any_stage = false, common = false;
-	bool prove = false, list = false, stress = false;
+	bool prove = false, list = false, stress = false, own_only = false;
 	const char *json = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -631,6 +644,8 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--times"))
 			times = true;
+		else if (!strcmp(argv[i], "--own"))
+			own_only = true;
 		else if (!strcmp(argv[i], "-v"))
 			H.verbose = true;
 		else
@@ -674,6 +689,10 @@ int main(int argc, char **argv)
 	CU_set_fail_on_inactive(CU_FALSE);
 	if (common)
 		add_common_suite();
+	int last = 0;
+	for (int n = 1; n <= MAX_STAGE; n++)
+		if (any_stage ? want[n] : have[n])
+			last = n;
 	for (int n = 1; n <= MAX_STAGE; n++) {
 		if (!(any_stage ? want[n] : have[n]))
 			continue;
@@ -685,8 +704,13 @@ int main(int argc, char **argv)
 		/* First, so that a stage that cannot even fork says so
 		 * before the failures that follow from it. */
 		add_suite(&suite_smoke, n, false, NULL, NULL);
+		/* --own: the last stage runs every suite; an earlier one
+		 * its own suite and the hardening suites only. */
 		for (int i = 0; stage_suites[i]; i++)
-			if (stage_suites[i]->stage <= n)
+			if (stage_suites[i]->stage <= n &&
+			    (!own_only || n == last ||
+			     stage_suites[i]->stage == n ||
+			     hardening(i)))
 				add_suite(stage_suites[i], n, false, NULL,
 					  NULL);
 		const struct stage_suite *own = find_suite(n);

@@ -19,6 +19,11 @@ check() {
 	fi
 }
 
+# holds FILTER FILE...: whether jq's filter holds (jq -e, quiet).
+holds() {
+	jq -e "$@" >/dev/null 2>&1
+}
+
 # summary: print the count; returns 1 when any check failed or none ran.
 summary() {
 	echo "$passed passed, $failed failed"

@@ -47,10 +47,6 @@ rc=0
 "$make_cmd" -C "$tree" --no-print-directory grade-stage-10 >"$T/grade.txt" 2>&1 || rc=$?
 res=$tree/build/grade/stage-10.json
 
-holds() {
-	jq -e "$@" >/dev/null 2>&1
-}
-
 check "the fixture's grade fails" "status $rc" test "$rc" -ne 0
 check "most of its tests fail" "$(jq -c '{passed, total}' "$res" 2>&1)" \
 	holds '(.failed | length) > .total / 2' "$res"

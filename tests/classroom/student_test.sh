@@ -7,7 +7,10 @@
 # fails. A learner's stage 9 is what the last stage runs: with every other
 # file of the last stage filled in, its run of a stage 9 test fails in
 # stage 9's stubs until stage 9's limits.c is filled, then passes. The
-# grade of this tree, the reference, passes every test. Also
+# grade of this tree's last stage, the reference, passes every test (its
+# run holds every suite; every stage of the reference passing every suite
+# is what make test-host shows, so grading the others again here would
+# only double the part's time). Also
 # grade-stage-N keeping the other stages' results, and make student's
 # refusals. Needs root (the grade runs containers).
 set -u
@@ -44,11 +47,6 @@ check "make student makes the skeleton" "status $rc: $err" test "$rc" -eq 0
 mkdir -p "$skel/build" && cp -a "$build/test-rootfs" "$skel/build/"
 check "the skeleton builds" "see $T/build.log" \
 	eval '"$make_cmd" -C "$skel" --no-print-directory all tests >"$T/build.log" 2>&1'
-
-# jq -e, quiet: whether the filter holds.
-holds() {
-	jq -e "$@" >/dev/null 2>&1
-}
 
 stage_nums=()
 for sdir in "$skel"/stages/[0-9][0-9]-*/; do
@@ -200,11 +198,11 @@ check "grade-stage-$fill keeps every other stage in the summary" "$(jq -c '[.sta
 	test "$(jq '.stages | length' "$skel/build/grade/summary.json")" = "${#stage_nums[@]}"
 
 rc=0
-"$make_cmd" --no-print-directory grade >"$T/reference-grade.txt" 2>&1 || rc=$?
-check "the grade of the reference passes every test" "status $rc: $(tail -n 5 "$T/reference-grade.txt")" \
+"$make_cmd" --no-print-directory "grade-stage-$last" >"$T/reference-grade.txt" 2>&1 || rc=$?
+check "the grade of the reference's stage $last passes every test" "status $rc: $(tail -n 5 "$T/reference-grade.txt")" \
 	test "$rc" -eq 0
-check "the reference's summary: passed equals total" "see $build/grade/summary.json" \
-	holds '.total > 0 and .passed == .total' "$build/grade/summary.json"
+check "the reference's stage $last: passed equals total" "see $build/grade/stage-$last.json" \
+	holds '.total > 0 and .passed == .total and .stub == null' "$build/grade/stage-$last.json"
 
 # Refusals: a table row that no longer matches, a destination in use.
 {

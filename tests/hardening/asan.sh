@@ -1,6 +1,9 @@
 #!/bin/sh
 # Run the suites against the ASan+UBSan build and fail on any sanitizer
-# report.
+# report: every suite against the last stage, and against each earlier
+# stage its own suite and the hardening suites (runner --own), so that
+# every program's own code runs instrumented without running the whole
+# cumulative matrix a second time (make test-host does that).
 #
 #   tests/hardening/asan.sh RUNNER ASAN_BIN_DIR ROOTFS
 #
@@ -37,7 +40,7 @@ status=0
 MINIDOCKER_TEST_KEEP=$logs \
 ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1" \
 UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1" \
-	"$runner" --bin "$bin" --rootfs "$rootfs" || status=$?
+	"$runner" --own --bin "$bin" --rootfs "$rootfs" || status=$?
 
 # Every line of every log but the known warning's three: each is an
 # error.
