@@ -269,10 +269,14 @@ static void test_cpu_hog_gets_its_quota(void)
 		if (share < 0 || share > 0.6 || share >= 0.4)
 			break;
 	}
-	/* What the quota does, whatever else runs on the machine: the
-	 * scheduler stops the group for the rest of a period. */
-	H_CHECK(throttled > 0, "the group was throttled (cpu.stat "
-			       "nr_throttled)");
+	/* What the quota does: the scheduler stops the group for the rest
+	 * of a period. Unless the machine was starved (no CPU idle) and the
+	 * group got less than its quota: then it never reached the quota
+	 * in a period, and was never throttled (seen under make test with
+	 * other builds running: 0.38 CPU, nr_throttled 0). */
+	bool starved = share >= 0 && share < 0.45 && last_idle < 0.1;
+	H_CHECK(throttled > 0 || starved, "the group was throttled "
+		"(cpu.stat nr_throttled), or the machine was starved");
 	H_CHECK(share <= 0.6, "--cpus 0.5 gives at most 0.6 CPU seconds a "
 			      "second");
 	/* Or the machine had nothing left to give: it was starved, not
