@@ -32,6 +32,7 @@
 #include "image/layer.h"
 #include "image/registry.h"
 #include "state.h"
+#include "userns.h"
 
 #define CONFIG_MAX (4 << 20) /* as the manifest's bound */
 
@@ -94,6 +95,13 @@ static int fetch_layers(struct image_store *s, struct registry *r,
 			const struct manifest *m, char *why, size_t why_len)
 {
 	bool tty = isatty(STDERR_FILENO);
+	struct subid_map sub;
+	char none[256];
+	/* Without root and without subordinate ids, a user cannot give
+	 * files away: say once that the image's owners are lost. */
+	if (geteuid() != 0 && !subid_find("", &sub, none, sizeof(none)))
+		report("%s: the layers' files are stored as uid %d's, the "
+		       "image's own owners are not kept", none, (int)getuid());
 	for (size_t i = 0; i < m->n_layers; i++) {
 		const struct descriptor *d = &m->layers[i];
 		if (fetch_blob(s, r, d->digest, d->size, why, why_len) < 0 ||
@@ -292,7 +300,7 @@ static int remove_stored(const struct image_store *s, const char *path)
 	store_temp_path(s, tmp, sizeof(tmp));
 	if (rename(path, tmp) < 0)
 		return errno == ENOENT ? 0 : -1;
-	return remove_tree(tmp);
+	return store_remove_tree(tmp);
 }
 
 /* stage-13 rmi REF: the image, then each of its blobs and layers that
