@@ -775,6 +775,46 @@ out:
 	leave();
 }
 
+/* On a terminal a pull shows each layer's bytes of its total (the pty
+ * is script(1)'s); to a pipe it says nothing. */
+static void test_progress_on_terminal_only(void)
+{
+	struct run_result r;
+	char cmd[PATH_MAX + 256], *out = NULL;
+	size_t len = 0;
+	if (!enter())
+		goto out;
+	fresh_store("store-tty");
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 60 script -qec \"'%s' pull %s\" /dev/null "
+		 "</dev/null 2>&1",
+		 H.binary, at("test/b"));
+	FILE *p = popen(cmd, "r");
+	FILE *m = open_memstream(&out, &len);
+	char buf[4096];
+	size_t n;
+	while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0)
+		fwrite(buf, 1, n, m);
+	int status = p ? pclose(p) : -1;
+	fclose(m);
+	H_CHECK(status == 0, "the pull on a terminal succeeded");
+	H_CHECK(strstr(out, "layer 1/2 sha256:") &&
+			strstr(out, "layer 2/2 sha256:"),
+		"a line for each layer on the terminal");
+	H_CHECK(strstr(out, " bytes, done"),
+		"each layer's bytes of its total, to the end");
+	if (status != 0 || !strstr(out, " bytes, done"))
+		printf("\n    the terminal showed: %.400s\n", out);
+	free(out);
+	fresh_store("store-pipe");
+	RUN(r, NULL, "pull", at("test/b"));
+	H_STATUS(r, 0);
+	H_RUN(r, r.err[0] == '\0');
+	h_free(&r);
+out:
+	leave();
+}
+
 /* A pull killed at any point leaves no image, or the whole image: after
  * SIGKILLs at several moments, the next command reaps what the dead
  * pull left in tmp/, and an image it lists runs. */
@@ -950,6 +990,8 @@ static const struct stage_test tests[] = {
 	{"test_rootless_subids_keep_owners", test_rootless_subids_keep_owners,
 	 true},
 	{"test_two_pulls_at_once", test_two_pulls_at_once, false},
+	{"test_progress_on_terminal_only", test_progress_on_terminal_only,
+	 false},
 	{"test_killed_pull_leaves_no_half_image",
 	 test_killed_pull_leaves_no_half_image, false},
 	{"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly,
