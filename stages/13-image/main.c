@@ -267,28 +267,32 @@ static pid_t start_child(struct child_config *cfg)
 	return pid;
 }
 
+/* Without root, map root (0) in the child's user namespace to our own
+ * uid and gid, and 1 and up to the user's subordinate ids (sub), as
+ * rootless podman does, so that an image's own users stay apart from
+ * root. Only the setuid helpers newuidmap and newgidmap may write those,
+ * having checked /etc/subuid and /etc/subgid. Returns 0, or -1 after
+ * saying why. */
+static int setup_subids(pid_t pid, const struct subid_map *sub)
+{
+	if (subid_write_maps(pid, sub) < 0) {
+		report_errno("cannot map the subordinate ids of uid %d with "
+			     "newuidmap and newgidmap",
+			     (int)getuid());
+		return -1;
+	}
+	verbose("root in the container is uid %d, its users 1-%lu uids %lu "
+		"and up",
+		(int)getuid(), sub->uid_count, sub->uid_start);
+	return 0;
+}
+
 /* Map root (0) in the child's user namespace to our own uid and gid, and
- * as root the ids up to ids too, each to itself; without root, with sub
- * (the user's subordinate ids), 1 and up to those, as rootless podman
- * does. Only a process outside the namespace may write the maps, once
- * each; the subordinate ones only the setuid helpers newuidmap and
- * newgidmap may write, having checked /etc/subuid and /etc/subgid. */
-static int setup_userns(pid_t pid, int ids, const struct subid_map *sub)
+ * as root the ids up to ids too, each to itself. Only a process outside
+ * the namespace may write the maps, once each. */
+static int setup_userns(pid_t pid, int ids)
 {
 	char path[64], map[64];
-
-	if (sub) {
-		if (subid_write_maps(pid, sub) < 0) {
-			report_errno("cannot map the subordinate ids of uid %d "
-				     "with newuidmap and newgidmap",
-				     (int)getuid());
-			return -1;
-		}
-		verbose("root in the container is uid %d, its users 1-%lu "
-			"uids %lu and up", (int)getuid(), sub->uid_count,
-			sub->uid_start);
-		return 0;
-	}
 
 	/* Without root, gid_map stays closed until setgroups() is given up:
 	 * else the child could drop a group that denies us access. Root
@@ -496,7 +500,7 @@ static int run_container(struct options *opts)
 	if (pid < 0)
 		goto out;
 	close(cfg.sync[0]);
-	if (setup_userns(pid, ids, sub ? &subids : NULL) < 0) {
+	if ((sub ? setup_subids(pid, &subids) : setup_userns(pid, ids)) < 0) {
 		stop_child(&cfg, pid);
 		goto out;
 	}
