@@ -16,13 +16,8 @@ set -eu
 shopt -s inherit_errexit
 
 PROG=image.sh
-die() {
-	printf '%s: %s\n' "$PROG" "$1" >&2
-	exit 1
-}
-note() {
-	printf '%s: %s\n' "$PROG" "$1" >&2
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname -- "$(realpath -- "$0")")/lib.sh"
 
 [ $# -eq 3 ] || die "usage: $PROG OUT BIN ROOTFS"
 OUT=$(realpath -- "$1")
@@ -58,15 +53,6 @@ work=$OUT/image
 rm -rf "$work"
 mkdir -p "$work"
 export MINIDOCKER_ROOT=$work/store
-
-# quote WORD...: one line that hyperfine -N splits back into the words.
-quote() {
-	local out="" w
-	for w in "$@"; do
-		out="$out${out:+ }'${w//\'/\'\\\'\'}'"
-	done
-	printf '%s' "$out"
-}
 
 # --- pulls, each from an empty store (--prepare empties it).
 ref=$REGISTRY_HOST/test/b:latest
@@ -128,6 +114,8 @@ verdict() { awk -v x="$1" -v l="$2" 'BEGIN { print (x <= l) ? "met" : "missed" }
 pull_ratio=$(ratio "$work/pull.json" stage-13-pull skopeo-copy)
 run_ratio=$(ratio "$work/run.json" stage-13-image stage-12)
 size=$(jq '[.layers[].size, .config.size] | add' "$work/oci/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$work/oci/index.json")")
+# The backquotes are Markdown's, not the shell's.
+# shellcheck disable=SC2016
 {
 	printf '\n#### Stage 13: pull from the local registry, run an image\n\n'
 	printf 'Pull of test/b (%s layers, %s bytes with its config) from the test registry on the loopback, into an empty store each run (`--prepare` empties it), %s runs:\n\n' \
