@@ -9,7 +9,7 @@ BENCH_CFLAGS := -O2 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 BENCH_REF    := $(if $(filter 6,$(STAGE_NUMS)),6,$(LAST_STAGE))
 
 .PHONY: bench bench-deps bench-build bench-rootfs bench-report bench-readme \
-	bench-vm
+	bench-vm bench-image bench-image-rows
 
 # One step after the other: the tools first, then the -O2 stages, the
 # root filesystem, the measurement, then the cold/hot ratio on cgroup v2 in
@@ -19,8 +19,10 @@ bench:
 	@$(MAKE) --no-print-directory bench-deps
 	@$(MAKE) --no-print-directory bench-build
 	@$(MAKE) --no-print-directory bench-rootfs
-	@rm -f $(BENCH_DIR)/vm.txt
+	@rm -f $(BENCH_DIR)/vm.txt $(BENCH_DIR)/image.md
 	bench/bench.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
+	@[ ! -x $(BENCH_BIN)/stage-13 ] || $(MAKE) --no-print-directory bench-image-rows || \
+		echo "make: bench-image failed: no stage 13 rows in this run" >&2
 	@[ "$(BENCH_VM)" = 0 ] || $(MAKE) --no-print-directory bench-vm || \
 		echo "make: bench-vm failed: no cgroup v2 figures in this run" >&2
 	bench/report.sh $(BENCH_DIR)
@@ -74,6 +76,21 @@ bench-vm: $(VM_OUT)/vmcheck vm-static
 	grep -ao 'coldhot: .*' $(VM_OUT)/console.log > $(BENCH_DIR)/vm.txt
 	@printf 'kernel\t%s\n' "$$(grep -ao 'kernel [^ ,]*' $(VM_OUT)/console.log | head -n 1 | cut -d' ' -f2)" >> $(BENCH_DIR)/vm.txt
 	@cat $(BENCH_DIR)/vm.txt
+
+# Stage 13's rows alone (bench/image.sh): pulls from the test registry
+# against skopeo copy, and run IMAGE against stage 12, into
+# $(BENCH_DIR)/image.md, which bench-report adds to results.md.
+bench-image:
+	@[ "$$(id -u)" -eq 0 ] || { echo "make: bench-image needs root (the registry's images keep their owners; namespaces): run sudo make bench-image" >&2; exit 1; }
+	@$(MAKE) --no-print-directory bench-deps
+	@tools/deps.sh bench-image $(DEPS_REGISTRY_TEST)
+	@$(MAKE) --no-print-directory bench-build
+	@$(MAKE) --no-print-directory bench-rootfs
+	@$(MAKE) --no-print-directory bench-image-rows
+	@cat $(BENCH_DIR)/image.md
+
+bench-image-rows: $(REGISTRY_BIN)
+	REGISTRY_BIN=$(REGISTRY_BIN) bench/image.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
 
 # The tables and the chart again from the last measurement.
 bench-report:

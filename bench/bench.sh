@@ -13,14 +13,8 @@ shopt -s inherit_errexit nullglob
 
 PROG=bench.sh
 
-die() {
-	printf '%s: %s\n' "$PROG" "$1" >&2
-	exit 1
-}
-
-note() {
-	printf '%s: %s\n' "$PROG" "$1" >&2
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname -- "$(realpath -- "$0")")/lib.sh"
 
 [ $# -eq 3 ] || die "usage: $PROG OUT BIN ROOTFS"
 OUT=$(realpath -- "$1")
@@ -196,15 +190,6 @@ walls_spec() {
 			 args: [{index: 1, value: 4294967295, valueTwo: 21522, op: "SCMP_CMP_MASKED_EQ"}]},
 			{names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
 		"$1" >"$1.new" && mv "$1.new" "$1"
-}
-
-# quote WORD...: the words as one line hyperfine -N splits back into them.
-quote() {
-	local out="" w
-	for w in "$@"; do
-		out="$out${out:+ }'${w//\'/\'\\\'\'}'"
-	done
-	printf '%s' "$out"
 }
 
 # Other work on the machine shows in every figure; say how much there was.

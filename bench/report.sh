@@ -228,6 +228,8 @@ cold_hot() {
 	fi
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"
+	# Stage 13's rows (bench/image.sh), when it ran.
+	[ ! -f "$OUT/image.md" ] || cat "$OUT/image.md"
 } >"$OUT/results.md"
 
 # The chart: median of each command in both modes, on a log scale.

@@ -333,6 +333,20 @@ static enum outcome act_setuid(char *what, size_t len)
 	return o;
 }
 
+/* The same with the container's users mapped: stage 13 maps 65536 ids
+ * for -u (as for an image, whose own users must exist), so the probe's
+ * setuid(65534) works and only no_new_privs (stage 10) keeps the setuid
+ * file from giving root back. Before stage 13 there is no -u: the run
+ * is the one above. */
+static enum outcome act_setuid_users_mapped(char *what, size_t len)
+{
+	static const char *const options[] = {"-u", "0", NULL};
+	relax = options;
+	enum outcome o = act_setuid(what, len);
+	relax = NULL;
+	return o;
+}
+
 /* Write vm.swappiness back to its own value. */
 static enum outcome act_sysctl(char *what, size_t len)
 {
@@ -447,6 +461,10 @@ static const struct escape escapes[] = {
 	 "(stage 7's pivot_root undoes that)", 10},
 	{"setuid-root file run by a non-root user", 8, act_setuid,
 	 "user namespace (no user but root is mapped)", 0, 0, NULL, 8},
+	{"setuid-root file run by a non-root user, the users mapped (-u, 13 on)",
+	 8, act_setuid_users_mapped,
+	 "user namespace; from 13, where its users are mapped, no_new_privs "
+	 "(10)", 0, 0, NULL, 8},
 	{"write a host sysctl back", 11, act_sysctl, "read-only /proc/sys", 0, 0, NULL, 8},
 	{"see a host SysV shm segment", 11, act_host_shm, "IPC namespace", 0, 0, NULL, 11},
 	{"host cgroup path in /proc/self/cgroup", 11, act_cgroup_path,

@@ -515,17 +515,14 @@ out:
 	leave();
 }
 
-/* Without root: the user's own store, layers unpacked as the user
- * (whiteouts are 0:0 devices, which Linux 5.8 on lets anyone make), and
- * the image run in a user namespace where only root is mapped. */
-static void test_rootless_pull_and_run(void)
+/* Point the runtime at a new store and state directory of nobody's,
+ * named name-store and name-run in the suite's directory, the store's
+ * path in nb_store. False, with a failure recorded, when it cannot. */
+static bool nobody_store(const char *name, char nb_store[160])
 {
-	struct run_result r;
-	char cmd[1100], nb_store[160], nb_run[160];
-	if (!enter())
-		goto out;
-	snprintf(nb_store, sizeof(nb_store), "%s/nobody-store", base);
-	snprintf(nb_run, sizeof(nb_run), "%s/nobody-run", base);
+	char cmd[1100], nb_run[160];
+	snprintf(nb_store, 160, "%s/%s-store", base, name);
+	snprintf(nb_run, sizeof(nb_run), "%s/%s-run", base, name);
 	snprintf(cmd, sizeof(cmd),
 		 "rm -rf '%s' '%s' && mkdir -m 0700 '%s' '%s' && "
 		 "chown %d:%d '%s' '%s'",
@@ -533,10 +530,24 @@ static void test_rootless_pull_and_run(void)
 		 nb_store, nb_run);
 	if (system(cmd) != 0) {
 		CU_FAIL("cannot make nobody's store");
-		goto out;
+		return false;
 	}
+	cur_store = nb_store;
 	setenv("MINIDOCKER_ROOT", nb_store, 1);
 	setenv("MINIDOCKER_RUN", nb_run, 1);
+	return true;
+}
+
+/* Without root: the user's own store, layers unpacked as the user
+ * (whiteouts are 0:0 devices, which Linux 5.8 on lets anyone make), and
+ * the image run in a user namespace where only root is mapped (nobody
+ * has no range in /etc/subuid here), which the run says once. */
+static void test_rootless_pull_and_run(void)
+{
+	struct run_result r;
+	char cmd[1100], nb_store[160];
+	if (!enter() || !nobody_store("nobody", nb_store))
+		goto out;
 	if (!h_become_nobody())
 		goto out;
 	RUN(r, NULL, "pull", at("test/b"));
@@ -549,6 +560,8 @@ static void test_rootless_pull_and_run(void)
 	    "ls -A /data/opaque; id -u");
 	H_STATUS(r, 0);
 	H_OUT(r, "added\nnew\n0\n");
+	const char *notice = strstr(r.err, "belongs to the one user mapped");
+	H_RUN(r, notice && !strstr(notice + 1, "belongs to the one user"));
 	h_free(&r);
 	/* As the image says: 125, naming the user it cannot map (after the
 	 * line that says a rootless run has no pids limit). */
@@ -562,6 +575,139 @@ static void test_rootless_pull_and_run(void)
 	H_CHECK(stat(cmd, &st) == 0 && st.st_uid == H_NOBODY,
 		"the store is nobody's");
 out:
+	leave();
+}
+
+/* /etc/subuid and /etc/subgid as they were before add_subids(), put
+ * back by restore_subids(), at exit too if a test dies midway. */
+static char *saved_subids[2];
+static const char *const subid_files[2] = {"/etc/subuid", "/etc/subgid"};
+
+static void restore_subids(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (!saved_subids[i])
+			continue;
+		FILE *f = fopen(subid_files[i], "we");
+		if (!f || fputs(saved_subids[i], f) < 0 || fclose(f) != 0)
+			printf("\n    cannot restore '%s'\n", subid_files[i]);
+		free(saved_subids[i]);
+		saved_subids[i] = NULL;
+	}
+}
+
+/* Give nobody a range of subordinate ids (as `usermod --add-subuids`
+ * would), keeping the files as they were. False, with a failure
+ * recorded, when it cannot. */
+static bool add_subids(void)
+{
+	static bool registered;
+	if (!registered && atexit(restore_subids) == 0)
+		registered = true;
+	for (int i = 0; i < 2; i++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = fopen(subid_files[i], "re");
+		FILE *m = open_memstream(&text, &len);
+		char buf[4096];
+		size_t n;
+		while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, m);
+		if (f)
+			fclose(f);
+		fclose(m);
+		saved_subids[i] = text;
+		f = fopen(subid_files[i], "ae");
+		bool ok = f && fprintf(f, "%snobody:400000:65536\n",
+				       len && text[len - 1] != '\n' ? "\n" : "") > 0;
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (!ok) {
+			CU_FAIL("cannot give nobody a range in /etc/subuid");
+			restore_subids();
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The directories of test/b's layers in the store, top first, joined by
+ * ':' (for stage 12's --rootfs); "" when it cannot tell. */
+static void layer_dirs(char *out, size_t len)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "m=$(ls -d '%s'/images/*test%%2Fb:latest)/manifest.json && "
+		 "for d in $(tr -d ' \\n' < \"$m\" | grep -o '\"layers\":.*' | "
+		 "grep -o 'sha256:[0-9a-f]*'); do l=\"%s/layers/sha256/"
+		 "${d#sha256:}${l:+:}$l\"; done; echo \"$l\"",
+		 cur_store, cur_store);
+	FILE *p = popen(cmd, "r");
+	*out = '\0';
+	if (p && fgets(out, (int)len, p))
+		out[strcspn(out, "\n")] = '\0';
+	if (p)
+		pclose(p);
+}
+
+/* Without root but with a range of subordinate ids, the image's own
+ * users stay apart from root: the pull unpacks in a user namespace that
+ * maps them (as rootless podman does), and the run maps them the same
+ * way, so a file of user 101 is 101's inside. Stage 12 maps the one
+ * user only: the same layers, run with --rootfs, show the file as the
+ * overflow user's. */
+static void test_rootless_subids_keep_owners(void)
+{
+	struct run_result r;
+	char nb_store[160], cmd[PATH_MAX * 2 + 64], lowers[2048];
+	const char *binary = H.binary;
+	bool nobody = false, added = false;
+	if (!enter() || !nobody_store("subids", nb_store))
+		goto out;
+	if (!(added = add_subids()))
+		goto out;
+	if (!(nobody = h_become_nobody()))
+		goto out;
+	/* The proof pulls with the stage-13 beside the binary it tests. */
+	if (H.stage < H_IMAGE_STAGE) {
+		snprintf(cmd, sizeof(cmd), "cp \"$(dirname '%s')/stage-%d\" "
+			 "\"$(dirname '%s')/\"",
+			 binary, H_IMAGE_STAGE, H.binary);
+		if (system(cmd) != 0) {
+			CU_FAIL("cannot copy stage 13 for the rootless pull");
+			goto out;
+		}
+	}
+	if (!pull("test/b"))
+		goto out;
+	if (H.stage < H_IMAGE_STAGE) {
+		layer_dirs(lowers, sizeof(lowers));
+		RUN(r, NULL, "run", "--rootfs", lowers, "/bin/stat", "-c",
+		    "%u:%g", "/data/owned");
+	} else {
+		RUN(r, NULL, "run", "-u", "0", "--entrypoint", "/bin/stat",
+		    at("test/b"), "-c", "%u:%g", "/data/owned");
+	}
+	H_STATUS(r, 0);
+	H_OUT(r, "101:101\n");
+	h_free(&r);
+	if (H.stage >= H_IMAGE_STAGE) {
+		/* The image's own user 1000 is mapped too now. */
+		RUN(r, NULL, "run", at("test/b"));
+		H_STATUS(r, 0);
+		H_OUT(r, "hi\n");
+		h_free(&r);
+		/* rmi removes what belongs to the subordinate ids too. */
+		RUN(r, NULL, "rmi", at("test/b"));
+		H_STATUS(r, 0);
+		h_free(&r);
+		H_CHECK(count_layers() == 0, "rmi left no layer behind");
+	}
+out:
+	if (nobody)
+		h_back_to_root();
+	if (added)
+		restore_subids();
 	leave();
 }
 
@@ -624,6 +770,46 @@ static void test_two_pulls_at_once(void)
 	    "/data/added");
 	H_STATUS(r, 0);
 	H_OUT(r, "added\n");
+	h_free(&r);
+out:
+	leave();
+}
+
+/* On a terminal a pull shows each layer's bytes of its total (the pty
+ * is script(1)'s); to a pipe it says nothing. */
+static void test_progress_on_terminal_only(void)
+{
+	struct run_result r;
+	char cmd[PATH_MAX + 256], *out = NULL;
+	size_t len = 0;
+	if (!enter())
+		goto out;
+	fresh_store("store-tty");
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 60 script -qec \"'%s' pull %s\" /dev/null "
+		 "</dev/null 2>&1",
+		 H.binary, at("test/b"));
+	FILE *p = popen(cmd, "r");
+	FILE *m = open_memstream(&out, &len);
+	char buf[4096];
+	size_t n;
+	while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0)
+		fwrite(buf, 1, n, m);
+	int status = p ? pclose(p) : -1;
+	fclose(m);
+	H_CHECK(status == 0, "the pull on a terminal succeeded");
+	H_CHECK(strstr(out, "layer 1/2 sha256:") &&
+			strstr(out, "layer 2/2 sha256:"),
+		"a line for each layer on the terminal");
+	H_CHECK(strstr(out, " bytes, done"),
+		"each layer's bytes of its total, to the end");
+	if (status != 0 || !strstr(out, " bytes, done"))
+		printf("\n    the terminal showed: %.400s\n", out);
+	free(out);
+	fresh_store("store-pipe");
+	RUN(r, NULL, "pull", at("test/b"));
+	H_STATUS(r, 0);
+	H_RUN(r, r.err[0] == '\0');
 	h_free(&r);
 out:
 	leave();
@@ -801,7 +987,11 @@ static const struct stage_test tests[] = {
 	{"test_pull_by_digest", test_pull_by_digest, false},
 	{"test_layers_stored_once", test_layers_stored_once, false},
 	{"test_rootless_pull_and_run", test_rootless_pull_and_run, false},
+	{"test_rootless_subids_keep_owners", test_rootless_subids_keep_owners,
+	 true},
 	{"test_two_pulls_at_once", test_two_pulls_at_once, false},
+	{"test_progress_on_terminal_only", test_progress_on_terminal_only,
+	 false},
 	{"test_killed_pull_leaves_no_half_image",
 	 test_killed_pull_leaves_no_half_image, false},
 	{"test_missing_tag_fails_cleanly", test_missing_tag_fails_cleanly,

@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,11 +53,19 @@ struct blob_fetch {
 	const char *digest;
 	char *why;
 	size_t why_len;
+	blob_progress progress; /* NULL: none */
+	void *ctx;
+	size_t index;
+	atomic_bool *stop; /* set: another blob failed; NULL: none */
 };
 
 static int blob_sink(void *ctx, const void *data, size_t len)
 {
 	struct blob_fetch *b = ctx;
+	if (b->stop && atomic_load(b->stop)) {
+		snprintf(b->why, b->why_len, "stopped: another blob failed");
+		return -1;
+	}
 	/* More than the manifest said: a registry (or a man in the middle)
 	 * must not fill the disk with it. */
 	if (b->want >= 0 && b->got + (int64_t)len > b->want) {
@@ -83,6 +93,8 @@ static int blob_sink(void *ctx, const void *data, size_t len)
 		len -= (size_t)n;
 		b->got += n;
 	}
+	if (b->progress)
+		b->progress(b->ctx, b->index, b->got);
 	return 0;
 }
 
@@ -120,8 +132,11 @@ static int finish_fetch(struct blob_fetch *b)
 	return 0;
 }
 
-int fetch_blob(struct image_store *s, struct registry *r, const char *digest,
-	       int64_t size, char *why, size_t why_len)
+/* fetch_blob(), telling b's progress of the bytes (b: all but the
+ * digest, the size and why). */
+static int fetch_one(struct image_store *s, struct registry *r,
+		     const char *digest, int64_t size, struct blob_fetch b,
+		     char *why, size_t why_len)
 {
 	char final[PATH_MAX], tmp[PATH_MAX];
 	struct stat st;
@@ -132,11 +147,16 @@ int fetch_blob(struct image_store *s, struct registry *r, const char *digest,
 	}
 	store_blob_path(s, digest, final, sizeof(final));
 	/* Only a verified blob ever gets this name. */
-	if (stat(final, &st) == 0)
+	if (stat(final, &st) == 0) {
+		if (b.progress)
+			b.progress(b.ctx, b.index, st.st_size);
 		return 0;
+	}
 	store_temp_path(s, tmp, sizeof(tmp));
-	struct blob_fetch b = {.want = size, .digest = digest, .why = why,
-			       .why_len = why_len};
+	b.want = size;
+	b.digest = digest;
+	b.why = why;
+	b.why_len = why_len;
 	b.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (b.fd < 0) {
 		snprintf(why, why_len, "cannot create '%s': %s", tmp,
@@ -164,4 +184,98 @@ int fetch_blob(struct image_store *s, struct registry *r, const char *digest,
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
+}
+
+int fetch_blob(struct image_store *s, struct registry *r, const char *digest,
+	       int64_t size, char *why, size_t why_len)
+{
+	return fetch_one(s, r, digest, size, (struct blob_fetch){0}, why,
+			 why_len);
+}
+
+/* What the fetching threads share. */
+struct fetch_pool {
+	struct image_store *s;
+	const struct registry *r;
+	const struct descriptor *d;
+	size_t n;
+	atomic_size_t next; /* the next blob to take */
+	atomic_bool stop;   /* a blob failed: take no more, stop the rest */
+	blob_progress progress;
+	void *ctx;
+	pthread_mutex_t lock; /* over why and progress */
+	char *why;
+	size_t why_len;
+};
+
+/* Tell the progress, one thread at a time. */
+static void pool_progress(void *ctx, size_t index, int64_t got)
+{
+	struct fetch_pool *p = ctx;
+	pthread_mutex_lock(&p->lock);
+	p->progress(p->ctx, index, got);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* A fetching thread: blob after blob, on a connection of its own, until
+ * none is left or one failed. */
+static void *fetch_worker(void *arg)
+{
+	struct fetch_pool *p = arg;
+	struct registry r;
+	char why[1024];
+
+	if (registry_clone(&r, p->r, why, sizeof(why)) < 0)
+		goto fail;
+	for (size_t i; !atomic_load(&p->stop) &&
+		       (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
+		struct blob_fetch b = {.progress = p->progress ? pool_progress
+							       : NULL,
+				       .ctx = p, .index = i, .stop = &p->stop};
+		if (fetch_one(p->s, &r, p->d[i].digest, p->d[i].size, b, why,
+			      sizeof(why)) < 0) {
+			registry_close(&r);
+			goto fail;
+		}
+	}
+	registry_close(&r);
+	return NULL;
+fail:
+	pthread_mutex_lock(&p->lock);
+	/* The first failure says why; the others were stopped by it. */
+	if (!atomic_exchange(&p->stop, true))
+		snprintf(p->why, p->why_len, "%s", why);
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int fetch_blobs(struct image_store *s, const struct registry *r,
+		const struct descriptor *d, size_t n, blob_progress progress,
+		void *ctx, char *why, size_t why_len)
+{
+	struct fetch_pool p = {.s = s, .r = r, .d = d, .n = n,
+			       .progress = progress, .ctx = ctx, .why = why,
+			       .why_len = why_len};
+	pthread_t t[FETCH_PARALLEL];
+	size_t started = 0;
+
+	atomic_init(&p.next, 0);
+	atomic_init(&p.stop, false);
+	pthread_mutex_init(&p.lock, NULL);
+	for (; started < FETCH_PARALLEL && started < n; started++) {
+		int err = pthread_create(&t[started], NULL, fetch_worker, &p);
+		if (err) {
+			pthread_mutex_lock(&p.lock);
+			if (!atomic_exchange(&p.stop, true))
+				snprintf(why, why_len,
+					 "cannot start a thread: %s",
+					 strerror(err));
+			pthread_mutex_unlock(&p.lock);
+			break;
+		}
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	pthread_mutex_destroy(&p.lock);
+	return atomic_load(&p.stop) ? -1 : 0;
 }

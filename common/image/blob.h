@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "imagestore.h"
+#include "manifest.h"
 #include "registry.h"
 
 /* "sha256:" and 64 hex digits, and its NUL. */
@@ -28,5 +29,22 @@ int check_digest(const void *data, size_t len, const char *digest,
  * filled in. */
 int fetch_blob(struct image_store *s, struct registry *r, const char *digest,
 	       int64_t size, char *why, size_t why_len);
+
+/* Blobs fetched at once by fetch_blobs(), at most. */
+#define FETCH_PARALLEL 4
+
+/* Told of each blob's bytes as they come: the index of the blob in the
+ * list fetch_blobs() got, and how many of it have come so far (its size
+ * once it is stored, also when it was there already). Called from the
+ * fetching threads, one at a time. */
+typedef void (*blob_progress)(void *ctx, size_t index, int64_t got);
+
+/* Fetch the n blobs d, as fetch_blob() does each, up to FETCH_PARALLEL
+ * at once over connections of their own to r's registry. The first
+ * failure stops the others. Returns 0, or -1 with the first failure's
+ * why. */
+int fetch_blobs(struct image_store *s, const struct registry *r,
+		const struct descriptor *d, size_t n, blob_progress progress,
+		void *ctx, char *why, size_t why_len);
 
 #endif

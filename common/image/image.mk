@@ -12,6 +12,10 @@ IMAGE_LIBS := -lcurl -ljansson -larchive -lcrypto
 DEPS_IMAGE := libcurl4-openssl-dev libjansson-dev libarchive-dev libssl-dev
 DEPS_RUN   += $(DEPS_IMAGE)
 DEPS_TEST  += $(DEPS_IMAGE)
+# newuidmap and newgidmap: a rootless pull and run map the user's
+# subordinate ids (/etc/subuid, /etc/subgid) with them, as podman does.
+DEPS_RUN   += uidmap
+DEPS_TEST  += uidmap
 
 .PHONY: image-objs
 image-objs: $(IMAGE_OBJ)

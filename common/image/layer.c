@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -13,6 +14,7 @@
 
 #include "layer.h"
 #include "state.h"
+#include "userns.h"
 
 #define WHITEOUT_PREFIX ".wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
@@ -129,7 +131,7 @@ static int make_whiteout(int root_fd, const char *path, char *why,
 		if (fsetxattr(fd, XATTR_OPAQUE_USER, "y", 1, 0) < 0)
 			rc = -1;
 		/* trusted.* needs CAP_SYS_ADMIN in the host's namespace. */
-		if (rc == 0 && geteuid() == 0 &&
+		if (rc == 0 && geteuid() == 0 && in_initial_userns() &&
 		    fsetxattr(fd, XATTR_OPAQUE_TRUSTED, "y", 1, 0) < 0)
 			rc = -1;
 	} else {
@@ -172,7 +174,11 @@ static int copy_data(struct archive *in, struct archive *out)
 static int unpack_here(const char *tar, int root_fd, char *why,
 		       size_t why_len)
 {
-	bool root = geteuid() == 0;
+	/* Root in a user namespace (a rootless pull with subordinate ids,
+	 * unpack_layer()) may give files to the ids mapped there, but make
+	 * no device node. */
+	bool owner = geteuid() == 0;
+	bool root = owner && in_initial_userns();
 	/* SECURE_*: refuse "..", absolute paths and writing through a
 	 * symbolic link, so a layer cannot reach outside its directory.
 	 * UNLINK: an entry replaces what is there. OWNER only as root (a
@@ -183,7 +189,7 @@ static int unpack_here(const char *tar, int root_fd, char *why,
 		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
 		    ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_PERM |
 		    ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR;
-	if (root)
+	if (owner)
 		flags |= ARCHIVE_EXTRACT_OWNER;
 
 	struct archive *in = archive_read_new();
@@ -282,10 +288,52 @@ int unpack_tar(const char *tar, const char *dir, char *why, size_t why_len)
 	return rc;
 }
 
+/* What unpack_mapped() hands the child: why is shared with the parent. */
+struct unpack_job {
+	const char *blob, *dir;
+	char *why;
+	size_t why_len;
+};
+
+static int unpack_job(void *arg)
+{
+	struct unpack_job *j = arg;
+	if (unpack_tar(j->blob, j->dir, j->why, j->why_len) == 0)
+		return 0;
+	remove_tree(j->dir); /* what it made belongs to the mapped ids */
+	return -1;
+}
+
+/* Unpack as root of a user namespace mapping the user's subordinate ids,
+ * as rootless podman does: the files keep the owners the layer gives
+ * them (101 stays 101 inside, subuid start + 100 on the host). Returns
+ * 0, or -1 with why (the tree is removed). */
+static int unpack_mapped(const struct subid_map *m, const char *blob,
+			 const char *dir, char *why, size_t why_len)
+{
+	/* The child's why, seen by the parent: shared memory. */
+	char *shared = mmap(NULL, why_len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED) {
+		snprintf(why, why_len, "cannot map memory: %s", strerror(errno));
+		return -1;
+	}
+	*shared = '\0';
+	struct unpack_job j = {blob, dir, shared, why_len};
+	int rc = subid_run_mapped(m, unpack_job, &j);
+	if (rc < 0)
+		snprintf(why, why_len, "%s", *shared ? shared :
+			 "cannot unpack in a user namespace with the "
+			 "subordinate ids (newuidmap said why)");
+	munmap(shared, why_len);
+	return rc;
+}
+
 int unpack_layer(struct image_store *s, const char *digest, char *why,
 		 size_t why_len)
 {
-	char blob[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX];
+	char blob[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX], none[256];
+	struct subid_map m;
 	struct stat st;
 
 	store_layer_path(s, digest, final, sizeof(final));
@@ -299,14 +347,19 @@ int unpack_layer(struct image_store *s, const char *digest, char *why,
 			 strerror(errno));
 		return -1;
 	}
-	if (unpack_tar(blob, tmp, why, why_len) < 0) {
+	if (geteuid() != 0 && subid_find("", &m, none, sizeof(none))) {
+		if (unpack_mapped(&m, blob, tmp, why, why_len) < 0) {
+			store_remove_tree(tmp);
+			return -1;
+		}
+	} else if (unpack_tar(blob, tmp, why, why_len) < 0) {
 		remove_tree(tmp);
 		return -1;
 	}
 	if (store_commit(tmp, final) < 0) {
 		snprintf(why, why_len, "cannot store layer %s: %s", digest,
 			 strerror(errno));
-		remove_tree(tmp);
+		store_remove_tree(tmp);
 		return -1;
 	}
 	return 0;

@@ -46,6 +46,20 @@ int registry_open(struct registry *r, const struct image_ref *ref,
 	return 0;
 }
 
+int registry_clone(struct registry *dst, const struct registry *src,
+		   char *why, size_t why_len)
+{
+	*dst = *src;
+	dst->token = NULL;
+	dst->curl = curl_easy_init();
+	if (!dst->curl || (src->token && !(dst->token = strdup(src->token)))) {
+		snprintf(why, why_len, "cannot initialise libcurl");
+		registry_close(dst);
+		return -1;
+	}
+	return 0;
+}
+
 void registry_close(struct registry *r)
 {
 	if (r->curl)

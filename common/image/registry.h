@@ -34,6 +34,12 @@ struct registry {
 int registry_open(struct registry *r, const struct image_ref *ref,
 		  bool insecure, char *why, size_t why_len);
 
+/* Another handle on src's registry, with its token but a connection of
+ * its own (a libcurl handle serves one thread). Returns 0, or -1 with
+ * why filled in. */
+int registry_clone(struct registry *dst, const struct registry *src,
+		   char *why, size_t why_len);
+
 /* Release what registry_open() took. */
 void registry_close(struct registry *r);
 

@@ -30,8 +30,10 @@
 #include "image/imageref.h"
 #include "image/imagestore.h"
 #include "image/layer.h"
+#include "image/progress.h"
 #include "image/registry.h"
 #include "state.h"
+#include "userns.h"
 
 #define CONFIG_MAX (4 << 20) /* as the manifest's bound */
 
@@ -87,24 +89,34 @@ static int fetch_manifest(struct registry *r, const char *wanted,
 	return -1;
 }
 
-/* Fetch every layer (verified as it streams) and unpack it with its
- * whiteouts, then the config; all into the store under their digests,
- * each renamed into place only once whole. Returns 0, or -1 with why. */
+/* Fetch every layer, a few at once (each verified as it streams), with
+ * their progress on a terminal; then unpack each with its whiteouts, and
+ * fetch the config; all into the store under their digests, each renamed
+ * into place only once whole. Returns 0, or -1 with why. */
 static int fetch_layers(struct image_store *s, struct registry *r,
 			const struct manifest *m, char *why, size_t why_len)
 {
-	bool tty = isatty(STDERR_FILENO);
-	for (size_t i = 0; i < m->n_layers; i++) {
-		const struct descriptor *d = &m->layers[i];
-		if (fetch_blob(s, r, d->digest, d->size, why, why_len) < 0 ||
-		    unpack_layer(s, d->digest, why, why_len) < 0)
+	struct progress bar;
+	struct subid_map sub;
+	char none[256];
+
+	/* Without root and without subordinate ids, a user cannot give
+	 * files away: say once that the image's owners are lost. */
+	if (geteuid() != 0 && !subid_find("", &sub, none, sizeof(none)))
+		report("%s: the layers' files are stored as uid %d's, the "
+		       "image's own owners are not kept", none, (int)getuid());
+	/* Progress for a person; nothing for a pipe or a log. */
+	progress_start(&bar, STDERR_FILENO, m->layers, m->n_layers);
+	int rc = fetch_blobs(s, r, m->layers, m->n_layers, progress_update,
+			     &bar, why, why_len);
+	progress_end(&bar);
+	if (rc < 0)
+		return -1;
+	/* One at a time: libarchive unpacks relative to the working
+	 * directory, which the whole process shares. */
+	for (size_t i = 0; i < m->n_layers; i++)
+		if (unpack_layer(s, m->layers[i].digest, why, why_len) < 0)
 			return -1;
-		/* Progress for a person; nothing for a pipe or a log. */
-		if (tty)
-			fprintf(stderr, "layer %zu/%zu %.19s: %lld bytes\n",
-				i + 1, m->n_layers, d->digest,
-				(long long)d->size);
-	}
 	return fetch_blob(s, r, m->config.digest, m->config.size, why, why_len);
 }
 
@@ -292,7 +304,7 @@ static int remove_stored(const struct image_store *s, const char *path)
 	store_temp_path(s, tmp, sizeof(tmp));
 	if (rename(path, tmp) < 0)
 		return errno == ENOENT ? 0 : -1;
-	return remove_tree(tmp);
+	return store_remove_tree(tmp);
 }
 
 /* stage-13 rmi REF: the image, then each of its blobs and layers that

@@ -194,6 +194,11 @@ mkdir -p "$tmp/l2/data/opaque"
 echo added >"$tmp/l2/data/added"
 echo new >"$tmp/l2/data/opaque/new"
 tar -C "$tmp/l2" --owner=0 --group=0 -cf "$tmp/l2.tar" data
+# A file of the image's own user 101 (nginx's), which a rootless run keeps
+# apart from root only with subordinate ids.
+mkdir -p "$tmp/l2u/data"
+echo owned >"$tmp/l2u/data/owned"
+tar -C "$tmp/l2u" --owner=101 --group=101 --numeric-owner -rf "$tmp/l2.tar" data/owned
 umoci tag --image "$oci:a" b >>"$log" 2>&1 || fail "umoci tag failed" "$log"
 umoci raw add-layer --image "$oci:b" "$tmp/l2.tar" >>"$log" 2>&1 ||
 	fail "umoci raw add-layer failed" "$log"
