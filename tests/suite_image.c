@@ -14,6 +14,7 @@
 
 #include <CUnit/CUnit.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -222,6 +223,22 @@ static int count_layers(void)
 		n = -1;
 	if (p)
 		pclose(p);
+	return n;
+}
+
+/* How many entries the state directory (MINIDOCKER_RUN) holds: a run
+ * that ended leaves none of its own; -1 when it cannot be listed. */
+static int count_run_entries(void)
+{
+	const char *run = getenv("MINIDOCKER_RUN");
+	DIR *d = run ? opendir(run) : NULL;
+	if (!d)
+		return -1;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
 	return n;
 }
 
@@ -697,6 +714,18 @@ static void test_rootless_subids_keep_owners(void)
 		H_STATUS(r, 0);
 		H_OUT(r, "hi\n");
 		h_free(&r);
+		/* Files the image's user 101 makes in the container's own
+		 * layer belong to a subordinate id, which the user cannot
+		 * remove: the runtime must, at the end of the run. */
+		int before = count_run_entries();
+		RUN(r, NULL, "run", "-u", "101", "--entrypoint", "/bin/sh",
+		    at("test/b"), "-c", "mkdir /tmp/made && echo x > "
+		    "/tmp/made/f && stat -c %u /tmp/made/f");
+		H_STATUS(r, 0);
+		H_OUT(r, "101\n");
+		h_free(&r);
+		H_CHECK(before >= 0 && count_run_entries() == before,
+			"the run left no layer in the state directory");
 		/* rmi removes what belongs to the subordinate ids too. */
 		RUN(r, NULL, "rmi", at("test/b"));
 		H_STATUS(r, 0);
