@@ -9,6 +9,8 @@
 #define H_TIMEOUT_MS 10000 /* default bound on one container run */
 #define H_IMAGE_STAGE 13   /* the stage whose run takes an image, not
 			    * $MINIDOCKER_ROOTFS, when --rootfs is absent */
+#define H_NET_STAGE 14     /* the stage that gives a container a network
+			    * of its own, bridged on the host as root */
 #define H_LEAKED_FD 7      /* an fd every runtime starts with, not cloexec */
 
 /* What the runner sets before each suite. */
