@@ -706,6 +706,16 @@ int h_enter_shared_host(void)
 	return enter_own_mounts(MS_SHARED);
 }
 
+int h_enter_own_mounts(void)
+{
+	return enter_own_mounts(MS_PRIVATE);
+}
+
+void h_leave_own_mounts(void)
+{
+	h_leave_shared_host();
+}
+
 void h_leave_shared_host(void)
 {
 	if (saved_mnt_ns >= 0 && setns(saved_mnt_ns, CLONE_NEWNS) < 0)

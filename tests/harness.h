@@ -145,6 +145,13 @@ bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms);
 int h_enter_shared_host(void);
 void h_leave_shared_host(void);
 
+/* Enter a private copy of the host's mount namespace: what a test
+ * mounts there (a /dev/net/tun of its own) never shows on the host;
+ * h_leave_own_mounts() returns. Returns 0, or -1 with a failure
+ * recorded. */
+int h_enter_own_mounts(void);
+void h_leave_own_mounts(void);
+
 /* Point the runtimes a test starts at a cgroup hierarchy of the test's
  * own: a group of ours, bind-mounted in a private mount namespace where
  * MINIDOCKER_CGROUP_ROOT tells the runtime to look. Runtimes elsewhere on

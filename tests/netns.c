@@ -264,9 +264,8 @@ int netns_ask(pid_t ns, const char *addr, uint16_t port, const char *request,
 	return c > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-void check_reaches(pid_t ns, const char *addr, uint16_t port,
-		   pid_t server_ns, uint16_t server_port, const char *want,
-		   const char *what)
+void check_reaches(pid_t ns, const char *addr, uint16_t port, pid_t server_ns,
+		   uint16_t server_port, const char *want, const char *what)
 {
 	char got[256];
 	pid_t s = netns_serve_once(server_ns, server_port);

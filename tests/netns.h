@@ -14,7 +14,7 @@
 /* Our side of the link to the outside host, and the outside host's
  * address; no route leads back from there to the containers, so only
  * NAT answers them. */
-#define NETNS_HOST_ADDR    "10.99.0.1"
+#define NETNS_HOST_ADDR	   "10.99.0.1"
 #define NETNS_OUTSIDE_ADDR "10.99.0.2"
 
 /* A process waiting in namespaces of its own until hold is closed. */
@@ -65,9 +65,8 @@ int netns_ask(pid_t ns, const char *addr, uint16_t port, const char *request,
 /* Ask addr:port from ns while a server in server_ns on server_port
  * answers; checks the answer is want (or, with want NULL, any answer),
  * saying what it got otherwise. */
-void check_reaches(pid_t ns, const char *addr, uint16_t port,
-		   pid_t server_ns, uint16_t server_port, const char *want,
-		   const char *what);
+void check_reaches(pid_t ns, const char *addr, uint16_t port, pid_t server_ns,
+		   uint16_t server_port, const char *want, const char *what);
 
 /* Whether out lists exactly the links named in want (space-separated),
  * as `ip -o link` prints them ("2: eth0@if5: <...>"); says which it
