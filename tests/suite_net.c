@@ -585,6 +585,32 @@ static void test_rootless_slirp_outbound_and_port(void)
 	leave_world();
 }
 
+/* Without root, where slirp4netns cannot open /dev/net/tun (here: no
+ * node at all, in the world's mounts), the default is --net none, said
+ * in one line; the container still runs. */
+static void test_rootless_without_tun_has_only_lo(void)
+{
+	if (enter_world() < 0)
+		return;
+	if (mount("tmpfs", "/dev/net", "tmpfs", 0, "mode=0755") < 0) {
+		CU_FAIL("cannot hide /dev/net/tun");
+		leave_world();
+		return;
+	}
+	if (h_become_nobody()) {
+		struct run_result r;
+		RUN(r, NULL, "run", "--rootfs", H.rootfs, "/sbin/ip", "-o",
+		    "link", "show");
+		H_STATUS(r, 0);
+		H_RUN(r, netns_links_are(r.out, "lo"));
+		H_RUN(r, strstr(r.err, "no network: ") &&
+			     strstr(r.err, "so --net none\n"));
+		h_free(&r);
+		h_back_to_root();
+	}
+	leave_world();
+}
+
 /* The catalogue's entries first stopped here ("bind a port the host
  * sees"), run by the default network, in the world. */
 static void test_escapes_stopped_here(void)
@@ -616,6 +642,8 @@ static const struct stage_test tests[] = {
      true},
     {"test_rootless_slirp_outbound_and_port",
      test_rootless_slirp_outbound_and_port, true},
+    {"test_rootless_without_tun_has_only_lo",
+     test_rootless_without_tun_has_only_lo, true},
     {"test_escapes_stopped_here", test_escapes_stopped_here, true},
     {NULL, NULL, false},
 };

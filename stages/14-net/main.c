@@ -354,9 +354,10 @@ static bool find_image(struct child_config *cfg, struct image *img)
 }
 
 /* The container's network from --net and -p into net: as root bridge,
- * else slirp4netns when installed, else none (said, as the missing pids
- * limit is). Dies on what cannot be: bridge without root, ports with no
- * network of its own to publish them from. */
+ * else slirp4netns when it can run (installed, and /dev/net/tun open to
+ * us), else none (said, as the missing pids limit is). Dies on what
+ * cannot be: bridge without root, ports with no network of its own to
+ * publish them from. */
 static void choose_net(const struct options *o, struct net *net)
 {
 	static const char *const modes[] = {
@@ -368,11 +369,15 @@ static void choose_net(const struct options *o, struct net *net)
 
 	if (!o->net && root)
 		mode = NET_MODE_BRIDGE;
-	else if (!o->net && net_slirp_available())
-		mode = NET_MODE_SLIRP;
-	else if (!o->net)
+	else if (!o->net && !net_slirp_available())
 		report("no network: not root, and slirp4netns is not installed "
 		       "(apt-get install slirp4netns), so --net none");
+	else if (!o->net && access("/dev/net/tun", R_OK | W_OK) < 0)
+		report("no network: not root, and /dev/net/tun is not open to "
+		       "uid %d, which slirp4netns needs, so --net none",
+		       (int)getuid());
+	else if (!o->net)
+		mode = NET_MODE_SLIRP;
 	for (size_t m = 0; o->net && m < ARRAY_SIZE(modes); m++)
 		if (!strcmp(o->net, modes[m]))
 			mode = (enum net_mode)m;
