@@ -270,7 +270,12 @@ static void test_reaches_gateway_and_outside_through_nat(void)
 	/* One server on the host (the gateway's side), one outside. */
 	pid_t gw = netns_serve_once(0, 9001);
 	pid_t out = netns_serve_once(outside.pid, 9000);
-	CU_ASSERT_FATAL(gw > 0 && out > 0);
+	/* Not a FATAL check: it would leave the runner in the world. */
+	if (gw <= 0 || out <= 0) {
+		CU_FAIL("cannot start the test's servers");
+		leave_world();
+		return;
+	}
 	struct run_result r;
 	RUN(r, NULL, "run", "--rootfs", H.rootfs, "/bin/sh", "-c",
 	    "ip -o -4 addr show dev eth0; nc -w 5 " LEASE_GATEWAY
@@ -387,9 +392,12 @@ static void test_taken_port_is_125_and_leaves_nothing(void)
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons(8081)};
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CU_ASSERT_FATAL(s >= 0 &&
-			bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-			listen(s, 1) == 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s, 1) < 0) {
+		CU_FAIL("cannot take port 8081 in the test's host");
+		leave_world();
+		return;
+	}
 	struct run_result r;
 	RUN(r, NULL, "run", "--rootfs", H.rootfs, "-p", "8081:80", "-p",
 	    "8082:80", H.probe, "out", "must not run");
@@ -540,10 +548,12 @@ static void test_rootless_slirp_outbound_and_port(void)
 		return;
 	}
 	pid_t out = netns_serve_once(outside.pid, 9000);
-	CU_ASSERT_FATAL(out > 0);
-	if (!h_become_nobody()) {
-		kill(out, SIGKILL);
-		waitpid(out, NULL, 0);
+	if (out <= 0 || !h_become_nobody()) {
+		CU_FAIL("cannot start the outside server, or become nobody");
+		if (out > 0) {
+			kill(out, SIGKILL);
+			waitpid(out, NULL, 0);
+		}
 		leave_world();
 		return;
 	}
