@@ -53,6 +53,17 @@ const struct opt_spec opt_table[] = {
 	{"--entrypoint", NULL, "CMD", OPT_ENTRYPOINT, 13, OPT_TEXT, 1, 0,
 	 NULL, NULL, NULL, FIELD(entrypoint),
 	 "run CMD in place of the image's entrypoint"},
+	/* Stage 14: a network of the container's own. No default in the
+	 * table: it is bridge as root, slirp4netns or none without. */
+	{"--publish", "-p", "HOST:CTR", OPT_PUBLISH, 14, OPT_PORT_SPEC, 0, 0,
+	 NULL, NULL, NULL, FIELD(ports),
+	 "publish the container's TCP port CTR on the host's HOST "
+	 "(repeatable)"},
+	/* docker's names, and podman's for the rootless one. */
+	{"--net", NULL, "bridge|none|host|slirp4netns", OPT_NET, 14,
+	 OPT_CHOICE, 0, 0, NULL, NULL, NULL, FIELD(net),
+	 "the container's network (default: bridge as root, else "
+	 "slirp4netns when installed, else none)"},
 	/* Not -v: from stage 13, -v is a volume, as docker's. */
 	{"--verbose", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(verbose), "print the runtime's progress on stderr"},
@@ -194,6 +205,41 @@ static bool is_volume_spec(const char *s)
 	return !c2 || !strcmp(c2, ":ro");
 }
 
+/* One TCP port, 1 to 65535, the whole of s up to end. */
+static bool is_port(const char *s, const char *end)
+{
+	long v = 0;
+	if (s == end || end - s > 5)
+		return false;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* -p: HOSTPORT:CTRPORT. */
+static bool is_port_spec(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	return colon && is_port(s, colon) &&
+	       is_port(colon + 1, colon + 1 + strlen(colon + 1));
+}
+
+/* Whether s is one of the words in words ("a|b|c"). */
+static bool is_choice(const char *s, const char *words)
+{
+	size_t n = strlen(s);
+	for (const char *w = words; *w;) {
+		size_t len = strcspn(w, "|");
+		if (n && len == n && !strncmp(w, s, n))
+			return true;
+		w += len + (w[len] == '|');
+	}
+	return false;
+}
+
 /* Check value against o's bounds and store it in opts. */
 static enum args_result set_value(const struct opt_spec *o, const char *value,
 				  struct options *opts, char *err,
@@ -225,14 +271,20 @@ static enum args_result set_value(const struct opt_spec *o, const char *value,
 				    o->name, value);
 		return ARGS_OK;
 	}
-	if (o->kind == OPT_ENV_VAR || o->kind == OPT_VOLUME_SPEC) {
+	if (o->kind == OPT_ENV_VAR || o->kind == OPT_VOLUME_SPEC ||
+	    o->kind == OPT_PORT_SPEC) {
 		struct opt_list *l = (struct opt_list *)field;
-		bool env = o->kind == OPT_ENV_VAR;
-		if (env ? !is_env_var(value) : !is_volume_spec(value))
+		bool ok = o->kind == OPT_ENV_VAR      ? is_env_var(value)
+			  : o->kind == OPT_VOLUME_SPEC ? is_volume_spec(value)
+						       : is_port_spec(value);
+		if (!ok)
 			return fail(err, err_len, "bad %s '%.64s': want %s",
 				    o->name, value,
-				    env ? "KEY=VALUE"
-					: "HOSTDIR:CTRDIR[:ro], both absolute");
+				    o->kind == OPT_ENV_VAR ? "KEY=VALUE"
+				    : o->kind == OPT_VOLUME_SPEC
+					? "HOSTDIR:CTRDIR[:ro], both absolute"
+					: "HOSTPORT:CTRPORT, TCP ports from 1 "
+					  "to 65535");
 		if (l->n == OPT_LIST_MAX)
 			return fail(err, err_len, "bad %s: more than %d",
 				    o->name, OPT_LIST_MAX);
@@ -246,6 +298,13 @@ static enum args_result set_value(const struct opt_spec *o, const char *value,
 				    "to the host's CPUs",
 				    o->name, value,
 				    (double)o->min / CPU_PERIOD);
+		return ARGS_OK;
+	}
+	if (o->kind == OPT_CHOICE) {
+		if (!is_choice(value, o->arg))
+			return fail(err, err_len, "bad %s '%.64s': want %s",
+				    o->name, value, o->arg);
+		*(const char **)field = value;
 		return ARGS_OK;
 	}
 	size_t n = strlen(value);

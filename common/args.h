@@ -29,6 +29,8 @@ enum {
 	OPT_USER = 1 << 9,     /* -u UID[:GID], stage 13 on */
 	OPT_VOLUME = 1 << 10,  /* -v HOSTDIR:CTRDIR[:ro], stage 13 on */
 	OPT_ENTRYPOINT = 1 << 11, /* --entrypoint CMD, stage 13 on */
+	OPT_PUBLISH = 1 << 12, /* -p HOSTPORT:CTRPORT, stage 14 on */
+	OPT_NET = 1 << 13,     /* --net MODE, stage 14 on */
 };
 
 /* Bounds: *_LEN_MAX for a length in bytes, *_LIMIT for a number. */
@@ -59,6 +61,8 @@ struct options {
 	const char *user;     /* -u UID[:GID] or NAME[:GROUP] */
 	struct opt_list volumes; /* -v HOSTDIR:CTRDIR[:ro] */
 	const char *entrypoint; /* --entrypoint CMD */
+	struct opt_list ports; /* -p HOSTPORT:CTRPORT */
+	const char *net;      /* --net MODE; NULL: the stage's default */
 	unsigned given;       /* the OPT_ bits of the options on the line */
 	bool verbose;         /* --verbose */
 	bool help;            /* --help, -h */
@@ -82,6 +86,9 @@ enum opt_kind {
 		     * appended to a struct opt_list */
 	OPT_VOLUME_SPEC, /* HOSTDIR:CTRDIR or HOSTDIR:CTRDIR:ro, both
 		     * absolute; repeatable, as OPT_ENV_VAR */
+	OPT_PORT_SPEC, /* HOSTPORT:CTRPORT, TCP ports from 1 to 65535;
+		     * repeatable, as OPT_ENV_VAR */
+	OPT_CHOICE, /* one of the words in arg, which are split by '|' */
 };
 
 /* One option: a row of opt_table. */

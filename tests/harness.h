@@ -9,6 +9,8 @@
 #define H_TIMEOUT_MS 10000 /* default bound on one container run */
 #define H_IMAGE_STAGE 13   /* the stage whose run takes an image, not
 			    * $MINIDOCKER_ROOTFS, when --rootfs is absent */
+#define H_NET_STAGE 14     /* the stage that gives a container a network
+			    * of its own, bridged on the host as root */
 #define H_LEAKED_FD 7      /* an fd every runtime starts with, not cloexec */
 
 /* What the runner sets before each suite. */
@@ -142,6 +144,13 @@ bool h_poll(bool (*pred)(void *), void *arg, int timeout_ms);
  * Returns 0, or -1 with a CUnit failure recorded. */
 int h_enter_shared_host(void);
 void h_leave_shared_host(void);
+
+/* Enter a private copy of the host's mount namespace: what a test
+ * mounts there (a /dev/net/tun of its own) never shows on the host;
+ * h_leave_own_mounts() returns. Returns 0, or -1 with a failure
+ * recorded. */
+int h_enter_own_mounts(void);
+void h_leave_own_mounts(void);
 
 /* Point the runtimes a test starts at a cgroup hierarchy of the test's
  * own: a group of ours, bind-mounted in a private mount namespace where

@@ -191,6 +191,42 @@ static void test_args_every_kind_both_forms(void)
 	CU_ASSERT_EQUAL(o.memory, 16L << 20);
 }
 
+/* Stage 14's -p (a list of HOSTPORT:CTRPORT) and --net (one of the
+ * words its row lists); stage 13 refuses both as unknown. */
+static void test_args_publish_and_net(void)
+{
+	struct options o;
+	char err[256];
+	unsigned stage_14 = STAGE_10 | OPT_PUBLISH | OPT_NET;
+	const char *a[] = {"run", "-p", "8080:80", "--publish=1:65535",
+			   "--net", "slirp4netns", "sh", NULL};
+	CU_ASSERT_EQUAL_FATAL(parse(stage_14, &o, err, a), ARGS_OK);
+	CU_ASSERT_EQUAL(o.ports.n, 2);
+	CU_ASSERT_STRING_EQUAL(o.ports.v[0], "8080:80");
+	CU_ASSERT_STRING_EQUAL(o.ports.v[1], "1:65535");
+	CU_ASSERT_STRING_EQUAL(o.net, "slirp4netns");
+	const char *none[] = {"run", "sh", NULL};
+	CU_ASSERT_EQUAL_FATAL(parse(stage_14, &o, err, none), ARGS_OK);
+	CU_ASSERT_PTR_NULL(o.net); /* the stage picks by who runs it */
+	const char *const bad[][5] = {
+	    {"run", "-p", "0:80", "sh", NULL},
+	    {"run", "-p", "80:65536", "sh", NULL},
+	    {"run", "-p", "80", "sh", NULL},
+	    {"run", "-p", "80:80:80", "sh", NULL},
+	    {"run", "-p", "+80:80", "sh", NULL},
+	    {"run", "--net", "slirp", "sh", NULL},
+	    {"run", "--net", "", "sh", NULL},
+	    {"run", "--net=bridge|none", "sh", NULL},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		check_refused(stage_14, bad[i], i < 5 ? "bad --publish '"
+						      : "bad --net '");
+	const char *early[] = {"run", "--net", "none", "sh", NULL};
+	check_refused(STAGE_10, early, "unknown option '--net'");
+	const char *early_p[] = {"run", "-p", "80:80", "sh", NULL};
+	check_refused(STAGE_10, early_p, "unknown option '-p'");
+}
+
 /* getopt_long would take "--host" for --hostname; the stages take an
  * option by its full name only (common/args.c says why). */
 static void test_args_no_abbreviations(void)
@@ -748,6 +784,7 @@ const struct stage_test common_tests[] = {
 	{"test_args_every_kind_both_forms", test_args_every_kind_both_forms,
 	 false},
 	{"test_args_no_abbreviations", test_args_no_abbreviations, false},
+	{"test_args_publish_and_net", test_args_publish_and_net, false},
 	{"test_args_reasons", test_args_reasons, false},
 	{"test_args_calls_in_a_row", test_args_calls_in_a_row, false},
 	{"test_args_stop_at_the_command", test_args_stop_at_the_command,

@@ -356,6 +356,34 @@ else
 		"sudo make deps-test (make test installs them too)"
 fi
 
+# --- the network (stage 14: veth, bridge, NAT; slirp4netns without root) -
+# Its libraries by their headers: libmnl for route netlink, libnftables
+# for the firewall rules.
+missing_net=()
+for h in libmnl/libmnl.h:libmnl-dev nftables/libnftables.h:libnftables-dev; do
+	[ -e "$root/usr/include/${h%%:*}" ] ||
+		[ -e "$root/usr/include/$(uname -m)-linux-gnu/${h%%:*}" ] ||
+		missing_net+=("${h#*:}")
+done
+if [ ${#missing_net[@]} -eq 0 ]; then
+	ok "the network libraries (libmnl, libnftables) installed (stage 14 builds with them)"
+else
+	warn "network libraries missing (${missing_net[*]}): stage 14 does not build" \
+		"sudo make deps-run (make run and make test install them too)"
+fi
+# Without root, stage 14's network is slirp4netns, which opens
+# /dev/net/tun as the user: some machines make it 0600.
+tun=$(stat -c %a "$root/dev/net/tun" 2>/dev/null || true)
+if ! [ -x "$root/usr/bin/slirp4netns" ]; then
+	warn "slirp4netns not installed: stage 14 without root has no network (--net none)" \
+		"sudo make deps-run (make run and make test install it too)"
+elif [ "$tun" != 666 ]; then
+	warn "/dev/net/tun is ${tun:-missing}${tun:+ (mode)}: slirp4netns cannot open it as an ordinary user, so stage 14 without root has no network (--net none)" \
+		"sudo chmod 0666 /dev/net/tun (sudo modprobe tun when it is missing)"
+else
+	ok "slirp4netns installed and /dev/net/tun open to every user (stage 14's network without root)"
+fi
+
 # --- leftovers of broken or killed runs ----------------------------------
 # Mounts under the build tree or the root filesystem: a stage that never
 # unmounts (or a killed one) leaves them, and the next tests trip on them.

@@ -577,15 +577,29 @@ static void bind_etc_file(const char *src, const char *merged, const char *name)
 		    name);
 	}
 	snprintf(target, sizeof(target), "%s/%s", etc, name);
-	/* Into the container's own layer: the image never sees this. */
-	if (lstat(target, &st) == 0 && !S_ISREG(st.st_mode) &&
-	    unlink(target) < 0)
+	/* Into the container's own layer: the image never sees this. A
+	 * file there already is bound over as it is: without root its
+	 * owner may be a user the container does not map, who alone could
+	 * open it for writing. */
+	bool found = lstat(target, &st) == 0;
+	bool is_file = found && S_ISREG(st.st_mode);
+	if (found && !is_file && unlink(target) < 0)
 		die_errno("cannot replace '%s'", target);
-	int fd =
-	    open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
+	int fd = is_file ? -1
+			 : open(target,
+				O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+				0644);
+	if (!is_file && fd < 0 && (errno == EACCES || errno == EPERM)) {
+		/* Without root, an image's /etc that root owns. */
+		verbose("no /etc/%s: the image's /etc is not the container's "
+			"to write",
+			name);
+		return;
+	}
+	if (!is_file && fd < 0)
 		die_errno("cannot create '%s'", target);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (mount(src, target, NULL, MS_BIND, NULL) < 0)
 		die_errno("cannot bind '%s' on '%s'", src, target);
 }

@@ -50,7 +50,11 @@ tree() {
 	mkdir -p "$d/usr/include/curl" "$d/usr/include/openssl" "$d/usr/bin"
 	touch "$d/usr/include/curl/curl.h" "$d/usr/include/jansson.h" \
 		"$d/usr/include/archive.h" "$d/usr/include/openssl/sha.h"
-	for t in docker-registry umoci skopeo; do
+	mkdir -p "$d/usr/include/libmnl" "$d/usr/include/nftables" "$d/dev/net"
+	touch "$d/usr/include/libmnl/libmnl.h" \
+		"$d/usr/include/nftables/libnftables.h" "$d/dev/net/tun"
+	chmod 0666 "$d/dev/net/tun"
+	for t in docker-registry umoci skopeo slirp4netns; do
 		printf '#!/bin/sh\n' >"$d/usr/bin/$t"
 		chmod +x "$d/usr/bin/$t"
 	done
@@ -159,6 +163,14 @@ doctor v2-nocpu
 check "v2 without cpu is a problem" "got: $out" has '^FAIL +cgroup v2 at /sys/fs/cgroup without the cpu controller'
 check "v2 without cpu: its fix enables it" "got: $out" has 'echo \+cpu > /sys/fs/cgroup/cgroup.subtree_control'
 check "v2 without cpu: exits 1" "status $rc" fails
+
+tree tun0600 v1
+chmod 0600 "$T/tun0600/dev/net/tun"
+doctor tun0600
+check "/dev/net/tun 0600: rootless stage 14 has no network, a warning" "got: $out" \
+	has '^WARN +/dev/net/tun is 600 \(mode\): slirp4netns cannot open it'
+check "/dev/net/tun 0600: its fix" "got: $out" has 'sudo chmod 0666 /dev/net/tun'
+check "/dev/net/tun 0600: exits 0" "status $rc" passes
 
 tree oldkernel v1
 echo 5.10.0-28-amd64 >"$T/oldkernel/proc/sys/kernel/osrelease"

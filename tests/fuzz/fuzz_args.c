@@ -60,15 +60,27 @@ static void check_ok(int argc, char **argv, unsigned opts_mask,
 			if (!known)
 				require(s->def && !strcmp(v, s->def));
 		} else if (s->kind == OPT_ENV_VAR ||
-			   s->kind == OPT_VOLUME_SPEC) {
-			/* -e KEY=VALUE, -v /HOST:/CTR[:ro]: each as checked. */
+			   s->kind == OPT_VOLUME_SPEC ||
+			   s->kind == OPT_PORT_SPEC) {
+			/* -e KEY=VALUE, -v /HOST:/CTR[:ro], -p N:N: each as
+			 * checked. */
 			const struct opt_list *l = (const void *)field;
 			require(l->n <= OPT_LIST_MAX && (known || l->n == 0));
 			for (size_t i = 0; i < l->n; i++)
 				require(s->kind == OPT_ENV_VAR
 						? strchr(l->v[i], '=') > l->v[i]
+					: s->kind == OPT_PORT_SPEC
+						? strspn(l->v[i], "0123456789:") ==
+							  strlen(l->v[i])
 						: l->v[i][0] == '/' &&
 							  strchr(l->v[i], ':'));
+		} else if (s->kind == OPT_CHOICE) {
+			/* --net: one of its words, or NULL unless given. */
+			const char *v = *(const char *const *)field;
+			const char *at = v ? strstr(s->arg, v) : NULL;
+			require(!v || (at && *v && (at == s->arg || at[-1] == '|') &&
+				       (at[strlen(v)] == '|' || !at[strlen(v)])));
+			require(known || !v);
 		} else if (s->kind == OPT_NUMBER) {
 			long v = *(const long *)field;
 			require(v >= s->min && v <= s->max);

@@ -18,11 +18,12 @@ TEST_PARTS += test-net
 
 $(BUILD)/tests/net/%.o: tests/net/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -iquote stages/14-net $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -iquote stages/14-net -Itests $(CFLAGS) -c -o $@ $<
 
 $(NET_LESSON_OBJ): CPPFLAGS += -iquote stages/14-net
 
-$(TEST_NET): $(BUILD)/tests/net/test_net.o $(NET_LESSON_OBJ) $(NET_OBJ) $(COMMON_OBJ)
+# tests/netns.c: the namespaces and the outside host, shared with suite 14.
+$(TEST_NET): $(BUILD)/tests/net/test_net.o $(BUILD)/tests/netns.o $(NET_LESSON_OBJ) $(NET_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(NET_LIBS)
 
 test-net: $(TEST_NET)

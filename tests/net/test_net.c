@@ -47,20 +47,15 @@
 #include "net/lease.h"
 #include "net/netlink.h"
 #include "net/nft.h"
+#include "netns.h"
 #include "state.h"
 
-#define HOST_ADDR    "10.99.0.1"
-#define OUTSIDE_ADDR "10.99.0.2"
+#define HOST_ADDR    NETNS_HOST_ADDR
+#define OUTSIDE_ADDR NETNS_OUTSIDE_ADDR
 
 static char scratch[256]; /* a directory of our own */
 static char run[300];	  /* the leases' run directory */
 static bool verbose_on;
-
-/* A process waiting in namespaces of its own until hold is closed. */
-struct box {
-	pid_t pid;
-	int hold;
-};
 
 static struct box outside = {0, -1};
 
@@ -73,261 +68,6 @@ static int create_file(const char *path, const char *text)
 	ssize_t n = write(fd, text, strlen(text));
 	close(fd);
 	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-/* A box: a child that leaves our network namespace (and, with userns,
- * our user namespace first, mapping root to 65534 as an unprivileged
- * runtime would), brings lo up (net.c's setup_lo(), as the container's
- * child does), and waits. Returns 0, or -1. */
-static int spawn_box(struct box *b, bool userns, bool lo)
-{
-	int ready[2], hold[2];
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0)
-		return -1;
-	b->pid = fork();
-	if (b->pid == 0) {
-		char c = 'x';
-		/* Only its own two ends: a copy of another box's hold
-		 * pipe here would keep that box from ever seeing EOF. */
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != ready[1] && fd != hold[0])
-				close(fd);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (userns &&
-		    (unshare(CLONE_NEWUSER) < 0 ||
-		     write_file("/proc/self/setgroups", "deny") < 0 ||
-		     write_file("/proc/self/uid_map", "0 65534 1") < 0 ||
-		     write_file("/proc/self/gid_map", "0 65534 1") < 0)) {
-			perror("box: user namespace");
-			_exit(1);
-		}
-		if (unshare(CLONE_NEWNET) < 0) {
-			perror("box: unshare");
-			_exit(1);
-		}
-		if (lo)
-			setup_lo();
-		if (write(ready[1], &c, 1) != 1)
-			_exit(1);
-		while (read(hold[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	char c;
-	int ok = b->pid > 0 && read(ready[0], &c, 1) == 1;
-	close(ready[0]);
-	b->hold = hold[1];
-	if (!ok) {
-		close(b->hold);
-		if (b->pid > 0)
-			waitpid(b->pid, NULL, 0);
-		b->pid = 0;
-		return -1;
-	}
-	return 0;
-}
-
-/* Let the box end, and reap it. */
-static void end_box(struct box *b)
-{
-	if (b->hold >= 0)
-		close(b->hold);
-	b->hold = -1;
-	if (b->pid > 0)
-		waitpid(b->pid, NULL, 0);
-	b->pid = 0;
-}
-
-/* In a forked child: enter the network namespace of pid (0: stay). */
-static void enter_net(pid_t pid)
-{
-	char path[64];
-	if (pid == 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-		perror("enter_net");
-		_exit(126);
-	}
-	close(fd);
-}
-
-/* Read what fd gives until EOF or 15 s, into out. */
-static void read_all(int fd, char *out, size_t len)
-{
-	size_t got = 0;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	while (got < len - 1 && poll(&p, 1, 15000) > 0) {
-		ssize_t n = read(fd, out + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	out[got] = '\0';
-}
-
-/* Run argv in pid's network namespace (0: ours), its stdout and stderr
- * into out. Returns its exit status, or -1. */
-static int run_in(pid_t pid, char *const argv[], char *out, size_t len)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid_t c = fork();
-	if (c == 0) {
-		enter_net(pid);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	read_all(p[0], out, len);
-	close(p[0]);
-	int status;
-	if (c < 0 || waitpid(c, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* A TCP server in pid's namespace on port: it answers one connection
- * within 15 s with "from <the peer's address>" and ends. Returns its pid
- * once it listens, or -1. */
-static pid_t serve_once(pid_t ns, uint16_t port)
-{
-	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) < 0)
-		return -1;
-	pid_t c = fork();
-	if (c == 0) {
-		struct sockaddr_in sa = {.sin_family = AF_INET,
-					 .sin_port = htons(port)};
-		int one = 1;
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		enter_net(ns);
-		int s = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		    listen(s, 4) < 0) {
-			perror("serve_once");
-			_exit(1);
-		}
-		if (write(ready[1], "1", 1) != 1)
-			_exit(1);
-		struct pollfd p = {.fd = s, .events = POLLIN};
-		if (poll(&p, 1, 15000) <= 0)
-			_exit(2);
-		socklen_t sl = sizeof(sa);
-		int a = accept(s, (struct sockaddr *)&sa, &sl);
-		if (a < 0)
-			_exit(3);
-		dprintf(a, "from %s", inet_ntoa(sa.sin_addr));
-		close(a);
-		_exit(0);
-	}
-	close(ready[1]);
-	char ch;
-	int ok = c > 0 && read(ready[0], &ch, 1) == 1;
-	close(ready[0]);
-	if (!ok) {
-		if (c > 0)
-			waitpid(c, NULL, 0);
-		return -1;
-	}
-	return c;
-}
-
-/* Connect from pid's namespace to addr:port within 5 s and read the
- * answer into out, or the error ("error: ...") when there is none.
- * Returns 0 when it got an answer. */
-static int ask(pid_t ns, const char *addr, uint16_t port, char *out, size_t len)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid_t c = fork();
-	if (c == 0) {
-		struct sockaddr_in sa = {.sin_family = AF_INET,
-					 .sin_port = htons(port)};
-		struct timeval tv = {5, 0};
-		char buf[128];
-		enter_net(ns);
-		inet_pton(AF_INET, addr, &sa.sin_addr);
-		int s = socket(AF_INET, SOCK_STREAM, 0);
-		/* connect() honours the send timeout. */
-		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			dprintf(p[1], "error: connect: %s",
-				errno == EINPROGRESS ? "no answer in 5 s"
-						     : strerror(errno));
-			_exit(1);
-		}
-		ssize_t n = read(s, buf, sizeof(buf) - 1);
-		if (n <= 0) {
-			dprintf(p[1], "error: read: %s",
-				n ? strerror(errno) : "end of stream");
-			_exit(1);
-		}
-		if (write(p[1], buf, (size_t)n) != n)
-			_exit(1);
-		_exit(0);
-	}
-	close(p[1]);
-	read_all(p[0], out, len);
-	close(p[0]);
-	int status = 1;
-	if (c > 0)
-		waitpid(c, &status, 0);
-	return c > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-/* Ask addr:port from ns while a server in server_ns on server_port
- * answers; checks the answer is want (or, with want NULL, any answer),
- * saying what it got otherwise. */
-static void check_reaches(pid_t ns, const char *addr, uint16_t port,
-			  pid_t server_ns, uint16_t server_port,
-			  const char *want, const char *what)
-{
-	char got[256];
-	pid_t s = serve_once(server_ns, server_port);
-	CU_ASSERT_FATAL(s > 0);
-	int rc = ask(ns, addr, port, got, sizeof(got));
-	kill(s, SIGKILL);
-	waitpid(s, NULL, 0);
-	bool ok = rc == 0 && (!want || !strcmp(got, want));
-	if (!ok || verbose_on)
-		printf("\n    %s: %s:%u answered \"%s\"%s%s%s\n", what, addr,
-		       port, got, want ? ", wanted \"" : "", want ? want : "",
-		       want ? "\"" : "");
-	CU_ASSERT(ok);
-}
-
-/* Whether out lists exactly the links named in want (space-separated),
- * as `ip -o link` prints them ("2: eth0@if5: <...>"). */
-static bool links_are(const char *out, const char *want)
-{
-	char names[512] = "";
-	for (const char *l = out; *l;) {
-		const char *colon = strchr(l, ':');
-		if (!colon)
-			break;
-		size_t n = strcspn(colon + 2, ":@");
-		snprintf(names + strlen(names), sizeof(names) - strlen(names),
-			 "%s%.*s", *names ? " " : "", (int)n, colon + 2);
-		l = strchr(l, '\n');
-		if (!l)
-			break;
-		l++;
-	}
-	if (strcmp(names, want)) {
-		printf("\n    links: \"%s\", wanted \"%s\"\n", names, want);
-		return false;
-	}
-	return true;
 }
 
 /* The NAT table as nft lists it. */
@@ -362,7 +102,7 @@ static int start_container(struct box *b, struct net *net, const char *name,
 	}
 	if (net_reserve(net) < 0)
 		return -1;
-	if (spawn_box(b, false, true) < 0) {
+	if (box_spawn(b, false, setup_lo) < 0) {
 		net_teardown(net);
 		return -1;
 	}
@@ -374,7 +114,7 @@ static int start_container(struct box *b, struct net *net, const char *name,
 	}
 	if (net_setup(net) < 0) {
 		net_teardown(net);
-		end_box(b);
+		box_end(b);
 		return -1;
 	}
 	return 0;
@@ -401,11 +141,11 @@ static int bridge_clean(void)
 {
 	if (box_a.pid) {
 		net_teardown(&net_a);
-		end_box(&box_a);
+		box_end(&box_a);
 	}
 	if (box_b.pid) {
 		net_teardown(&net_b);
-		end_box(&box_b);
+		box_end(&box_b);
 	}
 	return 0;
 }
@@ -414,8 +154,8 @@ static void test_inside_only_lo_and_eth0(void)
 {
 	char out[4096];
 	char *argv[] = {"ip", "-o", "link", "show", NULL};
-	CU_ASSERT_EQUAL_FATAL(run_in(box_a.pid, argv, out, sizeof(out)), 0);
-	CU_ASSERT(links_are(out, "lo eth0"));
+	CU_ASSERT_EQUAL_FATAL(netns_run(box_a.pid, argv, out, sizeof(out)), 0);
+	CU_ASSERT(netns_links_are(out, "lo eth0"));
 	/* Both up (lo by setup_lo() in the child, eth0 by the runtime). */
 	CU_ASSERT(strstr(out, "lo: <LOOPBACK,UP") != NULL);
 	CU_ASSERT(strstr(out, "eth0@") && strstr(strstr(out, "eth0@"), ",UP"));
@@ -425,7 +165,7 @@ static void test_eth0_has_leased_address(void)
 {
 	char out[4096], want[64];
 	char *argv[] = {"ip", "-o", "-4", "addr", "show", "dev", "eth0", NULL};
-	CU_ASSERT_EQUAL_FATAL(run_in(box_a.pid, argv, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL_FATAL(netns_run(box_a.pid, argv, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want), "inet %s/%d ", addr_a, LEASE_PREFIX);
 	if (!strstr(out, want))
 		printf("\n    eth0: \"%s\", wanted \"%s\"\n", out, want);
@@ -438,7 +178,7 @@ static void test_namespace_by_fd_works_too(void)
 	char out[4096], want[64];
 	char *argv[] = {"ip", "-o", "-4", "addr", "show", "dev", "eth0", NULL};
 	CU_ASSERT_FATAL(net_b.netns_fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(run_in(box_b.pid, argv, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL_FATAL(netns_run(box_b.pid, argv, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want), "inet %s/%d ", addr_b, LEASE_PREFIX);
 	if (!strstr(out, want))
 		printf("\n    eth0: \"%s\", wanted \"%s\"\n", out, want);
@@ -449,7 +189,7 @@ static void test_default_route_through_bridge(void)
 {
 	char out[4096];
 	char *argv[] = {"ip", "route", "show", "default", NULL};
-	CU_ASSERT_EQUAL_FATAL(run_in(box_a.pid, argv, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL_FATAL(netns_run(box_a.pid, argv, out, sizeof(out)), 0);
 	const char *want = "default via " LEASE_GATEWAY " dev eth0 ";
 	if (strncmp(out, want, strlen(want)))
 		printf("\n    route: \"%s\", wanted \"%s...\"\n", out, want);
@@ -460,9 +200,9 @@ static void test_host_sees_bridge_and_veth(void)
 {
 	char out[4096], want[32];
 	char *argv[] = {"ip", "-o", "link", "show", "master", NET_BRIDGE, NULL};
-	CU_ASSERT_EQUAL_FATAL(run_in(0, argv, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL_FATAL(netns_run(0, argv, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want), "%s %s", net_a.veth, net_b.veth);
-	CU_ASSERT(links_are(out, want));
+	CU_ASSERT(netns_links_are(out, want));
 }
 
 static void test_reaches_gateway(void)
@@ -514,9 +254,9 @@ static void test_port_served_to_host_address(void)
 static void test_unpublished_port_is_not_served(void)
 {
 	char got[256];
-	pid_t s = serve_once(box_a.pid, 81);
+	pid_t s = netns_serve_once(box_a.pid, 81);
 	CU_ASSERT_FATAL(s > 0);
-	int rc = ask(outside.pid, HOST_ADDR, 81, got, sizeof(got));
+	int rc = netns_ask(outside.pid, HOST_ADDR, 81, NULL, got, sizeof(got));
 	kill(s, SIGKILL);
 	waitpid(s, NULL, 0);
 	if (rc == 0)
@@ -564,12 +304,12 @@ static void test_teardown_leaves_nothing(void)
 	CU_ASSERT(net_teardown(&net_a) == 0);
 	CU_ASSERT(net_teardown(&net_b) == 0);
 	close(net_b.netns_fd);
-	end_box(&box_a);
-	end_box(&box_b);
+	box_end(&box_a);
+	box_end(&box_b);
 	CU_ASSERT_EQUAL(lease_count(run), 0);
 	/* The bridge stays (others may use it), the veths are gone. */
-	CU_ASSERT_EQUAL_FATAL(run_in(0, argv, out, sizeof(out)), 0);
-	CU_ASSERT(links_are(out, "lo uplink " NET_BRIDGE));
+	CU_ASSERT_EQUAL_FATAL(netns_run(0, argv, out, sizeof(out)), 0);
+	CU_ASSERT(netns_links_are(out, "lo uplink " NET_BRIDGE));
 	table_text(out, sizeof(out));
 	if (strstr(out, "pre_") || strstr(out, "out_") ||
 	    !strstr(out, "masquerade"))
@@ -580,7 +320,7 @@ static void test_teardown_leaves_nothing(void)
 	CU_ASSERT(net_teardown(&net_a) == 0);
 	/* The port is free again. */
 	char got[128];
-	CU_ASSERT(ask(0, "127.0.0.1", 8080, got, sizeof(got)) < 0);
+	CU_ASSERT(netns_ask(0, "127.0.0.1", 8080, NULL, got, sizeof(got)) < 0);
 }
 
 static CU_TestInfo bridge_tests[] = {
@@ -743,7 +483,7 @@ static void test_killed_runtime_is_reaped(void)
 	 * with its runtime), or by the reaper if it had not moved yet. */
 	CU_ASSERT(strcmp(dead.veth, n.veth) == 0 || link_gone(dead.veth));
 	CU_ASSERT(net_teardown(&n) == 0);
-	end_box(&b);
+	box_end(&b);
 	CU_ASSERT(link_gone(n.veth));
 	CU_ASSERT_EQUAL(lease_count(run), 0);
 }
@@ -759,16 +499,16 @@ static void test_setup_failure_leaves_nothing(void)
 	n.n_ports = 1;
 	n.ports[0] = (struct port_map){8082, 80};
 	CU_ASSERT_FATAL(net_reserve(&n) == 0);
-	CU_ASSERT_FATAL(spawn_box(&b, false, true) == 0);
+	CU_ASSERT_FATAL(box_spawn(&b, false, setup_lo) == 0);
 	n.pid = b.pid;
-	end_box(&b);
+	box_end(&b);
 	printf("\n    (a failure is expected on the next line)\n");
 	CU_ASSERT(net_setup(&n) < 0);
 	CU_ASSERT(net_teardown(&n) == 0);
 	char out[4096];
 	char *argv[] = {"ip", "-o", "link", "show", NULL};
-	CU_ASSERT_EQUAL_FATAL(run_in(0, argv, out, sizeof(out)), 0);
-	CU_ASSERT(links_are(out, "lo uplink " NET_BRIDGE));
+	CU_ASSERT_EQUAL_FATAL(netns_run(0, argv, out, sizeof(out)), 0);
+	CU_ASSERT(netns_links_are(out, "lo uplink " NET_BRIDGE));
 	CU_ASSERT_EQUAL(lease_count(run), 0);
 }
 
@@ -792,15 +532,15 @@ static void test_none_has_only_lo_up(void)
 	net_init(&n, NET_MODE_NONE);
 	n.run = run;
 	CU_ASSERT_FATAL(net_reserve(&n) == 0);
-	CU_ASSERT_FATAL(spawn_box(&b, false, true) == 0);
+	CU_ASSERT_FATAL(box_spawn(&b, false, setup_lo) == 0);
 	n.pid = b.pid;
 	CU_ASSERT(net_setup(&n) == 0);
-	CU_ASSERT_EQUAL(run_in(b.pid, argv, out, sizeof(out)), 0);
-	CU_ASSERT(links_are(out, "lo"));
+	CU_ASSERT_EQUAL(netns_run(b.pid, argv, out, sizeof(out)), 0);
+	CU_ASSERT(netns_links_are(out, "lo"));
 	CU_ASSERT(strstr(out, "<LOOPBACK,UP") != NULL);
 	CU_ASSERT_EQUAL(lease_count(run), 0);
 	CU_ASSERT(net_teardown(&n) == 0);
-	end_box(&b);
+	box_end(&b);
 }
 
 /* In a child with a mount namespace of its own: a fake root merged
@@ -859,7 +599,7 @@ static void test_etc_files_bound(void)
 		_exit(0);
 	}
 	close(p[1]);
-	read_all(p[0], out, sizeof(out));
+	netns_read_all(p[0], out, sizeof(out));
 	close(p[0]);
 	int status = -1;
 	waitpid(c, &status, 0);
@@ -918,7 +658,7 @@ static pid_t start_rootless(const char *name, uint16_t port, pid_t tell[2],
 		 * /proc/self files root's: the box could not write its
 		 * own uid_map. */
 		prctl(PR_SET_DUMPABLE, 1);
-		if (spawn_box(&b, true, true) < 0)
+		if (box_spawn(&b, true, setup_lo) < 0)
 			_exit(2);
 		net_init(&n, NET_MODE_SLIRP);
 		n.run = run;
@@ -933,7 +673,7 @@ static pid_t start_rootless(const char *name, uint16_t port, pid_t tell[2],
 		while (read(h[0], &c, 1) > 0)
 			;
 		rc = net_teardown(&n);
-		end_box(&b);
+		box_end(&b);
 		_exit(rc == 0 ? 0 : 4);
 	}
 	close(info[1]);
@@ -981,7 +721,7 @@ static void test_slirp_outbound_and_port(void)
 	}
 	end_rootless(rt, hold, tell[1]);
 	/* The port went with slirp4netns. */
-	CU_ASSERT(ask(0, "127.0.0.1", 8083, got, sizeof(got)) < 0);
+	CU_ASSERT(netns_ask(0, "127.0.0.1", 8083, NULL, got, sizeof(got)) < 0);
 }
 
 static void test_slirp_taken_port_is_refused(void)
@@ -1032,41 +772,23 @@ static int slirp_init(void)
  * outside host joined to it by a veth of ours. */
 static int make_world(void)
 {
-	struct nl host, out;
-	struct in_addr a;
-
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		perror("test_net: cannot make the host's namespaces");
 		return -1;
 	}
-	if (spawn_box(&outside, false, true) < 0 || nl_open(&host, -1) < 0)
-		return -1;
-	int rc = -1;
-	if (nl_link_up(&host, "lo") < 0 ||
-	    nl_veth_add(&host, "uplink", "downlink") < 0 ||
-	    nl_link_move(&host, "downlink", -1, outside.pid, "eth0") < 0 ||
-	    inet_pton(AF_INET, HOST_ADDR, &a) != 1 ||
-	    nl_addr_add(&host, "uplink", a, 24) < 0 ||
-	    nl_link_up(&host, "uplink") < 0)
-		goto out;
-	if (nl_open_pid(&out, outside.pid) < 0)
-		goto out;
-	inet_pton(AF_INET, OUTSIDE_ADDR, &a);
-	if (nl_addr_add(&out, "eth0", a, 24) == 0 &&
-	    nl_link_up(&out, "eth0") == 0)
-		rc = 0;
-	nl_close(&out);
-out:
-	if (rc < 0)
+	if (box_spawn(&outside, false, setup_lo) < 0 || netns_lo_up() < 0 ||
+	    netns_link_outside(&outside) < 0) {
 		perror("test_net: cannot connect the outside host");
-	nl_close(&host);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	verbose_on = argc > 1 && !strcmp(argv[1], "-v");
+	netns_verbose = verbose_on;
 	set_prog_name("test_net");
 	set_verbose(verbose_on);
 	if (geteuid() != 0) {
@@ -1100,7 +822,7 @@ int main(int argc, char **argv)
 			  CU_get_number_of_tests_failed() +
 			  CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
-	end_box(&outside);
+	box_end(&outside);
 	remove_tree(scratch);
 	return failed ? 1 : 0;
 }
