@@ -38,6 +38,7 @@
 #include "error.h"
 #include "file.h"
 #include "image.h"
+#include "image/imagestore.h"
 #include "limits.h"
 #include "net.h"
 #include "overlay.h"
@@ -279,6 +280,26 @@ static pid_t start_child(struct child_config *cfg)
 	return pid;
 }
 
+/* Without root, map root (0) in the child's user namespace to our own
+ * uid and gid, and 1 and up to the user's subordinate ids (sub), as
+ * rootless podman does, so that an image's own users stay apart from
+ * root. Only the setuid helpers newuidmap and newgidmap may write those,
+ * having checked /etc/subuid and /etc/subgid. Returns 0, or -1 after
+ * saying why. */
+static int setup_subids(pid_t pid, const struct subid_map *sub)
+{
+	if (subid_write_maps(pid, sub) < 0) {
+		report_errno("cannot map the subordinate ids of uid %d with "
+			     "newuidmap and newgidmap",
+			     (int)getuid());
+		return -1;
+	}
+	verbose("root in the container is uid %d, its users 1-%lu uids %lu "
+		"and up",
+		(int)getuid(), sub->uid_count, sub->uid_start);
+	return 0;
+}
+
 /* Map root (0) in the child's user namespace to our own uid and gid, and
  * as root the ids up to ids too, each to itself. Only a process outside
  * the namespace may write the maps, once each. */
@@ -309,6 +330,24 @@ static int setup_userns(pid_t pid, int ids)
 	verbose("root in the container is uid %d, gid %d", (int)getuid(),
 		(int)getgid());
 	return 0;
+}
+
+/* Without root: the user's subordinate ids, if /etc/subuid and
+ * /etc/subgid give a range; else, for an image, say once that every
+ * file of it belongs to the one user mapped. Returns whether there is a
+ * range. */
+static bool find_subids(struct subid_map *m, bool image)
+{
+	char why[256];
+	if (subid_find("", m, why, sizeof(why)))
+		return true;
+	if (image)
+		report("%s: every file of the image belongs to the one user "
+		       "mapped, root inside (an image's own users need a "
+		       "range: sudo usermod --add-subuids 100000-165535 "
+		       "--add-subgids 100000-165535 USER)",
+		       why);
+	return false;
 }
 
 /* Check the root filesystem's layers (colon-separated, top first; the
@@ -497,6 +536,9 @@ static int run_container(struct options *opts)
 	choose_net(opts, &net);
 	bool image = find_image(&cfg, &img);
 	int ids = geteuid() == 0 && (image || cfg.spec.user) ? IDS_MAPPED : 1;
+	struct subid_map subids;
+	bool sub = geteuid() != 0 && (image || cfg.spec.user) &&
+		   find_subids(&subids, image);
 	check_userns_allowed();
 	if (pipe2(cfg.sync, O_CLOEXEC) < 0)
 		die_errno("cannot make a pipe");
@@ -529,7 +571,7 @@ static int run_container(struct options *opts)
 	if (pid < 0)
 		goto out;
 	close(cfg.sync[0]);
-	if (setup_userns(pid, ids) < 0) {
+	if ((sub ? setup_subids(pid, &subids) : setup_userns(pid, ids)) < 0) {
 		stop_child(&cfg, pid);
 		goto out;
 	}
@@ -568,6 +610,11 @@ out:
 	/* Before the layer: the network's files are in its directory. */
 	if (net_teardown(&net) < 0)
 		status = EXIT_RUNTIME;
+	/* What the image's own users made in the layer belongs to the
+	 * user's subordinate ids: only a namespace that maps them may
+	 * remove it. remove_layer() then removes the rest, or says why. */
+	if (sub && layer.st.dir[0])
+		store_remove_tree(layer.st.dir);
 	if (remove_layer(&layer) < 0)
 		status = EXIT_RUNTIME;
 	if (remove_limits(&cg.lim) < 0)
