@@ -47,7 +47,17 @@
 
 /*** the terminal ***/
 
-int open_pty(const char *ptmx, struct pty *pty)
+/* Give the pty the size of the terminal from (rows and columns): the
+ * kernel sends SIGWINCH to the pty's foreground process group when it
+ * changes. */
+static void pass_winsize(int from, int master)
+{
+	struct winsize ws;
+	if (from >= 0 && ioctl(from, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+int open_pty(const char *ptmx, int size_of, struct pty *pty)
 {
 	int unlock = 0;
 
@@ -69,6 +79,7 @@ int open_pty(const char *ptmx, struct pty *pty)
 			   O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (pty->slave < 0)
 		goto err;
+	pass_winsize(size_of, pty->master);
 	return 0;
 err:;
 	int saved = errno;
@@ -94,13 +105,16 @@ void attach_terminal(int slave)
 		close(slave);
 }
 
-/* The terminal make_raw() last changed, put back at exit() if nobody
- * did before: die() exits from anywhere. */
+/* The terminal make_raw() last changed, and the process that did: its
+ * modes are put back at exit() and at die() (which calls _exit()) if
+ * nobody did before, but never by a child of that process, which would
+ * undo raw mode under the runtime still copying. */
 static struct term_mode *raw_mode;
+static pid_t raw_pid;
 
 static void restore_at_exit(void)
 {
-	if (raw_mode)
+	if (raw_mode && getpid() == raw_pid)
 		restore_terminal(raw_mode);
 }
 
@@ -138,10 +152,12 @@ int make_raw(int fd, struct term_mode *mode)
 		return -1;
 	}
 	registered = true;
+	set_die_hook(restore_at_exit);
 	if (tcsetattr(fd, TCSANOW, &raw) < 0)
 		return -1;
 	mode->fd = fd;
 	raw_mode = mode;
+	raw_pid = getpid();
 	return 0;
 }
 
@@ -154,18 +170,10 @@ void restore_terminal(struct term_mode *mode)
 	if (tcsetattr(mode->fd, TCSANOW, &mode->saved) < 0)
 		report_errno("cannot restore the terminal's modes");
 	mode->fd = -1;
-	if (raw_mode == mode)
+	if (raw_mode == mode) {
 		raw_mode = NULL;
-}
-
-/* Give the pty the size of the terminal from (rows and columns): the
- * kernel sends SIGWINCH to the pty's foreground process group when it
- * changes. */
-static void pass_winsize(int from, int master)
-{
-	struct winsize ws;
-	if (from >= 0 && ioctl(from, TIOCGWINSZ, &ws) == 0)
-		ioctl(master, TIOCSWINSZ, &ws);
+		set_die_hook(NULL);
+	}
 }
 
 /* Write buf to the fd *fd points to; on a reader gone (EPIPE) or any
@@ -477,10 +485,10 @@ void join_container(const struct exec_handles *h,
 pid_t fork_into_container(void)
 {
 	/* CLONE_PARENT: the runtime's child, not ours, so that the runtime
-	 * waits for it and forwards signals to it as to run's container;
-	 * exit_signal SIGCHLD tells the runtime when it ends. */
-	struct clone_args args = {.flags = CLONE_PARENT,
-				  .exit_signal = SIGCHLD};
+	 * waits for it and forwards signals to it as to run's container.
+	 * clone3() then wants exit_signal 0: the kernel gives the child
+	 * ours, SIGCHLD, which the runtime set when it forked us. */
+	struct clone_args args = {.flags = CLONE_PARENT};
 	return clone_fork(&args);
 }
 

@@ -37,10 +37,11 @@ struct pty {
 };
 
 /* Open a pty pair from the devpts whose ptmx is at ptmx (the container's
- * <root>/dev/pts/ptmx; /dev/ptmx is the host's). The slave is opened
- * through the master (TIOCGPTPEER), never by a path inside the
- * container. Returns 0, or -1 with errno. */
-int open_pty(const char *ptmx, struct pty *pty);
+ * <root>/dev/pts/ptmx; /dev/ptmx is the host's), of the size of the
+ * terminal on size_of (-1: none), so that the command starts with it.
+ * The slave is opened through the master (TIOCGPTPEER), never by a path
+ * inside the container. Returns 0, or -1 with errno. */
+int open_pty(const char *ptmx, int size_of, struct pty *pty);
 
 /* In the command's process, before exec: a session of its own with
  * slave as its controlling terminal and as stdin, stdout and stderr.
@@ -54,8 +55,8 @@ struct term_mode {
 };
 
 /* Put the terminal on fd in raw mode, keeping its modes in *mode; they
- * are put back by restore_terminal(), and at exit() (die() too) if that
- * was not called. Nothing to do, and 0, when fd is no terminal. Returns
+ * are put back by restore_terminal(), or at exit() and die() in this
+ * process (error.h's set_die_hook()) if that was not called. Nothing to do, and 0, when fd is no terminal. Returns
  * 0, or -1 with errno. */
 int make_raw(int fd, struct term_mode *mode);
 
