@@ -18,10 +18,10 @@ timeout -k 10 120 "$@"
 status=$?
 [ $status -ne 124 ] || echo "$prog: $1 did not end in 120 s" >&2
 after=$(snapshot)
-left=$(pgrep -f -x "$1( -v)?" || true)
+left=$(pgrep -f -x "$1( -v)?")
 if [ -n "$left" ]; then
-	echo "$prog: processes of $1 are left: $left" >&2
-	status=1
+	echo "$prog: processes of $1 are left:" $left >&2
+	exit 1
 fi
 if [ "$before" != "$after" ]; then
 	echo "$prog: the tests left something behind:" >&2

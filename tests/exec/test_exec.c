@@ -23,6 +23,7 @@
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -278,6 +279,44 @@ static void test_half_written_record_is_never_read(void)
 	remove_tree(dir);
 }
 
+static void test_readers_never_see_half_a_record(void)
+{
+	struct ctr_record w, r;
+	char id[CTR_ID_LEN + 1], why[512];
+	CU_ASSERT_EQUAL_FATAL(ctr_new_id(id), 0);
+	const char *dir = make_ctr_dir(id);
+	fill_record(&w, id);
+	CU_ASSERT_EQUAL_FATAL(ctr_record_write(dir, &w), 0);
+	/* A writer rewriting it as fast as it can: a reader at any moment
+	 * gets a whole record, the old or the new. */
+	pid_t writer = fork();
+	if (writer == 0) {
+		for (int i = 0; i < 2000; i++) {
+			w.exit_status = i % 256;
+			if (ctr_record_write(dir, &w) < 0)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	int bad = 0, reads = 0;
+	while (waitpid(writer, NULL, WNOHANG) == 0 && reads < 100000) {
+		reads++;
+		if (ctr_record_read(dir, &r, why, sizeof(why)) < 0)
+			bad++;
+		else
+			ctr_record_free(&r);
+	}
+	if (bad)
+		fprintf(stderr, "\n  %d of %d reads failed: %s\n", bad, reads,
+			why);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(reads > 10);
+	kill(writer, SIGKILL);
+	waitpid(writer, NULL, 0);
+	ctr_record_free(&w);
+	remove_tree(dir);
+}
+
 static void test_ids_are_random_hex(void)
 {
 	char a[CTR_ID_LEN + 1], b[CTR_ID_LEN + 1];
@@ -378,6 +417,12 @@ static void test_list_newest_first(void)
 		ctr_record_free(&w);
 	}
 	make_ctr_dir("not-an-id");
+	/* One whose writer was killed: a temporary file, no record. */
+	char half[CTR_ID_LEN + 1], tmp[512];
+	CU_ASSERT_EQUAL_FATAL(ctr_new_id(half), 0);
+	set_path(tmp, sizeof(tmp), "%s/." CTR_STATE ".x1y2z3",
+		 make_ctr_dir(half));
+	CU_ASSERT_EQUAL(create_file(tmp, "{\"id\": \""), 0);
 	struct ctr_record *list;
 	size_t n;
 	CU_ASSERT_EQUAL_FATAL(ctr_list(run_dir, &list, &n), 0);
@@ -393,6 +438,8 @@ static CU_TestInfo record_tests[] = {
     {"test_record_round_trips", test_record_round_trips},
     {"test_half_written_record_is_never_read",
      test_half_written_record_is_never_read},
+    {"test_readers_never_see_half_a_record",
+     test_readers_never_see_half_a_record},
     {"test_ids_are_random_hex", test_ids_are_random_hex},
     {"test_lookup_by_prefix_and_name", test_lookup_by_prefix_and_name},
     {"test_names_are_unique", test_names_are_unique},
@@ -414,6 +461,9 @@ static noreturn void pty_command(enum ending how)
 	sigset_t winch;
 	char line[64] = "", out[256];
 
+	/* Never longer than the test waits: SIGALRM ends it. */
+	alarm(2 * TIMEOUT_MS / 1000);
+	signal(SIGHUP, SIG_DFL);
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &winch, NULL);
@@ -456,7 +506,7 @@ static noreturn void pty_runtime(int tty, enum ending how)
 	if (make_raw(0, &mode) < 0)
 		die_errno("cannot make the terminal raw");
 	if (how == END_RUNTIME_DIES)
-		die("a failure after raw mode");
+		die("a failure after raw mode, as the test wants");
 	if (open_pty(ptmx, 0, &pty) < 0)
 		die_errno("cannot open a pty from '%s'", ptmx);
 	pid_t pid = fork();
@@ -1198,6 +1248,35 @@ static CU_TestInfo monitor_tests[] = {
 
 /*** main ***/
 
+/* Kill and reap every child we still have: as the subreaper, the
+ * orphans of a failed test (a command whose runtime was killed) come to
+ * us, and must not outlive the tests. */
+static void end_orphans(void)
+{
+	for (int round = 0; round < 3; round++) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		int found = 0;
+		while (d && (e = readdir(d))) {
+			char path[300], stat[512];
+			int pid = atoi(e->d_name), ppid;
+			snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			if (pid <= 0 || read_small(path, stat, sizeof(stat)) < 0)
+				continue;
+			char *p = strrchr(stat, ')');
+			if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 &&
+			    ppid == getpid() && kill(pid, SIGKILL) == 0)
+				found++;
+		}
+		if (d)
+			closedir(d);
+		while (waitpid(-1, NULL, found ? 0 : WNOHANG) > 0)
+			;
+		if (!found)
+			return;
+	}
+}
+
 /* A mount namespace of our own with a tmpfs scratch and a devpts
  * instance in it: nothing we mount reaches the host's table. */
 static int make_scratch(void)
@@ -1259,6 +1338,7 @@ int main(int argc, char **argv)
 			  CU_get_number_of_tests_failed() +
 			  CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
+	end_orphans();
 	/* Our mount namespace goes with us; the directory under it too. */
 	umount2(scratch, MNT_DETACH);
 	rmdir(scratch);
