@@ -126,16 +126,15 @@ static json_t *record_json(const struct ctr_record *r)
 			json_decref(argv);
 			return NULL;
 		}
-	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:s, "
-			 "s:o}",
-			 "id", r->id, "name", r->name, "pid",
-			 (json_int_t)r->pid, "pid_start",
-			 (json_int_t)r->pid_start, "status",
-			 ctr_status_name(r->status), "exit_status",
-			 r->exit_status, "created", (json_int_t)r->created,
-			 "started", (json_int_t)r->started, "finished",
-			 (json_int_t)r->finished, "image", r->image, "command",
-			 argv);
+	return json_pack(
+	    "{s:s, s:s, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:s, "
+	    "s:o}",
+	    "id", r->id, "name", r->name, "pid", (json_int_t)r->pid,
+	    "pid_start", (json_int_t)r->pid_start, "status",
+	    ctr_status_name(r->status), "exit_status", r->exit_status,
+	    "created", (json_int_t)r->created, "started",
+	    (json_int_t)r->started, "finished", (json_int_t)r->finished,
+	    "image", r->image, "command", argv);
 }
 
 int ctr_record_write(const char *dir, const struct ctr_record *r)
@@ -419,7 +418,7 @@ int ctr_list(const char *run, struct ctr_record **recs, size_t *n)
 		if (count == cap) {
 			cap = cap ? 2 * cap : 16;
 			struct ctr_record *more =
-				realloc(list, cap * sizeof(*list));
+			    realloc(list, cap * sizeof(*list));
 			if (!more) {
 				closedir(d);
 				ctr_list_free(list, count);

@@ -75,8 +75,8 @@ int open_pty(const char *ptmx, int size_of, struct pty *pty)
 	/* TIOCGPTPEER (Linux 4.13) opens the slave of this master, in the
 	 * devpts this master came from: no path is looked up, so none
 	 * that the container has replaced by a link is followed. */
-	pty->slave = ioctl(pty->master, TIOCGPTPEER,
-			   O_RDWR | O_NOCTTY | O_CLOEXEC);
+	pty->slave =
+	    ioctl(pty->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (pty->slave < 0)
 		goto err;
 	pass_winsize(size_of, pty->master);
@@ -133,8 +133,8 @@ int make_raw(int fd, struct term_mode *mode)
 	 * ^S/^Q flow control (IXON), no parity marks or stripping of the
 	 * 8th bit (PARMRK, ISTRIP), no NL or CR rewriting (INLCR, IGNCR):
 	 * the container's own line discipline does all of that. */
-	raw.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
-			 ICRNL | IXON);
+	raw.c_iflag &=
+	    ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
 	/* Output: no NL to CRNL (OPOST); the container's pty adds it. */
 	raw.c_oflag &= ~OPOST;
 	/* No echo (the container's pty echoes), no line editing (ICANON),
@@ -230,10 +230,10 @@ int copy_pty(const struct pty_io *io)
 		goto out;
 	for (;;) {
 		struct pollfd p[4] = {
-			{.fd = io->master, .events = POLLIN},
-			{.fd = in, .events = POLLIN},
-			{.fd = sfd, .events = POLLIN},
-			{.fd = io->pidfd, .events = POLLIN},
+		    {.fd = io->master, .events = POLLIN},
+		    {.fd = in, .events = POLLIN},
+		    {.fd = sfd, .events = POLLIN},
+		    {.fd = io->pidfd, .events = POLLIN},
 		};
 		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
@@ -249,7 +249,8 @@ int copy_pty(const struct pty_io *io)
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = read(in, buf, sizeof(buf));
-			if (n > 0 && write_all(io->master, buf, (size_t)n) < 0 &&
+			if (n > 0 &&
+			    write_all(io->master, buf, (size_t)n) < 0 &&
 			    errno != EIO)
 				goto out;
 			if (n == 0 || (n < 0 && errno != EINTR))
@@ -289,13 +290,13 @@ static const struct {
 	const char *name;
 	int flag;
 } namespaces[EXEC_NS_COUNT] = {
-	[EXEC_NS_USER] = {"user", CLONE_NEWUSER},
-	[EXEC_NS_IPC] = {"ipc", CLONE_NEWIPC},
-	[EXEC_NS_UTS] = {"uts", CLONE_NEWUTS},
-	[EXEC_NS_NET] = {"net", CLONE_NEWNET},
-	[EXEC_NS_PID] = {"pid", CLONE_NEWPID},
-	[EXEC_NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP},
-	[EXEC_NS_MNT] = {"mnt", CLONE_NEWNS},
+    [EXEC_NS_USER] = {"user", CLONE_NEWUSER},
+    [EXEC_NS_IPC] = {"ipc", CLONE_NEWIPC},
+    [EXEC_NS_UTS] = {"uts", CLONE_NEWUTS},
+    [EXEC_NS_NET] = {"net", CLONE_NEWNET},
+    [EXEC_NS_PID] = {"pid", CLONE_NEWPID},
+    [EXEC_NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP},
+    [EXEC_NS_MNT] = {"mnt", CLONE_NEWNS},
 };
 
 /* Whether fd names the same namespace as /proc/self/ns/name: the same

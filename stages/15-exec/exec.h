@@ -50,14 +50,14 @@ void attach_terminal(int slave);
 
 /* A terminal's modes before raw mode, to put back. */
 struct term_mode {
-	int fd;		     /* -1: nothing to restore */
+	int fd; /* -1: nothing to restore */
 	struct termios saved;
 };
 
 /* Put the terminal on fd in raw mode, keeping its modes in *mode; they
  * are put back by restore_terminal(), or at exit() and die() in this
- * process (error.h's set_die_hook()) if that was not called. Nothing to do, and 0, when fd is no terminal. Returns
- * 0, or -1 with errno. */
+ * process (error.h's set_die_hook()) if that was not called. Nothing to do, and
+ * 0, when fd is no terminal. Returns 0, or -1 with errno. */
 int make_raw(int fd, struct term_mode *mode);
 
 /* Put back the modes make_raw() kept. Safe to call twice. */

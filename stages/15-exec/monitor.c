@@ -23,7 +23,7 @@
 
 /* The signals the monitor forwards to the container, as the runtime does
  * in the foreground (DESIGN.md, "Process model"). */
-static const int forwarded[] = {SIGINT,  SIGTERM, SIGHUP,
+static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,
 				SIGQUIT, SIGUSR1, SIGUSR2};
 
 pid_t start_monitor(int err)

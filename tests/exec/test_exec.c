@@ -86,8 +86,9 @@ static int wait_bounded(pid_t pid, int ms)
 		if (r < 0 && errno != EINTR)
 			return -1;
 		if (now_ms() > end) {
-			fprintf(stderr, "test_exec: process %d did not end in "
-					"%d ms: killed\n",
+			fprintf(stderr,
+				"test_exec: process %d did not end in "
+				"%d ms: killed\n",
 				(int)pid, ms);
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
@@ -470,10 +471,9 @@ static noreturn void pty_command(enum ending how)
 	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
 	ioctl(0, TIOCGWINSZ, &ws);
 	snprintf(out, sizeof(out),
-		 "tty=%d%d%d ctty=%d leader=%d fg=%d size=%dx%d\n",
-		 isatty(0), isatty(1), isatty(2), tty >= 0,
-		 getsid(0) == getpid(), tcgetpgrp(0) == getpgrp(), ws.ws_row,
-		 ws.ws_col);
+		 "tty=%d%d%d ctty=%d leader=%d fg=%d size=%dx%d\n", isatty(0),
+		 isatty(1), isatty(2), tty >= 0, getsid(0) == getpid(),
+		 tcgetpgrp(0) == getpgrp(), ws.ws_row, ws.ws_col);
 	write_all(1, out, strlen(out));
 	if (how == END_KILLED)
 		raise(SIGKILL);
@@ -517,8 +517,12 @@ static noreturn void pty_runtime(int tty, enum ending how)
 	}
 	close(pty.slave);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	struct pty_io io = {.master = pty.master, .in = 0, .out = 1,
-			    .log = -1, .winsize = 0, .pidfd = pidfd};
+	struct pty_io io = {.master = pty.master,
+			    .in = 0,
+			    .out = 1,
+			    .log = -1,
+			    .winsize = 0,
+			    .pidfd = pidfd};
 	if (copy_pty(&io) < 0)
 		report_errno("cannot copy the pty");
 	restore_terminal(&mode);
@@ -528,8 +532,7 @@ static noreturn void pty_runtime(int tty, enum ending how)
 /* Run a -t session ending as how on a terminal of the test's own, typing
  * and resizing as it goes; its output into out. Returns the runtime's
  * status; *restored tells whether the terminal's modes are as before. */
-static int pty_session(enum ending how, char *out, size_t len,
-		       bool *restored)
+static int pty_session(enum ending how, char *out, size_t len, bool *restored)
 {
 	struct winsize ws = {.ws_row = 24, .ws_col = 80};
 	struct termios before, after;
@@ -632,7 +635,7 @@ static struct {
 	char root[256];
 } ctr = {.hold = -1};
 
-static const char *const ns_names[] = {"user", "pid", "mnt", "uts",
+static const char *const ns_names[] = {"user", "pid", "mnt",   "uts",
 				       "ipc",  "net", "cgroup"};
 
 /* Bind or link /name of the host into root, so that its programs run
@@ -675,8 +678,10 @@ static noreturn void container_main(int sync, int ready, int hold)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", root, "tmpfs", 0, "mode=0755") < 0)
 		die_errno("container: cannot mount its root");
-	if (share_host_dir(root, "usr") < 0 || share_host_dir(root, "bin") < 0 ||
-	    share_host_dir(root, "sbin") < 0 || share_host_dir(root, "lib") < 0 ||
+	if (share_host_dir(root, "usr") < 0 ||
+	    share_host_dir(root, "bin") < 0 ||
+	    share_host_dir(root, "sbin") < 0 ||
+	    share_host_dir(root, "lib") < 0 ||
 	    share_host_dir(root, "lib64") < 0)
 		die_errno("container: cannot share the host's programs");
 	snprintf(path, sizeof(path), "%s/proc", root);
@@ -721,10 +726,10 @@ static int exec_init(void)
 	if (mkdir(ctr.root, 0755) < 0 || pipe2(sync, O_CLOEXEC) < 0 ||
 	    pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0)
 		return -1;
-	struct clone_args args = {
-	    .flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS |
-		     CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET,
-	    .exit_signal = SIGCHLD};
+	struct clone_args args = {.flags = CLONE_NEWUSER | CLONE_NEWPID |
+					   CLONE_NEWNS | CLONE_NEWUTS |
+					   CLONE_NEWIPC | CLONE_NEWNET,
+				  .exit_signal = SIGCHLD};
 	ctr.pid = clone_fork(&args);
 	if (ctr.pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -788,8 +793,10 @@ struct pause {
 static int exec_in(pid_t pid, unsigned long long start, char *const argv[],
 		   const struct pause *pause, char *out, size_t len)
 {
-	struct exec_target t = {.pid = pid, .pid_start = start,
-				.cgroups = {ctr.cgroup}, .n_cgroups = 1};
+	struct exec_target t = {.pid = pid,
+				.pid_start = start,
+				.cgroups = {ctr.cgroup},
+				.n_cgroups = 1};
 	struct exec_handles h;
 	char why[512];
 	int outp[2], pidp[2];
@@ -843,7 +850,8 @@ static int exec_in(pid_t pid, unsigned long long start, char *const argv[],
 		fprintf(stderr, "\n  exec: joiner %d, command %d: %s\n", joined,
 			status, out);
 	if (verbose_on)
-		fprintf(stderr, "\n  exec %s said: %s\n", argv[1] ? argv[2] : argv[0], out);
+		fprintf(stderr, "\n  exec %s said: %s\n",
+			argv[1] ? argv[2] : argv[0], out);
 	return status;
 }
 
@@ -886,8 +894,8 @@ static void test_exec_joins_every_namespace(void)
 		self[n] = '\0';
 		CU_ASSERT_STRING_NOT_EQUAL(self, link);
 	}
-	CU_ASSERT_EQUAL(exec_in(ctr.pid, ctr.start, argv, NULL, out, sizeof(out)),
-			0);
+	CU_ASSERT_EQUAL(
+	    exec_in(ctr.pid, ctr.start, argv, NULL, out, sizeof(out)), 0);
 	CU_ASSERT_STRING_EQUAL(out, want);
 }
 
@@ -932,8 +940,8 @@ static void test_exec_has_the_containers_walls(void)
 		CU_ASSERT_STRING_NOT_EQUAL(line, ours);
 	}
 	CU_ASSERT_PTR_NOT_NULL(strstr(want, "Seccomp:\t2\n"));
-	CU_ASSERT_EQUAL(exec_in(ctr.pid, ctr.start, argv, NULL, out, sizeof(out)),
-			0);
+	CU_ASSERT_EQUAL(
+	    exec_in(ctr.pid, ctr.start, argv, NULL, out, sizeof(out)), 0);
 	CU_ASSERT_STRING_EQUAL(out, want);
 }
 
@@ -982,9 +990,8 @@ static void test_exec_refuses_a_process_not_the_container(void)
 	char *argv[] = {"/bin/true", NULL};
 	char out[512];
 	/* The right pid with another start time: the pid was reused. */
-	CU_ASSERT_EQUAL(exec_in(ctr.pid, ctr.start + 1, argv, NULL, out,
-				sizeof(out)),
-			-1);
+	CU_ASSERT_EQUAL(
+	    exec_in(ctr.pid, ctr.start + 1, argv, NULL, out, sizeof(out)), -1);
 	CU_ASSERT_EQUAL(errno, ESRCH);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "is gone"));
 	/* A container that has ended. */
@@ -1000,8 +1007,7 @@ static CU_TestInfo exec_tests[] = {
     {"test_exec_joins_every_namespace", test_exec_joins_every_namespace},
     {"test_exec_sees_the_containers_world",
      test_exec_sees_the_containers_world},
-    {"test_exec_has_the_containers_walls",
-     test_exec_has_the_containers_walls},
+    {"test_exec_has_the_containers_walls", test_exec_has_the_containers_walls},
     {"test_exec_is_not_dumpable_until_exec",
      test_exec_is_not_dumpable_until_exec},
     {"test_exec_refuses_a_process_not_the_container",
@@ -1096,8 +1102,12 @@ static noreturn void detached_runtime(const char *dir, const char *resource,
 		die_errno("monitor: cannot write the record");
 	ctr_record_free(&r);
 	struct after a = {.dir = dir, .resource = resource};
-	struct monitor m = {.pid = pid, .out = out[0], .err = err[0],
-			    .log = log, .cleanup = record_end, .arg = &a};
+	struct monitor m = {.pid = pid,
+			    .out = out[0],
+			    .err = err[0],
+			    .log = log,
+			    .cleanup = record_end,
+			    .arg = &a};
 	/* Now the runtime may go. */
 	pid_t me = getpid();
 	if (write(started[1], &me, sizeof(me)) != sizeof(me))
@@ -1260,8 +1270,10 @@ static void end_orphans(void)
 		while (d && (e = readdir(d))) {
 			char path[300], stat[512];
 			int pid = atoi(e->d_name), ppid;
-			snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-			if (pid <= 0 || read_small(path, stat, sizeof(stat)) < 0)
+			snprintf(path, sizeof(path), "/proc/%s/stat",
+				 e->d_name);
+			if (pid <= 0 ||
+			    read_small(path, stat, sizeof(stat)) < 0)
 				continue;
 			char *p = strrchr(stat, ')');
 			if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 &&
