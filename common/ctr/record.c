@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "ctr/record.h"
+#include "file.h"
+#include "process.h"
 #include "state.h"
 
 const char *ctr_status_name(enum ctr_status status)
@@ -71,17 +73,8 @@ int ctr_proc_start(pid_t pid, unsigned long long *start)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small(path, buf, sizeof(buf)) < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	int saved = errno;
-	close(fd);
-	if (n < 0) {
-		errno = saved;
-		return -1;
-	}
-	buf[n] = '\0';
 	/* Field 2, the command's name in parentheses, may hold spaces and
 	 * ")": the fields after it start after the last ")". Field 3 is
 	 * the state; field 22 is the 20th after it. */
@@ -164,18 +157,7 @@ int ctr_record_write(const char *dir, const struct ctr_record *r)
 		free(text);
 		return -1;
 	}
-	size_t len = strlen(text), done = 0;
-	int result = 0;
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			result = -1;
-			break;
-		}
-		done += (size_t)n;
-	}
+	int result = write_all(fd, text, strlen(text));
 	/* On disk before the rename, or a crash could leave the new name
 	 * on an empty file (ext4 without auto_da_alloc, xfs). */
 	if (result == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
@@ -460,20 +442,4 @@ bool ctr_monitor_alive(const char *dir)
 	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd);
 	return held;
-}
-
-int ctr_lock(const char *dir)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/" STATE_LOCK, dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
 }

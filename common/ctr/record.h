@@ -105,14 +105,8 @@ int ctr_list(const char *run, struct ctr_record **recs, size_t *n);
 void ctr_list_free(struct ctr_record *recs, size_t n);
 
 /* Whether the monitor of the container in dir lives: it holds dir/lock
- * (state.h's STATE_LOCK) while it does; a monitor killed by SIGKILL lets
- * go of it with its last descriptor. */
+ * (state.h's state_lock_dir()) while it does; a monitor killed by
+ * SIGKILL lets go of it with its last descriptor. */
 bool ctr_monitor_alive(const char *dir);
-
-/* Take dir/lock for the container's monitor, which keeps the returned
- * descriptor open for as long as it lives (and none of its children
- * inherits it: close on exec). Returns the fd, or -1 with errno
- * (EWOULDBLOCK: a monitor holds it already). */
-int ctr_lock(const char *dir);
 
 #endif

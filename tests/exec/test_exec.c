@@ -1068,7 +1068,7 @@ static noreturn void detached_runtime(const char *dir, const char *resource,
 	close(started[0]);
 	/* Blocked before the container starts, as run does: a signal
 	 * that comes before monitor_container() is forwarded too. */
-	int lock = ctr_lock(dir), out[2], err[2];
+	int lock = state_lock_dir(dir, O_CREAT), out[2], err[2];
 	if (lock < 0 || block_signals(&old) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(err, O_CLOEXEC) < 0)
 		die_errno("monitor: cannot set up");
