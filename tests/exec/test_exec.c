@@ -18,7 +18,8 @@
  * Everything it mounts is in a mount namespace of its own; its cgroup
  * and processes are gone when it returns (exec.sh checks). Needs root.
  *
- *   test_exec [-v]
+ *   test_exec [-v] [SUITE]     (SUITE: exec-record, exec-terminal,
+ *                               exec-join or exec-monitor; all by default)
  */
 
 #include <CUnit/Basic.h>
@@ -561,6 +562,13 @@ static int pty_session(enum ending how, char *out, size_t len, bool *restored)
 		ws.ws_row = 30;
 		ws.ws_col = 100;
 		ioctl(master, TIOCSWINSZ, &ws);
+		got += read_until(master, out + got, len - got, "resized=",
+				  3000);
+		/* Told of no resize in 3 s (it takes microseconds): it
+		 * never will be. The runtime goes, its pty's hangup ends
+		 * the command. */
+		if (!strstr(out, "resized="))
+			kill(pid, SIGKILL);
 	}
 	int status = wait_bounded(pid, TIMEOUT_MS);
 	read_until(master, out + got, len - got, NULL, 200);
@@ -1206,7 +1214,7 @@ static void test_monitor_forwards_signals(void)
 	/* SIGTERM to the monitor (as a host's shutdown sends it) reaches
 	 * the container, which dies of it: 128 + 15. */
 	CU_ASSERT_EQUAL(kill(monitor, SIGTERM), 0);
-	CU_ASSERT_EQUAL(wait_monitor(monitor), 0);
+	CU_ASSERT_EQUAL(wait_bounded(monitor, 3000), 0);
 	close(go);
 	CU_ASSERT_EQUAL_FATAL(ctr_record_read(dir, &r, why, sizeof(why)), 0);
 	CU_ASSERT_EQUAL(r.exit_status, 128 + SIGTERM);
@@ -1320,7 +1328,10 @@ static int make_scratch(void)
 
 int main(int argc, char **argv)
 {
-	verbose_on = argc > 1 && !strcmp(argv[1], "-v");
+	int arg = 1;
+	verbose_on = argc > arg && !strcmp(argv[arg], "-v");
+	arg += verbose_on;
+	const char *only = argc > arg ? argv[arg] : NULL;
 	set_prog_name("test_exec");
 	set_verbose(verbose_on);
 	if (geteuid() != 0) {
@@ -1345,7 +1356,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	CU_basic_set_mode(verbose_on ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
-	CU_basic_run_tests();
+	CU_pSuite suite = only ? CU_get_suite(only) : NULL;
+	if (only && !suite) {
+		fprintf(stderr, "test_exec: no suite '%s'\n", only);
+		return 2;
+	}
+	if (suite)
+		CU_basic_run_suite(suite);
+	else
+		CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() +
 			  CU_get_number_of_tests_failed() +
 			  CU_get_number_of_suites_failed();
