@@ -375,8 +375,15 @@ int open_container(const struct exec_target *t, struct exec_handles *h,
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)t->pid,
 			 namespaces[i].name);
 		h->ns[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (h->ns[i] < 0 && errno == ENOENT)
-			continue; /* a namespace this kernel has not got */
+		if (h->ns[i] < 0 && errno == ENOENT) {
+			/* A namespace this kernel has not got, or a process
+			 * that has ended (a zombie has no namespaces). */
+			snprintf(path, sizeof(path), "/proc/self/ns/%s",
+				 namespaces[i].name);
+			if (access(path, F_OK) == 0)
+				goto gone;
+			continue;
+		}
 		if (h->ns[i] < 0)
 			goto fail;
 		/* Ours already: nothing to join, and setns() refuses to

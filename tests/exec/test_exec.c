@@ -562,8 +562,8 @@ static int pty_session(enum ending how, char *out, size_t len, bool *restored)
 		ws.ws_row = 30;
 		ws.ws_col = 100;
 		ioctl(master, TIOCSWINSZ, &ws);
-		got += read_until(master, out + got, len - got, "resized=",
-				  3000);
+		got +=
+		    read_until(master, out + got, len - got, "resized=", 3000);
 		/* Told of no resize in 3 s (it takes microseconds): it
 		 * never will be. The runtime goes, its pty's hangup ends
 		 * the command. */
@@ -1002,10 +1002,18 @@ static void test_exec_refuses_a_process_not_the_container(void)
 	    exec_in(ctr.pid, ctr.start + 1, argv, NULL, out, sizeof(out)), -1);
 	CU_ASSERT_EQUAL(errno, ESRCH);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "is gone"));
-	/* A container that has ended. */
+	/* A container that has ended, not yet reaped by its monitor (a
+	 * zombie: its pid and start time still there, its namespaces
+	 * gone), then reaped. */
 	pid_t pid = fork();
 	if (pid == 0)
 		_exit(0);
+	siginfo_t si;
+	waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+	unsigned long long start = 0;
+	CU_ASSERT_EQUAL(ctr_proc_start(pid, &start), 0);
+	CU_ASSERT_EQUAL(exec_in(pid, start, argv, NULL, out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(errno, ESRCH);
 	waitpid(pid, NULL, 0);
 	CU_ASSERT_EQUAL(exec_in(pid, 0, argv, NULL, out, sizeof(out)), -1);
 	CU_ASSERT_EQUAL(errno, ESRCH);
