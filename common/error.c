@@ -9,6 +9,8 @@
 
 static const char *name = "minidocker";
 static bool verbose_on;
+static void (*die_hook)(void);
+static pid_t die_hook_pid;
 
 void set_prog_name(const char *n)
 {
@@ -23,6 +25,22 @@ const char *prog_name(void)
 void set_verbose(bool on)
 {
 	verbose_on = on;
+}
+
+void set_die_hook(void (*fn)(void))
+{
+	die_hook = fn;
+	die_hook_pid = getpid();
+}
+
+/* Run the hook once, and only in the process that set it: a child of
+ * the runtime that dies must not undo what the runtime still uses. */
+static void run_die_hook(void)
+{
+	void (*fn)(void) = die_hook;
+	die_hook = NULL;
+	if (fn && getpid() == die_hook_pid)
+		fn();
 }
 
 /* A message being formatted: the text so far, never longer than
@@ -87,18 +105,21 @@ static void print_line(const char *fmt, va_list ap, int err)
 void die(const char *fmt, ...)
 {
 	PRINT_LINE(fmt, false);
+	run_die_hook();
 	_exit(EXIT_RUNTIME);
 }
 
 void die_errno(const char *fmt, ...)
 {
 	PRINT_LINE(fmt, true);
+	run_die_hook();
 	_exit(EXIT_RUNTIME);
 }
 
 void die_status(int status, const char *fmt, ...)
 {
 	PRINT_LINE(fmt, true);
+	run_die_hook();
 	_exit(status);
 }
 

@@ -19,6 +19,12 @@ const char *prog_name(void);
 /* Turn the --verbose progress lines on or off. */
 void set_verbose(bool on);
 
+/* Have fn called before die(), die_errno() or die_status() exits, in
+ * the process that called this only (not in its children), once: what
+ * must be undone even then, as the terminal's modes (stage 15). NULL:
+ * nothing. */
+void set_die_hook(void (*fn)(void));
+
 /* Print "prog: message" and exit with EXIT_RUNTIME. */
 noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

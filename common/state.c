@@ -105,9 +105,7 @@ int remove_tree(const char *path)
 	return remove_at(AT_FDCWD, path, st.st_dev);
 }
 
-/* Open and lock dir/lock without waiting. Returns the fd, or -1 with
- * errno (EWOULDBLOCK: a live runtime holds it). */
-static int lock_dir(const char *dir, int flags)
+int state_lock_dir(const char *dir, int flags)
 {
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/" STATE_LOCK, dir);
@@ -145,7 +143,7 @@ int state_reap_stale(const char *run)
 			 * tells whether that one is gone. */
 			if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 				continue;
-		} else if ((fd = lock_dir(dir, 0)) < 0) {
+		} else if ((fd = state_lock_dir(dir, 0)) < 0) {
 			continue; /* held: its runtime lives */
 		}
 		if (remove_tree(dir) == 0)
@@ -178,7 +176,7 @@ int state_create(struct state *st, char *why, size_t why_len)
 			 strerror(errno));
 		goto err;
 	}
-	st->lock_fd = lock_dir(st->dir, O_CREAT);
+	st->lock_fd = state_lock_dir(st->dir, O_CREAT);
 	if (st->lock_fd < 0) {
 		snprintf(why, why_len, "cannot lock '%s': %s", st->dir,
 			 strerror(errno));

@@ -23,6 +23,12 @@ struct state {
  * Returns 0, or -1 with the reason in why (one line, no full stop). */
 int state_run_dir(char *run, size_t len, char *why, size_t why_len);
 
+/* Open dir/lock (flags: O_CREAT to make it) and lock it without
+ * waiting; the lock lasts as long as the returned fd (close on exec)
+ * stays open. Returns the fd, or -1 with errno (EWOULDBLOCK: a live
+ * process holds it). */
+int state_lock_dir(const char *dir, int flags);
+
 /* Remove the directories below run whose runtime died without removing
  * its own (SIGKILL): those whose lock nobody holds. Returns how many it
  * removed. */
