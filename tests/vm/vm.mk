@@ -39,11 +39,12 @@ vm-kernel:
 # device nodes; the VM's /init, root inside, makes them.
 # A stage whose libraries have no static build (STAGE_DYNAMIC_N: stage 13
 # and its fixture no-digest-check) cannot run in the VM's initramfs: the
-# runner runs the stages it finds. Their cgroup code is stage 12's.
+# runner runs the stages it finds. Their cgroup code is stage 12's. Nor
+# can the runner link suite 14's libraries there (RUNNER_NET=).
 VM_STAGES   := $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),,$(n)))
 VM_FIXTURES := $(filter-out no-digest-check,$(FIXTURE_NAMES))
 vm-static:
-	$(MAKE) BUILD=$(VM_STATIC) LDFLAGS=-static \
+	$(MAKE) BUILD=$(VM_STATIC) LDFLAGS=-static RUNNER_NET= \
 		$(VM_STAGES:%=$(VM_STATIC)/stage-%) tests \
 		$(VM_FIXTURES:%=$(VM_STATIC)/fixture-%)
 	./rootfs-fetch.sh --busybox $$([ "$$(id -u)" -eq 0 ] || echo --no-dev) \
