@@ -110,6 +110,8 @@ for n in "${stage_nums[@]}"; do
 done
 check "the grade's table says why a stage fails" "see $T/skeleton-grade.txt" \
 	grep -q "dies in a stub: stage-$fill: not implemented: " "$T/skeleton-grade.txt"
+check "the grade's failures say which stub, readably" "see $T/skeleton-grade.txt" \
+	grep -Eq '^    stage-[0-9]+ \| .*\[stage [0-9]+: [a-z_]+\(\) is still a stub' "$T/skeleton-grade.txt"
 
 # The files of stage $1 that hold lessons, as paths under stages/: its
 # main.c and the lesson files of its stage and the stages before (from
@@ -137,9 +139,16 @@ fill_from_reference() {
 # it has it.
 mapfile -t fill_files < <(lesson_files_of "$fill")
 fill_from_reference "${fill_files[@]}"
+# Only its files changed, so only it is graded again (a later stage built
+# with them still has stubs of its own): grade-stage-N keeps the other
+# stages' results, the skeleton's above, in the summary.
 rc=0
-"$make_cmd" -C "$skel" --no-print-directory grade >"$T/filled-grade.txt" 2>&1 || rc=$?
-check "filled stage $fill: the grade still fails (the other stages)" "status $rc" test "$rc" -ne 0
+"$make_cmd" -C "$skel" --no-print-directory "grade-stage-$fill" >"$T/filled-grade.txt" 2>&1 || rc=$?
+check "filled stage $fill: its grade passes" "status $rc" test "$rc" -eq 0
+check "grade-stage-$fill keeps every other stage in the summary" "$(jq -c '[.stages[].stage]' "$skel/build/grade/summary.json")" \
+	test "$(jq '.stages | length' "$skel/build/grade/summary.json")" = "${#stage_nums[@]}"
+check "filled stage $fill: the summary still fails (the other stages)" "see $skel/build/grade/summary.json" \
+	holds '.passed < .total' "$skel/build/grade/summary.json"
 for n in "${stage_nums[@]}"; do
 	res=$skel/build/grade/stage-$n.json
 	got=$(jq -r '"\(.passed)/\(.total)"' "$res" 2>/dev/null)
@@ -152,8 +161,6 @@ for n in "${stage_nums[@]}"; do
 		check "filled stage $fill: stage $n still fails" "$got" holds '.passed < .total' "$res"
 	fi
 done
-check "filled stage $fill: the failures left say which stub, readably" "see $T/filled-grade.txt" \
-	grep -Eq '^    stage-[0-9]+ \| .*\[stage [0-9]+: [a-z_]+\(\) is still a stub' "$T/filled-grade.txt"
 
 # A stage that does not build: 0 points, every test put down to its code,
 # the compiler's first error shown once.
@@ -191,11 +198,6 @@ out=$("$build/tests/runner" --bin "$skel/build" --rootfs "$skel/build/test-rootf
 check "stage 9's limits.c filled (only that file): stage 9's $oom_test passes against stage $last" \
 	"status $rc: $(tail -n 3 <<<"$out")" test "$rc" -eq 0
 git -C "$skel" checkout -q -- stages
-
-# grade-stage-N keeps the other stages' results.
-"$make_cmd" -C "$skel" --no-print-directory "grade-stage-$fill" >/dev/null 2>&1
-check "grade-stage-$fill keeps every other stage in the summary" "$(jq -c '[.stages[].stage]' "$skel/build/grade/summary.json")" \
-	test "$(jq '.stages | length' "$skel/build/grade/summary.json")" = "${#stage_nums[@]}"
 
 rc=0
 "$make_cmd" --no-print-directory "grade-stage-$last" >"$T/reference-grade.txt" 2>&1 || rc=$?
