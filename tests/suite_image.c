@@ -211,27 +211,10 @@ static char *store_listing(void)
 	return out;
 }
 
-/* How many layers the store holds unpacked. */
-static int count_layers(void)
+/* How many entries dir holds; -1 when it cannot be listed (missing). */
+static int count_entries(const char *dir)
 {
-	char cmd[256];
-	int n = -1;
-	snprintf(cmd, sizeof(cmd), "ls -A '%s/layers/sha256' | wc -l",
-		 cur_store);
-	FILE *p = popen(cmd, "r");
-	if (p && fscanf(p, "%d", &n) != 1)
-		n = -1;
-	if (p)
-		pclose(p);
-	return n;
-}
-
-/* How many entries the state directory (MINIDOCKER_RUN) holds: a run
- * that ended leaves none of its own; -1 when it cannot be listed. */
-static int count_run_entries(void)
-{
-	const char *run = getenv("MINIDOCKER_RUN");
-	DIR *d = run ? opendir(run) : NULL;
+	DIR *d = dir ? opendir(dir) : NULL;
 	if (!d)
 		return -1;
 	int n = 0;
@@ -240,6 +223,22 @@ static int count_run_entries(void)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* How many entries the state directory (MINIDOCKER_RUN) holds: a run
+ * that ended leaves none of its own. */
+static int count_run_entries(void)
+{
+	return count_entries(getenv("MINIDOCKER_RUN"));
+}
+
+/* How many layers the store holds unpacked. */
+static int count_layers(void)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/layers/sha256", cur_store);
+	int n = count_entries(dir);
+	return n < 0 ? 0 : n; /* none stored yet */
 }
 
 /* The naive extraction of test/b for stage 12: each layer blob, bottom
@@ -757,16 +756,9 @@ static void fresh_store(const char *name)
 /* How many entries dir (in the test's store) holds; -1: none such. */
 static int count_in_store(const char *dir)
 {
-	char cmd[256];
-	int n = -1;
-	snprintf(cmd, sizeof(cmd), "[ -d '%s/%s' ] && ls -A '%s/%s' | wc -l",
-		 cur_store, dir, cur_store, dir);
-	FILE *p = popen(cmd, "r");
-	if (p && fscanf(p, "%d", &n) != 1)
-		n = -1;
-	if (p)
-		pclose(p);
-	return n;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", cur_store, dir);
+	return count_entries(path);
 }
 
 /* Two pulls at once of images that share a layer: both succeed and the
