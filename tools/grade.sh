@@ -61,12 +61,19 @@ mkdir -p "$dir"
 "$make_cmd" --no-print-directory tests test-probe-rootfs >"$dir/tests.log" 2>&1 ||
 	die "cannot build the test runner and probe: see $dir/tests.log"
 
+# A plain run of stage $1: the words the runner gives (the test root
+# filesystem, and no network on the machine's own), then /bin/true; its
+# stderr.
+plain_run() {
+	local args
+	mapfile -t args < <("$runner" --rootfs "$rootfs" --plain-run "$1")
+	timeout -k 2 20 "$build/stage-$1" "${args[@]}" /bin/true 2>&1 >/dev/null </dev/null
+}
+
 # The stub a plain run of stage $1 dies in, as "M<TAB>its message", or
 # nothing: the whole stage fails there, whatever a test looks at.
 stub_of() {
-	local args=(run)
-	[ "$1" -lt 4 ] || args+=(--rootfs "$rootfs")
-	timeout -k 2 20 "$build/stage-$1" "${args[@]}" /bin/true 2>&1 >/dev/null </dev/null |
+	plain_run "$1" |
 		sed -n 's/^\(stage-[0-9]*: not implemented: .*(see TUTORIAL.md, stage \([0-9]*\)).*\)$/\2\t\1/p' |
 		head -n 1
 }
@@ -74,10 +81,8 @@ stub_of() {
 # The error line a plain run of stage $1 dies with when it is not a
 # stub's: the last "stage-N: " line of a run that failed; or nothing.
 death_of() {
-	local args=(run) err
-	[ "$1" -lt 4 ] || args+=(--rootfs "$rootfs")
-	err=$(timeout -k 2 20 "$build/stage-$1" "${args[@]}" /bin/true 2>&1 >/dev/null </dev/null) &&
-		return 0
+	local err
+	err=$(plain_run "$1") && return 0
 	grep -v 'not implemented: ' <<<"$err" | grep '^stage-[0-9]*: ' | tail -n 1
 }
 

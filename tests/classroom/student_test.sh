@@ -92,11 +92,7 @@ for n in "${stage_nums[@]}"; do
 	fi
 	# The stub's reason: a plain run dies in a stub, and the grade puts
 	# every failure down to one.
-	args=(run)
-	[ "$n" -lt 4 ] || args+=(--rootfs "$skel/build/test-rootfs")
-	# Stage 14's default network as root is a bridge and NAT on the
-	# machine's own: none, as the suites have it.
-	[ "$n" -lt 14 ] || args+=(--net none)
+	mapfile -t args < <("$skel/build/tests/runner" --rootfs "$skel/build/test-rootfs" --plain-run "$n")
 	err=$("$skel/build/stage-$n" "${args[@]}" /bin/true 2>&1 >/dev/null)
 	status=$?
 	check "skeleton stage $n: dies with 125 and says what is not implemented" \
