@@ -21,6 +21,9 @@
 #   - its docs hold no diff and no lesson's code, and say what to write;
 #     its README says what a learner runs; it is a git repository with one
 #     commit and nothing uncommitted after a build.
+# With CLASSROOM_EDITION=DIR (a path that does not exist yet) the edition
+# is made there and kept, built and as made, for student_test.sh, which
+# then grades it instead of making and building another.
 set -u
 cd "$(dirname -- "$0")/../.." || exit 1
 # shellcheck source=tests/classroom/lib.sh
@@ -32,7 +35,7 @@ table=tools/lessons.tsv
 mkdir -p "$build" || exit 1
 T=$(mktemp -d "$(realpath -- "$build")/skeleton.XXXXXX") || exit 1
 trap 'rm -rf --one-file-system -- "$T"' EXIT
-skel=$T/skeleton
+skel=${CLASSROOM_EDITION:-$T/skeleton}
 rows=$(grep -v '^#' "$table" | grep -v '^$')
 
 rc=0

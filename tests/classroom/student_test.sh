@@ -12,7 +12,9 @@
 # is what make test-host shows, so grading the others again here would
 # only double the part's time). Also
 # grade-stage-N keeping the other stages' results, and make student's
-# refusals. Needs root (the grade runs containers).
+# refusals. Needs root (the grade runs containers). With
+# CLASSROOM_EDITION=DIR, the edition skeleton_test.sh made, built and
+# left there as made: it is graded as it is, not made again.
 set -u
 set -o pipefail
 cd "$(dirname -- "$0")/../.." || exit 1
@@ -42,9 +44,16 @@ skel=$T/skeleton
 }
 
 rc=0
-err=$(tools/student.sh "$skel" 2>&1 >/dev/null) || rc=$?
-check "make student makes the skeleton" "status $rc: $err" test "$rc" -eq 0
-mkdir -p "$skel/build" && cp -a "$build/test-rootfs" "$skel/build/"
+if [ -n "${CLASSROOM_EDITION:-}" ]; then
+	skel=$CLASSROOM_EDITION
+	check "skeleton_test.sh left the edition as made in $skel" \
+		"$(git -C "$skel" status --porcelain 2>&1 | head -n 3)" eval \
+		'[ "$(git -C "$skel" rev-list --count HEAD 2>/dev/null)" = 1 ] && [ -z "$(git -C "$skel" status --porcelain)" ]'
+else
+	err=$(tools/student.sh "$skel" 2>&1 >/dev/null) || rc=$?
+	check "make student makes the skeleton" "status $rc: $err" test "$rc" -eq 0
+fi
+mkdir -p "$skel/build" && rm -rf "$skel/build/test-rootfs" && cp -a "$build/test-rootfs" "$skel/build/"
 check "the skeleton builds" "see $T/build.log" \
 	eval '"$make_cmd" -C "$skel" --no-print-directory all tests >"$T/build.log" 2>&1'
 
