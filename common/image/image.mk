@@ -6,7 +6,9 @@
 # zstd ones), so a stage using IMAGE_OBJ links dynamically.
 IMAGE_SRC  := $(wildcard common/image/*.c)
 IMAGE_OBJ  := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
-IMAGE_LIBS := -lcurl -ljansson -larchive -lcrypto
+# libcurl, libarchive and libcrypto are not linked: common/image/libs.c
+# loads them at the first pull (common/lazy.h says why).
+IMAGE_LIBS := -ljansson
 
 # Their headers and libraries (Debian's names).
 DEPS_IMAGE := libcurl4-openssl-dev libjansson-dev libarchive-dev libssl-dev

@@ -5,7 +5,10 @@
 # using NET_OBJ links dynamically (stage 13 does already, for its own).
 NET_SRC  := $(wildcard common/net/*.c)
 NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/%.o)
-NET_LIBS := -lnftables -lmnl
+# libnftables is not linked: common/net/libs.c loads it when a container
+# first needs a rule (common/lazy.h says why). libmnl is small and every
+# bridge run needs it.
+NET_LIBS := -lmnl
 # Stage 14's stage.mk: its spine, stages/14-net/net.c and the earlier
 # lessons in STAGE_SRC_14; $(NET_OBJ) (and $(IMAGE_OBJ)) linked in, with
 # $(NET_LIBS) in STAGE_LIBS_14, and STAGE_LDFLAGS empty for it (no
