@@ -39,7 +39,10 @@ struct lazy_lib {
 	pthread_mutex_t lock;
 };
 
-#define LAZY_LIB(soname) {soname, NULL, PTHREAD_MUTEX_INITIALIZER}
+#define LAZY_LIB(soname)                                                       \
+	{                                                                      \
+		soname, NULL, PTHREAD_MUTEX_INITIALIZER                        \
+	}
 
 /* The function name of lib, opening lib first if need be; dies with
  * status 125 and one line when either cannot be found. Thread-safe: a
@@ -52,10 +55,13 @@ static inline void *lazy_sym(struct lazy_lib *lib, const char *name)
 	void *fn = lib->handle ? dlsym(lib->handle, name) : NULL;
 	pthread_mutex_unlock(&lib->lock);
 	if (!lib->handle)
-		die_status(125, "cannot load %s (%s): install it with sudo make deps-run",
-			   lib->soname, dlerror());
+		die_status(
+		    125,
+		    "cannot load %s (%s): install it with sudo make deps-run",
+		    lib->soname, dlerror());
 	if (!fn)
-		die_status(125, "%s has no %s: not the version this was built with",
+		die_status(125,
+			   "%s has no %s: not the version this was built with",
 			   lib->soname, name);
 	return fn;
 }
@@ -66,7 +72,7 @@ static inline void *lazy_sym(struct lazy_lib *lib, const char *name)
 	(__extension__({                                                       \
 		static __typeof__(&fn) lazy_fn_;                               \
 		__typeof__(&fn) lazy_got_ =                                    \
-			__atomic_load_n(&lazy_fn_, __ATOMIC_ACQUIRE);          \
+		    __atomic_load_n(&lazy_fn_, __ATOMIC_ACQUIRE);              \
 		if (!lazy_got_) {                                              \
 			lazy_got_ = (__typeof__(&fn))lazy_sym(&lib, #fn);      \
 			__atomic_store_n(&lazy_fn_, lazy_got_,                 \

@@ -31,8 +31,8 @@ CURLcode(curl_easy_setopt)(CURL *c, CURLoption option, ...)
 		rc = LAZY(curl, curl_easy_setopt)(c, option,
 						  va_arg(ap, curl_off_t));
 	else
-		rc = LAZY(curl, curl_easy_setopt)(c, option,
-						  va_arg(ap, void *));
+		rc =
+		    LAZY(curl, curl_easy_setopt)(c, option, va_arg(ap, void *));
 	va_end(ap);
 	return rc;
 }
@@ -42,7 +42,8 @@ CURLcode(curl_easy_getinfo)(CURL *c, CURLINFO info, ...)
 	/* Every CURLINFO's argument is a pointer to where the answer goes. */
 	va_list ap;
 	va_start(ap, info);
-	CURLcode rc = LAZY(curl, curl_easy_getinfo)(c, info, va_arg(ap, void *));
+	CURLcode rc =
+	    LAZY(curl, curl_easy_getinfo)(c, info, va_arg(ap, void *));
 	va_end(ap);
 	return rc;
 }
@@ -130,8 +131,8 @@ int archive_read_next_header(struct archive *a, struct archive_entry **e)
 	return LAZY(archive, archive_read_next_header)(a, e);
 }
 
-int archive_read_data_block(struct archive *a, const void **buf,
-			    size_t *size, la_int64_t *offset)
+int archive_read_data_block(struct archive *a, const void **buf, size_t *size,
+			    la_int64_t *offset)
 {
 	return LAZY(archive, archive_read_data_block)(a, buf, size, offset);
 }
