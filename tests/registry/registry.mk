@@ -44,6 +44,14 @@ test-registry: $(TEST_REGISTRY) $(TEST_ROOTFS)/.rootfs-ok $(REGISTRY_BIN)
 		echo "make: test-registry skipped: it needs root (umoci keeps the test image's owners; the mount checks): run sudo make test-registry" >&2; \
 		exit 1; fi
 	@tools/deps.sh test-registry $(DEPS_REGISTRY_TEST)
+	@# The pull's libraries and libnftables are loaded at first use
+	@# (common/lazy.h), so no stage may link them: each start would map
+	@# them and the forty-odd libraries they bring.
+	@for s in $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),$(BUILD)/stage-$(n))); do \
+		$(MAKE) --no-print-directory -s $$s || exit; \
+		linked=$$(ldd $$s | grep -oE 'lib(curl|archive|crypto|nftables)\.so[^ ]*' | paste -sd ' '); \
+		[ -z "$$linked" ] || { echo "test-registry: $$s links $$linked, which it must load at first use (common/lazy.h)" >&2; exit 1; }; \
+	done
 	REGISTRY_BIN=$(REGISTRY_BIN) tests/registry/registry.sh $(TEST_ROOTFS) sh -c '\
 		$(TEST_REGISTRY) $(if $(V),-v) || exit; \
 		echo "test_registry: again as nobody"; \
