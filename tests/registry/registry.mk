@@ -49,7 +49,7 @@ test-registry: $(TEST_REGISTRY) $(TEST_ROOTFS)/.rootfs-ok $(REGISTRY_BIN)
 	@# them and the forty-odd libraries they bring.
 	@for s in $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),$(BUILD)/stage-$(n))); do \
 		$(MAKE) --no-print-directory -s $$s || exit; \
-		linked=$$(ldd $$s | grep -oE 'lib(curl|archive|crypto|nftables)\.so[^ ]*' | paste -sd ' '); \
+		linked=$$(ldd $$s | grep -oE 'lib(curl|archive|crypto|nftables)\.so[^ ]*' | sort -u | paste -sd ' '); \
 		[ -z "$$linked" ] || { echo "test-registry: $$s links $$linked, which it must load at first use (common/lazy.h)" >&2; exit 1; }; \
 	done
 	REGISTRY_BIN=$(REGISTRY_BIN) tests/registry/registry.sh $(TEST_ROOTFS) sh -c '\
