@@ -37,6 +37,7 @@
 #include "util.h"
 
 #define N_PARALLEL	  20 /* containers started at once */
+#define SHARED_BRIDGE	  "minidocker0" /* stage 14's net.h: NET_BRIDGE */
 #define HTTP_GET_HOSTNAME "GET /hostname HTTP/1.0\r\n\r\n"
 /* busybox httpd serving the container's /etc on port 80 until SIGTERM:
  * the shell stays PID 1 with a handler, since the kernel drops a signal
@@ -134,6 +135,39 @@ static void check_nothing_left(pid_t pid, const char *what)
 	H_CHECK(!strstr(table, "chain pre_") && !strstr(table, "chain out_"),
 		name);
 }
+
+/* What of the network the containers share is in the world, named
+ * ("the bridge, the table, the leases"), or NULL when none of it is:
+ * the last container out takes all three with it. */
+static const char *shared_left(void)
+{
+	static char left[128];
+	char links[4096], table[8192], leases[PATH_MAX];
+	host_links(links, sizeof(links));
+	host_table(table, sizeof(table));
+	const char *run = getenv("MINIDOCKER_RUN");
+	snprintf(leases, sizeof(leases), "%s/" LEASE_DIR, run ? run : "");
+	bool bridge = strstr(links, ": " SHARED_BRIDGE ":") != NULL;
+	bool dir = !run || access(leases, F_OK) == 0;
+	snprintf(left, sizeof(left), "%s%s%s",
+		 bridge ? "the bridge " SHARED_BRIDGE ", " : "",
+		 table[0] ? "the table ip " NFT_TABLE ", " : "",
+		 dir ? "the leases" : "");
+	return left[0] ? left : NULL;
+}
+
+/* After r, the last container (or the run that reaped it): nothing of
+ * the shared network is left; a failure says what is, and r's status
+ * and stderr. */
+#define CHECK_SHARED_GONE(r, what)                                          \
+	do {                                                                \
+		const char *left_ = shared_left();                          \
+		char name_[256];                                            \
+		snprintf(name_, sizeof(name_),                              \
+			 "%s: no bridge, table or leases left (left: %s)",  \
+			 (what), left_ ? left_ : "none");                   \
+		h_run_check(&(r), !left_, -2, __LINE__, __FILE__, name_);   \
+	} while (0)
 
 /* The container's address as `ip -o -4 addr show dev eth0` printed it
  * in out ("... inet 10.77.0.2/24 ..."), into addr; false if none. */
@@ -532,6 +566,92 @@ static void test_killed_runtime_reaped_next_run(void)
 	leave_world();
 }
 
+static void test_last_container_removes_bridge_and_table(void)
+{
+	if (enter_world() < 0)
+		return;
+	struct run_result r;
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "-p", "8086:80", "/sbin/ip",
+	    "-o", "link", "show");
+	H_STATUS(r, 0);
+	H_RUN(r, strstr(r.out, " eth0@") != NULL); /* it had the bridge */
+	CHECK_SHARED_GONE(r, "after the last container");
+	h_free(&r);
+	leave_world();
+}
+
+static void test_bridge_stays_until_last_container_ends(void)
+{
+	if (enter_world() < 0)
+		return;
+	struct container a;
+	char addr[32], got[512];
+	if (start_server(&a, "a", NULL, addr, sizeof(addr)) < 0) {
+		leave_world();
+		return;
+	}
+	/* b comes and goes while a serves. */
+	struct run_result r;
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--hostname", "b",
+	    "/bin/true");
+	H_STATUS(r, 0);
+	const char *left = shared_left();
+	char name[256];
+	snprintf(name, sizeof(name),
+		 "while a runs, b's end leaves the bridge, table and leases "
+		 "(left: %s)",
+		 left ? left : "none");
+	h_run_check(&r,
+		    left && strstr(left, "bridge") && strstr(left, "table") &&
+			strstr(left, "leases"),
+		    -2, __LINE__, __FILE__, name);
+	/* ...and a is still reached over the bridge. */
+	int rc = http_hostname(0, addr, 80, got, sizeof(got));
+	if (rc < 0 || strcmp(got, "a\n"))
+		printf("\n    host to %s:80 got \"%.200s\"\n", addr, got);
+	H_CHECK(rc == 0 && !strcmp(got, "a\n"),
+		"a still serves over the bridge once b has ended");
+	h_free(&r);
+	stop_server(&a);
+	H_STATUS(a.r, 0);
+	CHECK_SHARED_GONE(a.r, "after the second container");
+	h_free(&a.r);
+	leave_world();
+}
+
+static void test_killed_runtime_network_reaped_by_any_run(void)
+{
+	if (enter_world() < 0)
+		return;
+	struct container c;
+	const char *args[] = {"run", "--rootfs",	H.rootfs,
+			      "-p",  "8087:80",		"/bin/sh",
+			      "-c",  "echo up; read x", NULL};
+	if (h_start_until(&c, args, "up\n") < 0) {
+		leave_world();
+		return;
+	}
+	kill(c.pid, SIGKILL);
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	/* What it held is left, shared network and all. */
+	const char *left = shared_left();
+	const char *run = getenv("MINIDOCKER_RUN");
+	H_CHECK(run && lease_count(run) == 1 && left &&
+		    strstr(left, "bridge") && strstr(left, "table"),
+		"a SIGKILLed runtime leaves its lease, the bridge and the "
+		"table (else this test checks nothing)");
+	/* The next run reaps them, whatever its network. */
+	struct run_result r;
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none",
+	    "/bin/true");
+	H_STATUS(r, 0);
+	CHECK_SHARED_GONE(r, "after the next run, --net none");
+	H_RUN(r, run && lease_count(run) == 0);
+	h_free(&r);
+	h_free(&c.r);
+	leave_world();
+}
+
 /* Without root: slirp4netns, which opens /dev/net/tun as the user. The
  * machine's node may be 0600: one of our own, in the world's mounts. */
 static void test_rootless_slirp_outbound_and_port(void)
@@ -650,6 +770,12 @@ static const struct stage_test tests[] = {
      test_twenty_in_parallel_get_distinct_addresses, true},
     {"test_killed_runtime_reaped_next_run", test_killed_runtime_reaped_next_run,
      true},
+    {"test_last_container_removes_bridge_and_table",
+     test_last_container_removes_bridge_and_table, false},
+    {"test_bridge_stays_until_last_container_ends",
+     test_bridge_stays_until_last_container_ends, false},
+    {"test_killed_runtime_network_reaped_by_any_run",
+     test_killed_runtime_network_reaped_by_any_run, false},
     {"test_rootless_slirp_outbound_and_port",
      test_rootless_slirp_outbound_and_port, true},
     {"test_rootless_without_tun_has_only_lo",

@@ -13,8 +13,6 @@
 #include "file.h"
 #include "net/lease.h"
 
-#define LEASE_DIR "leases"
-
 /* The start time of process pid, in clock ticks since boot (field 22 of
  * /proc/PID/stat): with the pid, it names one process, never a later
  * one that was given the same pid. Returns 0 when pid is gone. */

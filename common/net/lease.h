@@ -18,6 +18,7 @@
 #define LEASE_SUBNET  "10.77.0.0"
 #define LEASE_PREFIX  24
 #define LEASE_GATEWAY "10.77.0.1"
+#define LEASE_DIR     "leases" /* in the run directory */
 
 /* One address held for a container. */
 struct lease {
