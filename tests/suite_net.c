@@ -111,31 +111,6 @@ static void host_table(char *out, size_t len)
 		snprintf(out, len, "(cannot list: %s)", why);
 }
 
-/* Whether what a container made on the host is all gone: no veth (the
- * host's ends are mdv<N>), no lease, no chain of a container (pre_ and
- * out_; the table and its masquerading stay, as the bridge does), and
- * what h_left_behind() checks of the runtime pid. Says what is left. */
-static void check_nothing_left(pid_t pid, const char *what)
-{
-	char links[4096], table[8192], name[512];
-	host_links(links, sizeof(links));
-	host_table(table, sizeof(table));
-	const char *run = getenv("MINIDOCKER_RUN");
-	int leases = run ? lease_count(run) : -1;
-	const char *left = h_left_behind(pid, NULL);
-	snprintf(name, sizeof(name),
-		 "%s: nothing left (links: %.300s; "
-		 "leases: %d; %s)",
-		 what, links, leases, left ? left : "no process or mount");
-	H_CHECK(!strstr(links, " mdv") && leases == 0 && !left, name);
-	snprintf(name, sizeof(name),
-		 "%s: no container's chain left in "
-		 "the table: %.400s",
-		 what, table);
-	H_CHECK(!strstr(table, "chain pre_") && !strstr(table, "chain out_"),
-		name);
-}
-
 /* What of the network the containers share is in the world, named
  * ("the bridge, the table, the leases"), or NULL when none of it is:
  * the last container out takes all three with it. */
@@ -168,6 +143,36 @@ static const char *shared_left(void)
 			 (what), left_ ? left_ : "none");                   \
 		h_run_check(&(r), !left_, -2, __LINE__, __FILE__, name_);   \
 	} while (0)
+
+/* Whether what a container made on the host is all gone, once it was
+ * the last: no veth (the host's ends are mdv<N>), no lease, no chain of
+ * a container (pre_ and out_), nothing shared (the bridge, the table,
+ * the leases), and what h_left_behind() checks of the runtime pid. Says
+ * what is left. */
+static void check_nothing_left(pid_t pid, const char *what)
+{
+	char links[4096], table[8192], name[512];
+	host_links(links, sizeof(links));
+	host_table(table, sizeof(table));
+	const char *run = getenv("MINIDOCKER_RUN");
+	int leases = run ? lease_count(run) : -1;
+	const char *left = h_left_behind(pid, NULL);
+	snprintf(name, sizeof(name),
+		 "%s: nothing left (links: %.300s; "
+		 "leases: %d; %s)",
+		 what, links, leases, left ? left : "no process or mount");
+	H_CHECK(!strstr(links, " mdv") && leases == 0 && !left, name);
+	snprintf(name, sizeof(name),
+		 "%s: no container's chain left in "
+		 "the table: %.400s",
+		 what, table);
+	H_CHECK(!strstr(table, "chain pre_") && !strstr(table, "chain out_"),
+		name);
+	const char *shared = shared_left();
+	snprintf(name, sizeof(name), "%s: nothing shared left (left: %s)",
+		 what, shared ? shared : "none");
+	H_CHECK(!shared, name);
+}
 
 /* The container's address as `ip -o -4 addr show dev eth0` printed it
  * in out ("... inet 10.77.0.2/24 ..."), into addr; false if none. */
