@@ -33,6 +33,7 @@
 #include "net/lease.h"
 #include "net/nft.h"
 #include "netns.h"
+#include "state.h"
 #include "suites.h"
 #include "util.h"
 
@@ -657,6 +658,82 @@ static void test_killed_runtime_network_reaped_by_any_run(void)
 	leave_world();
 }
 
+/* Leases taken in one network namespace (a world that is gone now) and
+ * a run in another, whose own bridge serves a container of a second
+ * state directory: had that run reaped them, it would have removed the
+ * bridge and the table of its own namespace, as the last lease out
+ * does, under the live container. */
+static void test_other_namespace_leases_left_alone(void)
+{
+	char r1[] = "/tmp/minidocker-net-r1-XXXXXX";
+	char r2[] = "/tmp/minidocker-net-r2-XXXXXX";
+	char *saved = strdup(getenv("MINIDOCKER_RUN"));
+	if (!mkdtemp(r1) || !mkdtemp(r2)) {
+		CU_FAIL("cannot make two state directories");
+		free(saved);
+		return;
+	}
+	setenv("MINIDOCKER_RUN", r1, 1);
+	struct container c;
+	const char *args[] = {"run", "--rootfs",	H.rootfs,
+			      "-p",  "8088:80",		"/bin/sh",
+			      "-c",  "echo up; read x", NULL};
+	if (enter_world() < 0)
+		goto out;
+	if (h_start_until(&c, args, "up\n") < 0) {
+		leave_world();
+		goto out;
+	}
+	kill(c.pid, SIGKILL);
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	h_free(&c.r);
+	leave_world();
+	H_CHECK(lease_count(r1) == 1,
+		"a SIGKILLed runtime leaves its lease (else this test checks "
+		"nothing)");
+
+	if (enter_world() < 0)
+		goto out;
+	struct container a;
+	char addr[32], got[512];
+	setenv("MINIDOCKER_RUN", r2, 1);
+	if (start_server(&a, "a", NULL, addr, sizeof(addr)) < 0) {
+		leave_world();
+		goto out;
+	}
+	setenv("MINIDOCKER_RUN", r1, 1);
+	struct run_result r;
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none",
+	    "/bin/true");
+	H_STATUS(r, 0);
+	H_RUN(r, lease_count(r1) == 1); /* not this namespace's to reap */
+	int rc = http_hostname(0, addr, 80, got, sizeof(got));
+	if (rc < 0 || strcmp(got, "a\n"))
+		printf("\n    host to %s:80 got \"%.200s\"\n", addr, got);
+	h_run_check(&r, rc == 0 && !strcmp(got, "a\n"), -2, __LINE__,
+		    __FILE__,
+		    "the container of the other state directory still "
+		    "serves over its bridge");
+	h_free(&r);
+	setenv("MINIDOCKER_RUN", r2, 1);
+	stop_server(&a);
+	check_nothing_left(a.pid, "after the second state directory's");
+	h_free(&a.r);
+	/* A bridge run here takes the dead namespace's leases over, and
+	 * its end leaves nothing. */
+	setenv("MINIDOCKER_RUN", r1, 1);
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "/bin/true");
+	H_STATUS(r, 0);
+	CHECK_SHARED_GONE(r, "after a run that took the dead leases over");
+	h_free(&r);
+	leave_world();
+out:
+	setenv("MINIDOCKER_RUN", saved, 1);
+	free(saved);
+	remove_tree(r1);
+	remove_tree(r2);
+}
+
 /* Without root: slirp4netns, which opens /dev/net/tun as the user. The
  * machine's node may be 0600: one of our own, in the world's mounts. */
 static void test_rootless_slirp_outbound_and_port(void)
@@ -781,6 +858,8 @@ static const struct stage_test tests[] = {
      test_bridge_stays_until_last_container_ends, false},
     {"test_killed_runtime_network_reaped_by_any_run",
      test_killed_runtime_network_reaped_by_any_run, false},
+    {"test_other_namespace_leases_left_alone",
+     test_other_namespace_leases_left_alone, false},
     {"test_rootless_slirp_outbound_and_port",
      test_rootless_slirp_outbound_and_port, true},
     {"test_rootless_without_tun_has_only_lo",
