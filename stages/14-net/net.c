@@ -207,9 +207,9 @@ int net_reserve(struct net *net)
 }
 
 /* The bridge, made by the first container (the last removes it): the
- * containers' gateway, with the subnet's first address, up. IPv4 forwarding on, and the NAT table.
- * Every step is a no-op when done already. Returns 0, or -1 after
- * saying why. */
+ * containers' gateway, with the subnet's first address, up. IPv4
+ * forwarding on, and the NAT table. Every step is a no-op when done
+ * already. Returns 0, or -1 after saying why. */
 static int setup_bridge(struct nl *host, const struct lease *lease)
 {
 	char why[512];
