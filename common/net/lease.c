@@ -326,10 +326,10 @@ int lease_release(struct lease *l, lease_empty_fn *empty, void *arg)
 	if (lock < 0)
 		return rc;
 	/* Under the lock: no container takes a lease, and so makes the
-	 * bridge anew, until what they share is gone. */
-	if (rc == 0 && netns_is_ours(dir) &&
-	    remove_if_empty(dir, empty, arg) < 0)
-		rc = -1;
+	 * bridge anew, until what they share is gone. When empty fails,
+	 * it has said why; the directory stays for a later run. */
+	if (rc == 0 && netns_is_ours(dir))
+		remove_if_empty(dir, empty, arg);
 	int saved = errno;
 	close(lock);
 	errno = saved;

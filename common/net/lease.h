@@ -48,8 +48,9 @@ int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
 typedef int lease_empty_fn(void *arg);
 
 /* Let go of the lease (nothing when none is held); when it was the last
- * one, call empty (when not NULL) and remove the leases' directory.
- * Returns 0, or -1 with errno. */
+ * one, call empty (when not NULL) and remove the leases' directory
+ * (kept when empty fails, which is empty's to report). Returns 0, or -1
+ * with errno when the lease could not be let go. */
 int lease_release(struct lease *l, lease_empty_fn *empty, void *arg);
 
 /* Called for each lease reaped, with its dead holder and its address,

@@ -127,26 +127,31 @@ static void forget_container(pid_t owner, struct in_addr addr, void *arg)
 /* What the containers share, once none is left: the bridge and the
  * table. Called under the leases' lock (by the last container out, or
  * the run that reaped the last lease), so no container is being set up
- * meanwhile. Returns 0, or -1 after saying why. */
+ * meanwhile. Returns 0, or -1 after saying why, with -1 in *(int *)arg
+ * too when arg is not NULL (net_teardown()'s result). */
 static int remove_shared(void *arg)
 {
 	char why[512];
 	struct nl nl;
-	(void)arg;
+	int *failed = arg;
 	/* Deleting the bridge takes its address and route_localnet. */
 	if (nl_open(&nl, -1) < 0 || nl_link_del(&nl, NET_BRIDGE) < 0) {
 		report_errno("cannot delete bridge '" NET_BRIDGE "'");
 		nl_close(&nl);
-		return -1;
+		goto fail;
 	}
 	nl_close(&nl);
 	if (nft_remove_table(why, sizeof(why)) < 0) {
 		report("cannot remove table 'ip " NFT_TABLE "': %s", why);
-		return -1;
+		goto fail;
 	}
 	verbose("removed bridge '" NET_BRIDGE "' and table 'ip " NFT_TABLE
 		"': no container uses them");
 	return 0;
+fail:
+	if (failed)
+		*failed = -1;
+	return -1;
 }
 
 /* Hold the host's TCP port: bound, not listening, so no other program
@@ -710,8 +715,9 @@ int net_teardown(struct net *net)
 		rc = -1;
 	}
 	net->published = false;
-	/* The last container out takes the bridge and the table along. */
-	if (lease_release(&net->lease, remove_shared, NULL) < 0) {
+	/* The last container out takes the bridge and the table along
+	 * (remove_shared() says why it cannot, and sets rc). */
+	if (lease_release(&net->lease, remove_shared, &rc) < 0) {
 		report_errno("cannot release the address");
 		rc = -1;
 	}
