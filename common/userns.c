@@ -146,15 +146,15 @@ static int read_subids(const char *root, struct subid_map *m, char *why,
 		return 0;
 	}
 	if (!in_path("newuidmap") || !in_path("newgidmap")) {
-		snprintf(why, why_len, "newuidmap and newgidmap are missing "
-				       "(sudo apt-get install uidmap)");
+		snprintf(why, why_len,
+			 "newuidmap and newgidmap are missing "
+			 "(sudo apt-get install uidmap)");
 		return 0;
 	}
 	return 1;
 }
 
-int subid_find(const char *root, struct subid_map *m, char *why,
-	       size_t why_len)
+int subid_find(const char *root, struct subid_map *m, char *why, size_t why_len)
 {
 	if (!subid_cache.done || subid_cache.uid != getuid() ||
 	    strcmp(subid_cache.root, root)) {

@@ -729,8 +729,13 @@ static void test_rootless_subids_keep_owners(void)
 		 * run reaps it, as it reaps any dead runtime's. */
 		struct container c;
 		const char *args[] = {
-		    "run", "-u", "101", "--entrypoint", "/bin/sh",
-		    at("test/b"), "-c",
+		    "run",
+		    "-u",
+		    "101",
+		    "--entrypoint",
+		    "/bin/sh",
+		    at("test/b"),
+		    "-c",
 		    "mkdir /tmp/made && echo x > /tmp/made/f && echo up && "
 		    "read x",
 		    NULL};

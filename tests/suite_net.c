@@ -37,7 +37,7 @@
 #include "suites.h"
 #include "util.h"
 
-#define N_PARALLEL	  20 /* containers started at once */
+#define N_PARALLEL	  20		/* containers started at once */
 #define SHARED_BRIDGE	  "minidocker0" /* stage 14's net.h: NET_BRIDGE */
 #define HTTP_GET_HOSTNAME "GET /hostname HTTP/1.0\r\n\r\n"
 /* busybox httpd serving the container's /etc on port 80 until SIGTERM:
@@ -135,14 +135,14 @@ static const char *shared_left(void)
 /* After r, the last container (or the run that reaped it): nothing of
  * the shared network is left; a failure says what is, and r's status
  * and stderr. */
-#define CHECK_SHARED_GONE(r, what)                                          \
-	do {                                                                \
-		const char *left_ = shared_left();                          \
-		char name_[256];                                            \
-		snprintf(name_, sizeof(name_),                              \
-			 "%s: no bridge, table or leases left (left: %s)",  \
-			 (what), left_ ? left_ : "none");                   \
-		h_run_check(&(r), !left_, -2, __LINE__, __FILE__, name_);   \
+#define CHECK_SHARED_GONE(r, what)                                             \
+	do {                                                                   \
+		const char *left_ = shared_left();                             \
+		char name_[256];                                               \
+		snprintf(name_, sizeof(name_),                                 \
+			 "%s: no bridge, table or leases left (left: %s)",     \
+			 (what), left_ ? left_ : "none");                      \
+		h_run_check(&(r), !left_, -2, __LINE__, __FILE__, name_);      \
 	} while (0)
 
 /* Whether what a container made on the host is all gone, once it was
@@ -170,8 +170,8 @@ static void check_nothing_left(pid_t pid, const char *what)
 	H_CHECK(!strstr(table, "chain pre_") && !strstr(table, "chain out_"),
 		name);
 	const char *shared = shared_left();
-	snprintf(name, sizeof(name), "%s: nothing shared left (left: %s)",
-		 what, shared ? shared : "none");
+	snprintf(name, sizeof(name), "%s: nothing shared left (left: %s)", what,
+		 shared ? shared : "none");
 	H_CHECK(!shared, name);
 }
 
@@ -648,8 +648,7 @@ static void test_killed_runtime_network_reaped_by_any_run(void)
 		"table (else this test checks nothing)");
 	/* The next run reaps them, whatever its network. */
 	struct run_result r;
-	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none",
-	    "/bin/true");
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none", "/bin/true");
 	H_STATUS(r, 0);
 	CHECK_SHARED_GONE(r, "after the next run, --net none");
 	H_RUN(r, run && lease_count(run) == 0);
@@ -703,15 +702,13 @@ static void test_other_namespace_leases_left_alone(void)
 	}
 	setenv("MINIDOCKER_RUN", r1, 1);
 	struct run_result r;
-	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none",
-	    "/bin/true");
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none", "/bin/true");
 	H_STATUS(r, 0);
 	H_RUN(r, lease_count(r1) == 1); /* not this namespace's to reap */
 	int rc = http_hostname(0, addr, 80, got, sizeof(got));
 	if (rc < 0 || strcmp(got, "a\n"))
 		printf("\n    host to %s:80 got \"%.200s\"\n", addr, got);
-	h_run_check(&r, rc == 0 && !strcmp(got, "a\n"), -2, __LINE__,
-		    __FILE__,
+	h_run_check(&r, rc == 0 && !strcmp(got, "a\n"), -2, __LINE__, __FILE__,
 		    "the container of the other state directory still "
 		    "serves over its bridge");
 	h_free(&r);

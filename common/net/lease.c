@@ -113,8 +113,8 @@ static int lock_leases(const char *run, char *dir, size_t len, bool make)
 		if (make && ((mkdir(run, 0700) < 0 && errno != EEXIST) ||
 			     (mkdir(dir, 0700) < 0 && errno != EEXIST)))
 			return -1;
-		int fd = open(lock, O_RDWR | O_CLOEXEC | (make ? O_CREAT : 0),
-			      0600);
+		int fd =
+		    open(lock, O_RDWR | O_CLOEXEC | (make ? O_CREAT : 0), 0600);
 		if (fd < 0 && errno == ENOENT && make)
 			continue; /* removed between mkdir and open */
 		if (fd < 0)
