@@ -32,7 +32,8 @@ command -v hyperfine >/dev/null || die "hyperfine is not installed: run sudo mak
 
 # Stage 14 on, a container run by root gets a bridge, its address and
 # NAT rules: the benchmark runs in a network namespace of its own, where
-# they are made (on the first run, then kept, as on a host), never on the
+# they are made (by each run, and removed by it as the last container
+# out, as on a host where no other container runs), never on the
 # machine. No line uses the network, so the others time the same there.
 if [ -z "${BENCH_IN_NETNS:-}" ]; then
 	for f in "$BIN"/stage-[0-9]*; do

@@ -229,7 +229,7 @@ cold_hot() {
 	if [ -n "$(column hot stage-14 4)" ]; then
 		printf '\n#### Stage 14: a network of its own (run in a network namespace of the benchmark'"'"'s own)\n\n'
 		added stage-14-none stage-13 "a network namespace with lo up and the /etc files (--net none)"
-		added stage-14 stage-14-none "the bridge mode: a lease, a veth pair moved in and configured, the NAT table (--net bridge)"
+		added stage-14 stage-14-none "the bridge mode: a lease, a veth pair moved in and configured, the bridge and the NAT table made and, by the last container out (each run here), removed (--net bridge)"
 	fi
 	printf '\nThe commands (each run by hyperfine -N, without a shell):\n\n'
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "userns.h"
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630 /* linux/magic.h */
@@ -105,6 +106,30 @@ int remove_tree(const char *path)
 	return remove_at(AT_FDCWD, path, st.st_dev);
 }
 
+static int remove_tree_job(void *path)
+{
+	return remove_tree(path);
+}
+
+int remove_tree_mapped(const char *path)
+{
+	struct subid_map m;
+	char none[256];
+	if (remove_tree(path) == 0)
+		return 0;
+	int err = errno;
+	/* Without root, files that an image's own users made (in a rootless
+	 * container's layer, or a layer a rootless pull unpacked) belong to
+	 * the user's subordinate ids: only a namespace mapping them may
+	 * remove those. */
+	if (geteuid() == 0 || (err != EACCES && err != EPERM) ||
+	    !subid_find("", &m, none, sizeof(none))) {
+		errno = err;
+		return -1;
+	}
+	return subid_run_mapped(&m, remove_tree_job, (void *)path);
+}
+
 int state_lock_dir(const char *dir, int flags)
 {
 	char path[PATH_MAX + 64];
@@ -146,7 +171,7 @@ int state_reap_stale(const char *run)
 		} else if ((fd = state_lock_dir(dir, 0)) < 0) {
 			continue; /* held: its runtime lives */
 		}
-		if (remove_tree(dir) == 0)
+		if (remove_tree_mapped(dir) == 0)
 			reaped++;
 		if (fd >= 0)
 			close(fd);
@@ -207,7 +232,7 @@ err:;
 int state_remove(struct state *st)
 {
 	int result = 0;
-	if (st->dir[0] && remove_tree(st->dir) < 0)
+	if (st->dir[0] && remove_tree_mapped(st->dir) < 0)
 		result = -1;
 	int saved = errno;
 	if (st->lock_fd >= 0)

@@ -30,8 +30,8 @@ int state_run_dir(char *run, size_t len, char *why, size_t why_len);
 int state_lock_dir(const char *dir, int flags);
 
 /* Remove the directories below run whose runtime died without removing
- * its own (SIGKILL): those whose lock nobody holds. Returns how many it
- * removed. */
+ * its own (SIGKILL): those whose lock nobody holds, as state_remove()
+ * would. Returns how many it removed. */
 int state_reap_stale(const char *run);
 
 /* Make run (mode 0700) when missing, reap what dead runtimes left there,
@@ -40,8 +40,9 @@ int state_reap_stale(const char *run);
 int state_create(struct state *st, char *why, size_t why_len);
 
 /* Remove the container's directory with everything in it, never crossing
- * into another mount, and let go of its lock. Returns 0 (also when st
- * holds nothing), or -1 with errno. */
+ * into another mount (remove_tree_mapped(): what the image's users made
+ * too), and let go of its lock. Returns 0 (also when st holds nothing),
+ * or -1 with errno. */
 int state_remove(struct state *st);
 
 /* Remove path and everything below it that is on the same filesystem;
@@ -50,6 +51,12 @@ int state_remove(struct state *st);
  * first. Returns 0 (also when path is
  * gone), or -1 with errno. */
 int remove_tree(const char *path);
+
+/* remove_tree(path); without root, when that is refused, again in a
+ * user namespace that maps the user's subordinate ids (common/userns.h),
+ * to whom the files an image's own users made there belong. Returns 0,
+ * or -1 with errno. */
+int remove_tree_mapped(const char *path);
 
 /* Whether dir can hold an overlay's upper and work directories: not on
  * an overlay itself, which the kernel refuses as an upper layer. Returns

@@ -117,8 +117,20 @@ static int in_path(const char *prog)
 	return 0;
 }
 
-int subid_find(const char *root, struct subid_map *m, char *why,
-	       size_t why_len)
+/* subid_find()'s answer, kept for the rest of the run: a pull asks once
+ * per layer, and the files do not change under a run. */
+static struct {
+	bool done;
+	char root[256];
+	uid_t uid;
+	int found;
+	struct subid_map map;
+	char why[256];
+} subid_cache;
+
+/* What subid_find() answers, read from the files. */
+static int read_subids(const char *root, struct subid_map *m, char *why,
+		       size_t why_len)
 {
 	char name[256];
 	m->uid = getuid();
@@ -134,11 +146,29 @@ int subid_find(const char *root, struct subid_map *m, char *why,
 		return 0;
 	}
 	if (!in_path("newuidmap") || !in_path("newgidmap")) {
-		snprintf(why, why_len, "newuidmap and newgidmap are missing "
-				       "(sudo apt-get install uidmap)");
+		snprintf(why, why_len,
+			 "newuidmap and newgidmap are missing "
+			 "(sudo apt-get install uidmap)");
 		return 0;
 	}
 	return 1;
+}
+
+int subid_find(const char *root, struct subid_map *m, char *why, size_t why_len)
+{
+	if (!subid_cache.done || subid_cache.uid != getuid() ||
+	    strcmp(subid_cache.root, root)) {
+		subid_cache.found =
+		    read_subids(root, &subid_cache.map, subid_cache.why,
+				sizeof(subid_cache.why));
+		snprintf(subid_cache.root, sizeof(subid_cache.root), "%s",
+			 root);
+		subid_cache.uid = getuid();
+		subid_cache.done = strlen(root) < sizeof(subid_cache.root);
+	}
+	*m = subid_cache.map;
+	snprintf(why, why_len, "%s", subid_cache.found ? "" : subid_cache.why);
+	return subid_cache.found;
 }
 
 /* Run helper PID 0 ID 1 1 START COUNT and wait for it. */

@@ -28,7 +28,9 @@ struct subid_map {
 
 /* Find the caller's ranges in root/etc/subuid and root/etc/subgid ("" for
  * this machine). Returns 1 with them in m when both files give one and
- * newuidmap and newgidmap are installed, 0 when not (why says which). */
+ * newuidmap and newgidmap are installed, 0 when not (why says which).
+ * The files are read once per run (for one root and uid): later calls
+ * give the same answer without reading them again. */
 int subid_find(const char *root, struct subid_map *m, char *why,
 	       size_t why_len);
 

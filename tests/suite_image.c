@@ -725,6 +725,33 @@ static void test_rootless_subids_keep_owners(void)
 		h_free(&r);
 		H_CHECK(before >= 0 && count_run_entries() == before,
 			"the run left no layer in the state directory");
+		/* Killed by SIGKILL, such a run leaves its layer: the next
+		 * run reaps it, as it reaps any dead runtime's. */
+		struct container c;
+		const char *args[] = {
+		    "run",
+		    "-u",
+		    "101",
+		    "--entrypoint",
+		    "/bin/sh",
+		    at("test/b"),
+		    "-c",
+		    "mkdir /tmp/made && echo x > /tmp/made/f && echo up && "
+		    "read x",
+		    NULL};
+		if (h_start_until(&c, args, "up\n") == 0) {
+			kill(c.pid, SIGKILL);
+			h_finish(&c, NULL, H_TIMEOUT_MS);
+			h_free(&c.r);
+			H_CHECK(count_run_entries() == before + 1,
+				"a SIGKILLed rootless run leaves its layer "
+				"(else this checks nothing)");
+			RUN(r, NULL, "run", "-u", "0", "--entrypoint",
+			    "/bin/true", at("test/b"));
+			H_STATUS(r, 0);
+			H_RUN(r, count_run_entries() == before);
+			h_free(&r);
+		}
 		/* rmi removes what belongs to the subordinate ids too. */
 		RUN(r, NULL, "rmi", at("test/b"));
 		H_STATUS(r, 0);

@@ -33,10 +33,12 @@
 #include "net/lease.h"
 #include "net/nft.h"
 #include "netns.h"
+#include "state.h"
 #include "suites.h"
 #include "util.h"
 
-#define N_PARALLEL	  20 /* containers started at once */
+#define N_PARALLEL	  20		/* containers started at once */
+#define SHARED_BRIDGE	  "minidocker0" /* stage 14's net.h: NET_BRIDGE */
 #define HTTP_GET_HOSTNAME "GET /hostname HTTP/1.0\r\n\r\n"
 /* busybox httpd serving the container's /etc on port 80 until SIGTERM:
  * the shell stays PID 1 with a handler, since the kernel drops a signal
@@ -110,10 +112,44 @@ static void host_table(char *out, size_t len)
 		snprintf(out, len, "(cannot list: %s)", why);
 }
 
-/* Whether what a container made on the host is all gone: no veth (the
- * host's ends are mdv<N>), no lease, no chain of a container (pre_ and
- * out_; the table and its masquerading stay, as the bridge does), and
- * what h_left_behind() checks of the runtime pid. Says what is left. */
+/* What of the network the containers share is in the world, named
+ * ("the bridge, the table, the leases"), or NULL when none of it is:
+ * the last container out takes all three with it. */
+static const char *shared_left(void)
+{
+	static char left[128];
+	char links[4096], table[8192], leases[PATH_MAX];
+	host_links(links, sizeof(links));
+	host_table(table, sizeof(table));
+	const char *run = getenv("MINIDOCKER_RUN");
+	snprintf(leases, sizeof(leases), "%s/" LEASE_DIR, run ? run : "");
+	bool bridge = strstr(links, ": " SHARED_BRIDGE ":") != NULL;
+	bool dir = !run || access(leases, F_OK) == 0;
+	snprintf(left, sizeof(left), "%s%s%s",
+		 bridge ? "the bridge " SHARED_BRIDGE ", " : "",
+		 table[0] ? "the table ip " NFT_TABLE ", " : "",
+		 dir ? "the leases" : "");
+	return left[0] ? left : NULL;
+}
+
+/* After r, the last container (or the run that reaped it): nothing of
+ * the shared network is left; a failure says what is, and r's status
+ * and stderr. */
+#define CHECK_SHARED_GONE(r, what)                                             \
+	do {                                                                   \
+		const char *left_ = shared_left();                             \
+		char name_[256];                                               \
+		snprintf(name_, sizeof(name_),                                 \
+			 "%s: no bridge, table or leases left (left: %s)",     \
+			 (what), left_ ? left_ : "none");                      \
+		h_run_check(&(r), !left_, -2, __LINE__, __FILE__, name_);      \
+	} while (0)
+
+/* Whether what a container made on the host is all gone, once it was
+ * the last: no veth (the host's ends are mdv<N>), no lease, no chain of
+ * a container (pre_ and out_), nothing shared (the bridge, the table,
+ * the leases), and what h_left_behind() checks of the runtime pid. Says
+ * what is left. */
 static void check_nothing_left(pid_t pid, const char *what)
 {
 	char links[4096], table[8192], name[512];
@@ -133,6 +169,10 @@ static void check_nothing_left(pid_t pid, const char *what)
 		 what, table);
 	H_CHECK(!strstr(table, "chain pre_") && !strstr(table, "chain out_"),
 		name);
+	const char *shared = shared_left();
+	snprintf(name, sizeof(name), "%s: nothing shared left (left: %s)", what,
+		 shared ? shared : "none");
+	H_CHECK(!shared, name);
 }
 
 /* The container's address as `ip -o -4 addr show dev eth0` printed it
@@ -532,6 +572,165 @@ static void test_killed_runtime_reaped_next_run(void)
 	leave_world();
 }
 
+static void test_last_container_removes_bridge_and_table(void)
+{
+	if (enter_world() < 0)
+		return;
+	struct run_result r;
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "-p", "8086:80", "/sbin/ip",
+	    "-o", "link", "show");
+	H_STATUS(r, 0);
+	H_RUN(r, strstr(r.out, " eth0@") != NULL); /* it had the bridge */
+	CHECK_SHARED_GONE(r, "after the last container");
+	h_free(&r);
+	leave_world();
+}
+
+static void test_bridge_stays_until_last_container_ends(void)
+{
+	if (enter_world() < 0)
+		return;
+	struct container a;
+	char addr[32], got[512];
+	if (start_server(&a, "a", NULL, addr, sizeof(addr)) < 0) {
+		leave_world();
+		return;
+	}
+	/* b comes and goes while a serves. */
+	struct run_result r;
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--hostname", "b",
+	    "/bin/true");
+	H_STATUS(r, 0);
+	const char *left = shared_left();
+	char name[256];
+	snprintf(name, sizeof(name),
+		 "while a runs, b's end leaves the bridge, table and leases "
+		 "(left: %s)",
+		 left ? left : "none");
+	h_run_check(&r,
+		    left && strstr(left, "bridge") && strstr(left, "table") &&
+			strstr(left, "leases"),
+		    -2, __LINE__, __FILE__, name);
+	/* ...and a is still reached over the bridge. */
+	int rc = http_hostname(0, addr, 80, got, sizeof(got));
+	if (rc < 0 || strcmp(got, "a\n"))
+		printf("\n    host to %s:80 got \"%.200s\"\n", addr, got);
+	H_CHECK(rc == 0 && !strcmp(got, "a\n"),
+		"a still serves over the bridge once b has ended");
+	h_free(&r);
+	stop_server(&a);
+	H_STATUS(a.r, 0);
+	CHECK_SHARED_GONE(a.r, "after the second container");
+	h_free(&a.r);
+	leave_world();
+}
+
+static void test_killed_runtime_network_reaped_by_any_run(void)
+{
+	if (enter_world() < 0)
+		return;
+	struct container c;
+	const char *args[] = {"run", "--rootfs",	H.rootfs,
+			      "-p",  "8087:80",		"/bin/sh",
+			      "-c",  "echo up; read x", NULL};
+	if (h_start_until(&c, args, "up\n") < 0) {
+		leave_world();
+		return;
+	}
+	kill(c.pid, SIGKILL);
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	/* What it held is left, shared network and all. */
+	const char *left = shared_left();
+	const char *run = getenv("MINIDOCKER_RUN");
+	H_CHECK(run && lease_count(run) == 1 && left &&
+		    strstr(left, "bridge") && strstr(left, "table"),
+		"a SIGKILLed runtime leaves its lease, the bridge and the "
+		"table (else this test checks nothing)");
+	/* The next run reaps them, whatever its network. */
+	struct run_result r;
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none", "/bin/true");
+	H_STATUS(r, 0);
+	CHECK_SHARED_GONE(r, "after the next run, --net none");
+	H_RUN(r, run && lease_count(run) == 0);
+	h_free(&r);
+	h_free(&c.r);
+	leave_world();
+}
+
+/* Leases taken in one network namespace (a world that is gone now) and
+ * a run in another, whose own bridge serves a container of a second
+ * state directory: had that run reaped them, it would have removed the
+ * bridge and the table of its own namespace, as the last lease out
+ * does, under the live container. */
+static void test_other_namespace_leases_left_alone(void)
+{
+	char r1[] = "/tmp/minidocker-net-r1-XXXXXX";
+	char r2[] = "/tmp/minidocker-net-r2-XXXXXX";
+	char *saved = strdup(getenv("MINIDOCKER_RUN"));
+	if (!mkdtemp(r1) || !mkdtemp(r2)) {
+		CU_FAIL("cannot make two state directories");
+		free(saved);
+		return;
+	}
+	setenv("MINIDOCKER_RUN", r1, 1);
+	struct container c;
+	const char *args[] = {"run", "--rootfs",	H.rootfs,
+			      "-p",  "8088:80",		"/bin/sh",
+			      "-c",  "echo up; read x", NULL};
+	if (enter_world() < 0)
+		goto out;
+	if (h_start_until(&c, args, "up\n") < 0) {
+		leave_world();
+		goto out;
+	}
+	kill(c.pid, SIGKILL);
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	h_free(&c.r);
+	leave_world();
+	H_CHECK(lease_count(r1) == 1,
+		"a SIGKILLed runtime leaves its lease (else this test checks "
+		"nothing)");
+
+	if (enter_world() < 0)
+		goto out;
+	struct container a;
+	char addr[32], got[512];
+	setenv("MINIDOCKER_RUN", r2, 1);
+	if (start_server(&a, "a", NULL, addr, sizeof(addr)) < 0) {
+		leave_world();
+		goto out;
+	}
+	setenv("MINIDOCKER_RUN", r1, 1);
+	struct run_result r;
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none", "/bin/true");
+	H_STATUS(r, 0);
+	H_RUN(r, lease_count(r1) == 1); /* not this namespace's to reap */
+	int rc = http_hostname(0, addr, 80, got, sizeof(got));
+	if (rc < 0 || strcmp(got, "a\n"))
+		printf("\n    host to %s:80 got \"%.200s\"\n", addr, got);
+	h_run_check(&r, rc == 0 && !strcmp(got, "a\n"), -2, __LINE__, __FILE__,
+		    "the container of the other state directory still "
+		    "serves over its bridge");
+	h_free(&r);
+	setenv("MINIDOCKER_RUN", r2, 1);
+	stop_server(&a);
+	check_nothing_left(a.pid, "after the second state directory's");
+	h_free(&a.r);
+	/* A bridge run here takes the dead namespace's leases over, and
+	 * its end leaves nothing. */
+	setenv("MINIDOCKER_RUN", r1, 1);
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "/bin/true");
+	H_STATUS(r, 0);
+	CHECK_SHARED_GONE(r, "after a run that took the dead leases over");
+	h_free(&r);
+	leave_world();
+out:
+	setenv("MINIDOCKER_RUN", saved, 1);
+	free(saved);
+	remove_tree(r1);
+	remove_tree(r2);
+}
+
 /* Without root: slirp4netns, which opens /dev/net/tun as the user. The
  * machine's node may be 0600: one of our own, in the world's mounts. */
 static void test_rootless_slirp_outbound_and_port(void)
@@ -650,6 +849,14 @@ static const struct stage_test tests[] = {
      test_twenty_in_parallel_get_distinct_addresses, true},
     {"test_killed_runtime_reaped_next_run", test_killed_runtime_reaped_next_run,
      true},
+    {"test_last_container_removes_bridge_and_table",
+     test_last_container_removes_bridge_and_table, false},
+    {"test_bridge_stays_until_last_container_ends",
+     test_bridge_stays_until_last_container_ends, false},
+    {"test_killed_runtime_network_reaped_by_any_run",
+     test_killed_runtime_network_reaped_by_any_run, false},
+    {"test_other_namespace_leases_left_alone",
+     test_other_namespace_leases_left_alone, false},
     {"test_rootless_slirp_outbound_and_port",
      test_rootless_slirp_outbound_and_port, true},
     {"test_rootless_without_tun_has_only_lo",

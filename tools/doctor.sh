@@ -9,6 +9,8 @@
 #   DOCTOR_ROOTFS   the root filesystem the stages use by default (rootfs)
 #   DOCTOR_BUILD    the build tree, whose test root filesystems the tests
 #                   mount in (build)
+#   DOCTOR_USER     the user whose rootless runs to check ($SUDO_USER, the
+#                   learner behind sudo; when empty, the user it runs as)
 set -u
 
 root=${DOCTOR_ROOT:-}
@@ -311,6 +313,37 @@ if ! $restricted; then
 		limit="without a pids limit: cgroup v1 is never delegated to a user"
 	fi
 	ok "user namespaces are not restricted: rootless works (stage 8 without sudo, $limit)"
+fi
+
+# --- rootless images: subordinate ids (stage 13 on) ----------------------
+# Without root, an image's own users (nginx's 101) stay apart from root
+# only through the user's range in /etc/subuid and /etc/subgid, mapped by
+# the setuid helpers newuidmap and newgidmap; without them every file of
+# the image belongs to the one user mapped. Root needs neither.
+who=${DOCTOR_USER-${SUDO_USER:-}}
+[ -n "$who" ] || who=$(awk -F: -v u="$uid" '$3 == u { print $1; exit }' "$root/etc/passwd" 2>/dev/null)
+who_uid=$(awk -F: -v n="$who" '$1 == n { print $3; exit }' "$root/etc/passwd" 2>/dev/null)
+# has_range FILE: FILE gives the user (by name or uid) a range.
+has_range() {
+	awk -F: -v n="$who" -v u="$who_uid" \
+		'($1 == n || (u != "" && $1 == u)) && $3 > 0 { found = 1 } END { exit !found }' \
+		"$root$1" 2>/dev/null
+}
+helper() {
+	[ -x "$root/usr/bin/$1" ] || [ -x "$root/bin/$1" ]
+}
+if [ -n "$who" ] && [ "$who" != root ] && [ "$who_uid" != 0 ]; then
+	if ! helper newuidmap || ! helper newgidmap; then
+		warn "newuidmap or newgidmap not installed: $who's rootless images (stage 13 on) map every file to one user" \
+			"sudo apt-get install uidmap"
+	elif ! has_range /etc/subuid || ! has_range /etc/subgid; then
+		no_range=$(for f in /etc/subuid /etc/subgid; do has_range "$f" || printf "%s " "$f"; done)
+		no_range=${no_range% }
+		warn "no range for $who in ${no_range// / and }: $who's rootless images (stage 13 on) map every file to one user" \
+			"sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $who"
+	else
+		ok "$who has subordinate ids in /etc/subuid and /etc/subgid, and newuidmap and newgidmap: rootless images keep their users apart (stage 13 on)"
+	fi
 fi
 
 # --- what the build and tests use ----------------------------------------

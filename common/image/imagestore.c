@@ -13,7 +13,6 @@
 
 #include "imagestore.h"
 #include "state.h"
-#include "userns.h"
 
 int store_default_root(char *buf, size_t len, char *why, size_t why_len)
 {
@@ -78,7 +77,7 @@ static void reap_temp(const struct image_store *s)
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		store_remove_tree(path);
+		remove_tree_mapped(path);
 	}
 	closedir(d);
 }
@@ -166,30 +165,7 @@ int store_commit(const char *tmp, const char *final)
 		return 0;
 	if (errno != EEXIST)
 		return -1;
-	return store_remove_tree(tmp);
-}
-
-static int remove_tree_job(void *path)
-{
-	return remove_tree(path);
-}
-
-int store_remove_tree(const char *path)
-{
-	struct subid_map m;
-	char none[256];
-	if (remove_tree(path) == 0)
-		return 0;
-	int err = errno;
-	/* Without root, a layer unpacked with the user's subordinate ids
-	 * holds files of theirs: only the namespace mapping them may
-	 * remove those. */
-	if (geteuid() == 0 || (err != EACCES && err != EPERM) ||
-	    !subid_find("", &m, none, sizeof(none))) {
-		errno = err;
-		return -1;
-	}
-	return subid_run_mapped(&m, remove_tree_job, (void *)path);
+	return remove_tree_mapped(tmp);
 }
 
 /* images/ holds one directory per reference: the reference with '/' and

@@ -53,11 +53,6 @@ void store_temp_path(const struct image_store *s, char *buf, size_t len);
  * Returns 0, or -1 with errno. */
 int store_commit(const char *tmp, const char *final);
 
-/* remove_tree(path); without root, when that is refused, again in a user
- * namespace mapping the user's subordinate ids, whose files a rootless
- * pull unpacked there. Returns 0, or -1 with errno. */
-int store_remove_tree(const char *path);
-
 /* Store the manifest and config of ref as the image ref names, replacing
  * an older one in one rename. Returns 0, or -1 with why filled in. */
 int store_save_image(struct image_store *s, const struct image_ref *ref,

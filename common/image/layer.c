@@ -349,7 +349,7 @@ int unpack_layer(struct image_store *s, const char *digest, char *why,
 	}
 	if (geteuid() != 0 && subid_find("", &m, none, sizeof(none))) {
 		if (unpack_mapped(&m, blob, tmp, why, why_len) < 0) {
-			store_remove_tree(tmp);
+			remove_tree_mapped(tmp);
 			return -1;
 		}
 	} else if (unpack_tar(blob, tmp, why, why_len) < 0) {
@@ -359,7 +359,7 @@ int unpack_layer(struct image_store *s, const char *digest, char *why,
 	if (store_commit(tmp, final) < 0) {
 		snprintf(why, why_len, "cannot store layer %s: %s", digest,
 			 strerror(errno));
-		store_remove_tree(tmp);
+		remove_tree_mapped(tmp);
 		return -1;
 	}
 	return 0;

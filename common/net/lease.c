@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,7 @@
 
 #include "file.h"
 #include "net/lease.h"
-
-#define LEASE_DIR "leases"
+#include "process.h"
 
 /* The start time of process pid, in clock ticks since boot (field 22 of
  * /proc/PID/stat): with the pid, it names one process, never a later
@@ -37,6 +37,22 @@ static unsigned long long start_time(pid_t pid)
 	return t;
 }
 
+/* How many leases dir holds (files named by an address). Returns it, or
+ * -1 with errno. */
+static int count_in(const char *dir)
+{
+	struct in_addr addr;
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += inet_pton(AF_INET, e->d_name, &addr) == 1;
+	closedir(d);
+	return n;
+}
+
 /* Whether the holder written in the lease file path is gone; its pid is
  * put in *owner. A file that cannot be read or parsed counts as gone
  * (only a taker that died half-way writes one). */
@@ -55,27 +71,87 @@ static int holder_gone(const char *path, pid_t *owner)
 	return start_time((pid_t)pid) != t;
 }
 
-/* Make run and run/leases when missing, and take the lock of the
- * leases. Returns the lock's fd, or -1 with errno. */
-static int lock_leases(const char *run, char *dir, size_t len)
+/* The network namespace we run in, as "dev:ino" of /proc/self/ns/net,
+ * into buf ("" when it cannot be told). */
+static void our_netns(char *buf, size_t len)
+{
+	struct stat st;
+	if (stat("/proc/self/ns/net", &st) < 0)
+		*buf = '\0';
+	else
+		snprintf(buf, len, "%lu:%lu", (unsigned long)st.st_dev,
+			 (unsigned long)st.st_ino);
+}
+
+/* Whether the leases in dir were taken in the network namespace we run
+ * in: their bridge, table and veths are there, and only there may they
+ * be removed. A directory that names none (made before it did) is
+ * taken for ours. */
+static bool netns_is_ours(const char *dir)
+{
+	char path[PATH_MAX + 16], theirs[64], ours[64];
+	snprintf(path, sizeof(path), "%s/" LEASE_NETNS, dir);
+	if (read_small(path, theirs, sizeof(theirs)) < 0)
+		return errno == ENOENT;
+	theirs[strcspn(theirs, "\n")] = '\0';
+	our_netns(ours, sizeof(ours));
+	return *ours && !strcmp(theirs, ours);
+}
+
+/* Take the lock of the leases, run/leases/lock, into dir; with make,
+ * make run, the directory and the lock when missing. The last lease's
+ * holder removes all three (lease_release()): a lock taken on a file
+ * that was unlinked meanwhile locks nothing, so take it again on the
+ * file that is there now. Returns the lock's fd, or -1 with errno
+ * (ENOENT without make: there are no leases). */
+static int lock_leases(const char *run, char *dir, size_t len, bool make)
 {
 	char lock[PATH_MAX + 16];
-	if (mkdir(run, 0700) < 0 && errno != EEXIST)
-		return -1;
 	snprintf(dir, len, "%s/" LEASE_DIR, run);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -1;
 	snprintf(lock, sizeof(lock), "%s/lock", dir);
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX) < 0) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
+	for (int tries = 0; tries < 100; tries++) {
+		if (make && ((mkdir(run, 0700) < 0 && errno != EEXIST) ||
+			     (mkdir(dir, 0700) < 0 && errno != EEXIST)))
+			return -1;
+		int fd =
+		    open(lock, O_RDWR | O_CLOEXEC | (make ? O_CREAT : 0), 0600);
+		if (fd < 0 && errno == ENOENT && make)
+			continue; /* removed between mkdir and open */
+		if (fd < 0)
+			return -1;
+		struct stat held, now;
+		if (flock(fd, LOCK_EX) < 0 || fstat(fd, &held) < 0) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (stat(lock, &now) == 0 && held.st_ino == now.st_ino &&
+		    held.st_dev == now.st_dev)
+			return fd;
+		close(fd); /* removed while we waited: the one there now */
 	}
-	return fd;
+	errno = EAGAIN;
+	return -1;
+}
+
+/* Under the lock, in dir: when no lease is left, remove what the
+ * holders shared (empty, when not NULL) and then the directory, the
+ * lock last but for the directory itself. Returns 0, or -1 with errno
+ * when empty failed (the directory stays: a later run tries again). */
+static int remove_if_empty(const char *dir, lease_empty_fn *empty, void *arg)
+{
+	char path[PATH_MAX + 16];
+	if (count_in(dir) != 0)
+		return 0;
+	if (empty && empty(arg) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/" LEASE_NETNS, dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	unlink(path);
+	rmdir(dir); /* not ours to empty further if something else is in it */
+	return 0;
 }
 
 /* Reap under the lock already held, in dir. */
@@ -104,17 +180,65 @@ static int reap_locked(const char *dir, lease_reap_fn *reaped, void *arg)
 	return n;
 }
 
-int lease_reap_stale(const char *run, lease_reap_fn *reaped, void *arg)
+int lease_reap_stale(const char *run, lease_reap_fn *reaped,
+		     lease_empty_fn *empty, void *arg)
 {
 	char dir[PATH_MAX];
-	int lock = lock_leases(run, dir, sizeof(dir));
+	int lock = lock_leases(run, dir, sizeof(dir), false);
 	if (lock < 0)
-		return -1;
-	int n = reap_locked(dir, reaped, arg);
+		return errno == ENOENT ? 0 : -1;
+	int n = 0;
+	/* Another namespace's: what its dead holders left is out of our
+	 * reach, and a run there reaps them. */
+	if (netns_is_ours(dir)) {
+		n = reap_locked(dir, reaped, arg);
+		if (n >= 0 && remove_if_empty(dir, empty, arg) < 0)
+			n = -1;
+	}
 	int saved = errno;
 	close(lock);
 	errno = saved;
 	return n;
+}
+
+/* The directory is ours to lease from: made here just now (it names no
+ * namespace yet), made in ours, or left by another namespace's holders
+ * who are all dead (what they made there is out of our reach; their
+ * files go). Names ours in it. Returns 0, or -1 with errno and why
+ * (EBUSY: another namespace's holders live). */
+static int claim_dir(const char *dir, char *why, size_t why_len)
+{
+	char path[PATH_MAX + 16], theirs[64], ours[64];
+	snprintf(path, sizeof(path), "%s/" LEASE_NETNS, dir);
+	our_netns(ours, sizeof(ours));
+	if (read_small(path, theirs, sizeof(theirs)) == 0) {
+		theirs[strcspn(theirs, "\n")] = '\0';
+		if (!strcmp(theirs, ours))
+			return 0;
+		int held = count_in(dir);
+		if (held < 0 || reap_locked(dir, NULL, NULL) != held) {
+			snprintf(why, why_len,
+				 "'%s' holds the leases of containers in "
+				 "another network namespace (set "
+				 "MINIDOCKER_RUN to a directory of its own)",
+				 dir);
+			errno = EBUSY;
+			return -1;
+		}
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = fd < 0 ? -1 : write_all(fd, ours, strlen(ours));
+	int saved = errno;
+	if (fd >= 0 && close(fd) < 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc < 0) {
+		snprintf(why, why_len, "cannot write '%s': %s", path,
+			 strerror(saved));
+		errno = saved;
+	}
+	return rc;
 }
 
 int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
@@ -133,16 +257,18 @@ int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
 		errno = ESRCH;
 		return -1;
 	}
-	int lock = lock_leases(run, dir, sizeof(dir));
+	int lock = lock_leases(run, dir, sizeof(dir), true);
 	if (lock < 0) {
 		snprintf(why, why_len, "cannot lock '%s/" LEASE_DIR "': %s",
 			 run, strerror(errno));
 		return -1;
 	}
+	int rc = -1;
+	if (claim_dir(dir, why, why_len) < 0)
+		goto out;
 	/* .0 is the network, .1 the gateway, the last the broadcast. */
 	uint32_t first = ntohl(net.s_addr) + 2;
 	uint32_t last = ntohl(net.s_addr) + (1u << (32 - LEASE_PREFIX)) - 2;
-	int rc = -1;
 	for (uint32_t a = first; a <= last; a++) {
 		char name[INET_ADDRSTRLEN], text[64];
 		l->addr.s_addr = htonl(a);
@@ -185,27 +311,35 @@ out:;
 	return rc;
 }
 
-int lease_release(struct lease *l)
+int lease_release(struct lease *l, lease_empty_fn *empty, void *arg)
 {
+	char run[PATH_MAX], dir[PATH_MAX];
 	if (!l->path[0])
 		return 0;
+	/* l->path is run/leases/<address>. */
+	snprintf(run, sizeof(run), "%s", l->path);
+	for (int i = 0; i < 2; i++)
+		*strrchr(run, '/') = '\0';
+	int lock = lock_leases(run, dir, sizeof(dir), false);
 	int rc = unlink(l->path) < 0 && errno != ENOENT ? -1 : 0;
 	l->path[0] = '\0';
+	if (lock < 0)
+		return rc;
+	/* Under the lock: no container takes a lease, and so makes the
+	 * bridge anew, until what they share is gone. When empty fails,
+	 * it has said why; the directory stays for a later run. */
+	if (rc == 0 && netns_is_ours(dir))
+		remove_if_empty(dir, empty, arg);
+	int saved = errno;
+	close(lock);
+	errno = saved;
 	return rc;
 }
 
 int lease_count(const char *run)
 {
 	char dir[PATH_MAX + 16];
-	struct in_addr addr;
-	struct dirent *e;
-	int n = 0;
 	snprintf(dir, sizeof(dir), "%s/" LEASE_DIR, run);
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	while ((e = readdir(d)))
-		n += inet_pton(AF_INET, e->d_name, &addr) == 1;
-	closedir(d);
-	return n;
+	int n = count_in(dir);
+	return n < 0 && errno == ENOENT ? 0 : n;
 }

@@ -1,9 +1,11 @@
 /* Container addresses, leased from one subnet under the run state
  * directory (common/state.h): <run>/leases/<address> names the process
  * that holds it (its pid and start time, so a later process given the
- * same pid is not taken for it), <run>/leases/lock serialises the takers, and a
- * lease whose holder has died is reaped by the next run, as state_reap_stale
- * reaps dead runtimes' directories. */
+ * same pid is not taken for it), <run>/leases/lock serialises the takers,
+ * <run>/leases/netns names the network namespace they were taken in, and
+ * a lease whose holder has died is reaped by the next run, as
+ * state_reap_stale reaps dead runtimes' directories. The last lease to go
+ * takes the directory with it. */
 #ifndef MINIDOCKER_LEASE_H
 #define MINIDOCKER_LEASE_H
 
@@ -18,6 +20,8 @@
 #define LEASE_SUBNET  "10.77.0.0"
 #define LEASE_PREFIX  24
 #define LEASE_GATEWAY "10.77.0.1"
+#define LEASE_DIR     "leases" /* in the run directory */
+#define LEASE_NETNS   "netns"  /* in LEASE_DIR: "dev:ino" of its namespace */
 
 /* One address held for a container. */
 struct lease {
@@ -30,14 +34,24 @@ struct lease {
 
 /* Take the lowest free address for owner (a live process: the runtime).
  * Dead holders' leases are not reaped here: lease_reap_stale() first,
- * with what must go with them. Returns 0, or -1 with errno and
- * the reason in why (EADDRNOTAVAIL: every address is held). */
+ * with what must go with them (but those of another network namespace,
+ * whose holders are all dead, are forgotten). Returns 0, or -1 with
+ * errno and the reason in why (EADDRNOTAVAIL: every address is held;
+ * EBUSY: live holders in another network namespace use the directory). */
 int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
 	       size_t why_len);
 
-/* Let go of the lease (nothing when none is held). Returns 0, or -1 with
- * errno. */
-int lease_release(struct lease *l);
+/* What the holders of leases share besides them (the bridge and the
+ * firewall table): called under the lock when the last lease goes, so
+ * that no one takes a lease, and makes them anew, meanwhile. Returns 0,
+ * or -1 (the directory then stays, and a later run tries again). */
+typedef int lease_empty_fn(void *arg);
+
+/* Let go of the lease (nothing when none is held); when it was the last
+ * one, call empty (when not NULL) and remove the leases' directory
+ * (kept when empty fails, which is empty's to report). Returns 0, or -1
+ * with errno when the lease could not be let go. */
+int lease_release(struct lease *l, lease_empty_fn *empty, void *arg);
 
 /* Called for each lease reaped, with its dead holder and its address,
  * before its file goes: what else the holder left (firewall rules) can
@@ -45,8 +59,13 @@ int lease_release(struct lease *l);
 typedef void lease_reap_fn(pid_t owner, struct in_addr addr, void *arg);
 
 /* Remove the leases under run whose holder has died, calling reaped (when
- * not NULL) for each. Returns how many, or -1 with errno. */
-int lease_reap_stale(const char *run, lease_reap_fn *reaped, void *arg);
+ * not NULL) for each; when none is left then, call empty and remove the
+ * directory, as lease_release() does. Leases taken in another network
+ * namespace than ours are left alone: what their holders made is there.
+ * Makes nothing: without leases, returns 0 at once. Returns how many it
+ * reaped, or -1 with errno. */
+int lease_reap_stale(const char *run, lease_reap_fn *reaped,
+		     lease_empty_fn *empty, void *arg);
 
 /* How many leases are held under run (for the tests). */
 int lease_count(const char *run);

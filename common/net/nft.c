@@ -174,6 +174,15 @@ int nft_unpublish(struct in_addr addr, char *why, size_t why_len)
 	return nft_run(cmd, NULL, 0, why, why_len);
 }
 
+int nft_remove_table(char *why, size_t why_len)
+{
+	/* As in nft_unpublish(): make it if missing, then delete it, in one
+	 * transaction; its chains and rules go with it. */
+	return nft_run("add table ip " NFT_TABLE "\n"
+		       "delete table ip " NFT_TABLE "\n",
+		       NULL, 0, why, why_len);
+}
+
 int nft_list_table(char *out, size_t len, char *why, size_t why_len)
 {
 	if (nft_run("list table ip " NFT_TABLE "\n", out, len, why, why_len) ==

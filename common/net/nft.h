@@ -39,6 +39,10 @@ int nft_publish(struct in_addr addr, const struct port_map *ports,
  * Returns 0, or -1 with the reason in why. */
 int nft_unpublish(struct in_addr addr, char *why, size_t why_len);
 
+/* Remove the table with everything in it, once no container uses it;
+ * none there is fine. Returns 0, or -1 with the reason in why. */
+int nft_remove_table(char *why, size_t why_len);
+
 /* The table as `nft list table` prints it into out ("" when there is no
  * table), for the tests and for --verbose. Returns 0, or -1 with why. */
 int nft_list_table(char *out, size_t len, char *why, size_t why_len);

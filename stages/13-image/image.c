@@ -304,7 +304,7 @@ static int remove_stored(const struct image_store *s, const char *path)
 	store_temp_path(s, tmp, sizeof(tmp));
 	if (rename(path, tmp) < 0)
 		return errno == ENOENT ? 0 : -1;
-	return store_remove_tree(tmp);
+	return remove_tree_mapped(tmp);
 }
 
 /* stage-13 rmi REF: the image, then each of its blobs and layers that

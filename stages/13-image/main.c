@@ -529,11 +529,6 @@ static int run_container(struct options *opts)
 	verbose("child %d ended with status %d", (int)pid, status);
 	report_oom(&cg.lim, &limits, status);
 out:
-	/* What the image's own users made in the layer belongs to the
-	 * user's subordinate ids: only a namespace that maps them may
-	 * remove it. remove_layer() then removes the rest, or says why. */
-	if (sub && layer.st.dir[0])
-		store_remove_tree(layer.st.dir);
 	if (remove_layer(&layer) < 0)
 		status = EXIT_RUNTIME;
 	if (remove_limits(&cg.lim) < 0)

@@ -124,6 +124,36 @@ static void forget_container(pid_t owner, struct in_addr addr, void *arg)
 	}
 }
 
+/* What the containers share, once none is left: the bridge and the
+ * table. Called under the leases' lock (by the last container out, or
+ * the run that reaped the last lease), so no container is being set up
+ * meanwhile. Returns 0, or -1 after saying why, with -1 in *(int *)arg
+ * too when arg is not NULL (net_teardown()'s result). */
+static int remove_shared(void *arg)
+{
+	char why[512];
+	struct nl nl;
+	int *failed = arg;
+	/* Deleting the bridge takes its address and route_localnet. */
+	if (nl_open(&nl, -1) < 0 || nl_link_del(&nl, NET_BRIDGE) < 0) {
+		report_errno("cannot delete bridge '" NET_BRIDGE "'");
+		nl_close(&nl);
+		goto fail;
+	}
+	nl_close(&nl);
+	if (nft_remove_table(why, sizeof(why)) < 0) {
+		report("cannot remove table 'ip " NFT_TABLE "': %s", why);
+		goto fail;
+	}
+	verbose("removed bridge '" NET_BRIDGE "' and table 'ip " NFT_TABLE
+		"': no container uses them");
+	return 0;
+fail:
+	if (failed)
+		*failed = -1;
+	return -1;
+}
+
 /* Hold the host's TCP port: bound, not listening, so no other program
  * can take it while the container publishes it (DNAT sends the
  * connections past this socket to the container). Returns the socket,
@@ -151,10 +181,12 @@ int net_reserve(struct net *net)
 {
 	char why[PATH_MAX + 256];
 
+	/* Leases of runtimes that were killed, with what they left, and
+	 * with the last of them the bridge and the table: in every mode, as
+	 * stale cgroups are reaped by every run. */
+	lease_reap_stale(net->run, forget_container, remove_shared, NULL);
 	if (net->mode != NET_MODE_BRIDGE)
 		return 0;
-	/* Leases of runtimes that were killed, with what they left. */
-	lease_reap_stale(net->run, forget_container, NULL);
 	if (lease_take(&net->lease, net->run, getpid(), why, sizeof(why)) < 0) {
 		report("cannot lease an address: %s", why);
 		return -1;
@@ -179,10 +211,10 @@ int net_reserve(struct net *net)
 	return 0;
 }
 
-/* The bridge, made on first use: the containers' gateway, with the
- * subnet's first address, up. IPv4 forwarding on, and the NAT table.
- * Every step is a no-op when done already. Returns 0, or -1 after
- * saying why. */
+/* The bridge, made by the first container (the last removes it): the
+ * containers' gateway, with the subnet's first address, up. IPv4
+ * forwarding on, and the NAT table. Every step is a no-op when done
+ * already. Returns 0, or -1 after saying why. */
 static int setup_bridge(struct nl *host, const struct lease *lease)
 {
 	char why[512];
@@ -683,7 +715,9 @@ int net_teardown(struct net *net)
 		rc = -1;
 	}
 	net->published = false;
-	if (lease_release(&net->lease) < 0) {
+	/* The last container out takes the bridge and the table along
+	 * (remove_shared() says why it cannot, and sets rc). */
+	if (lease_release(&net->lease, remove_shared, &rc) < 0) {
 		report_errno("cannot release the address");
 		rc = -1;
 	}

@@ -17,7 +17,7 @@
 #include "net/lease.h"
 #include "net/nft.h"
 
-#define NET_BRIDGE    "minidocker0" /* made on first use, then kept */
+#define NET_BRIDGE    "minidocker0" /* made by the first, gone with the last */
 #define NET_MAX_PORTS 16	    /* -p options a container may have */
 /* What slirp4netns --configure gives the container, and its DNS. */
 #define NET_SLIRP_ADDR "10.0.2.100"
@@ -63,8 +63,9 @@ bool net_slirp_available(void);
 int net_parse_port(const char *text, struct port_map *map, char *why,
 		   size_t why_len);
 
-/* In the runtime, before the child starts (bridge mode): reap what dead
- * runtimes left (leases and their rules), lease an address, and hold
+/* In the runtime, before the child starts: reap what dead runtimes left
+ * (leases, their rules, and with the last lease the bridge and the
+ * table), in every mode; then in bridge mode lease an address and hold
  * every published host port, so that a port taken already fails here.
  * Returns 0, or -1 after saying why, having released what it took. */
 int net_reserve(struct net *net);
@@ -87,8 +88,9 @@ void setup_lo(void);
 void setup_etc_files(const struct net *net, const char *merged);
 
 /* In the runtime, once the container has ended (or set-up failed half
- * way): remove the veth, the rules, the lease, stop slirp4netns, let go
- * of the ports. Returns 0, or -1 after saying why (it still removes
+ * way): remove the veth, the rules, the lease (the last container's
+ * takes the bridge and the table), stop slirp4netns, let go of the
+ * ports. Returns 0, or -1 after saying why (it still removes
  * what it can). */
 int net_teardown(struct net *net);
 

@@ -5,7 +5,8 @@
 # private /; user namespaces restricted; WSL 1 and 2; not root; a container
 # without privileges; an old kernel; no overlayfs, or none in a user
 # namespace, or /run on an overlay; what broken runs left (mounts in the
-# build tree, the groups of runtimes that are gone). Needs no root.
+# build tree, the groups of runtimes that are gone); a user without
+# newuidmap or a range in /etc/subuid (rootless images). Needs no root.
 set -u
 cd "$(dirname -- "$0")/../.." || exit 1
 # shellcheck source=tests/classroom/lib.sh
@@ -54,11 +55,15 @@ tree() {
 	touch "$d/usr/include/libmnl/libmnl.h" \
 		"$d/usr/include/nftables/libnftables.h" "$d/dev/net/tun"
 	chmod 0666 "$d/dev/net/tun"
-	for t in docker-registry umoci skopeo slirp4netns; do
+	for t in docker-registry umoci skopeo slirp4netns newuidmap newgidmap; do
 		printf '#!/bin/sh\n' >"$d/usr/bin/$t"
 		chmod +x "$d/usr/bin/$t"
 	done
 	ln -s busybox "$d/rootfs/bin/sh"
+	mkdir -p "$d/etc"
+	printf 'root:x:0:0:root:/root:/bin/bash\nlearner:x:1000:1000::/home/learner:/bin/bash\n' >"$d/etc/passwd"
+	echo learner:100000:65536 >"$d/etc/subuid"
+	echo learner:100000:65536 >"$d/etc/subgid"
 	{
 		line 21 / shared:1 ext4 rw
 		case $2 in
@@ -84,8 +89,11 @@ tree() {
 }
 
 # doctor NAME: run the doctor on tree NAME; output in $out, status in $rc.
+# As root with no sudo user (not a learner's sudo), unless $user names
+# one.
+user=
 doctor() {
-	out=$(DOCTOR_ROOT=$T/$1 DOCTOR_UNSHARE=$T/unshare \
+	out=$(DOCTOR_USER=$user DOCTOR_ROOT=$T/$1 DOCTOR_UNSHARE=$T/unshare \
 		DOCTOR_ROOTFS=$T/$1/rootfs DOCTOR_BUILD=$T/$1/build tools/doctor.sh 2>&1)
 	rc=$?
 }
@@ -295,6 +303,35 @@ check "a tmpfs on /run over an overlay root is fine (6.6+)" "got: $out" has '^OK
 echo 6.1.0-18-amd64 >"$T/runovl/proc/sys/kernel/osrelease"
 doctor runovl
 check "a tmpfs on /run before 6.6 is a warning" "got: $out" has '^WARN +/run is on tmpfs, which keeps no user xattrs before Linux 6.6'
+
+# Rootless images (stage 13 on): the learner who ran sudo needs
+# newuidmap, newgidmap and a range in /etc/subuid and /etc/subgid, by
+# name or by uid, else every file of an image belongs to one user.
+user=learner
+tree subids v1
+doctor subids
+check "subids: the user's range and newuidmap found" "got: $out" \
+	has '^OK +learner has subordinate ids in /etc/subuid and /etc/subgid, and newuidmap and newgidmap'
+echo 1000:200000:65536 >"$T/subids/etc/subuid"
+doctor subids
+check "subids: a range given by uid counts" "got: $out" has '^OK +learner has subordinate ids'
+echo someone:100000:65536 >"$T/subids/etc/subuid"
+doctor subids
+check "no subuid range: a warning naming the user" "got: $out" \
+	has '^WARN +no range for learner in /etc/subuid: .*one user'
+check "no subuid range: its fix" "got: $out" \
+	has 'fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 learner$'
+check "no subuid range: a warning, exits 0" "status $rc" passes
+tree nouidmap v1
+rm "$T/nouidmap/usr/bin/newgidmap"
+doctor nouidmap
+check "no newgidmap: a warning" "got: $out" \
+	has '^WARN +newuidmap or newgidmap not installed: .*one user'
+check "no newgidmap: its fix" "got: $out" has 'fix: sudo apt-get install uidmap$'
+check "no newgidmap: a warning, exits 0" "status $rc" passes
+user=
+doctor nouidmap
+check "as root alone, the rootless ids are not checked" "got: $out" eval '! has "newuidmap|subordinate"'
 
 tree bare v1
 rm -rf "$T/bare/usr/include/CUnit" "$T/bare/rootfs" "$T/bare/usr/include/jansson.h" \
