@@ -982,6 +982,7 @@ static int run_detached(struct options *opts)
 	if (opts->name && !ctr_name_valid(opts->name))
 		die("bad --name: want letters, digits, '_', '.' and '-', "
 		    "the first a letter or digit");
+	const char *given = opts->rootfs; /* as the user wrote it, for ps */
 	if (opts->given & OPT_ROOTFS)
 		absolute_rootfs(opts);
 	open_run_dir(run);
@@ -1013,7 +1014,7 @@ static int run_detached(struct options *opts)
 	snprintf(r.id, sizeof(r.id), "%s", id);
 	snprintf(r.name, sizeof(r.name), "%s", opts->name ? opts->name : "");
 	snprintf(r.image, sizeof(r.image), "%s",
-		 image ? opts->argv[0] : opts->rootfs);
+		 image ? opts->argv[0] : given);
 	r.created = time(NULL);
 	char path[PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/" LOG_FILE, det.dir);
