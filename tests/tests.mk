@@ -141,7 +141,9 @@ $(BUILD)/fixture-no-digest-check: $(call stage_objs,13) \
 		$(STAGE_LIBS_13)
 
 # Stage 15 whose exec.c skips one join, by sed as above: one setns
-# (no-join-<ns>), the cgroups, or the walls. Its suite's test of that
+# (no-join-<ns>; in join_container() only: open_container() has the same
+# line, and a fixture that fails there fails exec for another reason),
+# the cgroups, or the walls. Its suite's test of that
 # join must fail (runner.c's fixtures[]).
 EXEC_NS_uts := UTS
 EXEC_NS_pid := PID
@@ -150,9 +152,10 @@ EXEC_NS_ipc := IPC
 EXEC_NS_user := USER
 EXEC_NS_cgroupns := CGROUP
 EXEC_NS_net := NET
+comma := ,
 $(foreach j,$(EXEC_JOINS),$(eval FIXTURE_SRC_no-join-$(j) := stages/15-exec/exec.c))
 $(foreach j,uts pid mnt ipc user cgroupns net,$(eval FIXTURE_SED_no-join-$(j) = \
-	's/^\t\tif (h->ns\[i\] < 0)$$$$/\t\tif (h->ns[i] < 0 || i == EXEC_NS_$(EXEC_NS_$(j)))/'))
+	'/^void join_container/$(comma)/^}/s/^\t\tif (h->ns\[i\] < 0)$$$$/\t\tif (h->ns[i] < 0 || i == EXEC_NS_$(EXEC_NS_$(j)))/'))
 FIXTURE_SED_no-join-cgroups = 's/^\t\tjoin_group(target->cgroups\[i\]);$$/\t\tif (0) join_group(target->cgroups[i]);/'
 FIXTURE_SED_no-join-walls   = 's/^\tdrop_capabilities(h->caps);$$/\treturn;/'
 $(BUILD)/fixture-no-join-%: $(BUILD)/fixtures/no-join-%.c \

@@ -55,7 +55,7 @@ EXEC_FIX_SRC_$(1) := $(2)
 EXEC_FIX_SED_$(1) := $(3)
 EXEC_FIX_FAILS_$(1) := $(4) $(5)
 endef
-$(foreach ns,USER IPC UTS NET PID CGROUP MNT,$(eval $(call exec_fixture,no-setns-$(ns),$(EXEC_SRC),'s/^\t\tif (h->ns\[i\] < 0)$$$$/\t\tif (h->ns[i] < 0 || i == EXEC_NS_$(ns))/',exec-join,test_exec_joins_every_namespace)))
+$(foreach ns,USER IPC UTS NET PID CGROUP MNT,$(eval $(call exec_fixture,no-setns-$(ns),$(EXEC_SRC),'/^void join_container/$(comma)/^}/s/^\t\tif (h->ns\[i\] < 0)$$$$/\t\tif (h->ns[i] < 0 || i == EXEC_NS_$(ns))/',exec-join,test_exec_joins_every_namespace)))
 $(eval $(call exec_fixture,dumpable,$(EXEC_SRC),'/PR_SET_DUMPABLE$(comma) 0/$(comma)+1d',exec-join,test_exec_is_not_dumpable_until_exec))
 $(eval $(call exec_fixture,no-cgroup,$(EXEC_SRC),'s/^\t\tjoin_group(target->cgroups\[i\]);$$$$/\t\tif (0) join_group(target->cgroups[i]);/',exec-join,test_exec_sees_the_containers_world))
 $(eval $(call exec_fixture,no-root,$(EXEC_SRC),'s/^\tif (fchdir(h->root) < 0 || chroot(".") < 0)$$$$/\tif (0)/',exec-join,test_exec_sees_the_containers_world))
