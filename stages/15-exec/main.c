@@ -1425,12 +1425,10 @@ static int container_command(int argc, char **argv)
 		}
 		return stop_container(key, timeout);
 	}
-	const char *opt = !strcmp(cmd, "logs") ? "-f" : "-r";
-	if (!strcmp(cmd, "rm"))
-		opt = "-f";
-	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[2], opt)) ||
+	/* logs -f follows, rm -f stops it first. */
+	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[2], "-f")) ||
 	    (argc == 3 && flag) || !*key)
-		die("usage: %s %s [%s] ID", STAGE_NAME, cmd, opt);
+		die("usage: %s %s [-f] ID", STAGE_NAME, cmd);
 	return !strcmp(cmd, "logs") ? show_logs(key, argc == 4)
 				    : remove_container(key, argc == 4);
 }
