@@ -75,6 +75,9 @@ static pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
+/* Run the binary with a container command: ps, logs, stop, rm, exec. */
+#define CTL(r, ...) RUN(r, NULL, __VA_ARGS__)
+
 /* A detached container: its id, its first process and its monitor. */
 struct detached {
 	char id[80];
@@ -132,11 +135,11 @@ static int start_detached(struct detached *d, const char *name,
 		poll(NULL, 0, 10);
 	}
 	H_CHECK(false, "the detached container's log says up within 5 s");
+	CTL(r, "rm", "-f", d->id);
+	h_free(&r);
 	return -1;
 }
 
-/* Run the binary with a container command: ps, logs, stop, rm, exec. */
-#define CTL(r, ...) RUN(r, NULL, __VA_ARGS__)
 
 /* Whether pid has ended, within 5 s. */
 static bool process_gone(void *arg)
@@ -168,6 +171,31 @@ static void check_gone(const struct detached *d, const char *name,
 	H_CHECK(gone && !left && access(record_dir(d->id), F_OK) &&
 		    access(link, F_OK) && access(layer, F_OK),
 		msg);
+}
+
+/* rm -f every detached container a test left (its runs' state is the
+ * runner's own directory: all are ours), and fail the test that left
+ * any: a failed check must not leave one running after the runner. */
+static void sweep(void)
+{
+	struct run_result r;
+	CTL(r, "ps", "-a");
+	int left = 0;
+	for (char *line = r.out ? strchr(r.out, '\n') : NULL; line && line[1];
+	     line = strchr(line + 1, '\n')) {
+		char id[16];
+		if (sscanf(line + 1, "%12s", id) != 1)
+			continue;
+		struct run_result rm;
+		CTL(rm, "rm", "-f", id);
+		h_free(&rm);
+		left++;
+	}
+	h_free(&r);
+	char msg[64];
+	snprintf(msg, sizeof(msg), "the test left %d detached containers",
+		 left);
+	H_CHECK(left == 0, msg);
 }
 
 /* stop then rm, each 0; then nothing left. */
@@ -230,6 +258,7 @@ static void test_detached_returns_at_once_ps_logs_stop_rm(void)
 	CTL(r, "ps", "-a");
 	H_RUN(r, !strstr(r.out, " web "));
 	h_free(&r);
+	sweep();
 }
 
 static void test_stop_kills_one_that_ignores_term(void)
@@ -256,6 +285,7 @@ static void test_stop_kills_one_that_ignores_term(void)
 	H_STATUS(r, 0);
 	h_free(&r);
 	check_gone(&d, NULL, "after stop -t 1 and rm");
+	sweep();
 }
 
 static void test_names_unique_and_bad_keys_are_125(void)
@@ -320,6 +350,7 @@ static void test_names_unique_and_bad_keys_are_125(void)
 	H_RUN(r, strstr(r.out, "Exited (0) ") != NULL);
 	h_free(&r);
 	stop_and_remove(&d, "twin");
+	sweep();
 }
 
 static void test_twenty_detached_then_stop_rm_leave_nothing(void)
@@ -343,6 +374,7 @@ static void test_twenty_detached_then_stop_rm_leave_nothing(void)
 	h_free(&r);
 	for (int i = 0; i < started; i++)
 		stop_and_remove(&d[i], NULL);
+	sweep();
 }
 
 static void test_killed_monitor_shows_dead_reaped_next_run(void)
@@ -377,6 +409,7 @@ static void test_killed_monitor_shows_dead_reaped_next_run(void)
 	H_STATUS(r, 0);
 	h_free(&r);
 	check_gone(&d, "orphan", "after rm of a dead one");
+	sweep();
 }
 
 /*** exec ***/
@@ -415,6 +448,7 @@ static void check_exec_joins(const char *ns)
 		       want);
 	h_free(&r);
 	stop_and_remove(&d, NULL);
+	sweep();
 }
 
 static void test_exec_joins_uts(void) { check_exec_joins("uts"); }
@@ -497,6 +531,7 @@ static void test_exec_counts_against_pids_max(void)
 		     strstr(r.err, "Resource temporarily unavailable"));
 	h_free(&r);
 	stop_and_remove(&d, NULL);
+	sweep();
 }
 
 /* Its capabilities and seccomp are the container's first process's,
@@ -525,6 +560,7 @@ static void test_exec_has_the_containers_walls(void)
 	H_OUT(r, want);
 	h_free(&r);
 	stop_and_remove(&d, NULL);
+	sweep();
 }
 
 /*** -t ***/
