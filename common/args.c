@@ -64,6 +64,18 @@ const struct opt_spec opt_table[] = {
 	 OPT_CHOICE, 0, 0, NULL, NULL, NULL, FIELD(net),
 	 "the container's network (default: bridge as root, else "
 	 "slirp4netns when installed, else none)"},
+	/* Stage 15: docker's names. A name's characters are checked where
+	 * it is claimed (common/ctr/record.c), its length here. */
+	{"--tty", "-t", NULL, OPT_TTY, 15, OPT_FLAG, 0, 0, NULL, NULL, NULL,
+	 FIELD(tty), "give the command a terminal of its own"},
+	{"--interactive", "-i", NULL, OPT_INTERACTIVE, 15, OPT_FLAG, 0, 0,
+	 NULL, NULL, NULL, FIELD(interactive),
+	 "keep stdin open (with -t: typed into its terminal)"},
+	{"--detach", "-d", NULL, OPT_DETACH, 15, OPT_FLAG, 0, 0, NULL, NULL,
+	 NULL, FIELD(detach),
+	 "run in the background, print its id (see ps, logs, stop, rm)"},
+	{"--name", NULL, "NAME", OPT_NAME, 15, OPT_TEXT, 1, 64, "a name has",
+	 NULL, NULL, FIELD(name), "the name to address it by"},
 	/* Not -v: from stage 13, -v is a volume, as docker's. */
 	{"--verbose", NULL, NULL, 0, 1, OPT_FLAG, 0, 0, NULL, NULL, NULL,
 	 FIELD(verbose), "print the runtime's progress on stderr"},

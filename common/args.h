@@ -31,6 +31,10 @@ enum {
 	OPT_ENTRYPOINT = 1 << 11, /* --entrypoint CMD, stage 13 on */
 	OPT_PUBLISH = 1 << 12, /* -p HOSTPORT:CTRPORT, stage 14 on */
 	OPT_NET = 1 << 13,     /* --net MODE, stage 14 on */
+	OPT_TTY = 1 << 14,     /* -t, stage 15 on */
+	OPT_INTERACTIVE = 1 << 15, /* -i, stage 15 on */
+	OPT_DETACH = 1 << 16,  /* -d, stage 15 on */
+	OPT_NAME = 1 << 17,    /* --name NAME, stage 15 on */
 };
 
 /* Bounds: *_LEN_MAX for a length in bytes, *_LIMIT for a number. */
@@ -63,6 +67,10 @@ struct options {
 	const char *entrypoint; /* --entrypoint CMD */
 	struct opt_list ports; /* -p HOSTPORT:CTRPORT */
 	const char *net;      /* --net MODE; NULL: the stage's default */
+	bool tty;             /* -t: a terminal of its own */
+	bool interactive;     /* -i: keep stdin open */
+	bool detach;          /* -d: run in the background, under a monitor */
+	const char *name;     /* --name NAME; NULL: none */
 	unsigned given;       /* the OPT_ bits of the options on the line */
 	bool verbose;         /* --verbose */
 	bool help;            /* --help, -h */

@@ -42,4 +42,13 @@ int wait_child(pid_t pid);
  * Returns 0, or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);
 
+/* Send the descriptor fd over the Unix socket sock (SCM_RIGHTS): the
+ * receiver gets its own descriptor of the same open file. Returns 0, or
+ * -1 with errno. */
+int send_fd(int sock, int fd);
+
+/* Receive a descriptor send_fd() sent over sock, close-on-exec. Returns
+ * it, or -1 with errno (EPIPE: the sender closed its end first). */
+int recv_fd(int sock);
+
 #endif

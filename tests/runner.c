@@ -61,7 +61,7 @@ const struct stage_suite *const stage_suites[] = {
 	&suite_cgroup, &suite_pivot, &suite_userns, &suite_limits, &suite_privs,
 	&suite_walls, &suite_overlay, &suite_image,
 #ifndef RUNNER_NO_NET /* the VM's static runner (tests/tests.mk) */
-	&suite_net,
+	&suite_net, &suite_detach,
 #endif
 	/* Hardening, after the stage suites (find_suite() takes the first). */
 	&suite_faults, &suite_hostfs, &suite_badinput, &suite_escapes, NULL,
@@ -129,7 +129,24 @@ static const struct {
 	 * all, in the unpacking). */
 	{"fixture-no-digest-check", 13, {"test_corrupt_blob_fails_cleanly",
 					 NULL}},
+	/* Stage 15 whose exec skips one join (one setns, or the cgroups),
+	 * or the walls: the test of that join must fail. */
+	{"fixture-no-join-uts", 15, {"test_exec_joins_uts", NULL}},
+	{"fixture-no-join-pid", 15, {"test_exec_joins_pid", NULL}},
+	{"fixture-no-join-mnt", 15, {"test_exec_joins_mnt", NULL}},
+	{"fixture-no-join-ipc", 15, {"test_exec_joins_ipc", NULL}},
+	{"fixture-no-join-user", 15, {"test_exec_joins_user", NULL}},
+	{"fixture-no-join-cgroupns", 15, {"test_exec_joins_cgroup_ns", NULL}},
+	{"fixture-no-join-net", 15, {"test_exec_joins_net", NULL}},
+	{"fixture-no-join-cgroups", 15,
+	 {"test_exec_counts_against_pids_max", NULL}},
+	{"fixture-no-join-walls", 15,
+	 {"test_exec_has_the_containers_walls", NULL}},
 };
+
+/* Stage 14 has no exec: there every exec test fails on "unknown
+ * command", which proves nothing. */
+#define NO_EXEC "stage 14 has no exec"
 
 /* Proofs that cannot be made honest against the stage before by leaving
  * out the options it does not know: there they would fail for another
@@ -152,6 +169,15 @@ static const struct {
 	{"test_forbidden_userns_names_setting",
 	 "stage 7 makes no user namespace; in the test's own user namespace "
 	 "it fails for want of cgroup rights"},
+	{"test_exec_joins_uts", NO_EXEC},
+	{"test_exec_joins_pid", NO_EXEC},
+	{"test_exec_joins_mnt", NO_EXEC},
+	{"test_exec_joins_ipc", NO_EXEC},
+	{"test_exec_joins_user", NO_EXEC},
+	{"test_exec_joins_cgroup_ns", NO_EXEC},
+	{"test_exec_joins_net", NO_EXEC},
+	{"test_exec_counts_against_pids_max", NO_EXEC},
+	{"test_exec_has_the_containers_walls", NO_EXEC},
 };
 
 /* What each registered suite runs against, found by its CU_pSuite. */

@@ -64,11 +64,68 @@ static char runtime_failed[256];
  * a later wall holds without it. */
 static const char *const *relax;
 
+#define EXEC_STAGE 15 /* the first stage with exec */
+
+/* Stage 15 on, when set: each act runs by exec in a detached container
+ * started with the same options, not as its first process: exec must be
+ * no way around a wall (exec_in()). */
+static bool via_exec;
+
 /* Run args (NULL-ended, without "run") in a container of the stage under
  * test, with the relaxing options this stage knows (a stage before the
  * one that introduces an option runs without it: opt_table says which),
  * in the cgroup whose procs file is in_cgroup (or none); keep its
  * output in r. */
+/* Start `run -d` with the options in run (NULL-ended, from "run"), a
+ * shell that waits, in the cgroup in_cgroup (or none); exec args in it,
+ * with run's -u if it has one, into r; then rm -f it. */
+static void exec_in(struct run_result *r, const char *in_cgroup,
+		    const char *const *run, const char *const *args)
+{
+	const char *argv[MAX_ARGS + 12] = {"run", "-d", "--net", "none"};
+	const char *user = NULL;
+	size_t n = 4;
+	for (size_t i = 1; run[i] && n < MAX_ARGS + 6; i++) {
+		if (!strcmp(run[i], "-u") && run[i + 1])
+			user = run[i + 1];
+		argv[n++] = run[i];
+	}
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = "trap 'exit 0' TERM; while true; do sleep 1; done";
+	argv[n] = NULL;
+	struct container c;
+	if (h_start(&c, in_cgroup, argv) < 0)
+		return;
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	char id[80];
+	snprintf(id, sizeof(id), "%.64s", c.r.out ? c.r.out : "");
+	if (c.r.status != 0) {
+		*r = c.r; /* the runtime failed: run_in says so */
+		return;
+	}
+	h_free(&c.r);
+	n = 0;
+	argv[n++] = "exec";
+	if (user) {
+		argv[n++] = "-u";
+		argv[n++] = user;
+	}
+	argv[n++] = id;
+	for (size_t i = 0; args[i] && n < MAX_ARGS + 10; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (h_start(&c, NULL, argv) == 0) {
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+		*r = c.r;
+	}
+	struct run_result rm;
+	h_runv(&rm, NULL, "rm", "-f", id, (const char *)NULL);
+	if (rm.status != 0)
+		CU_FAIL("cannot remove the container exec ran in");
+	h_free(&rm);
+}
+
 static void run_in(struct run_result *r, const char *in_cgroup,
 		   const char *const *args)
 {
@@ -90,16 +147,22 @@ static void run_in(struct run_result *r, const char *in_cgroup,
 			argv[n++] = o[1];
 		}
 	}
+	size_t opts_end = n;
 	for (size_t i = 0; args[i] && n <= MAX_ARGS; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	struct container c;
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
-	if (h_start(&c, in_cgroup, argv) < 0)
+	if (via_exec) {
+		argv[opts_end] = NULL;
+		exec_in(r, in_cgroup, argv, args);
+	} else if (h_start(&c, in_cgroup, argv) == 0) {
+		h_finish(&c, NULL, H_TIMEOUT_MS);
+		*r = c.r;
+	}
+	if (r->status < 0 && !r->timed_out && !r->cmd)
 		return;
-	h_finish(&c, NULL, H_TIMEOUT_MS);
-	*r = c.r;
 	if (r->status == 125 || r->timed_out)
 		snprintf(runtime_failed, sizeof(runtime_failed),
 			 "status %d, stderr '%.160s'", r->status,
@@ -529,7 +592,7 @@ static void check_escapes(int only_stage, bool rootless)
 				 first_stop(e, rootless));
 		snprintf(name, sizeof(name), "'%s' on stage %d%s: want it %s "
 			 "(%s), it was %s: %s", e->name, H.stage,
-			 rootless ? ", without root" : "",
+			 rootless ? ", without root" : via_exec ? ", by exec" : "",
 			 want_stopped ? "stopped" : "to get through", from,
 			 o == STOPPED ? "stopped" : "not", what);
 		H_CHECK((o == STOPPED) == want_stopped, name);
@@ -550,6 +613,17 @@ static void test_each_escape_stopped_where_declared_rootless(void)
 	h_back_to_root();
 }
 
+/* The same by exec into a running container (stage 15 on): exec is
+ * never a way around a wall its first process has. */
+static void test_each_escape_stopped_where_declared_by_exec(void)
+{
+	if (H.stage < EXEC_STAGE)
+		return;
+	via_exec = true;
+	check_escapes(0, false);
+	via_exec = false;
+}
+
 void escapes_check_stage(int stage)
 {
 	check_escapes(stage, false);
@@ -562,12 +636,15 @@ void print_escapes_table(FILE *out, int last_stage)
 		fprintf(out, " %d |", n);
 	for (int n = ROOTLESS_FROM; n <= last_stage; n++)
 		fprintf(out, " %du |", n);
+	bool exec = last_stage >= EXEC_STAGE;
+	if (exec)
+		fprintf(out, " %d exec |", last_stage);
 	fprintf(out, "\n|---|---|");
 	for (int n = 1; n <= last_stage; n++)
 		fprintf(out, "---|");
 	for (int n = ROOTLESS_FROM; n <= last_stage; n++)
 		fprintf(out, "---|");
-	fprintf(out, "\n");
+	fprintf(out, exec ? "---|\n" : "\n");
 	for (size_t i = 0; i < N_ESCAPES; i++) {
 		const struct escape *e = &escapes[i];
 		fprintf(out, "| %s | %s (%d) |", e->name, e->why, e->stopped_at);
@@ -578,6 +655,9 @@ void print_escapes_table(FILE *out, int last_stage)
 					n == first_stop(e, pass)   ? "**stop**"
 					: stops(e, n, pass) ? "."
 							    : "x");
+		if (exec)
+			fprintf(out, " %s |",
+				stops(e, last_stage, false) ? "." : "x");
 		fprintf(out, "\n");
 	}
 	fprintf(out, "\nx: gets through; **stop**: the first stage that "
@@ -585,6 +665,11 @@ void print_escapes_table(FILE *out, int last_stage)
 		     "root (rootless). An entry stopped after stage %d names "
 		     "the planned stage that will stop it.\n",
 		last_stage);
+	if (exec)
+		fprintf(out, "\n%d exec: the act run by `exec` in a running "
+			     "container of stage %d, which must be stopped as "
+			     "by its first process.\n",
+			last_stage, last_stage);
 	for (size_t i = 0; i < N_ESCAPES; i++)
 		if (escapes[i].also_why)
 			fprintf(out, "\n%s, at stages %d-%d: stopped too, "
@@ -598,6 +683,8 @@ static const struct stage_test tests[] = {
 	 test_each_escape_stopped_where_declared, false},
 	{"test_each_escape_stopped_where_declared_rootless",
 	 test_each_escape_stopped_where_declared_rootless, false},
+	{"test_each_escape_stopped_where_declared_by_exec",
+	 test_each_escape_stopped_where_declared_by_exec, false},
 	{NULL, NULL, false},
 };
 
