@@ -856,11 +856,6 @@ out:
 	/* Before the layer: the network's files are in its directory. */
 	if (net_teardown(&net) < 0)
 		status = EXIT_RUNTIME;
-	/* What the image's own users made in the layer belongs to the
-	 * user's subordinate ids: only a namespace that maps them may
-	 * remove it. remove_layer() then removes the rest, or says why. */
-	if (sub && layer.st.dir[0])
-		store_remove_tree(layer.st.dir);
 	if (remove_layer(&layer) < 0)
 		status = EXIT_RUNTIME;
 	if (remove_limits(&cg.lim) < 0)
