@@ -130,33 +130,21 @@ static json_t *record_json(const struct ctr_record *r)
 	    "image", r->image, "command", argv);
 }
 
-int ctr_record_write(const char *dir, const struct ctr_record *r)
+int ctr_write_atomic(const char *dir, const char *name, const char *text)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/" CTR_STATE, dir);
 	/* In the same directory: rename(2) is atomic only within one
-	 * filesystem. A dot name: ctr_record_read() never opens it. */
-	if (snprintf(tmp, sizeof(tmp), "%s/." CTR_STATE ".XXXXXX", dir) >=
-	    (int)sizeof(tmp)) {
+	 * filesystem. A dot name: readers never open it. */
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+		(int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >=
+		(int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	json_t *o = record_json(r);
-	if (!o) {
-		errno = ENOMEM;
-		return -1;
-	}
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!text) {
-		errno = ENOMEM;
-		return -1;
-	}
 	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		free(text);
+	if (fd < 0)
 		return -1;
-	}
 	int result = write_all(fd, text, strlen(text));
 	/* On disk before the rename, or a crash could leave the new name
 	 * on an empty file (ext4 without auto_da_alloc, xfs). */
@@ -173,6 +161,25 @@ int ctr_record_write(const char *dir, const struct ctr_record *r)
 	}
 	if (result < 0)
 		unlink(tmp);
+	errno = saved;
+	return result;
+}
+
+int ctr_record_write(const char *dir, const struct ctr_record *r)
+{
+	json_t *o = record_json(r);
+	if (!o) {
+		errno = ENOMEM;
+		return -1;
+	}
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!text) {
+		errno = ENOMEM;
+		return -1;
+	}
+	int result = ctr_write_atomic(dir, CTR_STATE, text);
+	int saved = errno;
 	free(text);
 	errno = saved;
 	return result;

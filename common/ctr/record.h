@@ -61,10 +61,14 @@ int ctr_proc_start(pid_t pid, unsigned long long *start);
  * time r keeps (a reused pid has another). */
 bool ctr_pid_alive(const struct ctr_record *r);
 
-/* Write r as dir/state.json: into a temporary file in dir, flushed to
+/* Write text as dir/name: into a temporary file in dir, flushed to
  * disk, then renamed over the old one, so that a reader sees the old
- * record or the new one, never half of one. Returns 0, or -1 with errno
+ * file or the new one, never half of one. Returns 0, or -1 with errno
  * (the temporary file removed). */
+int ctr_write_atomic(const char *dir, const char *name, const char *text);
+
+/* Write r as dir/state.json, by ctr_write_atomic(). Returns 0, or -1
+ * with errno. */
 int ctr_record_write(const char *dir, const struct ctr_record *r);
 
 /* Read dir/state.json into *r (which ctr_record_free() then frees).
