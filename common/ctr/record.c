@@ -76,15 +76,16 @@ int ctr_proc_start(pid_t pid, unsigned long long *start)
 	if (read_small(path, buf, sizeof(buf)) < 0)
 		return -1;
 	/* Field 2, the command's name in parentheses, may hold spaces and
-	 * ")": the fields after it start after the last ")". Field 3 is
-	 * the state; field 22 is the 20th after it. */
+	 * ")": the fields after it start after the last ")", which is
+	 * followed by the space before field 3 (the state). Each step
+	 * moves to the space before the next field, up to field 22. */
 	char *p = strrchr(buf, ')');
 	if (!p) {
 		errno = EINVAL;
 		return -1;
 	}
 	p++;
-	for (int field = 2; field < 22; field++) {
+	for (int field = 3; field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p) {
 			errno = EINVAL;
