@@ -37,3 +37,66 @@ test-oci: $(TEST_OCI)
 	tests/oci/oci.sh $(TEST_OCI) $(if $(V),-v)
 
 -include $(BUILD)/tests/oci/test_oci.d $(OCI_LESSON_OBJ:.o=.d)
+
+# The proofs that each test can fail for its reason: test_oci built with
+# oci.c less one step, by sed (the build fails when a sed stops
+# matching), must fail the test named, in the suite named; run by
+# tests/exec/prove.sh, which checks just that for any such list.
+OCI_SRC := stages/16-oci/oci.c
+
+# oci_fixture(NAME,SED,SUITE,TEST): through $(eval), so a "$" of the sed
+# is written "$$$$" and a comma "$(comma)".
+OCI_FIXTURES :=
+define oci_fixture
+OCI_FIXTURES += $(1)
+OCI_FIX_SED_$(1) := $(2)
+OCI_FIX_FAILS_$(1) := $(3) $(4)
+endef
+$(eval $(call oci_fixture,refuse-nothing,'s/^\t\telse if (f->use == REFUSE && !asks_nothing(value)) {$$$$/\t\telse if (0) {/',oci-spec,test_refuses_each_unsupported_field))
+$(eval $(call oci_fixture,refuse-empty,'s/^\tswitch (json_typeof(value)) {$$$$/\treturn false;\n&/',oci-spec,test_takes_fields_that_ask_nothing_or_are_not_the_specs))
+$(eval $(call oci_fixture,refuse-unknown,'s/^\t\tif (!f->name)$$$$/\t\tif (!f->name \&\& (fail(p$(comma) "unknown")$(comma) 1))/',oci-spec,test_takes_fields_that_ask_nothing_or_are_not_the_specs))
+$(eval $(call oci_fixture,any-caps,'s/^\(\tif .s->caps\[OCI_CAP_EFFECTIVE\] != one\) ||$$$$/\1 \&\& 0 \&\&/',oci-spec,test_refuses_bad_values))
+$(eval $(call oci_fixture,newline-kept,'s/^\t\tif (iscntrl((unsigned char)\*c))$$$$/\t\tif (0)/',oci-spec,test_refuses_bad_values))
+$(eval $(call oci_fixture,quota-unscaled,'s/^\t\ts->limits.cpu_quota = (long)(quota \* CPU_PERIOD \/ period);$$$$/\t\ts->limits.cpu_quota = (long)quota;/',oci-spec,test_parses_every_supported_field))
+$(eval $(call oci_fixture,spec-overwrites,'s/O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC$(comma) 0644/O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC$(comma) 0644/',oci-spec,test_default_spec_reads_back_in_cruns_shape))
+$(eval $(call oci_fixture,features-refused,'s/^\tAPPEND_NAMES(opts$(comma) mount_options$(comma) mount_options\[k_\].how != OPT_REFUSE);$$$$/\tAPPEND_NAMES(opts$(comma) mount_options$(comma) true);/',oci-spec,test_features_lists_what_is_read))
+$(eval $(call oci_fixture,zombie-alive,'s/^\treturn p && p\[1\] == . . && p\[2\] != .Z. && p\[2\] != .X.;$$$$/\treturn true;/',oci-state,test_status_follows_the_process))
+$(eval $(call oci_fixture,pid-only,'s/^\tif (!ctr_pid_alive(&r) || read_small(path$(comma) stat$(comma) sizeof(stat)) < 0)$$$$/\tif (kill(st->pid$(comma) 0) < 0 || read_small(path$(comma) stat$(comma) sizeof(stat)) < 0)/',oci-state,test_reused_pid_is_stopped))
+$(eval $(call oci_fixture,fifo-ignored,'s/^\t\telse if (access(fifo$(comma) F_OK) < 0 && errno == ENOENT)$$$$/\t\telse if (0)/',oci-state,test_status_follows_the_process))
+$(eval $(call oci_fixture,stopped-pid,'s/^\tint pid = st->status == OCI_STOPPED ? 0 : (int)st->pid;$$$$/\tint pid = (int)st->pid;/',oci-state,test_status_follows_the_process))
+$(eval $(call oci_fixture,no-wait,'s/^\tint w = open(path$(comma) O_WRONLY | O_CLOEXEC);$$$$/\tint w = open("\/dev\/null"$(comma) O_WRONLY | O_CLOEXEC);/',oci-fifo,test_create_waits_until_start))
+$(eval $(call oci_fixture,fifo-kept,'s/^\tif (rc == 0 && unlink(path) < 0 && errno != ENOENT) {$$$$/\tif (0) {/',oci-fifo,test_start_twice_fails))
+$(eval $(call oci_fixture,start-blind,'s/^\t\tif (!state_alive(st)) {$$$$/\t\tif (0) {/',oci-fifo,test_start_of_a_dead_process_fails_in_time))
+$(eval $(call oci_fixture,hook-no-stdin,'s/^\t\tif (dup2(in$(comma) 0) < 0 || dup2(2$(comma) 1) < 0)$$$$/\t\tif (dup2(2$(comma) 1) < 0)/',oci-hooks,test_hooks_run_in_order_with_state_on_stdin))
+$(eval $(call oci_fixture,hook-no-timeout,'s/^\t\tif (r == 0 && now_ms() > end) {$$$$/\t\tif (0) {/',oci-hooks,test_hook_past_its_timeout_is_killed))
+$(eval $(call oci_fixture,hooks-go-on,'s/^\t\tif (!keep_going)$$$$/\t\tif (0)/',oci-hooks,test_failing_hook_stops_the_rest))
+$(eval $(call oci_fixture,hook-our-env,'s/(h->env ? h->env : no_env)/(environ)/',oci-hooks,test_hook_gets_its_args_and_env_only))
+$(eval $(call oci_fixture,sig-only,'s/^\tif (!strncasecmp(text$(comma) "SIG"$(comma) 3))$$$$/\tif (0)/',oci-kill,test_signal_names))
+$(eval $(call oci_fixture,kill-unchecked,'s/^\tif (!state_alive(st)) {$$$$/\tif (0) {/',oci-state,test_reused_pid_is_stopped))
+
+OCI_FIXTURE_BINS := $(OCI_FIXTURES:%=$(BUILD)/tests/oci/fixture-%)
+
+$(BUILD)/tests/oci/fixtures/%.c: $(OCI_SRC) tests/oci/oci.mk
+	@mkdir -p $(dir $@)
+	@sed $(OCI_FIX_SED_$*) $< > $@
+	@! cmp -s $< $@ || { echo "oci.mk: fixture $*: the sed no longer matches $<" >&2; exit 1; }
+
+.PRECIOUS: $(BUILD)/tests/oci/fixtures/%.c
+
+# The fixture's source in place of oci.o; a step taken out may leave a
+# helper, a variable or a parameter unused.
+$(BUILD)/tests/oci/fixture-%: $(BUILD)/tests/oci/fixtures/%.c $(OCI_TEST_OBJ)
+	$(CC) $(CPPFLAGS) $(OCI_IQUOTE) $(CFLAGS) -Wno-unused-function \
+		-Wno-unused-variable -Wno-unused-parameter $(LDFLAGS) -o $@ $< \
+		$(filter-out $(BUILD)/stages/16-oci/oci.o,$(OCI_TEST_OBJ)) \
+		-lcunit -lseccomp $(CTR_LIBS)
+
+.PHONY: prove-oci
+# About half a minute: twenty-odd programs built, each suite run once
+# (three wait out a timeout of theirs).
+TEST_PARTS += prove-oci
+
+prove-oci: $(OCI_FIXTURE_BINS)
+	@tests/exec/prove.sh $(foreach f,$(OCI_FIXTURES),$(BUILD)/tests/oci/fixture-$(f) $(OCI_FIX_FAILS_$(f)))
+	@left=$$(pgrep -f -- '^[^ ]*/tests/oci/fixture-[^ ]*( oci-[a-z]+)?$$'; ls -d /tmp/minidocker-oci-test.* 2>/dev/null); \
+	if [ -n "$$left" ]; then echo "make: prove-oci: the fixtures left something behind: $$left" >&2; exit 1; fi

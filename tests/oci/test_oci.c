@@ -529,6 +529,9 @@ static void test_refuses_bad_values(void)
 	    {"linux.namespaces", "[{\"type\": \"time\"}]",
 	     "'linux.namespaces[0].type' 'time' is not supported"},
 	    {"linux.namespaces", "[{\"type\": \"nope\"}]", "is no namespace"},
+	    /* A newline in the file's value stays out of the message. */
+	    {"linux.namespaces", "[{\"type\": \"pi\\nd\"}]",
+	     "'pi?d' is no namespace"},
 	    {"linux.namespaces", "[{\"type\": \"pid\"}, {\"type\": \"pid\"}]",
 	     "has 'pid' twice"},
 	    {"linux.uidMappings", "[{\"containerID\": 0, \"hostID\": 1,"
