@@ -9,7 +9,7 @@ TEST_OCI := $(BUILD)/tests/oci/test_oci
 OCI_LESSON_OBJ := $(BUILD)/stages/16-oci/oci.o \
 	$(BUILD)/stages/11-walls/walls.o $(BUILD)/stages/10-privs/privs.o
 OCI_IQUOTE := -iquote stages/16-oci -iquote stages/09-limits \
-	-iquote stages/10-privs -iquote stages/11-walls
+	-iquote stages/10-privs -iquote stages/11-walls -Itests
 
 DEPS_OCI_TEST := libcunit1-dev libseccomp-dev $(DEPS_CTR)
 DEPS_TEST += $(DEPS_OCI_TEST)
@@ -25,16 +25,26 @@ $(BUILD)/tests/oci/%.o: tests/oci/%.c
 
 $(BUILD)/stages/16-oci/%.o: CPPFLAGS += $(OCI_IQUOTE)
 
-OCI_TEST_OBJ := $(BUILD)/tests/oci/test_oci.o $(OCI_LESSON_OBJ) \
-	$(CTR_OBJ) $(COMMON_OBJ)
+OCI_TEST_OBJ := $(BUILD)/tests/oci/test_oci.o $(BUILD)/tests/cu_run.o \
+	$(OCI_LESSON_OBJ) $(CTR_OBJ) $(COMMON_OBJ)
 
 $(TEST_OCI): $(OCI_TEST_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit -lseccomp $(CTR_LIBS)
 
+# What a run of test_oci or of its fixtures must not leave: a process
+# of theirs, their scratch directory. Their mounts are in a mount
+# namespace of their own, gone with them.
+define oci_nothing_left
+	@left=$$(pgrep -f -- '^[^ ]*/tests/oci/(test_oci|fixture-[^ ]*)( -v)?( oci-[a-z]+)?$$'; \
+		ls -d /tmp/minidocker-oci-test.* 2>/dev/null); \
+	if [ -n "$$left" ]; then echo "make: $@: left behind:" $$left >&2; exit 1; fi
+endef
+
 # Without root the crun comparison says it is skipped; the rest runs.
 test-oci: $(TEST_OCI)
 	@tools/deps.sh test-oci $(DEPS_OCI_TEST)
-	tests/oci/oci.sh $(TEST_OCI) $(if $(V),-v)
+	timeout -k 10 120 $(TEST_OCI) $(if $(V),-v)
+	$(oci_nothing_left)
 
 -include $(BUILD)/tests/oci/test_oci.d $(OCI_LESSON_OBJ:.o=.d)
 
@@ -98,5 +108,4 @@ TEST_PARTS += prove-oci
 
 prove-oci: $(OCI_FIXTURE_BINS)
 	@tests/exec/prove.sh $(foreach f,$(OCI_FIXTURES),$(BUILD)/tests/oci/fixture-$(f) $(OCI_FIX_FAILS_$(f)))
-	@left=$$(pgrep -f -- '^[^ ]*/tests/oci/fixture-[^ ]*( oci-[a-z]+)?$$'; ls -d /tmp/minidocker-oci-test.* 2>/dev/null); \
-	if [ -n "$$left" ]; then echo "make: prove-oci: the fixtures left something behind: $$left" >&2; exit 1; fi
+	$(oci_nothing_left)

@@ -43,6 +43,7 @@
 #include "args.h"
 #include "caps.h"
 #include "ctr/record.h"
+#include "cu_run.h"
 #include "error.h"
 #include "file.h"
 #include "oci.h"
@@ -1446,25 +1447,7 @@ int main(int argc, char **argv)
 	    {"oci-kill", NULL, NULL, NULL, NULL, kill_tests},
 	    CU_SUITE_INFO_NULL,
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS ||
-	    CU_register_suites(suites) != CUE_SUCCESS) {
-		fprintf(stderr, "test_oci: %s\n", CU_get_error_msg());
-		return 1;
-	}
-	CU_basic_set_mode(verbose_on ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
-	CU_pSuite suite = only ? CU_get_suite(only) : NULL;
-	if (only && !suite) {
-		fprintf(stderr, "test_oci: no suite '%s'\n", only);
-		return 2;
-	}
-	if (suite)
-		CU_basic_run_suite(suite);
-	else
-		CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() +
-			  CU_get_number_of_tests_failed() +
-			  CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	int failed = cu_run("test_oci", suites, only, verbose_on);
 	remove_tree(scratch);
-	return failed ? 1 : 0;
+	return failed < 0 ? 2 : failed > 0;
 }
