@@ -166,22 +166,28 @@ int ctr_write_atomic(const char *dir, const char *name, const char *text)
 	return result;
 }
 
-int ctr_record_write(const char *dir, const struct ctr_record *r)
+int ctr_write_json(const char *dir, const char *name, json_t *o,
+		   size_t flags)
 {
-	json_t *o = record_json(r);
-	if (!o) {
-		errno = ENOMEM;
-		return -1;
-	}
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(o);
+	char *text = o ? json_dumps(o, flags) : NULL;
 	if (!text) {
 		errno = ENOMEM;
 		return -1;
 	}
-	int result = ctr_write_atomic(dir, CTR_STATE, text);
+	int result = ctr_write_atomic(dir, name, text);
 	int saved = errno;
 	free(text);
+	errno = saved;
+	return result;
+}
+
+int ctr_record_write(const char *dir, const struct ctr_record *r)
+{
+	json_t *o = record_json(r);
+	int result = ctr_write_json(dir, CTR_STATE, o,
+				    JSON_INDENT(2) | JSON_SORT_KEYS);
+	int saved = errno;
+	json_decref(o);
 	errno = saved;
 	return result;
 }

@@ -8,6 +8,7 @@
 #ifndef MINIDOCKER_CTR_RECORD_H
 #define MINIDOCKER_CTR_RECORD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -66,6 +67,11 @@ bool ctr_pid_alive(const struct ctr_record *r);
  * file or the new one, never half of one. Returns 0, or -1 with errno
  * (the temporary file removed). */
 int ctr_write_atomic(const char *dir, const char *name, const char *text);
+
+/* Write o (NULL: ENOMEM) as dir/name, dumped with jansson's flags, by
+ * ctr_write_atomic(). Returns 0, or -1 with errno. */
+int ctr_write_json(const char *dir, const char *name, json_t *o,
+		   size_t flags);
 
 /* Write r as dir/state.json, by ctr_write_atomic(). Returns 0, or -1
  * with errno. */

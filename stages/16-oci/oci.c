@@ -1440,19 +1440,18 @@ int oci_write_default_spec(const char *dir)
 	snprintf(path, sizeof(path), "%s/" OCI_CONFIG, dir);
 	/* O_EXCL: never over a bundle's own config.json. */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	int rc = fd < 0 ? -1 : write_all(fd, text, strlen(text));
-	if (rc == 0)
-		rc = write_all(fd, "\n", 1);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	int bad = !f || fprintf(f, "%s\n", text) < 0;
 	int saved = errno;
-	if (fd >= 0 && close(fd) < 0 && rc == 0) {
+	if (f && fclose(f) != 0 && !bad) {
 		saved = errno;
-		rc = -1;
+		bad = 1;
 	}
-	if (rc < 0 && fd >= 0)
+	if (bad && fd >= 0)
 		unlink(path);
 	free(text);
 	errno = saved;
-	return rc;
+	return bad ? -1 : 0;
 }
 
 /* Append the names of a table's first member to a. */
@@ -1509,16 +1508,22 @@ bool oci_id_valid(const char *id)
 	return ctr_name_valid(id);
 }
 
-char *oci_state_json(const struct oci_state *st)
+/* st as the JSON object `state` prints. */
+static json_t *state_object(const struct oci_state *st)
 {
 	/* A stopped container has no process: pid 0, as runc and crun
 	 * print it (pidStart keeps what it was). */
 	int pid = st->status == OCI_STOPPED ? 0 : (int)st->pid;
-	json_t *o = json_pack(
-	    "{s:s, s:s, s:s, s:i, s:s, s:O*, s:I}", "ociVersion", OCI_VERSION,
-	    "id", st->id, "status", oci_status_name(st->status), "pid",
-	    pid, "bundle", st->bundle, "annotations", st->annotations,
-	    "pidStart", (json_int_t)st->pid_start);
+	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:O*, s:I}", "ociVersion",
+			 OCI_VERSION, "id", st->id, "status",
+			 oci_status_name(st->status), "pid", pid, "bundle",
+			 st->bundle, "annotations", st->annotations,
+			 "pidStart", (json_int_t)st->pid_start);
+}
+
+char *oci_state_json(const struct oci_state *st)
+{
+	json_t *o = state_object(st);
 	char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
 		       : NULL;
 	json_decref(o);
@@ -1527,14 +1532,11 @@ char *oci_state_json(const struct oci_state *st)
 
 int oci_write_state(const char *dir, const struct oci_state *st)
 {
-	char *text = oci_state_json(st);
-	if (!text) {
-		errno = ENOMEM;
-		return -1;
-	}
-	int rc = ctr_write_atomic(dir, OCI_STATE_FILE, text);
+	json_t *o = state_object(st);
+	int rc = ctr_write_json(dir, OCI_STATE_FILE, o,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	int saved = errno;
-	free(text);
+	json_decref(o);
 	errno = saved;
 	return rc;
 }
