@@ -1720,6 +1720,80 @@ int oci_start(const char *dir, const struct oci_state *st, int timeout_ms,
 	return rc;
 }
 
+/*** seccomp ***/
+
+/* Add one rule: action for call nr when the n tests of args hold. The
+ * spec joins tests of different arguments with "and" and tests of one
+ * argument with "or", which one libseccomp rule cannot say (it refuses
+ * an argument twice): then one rule per test. Returns 0, or libseccomp's
+ * negative errno. */
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
+		    const struct oci_syscall *rule)
+{
+	struct scmp_arg_cmp cmp[OCI_SYSCALL_ARGS];
+	bool twice = false;
+	for (size_t i = 0; i < rule->n_args; i++) {
+		const struct oci_syscall_arg *a = &rule->args[i];
+		cmp[i] = (struct scmp_arg_cmp){a->index, (enum scmp_compare)a->op,
+					       a->value, a->value_two};
+		for (size_t j = 0; j < i; j++)
+			twice |= rule->args[j].index == a->index;
+	}
+	if (!twice)
+		return seccomp_rule_add_array(ctx, action, nr,
+					      (unsigned)rule->n_args, cmp);
+	for (size_t i = 0; i < rule->n_args; i++) {
+		int err = seccomp_rule_add_array(ctx, action, nr, 1, &cmp[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int oci_load_seccomp(const struct oci_seccomp *sc, char *why, size_t why_len)
+{
+	if (!sc->given)
+		return 0;
+	scmp_filter_ctx ctx = seccomp_init(sc->default_action);
+	if (!ctx) {
+		snprintf(why, why_len, "cannot make a seccomp filter");
+		return -1;
+	}
+	/* no_new_privs is the spec's noNewPrivileges, set or not by the
+	 * spine; without it the kernel wants CAP_SYS_ADMIN to load. */
+	int err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	for (size_t i = 0; !err && i < sc->n_arches; i++) {
+		err = seccomp_arch_add(ctx, sc->arches[i]);
+		if (err == -EEXIST) /* the native one, there already */
+			err = 0;
+	}
+	const char *name = "";
+	for (size_t i = 0; !err && i < sc->n_syscalls; i++) {
+		const struct oci_syscall *rule = &sc->syscalls[i];
+		/* libseccomp refuses a rule that does what the default does;
+		 * it would change nothing. */
+		if (rule->action == sc->default_action)
+			continue;
+		for (size_t k = 0; !err && rule->names[k]; k++) {
+			name = rule->names[k];
+			int nr = seccomp_syscall_resolve_name(name);
+			/* Profiles list the calls of every architecture:
+			 * one this one lacks has nothing to filter. */
+			if (nr == __NR_SCMP_ERROR)
+				continue;
+			err = add_rule(ctx, rule->action, nr, rule);
+		}
+	}
+	if (err)
+		snprintf(why, why_len, "cannot add the seccomp rule for '%s': %s",
+			 name, strerror(-err));
+	else if ((err = seccomp_load(ctx)) != 0)
+		snprintf(why, why_len, "cannot load the seccomp filter: %s",
+			 strerror(-err));
+	seccomp_release(ctx);
+	return err ? -1 : 0;
+}
+
 /*** hooks ***/
 
 int oci_run_hook(const struct oci_hook *h, const char *state, char *why,

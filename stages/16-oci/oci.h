@@ -5,7 +5,8 @@
  * the lessons of stages 9 to 15 take as they are (struct limits, the
  * capability mask, struct wall), keeps the container's OCI state in the
  * runtime's --root directory, holds a created container's process on a
- * fifo until `start`, runs the hooks, and names signals for `kill`.
+ * fifo until `start`, loads the spec's seccomp filter, runs the hooks,
+ * and names signals for `kill`.
  *
  * The runtime-spec's two rules on fields: a property the runtime does
  * not know (not in the spec) is ignored; a property of the spec that it
@@ -16,7 +17,8 @@
  *
  *     oci_load_spec(bundle, &spec, why, len);   config.json
  *     oci_make_state_dir(root, id, ...);        <root>/<id>/, exec.fifo
- *     (the container's process, its set-up done) oci_wait_start(fd);
+ *     (the container's process, its set-up done) oci_wait_start(fd),
+ *                                           oci_load_seccomp(), exec;
  *     oci_write_state(dir, &state);             status "created"
  *     oci_run_hooks(createRuntime ...)
  * in `start`: oci_start(dir, &state, ...), then the poststart hooks; in
@@ -309,6 +311,15 @@ int oci_wait_start(int fd);
  * ENOENT when it was started already, ESRCH when it is gone. */
 int oci_start(const char *dir, const struct oci_state *st, int timeout_ms,
 	      char *why, size_t why_len);
+
+/*** seccomp ***/
+
+/* In the container's process, last before exec (after no_new_privs,
+ * when the spec asks for it): load sc as a filter through libseccomp,
+ * its rules' calls by name, those this architecture lacks skipped.
+ * Nothing when sc was not given. Returns 0, or -1 with the reason in
+ * why. */
+int oci_load_seccomp(const struct oci_seccomp *sc, char *why, size_t why_len);
 
 /*** hooks ***/
 

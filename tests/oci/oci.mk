@@ -49,18 +49,21 @@ test-oci: $(TEST_OCI)
 -include $(BUILD)/tests/oci/test_oci.d $(OCI_LESSON_OBJ:.o=.d)
 
 # The proofs that each test can fail for its reason: test_oci built with
-# oci.c less one step, by sed (the build fails when a sed stops
-# matching), must fail the test named, in the suite named; run by
-# tests/exec/prove.sh, which checks just that for any such list.
+# oci.c (or the record plumbing it uses) less one step, by sed (the build
+# fails when a sed stops matching), must fail the test named, in the
+# suite named; run by tests/exec/prove.sh, which checks just that for
+# any such list.
 OCI_SRC := stages/16-oci/oci.c
 
-# oci_fixture(NAME,SED,SUITE,TEST): through $(eval), so a "$" of the sed
-# is written "$$$$" and a comma "$(comma)".
+# oci_fixture(NAME,SED,SUITE,TEST[,SOURCE]): through $(eval), so a "$"
+# of the sed is written "$$$$" and a comma "$(comma)"; SOURCE is oci.c
+# unless given.
 OCI_FIXTURES :=
 define oci_fixture
 OCI_FIXTURES += $(1)
 OCI_FIX_SED_$(1) := $(2)
 OCI_FIX_FAILS_$(1) := $(3) $(4)
+OCI_FIX_SRC_$(1) := $(or $(5),$(OCI_SRC))
 endef
 $(eval $(call oci_fixture,refuse-nothing,'s/^\t\telse if (f->use == REFUSE && !asks_nothing(value)) {$$$$/\t\telse if (0) {/',oci-spec,test_refuses_each_unsupported_field))
 $(eval $(call oci_fixture,refuse-empty,'s/^\tswitch (json_typeof(value)) {$$$$/\treturn false;\n&/',oci-spec,test_takes_fields_that_ask_nothing_or_are_not_the_specs))
@@ -83,22 +86,26 @@ $(eval $(call oci_fixture,hooks-go-on,'s/^\t\tif (!keep_going)$$$$/\t\tif (0)/',
 $(eval $(call oci_fixture,hook-our-env,'s/(h->env ? h->env : no_env)/(environ)/',oci-hooks,test_hook_gets_its_args_and_env_only))
 $(eval $(call oci_fixture,sig-only,'s/^\tif (!strncasecmp(text$(comma) "SIG"$(comma) 3))$$$$/\tif (0)/',oci-kill,test_signal_names))
 $(eval $(call oci_fixture,kill-unchecked,'s/^\tif (!state_alive(st)) {$$$$/\tif (0) {/',oci-state,test_reused_pid_is_stopped))
+$(eval $(call oci_fixture,seccomp-no-args,'s/^\t\t\terr = add_rule(ctx$(comma) rule->action$(comma) nr$(comma) rule);$$$$/\t\t\terr = seccomp_rule_add(ctx$(comma) rule->action$(comma) nr$(comma) 0);/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
+$(eval $(call oci_fixture,seccomp-and,'s/^\tif (!twice)$$$$/\tif (1)/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
+$(eval $(call oci_fixture,seccomp-unknown,'s/^\t\t\tif (nr == __NR_SCMP_ERROR)$$$$/\t\t\tif (0)/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
+$(eval $(call oci_fixture,start-field-23,'s/^\tfor (int field = 3; field < 22; field++) {$$$$/\tfor (int field = 2; field < 22; field++) {/',oci-state,test_status_follows_the_process,common/ctr/record.c))
 
 OCI_FIXTURE_BINS := $(OCI_FIXTURES:%=$(BUILD)/tests/oci/fixture-%)
 
-$(BUILD)/tests/oci/fixtures/%.c: $(OCI_SRC) tests/oci/oci.mk
+$(BUILD)/tests/oci/fixtures/%.c: $$(OCI_FIX_SRC_$$*) tests/oci/oci.mk
 	@mkdir -p $(dir $@)
 	@sed $(OCI_FIX_SED_$*) $< > $@
 	@! cmp -s $< $@ || { echo "oci.mk: fixture $*: the sed no longer matches $<" >&2; exit 1; }
 
 .PRECIOUS: $(BUILD)/tests/oci/fixtures/%.c
 
-# The fixture's source in place of oci.o; a step taken out may leave a
-# helper, a variable or a parameter unused.
+# The fixture's source in place of its original's object; a step taken
+# out may leave a helper, a variable or a parameter unused.
 $(BUILD)/tests/oci/fixture-%: $(BUILD)/tests/oci/fixtures/%.c $(OCI_TEST_OBJ)
 	$(CC) $(CPPFLAGS) $(OCI_IQUOTE) $(CFLAGS) -Wno-unused-function \
 		-Wno-unused-variable -Wno-unused-parameter $(LDFLAGS) -o $@ $< \
-		$(filter-out $(BUILD)/stages/16-oci/oci.o,$(OCI_TEST_OBJ)) \
+		$(filter-out $(BUILD)/$(OCI_FIX_SRC_$*:.c=.o),$(OCI_TEST_OBJ)) \
 		-lcunit -lseccomp $(CTR_LIBS)
 
 .PHONY: prove-oci

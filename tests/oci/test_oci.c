@@ -13,6 +13,7 @@
  *              `state` for the same bundle (root and crun: else said
  *              skipped);
  *   oci-fifo   create's process waits on exec.fifo until start, once;
+ *   oci-seccomp  the spec's filter is the one the process gets;
  *   oci-hooks  hooks in order, the state on their stdin, a failure
  *              stops the rest, a timeout kills;
  *   oci-kill   signals by name and number, only to the container's
@@ -36,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1227,6 +1229,82 @@ static CU_TestInfo fifo_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
+/*** oci-seccomp ***/
+
+/* A filter of the spec's rules: uname fails with 42, getcwd with a
+ * one-byte buffer with EPERM, kill of SIGUSR1 or SIGUSR2 (one argument
+ * tested twice: either) with 43; a call this machine lacks and a rule
+ * that does what the default does are no errors. */
+static const char filter[] =
+    "{\"defaultAction\": \"SCMP_ACT_ALLOW\","
+    " \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"],"
+    " \"syscalls\": [{\"names\": [\"uname\", \"no_such_call\"],"
+    "   \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 42},"
+    "  {\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\","
+    "   \"args\": [{\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]},"
+    "  {\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ERRNO\","
+    "   \"errnoRet\": 43,"
+    "   \"args\": [{\"index\": 1, \"value\": 10, \"op\": \"SCMP_CMP_EQ\"},"
+    "    {\"index\": 1, \"value\": 12, \"op\": \"SCMP_CMP_EQ\"}]},"
+    "  {\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}";
+
+/* In a child: load the filter, then say through its status which of
+ * the calls did not do what the filter says (a bit each). */
+static int child_under_filter(const struct oci_seccomp *sc)
+{
+	char why[512], buf[256];
+	struct utsname u;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    oci_load_seccomp(sc, why, sizeof(why)) < 0) {
+		fprintf(stderr, "\n  %s\n", why);
+		return 0x80;
+	}
+	int bad = 0;
+	if (uname(&u) != -1 || errno != 42)
+		bad |= 1;
+	if (getcwd(buf, 1) || errno != EPERM)
+		bad |= 2;
+	if (!getcwd(buf, sizeof(buf)))
+		bad |= 4;
+	if (kill(getpid(), SIGUSR1) != -1 || errno != 43 ||
+	    kill(getpid(), SIGUSR2) != -1 || errno != 43)
+		bad |= 8;
+	if (kill(getpid(), 0) != 0)
+		bad |= 16;
+	return bad;
+}
+
+static void test_spec_filter_is_what_the_process_gets(void)
+{
+	struct oci_spec s;
+	char why[512];
+	char *text = config_with("linux.seccomp", filter);
+	int rc = parse(text, &s, why, sizeof(why), 0);
+	free(text);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(child_under_filter(&s.seccomp));
+	int status = reap_within(pid, 5000);
+	if (status != 0)
+		fprintf(stderr,
+			"\n  under the filter (status %#x): 1 uname, 2 getcwd "
+			"refused, 4 getcwd allowed, 8 kill refused, 16 kill "
+			"allowed, 0x80 not loaded\n",
+			status);
+	CU_ASSERT_EQUAL(status, 0);
+	/* None given: nothing loaded, nothing refused. */
+	struct oci_seccomp none = {0};
+	CU_ASSERT_EQUAL(oci_load_seccomp(&none, why, sizeof(why)), 0);
+	oci_free_spec(&s);
+}
+
+static CU_TestInfo seccomp_tests[] = {
+    {"test_spec_filter_is_what_the_process_gets",
+     test_spec_filter_is_what_the_process_gets},
+    CU_TEST_INFO_NULL,
+};
+
 /*** oci-hooks ***/
 
 #define STATE_TEXT "{\"ociVersion\": \"1.0.2\", \"id\": \"h\"}"
@@ -1443,6 +1521,7 @@ int main(int argc, char **argv)
 	    {"oci-spec", NULL, NULL, NULL, NULL, spec_tests},
 	    {"oci-state", NULL, NULL, NULL, NULL, state_tests},
 	    {"oci-fifo", NULL, NULL, NULL, NULL, fifo_tests},
+	    {"oci-seccomp", NULL, NULL, NULL, NULL, seccomp_tests},
 	    {"oci-hooks", NULL, NULL, NULL, NULL, hooks_tests},
 	    {"oci-kill", NULL, NULL, NULL, NULL, kill_tests},
 	    CU_SUITE_INFO_NULL,
