@@ -166,8 +166,7 @@ int ctr_write_atomic(const char *dir, const char *name, const char *text)
 	return result;
 }
 
-int ctr_write_json(const char *dir, const char *name, json_t *o,
-		   size_t flags)
+int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags)
 {
 	char *text = o ? json_dumps(o, flags) : NULL;
 	if (!text) {
@@ -184,8 +183,8 @@ int ctr_write_json(const char *dir, const char *name, json_t *o,
 int ctr_record_write(const char *dir, const struct ctr_record *r)
 {
 	json_t *o = record_json(r);
-	int result = ctr_write_json(dir, CTR_STATE, o,
-				    JSON_INDENT(2) | JSON_SORT_KEYS);
+	int result =
+	    ctr_write_json(dir, CTR_STATE, o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	int saved = errno;
 	json_decref(o);
 	errno = saved;

@@ -70,8 +70,7 @@ int ctr_write_atomic(const char *dir, const char *name, const char *text);
 
 /* Write o (NULL: ENOMEM) as dir/name, dumped with jansson's flags, by
  * ctr_write_atomic(). Returns 0, or -1 with errno. */
-int ctr_write_json(const char *dir, const char *name, json_t *o,
-		   size_t flags);
+int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags);
 
 /* Write r as dir/state.json, by ctr_write_atomic(). Returns 0, or -1
  * with errno. */

@@ -100,7 +100,10 @@ struct field {
 	enum field_use use;
 };
 
-#define FIELDS_END {NULL, USE}
+#define FIELDS_END                                                             \
+	{                                                                      \
+		NULL, USE                                                      \
+	}
 
 /* Whether value asks for nothing (null, false, 0, "", {} or []): a
  * field we cannot apply is harmless then, and Docker writes some so
@@ -258,8 +261,8 @@ static const char *const *get_strings(struct parser *p, json_t *o,
 }
 
 /* The object of strings o.key into a new array of pairs. */
-static struct oci_pair *get_pairs(struct parser *p, json_t *o,
-				  const char *path, const char *key, size_t *n)
+static struct oci_pair *get_pairs(struct parser *p, json_t *o, const char *path,
+				  const char *key, size_t *n)
 {
 	json_t *m = o ? json_object_get(o, key) : NULL;
 	const char *k;
@@ -297,61 +300,68 @@ static bool need_absolute(struct parser *p, const char *path, const char *what)
 /*** process ***/
 
 static const struct field process_fields[] = {
-	{"terminal", USE},	  {"consoleSize", USE},
-	{"user", USE},		  {"args", USE},
-	{"env", USE},		  {"cwd", USE},
-	{"capabilities", USE},	  {"rlimits", USE},
-	{"noNewPrivileges", USE}, {"oomScoreAdj", USE},
-	/* No AppArmor or SELinux here; the rest: later kernels' knobs. */
-	{"apparmorProfile", REFUSE}, {"selinuxLabel", REFUSE},
-	{"ioPriority", REFUSE},	     {"scheduler", REFUSE},
-	{"execCPUAffinity", REFUSE}, {"commandLine", REFUSE}, /* Windows */
-	FIELDS_END,
+    {"terminal", USE},
+    {"consoleSize", USE},
+    {"user", USE},
+    {"args", USE},
+    {"env", USE},
+    {"cwd", USE},
+    {"capabilities", USE},
+    {"rlimits", USE},
+    {"noNewPrivileges", USE},
+    {"oomScoreAdj", USE},
+    /* No AppArmor or SELinux here; the rest: later kernels' knobs. */
+    {"apparmorProfile", REFUSE},
+    {"selinuxLabel", REFUSE},
+    {"ioPriority", REFUSE},
+    {"scheduler", REFUSE},
+    {"execCPUAffinity", REFUSE},
+    {"commandLine", REFUSE}, /* Windows */
+    FIELDS_END,
 };
 
 static const struct field user_fields[] = {
-	{"uid", USE},	   {"gid", USE},
-	{"umask", USE},	   {"additionalGids", USE},
-	{"username", REFUSE}, /* Windows */
-	FIELDS_END,
+    {"uid", USE},	  {"gid", USE}, {"umask", USE}, {"additionalGids", USE},
+    {"username", REFUSE}, /* Windows */
+    FIELDS_END,
 };
 
 static const struct field console_fields[] = {
-	{"height", USE}, {"width", USE}, FIELDS_END};
+    {"height", USE}, {"width", USE}, FIELDS_END};
 
 static const struct field caps_fields[] = {
-	{"bounding", USE},    {"effective", USE}, {"inheritable", USE},
-	{"permitted", USE},   {"ambient", USE},	  FIELDS_END,
+    {"bounding", USE},	{"effective", USE}, {"inheritable", USE},
+    {"permitted", USE}, {"ambient", USE},   FIELDS_END,
 };
 
 static const struct field rlimit_fields[] = {
-	{"type", USE}, {"soft", USE}, {"hard", USE}, FIELDS_END};
+    {"type", USE}, {"soft", USE}, {"hard", USE}, FIELDS_END};
 
 /* The rlimits setrlimit(2) knows, by the spec's names. */
 static const struct {
 	const char *name;
 	int resource;
 } rlimit_names[] = {
-	{"RLIMIT_AS", RLIMIT_AS},
-	{"RLIMIT_CORE", RLIMIT_CORE},
-	{"RLIMIT_CPU", RLIMIT_CPU},
-	{"RLIMIT_DATA", RLIMIT_DATA},
-	{"RLIMIT_FSIZE", RLIMIT_FSIZE},
-	{"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-	{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-	{"RLIMIT_NICE", RLIMIT_NICE},
-	{"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	{"RLIMIT_NPROC", RLIMIT_NPROC},
-	{"RLIMIT_RSS", RLIMIT_RSS},
-	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-	{"RLIMIT_RTTIME", RLIMIT_RTTIME},
-	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-	{"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static const char *const cap_set_names[OCI_CAP_SETS] = {
-	"bounding", "effective", "inheritable", "permitted", "ambient"};
+    "bounding", "effective", "inheritable", "permitted", "ambient"};
 
 /* process.capabilities: the five sets, then the one stage 10 applies.
  * drop_capabilities() keeps one set as bounding, permitted and
@@ -409,8 +419,8 @@ static void parse_rlimits(struct parser *p, json_t *a, const char *path)
 	s->rlimits = alloc(p, json_array_size(a), sizeof(*s->rlimits));
 	for (size_t i = 0; s->rlimits && i < json_array_size(a); i++) {
 		const char *here = at_index(path, i);
-		json_t *o = check_object(p, json_array_get(a, i), here,
-					 rlimit_fields);
+		json_t *o =
+		    check_object(p, json_array_get(a, i), here, rlimit_fields);
 		const char *type = get_string(p, o, here, "type", true);
 		long long soft = 0, hard = 0;
 		get_int(p, o, here, "soft", 0, LLONG_MAX, true, &soft);
@@ -450,11 +460,11 @@ static void parse_process(struct parser *p, json_t *o)
 	s->terminal = get_bool(p, o, "process", "terminal", false);
 	json_t *console = check_object(p, json_object_get(o, "consoleSize"),
 				       "process.consoleSize", console_fields);
-	if (get_int(p, console, "process.consoleSize", "height", 0, 65535,
-		    true, &n))
+	if (get_int(p, console, "process.consoleSize", "height", 0, 65535, true,
+		    &n))
 		s->console_height = (unsigned)n;
-	if (get_int(p, console, "process.consoleSize", "width", 0, 65535,
-		    true, &n))
+	if (get_int(p, console, "process.consoleSize", "width", 0, 65535, true,
+		    &n))
 		s->console_width = (unsigned)n;
 
 	json_t *user = check_object(p, json_object_get(o, "user"),
@@ -511,19 +521,22 @@ static void parse_process(struct parser *p, json_t *o)
 /*** root, mounts, hooks ***/
 
 static const struct field root_fields[] = {
-	{"path", USE}, {"readonly", USE}, FIELDS_END};
+    {"path", USE}, {"readonly", USE}, FIELDS_END};
 
 static const struct field mount_fields[] = {
-	{"destination", USE},	{"source", USE},
-	{"type", USE},		{"options", USE},
-	{"uidMappings", REFUSE}, {"gidMappings", REFUSE}, /* idmapped */
-	FIELDS_END,
+    {"destination", USE},
+    {"source", USE},
+    {"type", USE},
+    {"options", USE},
+    {"uidMappings", REFUSE},
+    {"gidMappings", REFUSE}, /* idmapped */
+    FIELDS_END,
 };
 
 /* The mount types stage 16 mounts: those stages 4 to 13 taught. */
 static const char *const mount_types[] = {
-	"proc", "sysfs", "tmpfs", "devpts", "mqueue",
-	"cgroup", "cgroup2", "bind", "none",
+    "proc",   "sysfs",	 "tmpfs", "devpts", "mqueue",
+    "cgroup", "cgroup2", "bind",  "none",
 };
 
 enum opt_how { OPT_SET, OPT_CLEAR, OPT_PROPAGATION, OPT_REFUSE };
@@ -535,55 +548,55 @@ static const struct {
 	unsigned long flag;
 	enum opt_how how;
 } mount_options[] = {
-	{"defaults", 0, OPT_SET},
-	{"ro", MS_RDONLY, OPT_SET},
-	{"rw", MS_RDONLY, OPT_CLEAR},
-	{"nosuid", MS_NOSUID, OPT_SET},
-	{"suid", MS_NOSUID, OPT_CLEAR},
-	{"nodev", MS_NODEV, OPT_SET},
-	{"dev", MS_NODEV, OPT_CLEAR},
-	{"noexec", MS_NOEXEC, OPT_SET},
-	{"exec", MS_NOEXEC, OPT_CLEAR},
-	{"sync", MS_SYNCHRONOUS, OPT_SET},
-	{"async", MS_SYNCHRONOUS, OPT_CLEAR},
-	{"dirsync", MS_DIRSYNC, OPT_SET},
-	{"remount", MS_REMOUNT, OPT_SET},
-	{"mand", MS_MANDLOCK, OPT_SET},
-	{"nomand", MS_MANDLOCK, OPT_CLEAR},
-	{"noatime", MS_NOATIME, OPT_SET},
-	{"atime", MS_NOATIME, OPT_CLEAR},
-	{"nodiratime", MS_NODIRATIME, OPT_SET},
-	{"diratime", MS_NODIRATIME, OPT_CLEAR},
-	{"relatime", MS_RELATIME, OPT_SET},
-	{"norelatime", MS_RELATIME, OPT_CLEAR},
-	{"strictatime", MS_STRICTATIME, OPT_SET},
-	{"nostrictatime", MS_STRICTATIME, OPT_CLEAR},
-	{"lazytime", MS_LAZYTIME, OPT_SET},
-	{"nolazytime", MS_LAZYTIME, OPT_CLEAR},
-	{"nosymfollow", MS_NOSYMFOLLOW, OPT_SET},
-	{"symfollow", MS_NOSYMFOLLOW, OPT_CLEAR},
-	{"silent", MS_SILENT, OPT_SET},
-	{"loud", MS_SILENT, OPT_CLEAR},
-	{"bind", MS_BIND, OPT_SET},
-	{"rbind", MS_BIND | MS_REC, OPT_SET},
-	{"private", MS_PRIVATE, OPT_PROPAGATION},
-	{"rprivate", MS_PRIVATE | MS_REC, OPT_PROPAGATION},
-	{"shared", MS_SHARED, OPT_PROPAGATION},
-	{"rshared", MS_SHARED | MS_REC, OPT_PROPAGATION},
-	{"slave", MS_SLAVE, OPT_PROPAGATION},
-	{"rslave", MS_SLAVE | MS_REC, OPT_PROPAGATION},
-	{"unbindable", MS_UNBINDABLE, OPT_PROPAGATION},
-	{"runbindable", MS_UNBINDABLE | MS_REC, OPT_PROPAGATION},
-	/* Recursive attributes (mount_setattr(2)), copy-up and idmapped
-	 * mounts: the spec's, not ours. */
-	{"rro", 0, OPT_REFUSE},
-	{"rrw", 0, OPT_REFUSE},
-	{"rnosuid", 0, OPT_REFUSE},
-	{"rnodev", 0, OPT_REFUSE},
-	{"rnoexec", 0, OPT_REFUSE},
-	{"tmpcopyup", 0, OPT_REFUSE},
-	{"idmap", 0, OPT_REFUSE},
-	{"ridmap", 0, OPT_REFUSE},
+    {"defaults", 0, OPT_SET},
+    {"ro", MS_RDONLY, OPT_SET},
+    {"rw", MS_RDONLY, OPT_CLEAR},
+    {"nosuid", MS_NOSUID, OPT_SET},
+    {"suid", MS_NOSUID, OPT_CLEAR},
+    {"nodev", MS_NODEV, OPT_SET},
+    {"dev", MS_NODEV, OPT_CLEAR},
+    {"noexec", MS_NOEXEC, OPT_SET},
+    {"exec", MS_NOEXEC, OPT_CLEAR},
+    {"sync", MS_SYNCHRONOUS, OPT_SET},
+    {"async", MS_SYNCHRONOUS, OPT_CLEAR},
+    {"dirsync", MS_DIRSYNC, OPT_SET},
+    {"remount", MS_REMOUNT, OPT_SET},
+    {"mand", MS_MANDLOCK, OPT_SET},
+    {"nomand", MS_MANDLOCK, OPT_CLEAR},
+    {"noatime", MS_NOATIME, OPT_SET},
+    {"atime", MS_NOATIME, OPT_CLEAR},
+    {"nodiratime", MS_NODIRATIME, OPT_SET},
+    {"diratime", MS_NODIRATIME, OPT_CLEAR},
+    {"relatime", MS_RELATIME, OPT_SET},
+    {"norelatime", MS_RELATIME, OPT_CLEAR},
+    {"strictatime", MS_STRICTATIME, OPT_SET},
+    {"nostrictatime", MS_STRICTATIME, OPT_CLEAR},
+    {"lazytime", MS_LAZYTIME, OPT_SET},
+    {"nolazytime", MS_LAZYTIME, OPT_CLEAR},
+    {"nosymfollow", MS_NOSYMFOLLOW, OPT_SET},
+    {"symfollow", MS_NOSYMFOLLOW, OPT_CLEAR},
+    {"silent", MS_SILENT, OPT_SET},
+    {"loud", MS_SILENT, OPT_CLEAR},
+    {"bind", MS_BIND, OPT_SET},
+    {"rbind", MS_BIND | MS_REC, OPT_SET},
+    {"private", MS_PRIVATE, OPT_PROPAGATION},
+    {"rprivate", MS_PRIVATE | MS_REC, OPT_PROPAGATION},
+    {"shared", MS_SHARED, OPT_PROPAGATION},
+    {"rshared", MS_SHARED | MS_REC, OPT_PROPAGATION},
+    {"slave", MS_SLAVE, OPT_PROPAGATION},
+    {"rslave", MS_SLAVE | MS_REC, OPT_PROPAGATION},
+    {"unbindable", MS_UNBINDABLE, OPT_PROPAGATION},
+    {"runbindable", MS_UNBINDABLE | MS_REC, OPT_PROPAGATION},
+    /* Recursive attributes (mount_setattr(2)), copy-up and idmapped
+     * mounts: the spec's, not ours. */
+    {"rro", 0, OPT_REFUSE},
+    {"rrw", 0, OPT_REFUSE},
+    {"rnosuid", 0, OPT_REFUSE},
+    {"rnodev", 0, OPT_REFUSE},
+    {"rnoexec", 0, OPT_REFUSE},
+    {"tmpcopyup", 0, OPT_REFUSE},
+    {"idmap", 0, OPT_REFUSE},
+    {"ridmap", 0, OPT_REFUSE},
 };
 
 /* One option word into m; returns false after failing. */
@@ -606,8 +619,9 @@ static bool mount_option(struct parser *p, struct oci_mount *m,
 			m->propagation = mount_options[k].flag;
 			break;
 		case OPT_REFUSE:
-			fail(p, "'%s' option '%s' is not supported by this "
-				"runtime",
+			fail(p,
+			     "'%s' option '%s' is not supported by this "
+			     "runtime",
 			     where, word);
 			return false;
 		}
@@ -634,8 +648,8 @@ static void parse_mounts(struct parser *p, json_t *a)
 	s->mounts = alloc(p, json_array_size(a), sizeof(*s->mounts));
 	for (size_t i = 0; s->mounts && i < json_array_size(a); i++) {
 		const char *here = at_index("mounts", i);
-		json_t *o = check_object(p, json_array_get(a, i), here,
-					 mount_fields);
+		json_t *o =
+		    check_object(p, json_array_get(a, i), here, mount_fields);
 		struct oci_mount *m = &s->mounts[s->n_mounts++];
 		m->destination = get_string(p, o, here, "destination", true);
 		m->source = get_string(p, o, here, "source", false);
@@ -643,7 +657,8 @@ static void parse_mounts(struct parser *p, json_t *a)
 		need_absolute(p, m->destination, at(here, "destination"));
 		json_t *opts = get_array(p, o, here, "options");
 		for (size_t k = 0; opts && k < json_array_size(opts); k++) {
-			const char *w = json_string_value(json_array_get(opts, k));
+			const char *w =
+			    json_string_value(json_array_get(opts, k));
 			if (!w) {
 				fail(p, "'%s' must be a string",
 				     at_index(at(here, "options"), k));
@@ -683,15 +698,17 @@ static void parse_mounts(struct parser *p, json_t *a)
 }
 
 static const struct field hooks_fields[] = {
-	{"prestart", USE},	  {"createRuntime", USE},
-	{"createContainer", USE}, {"startContainer", USE},
-	{"poststart", USE},	  {"poststop", USE},
-	FIELDS_END,
+    {"prestart", USE},
+    {"createRuntime", USE},
+    {"createContainer", USE},
+    {"startContainer", USE},
+    {"poststart", USE},
+    {"poststop", USE},
+    FIELDS_END,
 };
 
 static const struct field hook_fields[] = {
-	{"path", USE}, {"args", USE}, {"env", USE}, {"timeout", USE},
-	FIELDS_END,
+    {"path", USE}, {"args", USE}, {"env", USE}, {"timeout", USE}, FIELDS_END,
 };
 
 static void parse_hooks(struct parser *p, json_t *o)
@@ -706,13 +723,15 @@ static void parse_hooks(struct parser *p, json_t *o)
 		json_t *a = get_array(p, o, "hooks", name);
 		if (!a)
 			continue;
-		s->hooks[kind] = alloc(p, json_array_size(a), sizeof(**s->hooks));
+		s->hooks[kind] =
+		    alloc(p, json_array_size(a), sizeof(**s->hooks));
 		for (size_t i = 0; s->hooks[kind] && i < json_array_size(a);
 		     i++) {
 			const char *here = at_index(path, i);
 			json_t *h = check_object(p, json_array_get(a, i), here,
 						 hook_fields);
-			struct oci_hook *hook = &s->hooks[kind][s->n_hooks[kind]++];
+			struct oci_hook *hook =
+			    &s->hooks[kind][s->n_hooks[kind]++];
 			long long timeout = 0;
 			hook->path = get_string(p, h, here, "path", true);
 			need_absolute(p, hook->path, at(here, "path"));
@@ -729,24 +748,24 @@ static void parse_hooks(struct parser *p, json_t *o)
 /*** linux ***/
 
 static const struct field linux_fields[] = {
-	{"namespaces", USE},
-	{"uidMappings", USE},
-	{"gidMappings", USE},
-	{"devices", USE},
-	{"cgroupsPath", USE},
-	{"resources", USE},
-	{"sysctl", USE},
-	{"seccomp", USE},
-	{"rootfsPropagation", USE},
-	{"maskedPaths", USE},
-	{"readonlyPaths", USE},
-	{"mountLabel", REFUSE}, /* SELinux */
-	{"intelRdt", REFUSE},
-	{"personality", REFUSE},
-	{"timeOffsets", REFUSE},
-	{"netDevices", REFUSE},
-	{"memoryPolicy", REFUSE},
-	FIELDS_END,
+    {"namespaces", USE},
+    {"uidMappings", USE},
+    {"gidMappings", USE},
+    {"devices", USE},
+    {"cgroupsPath", USE},
+    {"resources", USE},
+    {"sysctl", USE},
+    {"seccomp", USE},
+    {"rootfsPropagation", USE},
+    {"maskedPaths", USE},
+    {"readonlyPaths", USE},
+    {"mountLabel", REFUSE}, /* SELinux */
+    {"intelRdt", REFUSE},
+    {"personality", REFUSE},
+    {"timeOffsets", REFUSE},
+    {"netDevices", REFUSE},
+    {"memoryPolicy", REFUSE},
+    FIELDS_END,
 };
 
 /* The namespaces by the spec's names; time is the spec's, not ours. */
@@ -754,14 +773,14 @@ static const struct {
 	const char *name;
 	int type; /* 0: refused */
 } namespace_types[] = {
-	{"pid", CLONE_NEWPID},	   {"network", CLONE_NEWNET},
-	{"mount", CLONE_NEWNS},	   {"ipc", CLONE_NEWIPC},
-	{"uts", CLONE_NEWUTS},	   {"user", CLONE_NEWUSER},
-	{"cgroup", CLONE_NEWCGROUP}, {"time", 0},
+    {"pid", CLONE_NEWPID},	 {"network", CLONE_NEWNET},
+    {"mount", CLONE_NEWNS},	 {"ipc", CLONE_NEWIPC},
+    {"uts", CLONE_NEWUTS},	 {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP}, {"time", 0},
 };
 
 static const struct field namespace_fields[] = {
-	{"type", USE}, {"path", USE}, FIELDS_END};
+    {"type", USE}, {"path", USE}, FIELDS_END};
 
 static void parse_namespaces(struct parser *p, json_t *a)
 {
@@ -787,8 +806,9 @@ static void parse_namespaces(struct parser *p, json_t *a)
 			return;
 		}
 		if (!namespace_types[k].type) {
-			fail(p, "'%s.type' '%s' is not supported by this "
-				"runtime",
+			fail(p,
+			     "'%s.type' '%s' is not supported by this "
+			     "runtime",
 			     here, type);
 			return;
 		}
@@ -802,7 +822,7 @@ static void parse_namespaces(struct parser *p, json_t *a)
 }
 
 static const struct field idmap_fields[] = {
-	{"containerID", USE}, {"hostID", USE}, {"size", USE}, FIELDS_END};
+    {"containerID", USE}, {"hostID", USE}, {"size", USE}, FIELDS_END};
 
 static struct oci_idmap *parse_idmaps(struct parser *p, json_t *a,
 				      const char *path, size_t *n)
@@ -813,8 +833,8 @@ static struct oci_idmap *parse_idmaps(struct parser *p, json_t *a,
 	struct oci_idmap *maps = alloc(p, json_array_size(a), sizeof(*maps));
 	for (size_t i = 0; maps && i < json_array_size(a); i++) {
 		const char *here = at_index(path, i);
-		json_t *o = check_object(p, json_array_get(a, i), here,
-					 idmap_fields);
+		json_t *o =
+		    check_object(p, json_array_get(a, i), here, idmap_fields);
 		long long c = 0, h = 0, size = 0;
 		get_int(p, o, here, "containerID", 0, UINT32_MAX, true, &c);
 		get_int(p, o, here, "hostID", 0, UINT32_MAX, true, &h);
@@ -826,8 +846,8 @@ static struct oci_idmap *parse_idmaps(struct parser *p, json_t *a,
 }
 
 static const struct field device_fields[] = {
-	{"type", USE}, {"path", USE}, {"major", USE}, {"minor", USE},
-	{"fileMode", USE}, {"uid", USE}, {"gid", USE}, FIELDS_END,
+    {"type", USE},     {"path", USE}, {"major", USE}, {"minor", USE},
+    {"fileMode", USE}, {"uid", USE},  {"gid", USE},   FIELDS_END,
 };
 
 static void parse_devices(struct parser *p, json_t *a)
@@ -838,8 +858,8 @@ static void parse_devices(struct parser *p, json_t *a)
 	s->devices = alloc(p, json_array_size(a), sizeof(*s->devices));
 	for (size_t i = 0; s->devices && i < json_array_size(a); i++) {
 		const char *here = at_index("linux.devices", i);
-		json_t *o = check_object(p, json_array_get(a, i), here,
-					 device_fields);
+		json_t *o =
+		    check_object(p, json_array_get(a, i), here, device_fields);
 		struct oci_device *d = &s->devices[s->n_devices++];
 		const char *type = get_string(p, o, here, "type", true);
 		long long n = 0666;
@@ -855,8 +875,10 @@ static void parse_devices(struct parser *p, json_t *a)
 		d->type = type[0];
 		bool numbered = d->type != 'p';
 		d->major = d->minor = 0;
-		get_int(p, o, here, "major", 0, UINT32_MAX, numbered, &d->major);
-		get_int(p, o, here, "minor", 0, UINT32_MAX, numbered, &d->minor);
+		get_int(p, o, here, "major", 0, UINT32_MAX, numbered,
+			&d->major);
+		get_int(p, o, here, "minor", 0, UINT32_MAX, numbered,
+			&d->minor);
 		get_int(p, o, here, "fileMode", 0, 07777, false, &n);
 		d->file_mode = (mode_t)n;
 		n = 0;
@@ -869,37 +891,47 @@ static void parse_devices(struct parser *p, json_t *a)
 }
 
 static const struct field resources_fields[] = {
-	{"pids", USE},		 {"memory", USE},
-	{"cpu", USE},		 {"devices", USE},
-	{"blockIO", REFUSE},	 {"hugepageLimits", REFUSE},
-	{"network", REFUSE},	 {"rdma", REFUSE},
-	{"unified", REFUSE},	 {"oomScoreAdj", REFUSE}, /* deprecated */
-	FIELDS_END,
+    {"pids", USE},	 {"memory", USE},
+    {"cpu", USE},	 {"devices", USE},
+    {"blockIO", REFUSE}, {"hugepageLimits", REFUSE},
+    {"network", REFUSE}, {"rdma", REFUSE},
+    {"unified", REFUSE}, {"oomScoreAdj", REFUSE}, /* deprecated */
+    FIELDS_END,
 };
 
 static const struct field pids_fields[] = {{"limit", USE}, FIELDS_END};
 
 /* Stage 9 sets a hard limit, nothing else of the memory controller. */
 static const struct field memory_fields[] = {
-	{"limit", USE},		     {"reservation", REFUSE},
-	{"swap", REFUSE},	     {"kernel", REFUSE},
-	{"kernelTCP", REFUSE},	     {"swappiness", REFUSE},
-	{"disableOOMKiller", REFUSE}, {"useHierarchy", REFUSE},
-	{"checkBeforeUpdate", REFUSE}, FIELDS_END,
+    {"limit", USE},
+    {"reservation", REFUSE},
+    {"swap", REFUSE},
+    {"kernel", REFUSE},
+    {"kernelTCP", REFUSE},
+    {"swappiness", REFUSE},
+    {"disableOOMKiller", REFUSE},
+    {"useHierarchy", REFUSE},
+    {"checkBeforeUpdate", REFUSE},
+    FIELDS_END,
 };
 
 /* Stage 9 sets a quota per period, nothing else of the cpu controller. */
 static const struct field cpu_fields[] = {
-	{"quota", USE},		     {"period", USE},
-	{"shares", REFUSE},	     {"cpus", REFUSE},
-	{"mems", REFUSE},	     {"realtimePeriod", REFUSE},
-	{"realtimeRuntime", REFUSE}, {"idle", REFUSE},
-	{"burst", REFUSE},	     FIELDS_END,
+    {"quota", USE},
+    {"period", USE},
+    {"shares", REFUSE},
+    {"cpus", REFUSE},
+    {"mems", REFUSE},
+    {"realtimePeriod", REFUSE},
+    {"realtimeRuntime", REFUSE},
+    {"idle", REFUSE},
+    {"burst", REFUSE},
+    FIELDS_END,
 };
 
 static const struct field device_rule_fields[] = {
-	{"allow", USE}, {"type", USE},	 {"major", USE},
-	{"minor", USE}, {"access", USE}, FIELDS_END,
+    {"allow", USE}, {"type", USE},   {"major", USE},
+    {"minor", USE}, {"access", USE}, FIELDS_END,
 };
 
 static void parse_device_rules(struct parser *p, json_t *a, const char *path)
@@ -907,21 +939,25 @@ static void parse_device_rules(struct parser *p, json_t *a, const char *path)
 	struct oci_spec *s = p->spec;
 	if (!a)
 		return;
-	s->device_rules = alloc(p, json_array_size(a), sizeof(*s->device_rules));
+	s->device_rules =
+	    alloc(p, json_array_size(a), sizeof(*s->device_rules));
 	for (size_t i = 0; s->device_rules && i < json_array_size(a); i++) {
 		const char *here = at_index(path, i);
 		json_t *o = check_object(p, json_array_get(a, i), here,
 					 device_rule_fields);
-		struct oci_device_rule *r = &s->device_rules[s->n_device_rules++];
+		struct oci_device_rule *r =
+		    &s->device_rules[s->n_device_rules++];
 		json_t *allow = o ? json_object_get(o, "allow") : NULL;
 		const char *type = get_string(p, o, here, "type", false);
 		const char *access = get_string(p, o, here, "access", false);
 		if (!p->failed && !json_is_boolean(allow))
-			fail(p, "'%s' must be true or false", at(here, "allow"));
+			fail(p, "'%s' must be true or false",
+			     at(here, "allow"));
 		r->allow = json_is_true(allow);
 		r->type = type ? type[0] : 'a';
 		if (type && (strlen(type) != 1 || !strchr("acb", type[0])))
-			fail(p, "'%s.type' '%s' is none of a, c, b", here, type);
+			fail(p, "'%s.type' '%s' is none of a, c, b", here,
+			     type);
 		r->major = r->minor = -1;
 		get_int(p, o, here, "major", -1, UINT32_MAX, false, &r->major);
 		get_int(p, o, here, "minor", -1, UINT32_MAX, false, &r->minor);
@@ -950,8 +986,8 @@ static void parse_resources(struct parser *p, json_t *o)
 		s->pids_limit = n > 0 ? n : -1; /* 0 or -1: unlimited */
 	json_t *memory = check_object(p, json_object_get(o, "memory"),
 				      at(path, "memory"), memory_fields);
-	if (get_int(p, memory, at(path, "memory"), "limit", -1, LONG_MAX,
-		    false, &n))
+	if (get_int(p, memory, at(path, "memory"), "limit", -1, LONG_MAX, false,
+		    &n))
 		s->limits.memory = n > 0 ? (long)n : 0;
 	json_t *cpu = check_object(p, json_object_get(o, "cpu"),
 				   at(path, "cpu"), cpu_fields);
@@ -963,28 +999,32 @@ static void parse_resources(struct parser *p, json_t *o)
 	if (quota > 0)
 		s->limits.cpu_quota = (long)(quota * CPU_PERIOD / period);
 	if (quota > 0 && s->limits.cpu_quota < 1000)
-		fail(p, "'%s' is below 1 ms per 100 ms, which the kernel "
-			"refuses",
+		fail(p,
+		     "'%s' is below 1 ms per 100 ms, which the kernel "
+		     "refuses",
 		     at(path, "cpu.quota"));
 	parse_device_rules(p, get_array(p, o, path, "devices"),
 			   at(path, "devices"));
 }
 
 static const struct field seccomp_fields[] = {
-	{"defaultAction", USE},	     {"defaultErrnoRet", USE},
-	{"architectures", USE},	     {"syscalls", USE},
-	{"flags", REFUSE},	     {"listenerPath", REFUSE},
-	{"listenerMetadata", REFUSE}, FIELDS_END,
+    {"defaultAction", USE},
+    {"defaultErrnoRet", USE},
+    {"architectures", USE},
+    {"syscalls", USE},
+    {"flags", REFUSE},
+    {"listenerPath", REFUSE},
+    {"listenerMetadata", REFUSE},
+    FIELDS_END,
 };
 
 static const struct field syscall_fields[] = {
-	{"names", USE}, {"action", USE}, {"errnoRet", USE},
-	{"args", USE},	FIELDS_END,
+    {"names", USE}, {"action", USE}, {"errnoRet", USE},
+    {"args", USE},  FIELDS_END,
 };
 
 static const struct field syscall_arg_fields[] = {
-	{"index", USE}, {"value", USE}, {"valueTwo", USE},
-	{"op", USE},	FIELDS_END,
+    {"index", USE}, {"value", USE}, {"valueTwo", USE}, {"op", USE}, FIELDS_END,
 };
 
 /* The spec's seccomp actions; those that take errnoRet end in ERRNO or
@@ -993,47 +1033,48 @@ static const struct {
 	const char *name;
 	uint32_t action;
 } seccomp_actions[] = {
-	{"SCMP_ACT_KILL", SCMP_ACT_KILL},
-	{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
-	{"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
-	{"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
-	{"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
-	{"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
-	{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
-	{"SCMP_ACT_LOG", SCMP_ACT_LOG},
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG},
 };
 
 static const struct {
 	const char *name;
 	int op;
 } seccomp_operators[] = {
-	{"SCMP_CMP_NE", SCMP_CMP_NE},
-	{"SCMP_CMP_LT", SCMP_CMP_LT},
-	{"SCMP_CMP_LE", SCMP_CMP_LE},
-	{"SCMP_CMP_EQ", SCMP_CMP_EQ},
-	{"SCMP_CMP_GE", SCMP_CMP_GE},
-	{"SCMP_CMP_GT", SCMP_CMP_GT},
-	{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 static const struct {
 	const char *name;
 	uint32_t arch;
 } seccomp_arches[] = {
-	{"SCMP_ARCH_X86", SCMP_ARCH_X86},
-	{"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
-	{"SCMP_ARCH_X32", SCMP_ARCH_X32},
-	{"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
-	{"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
-	{"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
-	{"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
-	{"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
+    {"SCMP_ARCH_X86", SCMP_ARCH_X86},
+    {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
+    {"SCMP_ARCH_X32", SCMP_ARCH_X32},
+    {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
+    {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
+    {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
+    {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
+    {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
 };
 
 /* An action by name, with errno_ret for ERRNO (EPERM when not given) and
  * TRACE. Returns false after failing. */
-static bool seccomp_action(struct parser *p, const char *name, long long errno_ret,
-			   const char *where, uint32_t *action)
+static bool seccomp_action(struct parser *p, const char *name,
+			   long long errno_ret, const char *where,
+			   uint32_t *action)
 {
 	for (size_t k = 0; k < ARRAY_SIZE(seccomp_actions); k++) {
 		if (strcmp(seccomp_actions[k].name, name))
@@ -1108,8 +1149,9 @@ static void parse_seccomp(struct parser *p, json_t *o)
 			k++;
 		if (!name || k == ARRAY_SIZE(seccomp_arches) ||
 		    sc->n_arches == ARRAY_SIZE(sc->arches)) {
-			fail(p, "'%s' is not an architecture this runtime "
-				"knows",
+			fail(p,
+			     "'%s' is not an architecture this runtime "
+			     "knows",
 			     at_index(at(path, "architectures"), i));
 			return;
 		}
@@ -1117,11 +1159,12 @@ static void parse_seccomp(struct parser *p, json_t *o)
 	}
 	json_t *a = get_array(p, o, path, "syscalls");
 	if (a)
-		sc->syscalls = alloc(p, json_array_size(a), sizeof(*sc->syscalls));
+		sc->syscalls =
+		    alloc(p, json_array_size(a), sizeof(*sc->syscalls));
 	for (size_t i = 0; sc->syscalls && i < json_array_size(a); i++) {
 		const char *here = at_index(at(path, "syscalls"), i);
-		json_t *r = check_object(p, json_array_get(a, i), here,
-					 syscall_fields);
+		json_t *r =
+		    check_object(p, json_array_get(a, i), here, syscall_fields);
 		struct oci_syscall *rule = &sc->syscalls[sc->n_syscalls++];
 		long long ret = EPERM;
 		rule->names = get_strings(p, r, here, "names");
@@ -1143,10 +1186,10 @@ static const struct {
 	const char *name;
 	unsigned long flags;
 } propagations[] = {
-	{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-	{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
-	{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
-	{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 /* maskedPaths and readonlyPaths into stage 11's walls. */
@@ -1203,8 +1246,9 @@ static void parse_linux(struct parser *p, json_t *o)
 		       strcmp(propagations[k].name, prop))
 			k++;
 		if (k == ARRAY_SIZE(propagations))
-			fail(p, "'linux.rootfsPropagation' '%s' is no "
-				"propagation",
+			fail(p,
+			     "'linux.rootfsPropagation' '%s' is no "
+			     "propagation",
 			     prop);
 		else
 			s->rootfs_propagation = propagations[k].flags;
@@ -1217,11 +1261,11 @@ static void parse_linux(struct parser *p, json_t *o)
 }
 
 static const struct field top_fields[] = {
-	{"ociVersion", USE},  {"process", USE},	   {"root", USE},
-	{"hostname", USE},    {"mounts", USE},	   {"hooks", USE},
-	{"annotations", USE}, {"linux", USE},	   {"domainname", REFUSE},
-	{"solaris", REFUSE},  {"windows", REFUSE}, {"vm", REFUSE},
-	{"zos", REFUSE},      {"freebsd", REFUSE}, FIELDS_END,
+    {"ociVersion", USE},  {"process", USE},    {"root", USE},
+    {"hostname", USE},	  {"mounts", USE},     {"hooks", USE},
+    {"annotations", USE}, {"linux", USE},      {"domainname", REFUSE},
+    {"solaris", REFUSE},  {"windows", REFUSE}, {"vm", REFUSE},
+    {"zos", REFUSE},	  {"freebsd", REFUSE}, FIELDS_END,
 };
 
 int oci_parse_spec(const char *text, const char *name, struct oci_spec *spec,
@@ -1240,13 +1284,14 @@ int oci_parse_spec(const char *text, const char *name, struct oci_spec *spec,
 	json_t *o = check_object(&p, spec->doc, "", top_fields);
 	spec->version = get_string(&p, o, "", "ociVersion", true);
 	if (spec->version && strncmp(spec->version, "1.", 2))
-		fail(&p, "'ociVersion' '%s' is not 1.x, which this runtime "
-			 "reads",
+		fail(&p,
+		     "'ociVersion' '%s' is not 1.x, which this runtime "
+		     "reads",
 		     spec->version);
 	/* The user first: whether ambient capabilities apply needs it. */
 	parse_process(&p, json_object_get(o, "process"));
-	json_t *root = check_object(&p, json_object_get(o, "root"), "root",
-				    root_fields);
+	json_t *root =
+	    check_object(&p, json_object_get(o, "root"), "root", root_fields);
 	if (!p.failed && !root)
 		fail(&p, "'root' is missing");
 	spec->root_path = get_string(&p, root, "root", "path", true);
@@ -1336,8 +1381,7 @@ void oci_free_spec(struct oci_spec *s)
 	memset(s, 0, sizeof(*s));
 }
 
-bool oci_has_namespace(const struct oci_spec *spec, int type,
-		       const char **path)
+bool oci_has_namespace(const struct oci_spec *spec, int type, const char **path)
 {
 	for (size_t i = 0; i < spec->n_namespaces; i++)
 		if (spec->namespaces[i].type == type) {
@@ -1415,10 +1459,9 @@ char *oci_default_spec(void)
 				      cap_names(CAPS_DEFAULT), "permitted",
 				      cap_names(CAPS_DEFAULT)));
 	for (size_t i = 0; i < WALLS_DEFAULT_LEN; i++)
-		json_array_append_new(WALLS_DEFAULT[i].kind == WALL_MASKED
-					  ? masked
-					  : ro,
-				      json_string(WALLS_DEFAULT[i].path));
+		json_array_append_new(
+		    WALLS_DEFAULT[i].kind == WALL_MASKED ? masked : ro,
+		    json_string(WALLS_DEFAULT[i].path));
 	json_object_set(linux_, "maskedPaths", masked);
 	json_object_set(linux_, "readonlyPaths", ro);
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -1455,10 +1498,10 @@ int oci_write_default_spec(const char *dir)
 }
 
 /* Append the names of a table's first member to a. */
-#define APPEND_NAMES(a, table, cond)                                      \
-	for (size_t k_ = 0; k_ < ARRAY_SIZE(table); k_++)                  \
-		if (cond)                                                    \
-			json_array_append_new(a, json_string(table[k_].name))
+#define APPEND_NAMES(a, table, cond)                                           \
+	for (size_t k_ = 0; k_ < ARRAY_SIZE(table); k_++)                      \
+		if (cond)                                                      \
+	json_array_append_new(a, json_string(table[k_].name))
 
 char *oci_features(void)
 {
@@ -1479,20 +1522,20 @@ char *oci_features(void)
 	    "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks",
 	    hooks, "mountOptions", opts, "linux", "namespaces", ns,
 	    "capabilities", cap_names(CAPS_ALL), "cgroup", "v1", 1, "v2", 1,
-	    "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1,
-	    "actions", actions, "operators", ops, "archs", arches, "apparmor",
-	    "enabled", 0, "selinux", "enabled", 0, "annotations",
-	    "org.minidocker.stage", "16");
-	char *text = o ? json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER)
-		       : NULL;
+	    "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "actions",
+	    actions, "operators", ops, "archs", arches, "apparmor", "enabled",
+	    0, "selinux", "enabled", 0, "annotations", "org.minidocker.stage",
+	    "16");
+	char *text =
+	    o ? json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	return text;
 }
 
 /*** state ***/
 
-static const char *const status_names[] = {"creating", "created",
-					   "running", "stopped"};
+static const char *const status_names[] = {"creating", "created", "running",
+					   "stopped"};
 
 const char *oci_status_name(enum oci_status status)
 {
@@ -1517,15 +1560,15 @@ static json_t *state_object(const struct oci_state *st)
 	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:O*, s:I}", "ociVersion",
 			 OCI_VERSION, "id", st->id, "status",
 			 oci_status_name(st->status), "pid", pid, "bundle",
-			 st->bundle, "annotations", st->annotations,
-			 "pidStart", (json_int_t)st->pid_start);
+			 st->bundle, "annotations", st->annotations, "pidStart",
+			 (json_int_t)st->pid_start);
 }
 
 char *oci_state_json(const struct oci_state *st)
 {
 	json_t *o = state_object(st);
-	char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
-		       : NULL;
+	char *text =
+	    o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	return text;
 }
@@ -1562,9 +1605,8 @@ int oci_read_state(const char *dir, struct oci_state *st, char *why,
 	}
 	size_t k = 0;
 	int bad = json_unpack(o, "{s:s, s:s, s:I, s:s, s?o, s:I}", "id", &id,
-			      "status", &status, "pid", &pid, "bundle",
-			      &bundle, "annotations", &notes, "pidStart",
-			      &start) < 0 ||
+			      "status", &status, "pid", &pid, "bundle", &bundle,
+			      "annotations", &notes, "pidStart", &start) < 0 ||
 		  strlen(id) >= sizeof(st->id) ||
 		  strlen(bundle) >= sizeof(st->bundle) || pid < 0 ||
 		  pid > INT_MAX || start < 0 ||
@@ -1734,8 +1776,8 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
 	bool twice = false;
 	for (size_t i = 0; i < rule->n_args; i++) {
 		const struct oci_syscall_arg *a = &rule->args[i];
-		cmp[i] = (struct scmp_arg_cmp){a->index, (enum scmp_compare)a->op,
-					       a->value, a->value_two};
+		cmp[i] = (struct scmp_arg_cmp){
+		    a->index, (enum scmp_compare)a->op, a->value, a->value_two};
 		for (size_t j = 0; j < i; j++)
 			twice |= rule->args[j].index == a->index;
 	}
@@ -1785,8 +1827,9 @@ int oci_load_seccomp(const struct oci_seccomp *sc, char *why, size_t why_len)
 		}
 	}
 	if (err)
-		snprintf(why, why_len, "cannot add the seccomp rule for '%s': %s",
-			 name, strerror(-err));
+		snprintf(why, why_len,
+			 "cannot add the seccomp rule for '%s': %s", name,
+			 strerror(-err));
 	else if ((err = seccomp_load(ctx)) != 0)
 		snprintf(why, why_len, "cannot load the seccomp filter: %s",
 			 strerror(-err));

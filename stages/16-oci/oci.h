@@ -71,11 +71,11 @@ enum oci_hook_kind {
 
 /* One hook: a program run with the container's state on its stdin. */
 struct oci_hook {
-	const char *path;	  /* absolute, on the host */
-	const char *const *args;  /* NULL-ended, args[0] included; NULL:
-				     just the path */
-	const char *const *env;	  /* NULL-ended; NULL: an empty one */
-	int timeout;		  /* seconds; 0: none */
+	const char *path;	 /* absolute, on the host */
+	const char *const *args; /* NULL-ended, args[0] included; NULL:
+				    just the path */
+	const char *const *env;	 /* NULL-ended; NULL: an empty one */
+	int timeout;		 /* seconds; 0: none */
 };
 
 struct oci_rlimit {
@@ -85,13 +85,13 @@ struct oci_rlimit {
 
 /* A mount of the mounts list, as mount(2) takes it. */
 struct oci_mount {
-	const char *destination; /* absolute, inside the root */
-	const char *source;	 /* a path for bind mounts, else a name */
-	const char *type;	 /* "proc", ..., "bind" */
-	unsigned long flags;	 /* MS_RDONLY, MS_NOSUID, MS_BIND|MS_REC */
-	unsigned long clear;	 /* flags asked off (rw, suid, ...) */
+	const char *destination;   /* absolute, inside the root */
+	const char *source;	   /* a path for bind mounts, else a name */
+	const char *type;	   /* "proc", ..., "bind" */
+	unsigned long flags;	   /* MS_RDONLY, MS_NOSUID, MS_BIND|MS_REC */
+	unsigned long clear;	   /* flags asked off (rw, suid, ...) */
 	unsigned long propagation; /* MS_PRIVATE, ... (| MS_REC); 0 */
-	char *data;		 /* the filesystem's options ("mode=755") */
+	char *data;		   /* the filesystem's options ("mode=755") */
 };
 
 /* linux.namespaces: the kind as a clone flag, and a path to join one

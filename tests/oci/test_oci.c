@@ -100,10 +100,11 @@ static int parse(const char *text, struct oci_spec *s, char *why, size_t len,
  * dotted path (made as objects where missing): a text to free. */
 static char *config_with(const char *path, const char *value)
 {
-	json_t *o = json_loads("{\"ociVersion\": \"1.0.2\","
-			       " \"process\": {\"cwd\": \"/\", \"args\": [\"sh\"]},"
-			       " \"root\": {\"path\": \"rootfs\"}}",
-			       0, NULL);
+	json_t *o =
+	    json_loads("{\"ociVersion\": \"1.0.2\","
+		       " \"process\": {\"cwd\": \"/\", \"args\": [\"sh\"]},"
+		       " \"root\": {\"path\": \"rootfs\"}}",
+		       0, NULL);
 	if (path) {
 		char copy[256], *save, *key, *next;
 		json_t *at = o;
@@ -493,8 +494,7 @@ static void test_refuses_bad_values(void)
 	    {"process.user.uid", "-1", "'process.user.uid' is -1"},
 	    {"process.user.umask", "512", "'process.user.umask' is 512"},
 	    {"process.oomScoreAdj", "1001", "'process.oomScoreAdj' is 1001"},
-	    {"process.capabilities",
-	     "{\"bounding\": [\"CAP_NOPE\"]}",
+	    {"process.capabilities", "{\"bounding\": [\"CAP_NOPE\"]}",
 	     "'process.capabilities.bounding[0]' is no capability"},
 	    {"process.capabilities",
 	     "{\"bounding\": [\"CAP_KILL\", \"CAP_CHOWN\"],"
@@ -505,20 +505,24 @@ static void test_refuses_bad_values(void)
 	     "{\"bounding\": [\"CAP_KILL\"], \"effective\": [\"CAP_KILL\"],"
 	     " \"permitted\": [\"CAP_KILL\"], \"ambient\": [\"CAP_CHOWN\"]}",
 	     "'process.capabilities.ambient' is not supported"},
-	    {"process.rlimits", "[{\"type\": \"RLIMIT_NOPE\", \"soft\": 1,"
-				" \"hard\": 1}]",
+	    {"process.rlimits",
+	     "[{\"type\": \"RLIMIT_NOPE\", \"soft\": 1,"
+	     " \"hard\": 1}]",
 	     "'process.rlimits[0].type' 'RLIMIT_NOPE' is no rlimit"},
-	    {"process.rlimits", "[{\"type\": \"RLIMIT_NOFILE\", \"soft\": 2,"
-				" \"hard\": 1}]",
+	    {"process.rlimits",
+	     "[{\"type\": \"RLIMIT_NOFILE\", \"soft\": 2,"
+	     " \"hard\": 1}]",
 	     "soft 2 above hard 1"},
 	    {"process.rlimits", "[{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1}]",
 	     "'process.rlimits[0].hard' is missing"},
 	    {"root", "{}", "'root.path' is missing"},
-	    {"mounts", "[{\"destination\": \"/x\", \"type\": \"nfs\","
-		       " \"source\": \"h:/\"}]",
+	    {"mounts",
+	     "[{\"destination\": \"/x\", \"type\": \"nfs\","
+	     " \"source\": \"h:/\"}]",
 	     "'mounts[0].type' 'nfs' is not supported"},
-	    {"mounts", "[{\"destination\": \"/x\", \"type\": \"tmpfs\","
-		       " \"options\": [\"rro\"]}]",
+	    {"mounts",
+	     "[{\"destination\": \"/x\", \"type\": \"tmpfs\","
+	     " \"options\": [\"rro\"]}]",
 	     "'mounts[0].options' option 'rro' is not supported"},
 	    {"mounts", "[{\"destination\": \"x\", \"type\": \"tmpfs\"}]",
 	     "'mounts[0].destination' must be an absolute"},
@@ -537,27 +541,31 @@ static void test_refuses_bad_values(void)
 	     "'pi?d' is no namespace"},
 	    {"linux.namespaces", "[{\"type\": \"pid\"}, {\"type\": \"pid\"}]",
 	     "has 'pid' twice"},
-	    {"linux.uidMappings", "[{\"containerID\": 0, \"hostID\": 1,"
-				  " \"size\": 1}]",
+	    {"linux.uidMappings",
+	     "[{\"containerID\": 0, \"hostID\": 1,"
+	     " \"size\": 1}]",
 	     "without a user namespace"},
 	    {"linux.devices", "[{\"type\": \"x\", \"path\": \"/dev/x\"}]",
 	     "'linux.devices[0].type' 'x'"},
 	    {"linux.devices", "[{\"type\": \"c\", \"path\": \"/dev/x\"}]",
 	     "'linux.devices[0].major' is missing"},
 	    {"linux.resources.cpu.quota", "100", "below 1 ms"},
-	    {"linux.resources.devices", "[{\"allow\": true, \"access\": \"x\"}]",
+	    {"linux.resources.devices",
+	     "[{\"allow\": true, \"access\": \"x\"}]",
 	     "'linux.resources.devices[0].access' 'x'"},
 	    {"linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}",
 	     "'linux.seccomp.defaultAction' 'SCMP_ACT_NOTIFY' is not "
 	     "supported"},
-	    {"linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_ALLOW\","
-			      " \"architectures\": [\"SCMP_ARCH_VAX\"]}",
+	    {"linux.seccomp",
+	     "{\"defaultAction\": \"SCMP_ACT_ALLOW\","
+	     " \"architectures\": [\"SCMP_ARCH_VAX\"]}",
 	     "'linux.seccomp.architectures[0]'"},
-	    {"linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_ALLOW\","
-			      " \"syscalls\": [{\"names\": [\"read\"],"
-			      " \"action\": \"SCMP_ACT_ERRNO\", \"args\":"
-			      " [{\"index\": 0, \"value\": 1,"
-			      " \"op\": \"SCMP_CMP_ABOUT\"}]}]}",
+	    {"linux.seccomp",
+	     "{\"defaultAction\": \"SCMP_ACT_ALLOW\","
+	     " \"syscalls\": [{\"names\": [\"read\"],"
+	     " \"action\": \"SCMP_ACT_ERRNO\", \"args\":"
+	     " [{\"index\": 0, \"value\": 1,"
+	     " \"op\": \"SCMP_CMP_ABOUT\"}]}]}",
 	     "'linux.seccomp.syscalls[0].args[0].op' 'SCMP_CMP_ABOUT'"},
 	    {"linux.rootfsPropagation", "\"sideways\"",
 	     "'linux.rootfsPropagation' 'sideways'"},
@@ -577,8 +585,9 @@ static void test_refuses_bad_values(void)
 			continue;
 		}
 		if (!strstr(why, bad[i].want) || !one_line(why))
-			fprintf(stderr, "\n  %s = %s: wanted one line with "
-					"\"%s\", got: %s\n",
+			fprintf(stderr,
+				"\n  %s = %s: wanted one line with "
+				"\"%s\", got: %s\n",
 				bad[i].path, bad[i].value, bad[i].want, why);
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, bad[i].want));
 		CU_ASSERT_TRUE(one_line(why));
@@ -592,7 +601,8 @@ static void test_missing_or_malformed_config(void)
 	} cases[] = {
 	    {NULL, "config.json': No such file or directory"},
 	    {"", "no JSON at line"},
-	    {"{\"ociVersion\": \"1.0.0\",\n \"process\": {", "no JSON at line 2"},
+	    {"{\"ociVersion\": \"1.0.0\",\n \"process\": {",
+	     "no JSON at line 2"},
 	    {"[1, 2]", "'the file' must be an object"},
 	    {"{\"ociVersion\": \"1.0.0\", \"ociVersion\": \"1.0.0\"}",
 	     "duplicate object key"},
@@ -675,8 +685,10 @@ static void test_default_spec_reads_back_in_cruns_shape(void)
 	 * objects a runtime reads first. */
 	static const char *const objects[] = {"", "process", "root", "linux"};
 	for (size_t i = 0; i < ARRAY_SIZE(objects); i++) {
-		json_t *a = *objects[i] ? json_object_get(mine, objects[i]) : mine;
-		json_t *b = *objects[i] ? json_object_get(crun, objects[i]) : crun;
+		json_t *a =
+		    *objects[i] ? json_object_get(mine, objects[i]) : mine;
+		json_t *b =
+		    *objects[i] ? json_object_get(crun, objects[i]) : crun;
 		keys_of(a, ours, sizeof(ours));
 		keys_of(b, theirs, sizeof(theirs));
 		if (strcmp(ours, theirs))
@@ -746,8 +758,8 @@ static void test_features_lists_what_is_read(void)
 			oci_free_spec(&s);
 		free(t);
 	}
-	json_t *caps = json_object_get(json_object_get(f, "linux"),
-				       "capabilities");
+	json_t *caps =
+	    json_object_get(json_object_get(f, "linux"), "capabilities");
 	CU_ASSERT_EQUAL(json_array_size(caps), CAPS_COUNT);
 	json_decref(f);
 }
@@ -904,7 +916,8 @@ static void test_state_round_trips(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "status")),
 			       "created");
 	CU_ASSERT_TRUE(json_is_string(json_object_get(o, "ociVersion")));
-	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "pid")), getpid());
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "pid")),
+			getpid());
 	json_decref(o);
 	/* No temporary file left beside it. */
 	CU_ASSERT_EQUAL(count_hidden(dir), 0);
@@ -919,8 +932,8 @@ static void test_state_round_trips(void)
 static void test_id_must_be_a_plain_name(void)
 {
 	CU_ASSERT_TRUE(oci_id_valid("web-1"));
-	CU_ASSERT_TRUE(oci_id_valid(
-	    "3f4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f"));
+	CU_ASSERT_TRUE(oci_id_valid("3f4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a"
+				    "4b5c6d7e8f9a0b1c2d3e4f"));
 	CU_ASSERT_FALSE(oci_id_valid(""));
 	CU_ASSERT_FALSE(oci_id_valid(".."));
 	CU_ASSERT_FALSE(oci_id_valid("a/b"));
@@ -1039,7 +1052,8 @@ static void same_state(const struct oci_state *st, json_t *theirs,
 		CU_FAIL("a field of the state differs from crun's");
 	}
 	/* Both claim a 1.x spec. */
-	const char *v = json_string_value(json_object_get(theirs, "ociVersion"));
+	const char *v =
+	    json_string_value(json_object_get(theirs, "ociVersion"));
 	CU_ASSERT_TRUE(v && !strncmp(v, "1.", 2));
 	json_decref(mine);
 	free(text);
@@ -1078,11 +1092,11 @@ static void test_state_reads_as_cruns(void)
 	json_decref(cfg);
 	CU_ASSERT_EQUAL_FATAL(oci_load_spec(bundle, &s, why, sizeof(why)), 0);
 
-	const char *create[] = {"crun", "--root", root, "create", "--bundle",
-				bundle, "cmp", NULL};
+	const char *create[] = {"crun",	    "--root", root,  "create",
+				"--bundle", bundle,   "cmp", NULL};
 	const char *state[] = {"crun", "--root", root, "state", "cmp", NULL};
-	const char *del[] = {"crun", "--root", root, "delete", "-f", "cmp",
-			     NULL};
+	const char *del[] = {"crun", "--root", root, "delete",
+			     "-f",   "cmp",    NULL};
 	int rc = run_crun(NULL, 0, create);
 	if (rc != 0) {
 		fprintf(stderr, "\n  crun create failed: %d\n", rc);
@@ -1216,7 +1230,8 @@ static void test_start_of_a_dead_process_fails_in_time(void)
 	CU_ASSERT_EQUAL(errno, ESRCH);
 	long long took = clock_ms() - t0;
 	if (took >= 2000)
-		fprintf(stderr, "\n  start took %lld ms to see it gone\n", took);
+		fprintf(stderr, "\n  start took %lld ms to see it gone\n",
+			took);
 	CU_ASSERT_TRUE(took < 2000);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "gone"));
 }
@@ -1328,9 +1343,8 @@ static void test_hooks_run_in_order_with_state_on_stdin(void)
 	const char *a3[] = {"sh", "-c", script, "sh", "third", NULL};
 	struct oci_hook hooks[] = {sh_hook(a1, 5), sh_hook(a2, 0),
 				   sh_hook(a3, 5)};
-	CU_ASSERT_EQUAL(oci_run_hooks(hooks, 3, STATE_TEXT, false, why,
-				      sizeof(why)),
-			0);
+	CU_ASSERT_EQUAL(
+	    oci_run_hooks(hooks, 3, STATE_TEXT, false, why, sizeof(why)), 0);
 	text = read_text(log);
 	const char *want = "first\n" STATE_TEXT "\nsecond\n" STATE_TEXT
 			   "\nthird\n" STATE_TEXT "\n";
@@ -1353,9 +1367,8 @@ static void test_failing_hook_stops_the_rest(void)
 	const char *ok3[] = {"sh", "-c", script, "sh", "three", "0", NULL};
 	struct oci_hook hooks[] = {sh_hook(ok1, 5), sh_hook(bad, 5),
 				   sh_hook(ok3, 5)};
-	CU_ASSERT_EQUAL(oci_run_hooks(hooks, 3, STATE_TEXT, false, why,
-				      sizeof(why)),
-			-1);
+	CU_ASSERT_EQUAL(
+	    oci_run_hooks(hooks, 3, STATE_TEXT, false, why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "failed with status 3"));
 	char *text = read_text(log);
 	CU_ASSERT_PTR_NOT_NULL(text);
@@ -1364,9 +1377,8 @@ static void test_failing_hook_stops_the_rest(void)
 	free(text);
 	/* poststart and poststop: reported, and the rest still run. */
 	unlink(log);
-	CU_ASSERT_EQUAL(oci_run_hooks(hooks, 3, STATE_TEXT, true, why,
-				      sizeof(why)),
-			-1);
+	CU_ASSERT_EQUAL(
+	    oci_run_hooks(hooks, 3, STATE_TEXT, true, why, sizeof(why)), -1);
 	text = read_text(log);
 	CU_ASSERT_PTR_NOT_NULL(text);
 	if (text)
@@ -1436,12 +1448,14 @@ static void test_signal_names(void)
 		const char *text;
 		int sig;
 	} cases[] = {
-	    {"9", SIGKILL},	 {"KILL", SIGKILL},  {"SIGKILL", SIGKILL},
-	    {"sigterm", SIGTERM}, {"TERM", SIGTERM}, {"HUP", SIGHUP},
-	    {"SIGUSR1", SIGUSR1}, {"winch", SIGWINCH}, {"15", SIGTERM},
-	    {"0", -1},		 {"NOPE", -1},	     {"", -1},
-	    {"99", -1},		 {"-9", -1},	     {"9x", -1},
-	    {"SIG", -1},
+	    {"9", SIGKILL},	  {"KILL", SIGKILL},
+	    {"SIGKILL", SIGKILL}, {"sigterm", SIGTERM},
+	    {"TERM", SIGTERM},	  {"HUP", SIGHUP},
+	    {"SIGUSR1", SIGUSR1}, {"winch", SIGWINCH},
+	    {"15", SIGTERM},	  {"0", -1},
+	    {"NOPE", -1},	  {"", -1},
+	    {"99", -1},		  {"-9", -1},
+	    {"9x", -1},		  {"SIG", -1},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		int got = oci_signal_by_name(cases[i].text);
