@@ -302,7 +302,8 @@ int oci_open_fifo(const char *dir);
 
 /* In the container's process, last before exec: wait until `start`
  * opens the fifo (fd from oci_open_fifo()), say so through it, close it.
- * Returns 0, or -1 with errno. */
+ * It reopens fd through /proc/self/fd: the container's /proc must be
+ * mounted by then. Returns 0, or -1 with errno. */
 int oci_wait_start(int fd);
 
 /* `start`: let the process of st, waiting in oci_wait_start(), go on,
