@@ -191,6 +191,23 @@ int ctr_record_write(const char *dir, const struct ctr_record *r)
 	return result;
 }
 
+json_t *ctr_read_json(const char *dir, const char *name, char *why,
+		      size_t why_len)
+{
+	char path[PATH_MAX];
+	json_error_t err;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (!o) {
+		/* jansson says why but keeps no errno: ask the file. */
+		int saved = access(path, R_OK) < 0 ? errno : EINVAL;
+		snprintf(why, why_len, "cannot read '%s': %s", path,
+			 saved == EINVAL ? err.text : strerror(saved));
+		errno = saved;
+	}
+	return o;
+}
+
 /* Copy the string member key of o into buf; missing or not a string is
  * an error, too long one too. */
 static int get_string(json_t *o, const char *key, char *buf, size_t len)
@@ -218,19 +235,12 @@ int ctr_record_read(const char *dir, struct ctr_record *r, char *why,
 {
 	char path[PATH_MAX], status[16];
 	long long pid, start, exit_status;
-	json_error_t err;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(path, sizeof(path), "%s/" CTR_STATE, dir);
-	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-	if (!o) {
-		/* jansson says why but keeps no errno: ask the file. */
-		int saved = access(path, R_OK) < 0 ? errno : EINVAL;
-		snprintf(why, why_len, "cannot read '%s': %s", path,
-			 saved == EINVAL ? err.text : strerror(saved));
-		errno = saved;
+	json_t *o = ctr_read_json(dir, CTR_STATE, why, why_len);
+	if (!o)
 		return -1;
-	}
 	json_t *argv = json_object_get(o, "command");
 	int bad = get_string(o, "id", r->id, sizeof(r->id)) < 0 ||
 		  !is_id(r->id) ||

@@ -72,6 +72,12 @@ int ctr_write_atomic(const char *dir, const char *name, const char *text);
  * ctr_write_atomic(). Returns 0, or -1 with errno. */
 int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags);
 
+/* Read dir/name as JSON (a key twice is an error). Returns the value
+ * (json_decref() it), or NULL with errno and the reason in why (no such
+ * file: ENOENT; no JSON: EINVAL). */
+json_t *ctr_read_json(const char *dir, const char *name, char *why,
+		      size_t why_len);
+
 /* Write r as dir/state.json, by ctr_write_atomic(). Returns 0, or -1
  * with errno. */
 int ctr_record_write(const char *dir, const struct ctr_record *r);

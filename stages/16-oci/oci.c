@@ -1588,21 +1588,15 @@ int oci_read_state(const char *dir, struct oci_state *st, char *why,
 		   size_t why_len)
 {
 	char path[PATH_MAX];
-	json_error_t err;
 	const char *id, *status, *bundle;
 	json_int_t pid, start;
 	json_t *notes = NULL;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(path, sizeof(path), "%s/" OCI_STATE_FILE, dir);
-	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-	if (!o) {
-		int saved = access(path, R_OK) < 0 ? errno : EINVAL;
-		snprintf(why, why_len, "cannot read '%s': %s", path,
-			 saved == EINVAL ? err.text : strerror(saved));
-		errno = saved;
+	json_t *o = ctr_read_json(dir, OCI_STATE_FILE, why, why_len);
+	if (!o)
 		return -1;
-	}
 	size_t k = 0;
 	int bad = json_unpack(o, "{s:s, s:s, s:I, s:s, s?o, s:I}", "id", &id,
 			      "status", &status, "pid", &pid, "bundle", &bundle,
