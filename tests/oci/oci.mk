@@ -11,7 +11,7 @@ OCI_LESSON_OBJ := $(BUILD)/stages/16-oci/oci.o \
 OCI_IQUOTE := -iquote stages/16-oci -iquote stages/09-limits \
 	-iquote stages/10-privs -iquote stages/11-walls -Itests
 
-DEPS_OCI_TEST := libcunit1-dev libseccomp-dev $(DEPS_CTR)
+DEPS_OCI_TEST := libcunit1-dev $(DEPS_OCI_SPEC) $(DEPS_CTR)
 DEPS_TEST += $(DEPS_OCI_TEST)
 
 .PHONY: test-oci
@@ -26,10 +26,10 @@ $(BUILD)/tests/oci/%.o: tests/oci/%.c
 $(BUILD)/stages/16-oci/%.o: CPPFLAGS += $(OCI_IQUOTE)
 
 OCI_TEST_OBJ := $(BUILD)/tests/oci/test_oci.o $(BUILD)/tests/cu_run.o \
-	$(OCI_LESSON_OBJ) $(CTR_OBJ) $(COMMON_OBJ)
+	$(OCI_LESSON_OBJ) $(OCI_SPEC_OBJ) $(CTR_OBJ) $(COMMON_OBJ)
 
 $(TEST_OCI): $(OCI_TEST_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit -lseccomp $(CTR_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(OCI_SPEC_LIBS) $(CTR_LIBS)
 
 # What a run of test_oci or of its fixtures must not leave: a process
 # of theirs, their scratch directory. Their mounts are in a mount
@@ -49,11 +49,13 @@ test-oci: $(TEST_OCI)
 -include $(BUILD)/tests/oci/test_oci.d $(OCI_LESSON_OBJ:.o=.d)
 
 # The proofs that each test can fail for its reason: test_oci built with
-# oci.c (or the record plumbing it uses) less one step, by sed (the build
+# oci.c (or the plumbing it uses: common/oci/spec.c, common/ctr/) less
+# one step, by sed (the build
 # fails when a sed stops matching), must fail the test named, in the
 # suite named; run by tests/exec/prove.sh, which checks just that for
 # any such list.
 OCI_SRC := stages/16-oci/oci.c
+OCI_READER_SRC := common/oci/spec.c
 
 # oci_fixture(NAME,SED,SUITE,TEST[,SOURCE]): through $(eval), so a "$"
 # of the sed is written "$$$$" and a comma "$(comma)"; SOURCE is oci.c
@@ -65,14 +67,14 @@ OCI_FIX_SED_$(1) := $(2)
 OCI_FIX_FAILS_$(1) := $(3) $(4)
 OCI_FIX_SRC_$(1) := $(or $(5),$(OCI_SRC))
 endef
-$(eval $(call oci_fixture,refuse-nothing,'s/^\t\telse if (f->use == REFUSE && !asks_nothing(value)) {$$$$/\t\telse if (0) {/',oci-spec,test_refuses_each_unsupported_field))
-$(eval $(call oci_fixture,refuse-empty,'s/^\tswitch (json_typeof(value)) {$$$$/\treturn false;\n&/',oci-spec,test_takes_fields_that_ask_nothing_or_are_not_the_specs))
-$(eval $(call oci_fixture,refuse-unknown,'s/^\t\tif (!f->name)$$$$/\t\tif (!f->name \&\& (fail(p$(comma) "unknown")$(comma) 1))/',oci-spec,test_takes_fields_that_ask_nothing_or_are_not_the_specs))
-$(eval $(call oci_fixture,any-caps,'s/^\(\tif .s->caps\[OCI_CAP_EFFECTIVE\] != one\) ||$$$$/\1 \&\& 0 \&\&/',oci-spec,test_refuses_bad_values))
-$(eval $(call oci_fixture,newline-kept,'s/^\t\tif (iscntrl((unsigned char)\*c))$$$$/\t\tif (0)/',oci-spec,test_refuses_bad_values))
-$(eval $(call oci_fixture,quota-unscaled,'s/^\t\ts->limits.cpu_quota = (long)(quota \* CPU_PERIOD \/ period);$$$$/\t\ts->limits.cpu_quota = (long)quota;/',oci-spec,test_parses_every_supported_field))
+$(eval $(call oci_fixture,refuse-nothing,'s/^\t\telse if (f->use == REFUSE && !asks_nothing(value)) {$$$$/\t\telse if (0) {/',oci-spec,test_refuses_each_unsupported_field,$(OCI_READER_SRC)))
+$(eval $(call oci_fixture,refuse-empty,'s/^\tswitch (json_typeof(value)) {$$$$/\treturn false;\n&/',oci-spec,test_takes_fields_that_ask_nothing_or_are_not_the_specs,$(OCI_READER_SRC)))
+$(eval $(call oci_fixture,refuse-unknown,'s/^\t\tif (!f->name)$$$$/\t\tif (!f->name \&\& (fail(p$(comma) "unknown")$(comma) 1))/',oci-spec,test_takes_fields_that_ask_nothing_or_are_not_the_specs,$(OCI_READER_SRC)))
+$(eval $(call oci_fixture,any-caps,'s/^\tif (c\[OCI_CAP_EFFECTIVE\] != one || c\[OCI_CAP_PERMITTED\] != one)$$$$/\tif (0)/',oci-spec,test_refuses_bad_values))
+$(eval $(call oci_fixture,newline-kept,'s/^\t\tif (iscntrl((unsigned char)\*c))$$$$/\t\tif (0)/',oci-spec,test_refuses_bad_values,$(OCI_READER_SRC)))
+$(eval $(call oci_fixture,quota-unscaled,'s/^\t\t    (long)(spec->cpu_quota \* CPU_PERIOD \/ spec->cpu_period);$$$$/\t\t    (long)spec->cpu_quota;/',oci-spec,test_parses_every_supported_field))
 $(eval $(call oci_fixture,spec-overwrites,'s/O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC$(comma) 0644/O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC$(comma) 0644/',oci-spec,test_default_spec_reads_back_in_cruns_shape))
-$(eval $(call oci_fixture,features-refused,'s/^\tAPPEND_NAMES(opts$(comma) mount_options$(comma) mount_options\[k_\].how != OPT_REFUSE);$$$$/\tAPPEND_NAMES(opts$(comma) mount_options$(comma) true);/',oci-spec,test_features_lists_what_is_read))
+$(eval $(call oci_fixture,features-refused,'s/^\tAPPEND_NAMES(opts$(comma) mount_options$(comma) mount_options\[k_\].how != OPT_REFUSE);$$$$/\tAPPEND_NAMES(opts$(comma) mount_options$(comma) true);/',oci-spec,test_features_lists_what_is_read,$(OCI_READER_SRC)))
 $(eval $(call oci_fixture,zombie-alive,'s/^\treturn p && p\[1\] == . . && p\[2\] != .Z. && p\[2\] != .X.;$$$$/\treturn true;/',oci-state,test_status_follows_the_process))
 $(eval $(call oci_fixture,pid-only,'s/^\tif (!ctr_pid_alive(&r) || read_small(path$(comma) stat$(comma) sizeof(stat)) < 0)$$$$/\tif (kill(st->pid$(comma) 0) < 0 || read_small(path$(comma) stat$(comma) sizeof(stat)) < 0)/',oci-state,test_reused_pid_is_stopped))
 $(eval $(call oci_fixture,fifo-ignored,'s/^\t\telse if (access(fifo$(comma) F_OK) < 0 && errno == ENOENT)$$$$/\t\telse if (0)/',oci-state,test_status_follows_the_process))
@@ -106,7 +108,7 @@ $(BUILD)/tests/oci/fixture-%: $(BUILD)/tests/oci/fixtures/%.c $(OCI_TEST_OBJ)
 	$(CC) $(CPPFLAGS) $(OCI_IQUOTE) $(CFLAGS) -Wno-unused-function \
 		-Wno-unused-variable -Wno-unused-parameter $(LDFLAGS) -o $@ $< \
 		$(filter-out $(BUILD)/$(OCI_FIX_SRC_$*:.c=.o),$(OCI_TEST_OBJ)) \
-		-lcunit -lseccomp $(CTR_LIBS)
+		-lcunit $(OCI_SPEC_LIBS) $(CTR_LIBS)
 
 .PHONY: prove-oci
 # About half a minute: twenty-odd programs built, each suite run once

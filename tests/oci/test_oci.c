@@ -81,13 +81,20 @@ static const char *fresh_dir(const char *name)
 	return d;
 }
 
-/* Parse text; on failure the reason is in why. Says what happened when
- * it was not what want says (0: parsed, -1: refused). */
-static int parse(const char *text, struct oci_spec *s, char *why, size_t len,
-		 int want)
+/* Parse text and map it onto the lessons' data (into *l, or one freed
+ * here when l is NULL), as the spine will; on failure the reason is in
+ * why and nothing is left to free. Says what happened when it was not
+ * what want says (0: taken, -1: refused). */
+static int parse(const char *text, struct oci_spec *s, struct oci_lessons *l,
+		 char *why, size_t len, int want)
 {
+	struct oci_lessons mine;
 	why[0] = '\0';
 	int rc = oci_parse_spec(text, "config.json", s, why, len);
+	if (rc == 0 && (rc = oci_map_spec(s, l ? l : &mine, why, len)) < 0)
+		oci_free_spec(s);
+	else if (rc == 0 && !l)
+		oci_free_lessons(&mine);
 	if (rc != want)
 		fprintf(stderr,
 			"\n  config.json %s, wanted %s: %s\n  text: %.300s\n",
@@ -170,10 +177,11 @@ static char *read_text(const char *path)
 static void test_parses_cruns_default_spec(void)
 {
 	struct oci_spec s;
+	struct oci_lessons l;
 	char why[512];
 	char *text = read_text(CRUN_SPEC);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	int rc = parse(text, &s, why, sizeof(why), 0);
+	int rc = parse(text, &s, &l, why, sizeof(why), 0);
 	free(text);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	uint64_t three = CAP_BIT(CAP_AUDIT_WRITE) | CAP_BIT(CAP_KILL) |
@@ -188,7 +196,7 @@ static void test_parses_cruns_default_spec(void)
 	CU_ASSERT_EQUAL(s.caps[OCI_CAP_BOUNDING], three);
 	CU_ASSERT_EQUAL(s.caps[OCI_CAP_AMBIENT], three);
 	CU_ASSERT_EQUAL(s.caps[OCI_CAP_INHERITABLE], 0);
-	CU_ASSERT_EQUAL(s.keep_caps, three);
+	CU_ASSERT_EQUAL(l.keep_caps, three);
 	CU_ASSERT_EQUAL_FATAL(s.n_rlimits, 1);
 	CU_ASSERT_EQUAL(s.rlimits[0].resource, RLIMIT_NOFILE);
 	CU_ASSERT_EQUAL(s.rlimits[0].value.rlim_cur, 1024);
@@ -211,11 +219,13 @@ static void test_parses_cruns_default_spec(void)
 	CU_ASSERT_FALSE(s.device_rules[0].allow);
 	CU_ASSERT_EQUAL(s.device_rules[0].type, 'a');
 	CU_ASSERT_STRING_EQUAL(s.device_rules[0].access, "rwm");
-	CU_ASSERT_EQUAL_FATAL(s.n_walls, 15);
-	CU_ASSERT_STRING_EQUAL(s.walls[2].path, "/proc/kcore");
-	CU_ASSERT_EQUAL(s.walls[2].kind, WALL_MASKED);
-	CU_ASSERT_STRING_EQUAL(s.walls[13].path, "/proc/sys");
-	CU_ASSERT_EQUAL(s.walls[13].kind, WALL_READONLY);
+	CU_ASSERT_EQUAL_FATAL(l.n_walls, 15);
+	CU_ASSERT_STRING_EQUAL(l.walls[2].path, "/proc/kcore");
+	CU_ASSERT_EQUAL(l.walls[2].kind, WALL_MASKED);
+	CU_ASSERT_STRING_EQUAL(l.walls[13].path, "/proc/sys");
+	CU_ASSERT_EQUAL(l.walls[13].kind, WALL_READONLY);
+	oci_free_lessons(&l);
+	oci_free_lessons(&l); /* twice: safe */
 	oci_free_spec(&s);
 	oci_free_spec(&s); /* twice: safe */
 }
@@ -278,9 +288,10 @@ static const char variant[] =
 static void test_parses_every_supported_field(void)
 {
 	struct oci_spec s;
+	struct oci_lessons l;
 	char why[512];
 	const char *path = NULL;
-	CU_ASSERT_EQUAL_FATAL(parse(variant, &s, why, sizeof(why), 0), 0);
+	CU_ASSERT_EQUAL_FATAL(parse(variant, &s, &l, why, sizeof(why), 0), 0);
 	CU_ASSERT_EQUAL(s.console_height, 25);
 	CU_ASSERT_EQUAL(s.console_width, 80);
 	CU_ASSERT_EQUAL(s.uid, 1000);
@@ -289,7 +300,7 @@ static void test_parses_every_supported_field(void)
 	CU_ASSERT_EQUAL_FATAL(s.n_additional_gids, 2);
 	CU_ASSERT_EQUAL(s.additional_gids[1], 6);
 	CU_ASSERT_STRING_EQUAL(s.args[2], "id");
-	CU_ASSERT_EQUAL(s.keep_caps, CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_NET_RAW));
+	CU_ASSERT_EQUAL(l.keep_caps, CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_NET_RAW));
 	CU_ASSERT_EQUAL_FATAL(s.n_rlimits, 2);
 	CU_ASSERT_EQUAL(s.rlimits[0].resource, RLIMIT_NPROC);
 	CU_ASSERT_EQUAL(s.rlimits[0].value.rlim_max, 20);
@@ -331,9 +342,9 @@ static void test_parses_every_supported_field(void)
 	CU_ASSERT_EQUAL(s.devices[1].type, 'p');
 	CU_ASSERT_STRING_EQUAL(s.cgroups_path, "/minidocker/v");
 	CU_ASSERT_EQUAL(s.pids_limit, 64);
-	CU_ASSERT_EQUAL(s.limits.memory, 64L << 20);
+	CU_ASSERT_EQUAL(l.limits.memory, 64L << 20);
 	/* Half a CPU, in stage 9's period. */
-	CU_ASSERT_EQUAL(s.limits.cpu_quota, CPU_PERIOD / 2);
+	CU_ASSERT_EQUAL(l.limits.cpu_quota, CPU_PERIOD / 2);
 	CU_ASSERT_EQUAL_FATAL(s.n_device_rules, 2);
 	CU_ASSERT_TRUE(s.device_rules[1].allow);
 	CU_ASSERT_EQUAL(s.device_rules[1].minor, 3);
@@ -352,10 +363,11 @@ static void test_parses_every_supported_field(void)
 	CU_ASSERT_EQUAL(s.seccomp.syscalls[1].args[0].op, SCMP_CMP_NE);
 	CU_ASSERT_EQUAL(s.seccomp.syscalls[2].action, SCMP_ACT_KILL);
 	CU_ASSERT_EQUAL(s.rootfs_propagation, MS_SLAVE | MS_REC);
-	CU_ASSERT_EQUAL_FATAL(s.n_walls, 3);
-	CU_ASSERT_EQUAL(s.walls[0].kind, WALL_MASKED);
-	CU_ASSERT_STRING_EQUAL(s.walls[2].path, "/proc/bus");
-	CU_ASSERT_EQUAL(s.walls[2].kind, WALL_READONLY);
+	CU_ASSERT_EQUAL_FATAL(l.n_walls, 3);
+	CU_ASSERT_EQUAL(l.walls[0].kind, WALL_MASKED);
+	CU_ASSERT_STRING_EQUAL(l.walls[2].path, "/proc/bus");
+	CU_ASSERT_EQUAL(l.walls[2].kind, WALL_READONLY);
+	oci_free_lessons(&l);
 	oci_free_spec(&s);
 }
 
@@ -428,7 +440,7 @@ static void test_refuses_each_unsupported_field(void)
 			text = json_dumps(o, 0);
 			json_decref(o);
 		}
-		int rc = parse(text, &s, why, sizeof(why), -1);
+		int rc = parse(text, &s, NULL, why, sizeof(why), -1);
 		free(text);
 		snprintf(quoted, sizeof(quoted), "'%s'", refused[i].path);
 		CU_ASSERT_EQUAL(rc, -1);
@@ -469,7 +481,7 @@ static void test_takes_fields_that_ask_nothing_or_are_not_the_specs(void)
 		struct oci_spec s;
 		char why[512];
 		char *text = config_with(taken[i].path, taken[i].value);
-		int rc = parse(text, &s, why, sizeof(why), 0);
+		int rc = parse(text, &s, NULL, why, sizeof(why), 0);
 		free(text);
 		CU_ASSERT_EQUAL(rc, 0);
 		if (rc == 0)
@@ -577,7 +589,7 @@ static void test_refuses_bad_values(void)
 		struct oci_spec s;
 		char why[512];
 		char *text = config_with(bad[i].path, bad[i].value);
-		int rc = parse(text, &s, why, sizeof(why), -1);
+		int rc = parse(text, &s, NULL, why, sizeof(why), -1);
 		free(text);
 		CU_ASSERT_EQUAL(rc, -1);
 		if (rc == 0) {
@@ -663,6 +675,7 @@ static void keys_of(json_t *o, char *buf, size_t len)
 static void test_default_spec_reads_back_in_cruns_shape(void)
 {
 	struct oci_spec s;
+	struct oci_lessons l;
 	char why[512], ours[512], theirs[512];
 	const char *bundle = fresh_dir("spec");
 	CU_ASSERT_EQUAL_FATAL(oci_write_default_spec(bundle), 0);
@@ -670,12 +683,15 @@ static void test_default_spec_reads_back_in_cruns_shape(void)
 	CU_ASSERT_EQUAL(oci_write_default_spec(bundle), -1);
 	CU_ASSERT_EQUAL(errno, EEXIST);
 	int rc = oci_load_spec(bundle, &s, why, sizeof(why));
+	if (rc == 0 && (rc = oci_map_spec(&s, &l, why, sizeof(why))) < 0)
+		oci_free_spec(&s);
 	if (rc < 0)
 		fprintf(stderr, "\n  the default spec is refused: %s\n", why);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	/* Stage 10's and 11's defaults, through their own tables. */
-	CU_ASSERT_EQUAL(s.keep_caps, CAPS_DEFAULT);
-	CU_ASSERT_EQUAL(s.n_walls, WALLS_DEFAULT_LEN);
+	CU_ASSERT_EQUAL(l.keep_caps, CAPS_DEFAULT);
+	CU_ASSERT_EQUAL(l.n_walls, WALLS_DEFAULT_LEN);
+	oci_free_lessons(&l);
 	CU_ASSERT_TRUE(oci_has_namespace(&s, CLONE_NEWCGROUP, NULL));
 	json_t *mine = json_incref(s.doc);
 	oci_free_spec(&s);
@@ -711,7 +727,7 @@ static int mount_options_read(const char *const *opts, size_t n, char *why,
 	json_t *m = json_pack("[{s:s, s:s, s:s, s:o}]", "destination", "/m",
 			      "type", "tmpfs", "source", "tmpfs", "options", a);
 	char *value = json_dumps(m, 0), *text = config_with("mounts", value);
-	int rc = parse(text, &s, why, len, 0);
+	int rc = parse(text, &s, NULL, why, len, 0);
 	if (rc == 0)
 		oci_free_spec(&s);
 	free(value);
@@ -752,7 +768,7 @@ static void test_features_lists_what_is_read(void)
 		snprintf(value, sizeof(value), "[{\"type\": \"%s\"}]",
 			 json_string_value(v));
 		char *t = config_with("linux.namespaces", value);
-		int rc = parse(t, &s, why, sizeof(why), 0);
+		int rc = parse(t, &s, NULL, why, sizeof(why), 0);
 		CU_ASSERT_EQUAL(rc, 0);
 		if (rc == 0)
 			oci_free_spec(&s);
@@ -1294,7 +1310,7 @@ static void test_spec_filter_is_what_the_process_gets(void)
 	struct oci_spec s;
 	char why[512];
 	char *text = config_with("linux.seccomp", filter);
-	int rc = parse(text, &s, why, sizeof(why), 0);
+	int rc = parse(text, &s, NULL, why, sizeof(why), 0);
 	free(text);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	pid_t pid = fork();
