@@ -1,0 +1,24 @@
+# Suite 16's outside drivers: Docker (a dockerd of the test's own) and
+# podman run the busybox test root filesystem with RUNTIME as their OCI
+# runtime, in a mount and network namespace of the test's own. Proven
+# with crun; the stage-16 spine runs it with RUNTIME=$(BUILD)/stage-16.
+# DRIVERS= picks docker, podman or both.
+RUNTIME ?= /usr/bin/crun
+DRIVERS ?= docker podman
+
+# Debian's Docker (dockerd, containerd, its shim) and podman (conmon);
+# crun is the runtime that proves the harness.
+DEPS_DRIVERS := docker.io podman crun busybox-static util-linux iproute2
+DEPS_TEST += $(DEPS_DRIVERS)
+
+.PHONY: test-drivers
+
+# About 40 seconds: dockerd started and stopped, some 30 containers.
+TEST_PARTS += test-drivers
+
+test-drivers: $(TEST_ROOTFS)/.rootfs-ok
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make: test-drivers skipped: it needs root (dockerd, namespaces, cgroups): run sudo make test-drivers" >&2; \
+		exit 1; fi
+	@tools/deps.sh test-drivers $(DEPS_DRIVERS)
+	timeout -k 10 240 tests/drivers/drivers.sh $(RUNTIME) $(TEST_ROOTFS) $(DRIVERS)
