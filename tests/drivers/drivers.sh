@@ -40,14 +40,17 @@ if [ "${1:-}" != --inside ]; then
 	case $runtime in /*) ;; *) runtime=$PWD/$runtime ;; esac
 	scratch=$(mktemp -d "${scratch_prefix}XXXXXX") || die "cannot make a scratch directory"
 	inner=
-	# The processes of our mount namespace, whatever became of inner:
-	# dockerd, containerd, shims, conmon, containers.
+	# The processes of our mount namespace, whatever became of inner
+	# (dockerd, containerd, shims, conmon), and those in our cgroups
+	# (containers, in namespaces of their own, whose shim is gone).
 	ours() {
 		local ns p
 		ns=$(cat "$scratch/mntns" 2>/dev/null) || return 0
 		for p in /proc/[0-9]*; do
 			[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"
 		done
+		find /sys/fs/cgroup -path "*/minidocker-drivers-$$*" -name cgroup.procs \
+			-exec cat {} + 2>/dev/null | sort -u
 	}
 	cleanup() {
 		local left
@@ -61,9 +64,13 @@ if [ "${1:-}" != --inside ]; then
 			sleep 0.2
 		done
 		[ -n "$left" ] && echo "$prog: processes left: $left" >&2
-		# Our cgroup parents, deepest first, in every hierarchy.
-		find /sys/fs/cgroup -depth -type d -path "*/minidocker-drivers-$$*" \
-			-exec rmdir {} + 2>/dev/null
+		# Our cgroup parents, deepest first, in every hierarchy; a
+		# group empties a little after its last process is killed.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			find /sys/fs/cgroup -depth -type d -path "*/minidocker-drivers-$$*" \
+				-exec rmdir {} + 2>/dev/null && break
+			sleep 0.2
+		done
 		rm -rf "$scratch"
 	}
 	trap cleanup EXIT
@@ -127,7 +134,7 @@ not_ok() {
 	echo "not ok - $1"
 	echo "    command: $2"
 	echo "    status:  $run_status"
-	echo "    wanted:  $3"
+	echo "    wanted:  $(printf "%s" "$3" | tr "\n" "|")"
 	echo "    stdout:  $(head -c 300 "$scratch/out" | tr '\r\n' '^|')"
 	echo "    stderr:  $(head -n 3 "$scratch/err" | head -c 600 | tr '\n' '|')"
 }
@@ -139,6 +146,7 @@ run() {
 	run_status=$?
 	run_cmd="$*"
 	run_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	run_took=$run_ms
 }
 # check WHAT STATUS [OUTPUT] CMD...: the command's status and, unless
 # OUTPUT is "-", its whole stdout (trailing CR and newlines dropped).
@@ -248,7 +256,14 @@ checks() {
 	else
 		not_ok "$d: top lists the container's process" "$run_cmd" "status 0, 'sleep 1000' listed"
 	fi
-	check "$d: kill" 0 - "${c[@]}" kill "$tag-k"
+	# Within 5 s: dockerd sends SIGKILL itself 10 s after a kill the
+	# runtime said it did and did not.
+	run "${c[@]}" kill "$tag-k"
+	if [ "$run_status" -ne 0 ] || [ "$run_took" -gt 5000 ]; then
+		not_ok "$d: kill" "$run_cmd" "status 0 within 5000 ms, took $run_took ms"
+	else
+		ok "$d: kill"
+	fi
 	check "$d: killed: 137" 0 137 "${c[@]}" wait "$tag-k"
 	check "$d: rm" 0 - "${c[@]}" rm "$tag-k"
 	run "${c[@]}" ps -a -q --no-trunc
