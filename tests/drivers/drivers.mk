@@ -8,6 +8,9 @@ DRIVERS ?= docker podman
 
 # Debian's Docker (dockerd, containerd, its shim) and podman (conmon);
 # crun is the runtime that proves the harness.
+# On a host that runs systemd, installing docker.io enables and starts
+# the host's own docker.service (its bridge and iptables rules) unless
+# /usr/sbin/policy-rc.d forbids it: the test itself never uses it.
 DEPS_DRIVERS := docker.io podman crun busybox-static util-linux iproute2
 DEPS_TEST += $(DEPS_DRIVERS)
 
