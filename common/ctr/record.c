@@ -131,33 +131,21 @@ static json_t *record_json(const struct ctr_record *r)
 	    "image", r->image, "command", argv);
 }
 
-int ctr_record_write(const char *dir, const struct ctr_record *r)
+int ctr_write_atomic(const char *dir, const char *name, const char *text)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/" CTR_STATE, dir);
 	/* In the same directory: rename(2) is atomic only within one
-	 * filesystem. A dot name: ctr_record_read() never opens it. */
-	if (snprintf(tmp, sizeof(tmp), "%s/." CTR_STATE ".XXXXXX", dir) >=
-	    (int)sizeof(tmp)) {
+	 * filesystem. A dot name: readers never open it. */
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+		(int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >=
+		(int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	json_t *o = record_json(r);
-	if (!o) {
-		errno = ENOMEM;
-		return -1;
-	}
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!text) {
-		errno = ENOMEM;
-		return -1;
-	}
 	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		free(text);
+	if (fd < 0)
 		return -1;
-	}
 	int result = write_all(fd, text, strlen(text));
 	/* On disk before the rename, or a crash could leave the new name
 	 * on an empty file (ext4 without auto_da_alloc, xfs). */
@@ -174,9 +162,50 @@ int ctr_record_write(const char *dir, const struct ctr_record *r)
 	}
 	if (result < 0)
 		unlink(tmp);
+	errno = saved;
+	return result;
+}
+
+int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags)
+{
+	char *text = o ? json_dumps(o, flags) : NULL;
+	if (!text) {
+		errno = ENOMEM;
+		return -1;
+	}
+	int result = ctr_write_atomic(dir, name, text);
+	int saved = errno;
 	free(text);
 	errno = saved;
 	return result;
+}
+
+int ctr_record_write(const char *dir, const struct ctr_record *r)
+{
+	json_t *o = record_json(r);
+	int result =
+	    ctr_write_json(dir, CTR_STATE, o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int saved = errno;
+	json_decref(o);
+	errno = saved;
+	return result;
+}
+
+json_t *ctr_read_json(const char *dir, const char *name, char *why,
+		      size_t why_len)
+{
+	char path[PATH_MAX];
+	json_error_t err;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (!o) {
+		/* jansson says why but keeps no errno: ask the file. */
+		int saved = access(path, R_OK) < 0 ? errno : EINVAL;
+		snprintf(why, why_len, "cannot read '%s': %s", path,
+			 saved == EINVAL ? err.text : strerror(saved));
+		errno = saved;
+	}
+	return o;
 }
 
 /* Copy the string member key of o into buf; missing or not a string is
@@ -206,19 +235,12 @@ int ctr_record_read(const char *dir, struct ctr_record *r, char *why,
 {
 	char path[PATH_MAX], status[16];
 	long long pid, start, exit_status;
-	json_error_t err;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(path, sizeof(path), "%s/" CTR_STATE, dir);
-	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-	if (!o) {
-		/* jansson says why but keeps no errno: ask the file. */
-		int saved = access(path, R_OK) < 0 ? errno : EINVAL;
-		snprintf(why, why_len, "cannot read '%s': %s", path,
-			 saved == EINVAL ? err.text : strerror(saved));
-		errno = saved;
+	json_t *o = ctr_read_json(dir, CTR_STATE, why, why_len);
+	if (!o)
 		return -1;
-	}
 	json_t *argv = json_object_get(o, "command");
 	int bad = get_string(o, "id", r->id, sizeof(r->id)) < 0 ||
 		  !is_id(r->id) ||

@@ -8,6 +8,7 @@
 #ifndef MINIDOCKER_CTR_RECORD_H
 #define MINIDOCKER_CTR_RECORD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -61,10 +62,24 @@ int ctr_proc_start(pid_t pid, unsigned long long *start);
  * time r keeps (a reused pid has another). */
 bool ctr_pid_alive(const struct ctr_record *r);
 
-/* Write r as dir/state.json: into a temporary file in dir, flushed to
+/* Write text as dir/name: into a temporary file in dir, flushed to
  * disk, then renamed over the old one, so that a reader sees the old
- * record or the new one, never half of one. Returns 0, or -1 with errno
+ * file or the new one, never half of one. Returns 0, or -1 with errno
  * (the temporary file removed). */
+int ctr_write_atomic(const char *dir, const char *name, const char *text);
+
+/* Write o (NULL: ENOMEM) as dir/name, dumped with jansson's flags, by
+ * ctr_write_atomic(). Returns 0, or -1 with errno. */
+int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags);
+
+/* Read dir/name as JSON (a key twice is an error). Returns the value
+ * (json_decref() it), or NULL with errno and the reason in why (no such
+ * file: ENOENT; no JSON: EINVAL). */
+json_t *ctr_read_json(const char *dir, const char *name, char *why,
+		      size_t why_len);
+
+/* Write r as dir/state.json, by ctr_write_atomic(). Returns 0, or -1
+ * with errno. */
 int ctr_record_write(const char *dir, const struct ctr_record *r);
 
 /* Read dir/state.json into *r (which ctr_record_free() then frees).

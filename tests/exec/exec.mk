@@ -18,11 +18,11 @@ TEST_PARTS += test-exec
 
 $(BUILD)/tests/exec/%.o: tests/exec/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -iquote stages/15-exec -iquote stages/10-privs $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -iquote stages/15-exec -iquote stages/10-privs -Itests $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/stages/15-exec/%.o: CPPFLAGS += -iquote stages/15-exec -iquote stages/10-privs
 
-$(TEST_EXEC): $(BUILD)/tests/exec/test_exec.o $(EXEC_LESSON_OBJ) $(CTR_OBJ) $(COMMON_OBJ)
+$(TEST_EXEC): $(BUILD)/tests/exec/test_exec.o $(BUILD)/tests/cu_run.o $(EXEC_LESSON_OBJ) $(CTR_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit -lseccomp -lutil $(CTR_LIBS)
 
 test-exec: $(TEST_EXEC)
@@ -39,8 +39,8 @@ test-exec: $(TEST_EXEC)
 # makes the stages' fixtures (the build fails when the sed stops
 # matching), must fail the test named, in the suite named. One per
 # namespace that exec joins: skipped, the namespaces' test fails.
-EXEC_TEST_OBJ := $(BUILD)/tests/exec/test_exec.o $(EXEC_LESSON_OBJ) \
-	$(CTR_OBJ) $(COMMON_OBJ)
+EXEC_TEST_OBJ := $(BUILD)/tests/exec/test_exec.o $(BUILD)/tests/cu_run.o \
+	$(EXEC_LESSON_OBJ) $(CTR_OBJ) $(COMMON_OBJ)
 EXEC_SRC    := stages/15-exec/exec.c
 MONITOR_SRC := stages/15-exec/monitor.c
 RECORD_SRC  := common/ctr/record.c

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # prove.sh [FIXTURE SUITE TEST]...: each FIXTURE is test_exec built with
-# one step of stage 15's lesson (or of common/ctr) taken out; run on
-# SUITE, it must fail TEST: the proof that TEST can fail, and for that
-# step's reason. Then nothing of theirs may be left (no process, no
-# cgroup of theirs).
+# one step of stage 15's lesson (or of common/ctr) taken out (prove-oci
+# passes test_oci's, of stage 16's); run on SUITE, it must fail TEST: the
+# proof that TEST can fail, and for that step's reason. Then nothing of
+# test_exec's fixtures may be left (no process, no cgroup of theirs);
+# prove-oci checks its own.
 set -u
 
 prog=prove.sh

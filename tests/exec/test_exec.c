@@ -47,6 +47,7 @@
 
 #include "cgroup.h"
 #include "ctr/record.h"
+#include "cu_run.h"
 #include "error.h"
 #include "exec.h"
 #include "file.h"
@@ -1358,28 +1359,10 @@ int main(int argc, char **argv)
 	    {"exec-monitor", NULL, NULL, NULL, NULL, monitor_tests},
 	    CU_SUITE_INFO_NULL,
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS ||
-	    CU_register_suites(suites) != CUE_SUCCESS) {
-		fprintf(stderr, "test_exec: %s\n", CU_get_error_msg());
-		return 1;
-	}
-	CU_basic_set_mode(verbose_on ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
-	CU_pSuite suite = only ? CU_get_suite(only) : NULL;
-	if (only && !suite) {
-		fprintf(stderr, "test_exec: no suite '%s'\n", only);
-		return 2;
-	}
-	if (suite)
-		CU_basic_run_suite(suite);
-	else
-		CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() +
-			  CU_get_number_of_tests_failed() +
-			  CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	int failed = cu_run("test_exec", suites, only, verbose_on);
 	end_orphans();
 	/* Our mount namespace goes with us; the directory under it too. */
 	umount2(scratch, MNT_DETACH);
 	rmdir(scratch);
-	return failed ? 1 : 0;
+	return failed < 0 ? 2 : failed > 0;
 }

@@ -22,8 +22,9 @@ $(BUILD)/tests/net/%.o: tests/net/%.c
 
 $(NET_LESSON_OBJ): CPPFLAGS += -iquote stages/14-net
 
-# tests/netns.c: the namespaces and the outside host, shared with suite 14.
-$(TEST_NET): $(BUILD)/tests/net/test_net.o $(BUILD)/tests/netns.o $(NET_LESSON_OBJ) $(NET_OBJ) $(COMMON_OBJ)
+# tests/netns.c: the namespaces and the outside host, shared with suite 14;
+# tests/cu_run.c: the suites run as test_exec and test_oci run theirs.
+$(TEST_NET): $(BUILD)/tests/net/test_net.o $(BUILD)/tests/netns.o $(BUILD)/tests/cu_run.o $(NET_LESSON_OBJ) $(NET_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(NET_LIBS)
 
 test-net: $(TEST_NET)

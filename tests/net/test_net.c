@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cu_run.h"
 #include "error.h"
 #include "file.h"
 #include "net.h"
@@ -881,18 +882,8 @@ int main(int argc, char **argv)
 	    {"net-slirp4netns", slirp_init, NULL, NULL, NULL, slirp_tests},
 	    CU_SUITE_INFO_NULL,
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS ||
-	    CU_register_suites(suites) != CUE_SUCCESS) {
-		fprintf(stderr, "test_net: %s\n", CU_get_error_msg());
-		return 1;
-	}
-	CU_basic_set_mode(verbose_on ? CU_BRM_VERBOSE : CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() +
-			  CU_get_number_of_tests_failed() +
-			  CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	int failed = cu_run("test_net", suites, NULL, verbose_on);
 	box_end(&outside);
 	remove_tree(scratch);
-	return failed ? 1 : 0;
+	return failed < 0 ? 2 : failed > 0;
 }
