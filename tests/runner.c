@@ -4,7 +4,7 @@
  * before it, where they must fail.
  *
  *   runner [--bin DIR] [--rootfs DIR] [--stage N]... [--common] [--prove]
- *          [--json FILE] [--list] [--stress] [--only NAME] [--times]
+ *          [--json FILE] [--list] [--stress] [--only NAME]... [--times]
  *          [--own] [-v]
  *
  * With no --stage, every DIR/stage-N that exists. Exits non-zero when any
@@ -21,9 +21,10 @@
  * make test-asan needs: every program's own code, in a third of the
  * time).
  * --only runs one suite (any whose name holds NAME, as "2-uts") or one
- * test (its exact name). -v prints every run of a stage binary (command,
- * status, stdout, stderr) and, for a proof, the failed checks that made
- * it fail on the stage before.
+ * test (its exact name); given again, that one too (make test-vm picks
+ * the cgroup suites for the dynamically linked stage so). -v prints every
+ * run of a stage binary (command, status, stdout, stderr) and, for a
+ * proof, the failed checks that made it fail on the stage before.
  *
  * As root the runner first takes a UTS namespace of its own: a stage that
  * forgets CLONE_NEWUTS then renames the runner's namespace, where the
@@ -196,9 +197,31 @@ static char rootfs_dir[PATH_MAX] = "build/test-rootfs";
 static char host_probe[PATH_MAX];
 static char binaries[MAX_STAGE + 1][PATH_MAX];
 static int skipped_for_root;
-static const char *only;   /* --only NAME */
+static const char *only[8]; /* each --only NAME */
+static int n_only;
 static bool times;         /* --times */
 static int registered;     /* tests registered */
+
+/* Whether --only picks the whole suite (or the common suite) `name`:
+ * with no --only every one does. */
+static bool only_suite(const char *name)
+{
+	if (n_only == 0)
+		return true;
+	for (int i = 0; i < n_only; i++)
+		if (strstr(name, only[i]))
+			return true;
+	return false;
+}
+
+/* Whether an --only names test t exactly. */
+static bool only_test(const char *t)
+{
+	for (int i = 0; i < n_only; i++)
+		if (!strcmp(t, only[i]))
+			return true;
+	return false;
+}
 
 static const char *not_on_stage_before_why(const char *test)
 {
@@ -341,7 +364,7 @@ static bool wants(const struct stage_test *t, bool proof, bool before,
 		return false;
 	if (proof && before && not_on_stage_before_why(t->name))
 		return false;
-	return whole || !strcmp(t->name, only);
+	return whole || only_test(t->name);
 }
 
 /* Register suite against the binary of stage `binary` (or the fixture
@@ -357,7 +380,7 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof,
 		snprintf(bin, sizeof(bin), "stage-%d", binary);
 	snprintf(name, sizeof(name), "%s%s | %d-%s", proof ? "proof: " : "",
 		 bin, suite->stage, suite->name);
-	bool whole = !only || strstr(name, only);
+	bool whole = only_suite(name);
 	int wanted = 0;
 	for (const struct stage_test *t = suite->tests; t->name; t++)
 		wanted += wants(t, proof, binary < suite->stage, only_in,
@@ -409,10 +432,10 @@ static int init_nothing(void)
 
 static void add_common_suite(void)
 {
-	bool whole = !only || strstr("common", only);
+	bool whole = only_suite("common");
 	CU_pSuite s = NULL;
 	for (const struct stage_test *t = common_tests; t->name; t++) {
-		if (!whole && strcmp(t->name, only) != 0)
+		if (!whole && !only_test(t->name))
 			continue;
 		if (!s)
 			s = CU_add_suite("common", init_nothing, NULL);
@@ -652,7 +675,7 @@ static void usage(void)
 	fprintf(stderr, "usage: runner [--bin DIR] [--rootfs DIR] "
 			"[--stage N]... [--common] [--prove] "
 			"[--json FILE] [--list] [--stress] "
-			"[--only NAME] [--times] [--own] [-v]\n"
+			"[--only NAME]... [--times] [--own] [-v]\n"
 			"       runner [--rootfs DIR] --plain-run N\n");
 	exit(2);
 }
@@ -697,8 +720,11 @@ int main(int argc, char **argv)
 			absolute(rootfs_dir);
 			print_plain_run(n);
 			return 0;
-		} else if (!strcmp(argv[i], "--only") && i + 1 < argc)
-			only = argv[++i];
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			if (n_only == (int)ARRAY_SIZE(only))
+				usage();
+			only[n_only++] = argv[++i];
+		}
 		else if (!strcmp(argv[i], "--times"))
 			times = true;
 		else if (!strcmp(argv[i], "--own"))
@@ -800,9 +826,10 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (only && registered == 0) {
+	if (n_only && registered == 0) {
 		fprintf(stderr, "runner: no suite or test matches --only "
-				"'%s' (see --list)\n", only);
+				"'%s'%s (see --list)\n", only[0],
+			n_only > 1 ? " or the others" : "");
 		CU_cleanup_registry();
 		return 2;
 	}

@@ -7,6 +7,8 @@
 # console with marker lines that tests/vm/run-vm.sh reads:
 #
 #   MINIDOCKER-VM-SMOKE=ok|FAIL   the smoke check's verdict
+#   MINIDOCKER-VM-DYNAMIC=N       the second runner's status, when vm.conf
+#                                 sets VM_DYNAMIC_ARGS (run-vm.sh --dynamic)
 #   MINIDOCKER-VM-EXIT=N          0 when the smoke check and the suites passed
 #
 # Then it powers the VM off. If this script dies instead, the kernel panics,
@@ -69,6 +71,7 @@ uptime_s() {
 VM_SMOKE_ONLY=0
 VM_NO_SMOKE=0
 VM_RUNNER_ARGS="--common --prove"
+VM_DYNAMIC_ARGS=
 VM_COMMAND=
 if [ -r /minidocker/vm.conf ]; then
 	# shellcheck source=/dev/null
@@ -107,6 +110,19 @@ elif [ "$status" -eq 0 ] && [ "$VM_SMOKE_ONLY" != 1 ]; then
 	fi
 	end=$(uptime_s)
 	echo "vm: runner exited with $status after $(awk "BEGIN { print $end - $start }") s (uptime $end s)"
+	if [ -n "$VM_DYNAMIC_ARGS" ] && [ ! -x /minidocker/program.sh ]; then
+		# The dynamically linked stage, in a directory of its own: in
+		# build/ the first run would take it for one of its stages.
+		start=$end
+		echo "vm: runner starts at $start s: build/tests/runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS"
+		# shellcheck disable=SC2086 # one word per argument
+		./build/tests/runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS
+		dynamic=$?
+		end=$(uptime_s)
+		echo "vm: runner exited with $dynamic after $(awk "BEGIN { print $end - $start }") s (uptime $end s)"
+		echo "MINIDOCKER-VM-DYNAMIC=$dynamic"
+		[ "$dynamic" -eq 0 ] || [ "$status" -ne 0 ] || status=1
+	fi
 fi
 
 echo "MINIDOCKER-VM-EXIT=$status"

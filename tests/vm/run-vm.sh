@@ -6,6 +6,15 @@
 # usage: tests/vm/run-vm.sh [options] [-- runner arguments]
 #   --bin DIR        static build: DIR/stage-N, DIR/tests/runner,
 #                    DIR/tests/probe, DIR/test-rootfs (default $VM_OUT/static)
+#   --dynamic FILE   also FILE, a dynamically linked stage-N (the one
+#                    binary allowed to be): copied with its dynamic loader
+#                    and the libraries ldd lists, at their own absolute
+#                    paths, and run by a second runner after the first,
+#                    --bin /minidocker/dynamic --stage N
+#   --dynamic-args ARGS
+#                    that runner's other arguments, one string (default
+#                    "--only 0-smoke --only 6-cgroup --only 9-limits
+#                    --only test_rootless_limit_only_where_delegated")
 #   --vmcheck FILE   the static smoke check (default $VM_OUT/vmcheck)
 #   --smoke-only     boot and run the smoke check alone, no suites
 #   --append ARGS    more kernel command line
@@ -20,7 +29,9 @@
 #   --name NAME      the name on the verdict line (default test-vm)
 #   --program FILE   a shell script to run in the VM, in /minidocker,
 #                    instead of the suites (make bench-vm)
-# The runner arguments default to "--common --prove".
+# The runner arguments default to "--common --prove". Only the stages of
+# --bin run with them: a stage-N there must be static, since the VM has no
+# C library but the one --dynamic brings for its binary.
 #
 # environment:
 #   VM_OUT      cache and work directory (default build/vm)
@@ -48,6 +59,8 @@ kernel_only=0
 name=test-vm
 program=
 runner_args=(--common --prove)
+dynamic=
+dynamic_args="--only 0-smoke --only 6-cgroup --only 9-limits --only test_rootless_limit_only_where_delegated"
 
 here=$(dirname "$0")
 
@@ -89,6 +102,8 @@ parse_args() {
 		--kernel-only) kernel_only=1 ;;
 		--name) name=${2:?--name needs a name}; shift ;;
 		--program) program=${2:?--program needs a file}; shift ;;
+		--dynamic) dynamic=${2:?--dynamic needs a file}; shift ;;
+		--dynamic-args) dynamic_args=${2?--dynamic-args needs arguments}; shift ;;
 		--) shift; [ $# -gt 0 ] && runner_args=("$@"); break ;;
 		*) die "unknown option '$1' (see the comment at the top of $0)" ;;
 		esac
@@ -101,6 +116,16 @@ parse_args() {
 	tcg | kvm) ;;
 	*) die "VM_ACCEL must be tcg or kvm, not '$VM_ACCEL'" ;;
 	esac
+	case ${dynamic##*/} in
+	'') ;;
+	stage-[1-9] | stage-[1-9][0-9]) ;;
+	*) die "--dynamic takes a stage binary named stage-N, not '$dynamic'" ;;
+	esac
+	# The second run is of the suites; a smoke check or another program
+	# replaces both runs.
+	if [ "$smoke_only" = 1 ] || [ -n "$program" ]; then
+		dynamic=
+	fi
 }
 
 # Install the Debian packages the VM is built from when any is missing, as
@@ -227,6 +252,10 @@ build_initramfs() {
 		echo "VM_NO_SMOKE=$no_smoke"
 		# One word per argument, quoted for the shell that sources it.
 		printf 'VM_RUNNER_ARGS=%q\n' "${runner_args[*]}"
+		if [ -n "$dynamic" ]; then
+			f=${dynamic##*/}
+			printf 'VM_DYNAMIC_ARGS=%q\n' "--bin /minidocker/dynamic --stage ${f#stage-} $dynamic_args"
+		fi
 	} >"$root/minidocker/vm.conf"
 	if [ "$smoke_only" != 1 ]; then
 		[ -x "$bin_dir/stage-1" ] || die "no static stage binaries in '$bin_dir': run 'make test-vm'"
@@ -245,6 +274,7 @@ build_initramfs() {
 		# -a keeps the device nodes and the busybox links of the rootfs.
 		cp -a "$bin_dir/test-rootfs" "$root/minidocker/build/test-rootfs" ||
 			die "cannot copy '$bin_dir/test-rootfs'"
+		[ -z "$dynamic" ] || copy_dynamic "$dynamic" "$root"
 	fi
 	# The newc format is the one the kernel unpacks; gzip -1 because
 	# unpacking under emulation costs more than the bytes saved.
@@ -252,6 +282,31 @@ build_initramfs() {
 		cpio -o -0 -H newc --quiet -R 0:0) | gzip -1 >"$VM_OUT/initramfs.cpio.gz" ||
 		die "cannot write '$VM_OUT/initramfs.cpio.gz'"
 	echo "run-vm: initramfs ($(du -k "$VM_OUT/initramfs.cpio.gz" | cut -f1) KiB) built in $(elapsed "$t0" "$(now)") s"
+}
+
+# Copy the dynamically linked stage $1 into the initramfs $2 as
+# /minidocker/dynamic/stage-N, and beside it what it loads at its start:
+# the dynamic loader and every library ldd lists, at the paths ldd gives,
+# which are the paths the loader looks in (the VM has no ld.so.cache, and
+# the system directories are its defaults). The libraries a stage loads
+# only at first use (common/lazy.h: the pull's and the firewall's) are not
+# there: the suites of the second run must not need them.
+copy_dynamic() {
+	local f=$1 root=$2 libs lib
+	[ -x "$f" ] || die "no dynamically linked stage at '$f': run 'make test-vm'"
+	libs=$(ldd "$f" 2>/dev/null) || die "'$f' is not dynamically linked: it belongs with the static stages (--bin)"
+	case $libs in
+	*'not found'*) die "ldd '$f' finds not every library: $libs" ;;
+	esac
+	{ mkdir -p "$root/minidocker/dynamic" && cp "$f" "$root/minidocker/dynamic/"; } ||
+		die "cannot copy '$f' into '$root'"
+	# "name => /path (0x...)" for a library, "/path (0x...)" for the
+	# loader, and nothing with a slash for the vDSO.
+	for lib in $(echo "$libs" | grep -o '/[^ ]*'); do
+		# -L: the file, not the link (/lib64/ld-linux-x86-64.so.2 is one).
+		{ mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"; } ||
+			die "cannot copy '$lib' into '$root'"
+	done
 }
 
 # Fail when $1 needs a dynamic loader, which the VM does not have.
@@ -287,7 +342,7 @@ boot() {
 
 # Read the markers from the console log and give the verdict.
 judge() {
-	local log=$VM_OUT/console.log smoke exit_status
+	local log=$VM_OUT/console.log smoke exit_status dynamic_status
 	# Not anchored: a kernel message may land on the same console line.
 	smoke=$(grep -ao 'MINIDOCKER-VM-SMOKE=[A-Za-z]*' "$log" | head -n 1 | cut -d= -f2)
 	exit_status=$(grep -ao 'MINIDOCKER-VM-EXIT=[0-9]*' "$log" | head -n 1 | cut -d= -f2)
@@ -307,6 +362,12 @@ judge() {
 	fi
 	[ "$smoke" = ok ] || [ "$no_smoke" = 1 ] || verdict FAIL "smoke check: /sys/fs/cgroup in the VM is not cgroup2 with a working pids controller"
 	[ -z "$program" ] || [ "$exit_status" = 0 ] || verdict FAIL "'$program' exited with status $exit_status in the VM"
+	if [ -n "$dynamic" ]; then
+		# No marker: the second run never ran, which is no pass.
+		dynamic_status=$(grep -ao 'MINIDOCKER-VM-DYNAMIC=[0-9]*' "$log" | head -n 1 | cut -d= -f2)
+		[ -n "$dynamic_status" ] || verdict FAIL "no result from the runner on the dynamically linked ${dynamic##*/}; console log: $log"
+		[ "$dynamic_status" = 0 ] || verdict FAIL "the runner on the dynamically linked ${dynamic##*/} exited with status $dynamic_status in the VM; console log: $log"
+	fi
 	[ "$exit_status" = 0 ] || verdict FAIL "the runner exited with status $exit_status in the VM"
 	verdict PASS
 }
