@@ -1344,6 +1344,7 @@ static int exec_in_container(int argc, char **argv)
 	load_cgroups(&f, paths, sizeof(paths), &t);
 	if (open_container(&t, &h, why, sizeof(why)) < 0)
 		die("cannot exec in container '%s': %s", o.argv[0], why);
+	ctr_record_free(&f.rec); /* its pid and groups are in t now */
 	char **env = exec_environment(t.pid, &o.env);
 	/* -t: a pty of the container's own devpts, through its root. */
 	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)t.pid);
@@ -1369,6 +1370,7 @@ static int exec_in_container(int argc, char **argv)
 	}
 	if (joiner < 0)
 		die_errno("cannot fork");
+	free(env); /* the joiner's copy is the one that is used */
 	close(told[1]);
 	close_container(&h);
 	if (pty.slave >= 0)
