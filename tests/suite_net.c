@@ -541,20 +541,32 @@ static void test_twenty_in_parallel_get_distinct_addresses(void)
 	leave_world();
 }
 
+/* Start a container publishing ports (its runtime waiting on stdin)
+ * and SIGKILL its runtime once it runs: what it held (its lease, its
+ * chains, the bridge and the table) stays for a later run to reap.
+ * Returns 0, or -1 with a failure recorded. */
+static int kill_a_runtime(const char *ports)
+{
+	struct container c;
+	const char *args[] = {"run", "--rootfs", H.rootfs, "-p",
+			      ports, "/bin/sh",	 "-c",	   "echo up; read x",
+			      NULL};
+	if (h_start_until(&c, args, "up\n") < 0)
+		return -1;
+	kill(c.pid, SIGKILL);
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	h_free(&c.r);
+	return 0;
+}
+
 static void test_killed_runtime_reaped_next_run(void)
 {
 	if (enter_world() < 0)
 		return;
-	struct container c;
-	const char *args[] = {"run", "--rootfs",	H.rootfs,
-			      "-p",  "8083:80",		"/bin/sh",
-			      "-c",  "echo up; read x", NULL};
-	if (h_start_until(&c, args, "up\n") < 0) {
+	if (kill_a_runtime("8083:80") < 0) {
 		leave_world();
 		return;
 	}
-	kill(c.pid, SIGKILL);
-	h_finish(&c, NULL, H_TIMEOUT_MS);
 	/* What it held is left: its lease and its chains. */
 	char table[8192];
 	host_table(table, sizeof(table));
@@ -568,7 +580,6 @@ static void test_killed_runtime_reaped_next_run(void)
 	H_STATUS(r, 0);
 	check_nothing_left(r.pid, "after the next run");
 	h_free(&r);
-	h_free(&c.r);
 	leave_world();
 }
 
@@ -629,16 +640,10 @@ static void test_killed_runtime_network_reaped_by_any_run(void)
 {
 	if (enter_world() < 0)
 		return;
-	struct container c;
-	const char *args[] = {"run", "--rootfs",	H.rootfs,
-			      "-p",  "8087:80",		"/bin/sh",
-			      "-c",  "echo up; read x", NULL};
-	if (h_start_until(&c, args, "up\n") < 0) {
+	if (kill_a_runtime("8087:80") < 0) {
 		leave_world();
 		return;
 	}
-	kill(c.pid, SIGKILL);
-	h_finish(&c, NULL, H_TIMEOUT_MS);
 	/* What it held is left, shared network and all. */
 	const char *left = shared_left();
 	const char *run = getenv("MINIDOCKER_RUN");
@@ -653,7 +658,6 @@ static void test_killed_runtime_network_reaped_by_any_run(void)
 	CHECK_SHARED_GONE(r, "after the next run, --net none");
 	H_RUN(r, run && lease_count(run) == 0);
 	h_free(&r);
-	h_free(&c.r);
 	leave_world();
 }
 
@@ -673,19 +677,12 @@ static void test_other_namespace_leases_left_alone(void)
 		return;
 	}
 	setenv("MINIDOCKER_RUN", r1, 1);
-	struct container c;
-	const char *args[] = {"run", "--rootfs",	H.rootfs,
-			      "-p",  "8088:80",		"/bin/sh",
-			      "-c",  "echo up; read x", NULL};
 	if (enter_world() < 0)
 		goto out;
-	if (h_start_until(&c, args, "up\n") < 0) {
+	if (kill_a_runtime("8088:80") < 0) {
 		leave_world();
 		goto out;
 	}
-	kill(c.pid, SIGKILL);
-	h_finish(&c, NULL, H_TIMEOUT_MS);
-	h_free(&c.r);
 	leave_world();
 	H_CHECK(lease_count(r1) == 1,
 		"a SIGKILLed runtime leaves its lease (else this test checks "

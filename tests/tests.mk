@@ -17,6 +17,9 @@ FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
 	no-unmount stub-uts no-prepare-child no-start short-denylist no-digest-check \
 	$(EXEC_JOINS:%=no-join-%)
 TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
+# Those of the stages linked dynamically (13's, 15's), which no static
+# build (the VM's) can make.
+FIXTURES_DYNAMIC := no-digest-check $(EXEC_JOINS:%=no-join-%)
 
 .PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
 	$(STAGE_NUMS:%=test-stage-%) $(STAGE_NUMS:%=prove-%)

@@ -45,7 +45,7 @@ vm-kernel:
 # the runner runs every stage it finds there, with every suite. Nor can
 # the runner link suite 14's libraries there (RUNNER_NET=).
 VM_STAGES   := $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),,$(n)))
-VM_FIXTURES := $(filter-out no-digest-check,$(FIXTURE_NAMES))
+VM_FIXTURES := $(filter-out $(FIXTURES_DYNAMIC),$(FIXTURE_NAMES))
 
 # The last dynamically linked stage runs in the VM as it is built for the
 # host ($(BUILD)/stage-N): run-vm.sh --dynamic copies it with its dynamic
