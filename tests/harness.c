@@ -787,9 +787,35 @@ bool h_one_line(const char *s)
 	return n > 1 && s[n - 1] == '\n' && !memchr(s, '\n', n - 1);
 }
 
+/* Whether process group pgid has no process left but zombies: a
+ * zombie has ended and holds nothing but its pid, and one whose parent
+ * is init waits for init to reap it, which some inits (this sandbox's)
+ * take a second or two to do. */
 static bool pgroup_empty(void *pgid)
 {
-	return kill(-*(pid_t *)pgid, 0) < 0 && errno == ESRCH;
+	pid_t group = *(pid_t *)pgid;
+	if (kill(-group, 0) < 0 && errno == ESRCH)
+		return true;
+	DIR *proc = opendir("/proc");
+	if (!proc)
+		return false;
+	bool live = false;
+	struct dirent *e;
+	while (!live && (e = readdir(proc))) {
+		char path[300], state;
+		int pgrp;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		char *text = h_read_file(path);
+		const char *at = text ? strrchr(text, ')') : NULL;
+		/* After the name: state, parent, process group. */
+		if (at && sscanf(at + 1, " %c %*d %d", &state, &pgrp) == 2)
+			live = pgrp == group && state != 'Z';
+		free(text);
+	}
+	closedir(proc);
+	return !live;
 }
 
 bool h_pgroup_gone(pid_t pgid, int timeout_ms)
