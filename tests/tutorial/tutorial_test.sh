@@ -28,9 +28,10 @@ copy_checkout "$tmp"
 # (make check-tutorial checks it) adds only time.
 doc=chapter-2.md
 sed -n '/^## Stage 2:/,/^## Stage 3:/{/^## Stage 3:/d;p}' "$tmp/TUTORIAL.md" >"$tmp/$doc"
-grep -q '^<!-- diff 2 -->$' "$tmp/$doc" && grep -q '^<!-- session -->$' "$tmp/$doc" ||
+if ! grep -q '^<!-- diff 2 -->$' "$tmp/$doc" || ! grep -q '^<!-- session -->$' "$tmp/$doc"; then
 	fail "TUTORIAL.md has no chapter for stage 2 with a diff and a session"
-mk=(make -C "$tmp" --no-print-directory TUTORIAL_DOCS=$doc)
+fi
+mk=(make -C "$tmp" --no-print-directory "TUTORIAL_DOCS=$doc")
 
 echo "== the copy as it is passes"
 "${mk[@]}" check-tutorial >"$tmp/out" 2>&1 || {
