@@ -4,6 +4,7 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -13,11 +14,12 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "file.h"
 #include "process.h"
 #include "util.h"
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
-				SIGUSR2};
+static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,
+				SIGQUIT, SIGUSR1, SIGUSR2};
 #define N_FORWARDED ARRAY_SIZE(forwarded)
 
 static volatile pid_t forward_to;
@@ -194,4 +196,27 @@ int recv_fd(int sock)
 	int fd;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
+}
+
+int proc_stat(pid_t pid, struct proc_stat *st)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return -1;
+	/* Field 2, the command's name in parentheses, may hold spaces and
+	 * ")": the fields after it start after the last ")". */
+	const char *p = strrchr(buf, ')');
+	int ppid, pgrp;
+	/* Fields 6 to 21 are skipped as words. */
+	if (!p || sscanf(p + 1,
+			 " %c %d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+			 " %*s %*s %*s %*s %*s %*s %*s %llu",
+			 &st->state, &ppid, &pgrp, &st->start) != 4) {
+		errno = EINVAL;
+		return -1;
+	}
+	st->ppid = ppid;
+	st->pgrp = pgrp;
+	return 0;
 }

@@ -51,4 +51,19 @@ int send_fd(int sock, int fd);
  * it, or -1 with errno (EPIPE: the sender closed its end first). */
 int recv_fd(int sock);
 
+/* What /proc/PID/stat says of a process that the runtime and its tests
+ * look at. */
+struct proc_stat {
+	char state;		  /* field 3: R, S, ..., Z (a zombie), X */
+	pid_t ppid;		  /* field 4 */
+	pid_t pgrp;		  /* field 5 */
+	unsigned long long start; /* field 22, clock ticks since boot:
+				     with the pid, it names one process,
+				     never a later one given the same pid */
+};
+
+/* Read pid's /proc/PID/stat into *st. Returns 0, or -1 with errno
+ * (ENOENT: no such process; EINVAL: a line it cannot read). */
+int proc_stat(pid_t pid, struct proc_stat *st);
+
 #endif

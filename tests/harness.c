@@ -802,17 +802,11 @@ static bool pgroup_empty(void *pgid)
 	bool live = false;
 	struct dirent *e;
 	while (!live && (e = readdir(proc))) {
-		char path[300], state;
-		int pgrp;
+		struct proc_stat st;
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		char *text = h_read_file(path);
-		const char *at = text ? strrchr(text, ')') : NULL;
-		/* After the name: state, parent, process group. */
-		if (at && sscanf(at + 1, " %c %*d %d", &state, &pgrp) == 2)
-			live = pgrp == group && state != 'Z';
-		free(text);
+		if (proc_stat((pid_t)atoi(e->d_name), &st) == 0)
+			live = st.pgrp == group && st.state != 'Z';
 	}
 	closedir(proc);
 	return !live;

@@ -31,13 +31,16 @@
 #include "harness.h"
 #include "net/lease.h"
 #include "netns.h"
+#include "process.h"
 #include "suites.h"
 #include "util.h"
 
 #define N_DETACHED 20 /* containers detached at once */
 /* A container that says it is up and ends at SIGTERM with 3: its shell
  * is PID 1, which the kernel gives only the signals it handles. */
-#define SERVE "echo up; trap 'echo bye; exit 3' TERM; while true; do sleep 0.1; done"
+#define SERVE                                                                  \
+	"echo up; trap 'echo bye; exit 3' TERM; while true; do sleep 0.1; "    \
+	"done"
 
 /*** detached containers ***/
 
@@ -61,18 +64,11 @@ static pid_t record_pid(const char *id)
 	return pid;
 }
 
-/* The parent of pid (field 4 of /proc/PID/stat), or 0. */
+/* The parent of pid, or 0. */
 static pid_t parent_of(pid_t pid)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	char *text = h_read_file(path);
-	const char *at = text ? strrchr(text, ')') : NULL;
-	int ppid = 0;
-	if (!at || sscanf(at + 1, " %*c %d", &ppid) != 1)
-		ppid = 0;
-	free(text);
-	return ppid;
+	struct proc_stat st;
+	return proc_stat(pid, &st) == 0 ? st.ppid : 0;
 }
 
 /* Run the binary with a container command: ps, logs, stop, rm, exec. */
@@ -140,7 +136,6 @@ static int start_detached(struct detached *d, const char *name,
 	return -1;
 }
 
-
 /* Whether pid has ended: gone, or a zombie. A monitor's parent is
  * init once the runtime that started it has returned, and an init may
  * take its time to reap (this sandbox's took 1.5 s); a zombie holds
@@ -148,13 +143,10 @@ static int start_detached(struct detached *d, const char *name,
 static bool process_gone(void *arg)
 {
 	pid_t pid = *(pid_t *)arg;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	char *text = h_read_file(path);
-	const char *at = text ? strrchr(text, ')') : NULL;
-	bool zombie = at && at[1] == ' ' && at[2] == 'Z';
-	free(text);
-	return zombie || (kill(pid, 0) < 0 && errno == ESRCH);
+	struct proc_stat st;
+	if (proc_stat(pid, &st) == 0 && st.state == 'Z')
+		return true;
+	return kill(pid, 0) < 0 && errno == ESRCH;
 }
 
 /* Whether pid is no more, not even a zombie: only then may a run take
@@ -415,8 +407,7 @@ static void test_killed_monitor_shows_dead_reaped_next_run(void)
 	H_STATUS(r, 0);
 	H_RUN(r, strstr(r.out, " orphan ") && strstr(r.out, "Dead"));
 	h_free(&r);
-	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none",
-	    "/bin/true");
+	RUN(r, NULL, "run", "--rootfs", H.rootfs, "--net", "none", "/bin/true");
 	H_STATUS(r, 0);
 	h_free(&r);
 	H_CHECK(access(layer, F_OK) < 0 && access(group, F_OK) < 0,
@@ -467,12 +458,30 @@ static void check_exec_joins(const char *ns)
 	sweep();
 }
 
-static void test_exec_joins_uts(void) { check_exec_joins("uts"); }
-static void test_exec_joins_pid(void) { check_exec_joins("pid"); }
-static void test_exec_joins_mnt(void) { check_exec_joins("mnt"); }
-static void test_exec_joins_ipc(void) { check_exec_joins("ipc"); }
-static void test_exec_joins_user(void) { check_exec_joins("user"); }
-static void test_exec_joins_cgroup_ns(void) { check_exec_joins("cgroup"); }
+static void test_exec_joins_uts(void)
+{
+	check_exec_joins("uts");
+}
+static void test_exec_joins_pid(void)
+{
+	check_exec_joins("pid");
+}
+static void test_exec_joins_mnt(void)
+{
+	check_exec_joins("mnt");
+}
+static void test_exec_joins_ipc(void)
+{
+	check_exec_joins("ipc");
+}
+static void test_exec_joins_user(void)
+{
+	check_exec_joins("user");
+}
+static void test_exec_joins_cgroup_ns(void)
+{
+	check_exec_joins("cgroup");
+}
 
 /* The network: the container's eth0 address, on a bridge the runtime
  * makes in a network namespace of the test's own. */
@@ -538,8 +547,7 @@ static void test_exec_counts_against_pids_max(void)
 {
 	struct detached d;
 	/* Three processes: the shell, a sleep, and the loop's sleep. */
-	if (start_detached(&d, NULL, "--pids-max=3",
-			   "sleep 1000 & " SERVE) < 0)
+	if (start_detached(&d, NULL, "--pids-max=3", "sleep 1000 & " SERVE) < 0)
 		return;
 	struct run_result r;
 	CTL(r, "exec", d.id, "/bin/true");
@@ -570,8 +578,8 @@ static void test_exec_has_the_containers_walls(void)
 	}
 	free(status);
 	struct run_result r;
-	CTL(r, "exec", d.id, "/bin/grep", "-E", "^(CapBnd|NoNewPrivs|Seccomp):",
-	    "/proc/self/status");
+	CTL(r, "exec", d.id, "/bin/grep", "-E",
+	    "^(CapBnd|NoNewPrivs|Seccomp):", "/proc/self/status");
 	H_STATUS(r, 0);
 	H_OUT(r, want);
 	h_free(&r);
@@ -672,8 +680,15 @@ static int session_end(struct session *s, bool *restored)
 static void test_tty_is_a_terminal_of_its_own(void)
 {
 	struct session s;
-	const char *args[] = {"run", "-t", "-i", "--rootfs", H.rootfs, "--net",
-			      "none", "/bin/sh", "-c",
+	const char *args[] = {"run",
+			      "-t",
+			      "-i",
+			      "--rootfs",
+			      H.rootfs,
+			      "--net",
+			      "none",
+			      "/bin/sh",
+			      "-c",
 			      "tty; stty size; read x; echo got=$x; "
 			      "stty size",
 			      NULL};
@@ -715,9 +730,9 @@ static void test_tty_modes_restored_after_signal_and_failure(void)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct session s;
-		const char *args[] = {"run",	  "-t",	 "-i",	      "--rootfs",
-				      H.rootfs,	  "--net", "none",     "/bin/sh",
-				      "-c",	  cases[i].cmd, NULL};
+		const char *args[] = {
+		    "run",  "-t",      "-i", "--rootfs",   H.rootfs, "--net",
+		    "none", "/bin/sh", "-c", cases[i].cmd, NULL};
 		if (i == 2) {
 			args[7] = cases[i].cmd;
 			args[8] = NULL;
@@ -757,8 +772,8 @@ static const struct stage_test tests[] = {
     {"test_exec_joins_net", test_exec_joins_net, true},
     {"test_exec_counts_against_pids_max", test_exec_counts_against_pids_max,
      true},
-    {"test_exec_has_the_containers_walls",
-     test_exec_has_the_containers_walls, true},
+    {"test_exec_has_the_containers_walls", test_exec_has_the_containers_walls,
+     true},
     {"test_tty_is_a_terminal_of_its_own", test_tty_is_a_terminal_of_its_own,
      true},
     {"test_tty_modes_restored_after_signal_and_failure",

@@ -71,34 +71,10 @@ static bool is_id(const char *text)
 
 int ctr_proc_start(pid_t pid, unsigned long long *start)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
+	struct proc_stat st;
+	if (proc_stat(pid, &st) < 0)
 		return -1;
-	/* Field 2, the command's name in parentheses, may hold spaces and
-	 * ")": the fields after it start after the last ")", with the
-	 * space before field 3, the state; from there field 22 is 19
-	 * spaces on (field 23, the size of its memory, changes at exec). */
-	char *p = strrchr(buf, ')');
-	if (!p) {
-		errno = EINVAL;
-		return -1;
-	}
-	p++;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p) {
-			errno = EINVAL;
-			return -1;
-		}
-	}
-	char *end;
-	errno = 0;
-	*start = strtoull(p + 1, &end, 10);
-	if (errno || end == p + 1) {
-		errno = EINVAL;
-		return -1;
-	}
+	*start = st.start;
 	return 0;
 }
 

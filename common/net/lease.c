@@ -15,26 +15,13 @@
 #include "net/lease.h"
 #include "process.h"
 
-/* The start time of process pid, in clock ticks since boot (field 22 of
- * /proc/PID/stat): with the pid, it names one process, never a later
- * one that was given the same pid. Returns 0 when pid is gone. */
+/* The start time of process pid (proc_stat()): with the pid, it names
+ * one process, never a later one that was given the same pid. Returns 0
+ * when pid is gone. */
 static unsigned long long start_time(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
-		return 0;
-	/* The command name (field 2) may hold spaces and parentheses:
-	 * count from the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	unsigned long long t = 0;
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		t = strtoull(p + 1, NULL, 10);
-	return t;
+	struct proc_stat st;
+	return proc_stat(pid, &st) == 0 ? st.start : 0;
 }
 
 /* How many leases dir holds (files named by an address). Returns it, or

@@ -91,7 +91,7 @@ $(eval $(call oci_fixture,kill-unchecked,'s/^\tif (!state_alive(st)) {$$$$/\tif 
 $(eval $(call oci_fixture,seccomp-no-args,'s/^\t\t\terr = add_rule(ctx$(comma) rule->action$(comma) nr$(comma) rule);$$$$/\t\t\terr = seccomp_rule_add(ctx$(comma) rule->action$(comma) nr$(comma) 0);/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
 $(eval $(call oci_fixture,seccomp-and,'s/^\tif (!twice)$$$$/\tif (1)/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
 $(eval $(call oci_fixture,seccomp-unknown,'s/^\t\t\tif (nr == __NR_SCMP_ERROR)$$$$/\t\t\tif (0)/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
-$(eval $(call oci_fixture,start-field-23,'s/^\tfor (int field = 3; field < 22; field++) {$$$$/\tfor (int field = 2; field < 22; field++) {/',oci-state,test_status_follows_the_process,common/ctr/record.c))
+$(eval $(call oci_fixture,start-field-23,'s/^\t\t\t " %\*s %\*s %\*s %\*s %\*s %\*s %\*s %llu"$(comma)$$$$/\t\t\t " %*s %*s %*s %*s %*s %*s %*s %*s %llu"$(comma)/',oci-state,test_status_follows_the_process,common/process.c))
 
 OCI_FIXTURE_BINS := $(OCI_FIXTURES:%=$(BUILD)/tests/oci/fixture-%)
 
