@@ -24,7 +24,7 @@ struct stage_suite {
 extern const struct stage_suite suite_exec, suite_uts, suite_pid,
 	suite_chroot, suite_mount, suite_cgroup, suite_pivot, suite_userns,
 	suite_limits, suite_privs, suite_walls, suite_overlay,
-	suite_image, suite_net, suite_detach;
+	suite_image, suite_net, suite_detach, suite_oci;
 
 /* Hardening: faults (stage 1), host paths (4), bad input (6); stress (6)
  * runs only with `runner --stress`. */

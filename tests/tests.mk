@@ -9,7 +9,7 @@ TEST_ROOTFS ?= $(BUILD)/test-rootfs
 RUNNER_NET  ?= yes
 TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(if $(RUNNER_NET),tests/netns.c,) \
-	$(filter-out $(if $(RUNNER_NET),,tests/suite_net.c tests/suite_detach.c),$(wildcard tests/suite_*.c))
+	$(filter-out $(if $(RUNNER_NET),,tests/suite_net.c tests/suite_detach.c tests/suite_oci.c),$(wildcard tests/suite_*.c))
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # Stage 15's exec with one join taken out (see below).
 EXEC_JOINS := uts pid mnt ipc user cgroupns net cgroups walls
