@@ -538,6 +538,65 @@ static void test_console_socket_gets_the_terminal(void)
 	h_free(&r);
 }
 
+/* A hook that appends its name to log, and "ok" when the state on its
+ * stdin names the container "hooks": {"path": "/bin/sh", "args": ...}. */
+static json_t *hook(const char *name, const char *log)
+{
+	char script[PATH_MAX + 200];
+	snprintf(script, sizeof(script),
+		 "if tr -d ' \\n' | grep -q '\"id\":\"hooks\"'; then s=ok; "
+		 "else s=nostate; fi; echo %s $s >> '%s'",
+		 name, log);
+	return json_pack("[{s:s, s:[s, s, s]}]", "path", "/bin/sh", "args",
+			 "sh", "-c", script);
+}
+
+/* The hooks the runtime runs in its own namespaces run at their
+ * points of the life, in order, each with the state on its stdin:
+ * prestart and createRuntime in create, before the process runs;
+ * poststart after start; poststop at delete. */
+static void test_hooks_run_at_their_points(void)
+{
+	struct bundle b;
+	struct run_result r;
+	char log[1400];
+	snprintf(log, sizeof(log), "%s/bundle-hooks/out/hooks", state_base());
+	json_t *extra = json_pack("{s:{s:o, s:o, s:o, s:o}}", "hooks",
+				  "prestart", hook("prestart", log),
+				  "createRuntime", hook("createRuntime", log),
+				  "poststart", hook("poststart", log),
+				  "poststop", hook("poststop", log));
+	if (!make_bundle(&b, "hooks", "echo ran >> /tmp/hooks", extra))
+		return;
+	unlink(log);
+	if (create_container(&b, "hooks", NULL) != 0)
+		return;
+	char *text = wait_file(&b, "hooks", "", 0);
+	bool created = strstr(text, "prestart ok\n") &&
+		       strstr(text, "createRuntime ok\n") &&
+		       !strstr(text, "ran") && !strstr(text, "post");
+	char msg[400];
+	snprintf(msg, sizeof(msg), "after create: \"%.300s\"", text);
+	H_CHECK(created, msg);
+	free(text);
+	OCI(r, &b, "start", "hooks");
+	H_STATUS(r, 0);
+	h_free(&r);
+	wait_state(&b, "hooks", "stopped");
+	OCI(r, &b, "delete", "hooks");
+	H_STATUS(r, 0);
+	h_free(&r);
+	text = wait_file(&b, "hooks", "poststop", 5000);
+	const char *ran = strstr(text, "ran\n");
+	const char *poststart = strstr(text, "poststart ok\n");
+	const char *poststop = strstr(text, "poststop ok\n");
+	snprintf(msg, sizeof(msg), "after delete: \"%.300s\"", text);
+	H_CHECK(ran && poststart && poststop && poststop > ran &&
+		    poststop > poststart,
+		msg);
+	free(text);
+}
+
 /* A bundle without config.json, with malformed JSON, or with a field
  * the runtime cannot apply: one line, 125, and nothing left (no state,
  * no process). An id that is no directory name is refused too. */
@@ -618,6 +677,7 @@ static const struct stage_test tests[] = {
      test_exec_process_joins_the_container, true},
     {"test_console_socket_gets_the_terminal",
      test_console_socket_gets_the_terminal, true},
+    {"test_hooks_run_at_their_points", test_hooks_run_at_their_points, true},
     {"test_bad_bundles_one_line_nothing_left",
      test_bad_bundles_one_line_nothing_left, true},
     {"test_spec_writes_a_default_config", test_spec_writes_a_default_config,
