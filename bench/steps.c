@@ -67,7 +67,8 @@ static int wait_file(const char *path)
 
 /* Run argv, its stdout read into id when keep (the first step, when a
  * later one uses "{}": a runtime's create must keep the caller's stdout,
- * which its container inherits), and wait for it. Returns its wait status, or -1. */
+ * which its container inherits), and wait for it. Returns its wait status, or
+ * -1. */
 static int run(char **argv, int keep)
 {
 	int fds[2] = {-1, -1};
@@ -134,8 +135,9 @@ int main(int argc, char **argv)
 			die("an empty step");
 		if (!strcmp(words[0], "@wait")) {
 			if (n != 2 || wait_file(words[1]) < 0) {
-				fprintf(stderr, "steps: cannot wait for the pid "
-						"in '%s'\n",
+				fprintf(stderr,
+					"steps: cannot wait for the pid "
+					"in '%s'\n",
 					n == 2 ? words[1] : "");
 				return 1;
 			}
