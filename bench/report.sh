@@ -235,6 +235,8 @@ cold_hot() {
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"
 	# Stage 13's rows (bench/image.sh), when it ran.
 	[ ! -f "$OUT/image.md" ] || cat "$OUT/image.md"
+	# Stages 14-16 beside the engines (bench/engines.sh), when it ran.
+	[ ! -f "$OUT/engines.md" ] || cat "$OUT/engines.md"
 } >"$OUT/results.md"
 
 # The chart: median of each command in both modes, on a log scale.
