@@ -95,7 +95,8 @@ hyperfine -N --style basic "${HOT[@]}" --export-json "$work/run.json" \
 	-n stage-12 "$(quote "${run12[@]}")" >&2 ||
 	die "hyperfine failed on the starts"
 
-verdict() { awk -v x="$1" -v l="$2" 'BEGIN { print (x <= l) ? "met" : "missed" }'; }
+# plain_verdict X LIMIT: met or missed, unmarked (the line is bold).
+plain_verdict() { awk -v x="$1" -v l="$2" 'BEGIN { print (x <= l) ? "met" : "missed" }'; }
 
 pull_ratio=$(json_ratio "$work/pull.json" stage-13-pull skopeo-copy)
 run_ratio=$(json_ratio "$work/run.json" stage-13-image stage-12)
@@ -110,8 +111,8 @@ size=$(jq '[.layers[].size, .config.size] | add' "$work/oci/blobs/sha256/$(jq -r
 	[ -z "$podman_note" ] || printf '\npodman pull: not measured (%s).\n' "$podman_note"
 	printf '\nStart of /bin/true, back to back, with `%s`:\n\n' "${LIMITS[*]}"
 	json_table "$work/run.json" stage-12
-	printf '\n- **stage-13 pull at least as fast as skopeo copy: %s** (%s× its median)\n' "$(verdict "$pull_ratio" 1)" "$pull_ratio"
-	printf -- '- **stage-13 run IMAGE within 1.1× of stage 12 hot: %s** (%s×)\n' "$(verdict "$run_ratio" 1.1)" "$run_ratio"
+	printf '\n- **stage-13 pull at least as fast as skopeo copy: %s** (%s× its median)\n' "$(plain_verdict "$pull_ratio" 1)" "$pull_ratio"
+	printf -- '- **stage-13 run IMAGE within 1.1× of stage 12 hot: %s** (%s×)\n' "$(plain_verdict "$run_ratio" 1.1)" "$run_ratio"
 	printf '\nThe commands:\n\n'
 	printf -- '- stage-13-pull: `%s`\n' "${pull13[*]//"$OUT/"/}"
 	printf -- '- skopeo-copy: `%s`\n' "${skopeo[*]//"$OUT/"/}"

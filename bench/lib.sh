@@ -39,3 +39,11 @@ json_ratio() {
 	  | (.results | map(select(.command == $b))[0][$f]) as $y
 	  | if $x and $y then $x / $y * 100 | round / 100 else empty end' "$1"
 }
+
+# verdict VALUE OP LIMIT: "met" or "**missed**" (OP <= or >=).
+verdict() {
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+		ok = op == "<=" ? v <= l : v >= l
+		print ok ? "met" : "**missed**"
+	}'
+}

@@ -65,10 +65,10 @@ static int wait_file(const char *path)
 	return wait_pid((pid_t)pid);
 }
 
-/* Run argv, its stdout read into id when keep (the first step, when a
- * later one uses "{}": a runtime's create must keep the caller's stdout,
- * which its container inherits), and wait for it. Returns its wait status, or
- * -1. */
+/* Run argv and wait for it; its stdout is read into id when keep (the
+ * first step, when a later one uses "{}": a runtime's create must keep
+ * the caller's stdout, which its container inherits). Returns its wait
+ * status, or -1. */
 static int run(char **argv, int keep)
 {
 	int fds[2] = {-1, -1};
