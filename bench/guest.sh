@@ -6,12 +6,21 @@
 #
 # Outside: guest_start TAG SCRATCH CMD... runs CMD in a mount and network
 # namespace of its own (unshare -m -n), then kills every process left in
-# that mount namespace or in a cgroup whose path has TAG in it, removes
-# those cgroups (deepest first) and SCRATCH, and returns CMD's status.
+# that mount namespace or in a cgroup /TAG or /TAG-* (and below),
+# removes those cgroups (deepest first) and SCRATCH, and returns CMD's
+# status.
 # Inside: guest_enter SCRATCH makes the namespace a guest's: a tmpfs over
-# /run, /var/lib and /etc/docker, cgroup2's hybrid mount hidden, lo up.
-# dockerd_start and podman_setup then give each engine its own state
-# under SCRATCH.
+# /run, /var/lib, /etc/docker and /dev/shm, cgroup2's hybrid mount
+# hidden, lo up. dockerd_start and podman_setup then give each engine its
+# own state under SCRATCH.
+
+# guest_groups TAG FIND-ARGS...: find's test for the guest's cgroups:
+# /TAG, /TAG-* (podman's parent) and everything below them.
+guest_groups() {
+	local tag=$1
+	shift
+	find /sys/fs/cgroup "$@" \( -path "*/$tag" -o -path "*/$tag-*" -o -path "*/$tag/*" \)
+}
 
 # guest_ours SCRATCH TAG: the processes of the guest's mount namespace,
 # whatever became of their parents, and those in the guest's cgroups
@@ -22,7 +31,7 @@ guest_ours() {
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"
 	done
-	find /sys/fs/cgroup -path "*/$2*" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u
+	guest_groups "$2" -name cgroup.procs 2>/dev/null | xargs -r cat 2>/dev/null | sort -u
 }
 
 # guest_clean SCRATCH TAG: kill what is left, remove the cgroups and
@@ -42,11 +51,11 @@ guest_clean() {
 	fi
 	# A group empties a little after its last process is killed.
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		find /sys/fs/cgroup -depth -type d -path "*/$2*" -exec rmdir {} + 2>/dev/null && break
+		guest_groups "$2" -depth -type d 2>/dev/null | xargs -r rmdir 2>/dev/null && break
 		sleep 0.2
 	done
-	if find /sys/fs/cgroup -type d -path "*/$2*" 2>/dev/null | grep -q .; then
-		printf '%s: cgroups left: %s\n' "$PROG" "$(find /sys/fs/cgroup -type d -path "*/$2*" | head -n 3 | paste -sd' ')" >&2
+	if guest_groups "$2" -type d 2>/dev/null | grep -q .; then
+		printf '%s: cgroups left: %s\n' "$PROG" "$(guest_groups "$2" -type d | head -n 3 | paste -sd' ')" >&2
 		rc=1
 	fi
 	rm -rf "$1"
@@ -87,6 +96,9 @@ guest_enter() {
 		[ -d "$dir" ] || continue
 		mount -t tmpfs -o mode=755 tmpfs "$dir" || die "cannot hide '$dir'"
 	done
+	# podman's locks are a shared memory segment (/dev/shm/libpod_lock),
+	# one per machine whatever --root says: ours, not another podman's.
+	mount -t tmpfs -o mode=1777 tmpfs /dev/shm || die "cannot hide /dev/shm"
 	ip link set lo up || die "cannot bring lo up in the guest's namespace"
 }
 
