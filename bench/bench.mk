@@ -9,7 +9,7 @@ BENCH_CFLAGS := -O2 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 BENCH_REF    := $(if $(filter 6,$(STAGE_NUMS)),6,$(LAST_STAGE))
 
 .PHONY: bench bench-deps bench-build bench-rootfs bench-report bench-readme \
-	bench-vm bench-image bench-image-rows
+	bench-vm bench-image bench-image-rows bench-engines bench-engines-rows
 
 # One step after the other: the tools first, then the -O2 stages, the
 # root filesystem, the measurement, then the cold/hot ratio on cgroup v2 in
@@ -19,16 +19,19 @@ bench:
 	@$(MAKE) --no-print-directory bench-deps
 	@$(MAKE) --no-print-directory bench-build
 	@$(MAKE) --no-print-directory bench-rootfs
-	@rm -f $(BENCH_DIR)/vm.txt $(BENCH_DIR)/image.md
+	@rm -f $(BENCH_DIR)/vm.txt $(BENCH_DIR)/image.md $(BENCH_DIR)/engines.md
 	bench/bench.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
 	@[ ! -x $(BENCH_BIN)/stage-13 ] || $(MAKE) --no-print-directory bench-image-rows || \
 		echo "make: bench-image failed: no stage 13 rows in this run" >&2
+	@[ ! -x $(BENCH_BIN)/stage-14 ] || $(MAKE) --no-print-directory bench-engines-rows || \
+		echo "make: bench-engines failed: no rows of stages 14-16 in this run" >&2
 	@[ "$(BENCH_VM)" = 0 ] || $(MAKE) --no-print-directory bench-vm || \
 		echo "make: bench-vm failed: no cgroup v2 figures in this run" >&2
 	bench/report.sh $(BENCH_DIR)
 
 bench-deps:
-	@tools/deps.sh bench hyperfine crun runc bubblewrap gnuplot-nox time jq
+	@tools/deps.sh bench hyperfine crun runc bubblewrap gnuplot-nox time jq \
+		nftables iproute2 util-linux
 
 # The stages again, -O2 and nothing else, in a build of their own so that
 # the normal build (and its flags) stays untouched, linked statically as
@@ -36,7 +39,7 @@ bench-deps:
 # dynamically, to show what the loader costs. CFLAGS goes through the
 # environment: the Makefile appends the standard and the warnings to it.
 bench-build: $(BENCH_DIR)/floor $(BENCH_DIR)/forkprobe $(BENCH_DIR)/bench-bomb \
-		$(BENCH_DIR)/coldhot
+		$(BENCH_DIR)/coldhot $(BENCH_DIR)/steps
 	@CFLAGS='-O2' $(MAKE) --no-print-directory BUILD=$(BENCH_BIN) all
 	$(if $(BENCH_REF),@CFLAGS='-O2' $(MAKE) --no-print-directory STAGE_LDFLAGS= \
 		BUILD=$(BENCH_DIR)/dynamic $(BENCH_DIR)/dynamic/stage-$(BENCH_REF))
@@ -52,6 +55,10 @@ $(BENCH_DIR)/floor: bench/floor.c
 $(BENCH_DIR)/coldhot: bench/coldhot.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -static -o $@ $<
+
+$(BENCH_DIR)/steps: bench/steps.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
 
 $(BENCH_DIR)/forkprobe: bench/forkprobe.c
 	@mkdir -p $(dir $@)
@@ -91,6 +98,26 @@ bench-image:
 
 bench-image-rows: $(REGISTRY_BIN)
 	REGISTRY_BIN=$(REGISTRY_BIN) bench/image.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
+
+# The rows of stages 14-16 alone (bench/engines.sh): stage 14's bridge
+# against ip and nft in a script and podman's, stage 15's exec and
+# run -d + stop + rm against nsenter, crun and podman, stage 16's OCI
+# lifecycle against crun and runc and under podman and Docker, into
+# $(BENCH_DIR)/engines.md, which bench-report adds to results.md.
+# podman and Docker (Debian's docker.io) are used when installed, never
+# installed here: installing docker.io starts the host's own daemon.
+# BENCH_STAGE16=/usr/bin/crun runs stage 16's lines with crun in its
+# place; BENCH_DOCKER=1 adds Docker's to a BENCH_QUICK run.
+bench-engines:
+	@[ "$$(id -u)" -eq 0 ] || { echo "make: bench-engines needs root (namespaces, cgroups, engines): run sudo make bench-engines" >&2; exit 1; }
+	@$(MAKE) --no-print-directory bench-deps
+	@$(MAKE) --no-print-directory bench-build
+	@$(MAKE) --no-print-directory bench-rootfs
+	@$(MAKE) --no-print-directory bench-engines-rows
+	@cat $(BENCH_DIR)/engines.md
+
+bench-engines-rows: $(BENCH_DIR)/steps
+	bench/engines.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
 
 # The tables and the chart again from the last measurement.
 bench-report:

@@ -95,24 +95,11 @@ hyperfine -N --style basic "${HOT[@]}" --export-json "$work/run.json" \
 	-n stage-12 "$(quote "${run12[@]}")" >&2 ||
 	die "hyperfine failed on the starts"
 
-# table JSON BASE: median, mean and min in ms, and the median over BASE's.
-table() {
-	jq -r --arg base "$2" '
-	  (.results | map(select(.command == $base))[0].median) as $b
-	  | "| command | median ms | mean ms | min ms | × \($base) |",
-	    "|---|---:|---:|---:|---:|",
-	    (.results[] | "| \(.command) | \(.median * 1000 * 1000 | round / 1000) | \(.mean * 1000 * 1000 | round / 1000) | \(.min * 1000 * 1000 | round / 1000) | \(.median / $b * 100 | round / 100)× |")' "$1"
-}
-# ratio JSON A B: A's median over B's.
-ratio() {
-	jq -r --arg a "$2" --arg b "$3" '
-	  (.results | map(select(.command == $a))[0].median) /
-	  (.results | map(select(.command == $b))[0].median) * 100 | round / 100' "$1"
-}
-verdict() { awk -v x="$1" -v l="$2" 'BEGIN { print (x <= l) ? "met" : "missed" }'; }
+# plain_verdict X LIMIT: met or missed, unmarked (the line is bold).
+plain_verdict() { awk -v x="$1" -v l="$2" 'BEGIN { print (x <= l) ? "met" : "missed" }'; }
 
-pull_ratio=$(ratio "$work/pull.json" stage-13-pull skopeo-copy)
-run_ratio=$(ratio "$work/run.json" stage-13-image stage-12)
+pull_ratio=$(json_ratio "$work/pull.json" stage-13-pull skopeo-copy)
+run_ratio=$(json_ratio "$work/run.json" stage-13-image stage-12)
 size=$(jq '[.layers[].size, .config.size] | add' "$work/oci/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$work/oci/index.json")")
 # The backquotes are Markdown's, not the shell's.
 # shellcheck disable=SC2016
@@ -120,12 +107,12 @@ size=$(jq '[.layers[].size, .config.size] | add' "$work/oci/blobs/sha256/$(jq -r
 	printf '\n#### Stage 13: pull from the local registry, run an image\n\n'
 	printf 'Pull of test/b (%s layers, %s bytes with its config) from the test registry on the loopback, into an empty store each run (`--prepare` empties it), %s runs:\n\n' \
 		"$(jq '.layers | length' "$work/oci/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$work/oci/index.json")")" "$size" "$(jq '.results[0].times | length' "$work/pull.json")"
-	table "$work/pull.json" skopeo-copy
+	json_table "$work/pull.json" skopeo-copy
 	[ -z "$podman_note" ] || printf '\npodman pull: not measured (%s).\n' "$podman_note"
 	printf '\nStart of /bin/true, back to back, with `%s`:\n\n' "${LIMITS[*]}"
-	table "$work/run.json" stage-12
-	printf '\n- **stage-13 pull at least as fast as skopeo copy: %s** (%s× its median)\n' "$(verdict "$pull_ratio" 1)" "$pull_ratio"
-	printf -- '- **stage-13 run IMAGE within 1.1× of stage 12 hot: %s** (%s×)\n' "$(verdict "$run_ratio" 1.1)" "$run_ratio"
+	json_table "$work/run.json" stage-12
+	printf '\n- **stage-13 pull at least as fast as skopeo copy: %s** (%s× its median)\n' "$(plain_verdict "$pull_ratio" 1)" "$pull_ratio"
+	printf -- '- **stage-13 run IMAGE within 1.1× of stage 12 hot: %s** (%s×)\n' "$(plain_verdict "$run_ratio" 1.1)" "$run_ratio"
 	printf '\nThe commands:\n\n'
 	printf -- '- stage-13-pull: `%s`\n' "${pull13[*]//"$OUT/"/}"
 	printf -- '- skopeo-copy: `%s`\n' "${skopeo[*]//"$OUT/"/}"

@@ -7,11 +7,8 @@ set -eu
 shopt -s inherit_errexit
 
 PROG=report.sh
-
-die() {
-	printf '%s: %s\n' "$PROG" "$1" >&2
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname -- "$(realpath -- "$0")")/lib.sh"
 
 [ $# -eq 1 ] || die "usage: $PROG OUT"
 OUT=$1
@@ -54,14 +51,6 @@ table() {
 # column MODE NAME COLUMN: that figure of NAME in MODE, in milliseconds.
 column() {
 	awk -F, -v k="$2" -v c="$3" '$1 == k { printf "%.6f", $c * 1000 }' "$OUT/$1.csv"
-}
-
-# verdict VALUE OP LIMIT: "met" or "missed".
-verdict() {
-	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-		ok = op == "<=" ? v <= l : v >= l
-		print ok ? "met" : "**missed**"
-	}'
 }
 
 # target TEXT MODE A B OP LIMIT: one line of the targets list, on the
@@ -235,6 +224,8 @@ cold_hot() {
 	awk -F'\t' '/^cmd:/ { sub(/^cmd:/, "", $1); printf "- %s: `%s`\n", $1, $2 }' "$OUT/meta.tsv"
 	# Stage 13's rows (bench/image.sh), when it ran.
 	[ ! -f "$OUT/image.md" ] || cat "$OUT/image.md"
+	# Stages 14-16 beside the engines (bench/engines.sh), when it ran.
+	[ ! -f "$OUT/engines.md" ] || cat "$OUT/engines.md"
 } >"$OUT/results.md"
 
 # The chart: median of each command in both modes, on a log scale.
