@@ -62,7 +62,7 @@ for path in "${paths[@]}"; do
 	# A shared library the machine lacks: ldd says "not found".
 	missing=$(ldd "$tmp/root$path" 2>/dev/null | awk '/not found/ { print $1 }' | paste -sd ' ')
 	[ -z "$missing" ] || {
-		echo "$prog: $path of $pkg needs $missing, which this machine lacks: install the package's library dependencies" >&2
+		echo "$prog: $path of $pkg needs $missing, which this machine lacks: install what it depends on ($(dpkg-deb -f "$tmp"/"$pkg"_*.deb Depends))" >&2
 		exit 1
 	}
 done

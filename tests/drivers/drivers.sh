@@ -76,16 +76,17 @@ if [ "${1:-}" != --inside ]; then
 	inner=
 	# The processes of our mount namespace, whatever became of inner
 	# (dockerd, containerd, shims, conmon), and those in our cgroups
-	# (containers, in namespaces of their own, whose shim is gone).
-	# One find, not a readlink per process: this runs between
-	# kills, on a machine with hundreds of processes.
+	# (containers, in namespaces of their own, whose shim is gone):
+	# minidocker-drivers-PID-*, not the groups of a run whose PID
+	# begins with ours. One find, not a readlink per process: this
+	# runs between kills, on a machine with hundreds of processes.
 	ours() {
 		local ns
 		ns=$(cat "$scratch/mntns" 2>/dev/null) || return 0
 		# mnt:[N], its brackets escaped for -lname's pattern.
 		ns=${ns//[/\\[} ns=${ns//]/\\]}
 		find /proc/[0-9]*/ns/mnt -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3
-		find /sys/fs/cgroup -path "*/minidocker-drivers-$$*" -name cgroup.procs \
+		find /sys/fs/cgroup -path "*/minidocker-drivers-$$-*" -name cgroup.procs \
 			-exec cat {} + 2>/dev/null | sort -u
 	}
 	cleanup() {
@@ -103,7 +104,7 @@ if [ "${1:-}" != --inside ]; then
 		# Our cgroup parents, deepest first, in every hierarchy; a
 		# group empties a little after its last process is killed.
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find /sys/fs/cgroup -depth -type d -path "*/minidocker-drivers-$$*" \
+			find /sys/fs/cgroup -depth -type d -path "*/minidocker-drivers-$$-*" \
 				-exec rmdir {} + 2>/dev/null && break
 			sleep 0.2
 		done
@@ -122,7 +123,7 @@ if [ "${1:-}" != --inside ]; then
 		echo "$prog: the namespace still had processes after the run: $left" >&2
 		rc=1
 	fi
-	if find /sys/fs/cgroup -type d -path "*/minidocker-drivers-$$*" 2>/dev/null | grep -q .; then
+	if find /sys/fs/cgroup -type d -path "*/minidocker-drivers-$$-*" 2>/dev/null | grep -q .; then
 		echo "$prog: cgroups of the test were left" >&2
 		rc=1
 	fi
@@ -221,16 +222,16 @@ wait_for() {
 	done
 	run_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 }
-# nothing_left WHAT: no container's bundle or runtime state under the
-# driver's state directories, no cgroup below its cgroup parent (but
-# podman's conmon group, its own and shared, which the test removes at
-# the end).
+# nothing_left WHAT [ID]: no container's (or no container ID's) bundle
+# or runtime state under the driver's state directories, no cgroup below
+# its cgroup parent (but podman's conmon group, its own and shared, which
+# the test removes at the end).
 nothing_left() {
-	local found
-	found=$( (find "${state_dirs[@]}" -type f \( -name config.json \
+	local found id=${2:-}
+	found=$( (find "${state_dirs[@]}" -type f -path "*$id*" \( -name config.json \
 		-o -name exec.fifo -o -name state.json -o -name status \
 		-o -name oci-state.json \) 2>/dev/null
-		find /sys/fs/cgroup -mindepth 3 -type d -path "*$cgroup_parent*/*" \
+		find /sys/fs/cgroup -mindepth 3 -type d -path "*$cgroup_parent*/*$id*" \
 			-not -path '/sys/fs/cgroup/unified/*' \
 			-not -name conmon 2>/dev/null) |
 		head -n 5)
@@ -265,14 +266,58 @@ missing_command() {
 	fi
 }
 
+# spawn NAME CMD...: CMD in a subshell in the background, with
+# $work/NAME its directory and $work/NAME.log its report.
+spawned=()
+spawn() {
+	local name=$1
+	shift
+	(
+		work=$work/$name passed=0 failed=0 spawned=()
+		mkdir -p "$work" || die "cannot make '$work'"
+		"$@"
+		echo "$passed $failed" >"$work/count"
+	) >"$work/$name.log" 2>&1 &
+	spawned+=($!)
+}
+# collect NAME...: waits for what spawn started, shows the reports in
+# this order and adds up their counts; one that stopped before its end
+# counts as a failure.
+collect() {
+	local name p f
+	wait "${spawned[@]}"
+	spawned=()
+	for name; do
+		cat "$work/$name.log"
+		if read -r p f <"$work/$name/count" 2>/dev/null; then
+			passed=$((passed + p)) failed=$((failed + f))
+		else
+			failed=$((failed + 1))
+			echo "not ok - $name: its checks stopped before the end"
+		fi
+	done
+}
+
 # The same checks, for a driver whose command line is "$@" and whose
 # containers' image arguments are in $img (docker: the image; podman:
-# --rootfs DIR).
+# --rootfs DIR). Three groups at once, each with containers of its own:
+# what is left of a container is looked for by its id, and of all of
+# them once every driver is done.
 checks() {
-	local d=$1 id
+	local d=$1
+	shift
+	nothing_left "$d: nothing there before"
+	spawn runs checks_runs "$d" "$@"
+	spawn kill checks_kill "$d" "$@"
+	spawn stop checks_stop "$d" "$@"
+	collect runs kill stop
+}
+
+# Containers in the foreground: output, exit statuses, a terminal.
+checks_runs() {
+	local d=$1
 	shift
 	local -a c=("$@")
-	nothing_left "$d: nothing there before"
 	check "$d: output, hostname, PID 1, exit 0" 0 "$(printf 'hello\nbox\n1')" \
 		"${c[@]}" run --rm --network none --hostname box "${img[@]}" \
 		sh -c 'echo hello; hostname; echo $$'
@@ -280,8 +325,13 @@ checks() {
 	missing_command "$d" "${c[@]}" run --rm --network none "${img[@]}" /no/such/command
 	check "$d: -t gives a terminal" 0 /dev/pts/0 \
 		"${c[@]}" run --rm -t --network none "${img[@]}" tty
+}
 
-	# A container that lives: exec, top, kill.
+# A container that lives: exec, top, kill.
+checks_kill() {
+	local d=$1 id
+	shift
+	local -a c=("$@")
 	run "${c[@]}" run -d --network none --name "$tag-k" "${img[@]}" sleep 1000
 	id=$(tr -d '\r\n' <"$work/out")
 	if [ "$run_status" -ne 0 ] || [ -z "$id" ]; then
@@ -315,16 +365,25 @@ checks() {
 	else
 		ok "$d: rm: gone from ps -a"
 	fi
-	nothing_left "$d: nothing left of the killed container"
+	nothing_left "$d: nothing left of the killed container" "$id"
+}
 
-	# stop: SIGTERM first; a PID 1 that traps it exits with its status.
+# stop: SIGTERM first; a PID 1 that traps it exits with its status.
+checks_stop() {
+	local d=$1 id
+	shift
+	local -a c=("$@")
 	run "${c[@]}" run -d --network none --name "$tag-s" "${img[@]}" \
 		sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
 	id=$(tr -d '\r\n' <"$work/out")
+	if [ "$run_status" -ne 0 ] || [ -z "$id" ]; then
+		not_ok "$d: run -d, to stop" "$run_cmd" "status 0 and an id"
+		return
+	fi
 	check "$d: stop" 0 - "${c[@]}" stop -t 10 "$tag-s"
 	check "$d: stopped by SIGTERM: 0" 0 0 "${c[@]}" wait "$tag-s"
 	check "$d: rm after stop" 0 - "${c[@]}" rm "$tag-s"
-	nothing_left "$d: nothing left of the stopped container"
+	nothing_left "$d: nothing left of the stopped container" "$id"
 }
 
 # ---- docker ----------------------------------------------------------------
@@ -423,33 +482,25 @@ for drv in $drivers; do
 	*) die "no driver '$drv' (docker, podman)" ;;
 	esac
 done
+# timed CMD...: CMD, then the seconds it took.
+timed() {
+	local start=$SECONDS
+	"$@"
+	echo "# ${1#run_}: $((SECONDS - start)) s"
+}
+
 # The drivers at once, each in a subshell with a directory of its own
 # ($work): most of their time is spent waiting on their daemons and
 # shims. Each one's report is shown whole, in order, once all are done.
 trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM HUP
+work=$scratch
 for drv in $drivers; do
-	(
-		work=$scratch/$drv
-		mkdir -p "$work" || die "cannot make '$work'"
-		start=$SECONDS
-		"run_$drv"
-		echo "# $drv: $((SECONDS - start)) s"
-		echo "$passed $failed" >"$work/count"
-	) >"$scratch/$drv.log" 2>&1 &
+	spawn "$drv" timed "run_$drv"
 done
-wait
-for drv in $drivers; do
-	cat "$scratch/$drv.log"
-	if read -r p f <"$scratch/$drv/count" 2>/dev/null; then
-		passed=$((passed + p)) failed=$((failed + f))
-	else
-		failed=$((failed + 1))
-		echo "not ok - $drv: its checks stopped before the end"
-	fi
-done
+# shellcheck disable=SC2086
+collect $drivers
 # What a driver's runtime left in /run under another driver's watch, or
 # where the parallel runs hid it: by now every container is gone.
-work=$scratch
 state_dirs=(/run "$scratch/docker/exec" "$scratch/podman")
 cgroup_parent=/$tag-
 nothing_left "nothing left of any container once both drivers are done"
