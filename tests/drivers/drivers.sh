@@ -74,18 +74,20 @@ if [ "${1:-}" != --inside ]; then
 	done
 	scratch=$(mktemp -d "${scratch_prefix}XXXXXX") || die "cannot make a scratch directory"
 	inner=
-	# The processes of our mount namespace, whatever became of inner
-	# (dockerd, containerd, shims, conmon), and those in our cgroups
-	# (containers, in namespaces of their own, whose shim is gone):
-	# minidocker-drivers-PID-*, not the groups of a run whose PID
-	# begins with ours. One find, not a readlink per process: this
-	# runs between kills, on a machine with hundreds of processes.
+	held=
+	# The processes of our mount namespace (held: see below), whatever
+	# became of inner (dockerd, containerd, shims, conmon), and those in
+	# our cgroups (containers, in namespaces of their own, whose shim is
+	# gone): minidocker-drivers-PID-*, not the groups of a run whose PID
+	# begins with ours. One find, not a readlink per process: this runs
+	# between kills, on a machine with hundreds of processes.
 	ours() {
 		local ns
-		ns=$(cat "$scratch/mntns" 2>/dev/null) || return 0
-		# mnt:[N], its brackets escaped for -lname's pattern.
-		ns=${ns//[/\\[} ns=${ns//]/\\]}
-		find /proc/[0-9]*/ns/mnt -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3
+		if [ -n "$held" ] && ns=$(readlink "/proc/$$/fd/$held"); then
+			# mnt:[N], its brackets escaped for -lname's pattern.
+			ns=${ns//[/\\[} ns=${ns//]/\\]}
+			find /proc/[0-9]*/ns/mnt -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3
+		fi
 		find /sys/fs/cgroup -path "*/minidocker-drivers-$$-*" -name cgroup.procs \
 			-exec cat {} + 2>/dev/null | sort -u
 	}
@@ -114,6 +116,21 @@ if [ "${1:-}" != --inside ]; then
 	trap 'exit 130' INT TERM HUP
 	unshare -m -n --propagation private -- "$0" --inside "$runtime" "$rootfs" "$scratch" "$$" "$@" &
 	inner=$!
+	# Its mount namespace, held open until we exit: once the last
+	# process and file of a namespace are gone, its number goes to the
+	# next new one, and ours() would take another run's processes (whose
+	# namespace got it) for ours and kill them. Taken once unshare has
+	# made it: not ours any more.
+	host_ns=$(readlink /proc/self/ns/mnt)
+	for _ in $(seq 200); do
+		exec {fd}<"/proc/$inner/ns/mnt" || break
+		if [ "$(readlink "/proc/$$/fd/$fd")" != "$host_ns" ]; then
+			held=$fd
+			break
+		fi
+		exec {fd}<&-
+		sleep 0.05
+	done 2>/dev/null
 	wait "$inner"
 	rc=$?
 	inner=
@@ -136,7 +153,6 @@ shift
 runtime=$1 rootfs=$2 scratch=$3 tag=minidocker-drivers-$4
 shift 4
 drivers=$*
-readlink /proc/self/ns/mnt >"$scratch/mntns"
 
 export PATH="$bin:$PATH"
 mount -t tmpfs -o mode=755 tmpfs /run || die "cannot mount a tmpfs over /run"
