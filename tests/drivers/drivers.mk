@@ -50,8 +50,8 @@ endef
 
 .PHONY: test-drivers
 
-# About 25 seconds: dockerd started and stopped, some 30 containers, the
-# two drivers at once.
+# About 25 seconds under load: dockerd started and stopped, 12 containers,
+# the two drivers and three groups of checks each at once.
 test-drivers: $(TEST_ROOTFS)/.rootfs-ok $(DRIVERS_RUNTIME)
 	$(drivers_runtime)
 	@tools/deps.sh test-drivers $(DEPS_DRIVERS)
