@@ -13,7 +13,7 @@ DRIVERS ?= docker podman
 # the daily podman-auto-update.timer. So their programs come unpacked,
 # not installed, into DRIVERS_BIN (tools/deb-bin.sh, run by drivers.sh):
 # dockerd, docker, containerd, containerd-shim-runc-v2, podman. What they
-# need is installed: none of it starts anything. runc is dockerd's
+# need is installed: none of it starts a system service. runc is dockerd's
 # default runtime (it will not start without it), conmon and
 # containers-common podman's, the libraries the unpacked programs link,
 # procps the ps that docker top runs. Not needed: docker-init and tini
