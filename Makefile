@@ -40,7 +40,7 @@ help:
 	@echo "make prove-exec    each step of stage 15's lesson taken out fails its test-exec test (root)"
 	@echo "make test-oci      stage 16's config.json, state, fifo, hooks and kill (crun's too, as root)"
 	@echo "make prove-oci     each step of stage 16's lesson taken out fails its test-oci test"
-	@echo "make test-drivers  Docker and podman drive RUNTIME (crun by default) in namespaces of their own (root)"
+	@echo "make test-drivers  Docker and podman drive RUNTIME (stage 16 by default) in namespaces of their own (root)"
 	@echo "make prove-drivers each check of test-drivers fails with a runtime that skips its step (root, minutes)"
 	@echo "make test-vm       the suites in a qemu VM on cgroup v2 (root)"
 	@echo "make test-setup    the README's set-up commands, and a checkout under 0750"
