@@ -18,7 +18,6 @@
 set -u
 
 prog=drivers.sh
-scratch_prefix=/tmp/minidocker-drivers.
 docker=/usr/bin/docker # Debian's docker.io, not another docker on PATH
 image=minidocker-drivers:busybox
 limit=20 # seconds for one command
@@ -28,87 +27,29 @@ die() {
 	exit 2
 }
 
+# shellcheck source=tests/fence.sh
+. "$(dirname "$0")/../fence.sh"
+
 # ---- outside: the namespace, and the cleanup of everything -----------
 
 if [ "${1:-}" != --inside ]; then
 	[ $# -ge 2 ] || die "usage: $prog RUNTIME ROOTFS [docker] [podman]"
 	runtime=$1 rootfs=$2
 	shift 2
-	[ "$(id -u)" -eq 0 ] || die "needs root (dockerd, namespaces, cgroups)"
 	[ -x "$runtime" ] || die "no runtime at '$runtime'"
 	[ -x "$rootfs/bin/busybox" ] || die "no busybox root filesystem at '$rootfs'"
 	case $runtime in /*) ;; *) runtime=$PWD/$runtime ;; esac
-	scratch=$(mktemp -d "${scratch_prefix}XXXXXX") || die "cannot make a scratch directory"
-	inner=
-	# The processes of our mount namespace, whatever became of inner
-	# (dockerd, containerd, shims, conmon), and those in our cgroups
-	# (containers, in namespaces of their own, whose shim is gone).
-	ours() {
-		local ns p
-		ns=$(cat "$scratch/mntns" 2>/dev/null) || return 0
-		for p in /proc/[0-9]*; do
-			[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"
-		done
-		find /sys/fs/cgroup -path "*/minidocker-drivers-$$*" -name cgroup.procs \
-			-exec cat {} + 2>/dev/null | sort -u
-	}
-	cleanup() {
-		local left
-		trap - EXIT INT TERM HUP
-		[ -n "$inner" ] && kill -TERM "$inner" 2>/dev/null && wait "$inner" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			left=$(ours)
-			[ -z "$left" ] && break
-			# shellcheck disable=SC2086
-			kill -KILL $left 2>/dev/null
-			sleep 0.2
-		done
-		[ -n "$left" ] && echo "$prog: processes left: $left" >&2
-		# Our cgroup parents, deepest first, in every hierarchy; a
-		# group empties a little after its last process is killed.
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find /sys/fs/cgroup -depth -type d -path "*/minidocker-drivers-$$*" \
-				-exec rmdir {} + 2>/dev/null && break
-			sleep 0.2
-		done
-		rm -rf "$scratch"
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM HUP
-	unshare -m -n --propagation private -- "$0" --inside "$runtime" "$rootfs" "$scratch" "$$" "$@" &
-	inner=$!
-	wait "$inner"
-	rc=$?
-	inner=
-	left=$(ours)
-	cleanup
-	if [ -n "$left" ]; then
-		echo "$prog: the namespace still had processes after the run: $left" >&2
-		rc=1
-	fi
-	if find /sys/fs/cgroup -type d -path "*/minidocker-drivers-$$*" 2>/dev/null | grep -q .; then
-		echo "$prog: cgroups of the test were left" >&2
-		rc=1
-	fi
-	exit $rc
+	fence_setup minidocker-drivers
+	fence_run "$0" --inside "$runtime" "$rootfs" "$@"
 fi
 
 # ---- inside: the namespace is ours ---------------------------------------
 
 shift
-runtime=$1 rootfs=$2 scratch=$3 tag=minidocker-drivers-$4
-shift 4
+runtime=$1 rootfs=$2
+shift 2
 drivers=${*:-docker podman}
-readlink /proc/self/ns/mnt >"$scratch/mntns"
-
-mount -t tmpfs -o mode=755 tmpfs /run || die "cannot mount a tmpfs over /run"
-# Hidden under a tmpfs of ours, not unmounted: /sys/fs/cgroup is a tmpfs
-# shared with the host, and what a runtime made in the directory below
-# the mount would stay on the host, out of its sight.
-if mountpoint -q /sys/fs/cgroup/unified; then
-	mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup/unified ||
-		die "cannot hide /sys/fs/cgroup/unified"
-fi
+fence_inside
 # What dockerd and podman write whatever their options say: dockerd
 # 20.10 its trust key (/etc/docker/key.json), podman its blob cache
 # (/var/lib/containers/cache): a tmpfs of ours over each.
