@@ -1,0 +1,424 @@
+#!/usr/bin/env bash
+# bundles.sh RUNTIME ROOTFS REAPER: suite 16's bundles. The same
+# generated bundles (config.json variants over a copy of the busybox
+# root filesystem ROOTFS, the probe in it) run under the reference
+# runtime (crun) and under RUNTIME, each with create, start, a wait for
+# the process and delete; what the container saw (the probe's answers,
+# the state, its cgroup's limits read on the host, the hooks' record)
+# must match line for line but for the few lines listed in "excluded".
+# Then RUNTIME alone: its lifecycle (state at each step, start twice,
+# delete while running, kill when stopped, delete --force) and bad
+# input (config.json missing, malformed, with a field it cannot apply):
+# one line on stderr, the status its row of bad_status says, nothing
+# left. REAPER is tests/bundles/reaper.c's program: the test is the
+# subreaper that the containers' processes fall to once create returns.
+#
+# A guest on the machine (tests/fence.sh): a mount and network namespace
+# of the test's own, cgroups under a parent named after the test, the
+# runtimes' --root in its scratch directory.
+#
+# BUNDLES_REFERENCE names another reference runtime (runc);
+# BUNDLES_ONLY=NAME runs one variant and nothing else; BUNDLES_KEEP=1
+# prints both outputs of each variant.
+set -u
+
+prog=bundles.sh
+reference=${BUNDLES_REFERENCE:-/usr/bin/crun}
+limit=10 # seconds for one runtime command, or a container's run
+
+die() {
+	echo "$prog: $*" >&2
+	exit 2
+}
+
+# shellcheck source=tests/fence.sh
+. "$(dirname "$0")/../fence.sh"
+
+# ---- outside ----------------------------------------------------------------
+
+if [ "${1:-}" != --inside ]; then
+	[ $# -eq 3 ] || die "usage: $prog RUNTIME ROOTFS REAPER"
+	runtime=$1 rootfs=$2 reaper=$3
+	[ -x "$runtime" ] || die "no runtime at '$runtime'"
+	[ -x "$reference" ] || die "no reference runtime at '$reference'"
+	[ -x "$rootfs/bin/probe" ] || die "no probe in '$rootfs': run make test-probe-rootfs"
+	[ -x "$reaper" ] || die "no reaper at '$reaper'"
+	command -v jq >/dev/null || die "needs jq"
+	case $runtime in /*) ;; *) runtime=$PWD/$runtime ;; esac
+	case $reaper in /*) ;; *) reaper=$PWD/$reaper ;; esac
+	case $rootfs in /*) ;; *) rootfs=$PWD/$rootfs ;; esac
+	fence_setup minidocker-bundles
+	fence_run "$reaper" "$scratch/reaped" "$0" --inside "$runtime" "$rootfs"
+fi
+
+# ---- inside -----------------------------------------------------------------
+
+runtime=$2 rootfs=$3
+[ -n "${BUNDLES_TRACE:-}" ] && PS4='+ ${EPOCHREALTIME} ' && set -x
+fence_inside
+
+# The status each runtime documents for bad input (DESIGN.md: 125, the
+# runtime itself failed); any other: any status but 0.
+case ${runtime##*/} in
+stage-*) bad_status=125 ;;
+*) bad_status=nonzero ;;
+esac
+
+# Lines of the comparison that differ between two runtimes, or two runs
+# of one, by nature: the container's pid on the host, and the version
+# of the spec each runtime claims in its state.
+excluded=(
+	'^state pid '
+	'^state ociVersion '
+)
+
+passed=0 failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $*"
+}
+# not_ok WHAT [DETAIL...]: each DETAIL on a line of its own, indented.
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $1"
+	shift
+	for line; do
+		printf '    %s\n' "$line"
+	done
+}
+
+# rt RUNTIME ROOT ARGS...: the runtime with its --root, bounded; its
+# status in rt_status, its stdout in $scratch/rt.out, stderr in rt.err.
+rt() {
+	local r=$1 root=$2
+	shift 2
+	timeout -k 2 "$limit" "$r" --root "$root" "$@" \
+		>"$scratch/rt.out" 2>"$scratch/rt.err" </dev/null
+	rt_status=$?
+	rt_cmd="${r##*/} $*"
+}
+rt_said() {
+	echo "command: $rt_cmd" "status:  $rt_status" \
+		"stderr:  $(head -n 3 "$scratch/rt.err" | tr '\n' '|' | head -c 400)"
+}
+rt_detail() {
+	not_ok "$1" "command: $rt_cmd" "status:  $rt_status" \
+		"stderr:  $(head -n 3 "$scratch/rt.err" | tr '\n' '|' | head -c 400)" \
+		"${@:2}"
+}
+
+# reaped PID: the status the reaper wrote down for PID, waiting at most
+# $limit seconds; empty if it did not end.
+reaped() {
+	local end=$((SECONDS + limit)) line
+	while [ $SECONDS -le $end ]; do
+		line=$(grep -m1 "^$1 " "$scratch/reaped" 2>/dev/null) &&
+			echo "${line#* }" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# ---- the bundles --------------------------------------------------------------
+
+bundle=$scratch/bundle # one path for every run: it is in state and hooks
+hooks=$scratch/hooks   # the hooks' record, at the same path inside
+share=$scratch/share   # what a read-only bind mount shows
+join=bundles-join      # the network namespace a bundle joins by path
+cgparent=$tag/bundles  # the containers' cgroupsPath, under our parent
+
+# The bundle's path must be open to a container's root mapped to another
+# user (userns): runc mounts the root filesystem as that user.
+chmod 755 "$scratch" || die "cannot open '$scratch'"
+mkdir -p "$share" "$hooks" || die "cannot make '$share'"
+echo "shared from the host" >"$share/marker"
+ip netns add "$join" || die "cannot make the network namespace '$join'"
+ip -n "$join" link add probe0 type veth peer name probe1 ||
+	die "cannot add a veth pair to '$join'"
+
+# What the container's namespaces are when shared: ours.
+declare -A host_ns
+for ns in cgroup ipc mnt net pid user uts; do
+	host_ns[$ns]=$(readlink "/proc/self/ns/$ns") || die "cannot read our $ns namespace"
+done
+join_ns="net:[$(stat -L -c %i "/run/netns/$join")]"
+
+# The base: a small config.json, with every set of capabilities given
+# (none given, crun drops all, runc keeps what it has: no runtime's
+# default is compared).
+base_caps='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID",
+	"CAP_KILL","CAP_SETGID","CAP_SETUID","CAP_SETPCAP","CAP_NET_BIND_SERVICE",
+	"CAP_NET_RAW","CAP_SYS_CHROOT","CAP_MKNOD","CAP_AUDIT_WRITE","CAP_SETFCAP"]'
+base=$(jq -n --arg cg "/$cgparent" --argjson caps "$base_caps" '{
+	ociVersion: "1.0.2",
+	process: {
+		terminal: false,
+		user: {uid: 0, gid: 0},
+		args: ["/bin/true"],
+		env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"],
+		cwd: "/",
+		capabilities: {bounding: $caps, effective: $caps, permitted: $caps},
+		noNewPrivileges: false
+	},
+	root: {path: "rootfs", readonly: false},
+	hostname: "bundles",
+	annotations: {"org.minidocker.suite": "16"},
+	mounts: [
+		{destination: "/proc", type: "proc", source: "proc"},
+		{destination: "/dev", type: "tmpfs", source: "tmpfs",
+		 options: ["nosuid", "strictatime", "mode=755", "size=65536k"]}
+	],
+	linux: {
+		namespaces: [{type: "pid"}, {type: "mount"}, {type: "ipc"},
+			     {type: "uts"}],
+		cgroupsPath: $cg
+	}
+}') || die "jq cannot make the base config"
+
+# What every container prints (busybox's sh and the probe): ids, name,
+# directory, umask, open-file limit, capabilities, each namespace (ours,
+# new, or the one joined), the environment, the spec's default devices.
+see='exec 2>&1
+echo "ids $(id -u) $(id -g) groups $(id -G)"
+echo "hostname $(hostname)"
+echo "cwd $(pwd)"
+echo "umask $(umask)"
+echo "nofile $(ulimit -Sn) $(ulimit -Hn)"
+probe caps
+env | sort | sed "s/^/env /"
+for d in null zero full random urandom tty; do
+	stat -c "dev %n %F %t:%T %a" /dev/$d
+done
+for l in fd stdin stdout stderr ptmx; do
+	echo "dev /dev/$l -> $(readlink /dev/$l)"
+done
+'
+for ns in "${!host_ns[@]}"; do
+	see+="n=\$(probe ns $ns)
+case \$n in '${host_ns[$ns]}') echo 'ns $ns ours' ;; '$join_ns') echo 'ns $ns joined' ;; *) echo 'ns $ns new' ;; esac
+"
+done
+
+# A hook of kind KIND: a shell (the host's, or for startContainer the
+# container's) that writes its kind and the status in the state it reads.
+hook() {
+	jq -n --arg kind "$1" --arg log "$hooks/log" '{
+		path: "/bin/sh",
+		args: ["sh", "-c", "s=$(sed -n \"s/.*\\\"status\\\" *: *\\\"\\([a-z]*\\)\\\".*/\\1/p\"); echo \"hook \($kind) $s\" >>\($log)"],
+		env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+	}'
+}
+hooks_json=$(jq -n \
+	--argjson prestart "$(hook prestart)" \
+	--argjson createRuntime "$(hook createRuntime)" \
+	--argjson createContainer "$(hook createContainer)" \
+	--argjson startContainer "$(hook startContainer)" \
+	--argjson poststart "$(hook poststart)" \
+	--argjson poststop "$(hook poststop)" \
+	'{prestart: [$prestart], createRuntime: [$createRuntime],
+	  createContainer: [$createContainer], startContainer: [$startContainer],
+	  poststart: [$poststart], poststop: [$poststop]}') ||
+	die "jq cannot make the hooks"
+
+# The variants: NAME, a jq filter over the base (\$share, \$hooks, \$join,
+# \$hooksjson given), and what its container prints besides $see.
+names=()
+declare -A filter extra
+variant() {
+	names+=("$1")
+	filter[$1]=$2
+	extra[$1]=$3
+}
+
+variant base '.' ''
+
+variant mounts '.mounts += [
+	{destination: "/tmp/t", type: "tmpfs", source: "tmpfs",
+	 options: ["nosuid", "nodev", "noexec", "size=1m", "mode=1770"]},
+	{destination: "/mnt/share", type: "bind", source: $share,
+	 options: ["bind", "ro"]},
+	{destination: "/sys", type: "sysfs", source: "sysfs",
+	 options: ["nosuid", "noexec", "nodev", "ro"]},
+	{destination: "/dev/pts", type: "devpts", source: "devpts",
+	 options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666",
+		   "mode=0620", "gid=5"]},
+	{destination: "/dev/mqueue", type: "mqueue", source: "mqueue",
+	 options: ["nosuid", "noexec", "nodev"]}]' '
+grep -E "^[^ ]+ /(tmp/t|mnt/share|proc|sys|dev|dev/pts|dev/mqueue) " /proc/self/mounts |
+	sed "s/^/mount /"
+echo "share $(cat /mnt/share/marker)"
+echo "share create $(probe create /mnt/share/new 2>&1)"
+echo "tmpfs create $(probe create /tmp/t/new 2>&1) $(stat -c %a /tmp/t)"
+echo "sysfs $(probe fstype /sys)"
+echo "pts $(probe try pty)"'
+
+variant newns '.linux.namespaces += [{type: "network"}, {type: "cgroup"}]' '
+sed -n "s/^ *\([a-z0-9]*\):.*/link \1/p" /proc/net/dev | sort'
+
+variant joinns '.linux.namespaces += [{type: "network", path: ("/run/netns/" + $join)}]' '
+sed -n "s/^ *\([a-z0-9]*\):.*/link \1/p" /proc/net/dev | sort'
+
+variant walls '.root.readonly = true
+	| .mounts += [{destination: "/sys", type: "sysfs", source: "sysfs",
+		       options: ["nosuid", "noexec", "nodev", "ro"]}]
+	| .linux.maskedPaths = ["/proc/kcore", "/proc/keys", "/proc/timer_list",
+				"/sys/firmware", "/proc/scsi"]
+	| .linux.readonlyPaths = ["/proc/sys", "/proc/sysrq-trigger", "/proc/bus"]' '
+echo "kcore $(wc -c </proc/kcore) keys $(wc -c </proc/keys)"
+echo "firmware $(ls -A /sys/firmware | wc -l)"
+echo "proc/sys $(grep " /proc/sys " /proc/self/mounts | cut -d" " -f4 | cut -d, -f1)"
+# The same name back, in our own UTS namespace: harmless if it worked.
+echo "write /proc/sys $( { echo bundles >/proc/sys/kernel/hostname; } 2>&1 || true)"
+echo "root create $(probe create /new 2>&1)"'
+
+variant caps '.process.capabilities = ({} | .bounding = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+	| .effective = .bounding | .permitted = .bounding)' '
+echo "mount $(probe try mount)"
+echo "rawsock $(probe try rawsock)"'
+
+variant process '.process.user = {uid: 1000, gid: 1000, umask: 23, additionalGids: [10, 100]}
+	| .process.cwd = "/tmp"
+	| .process.env += ["FOO=bar baz", "EMPTY="]
+	| .process.noNewPrivileges = true
+	| .process.rlimits = [{type: "RLIMIT_NOFILE", soft: 256, hard: 512}]' '
+probe create /tmp/made && stat -c "made %a %u %g" /tmp/made'
+
+variant seccomp '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+	architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+	syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 1},
+		   {names: ["symlink", "symlinkat"], action: "SCMP_ACT_ERRNO", errnoRet: 13}]}' '
+echo "mkdir $(probe try mkdir)"
+echo "getcwd $(probe try getcwd)"
+echo "symlink $(ln -s x /tmp/link 2>&1)"'
+
+variant resources '.linux.resources = {pids: {limit: 10}, memory: {limit: 33554432},
+	cpu: {quota: 50000, period: 100000}}' '
+probe bomb 3000 3
+probe hog 48
+echo "hog status $?"'
+
+variant hooks '.hooks = $hooksjson
+	| .mounts += [{destination: $hooks, type: "bind", source: $hooks,
+		       options: ["bind", "rw"]}]' ''
+
+variant userns '.linux.namespaces += [{type: "user"}]
+	| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]' '
+probe uidmap | sed "s/^/uidmap /"
+echo "owner of / $(probe owner /)"
+echo "mount $(probe try mount)"'
+
+# make_bundle NAME: a fresh bundle of variant NAME at $bundle.
+make_bundle() {
+	local name=$1
+	rm -rf "$bundle" && mkdir -p "$bundle" &&
+		cp -a "$rootfs" "$bundle/rootfs" || die "cannot copy '$rootfs'"
+	rm -f "$hooks/log"
+	jq --arg share "$share" --arg hooks "$hooks" --arg join "$join" \
+		--argjson hooksjson "$hooks_json" \
+		--arg script "$see${extra[$name]}" \
+		"${filter[$name]} | .process.args = [\"/bin/sh\", \"-c\", \$script]" \
+		<<<"$base" >"$bundle/config.json" || die "jq cannot make variant '$name'"
+}
+
+# state_lines ROOT ID: the spec's fields of the state, "state KEY VALUE"
+# a line each; "state: status N" when it fails.
+state_lines() {
+	rt "$run_rt" "$1" state "$2"
+	if [ "$rt_status" -ne 0 ]; then
+		echo "state: status $rt_status: $(head -n 1 "$scratch/rt.err")"
+		return
+	fi
+	jq -r '{ociVersion, id, status, pid, bundle, annotations}
+		| to_entries[] | "state \(.key) \(.value | tojson)"' \
+		<"$scratch/rt.out" 2>&1
+}
+
+# cgroup_lines PID: the limits of PID's cgroups, read on the host.
+cgroup_lines() {
+	local pid=$1 ctl path file
+	for file in pids/pids.max memory/memory.limit_in_bytes \
+		cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us; do
+		ctl=${file%%/*}
+		path=$(sed -n "s/^[0-9]*:\([^:]*,\)\{0,1\}$ctl\(,[^:]*\)\{0,1\}:\(.*\)/\3/p" \
+			"/proc/$pid/cgroup")
+		echo "cgroup ${file#*/} $(cat "/sys/fs/cgroup/$ctl$path/${file#*/}" 2>&1)"
+	done
+}
+
+# hook_lines: the hooks' record in the order they ran, but for the two
+# that run while start does: startContainer in the container before its
+# exec, poststart in the runtime once it has let the process go. crun
+# 1.8.1 runs them at the same time (its start does not wait for the
+# exec), so their order is a race: they are sorted.
+hook_lines() {
+	awk '{ k = $2 == "startContainer" || $2 == "poststart" ? "1 " $2 : sprintf("0 %03d", NR)
+	       if ($2 == "poststop") k = "2"
+	       print k "\t" $0 }' | sort -s -k1,2 | cut -f2-
+}
+
+# run_variant RUNTIME NAME OUT: create, state, start, the wait, state,
+# delete of variant NAME's bundle under RUNTIME; what it saw into OUT.
+run_variant() {
+	local name=$2 out=$3 root=$scratch/root-$4 id=bundles-$2 pid st
+	run_rt=$1
+	make_bundle "$name"
+	: >"$out.log"
+	{
+		# The container's stdout is create's: a file of its own,
+		# which later commands do not reopen.
+		timeout -k 2 "$limit" "$run_rt" --root "$root" create \
+			--bundle "$bundle" --pid-file "$bundle/pid" "$id" \
+			>"$out.create" 2>"$scratch/rt.err" </dev/null
+		rt_status=$?
+		if [ "$rt_status" -ne 0 ]; then
+			echo "create: status $rt_status: $(head -n 1 "$scratch/rt.err")"
+		else
+			pid=$(cat "$bundle/pid")
+			state_lines "$root" "$id"
+			cgroup_lines "$pid"
+			rt "$run_rt" "$root" start "$id"
+			echo "start: status $rt_status $(head -n 1 "$scratch/rt.err")"
+			st=$(reaped "$pid") || st="still running after ${limit}s"
+			echo "exit $st"
+			state_lines "$root" "$id" | grep '^state status\|^state:'
+			rt "$run_rt" "$root" delete --force "$id"
+			echo "delete: status $rt_status $(head -n 1 "$scratch/rt.err")"
+			[ -f "$hooks/log" ] && hook_lines <"$hooks/log"
+		fi
+	} >"$out.log"
+	# What the probe printed (its stdout was create's), then the rest.
+	cat "$out.create" "$out.log" >"$out"
+}
+
+compare() {
+	local name=$1 a=$scratch/$1.ref b=$scratch/$1.rt t0=${EPOCHREALTIME/./}
+	run_variant "$reference" "$name" "$a" ref
+	run_variant "$runtime" "$name" "$b" rt
+	local pat
+	pat=$(printf '%s|' "${excluded[@]}")
+	pat=${pat%|}
+	grep -Ev "$pat" "$a" >"$a.cmp"
+	grep -Ev "$pat" "$b" >"$b.cmp"
+	if [ -n "${BUNDLES_KEEP:-}" ]; then
+		sed "s/^/    ${reference##*/}: /" "$a"
+		sed "s/^/    ${runtime##*/}: /" "$b"
+	fi
+	if [ ! -s "$a.cmp" ]; then
+		not_ok "$name: ${reference##*/} printed nothing"
+	elif diff -u --label "${reference##*/}" --label "${runtime##*/}" \
+		"$a.cmp" "$b.cmp" >"$scratch/diff"; then
+		ok "$name: the same under ${reference##*/} and ${runtime##*/} ($(wc -l <"$a.cmp") lines, $(((${EPOCHREALTIME/./} - t0) / 1000)) ms)"
+	else
+		mapfile -t lines <"$scratch/diff"
+		not_ok "$name: ${runtime##*/} differs from ${reference##*/}" "${lines[@]}"
+	fi
+}
+
+for name in "${names[@]}"; do
+	[ -n "${BUNDLES_ONLY:-}" ] && [ "$name" != "$BUNDLES_ONLY" ] && continue
+	compare "$name"
+done
+
+echo "# $passed passed, $failed failed ($runtime against $reference)"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
