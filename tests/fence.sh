@@ -47,11 +47,12 @@ fence_setup() {
 # (daemons, shims, monitors), and those in our cgroups (containers, in
 # namespaces of their own, whose parent is gone).
 fence_procs() {
-	local ns p
+	local ns
 	ns=$(cat "$scratch/mntns" 2>/dev/null) || return 0
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"
-	done
+	# One stat for every process (a readlink each takes seconds on a
+	# busy machine): "'/proc/PID/ns/mnt' -> 'mnt:[N]'".
+	stat -c %N /proc/[0-9]*/ns/mnt 2>/dev/null |
+		awk -v ns="'$ns'" '$3 == ns { split($1, p, "/"); print p[3] }'
 	find /sys/fs/cgroup -path "*/$tag*" -name cgroup.procs \
 		-exec cat {} + 2>/dev/null | sort -u
 }

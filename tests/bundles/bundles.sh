@@ -22,6 +22,7 @@
 # bad input (bad), and nothing else; BUNDLES_KEEP=1
 # prints both outputs of each variant.
 set -u
+[ -n "${BUNDLES_TRACE:-}" ] && PS4='+ ${EPOCHREALTIME} ' && set -x
 
 prog=bundles.sh
 reference=${BUNDLES_REFERENCE:-/usr/bin/crun}
@@ -55,7 +56,6 @@ fi
 # ---- inside -----------------------------------------------------------------
 
 runtime=$2 rootfs=$3
-[ -n "${BUNDLES_TRACE:-}" ] && PS4='+ ${EPOCHREALTIME} ' && set -x
 fence_inside
 
 # The status each runtime documents for bad input (stage 16: DESIGN.md's
@@ -247,8 +247,8 @@ variant mounts '.mounts += [
 grep -E "^[^ ]+ /(tmp/t|mnt/share|proc|sys|dev|dev/pts|dev/mqueue) " /proc/self/mounts |
 	sed "s/^/mount /"
 echo "share $(cat /mnt/share/marker)"
-echo "share create $(probe create /mnt/share/new 2>&1)"
-echo "tmpfs create $(probe create /tmp/t/new 2>&1) $(stat -c %a /tmp/t)"
+echo "share create $(probe create /mnt/share/new 2>&1 && echo ok)"
+echo "tmpfs create $(probe create /tmp/t/new 2>&1 && echo ok) $(stat -c %a /tmp/t)"
 echo "sysfs $(probe fstype /sys)"
 echo "pts $(probe try pty)"'
 
@@ -264,7 +264,7 @@ variant walls '.root.readonly = true
 	| .linux.maskedPaths = ["/proc/kcore", "/proc/keys", "/proc/timer_list",
 				"/sys/firmware", "/proc/scsi"]
 	| .linux.readonlyPaths = ["/proc/sys", "/proc/sysrq-trigger", "/proc/bus"]' '
-echo "kcore $(wc -c </proc/kcore) keys $(wc -c </proc/keys)"
+for f in keys timer_list; do echo "masked /proc/$f $(wc -c </proc/$f)"; done
 echo "firmware $(ls -A /sys/firmware | wc -l)"
 echo "proc/sys $(grep " /proc/sys " /proc/self/mounts | cut -d" " -f4 | cut -d, -f1)"
 # The same name back, in our own UTS namespace: harmless if it worked.
@@ -558,7 +558,8 @@ bad() {
 		rt_detail "bad: $what: one line on stderr" "lines:   $lines"
 	fi
 	nothing_left "bad: $what: nothing left" "$root" "$id" "$created_pid"
-	[ -n "$created_pid" ] && kill -KILL "$created_pid" 2>/dev/null
+	[ -n "$created_pid" ] && kill -KILL "$created_pid" 2>/dev/null &&
+		reaped "$created_pid" >/dev/null
 	rt "$runtime" "$root" delete --force "$id"
 }
 
@@ -588,7 +589,8 @@ bad_input() {
 		if [[ " $ignores " == *" $field "* ]]; then
 			create "$scratch/root-bad" bundles-bad
 			echo "not ok - bad: $field: refused # TODO ${runtime##*/} ignores it (status $rt_status)"
-			[ -n "$created_pid" ] && kill -KILL "$created_pid" 2>/dev/null
+			[ -n "$created_pid" ] && kill -KILL "$created_pid" 2>/dev/null &&
+				reaped "$created_pid" >/dev/null
 			rt "$runtime" "$scratch/root-bad" delete --force bundles-bad
 			continue
 		fi
