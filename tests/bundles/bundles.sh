@@ -108,12 +108,14 @@ rt_detail() {
 }
 
 # reaped PID: the status the reaper wrote down for PID, waiting at most
-# $limit seconds; empty if it did not end.
+# $limit seconds; empty if it did not end. (Shell builtins only: a
+# process a poll costs tens of ms on a busy machine.)
 reaped() {
-	local end=$((SECONDS + limit)) line
+	local end=$((SECONDS + limit)) p st
 	while [ $SECONDS -le $end ]; do
-		line=$(grep -m1 "^$1 " "$scratch/reaped" 2>/dev/null) &&
-			echo "${line#* }" && return 0
+		while read -r p st; do
+			[ "$p" = "$1" ] && echo "$st" && return 0
+		done <"$scratch/reaped"
 		sleep 0.05
 	done
 	return 1
@@ -175,29 +177,36 @@ base=$(jq -n --arg cg "/$cgparent" --argjson caps "$base_caps" '{
 	}
 }') || die "jq cannot make the base config"
 
-# What every container prints (busybox's sh and the probe): ids, name,
-# directory, umask, open-file limit, capabilities, each namespace (ours,
-# new, or the one joined), the environment, the spec's default devices.
+# What every container prints (busybox's sh and the probe, in few
+# processes: each costs tens of ms on a busy machine): ids, name,
+# directory, umask, open-file limits, capabilities, the environment, the
+# spec's default devices, and its namespaces (named on our side by
+# ns_lines).
 see='exec 2>&1
-echo "ids $(id -u) $(id -g) groups $(id -G)"
+id
 echo "hostname $(hostname)"
-echo "cwd $(pwd)"
-echo "umask $(umask)"
-echo "nofile $(ulimit -Sn) $(ulimit -Hn)"
+printf "cwd "; pwd
+printf "umask "; umask
+printf "nofile soft "; ulimit -Sn
+printf "nofile hard "; ulimit -Hn
 probe caps
-env | sort | sed "s/^/env /"
-for d in null zero full random urandom tty; do
-	stat -c "dev %n %F %t:%T %a" /dev/$d
-done
-for l in fd stdin stdout stderr ptmx; do
-	echo "dev /dev/$l -> $(readlink /dev/$l)"
-done
+export -p
+stat -c "dev %n %F %t:%T %a %N" /dev/null /dev/zero /dev/full /dev/random \
+	/dev/urandom /dev/tty /dev/fd /dev/stdin /dev/stdout /dev/stderr /dev/ptmx
+probe links /proc/self/ns/cgroup /proc/self/ns/ipc /proc/self/ns/mnt \
+	/proc/self/ns/net /proc/self/ns/pid /proc/self/ns/user /proc/self/ns/uts
 '
-for ns in "${!host_ns[@]}"; do
-	see+="n=\$(probe ns $ns)
-case \$n in '${host_ns[$ns]}') echo 'ns $ns ours' ;; '$join_ns') echo 'ns $ns joined' ;; *) echo 'ns $ns new' ;; esac
-"
-done
+
+# ns_lines: the probe's output with each namespace it names said as
+# ours, the one joined by path, or new (their numbers differ each run).
+ns_lines() {
+	local ns args=()
+	for ns in "${!host_ns[@]}"; do
+		args+=(-e "s/^${host_ns[$ns]//[\[\]]/.}\$/ns $ns ours/")
+	done
+	sed "${args[@]}" -e "s/^${join_ns//[\[\]]/.}\$/ns net joined/" \
+		-e 's/^\([a-z]*\):\[[0-9]*\]$/ns \1 new/'
+}
 
 # A hook of kind KIND: a shell (the host's, or for startContainer the
 # container's) that writes its kind and the status in the state it reads.
@@ -336,13 +345,17 @@ state_lines() {
 
 # cgroup_lines PID: the limits of PID's cgroups, read on the host.
 cgroup_lines() {
-	local pid=$1 ctl path file
+	local ctls path file value c
+	declare -A at
+	while IFS=: read -r _ ctls path; do
+		for c in ${ctls//,/ }; do at[$c]=$path; done
+	done <"/proc/$1/cgroup"
 	for file in pids/pids.max memory/memory.limit_in_bytes \
 		cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us; do
-		ctl=${file%%/*}
-		path=$(sed -n "s/^[0-9]*:\([^:]*,\)\{0,1\}$ctl\(,[^:]*\)\{0,1\}:\(.*\)/\3/p" \
-			"/proc/$pid/cgroup")
-		echo "cgroup ${file#*/} $(cat "/sys/fs/cgroup/$ctl$path/${file#*/}" 2>&1)"
+		value="not in a ${file%%/*} cgroup"
+		[ -n "${at[${file%%/*}]:-}" ] &&
+			{ read -r value <"/sys/fs/cgroup/${file%%/*}${at[${file%%/*}]}/${file#*/}"; } 2>/dev/null
+		echo "cgroup ${file#*/} $value"
 	done
 }
 
@@ -388,7 +401,7 @@ run_variant() {
 		fi
 	} >"$out.log"
 	# What the probe printed (its stdout was create's), then the rest.
-	cat "$out.create" "$out.log" >"$out"
+	ns_lines <"$out.create" | cat - "$out.log" >"$out"
 }
 
 compare() {
