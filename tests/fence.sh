@@ -45,16 +45,24 @@ fence_setup() {
 
 # The processes of our mount namespace, whatever became of the command
 # (daemons, shims, monitors), and those in our cgroups (containers, in
-# namespaces of their own, whose parent is gone).
+# namespaces of their own, whose parent is gone); not zombies, which
+# have ended and hold nothing but their pid until init, here slow,
+# reaps them.
 fence_procs() {
-	local ns
+	local ns p stat
 	ns=$(cat "$scratch/mntns" 2>/dev/null) || return 0
 	# One stat for every process (a readlink each takes seconds on a
 	# busy machine): "'/proc/PID/ns/mnt' -> 'mnt:[N]'".
-	stat -c %N /proc/[0-9]*/ns/mnt 2>/dev/null |
-		awk -v ns="'$ns'" '$3 == ns { split($1, p, "/"); print p[3] }'
-	find /sys/fs/cgroup -path "*/$tag*" -name cgroup.procs \
-		-exec cat {} + 2>/dev/null | sort -u
+	for p in $({
+		stat -c %N /proc/[0-9]*/ns/mnt 2>/dev/null |
+			awk -v ns="'$ns'" '$3 == ns { split($1, p, "/"); print p[3] }'
+		find /sys/fs/cgroup -path "*/$tag*" -name cgroup.procs \
+			-exec cat {} + 2>/dev/null
+	} | sort -u); do
+		read -r stat 2>/dev/null <"/proc/$p/stat" || continue
+		stat=${stat##*) }
+		[ "${stat%% *}" = Z ] || echo "$p"
+	done
 }
 
 fence_cleanup() {
@@ -89,11 +97,14 @@ fence_run() {
 	rc=$?
 	fence_inner=
 	left=$(fence_procs)
-	fence_cleanup
 	if [ -n "$left" ]; then
-		echo "$prog: the namespace still had processes after the run: $left" >&2
+		echo "$prog: the namespace still had processes after the run:" >&2
+		# shellcheck disable=SC2086
+		ps -o pid=,stat=,args= -p "$(echo $left | tr ' ' ,)" 2>&1 |
+			sed 's/^/    /' >&2
 		rc=1
 	fi
+	fence_cleanup
 	if find /sys/fs/cgroup -type d -path "*/$tag*" 2>/dev/null | grep -q .; then
 		echo "$prog: cgroups of the test were left" >&2
 		rc=1

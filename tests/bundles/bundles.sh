@@ -64,7 +64,7 @@ fence_inside
 # must refuse: said as a TODO, not counted.
 case ${runtime##*/} in
 stage-*) bad_status=125 ignores= ;;
-crun) bad_status=nonzero ignores=linux.intelRdt ;; # crun 1.8.1: no word, status 0
+crun | runc) bad_status=nonzero ignores=linux.intelRdt ;; # crun 1.8.1, runc 1.1.5: status 0
 *) bad_status=nonzero ignores= ;;
 esac
 
