@@ -89,7 +89,7 @@ fence_cleanup() {
 }
 
 fence_run() {
-	local rc left
+	local rc left p
 	FENCE_SCRATCH=$scratch FENCE_TAG=$tag \
 		unshare -m -n --propagation private -- "$@" &
 	fence_inner=$!
@@ -99,9 +99,9 @@ fence_run() {
 	left=$(fence_procs)
 	if [ -n "$left" ]; then
 		echo "$prog: the namespace still had processes after the run:" >&2
-		# shellcheck disable=SC2086
-		ps -o pid=,stat=,args= -p "$(echo $left | tr ' ' ,)" 2>&1 |
-			sed 's/^/    /' >&2
+		for p in $left; do
+			echo "    $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
+		done
 		rc=1
 	fi
 	fence_cleanup

@@ -491,12 +491,12 @@ expect() {
 nothing_left() {
 	local what=$1 root=$2 id=$3 pid=$4 found
 	found=$({
-		find "$root" -mindepth 1 -path "$root/$id*" 2>/dev/null
-		find /sys/fs/cgroup -type d -path "*/$cgparent" \
-			-not -path '/sys/fs/cgroup/unified/*' 2>/dev/null
 		[ -n "$pid" ] && [ -d "/proc/$pid" ] &&
 			! grep -q '^State:.*zombie' "/proc/$pid/status" 2>/dev/null &&
 			echo "process $pid"
+		find /sys/fs/cgroup -type d -path "*/$cgparent" \
+			-not -path '/sys/fs/cgroup/unified/*' 2>/dev/null
+		find "$root" -mindepth 1 -path "$root/$id*" 2>/dev/null
 	} | head -n 5)
 	if [ -n "$found" ]; then
 		not_ok "$what" "left:    $(echo "$found" | tr '\n' ' ')"
