@@ -19,8 +19,8 @@
 #
 # BUNDLES_REFERENCE names another reference runtime (runc);
 # BUNDLES_ONLY=NAME runs one variant, or the lifecycle (life), or the
-# bad input (bad), and nothing else; BUNDLES_KEEP=1
-# prints both outputs of each variant.
+# bad input (bad), and nothing else; BUNDLES_KEEP=1 prints both outputs
+# of each variant; BUNDLES_TRACE=1 traces the script, with times.
 set -u
 [ -n "${BUNDLES_TRACE:-}" ] && PS4='+ ${EPOCHREALTIME} ' && set -x
 
@@ -134,6 +134,18 @@ cgparent=$tag/bundles  # the containers' cgroupsPath, under our parent
 chmod 755 "$scratch" || die "cannot open '$scratch'"
 mkdir -p "$share" "$hooks" || die "cannot make '$share'"
 echo "shared from the host" >"$share/marker"
+# A cap of the test's own over every container's, should a runtime not
+# apply the bundle's: the fork bomb and the memory hog stay bounded.
+if [ -d /sys/fs/cgroup/pids ]; then
+	mkdir -p "/sys/fs/cgroup/pids/$tag" "/sys/fs/cgroup/memory/$tag" &&
+		echo 200 >"/sys/fs/cgroup/pids/$tag/pids.max" &&
+		echo 256M >"/sys/fs/cgroup/memory/$tag/memory.limit_in_bytes"
+else
+	mkdir -p "/sys/fs/cgroup/$tag" &&
+		echo +pids +memory >/sys/fs/cgroup/cgroup.subtree_control &&
+		echo 200 >"/sys/fs/cgroup/$tag/pids.max" &&
+		echo 256M >"/sys/fs/cgroup/$tag/memory.max"
+fi || die "cannot cap the containers' cgroups at '$tag'"
 ip netns add "$join" || die "cannot make the network namespace '$join'"
 ip -n "$join" link add probe0 type veth peer name probe1 ||
 	die "cannot add a veth pair to '$join'"
@@ -302,7 +314,7 @@ echo "symlink $(ln -s x /tmp/link 2>&1)"'
 
 variant resources '.linux.resources = {pids: {limit: 10}, memory: {limit: 33554432},
 	cpu: {quota: 50000, period: 100000}}' '
-probe bomb 3000 3
+probe bomb 1000 3
 probe hog 48
 echo "hog status $?"'
 
