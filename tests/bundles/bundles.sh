@@ -498,17 +498,18 @@ expect() {
 	return 1
 }
 
-# nothing_left WHAT ROOT ID PID: no state of ID under ROOT, no cgroup at
-# the bundles' cgroupsPath, PID gone (empty: no process was made).
+# nothing_left WHAT ROOT PID: nothing under ROOT (a container's state was the
+# only thing there), no cgroup at the bundles' cgroupsPath, PID gone
+# (empty: no process was made).
 nothing_left() {
-	local what=$1 root=$2 id=$3 pid=$4 found
+	local what=$1 root=$2 pid=$3 found
 	found=$({
 		[ -n "$pid" ] && [ -d "/proc/$pid" ] &&
 			! grep -q '^State:.*zombie' "/proc/$pid/status" 2>/dev/null &&
 			echo "process $pid"
 		find /sys/fs/cgroup -type d -path "*/$cgparent" \
 			-not -path '/sys/fs/cgroup/unified/*' 2>/dev/null
-		find "$root" -mindepth 1 -path "$root/$id*" 2>/dev/null
+		find "$root" -mindepth 1 2>/dev/null
 	} | head -n 5)
 	if [ -n "$found" ]; then
 		not_ok "$what" "left:    $(echo "$found" | tr '\n' ' ')"
@@ -548,7 +549,7 @@ lifecycle() {
 	expect 0 "life: delete of a stopped container"
 	rt "$runtime" "$life_root" state "$id"
 	expect nonzero "life: state of a deleted container fails"
-	nothing_left "life: nothing left of it" "$life_root" "$id" "$pid"
+	nothing_left "life: nothing left of it" "$life_root" "$pid"
 
 	id=bundles-force
 	life_bundle '["/bin/sleep", "1000"]'
@@ -565,7 +566,7 @@ lifecycle() {
 	else
 		not_ok "force: its process ended" "got:     still running after ${limit}s"
 	fi
-	nothing_left "force: nothing left of it" "$life_root" "$id" "$pid"
+	nothing_left "force: nothing left of it" "$life_root" "$pid"
 }
 
 # ---- RUNTIME alone: bad input -----------------------------------------------
@@ -582,7 +583,7 @@ bad() {
 	else
 		rt_detail "bad: $what: one line on stderr" "lines:   $lines"
 	fi
-	nothing_left "bad: $what: nothing left" "$root" "$id" "$created_pid"
+	nothing_left "bad: $what: nothing left" "$root" "$created_pid"
 	[ -n "$created_pid" ] && kill -KILL "$created_pid" 2>/dev/null &&
 		reaped "$created_pid" >/dev/null
 	rt "$runtime" "$root" delete --force "$id"
