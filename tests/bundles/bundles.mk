@@ -36,9 +36,9 @@ test-bundles: $(BUNDLES_REAPER) test-probe-rootfs
 
 # The proofs that its checks fail for their reason: RUNTIME behind
 # wrappers that each change one thing (a field of config.json before
-# create, delete made --force, a second line or status 0 on failure),
-# each run on the one part it is about. About a minute: not in
-# TEST_PARTS.
+# create, delete made --force, a second line on stderr, status 0 for one
+# command, state saying running), each run on the one part it is about.
+# Two minutes on a busy machine: not in TEST_PARTS.
 prove-bundles: $(BUNDLES_REAPER) test-probe-rootfs
 	@if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make: prove-bundles skipped: it needs root: run sudo make prove-bundles" >&2; \

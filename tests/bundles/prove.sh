@@ -36,12 +36,16 @@ fixtures=(
 	"other-map#edit .linux.uidMappings[0].hostID = 200000#userns#userns: #+uidmap 0 200000 65536"
 	"delete-forced#force delete#life#life: delete without --force fails while it runs#status:  0"
 	"second-line#second line#bad#bad: config.json missing: one line on stderr#lines:   2"
-	"zero-status#zero on failure#bad#bad: config.json malformed: status#status:  0"
+	"zero-status#zero for create#bad#bad: config.json malformed: status#status:  0"
+	"start-again#zero for start#life#life: a second start fails#status:  0"
+	"kill-stopped#zero for kill#life#life: kill of a stopped container fails#status:  0"
+	"state-running#state says running#life#life: created, with the pid of --pid-file#\"status\": \"running\""
 )
 
 # The wrapper: edit the bundle's config.json before create (each run
 # makes the bundle afresh), turn delete into delete --force, add a
-# second line to a failing command's stderr, or answer 0 for it.
+# second line to a failing command's stderr, answer 0 for one command
+# whatever happened, or make state say running where it says created.
 make_wrapper() {
 	local how=$1 out=$2
 	cat >"$out" <<-EOF
@@ -67,9 +71,13 @@ make_wrapper() {
 			rc=\$?
 			echo "wrapper: a second line" >&2
 			exit \$rc ;;
-		"zero on failure")
+		"zero for \$sub")
 			"$runtime" "\${args[@]}"
 			exit 0 ;;
+		"state says running")
+			[ "\$sub" = state ] || exec "$runtime" "\${args[@]}"
+			"$runtime" "\${args[@]}" | sed 's/"created"/"running"/'
+			exit "\${PIPESTATUS[0]}" ;;
 		esac
 		exec "$runtime" "\${args[@]}"
 	EOF
