@@ -157,9 +157,8 @@ for ns in cgroup ipc mnt net pid user uts; do
 done
 join_ns="net:[$(stat -L -c %i "/run/netns/$join")]"
 
-# The base: a small config.json, with every set of capabilities given
-# (none given, crun drops all, runc keeps what it has: no runtime's
-# default is compared).
+# The base: a small config.json, with the capability sets given (what
+# none given means is the nocaps variant's).
 base_caps='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID",
 	"CAP_KILL","CAP_SETGID","CAP_SETUID","CAP_SETPCAP","CAP_NET_BIND_SERVICE",
 	"CAP_NET_RAW","CAP_SYS_CHROOT","CAP_MKNOD","CAP_AUDIT_WRITE","CAP_SETFCAP"]'
@@ -296,6 +295,10 @@ variant caps '.process.capabilities = ({} | .bounding = ["CAP_CHOWN", "CAP_KILL"
 	| .effective = .bounding | .permitted = .bounding)' '
 echo "mount $(probe try mount)"
 echo "rawsock $(probe try rawsock)"'
+
+# No process.capabilities at all: crun 1.8.1 and runc 1.1.5 both give
+# the process none.
+variant nocaps 'del(.process.capabilities)' ''
 
 variant process '.process.user = {uid: 1000, gid: 1000, umask: 23, additionalGids: [10, 100]}
 	| .process.cwd = "/tmp"

@@ -28,6 +28,7 @@ fixtures=(
 	"no-join#edit .linux.namespaces |= map(del(.path))#joinns#joinns: #+ns net new"
 	"unmasked#edit .linux.maskedPaths -= [\"/proc/keys\"]#walls#walls: #+masked /proc/keys"
 	"cap-added#edit .process.capabilities |= map_values(. + [\"CAP_SYS_ADMIN\"])#caps#caps: #+mount ok"
+	"caps-kept#edit .process.capabilities //= ([\"CAP_SYS_ADMIN\"] | {bounding: ., effective: ., permitted: .})#nocaps#nocaps: #+CapBnd 0000000000200000"
 	"no-rlimit#edit del(.process.rlimits)#process#process: #+nofile"
 	"no-umask#edit del(.process.user.umask)#process#process: #+umask 0022"
 	"seccomp-errno#edit .linux.seccomp.syscalls[0].errnoRet = 13#seccomp#seccomp: #+mkdir EACCES"
