@@ -33,7 +33,7 @@ fence_setup() {
 		echo "$prog: needs root (namespaces, cgroups)" >&2
 		exit 2
 	}
-	tag=$1-$$
+	tag=$1-$$ fence_nsfd=
 	scratch=$(mktemp -d "/tmp/$1.XXXXXX") || {
 		echo "$prog: cannot make a scratch directory" >&2
 		exit 2
@@ -41,6 +41,31 @@ fence_setup() {
 	fence_inner=
 	trap fence_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
+}
+
+# Hold the command's mount namespace open (a descriptor of it, in
+# fence_nsfd) from the moment the inside has named it in $scratch/mntns
+# until the cleanup is done. A namespace that has ended frees its number,
+# which the next namespace made anywhere on the machine takes at once
+# (the lowest free): without the hold, the cleanup of a test that has
+# ended kills another test's processes.
+fence_pin() {
+	local end=$((SECONDS + 10))
+	while [ ! -s "$scratch/mntns" ] && kill -0 "$fence_inner" 2>/dev/null &&
+		[ $SECONDS -lt $end ]; do
+		sleep 0.02
+	done
+	fence_nsfd=
+	kill -0 "$fence_inner" 2>/dev/null || return 0
+	exec {fence_nsfd}<"/proc/$fence_inner/ns/mnt" || {
+		fence_nsfd=
+		return 0
+	}
+	# The inside named it before we opened it: the same, or no hold.
+	if [ "$(readlink "/proc/$$/fd/$fence_nsfd")" != "$(cat "$scratch/mntns" 2>/dev/null)" ]; then
+		exec {fence_nsfd}<&-
+		fence_nsfd=
+	fi
 }
 
 # The processes of our mount namespace, whatever became of the command
@@ -51,6 +76,7 @@ fence_setup() {
 fence_procs() {
 	local ns p stat
 	ns=$(cat "$scratch/mntns" 2>/dev/null) || return 0
+	[ -n "${fence_nsfd:-}" ] || ns=none # not held: its number may be another's
 	# One stat for every process (a readlink each takes seconds on a
 	# busy machine): "'/proc/PID/ns/mnt' -> 'mnt:[N]'".
 	for p in $({
@@ -86,6 +112,8 @@ fence_cleanup() {
 		sleep 0.2
 	done
 	rm -rf "$scratch"
+	[ -n "${fence_nsfd:-}" ] && exec {fence_nsfd}<&-
+	fence_nsfd=
 }
 
 fence_run() {
@@ -93,6 +121,7 @@ fence_run() {
 	FENCE_SCRATCH=$scratch FENCE_TAG=$tag \
 		unshare -m -n --propagation private -- "$@" &
 	fence_inner=$!
+	fence_pin
 	wait "$fence_inner"
 	rc=$?
 	fence_inner=
