@@ -1775,6 +1775,18 @@ static void check_command(const char *cmd)
 		   "cannot run '%s': executable file not found in $PATH", cmd);
 }
 
+/* linux.seccomp: the spec's filter (oci.c's lesson), where stage 10
+ * loaded its own. Without no_new_privs the kernel loads one only for
+ * CAP_SYS_ADMIN: then before the capabilities are dropped, and the
+ * filter's rules must allow the rest of the set-up (runtimes' profiles
+ * do); with it, last before exec. */
+static void load_spec_seccomp(const struct oci_spec *s)
+{
+	char why[PATH_MAX + 256];
+	if (oci_load_seccomp(&s->seccomp, why, sizeof(why)) < 0)
+		die("%s", why);
+}
+
 /* Tell create we are set up: it writes the state and the pid file, runs
  * the hooks and returns, and we wait at the fifo for start. */
 static void say_ready(int ready)
@@ -1843,7 +1855,6 @@ static int run_hooks(const struct oci_spec *s, enum oci_hook_kind kind,
 static noreturn void oci_child_main(struct oci_child *c)
 {
 	const struct oci_spec *s = c->spec;
-	char why[PATH_MAX + 256];
 
 	/* A copy of the runtime until its exec: no process of the
 	 * container may open /proc/<us>/exe or our memory (CVE-2019-5736),
@@ -1884,6 +1895,8 @@ static noreturn void oci_child_main(struct oci_child *c)
 	enter_workdir(s->cwd);
 	set_environment((char **)s->env);
 	check_command(s->args[0]);
+	if (!s->no_new_privileges)
+		load_spec_seccomp(s);
 	drop_capabilities(c->lessons->keep_caps);
 	set_spec_user(s);
 	if (s->no_new_privileges)
@@ -1894,8 +1907,8 @@ static noreturn void oci_child_main(struct oci_child *c)
 	struct oci_state st = {.status = OCI_RUNNING, .pid = getpid()};
 	if (run_hooks(s, OCI_HOOK_START_CONTAINER, &st) < 0)
 		exit(EXIT_RUNTIME);
-	if (oci_load_seccomp(&s->seccomp, why, sizeof(why)) < 0)
-		die("%s", why);
+	if (s->no_new_privileges)
+		load_spec_seccomp(s);
 	exec_command((char **)s->args);
 }
 
@@ -1958,7 +1971,17 @@ static int make_v1_group(const char *ctrl, const char *path, char *dir,
 	return 0;
 }
 
-/* linux.resources.devices, in order, into the v1 devices group dir. */
+/* What the devices group allows after the spec's rules, as runc and
+ * crun do: the default devices, a terminal's (/dev/ptmx and the ptys of
+ * devpts), and making any node (mknod; opening it is another rule). */
+static const char *const default_device_rules[] = {
+    "c 1:3 rwm",   "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+    "c 1:9 rwm",   "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
+    "c 136:* rwm", "c *:* m",	"b *:* m",
+};
+
+/* linux.resources.devices, in order, into the v1 devices group dir, then
+ * default_device_rules. */
 static int limit_devices(const char *dir, const struct oci_spec *s)
 {
 	char rule[64], path[PATH_MAX + 32], major[24], minor[24];
@@ -1980,6 +2003,15 @@ static int limit_devices(const char *dir, const struct oci_spec *s)
 			return -1;
 		}
 	}
+	if (snprintf(path, sizeof(path), "%s/devices.allow", dir) >=
+	    (int)sizeof(path))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(default_device_rules); i++)
+		if (write_file(path, default_device_rules[i]) < 0) {
+			report_errno("cannot write '%s' to '%s'",
+				     default_device_rules[i], path);
+			return -1;
+		}
 	return 0;
 }
 
@@ -2653,7 +2685,6 @@ static void load_exec_spec(const char *dir, const struct oci_exec *o,
 static noreturn void oci_exec_child(const struct oci_spec *s,
 				    const struct oci_lessons *l, int console)
 {
-	char why[PATH_MAX + 256];
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die_errno("cannot close the runtime's files on exec");
 	if (s->terminal)
@@ -2662,12 +2693,14 @@ static noreturn void oci_exec_child(const struct oci_spec *s,
 	enter_workdir(s->cwd);
 	set_environment((char **)s->env);
 	check_command(s->args[0]);
+	if (!s->no_new_privileges)
+		load_spec_seccomp(s);
 	drop_capabilities(l->keep_caps);
 	set_spec_user(s);
-	if (s->no_new_privileges)
+	if (s->no_new_privileges) {
 		set_no_new_privs();
-	if (oci_load_seccomp(&s->seccomp, why, sizeof(why)) < 0)
-		die("%s", why);
+		load_spec_seccomp(s);
+	}
 	exec_command((char **)s->args);
 }
 
