@@ -1756,18 +1756,21 @@ static void check_command(const char *cmd)
 	const char *dirs = strchr(cmd, '/') ? "" : getenv("PATH");
 	if (!dirs)
 		dirs = "/usr/local/bin:/usr/bin:/bin";
+	/* errno 0: the reason is in the message, in those words, and
+	 * die_status() adds no strerror() after it. */
 	for (const char *d = dirs;; d += strcspn(d, ":") + 1) {
 		int n = strcspn(d, ":");
 		snprintf(path, sizeof(path), "%.*s%s%s", n, d, n ? "/" : "",
 			 cmd);
 		if (access(path, X_OK) == 0)
 			return;
-		if (errno == EACCES && access(path, F_OK) == 0)
+		if (errno == EACCES && access(path, F_OK) == 0 && !(errno = 0))
 			die_status(EXIT_CANNOT_RUN,
 				   "cannot run '%s': permission denied", cmd);
 		if (!d[n])
 			break;
 	}
+	errno = 0;
 	if (strchr(cmd, '/'))
 		die_status(EXIT_NOT_FOUND,
 			   "cannot run '%s': no such file or directory", cmd);
@@ -2420,10 +2423,10 @@ static int oci_create_cmd(int argc, char **argv)
 		die("'process.terminal' needs --console-socket");
 	if (make_dirs(oci_root) < 0)
 		die_errno("cannot create '%s'", oci_root);
-	if (mkdir(dir, 0700) < 0)
-		die_errno(errno == EEXIST ? "container '%s' exists already"
-					  : "cannot create the state of '%s'",
-			  o.id);
+	if (mkdir(dir, 0700) < 0 && errno == EEXIST)
+		die("container '%s' exists already", o.id);
+	else if (access(dir, F_OK) < 0)
+		die_errno("cannot create the state of '%s'", o.id);
 	int status = create_container(&o, dir, &s, &l);
 	oci_free_lessons(&l);
 	oci_free_spec(&s);
@@ -2891,6 +2894,18 @@ static const struct {
     {"features", oci_features_cmd},
 };
 
+/* The state directory without --root: oci/ in the run directory of
+ * stage 15's containers (DESIGN.md's "Where state lives"). Returns 0, or
+ * -1 with the reason in why. */
+static int oci_default_root(char *root, size_t len)
+{
+	char why[256];
+	if (state_run_dir(root, len - 8, why, sizeof(why)) < 0)
+		return -1;
+	strcat(root, "/oci");
+	return 0;
+}
+
 /* Whether argv[1] on is the OCI command line rather than stage 15's:
  * a global option first, a command only it has, `ps` with an id, or
  * `exec` with one of its long options (stage 15's are short). */
@@ -2907,7 +2922,17 @@ static bool is_oci_line(int argc, char **argv)
 			return true;
 	if (!strcmp(cmd, "ps"))
 		return argc > 3 || (argc == 3 && strcmp(argv[2], "-a"));
-	return !strcmp(cmd, "exec") && argc > 2 && !strncmp(argv[2], "--", 2);
+	if (strcmp(cmd, "exec") || argc < 3)
+		return false;
+	/* exec ID cmd: stage 15's, unless ID is a container of ours. */
+	char dir[PATH_MAX];
+	if (!strncmp(argv[2], "--", 2))
+		return true;
+	if (argv[2][0] == '-' || !oci_id_valid(argv[2]) ||
+	    oci_default_root(oci_root, sizeof(oci_root)) < 0)
+		return false;
+	snprintf(dir, sizeof(dir), "%s/%s", oci_root, argv[2]);
+	return access(dir, F_OK) == 0;
 }
 
 /* [--root DIR] [--log FILE] [--log-format json|text] [--debug]
@@ -2966,7 +2991,7 @@ static int oci_main(int argc, char **argv)
 			       sizeof(why)) < 0)
 		die("cannot find the state directory: %s", why);
 	else
-		strcat(oci_root, "/oci");
+		oci_default_root(oci_root, sizeof(oci_root));
 	if (optind >= argc)
 		die("missing the command (usage: %s %s)", STAGE_NAME, usage);
 	argc -= optind;
