@@ -48,7 +48,7 @@ static void test_arguments_pass_exactly(void)
 	    "\xc3\xa9t\xc3\xa9", "-v");
 	H_STATUS(r, 0);
 	H_OUT(r, "612062\n\n6c696e650a627265616b\n"
-		 "c3a974c3a9\n2d76\n");
+				      "c3a974c3a9\n2d76\n");
 	h_free(&r);
 }
 
@@ -69,10 +69,8 @@ static void test_killed_by_signal_is_128_plus(void)
 	static const struct {
 		const char *name;
 		int status;
-	} crashes[] = {{"SEGV", 128 + 11},
-		       {"ILL", 128 + 4},
-		       {"FPE", 128 + 8},
-		       {"TRAP", 128 + 5}};
+	} crashes[] = {{"SEGV", 128 + 11}, {"ILL", 128 + 4},
+		       {"FPE", 128 + 8},   {"TRAP", 128 + 5}};
 	for (size_t i = 0; i < ARRAY_SIZE(crashes); i++) {
 		struct run_result r;
 		RUN(r, NULL, "run", H.probe, "crash", crashes[i].name);
@@ -119,15 +117,15 @@ static void test_directory_is_126(void)
 static void test_bad_arguments_are_125(void)
 {
 	static const char *const cases[][4] = {
-	    {NULL},
-	    /* No stage's command (stage 16's OCI line has start). */
-	    {"launch", "x", NULL},
-	    {"run", NULL},
-	    {"run", "--no-such-option", "x", NULL},
-	    {"run", "--verbose", NULL},
-	    {"run", "", NULL},
-	    /* --verbose was -v, which stage 13 gives to volumes. */
-	    {"run", "-v", "x", NULL},
+		{NULL},
+		/* No stage's command (stage 16's OCI line has start). */
+		{"launch", "x", NULL},
+		{"run", NULL},
+		{"run", "--no-such-option", "x", NULL},
+		{"run", "--verbose", NULL},
+		{"run", "", NULL},
+		/* --verbose was -v, which stage 13 gives to volumes. */
+		{"run", "-v", "x", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct run_result r;
@@ -206,23 +204,23 @@ static void test_options_are_the_tables(void)
 }
 
 static const struct stage_test tests[] = {
-    {"test_stdout_passes_exactly", test_stdout_passes_exactly, false},
-    {"test_stderr_passes_exactly", test_stderr_passes_exactly, false},
-    {"test_stdin_passes_through", test_stdin_passes_through, false},
-    {"test_arguments_pass_exactly", test_arguments_pass_exactly, false},
-    {"test_exit_status_passes_on", test_exit_status_passes_on, false},
-    {"test_killed_by_signal_is_128_plus", test_killed_by_signal_is_128_plus,
-     false},
-    {"test_missing_command_is_127", test_missing_command_is_127, false},
-    {"test_not_executable_is_126", test_not_executable_is_126, false},
-    {"test_directory_is_126", test_directory_is_126, false},
-    {"test_bad_arguments_are_125", test_bad_arguments_are_125, false},
-    {"test_help_goes_to_stdout", test_help_goes_to_stdout, false},
-    {"test_verbose_goes_to_stderr_only", test_verbose_goes_to_stderr_only,
-     false},
-    {"test_only_fds_0_1_2_inherited", test_only_fds_0_1_2_inherited, false},
-    {"test_options_are_the_tables", test_options_are_the_tables, false},
-    {NULL, NULL, false},
+	{"test_stdout_passes_exactly", test_stdout_passes_exactly, false},
+	{"test_stderr_passes_exactly", test_stderr_passes_exactly, false},
+	{"test_stdin_passes_through", test_stdin_passes_through, false},
+	{"test_arguments_pass_exactly", test_arguments_pass_exactly, false},
+	{"test_exit_status_passes_on", test_exit_status_passes_on, false},
+	{"test_killed_by_signal_is_128_plus", test_killed_by_signal_is_128_plus,
+	 false},
+	{"test_missing_command_is_127", test_missing_command_is_127, false},
+	{"test_not_executable_is_126", test_not_executable_is_126, false},
+	{"test_directory_is_126", test_directory_is_126, false},
+	{"test_bad_arguments_are_125", test_bad_arguments_are_125, false},
+	{"test_help_goes_to_stdout", test_help_goes_to_stdout, false},
+	{"test_verbose_goes_to_stderr_only", test_verbose_goes_to_stderr_only,
+	 false},
+	{"test_only_fds_0_1_2_inherited", test_only_fds_0_1_2_inherited, false},
+	{"test_options_are_the_tables", test_options_are_the_tables, false},
+	{NULL, NULL, false},
 };
 
 const struct stage_suite suite_exec = {1, "exec", false, tests};
