@@ -1500,6 +1500,16 @@ static const struct {
 static const char *const oci_default_devices[] = {"null",   "zero",    "full",
 						  "random", "urandom", "tty"};
 
+/* In a new user namespace, once its maps are written: become its root
+ * (our ids are still the host's, which it may not map), after joining
+ * the groups, whose files are the host root's. */
+static void become_ns_root(void)
+{
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		die_errno("cannot become root in the user namespace (are "
+			  "uid and gid 0 mapped?)");
+}
+
 /* Join the namespaces the spec names by path, in oci_namespaces' order.
  * A PID namespace was joined by the runtime already: setns() into one
  * moves only the children. */
@@ -1866,11 +1876,20 @@ static noreturn void oci_child_main(struct oci_child *c)
 		die_errno("cannot make the container's process non-dumpable");
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die_errno("cannot close the runtime's files on exec");
+	/* run blocked the signals it forwards, and ignores SIGPIPE: the
+	 * command gets neither. */
+	sigset_t none;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 ||
+	    signal(SIGPIPE, SIG_DFL) == SIG_ERR)
+		die_errno("cannot restore the signals");
 	close(c->ready[0]);
 	if (c->sync[0] >= 0)
 		await_parent(c->sync);
 	join_cgroup(c->cg);
 	join_limits(&c->cg->lim);
+	if (new_namespace(s, CLONE_NEWUSER))
+		become_ns_root();
 	join_namespaces(s);
 	if (new_namespace(s, CLONE_NEWCGROUP))
 		enter_cgroup_ns();
@@ -2237,19 +2256,43 @@ static int keep_config(const char *dir, const struct oci_spec *s,
 	return 0;
 }
 
+/* The host's id for id 0 of a user namespace's maps, or -1. */
+static long host_root(const struct oci_idmap *maps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (maps[i].container == 0 && maps[i].size > 0)
+			return (long)maps[i].host;
+	return -1;
+}
+
+/* A new user namespace: the fifo its process opens, as its root,
+ * belongs to that root. Returns 0, or -1 with errno. */
+static int give_fifo(const char *dir, const struct oci_spec *s)
+{
+	char path[PATH_MAX + 16];
+	long uid = host_root(s->uid_mappings, s->n_uid_mappings);
+	long gid = host_root(s->gid_mappings, s->n_gid_mappings);
+	if (!new_namespace(s, CLONE_NEWUSER) || uid < 0 || gid < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/" OCI_FIFO, dir);
+	return chown(path, (uid_t)uid, (gid_t)gid);
+}
+
 /* What create was asked. */
 struct oci_create {
 	const char *id;
 	char bundle[PATH_MAX];
 	const char *pid_file, *console_socket;
 	bool no_pivot;
+	bool detach; /* run: return once it is started */
+	pid_t pid;   /* out: the container's first process */
 };
 
 /* create: the container's first process, set up as the spec says and
  * waiting at the fifo; its state "created". It stays behind when we
  * return, a child of our caller's subreaper (the shim, conmon). Returns
  * 0, or the status to exit with after saying why, nothing left. */
-static int create_container(const struct oci_create *o, const char *dir,
+static int create_container(struct oci_create *o, const char *dir,
 			    struct oci_spec *s, const struct oci_lessons *l)
 {
 	struct cgroup cg;
@@ -2279,7 +2322,8 @@ static int create_container(const struct oci_create *o, const char *dir,
 		report("cannot use root '%s': %s", c.rootfs, why);
 		goto out_state;
 	}
-	if (oci_make_fifo(dir) < 0 || (c.fifo = oci_open_fifo(dir)) < 0) {
+	if (oci_make_fifo(dir) < 0 || give_fifo(dir, s) < 0 ||
+	    (c.fifo = oci_open_fifo(dir)) < 0) {
 		report_errno("cannot make the fifo in '%s'", dir);
 		goto out_state;
 	}
@@ -2332,6 +2376,7 @@ static int create_container(const struct oci_create *o, const char *dir,
 		goto out_child;
 	}
 	oci_free_state(&st);
+	o->pid = pid;
 	return 0;
 out_child:
 	kill(pid, SIGKILL);
@@ -2377,56 +2422,79 @@ static const char *the_id(int argc, char **argv, int max_more,
 	return argv[optind];
 }
 
-/* create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]
- * [--no-pivot] [--no-new-keyring] ID */
-static int oci_create_cmd(int argc, char **argv)
+/* create's line (run's too, with --detach) into o. Dies on a bad one. */
+static void parse_create(int argc, char **argv, bool run, struct oci_create *o)
 {
-	static const char usage[] =
-	    "create [--bundle DIR] [--pid-file FILE] [--console-socket "
-	    "SOCK] [--no-pivot] [--no-new-keyring] ID";
 	static const struct option longs[] = {
 	    {"bundle", required_argument, NULL, 'b'},
 	    {"pid-file", required_argument, NULL, 'p'},
 	    {"console-socket", required_argument, NULL, 'c'},
 	    {"no-pivot", no_argument, NULL, 'P'},
 	    {"no-new-keyring", no_argument, NULL, 'K'},
+	    {"detach", no_argument, NULL, 'd'},
 	    {NULL, 0, NULL, 0}};
-	struct oci_create o = {0};
+	const char *usage =
+	    run ? "run --bundle DIR [--detach] [--pid-file FILE] "
+		  "[--console-socket SOCK] [--no-pivot] ID"
+		: "create [--bundle DIR] [--pid-file FILE] [--console-socket "
+		  "SOCK] [--no-pivot] [--no-new-keyring] ID";
 	const char *bundle = ".";
-	struct oci_spec s = {0};
-	struct oci_lessons l = {0};
-	char dir[PATH_MAX], why[PATH_MAX + 256];
 	int c;
-
-	while ((c = next_option(argc, argv, "+b:", longs, usage)) != -1) {
+	while ((c = next_option(argc, argv, run ? "+b:d" : "+b:", longs,
+				usage)) != -1) {
 		if (c == 'b')
 			bundle = optarg;
 		else if (c == 'p')
-			o.pid_file = optarg;
+			o->pid_file = optarg;
 		else if (c == 'c')
-			o.console_socket = optarg;
+			o->console_socket = optarg;
 		else if (c == 'P')
-			o.no_pivot = true;
+			o->no_pivot = true;
+		else if (c == 'd' && run)
+			o->detach = true;
+		else if (c == 'd')
+			die("bad option '--detach' (usage: %s %s)", STAGE_NAME,
+			    usage);
 		/* --no-new-keyring: we never make a session keyring. */
 	}
-	o.id = the_id(argc, argv, 0, usage);
-	oci_dir(o.id, dir);
-	if (!realpath(bundle, o.bundle))
+	o->id = the_id(argc, argv, 0, usage);
+	if (!realpath(bundle, o->bundle))
 		die_errno("cannot use bundle '%s'", bundle);
-	if (oci_load_spec(o.bundle, &s, why, sizeof(why)) < 0 ||
-	    oci_map_spec(&s, &l, why, sizeof(why)) < 0)
+}
+
+/* Read o's bundle into s and l, and make the container's state
+ * directory dir. Dies on failure, nothing left. */
+static void prepare_create(const struct oci_create *o, char *dir,
+			   struct oci_spec *s, struct oci_lessons *l)
+{
+	char why[PATH_MAX + 256];
+	oci_dir(o->id, dir);
+	if (oci_load_spec(o->bundle, s, why, sizeof(why)) < 0 ||
+	    oci_map_spec(s, l, why, sizeof(why)) < 0)
 		die("%s", why);
-	if (s.hostname && !new_namespace(&s, CLONE_NEWUTS))
+	if (s->hostname && !new_namespace(s, CLONE_NEWUTS))
 		die("'hostname' needs a new uts namespace: without one it "
 		    "would rename the host");
-	if (s.terminal && !o.console_socket)
+	if (s->terminal && !o->console_socket)
 		die("'process.terminal' needs --console-socket");
 	if (make_dirs(oci_root) < 0)
 		die_errno("cannot create '%s'", oci_root);
 	if (mkdir(dir, 0700) < 0 && errno == EEXIST)
-		die("container '%s' exists already", o.id);
+		die("container '%s' exists already", o->id);
 	else if (access(dir, F_OK) < 0)
-		die_errno("cannot create the state of '%s'", o.id);
+		die_errno("cannot create the state of '%s'", o->id);
+}
+
+/* create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]
+ * [--no-pivot] [--no-new-keyring] ID */
+static int oci_create_cmd(int argc, char **argv)
+{
+	struct oci_create o = {0};
+	struct oci_spec s = {0};
+	struct oci_lessons l = {0};
+	char dir[PATH_MAX];
+	parse_create(argc, argv, false, &o);
+	prepare_create(&o, dir, &s, &l);
 	int status = create_container(&o, dir, &s, &l);
 	oci_free_lessons(&l);
 	oci_free_spec(&s);
@@ -2558,6 +2626,23 @@ static bool oci_gone_within(const char *dir, struct oci_state *st,
 	return oci_refresh_state(dir, st) == OCI_STOPPED;
 }
 
+/* Forget the stopped container in dir: its groups, then the poststop
+ * hooks, then its state. Returns 0, or -1 after saying why. */
+static int forget_container(const char *dir, struct oci_state *st)
+{
+	struct oci_spec s = {0};
+	load_kept_spec(dir, &s);
+	int rc = remove_oci_cgroups(dir);
+	st->status = OCI_STOPPED;
+	run_hooks(&s, OCI_HOOK_POSTSTOP, st);
+	if (remove_tree(dir) < 0) {
+		report_errno("cannot remove '%s'", dir);
+		rc = -1;
+	}
+	oci_free_spec(&s);
+	return rc;
+}
+
 /* delete [--force] ID: forget a stopped container (or a created one,
  * whose process is killed, as runc does): its groups, the poststop
  * hooks, its state. With --force a running one is killed first. */
@@ -2568,7 +2653,6 @@ static int oci_delete_cmd(int argc, char **argv)
 					      {NULL, 0, NULL, 0}};
 	char dir[PATH_MAX];
 	struct oci_state st;
-	struct oci_spec s = {0};
 	bool force = false;
 	int c;
 	while ((c = next_option(argc, argv, "+f", longs, usage)) != -1)
@@ -2590,17 +2674,62 @@ static int oci_delete_cmd(int argc, char **argv)
 			    "did not end within 10 s of SIGKILL",
 			    id, (int)st.pid);
 	}
-	load_kept_spec(dir, &s);
-	int rc = remove_oci_cgroups(dir);
-	st.status = OCI_STOPPED;
-	run_hooks(&s, OCI_HOOK_POSTSTOP, &st);
-	if (remove_tree(dir) < 0) {
-		report_errno("cannot remove '%s'", dir);
-		rc = -1;
-	}
-	oci_free_spec(&s);
+	int rc = forget_container(dir, &st);
 	oci_free_state(&st);
 	return rc < 0 ? EXIT_RUNTIME : 0;
+}
+
+/* run --bundle DIR [--detach] ... ID: create, start, and (unless
+ * --detach) wait for it and delete it, as runc run does; its status is
+ * the command's. */
+static int oci_run_cmd(int argc, char **argv)
+{
+	struct oci_create o = {0};
+	struct oci_spec s = {0};
+	struct oci_lessons l = {0};
+	struct oci_state st;
+	char dir[PATH_MAX], why[PATH_MAX + 64];
+	sigset_t mask;
+
+	parse_create(argc, argv, true, &o);
+	prepare_create(&o, dir, &s, &l);
+	/* Blocked until its pid is known, then forwarded to it. */
+	if (block_signals(&mask) < 0)
+		die_errno("cannot block signals");
+	int status = create_container(&o, dir, &s, &l);
+	oci_free_lessons(&l);
+	oci_free_spec(&s);
+	if (status != 0)
+		return status;
+	find_oci(o.id, dir, &st);
+	if (oci_start(dir, &st, 10000, why, sizeof(why)) < 0) {
+		report("%s", why);
+		kill(o.pid, SIGKILL);
+		wait_child(o.pid);
+		forget_container(dir, &st);
+		return EXIT_RUNTIME;
+	}
+	st.status = OCI_RUNNING;
+	if (oci_write_state(dir, &st) < 0)
+		report_errno("cannot write the state of container '%s'", o.id);
+	load_kept_spec(dir, &s);
+	run_hooks(&s, OCI_HOOK_POSTSTART, &st);
+	oci_free_spec(&s);
+	if (o.detach) {
+		oci_free_state(&st);
+		return 0;
+	}
+	if (forward_signals(o.pid, &mask) < 0)
+		report_errno("cannot forward signals");
+	status = wait_child(o.pid);
+	if (status < 0) {
+		report_errno("cannot wait for the container's process");
+		status = EXIT_RUNTIME;
+	}
+	if (forget_container(dir, &st) < 0)
+		status = EXIT_RUNTIME;
+	oci_free_state(&st);
+	return status;
 }
 
 /* ps [--format table|json] ID: the processes of its group, host pids
@@ -2891,7 +3020,7 @@ static const struct {
     {"state", oci_state_cmd},	    {"kill", oci_kill_cmd},
     {"delete", oci_delete_cmd},	    {"ps", oci_ps_cmd},
     {"exec", oci_exec_cmd},	    {"spec", oci_spec_cmd},
-    {"features", oci_features_cmd},
+    {"features", oci_features_cmd}, {"run", oci_run_cmd},
 };
 
 /* The state directory without --root: oci/ in the run directory of
@@ -2918,8 +3047,13 @@ static bool is_oci_line(int argc, char **argv)
 		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(oci_commands); i++)
 		if (!strcmp(cmd, oci_commands[i].name) && strcmp(cmd, "ps") &&
-		    strcmp(cmd, "exec"))
+		    strcmp(cmd, "exec") && strcmp(cmd, "run"))
 			return true;
+	/* run --bundle DIR: runc's; any other run is stage 15's. */
+	if (!strcmp(cmd, "run"))
+		return argc > 2 && (!strcmp(argv[2], "--bundle") ||
+				    !strncmp(argv[2], "--bundle=", 9) ||
+				    !strcmp(argv[2], "-b"));
 	if (!strcmp(cmd, "ps"))
 		return argc > 3 || (argc == 3 && strcmp(argv[2], "-a"));
 	if (strcmp(cmd, "exec") || argc < 3)
