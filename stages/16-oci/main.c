@@ -2409,6 +2409,20 @@ static int next_option(int argc, char **argv, const char *shorts,
 	return c;
 }
 
+/* A command's one flag (--all, --force, or its first letter) before its
+ * id: whether it was given. Dies on another option. */
+static bool take_flag(int argc, char **argv, const char *name,
+		      const char *usage)
+{
+	const struct option longs[] = {{name, no_argument, NULL, name[0]},
+				       {NULL, 0, NULL, 0}};
+	const char shorts[] = {'+', name[0], '\0'};
+	bool given = false;
+	while (next_option(argc, argv, shorts, longs, usage) != -1)
+		given = true;
+	return given;
+}
+
 /* The one id a command takes, after its options; dies when it is
  * missing, or more follow than max_more. */
 static const char *the_id(int argc, char **argv, int max_more,
@@ -2582,14 +2596,9 @@ static size_t group_pids(const char *dir, pid_t *pids, size_t max)
 static int oci_kill_cmd(int argc, char **argv)
 {
 	static const char usage[] = "kill [--all] ID [SIGNAL]";
-	static const struct option longs[] = {{"all", no_argument, NULL, 'a'},
-					      {NULL, 0, NULL, 0}};
 	char dir[PATH_MAX];
 	struct oci_state st;
-	bool all = false;
-	int c;
-	while ((c = next_option(argc, argv, "+a", longs, usage)) != -1)
-		all = true;
+	bool all = take_flag(argc, argv, "all", usage);
 	const char *id = the_id(argc, argv, 1, usage);
 	const char *name = optind + 1 < argc ? argv[optind + 1] : "TERM";
 	int sig = oci_signal_by_name(name);
@@ -2649,14 +2658,9 @@ static int forget_container(const char *dir, struct oci_state *st)
 static int oci_delete_cmd(int argc, char **argv)
 {
 	static const char usage[] = "delete [--force] ID";
-	static const struct option longs[] = {{"force", no_argument, NULL, 'f'},
-					      {NULL, 0, NULL, 0}};
 	char dir[PATH_MAX];
 	struct oci_state st;
-	bool force = false;
-	int c;
-	while ((c = next_option(argc, argv, "+f", longs, usage)) != -1)
-		force = true;
+	bool force = take_flag(argc, argv, "force", usage);
 	const char *id = the_id(argc, argv, 0, usage);
 	oci_dir(id, dir);
 	/* --force on one that is gone already: nothing to do, as runc. */
