@@ -1480,6 +1480,7 @@ struct oci_child {
 	int fifo;     /* exec.fifo, O_PATH, for oci_wait_start() */
 	int console;  /* --console-socket, connected; -1 */
 	bool no_pivot;
+	const struct oci_state *state; /* for the startContainer hooks */
 };
 
 /* linux.namespaces by type, as clone flags, with each one's name for
@@ -1508,6 +1509,43 @@ static void become_ns_root(void)
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		die_errno("cannot become root in the user namespace (are "
 			  "uid and gid 0 mapped?)");
+}
+
+/* First in the container's process: non-dumpable, since it is a copy
+ * of the runtime until its exec: no process of the container may open
+ * /proc/<us>/exe or our memory (CVE-2019-5736), however long it waits
+ * for start. Our files closed at exec, and the signals run blocks and
+ * ignores as the command should find them. Dies on failure. */
+static void prepare_oci_child(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("cannot make the container's process non-dumpable");
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die_errno("cannot close the runtime's files on exec");
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 ||
+	    signal(SIGPIPE, SIG_DFL) == SIG_ERR)
+		die_errno("cannot restore the signals");
+}
+
+/* Our pid as the host sees it (the state's), while the host's /proc is
+ * in reach: its /proc/self, whatever our PID namespace; 0 if unknown. */
+static pid_t host_pid(void)
+{
+	char link[32];
+	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	return (pid_t)atoi(link);
+}
+
+/* linux.rootfsPropagation, once the root is ours (make_mounts_private()
+ * cut it from the host's before). */
+static void set_root_propagation(const struct oci_spec *s)
+{
+	if (s->rootfs_propagation &&
+	    mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
+		die_errno("cannot set the root's propagation");
 }
 
 /* Join the namespaces the spec names by path, in oci_namespaces' order.
@@ -1811,10 +1849,9 @@ static void say_ready(int ready)
 
 /* process.terminal: a pty of our devpts, its master sent over the
  * console socket, its slave our terminal and stdio; then the spec's
- * size, and /dev/console the same terminal, as the spec says. */
+ * size. */
 static void setup_spec_terminal(const struct oci_spec *s, int console)
 {
-	char name[64];
 	if (console < 0)
 		die("cannot give the container a terminal: "
 		    "'process.terminal' needs --console-socket");
@@ -1823,15 +1860,20 @@ static void setup_spec_terminal(const struct oci_spec *s, int console)
 			     .ws_col = (unsigned short)s->console_width};
 	if (ws.ws_row && ioctl(STDIN_FILENO, TIOCSWINSZ, &ws) < 0)
 		die_errno("cannot set the terminal's size");
-	if (ttyname_r(STDIN_FILENO, name, sizeof(name)) == 0 &&
-	    access("/dev/console", F_OK) < 0) {
-		int fd =
-		    open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			close(fd);
-		if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
-			die_errno("cannot bind '%s' on /dev/console", name);
-	}
+}
+
+/* The first process's terminal is the container's /dev/console too, as
+ * the spec says (a bind of its pty, where the root has none). */
+static void bind_console(void)
+{
+	char name[64];
+	if (ttyname_r(STDIN_FILENO, name, sizeof(name)) != 0 ||
+	    access("/dev/console", F_OK) == 0)
+		return;
+	int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd) < 0 ||
+	    mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		die_errno("cannot bind '%s' on /dev/console", name);
 }
 
 /* The hooks of kind, with the state st on their stdin. Returns 0, or -1
@@ -1868,21 +1910,10 @@ static int run_hooks(const struct oci_spec *s, enum oci_hook_kind kind,
 static noreturn void oci_child_main(struct oci_child *c)
 {
 	const struct oci_spec *s = c->spec;
+	struct oci_state st = *c->state; /* for the startContainer hooks */
 
-	/* A copy of the runtime until its exec: no process of the
-	 * container may open /proc/<us>/exe or our memory (CVE-2019-5736),
-	 * however long it waits for start. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die_errno("cannot make the container's process non-dumpable");
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		die_errno("cannot close the runtime's files on exec");
-	/* run blocked the signals it forwards, and ignores SIGPIPE: the
-	 * command gets neither. */
-	sigset_t none;
-	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 ||
-	    signal(SIGPIPE, SIG_DFL) == SIG_ERR)
-		die_errno("cannot restore the signals");
+	prepare_oci_child();
+	st.pid = host_pid();
 	close(c->ready[0]);
 	if (c->sync[0] >= 0)
 		await_parent(c->sync);
@@ -1904,15 +1935,15 @@ static noreturn void oci_child_main(struct oci_child *c)
 		move_root(c->rootfs);
 	else
 		pivot_to(c->rootfs);
-	if (s->rootfs_propagation &&
-	    mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
-		die_errno("cannot set the root's propagation");
+	set_root_propagation(s);
 	set_sysctls(s);
 	setup_walls(c->lessons->walls, c->lessons->n_walls);
 	if (s->root_readonly)
 		make_root_readonly();
-	if (s->terminal)
+	if (s->terminal) {
 		setup_spec_terminal(s, c->console);
+		bind_console();
+	}
 	set_process_limits(s);
 	enter_workdir(s->cwd);
 	set_environment((char **)s->env);
@@ -1926,7 +1957,7 @@ static noreturn void oci_child_main(struct oci_child *c)
 	say_ready(c->ready[1]);
 	if (oci_wait_start(c->fifo) < 0)
 		die_errno("cannot wait for start");
-	struct oci_state st = {.status = OCI_RUNNING, .pid = getpid()};
+	st.status = OCI_RUNNING;
 	if (run_hooks(s, OCI_HOOK_START_CONTAINER, &st) < 0)
 		exit(EXIT_RUNTIME);
 	if (s->no_new_privileges)
@@ -2296,14 +2327,15 @@ static int create_container(struct oci_create *o, const char *dir,
 			    struct oci_spec *s, const struct oci_lessons *l)
 {
 	struct cgroup cg;
+	struct oci_state st = {.status = OCI_CREATED};
 	struct oci_child c = {.spec = s,
+			      .state = &st,
 			      .lessons = l,
 			      .cg = &cg,
 			      .sync = {-1, -1},
 			      .ready = {-1, -1},
 			      .console = -1,
 			      .no_pivot = o->no_pivot};
-	struct oci_state st = {.status = OCI_CREATED};
 	int status = EXIT_RUNTIME;
 	char why[PATH_MAX + 64];
 
