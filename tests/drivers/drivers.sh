@@ -49,7 +49,7 @@ if [ "${1:-}" != --inside ]; then
 		for p in /proc/[0-9]*; do
 			[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"
 		done
-		find /sys/fs/cgroup -path "*/minidocker-drivers-$$*" -name cgroup.procs \
+		find /sys/fs/cgroup -path "*/minidocker-drivers-$$[/-]*" -name cgroup.procs \
 			-exec cat {} + 2>/dev/null | sort -u
 	}
 	cleanup() {
@@ -67,7 +67,8 @@ if [ "${1:-}" != --inside ]; then
 		# Our cgroup parents, deepest first, in every hierarchy; a
 		# group empties a little after its last process is killed.
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find /sys/fs/cgroup -depth -type d -path "*/minidocker-drivers-$$*" \
+			find /sys/fs/cgroup -depth -type d \( -path "*/minidocker-drivers-$$" \
+				-o -path "*/minidocker-drivers-$$[/-]*" \) \
 				-exec rmdir {} + 2>/dev/null && break
 			sleep 0.2
 		done
@@ -86,7 +87,8 @@ if [ "${1:-}" != --inside ]; then
 		echo "$prog: the namespace still had processes after the run: $left" >&2
 		rc=1
 	fi
-	if find /sys/fs/cgroup -type d -path "*/minidocker-drivers-$$*" 2>/dev/null | grep -q .; then
+	if find /sys/fs/cgroup -type d \( -path "*/minidocker-drivers-$$" \
+		-o -path "*/minidocker-drivers-$$[/-]*" \) 2>/dev/null | grep -q .; then
 		echo "$prog: cgroups of the test were left" >&2
 		rc=1
 	fi
@@ -187,7 +189,7 @@ nothing_left() {
 	found=$( (find "${state_dirs[@]}" -type f \( -name config.json \
 		-o -name exec.fifo -o -name state.json -o -name status \
 		-o -name oci-state.json \) 2>/dev/null
-		find /sys/fs/cgroup -mindepth 3 -type d -path "*/$tag*" \
+		find /sys/fs/cgroup -mindepth 3 -type d -path "*/${tag}[/-]*" \
 			-not -path '/sys/fs/cgroup/unified/*' \
 			-not -name conmon 2>/dev/null) |
 		head -n 5)
