@@ -2853,8 +2853,7 @@ static void load_exec_spec(const char *dir, const struct oci_exec *o,
 static noreturn void oci_exec_child(const struct oci_spec *s,
 				    const struct oci_lessons *l, int console)
 {
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		die_errno("cannot close the runtime's files on exec");
+	prepare_oci_child();
 	if (s->terminal)
 		setup_spec_terminal(s, console);
 	set_process_limits(s);
@@ -2900,6 +2899,7 @@ static int oci_exec_cmd(int argc, char **argv)
 	struct exec_handles h;
 	char dir[PATH_MAX], why[PATH_MAX + 256];
 	char paths[EXEC_MAX_CGROUPS * PATH_MAX];
+	sigset_t mask;
 	int c, told[2];
 
 	while ((c = next_option(argc, argv, "+p:dtw:e:", longs, usage)) != -1) {
@@ -2937,8 +2937,11 @@ static int oci_exec_cmd(int argc, char **argv)
 	load_cgroups(dir, paths, sizeof(paths), &t);
 	if (open_container(&t, &h, why, sizeof(why)) < 0)
 		die("cannot exec in container '%s': %s", id, why);
-	if (pipe2(told, O_CLOEXEC) < 0)
-		die_errno("cannot make a pipe");
+	/* Without --detach: blocked until its pid is known, then forwarded
+	 * to it, as stage 15's exec. */
+	if (pipe2(told, O_CLOEXEC) < 0 ||
+	    (!o.detach && block_signals(&mask) < 0))
+		die_errno("cannot prepare the exec");
 	fflush(NULL);
 	/* The joining process: a copy of the runtime until the command's
 	 * exec, so non-dumpable (join_container()). It forks the command
@@ -2980,6 +2983,8 @@ static int oci_exec_cmd(int argc, char **argv)
 	json_decref(o.env);
 	if (o.detach)
 		return 0;
+	if (forward_signals(pid, &mask) < 0)
+		report_errno("cannot forward signals");
 	int status = wait_child(pid);
 	if (status < 0)
 		die_errno("cannot wait for the exec'd process");
