@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -1480,6 +1481,7 @@ struct oci_child {
 	int fifo;     /* exec.fifo, O_PATH, for oci_wait_start() */
 	int console;  /* --console-socket, connected; -1 */
 	bool no_pivot;
+	bool no_new_keyring;	       /* keep the caller's session keyring */
 	const struct oci_state *state; /* for the startContainer hooks */
 };
 
@@ -1537,6 +1539,14 @@ static pid_t host_pid(void)
 	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';
 	return (pid_t)atoi(link);
+}
+
+/* A session keyring of the container's own (an anonymous one), so that
+ * its keys are not its caller's: what --no-new-keyring leaves out. */
+static void new_session_keyring(void)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+		die_errno("cannot make a session keyring");
 }
 
 /* linux.rootfsPropagation, once the root is ours (make_mounts_private()
@@ -1922,6 +1932,8 @@ static noreturn void oci_child_main(struct oci_child *c)
 	if (new_namespace(s, CLONE_NEWUSER))
 		become_ns_root();
 	join_namespaces(s);
+	if (!c->no_new_keyring)
+		new_session_keyring();
 	if (new_namespace(s, CLONE_NEWCGROUP))
 		enter_cgroup_ns();
 	if (s->hostname)
@@ -2314,7 +2326,7 @@ struct oci_create {
 	const char *id;
 	char bundle[PATH_MAX];
 	const char *pid_file, *console_socket;
-	bool no_pivot;
+	bool no_pivot, no_new_keyring;
 	bool detach; /* run: return once it is started */
 	pid_t pid;   /* out: the container's first process */
 };
@@ -2335,7 +2347,8 @@ static int create_container(struct oci_create *o, const char *dir,
 			      .sync = {-1, -1},
 			      .ready = {-1, -1},
 			      .console = -1,
-			      .no_pivot = o->no_pivot};
+			      .no_pivot = o->no_pivot,
+			      .no_new_keyring = o->no_new_keyring};
 	int status = EXIT_RUNTIME;
 	char why[PATH_MAX + 64];
 
@@ -2496,12 +2509,13 @@ static void parse_create(int argc, char **argv, bool run, struct oci_create *o)
 			o->console_socket = optarg;
 		else if (c == 'P')
 			o->no_pivot = true;
+		else if (c == 'K')
+			o->no_new_keyring = true;
 		else if (c == 'd' && run)
 			o->detach = true;
 		else if (c == 'd')
 			die("bad option '--detach' (usage: %s %s)", STAGE_NAME,
 			    usage);
-		/* --no-new-keyring: we never make a session keyring. */
 	}
 	o->id = the_id(argc, argv, 0, usage);
 	if (!realpath(bundle, o->bundle))
