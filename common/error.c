@@ -11,6 +11,7 @@ static const char *name = "minidocker";
 static bool verbose_on;
 static void (*die_hook)(void);
 static pid_t die_hook_pid;
+static void (*line_hook)(bool error, const char *line, size_t len);
 
 void set_prog_name(const char *n)
 {
@@ -31,6 +32,11 @@ void set_die_hook(void (*fn)(void))
 {
 	die_hook = fn;
 	die_hook_pid = getpid();
+}
+
+void set_line_hook(void (*fn)(bool error, const char *line, size_t len))
+{
+	line_hook = fn;
 }
 
 /* Run the hook once, and only in the process that set it: a child of
@@ -60,7 +66,7 @@ static void vappend(struct line *l, const char *fmt, va_list ap)
 }
 
 static void append(struct line *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void append(struct line *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -71,7 +77,7 @@ static void append(struct line *l, const char *fmt, ...)
 
 /* Format the whole line first and write it at once, so that lines from
  * the runtime and the container's processes never interleave. */
-static void print_line(const char *fmt, va_list ap, int err)
+static void print_line(const char *fmt, va_list ap, int err, bool error)
 {
 	struct line l;
 	l.len = 0;
@@ -84,57 +90,60 @@ static void print_line(const char *fmt, va_list ap, int err)
 	for (size_t i = 0; i < l.len; i++)
 		if ((unsigned char)l.buf[i] < ' ' || l.buf[i] == 0x7f)
 			l.buf[i] = '?';
+	if (line_hook)
+		line_hook(error, l.buf, l.len);
 	l.buf[l.len++] = '\n';
-	/* One write(2): stdio's buffer would be lost by _exit() in the child. */
+	/* One write(2): stdio's buffer would be lost by _exit() in the child.
+	 */
 	ssize_t ignored = write(STDERR_FILENO, l.buf, l.len);
 	(void)ignored;
 }
 
 /* What every printer below does with its arguments: one line, with
  * strerror(errno) appended when with_errno, and errno left as it was. */
-#define PRINT_LINE(fmt, with_errno)                                        \
-	do {                                                               \
-		int saved_errno = errno;                                   \
-		va_list ap;                                                \
-		va_start(ap, fmt);                                         \
-		print_line(fmt, ap, (with_errno) ? saved_errno : 0);       \
-		va_end(ap);                                                \
-		errno = saved_errno;                                       \
+#define PRINT_LINE(fmt, with_errno, error)                                     \
+	do {                                                                   \
+		int saved_errno = errno;                                       \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		print_line(fmt, ap, (with_errno) ? saved_errno : 0, error);    \
+		va_end(ap);                                                    \
+		errno = saved_errno;                                           \
 	} while (0)
 
 void die(const char *fmt, ...)
 {
-	PRINT_LINE(fmt, false);
+	PRINT_LINE(fmt, false, true);
 	run_die_hook();
 	_exit(EXIT_RUNTIME);
 }
 
 void die_errno(const char *fmt, ...)
 {
-	PRINT_LINE(fmt, true);
+	PRINT_LINE(fmt, true, true);
 	run_die_hook();
 	_exit(EXIT_RUNTIME);
 }
 
 void die_status(int status, const char *fmt, ...)
 {
-	PRINT_LINE(fmt, true);
+	PRINT_LINE(fmt, true, true);
 	run_die_hook();
 	_exit(status);
 }
 
 void report(const char *fmt, ...)
 {
-	PRINT_LINE(fmt, false);
+	PRINT_LINE(fmt, false, true);
 }
 
 void report_errno(const char *fmt, ...)
 {
-	PRINT_LINE(fmt, true);
+	PRINT_LINE(fmt, true, true);
 }
 
 void verbose(const char *fmt, ...)
 {
 	if (verbose_on)
-		PRINT_LINE(fmt, false);
+		PRINT_LINE(fmt, false, false);
 }

@@ -38,7 +38,8 @@ static const struct bad_case {
 	const char *cgroup_root; /* MINIDOCKER_CGROUP_ROOT, when not NULL */
 } cases[] = {
 	{"no arguments", {NULL}, 125, "missing command 'run'", NULL, NULL},
-	{"unknown command", {"start", "x", NULL}, 125, "unknown command",
+	/* No stage's command (stage 16's OCI line has start). */
+	{"unknown command", {"launch", "x", NULL}, 125, "unknown command",
 	 NULL, NULL},
 	{"unknown option", {"run", "--bogus", "/bin/probe", NULL}, 125,
 	 "unknown option '--bogus'", NULL, NULL},

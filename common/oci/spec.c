@@ -88,11 +88,15 @@ struct field {
 		NULL, USE                                                      \
 	}
 
-/* Whether value asks for nothing (null, false, 0, "", {} or []): a
- * field we cannot apply is harmless then, and Docker writes some so
- * ("blockIO": {}). */
+/* Whether value asks for nothing (null, false, 0, "", [], {}, or an
+ * object of such scalars): a field we cannot apply is harmless then, and
+ * Docker writes some so ("blockIO": {"weight": 0}, "cpu": {"shares": 0}).
+ * An object or array inside one asks for something: its key is a name
+ * ("netDevices": {"eth1": {}}). */
 static bool asks_nothing(json_t *value)
 {
+	const char *key;
+	json_t *member;
 	switch (json_typeof(value)) {
 	case JSON_NULL:
 	case JSON_FALSE:
@@ -104,7 +108,13 @@ static bool asks_nothing(json_t *value)
 	case JSON_STRING:
 		return json_string_length(value) == 0;
 	case JSON_OBJECT:
-		return json_object_size(value) == 0;
+		json_object_foreach(value, key, member)
+		{
+			if (json_is_object(member) || json_is_array(member) ||
+			    !asks_nothing(member))
+				return false;
+		}
+		return true;
 	case JSON_ARRAY:
 		return json_array_size(value) == 0;
 	default:

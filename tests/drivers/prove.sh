@@ -8,6 +8,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 runtime=$1 rootfs=$2
 shift 2
+# The wrappers run from containerd's and conmon's directories: an
+# absolute path, as drivers.sh makes it.
+case $runtime in /*) ;; *) runtime=$PWD/$runtime ;; esac
 dir=$(mktemp -d /tmp/minidocker-drivers-prove.XXXXXX) || exit 2
 trap 'rm -rf "$dir"' EXIT
 

@@ -468,6 +468,8 @@ static void test_takes_fields_that_ask_nothing_or_are_not_the_specs(void)
 		const char *path, *value;
 	} taken[] = {
 	    {"linux.resources.blockIO", "{}"},
+	    /* Docker 20.10's, for no weight. */
+	    {"linux.resources.blockIO", "{\"weight\": 0}"},
 	    {"linux.resources.memory.disableOOMKiller", "false"},
 	    {"linux.resources.cpu.shares", "0"},
 	    {"process.apparmorProfile", "\"\""},

@@ -1,0 +1,3263 @@
+/*
+ * Stage 16: the OCI runtime command line. Docker (through containerd's
+ * shim) and podman (through conmon) do not run a container themselves:
+ * they write a bundle, a directory with config.json (runtime-spec 1.x)
+ * and the root filesystem it names, and call a runtime, runc's and
+ * crun's command line: create, start, state, kill, delete, ps, exec.
+ * This stage is that runtime. create feeds the spec to the lessons of
+ * stages 9-15 (the namespaces, the cgroups and their limits, the mounts,
+ * the walls, the capabilities, seccomp) and leaves the container's
+ * process waiting at a fifo, a child of its caller's subreaper, until
+ * start. The lesson is in oci.c; stage 15's commands keep their meaning.
+ *
+ *     stage-16 [--root DIR] [--log FILE] [--log-format json|text]
+ *       [--debug] create [--bundle DIR] [--pid-file FILE]
+ *       [--console-socket SOCK] [--no-pivot] ID | start ID | state ID |
+ *       kill [--all] ID [SIGNAL] | delete [--force] ID |
+ *       ps [--format table|json] ID | exec --process FILE [--detach]
+ *       [--pid-file FILE] [--console-socket SOCK] ID | spec | features
+ *     stage-16 run, pull, images, rmi, ps, logs, stop, rm, exec: as
+ *       stage 15
+ */
+
+/*** includes ***/
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <jansson.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cgroup.h"
+#include "ctr/record.h"
+#include "error.h"
+#include "exec.h"
+#include "file.h"
+#include "image.h"
+#include "image/imagestore.h"
+#include "limits.h"
+#include "monitor.h"
+#include "net.h"
+#include "oci.h"
+#include "oci/spec.h"
+#include "overlay.h"
+#include "privs.h"
+#include "process.h"
+#include "rootfs.h"
+#include "state.h"
+#include "userns.h"
+#include "util.h"
+#include "walls.h"
+
+/*** config ***/
+
+#define STAGE_NAME "stage-16"
+#define STAGE_OPTS                                                             \
+	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |    \
+	 OPT_CAP_ADD | OPT_CAP_DROP | OPT_ENV | OPT_WORKDIR | OPT_USER |       \
+	 OPT_VOLUME | OPT_ENTRYPOINT | OPT_PUBLISH | OPT_NET | OPT_TTY |       \
+	 OPT_INTERACTIVE | OPT_DETACH | OPT_NAME)
+/* exec's options: a row each of the same table. */
+#define EXEC_OPTS (OPT_TTY | OPT_INTERACTIVE | OPT_ENV | OPT_WORKDIR | OPT_USER)
+
+#define STOP_TIMEOUT 10	       /* stop's seconds before SIGKILL, as docker */
+#define LOG_FILE     "log"     /* a detached container's output */
+#define CGROUPS_FILE "cgroups" /* its groups' directories, for exec */
+#define RUN_MAX	     (PATH_MAX - 128) /* room for run/<id>/<file> */
+
+/* Ids mapped into the container's user namespace when root runs an
+ * image or a user: an image's own users (nginx's 101) are real users. */
+#define IDS_MAPPED 65536
+
+/* The container's cgroup: a directory in the pids hierarchy. */
+struct cgroup {
+	struct cgroup_hierarchy h;
+	char parent[PATH_MAX]; /* where every container's group is */
+	char dir[PATH_MAX + 64];
+	int fd;	      /* dir, open for clone3() to start the child in (v2) */
+	bool limited; /* false: not root and no group delegated to us, so
+		       * the container runs without a pids limit */
+	struct limit_groups lim;     /* its memory and cpu groups */
+	char devices[PATH_MAX + 64]; /* v1: its devices group (OCI's
+				      * device rules); "": none */
+};
+
+/* What the child needs to know. clone3() starts it on a copy of our
+ * memory, as fork() does, so it reads the parent's copy as it was. */
+struct child_config {
+	struct options *opts;
+	char rootfs[IMAGE_LOWERS_MAX]; /* the root filesystem's layers,
+					* absolute, top first, joined by ':' */
+	struct run_spec spec; /* the command, its environment, directory
+			       * and user: the image's, or the line's */
+	struct volume volumes[VOLUMES_MAX]; /* -v, n_volumes of them */
+	size_t n_volumes;
+	const struct layer *layer; /* the container's writable layer */
+	const struct cgroup *cg;   /* the group to run in */
+	const struct net *net;	   /* its network: the mode, its /etc files */
+	int sync[2];	 /* the parent writes a byte once it has mapped the
+			  * child's users; end of file means give up */
+	sigset_t mask;	 /* the signal mask to restore before exec */
+	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
+			  * its end of file tells the child the runtime died */
+	int stdio[3];	 /* detached: the command's stdin, stdout and stderr
+			  * (the monitor's pipes); -1: the runtime's own */
+	int console[2];	 /* -t: a socket pair; the child sends the master of
+			  * its pty to the runtime over console[1] */
+};
+
+/* What a detached container's monitor keeps (run -d). */
+struct detached {
+	char dir[PATH_MAX]; /* its record's directory, run/<id> */
+	int log;	    /* dir/log, where its output goes */
+	int started;	    /* a pipe to the runtime: a byte once it runs */
+};
+
+/*** child ***/
+
+/* Detached: take the monitor's pipes as stdin, stdout and stderr before
+ * anything else, so that even a failing set-up's message is logged. */
+static void attach_stdio(const int stdio[3])
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (stdio[fd] >= 0 && dup2(stdio[fd], fd) < 0)
+			die_errno("cannot attach the container's fd %d", fd);
+}
+
+/* Wait until the parent has mapped our users: until then we have no uid
+ * and no capability in our namespaces. */
+static void await_parent(int sync[2])
+{
+	char go;
+	close(sync[1]);
+	/* 0 bytes: the parent failed or died and closed its end. */
+	if (read(sync[0], &go, 1) != 1)
+		_exit(EXIT_RUNTIME);
+	close(sync[0]);
+}
+
+/* Be in the container's cgroup before anything else runs, so that the
+ * command counts against its limit from its first instruction. On v2 we
+ * were born in it (clone3()'s CLONE_INTO_CGROUP); on v1 we move
+ * ourselves in by writing 0, "this thread", to its tasks file. */
+static void join_cgroup(const struct cgroup *cg)
+{
+	char path[PATH_MAX + 96];
+
+	if (!cg->limited || cg->h.version == 2)
+		return;
+	snprintf(path, sizeof(path), "%s/tasks", cg->dir);
+	if (write_file(path, "0") < 0)
+		die_errno("cannot join cgroup '%s'", cg->dir);
+	snprintf(path, sizeof(path), "%s/tasks", cg->devices);
+	if (cg->devices[0] && write_file(path, "0") < 0)
+		die_errno("cannot join cgroup '%s'", cg->devices);
+}
+
+/* Give the container its own hostname. In a new UTS namespace this
+ * changes the child's copy only; the host keeps its name. */
+static void setup_uts(const char *hostname)
+{
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		die_errno("cannot set hostname '%s'", hostname);
+	verbose("hostname set to '%s'", hostname);
+}
+
+/* Stop mount events from crossing between the host and the container.
+ * A new mount namespace starts as a copy of the host's, and on systemd
+ * hosts every mount in it is shared with its twin on the host: a mount
+ * made here would appear there too. Recursively private cuts that link. */
+static void make_mounts_private(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die_errno("cannot make the container's mounts private");
+	verbose("mounts made private");
+}
+
+/* Make rootfs the root of our mount namespace and detach the old one.
+ * chroot() only changes where one process's path lookups start: the
+ * host's root is still mounted above it, and a process allowed to chroot
+ * can climb back out with "..". After pivot_root() and the detach below,
+ * the host's root is no longer in this namespace at all. */
+static void pivot_to(const char *rootfs)
+{
+	/* pivot_root() moves mounts, so the new root must be one: a bind
+	 * mount of the directory onto itself makes it one. */
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("cannot bind-mount '%s'", rootfs);
+	if (chdir(rootfs) < 0)
+		die_errno("cannot change directory to '%s'", rootfs);
+	/* pivot_root(".", "."), as pivot_root(2) describes: the old root
+	 * ends up mounted on top of the new one, at /, with no directory of
+	 * its own to create (glibc has no wrapper, hence syscall()). */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die_errno("cannot pivot_root to '%s'", rootfs);
+	/* Detach the old root from on top; the new root is what remains. */
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno("cannot detach the host's root");
+	if (chdir("/") < 0)
+		die_errno("cannot change directory to / in '%s'", rootfs);
+}
+
+/* Make rootfs the child's / and mount a procfs there. procfs shows the
+ * PID namespace of the process that mounts it: ours, so ps inside lists
+ * the container's processes only. */
+static void setup_rootfs(const char *rootfs)
+{
+	char proc[PATH_MAX + 8];
+
+	/* From a user namespace the kernel allows a new procfs only while a
+	 * whole one is visible in the mount namespace: the host's /proc,
+	 * which pivot_to() detaches. So mount ours first, below the root
+	 * filesystem; pivot_to()'s recursive bind carries it along. */
+	snprintf(proc, sizeof(proc), "%s/proc", rootfs);
+	/* nosuid, nodev, noexec: what every runtime passes for /proc. */
+	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		die_errno("cannot mount proc on '%s'", proc);
+	pivot_to(rootfs);
+	verbose("root is now '%s', proc mounted", rootfs);
+}
+
+/* -t: a pty from the container's own devpts (stage 11 mounted it; the
+ * host's /dev/ptmx would make a host pty), its master sent to the
+ * runtime, which copies between it and the user, its slave the
+ * command's controlling terminal and stdio. */
+static void setup_terminal(int console)
+{
+	struct pty pty;
+	if (open_pty("/dev/pts/ptmx", STDIN_FILENO, &pty) < 0)
+		die_errno("cannot open a pty from '/dev/pts/ptmx'");
+	if (send_fd(console, pty.master) < 0)
+		die_errno("cannot pass the pty to the runtime");
+	close(pty.master);
+	close(console);
+	attach_terminal(pty.slave);
+}
+
+/* Replace the child with the command; returns only by dying. */
+static noreturn void exec_command(char **argv)
+{
+	execvp(argv[0], argv);
+	/* Like a shell and docker: 127 when there is no such command,
+	 * 126 when it exists but cannot be executed. */
+	int status = (errno == ENOENT || errno == ENOTDIR) ? EXIT_NOT_FOUND
+							   : EXIT_CANNOT_RUN;
+	die_status(status, "cannot run '%s'", argv[0]);
+}
+
+/* Runs in the new process: set it up, then become the command. */
+static noreturn void child_main(struct child_config *cfg)
+{
+	if (prepare_child(&cfg->mask, cfg->lifeline) < 0)
+		die_errno("cannot prepare the child process");
+	attach_stdio(cfg->stdio);
+	await_parent(cfg->sync);
+	join_cgroup(cfg->cg);
+	join_limits(&cfg->cg->lim);
+	enter_cgroup_ns();
+	setup_uts(cfg->opts->hostname);
+	if (cfg->net->mode != NET_MODE_HOST)
+		setup_lo();
+	make_mounts_private();
+	setup_overlay(cfg->rootfs, cfg->layer);
+	setup_etc_files(cfg->net, cfg->layer->merged);
+	setup_volumes(cfg->layer->merged, cfg->volumes, cfg->n_volumes);
+	setup_dev(cfg->layer->merged);
+	setup_sys(cfg->layer->merged);
+	setup_rootfs(cfg->layer->merged);
+	setup_walls(WALLS_DEFAULT, WALLS_DEFAULT_LEN);
+	if (cfg->opts->tty)
+		setup_terminal(cfg->console[1]);
+	enter_workdir(cfg->spec.workdir);
+	set_environment(cfg->spec.env);
+	drop_capabilities(
+	    container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
+	set_user(cfg->spec.user);
+	set_no_new_privs();
+	install_seccomp();
+	exec_command(cfg->spec.argv);
+}
+
+/*** parent ***/
+
+/* Die naming the host setting that forbids us a user namespace, if one
+ * does. Checked before clone3(): Ubuntu's AppArmor lets it make the
+ * namespace, then keeps every capability from it, and each later step
+ * would fail with a bare EPERM. */
+static void check_userns_allowed(void)
+{
+	char why[256];
+	if (userns_restriction("", getuid(), why, sizeof(why)))
+		die("cannot create a user namespace: %s", why);
+}
+
+/* Start the child in the container's cgroup; return its pid, or -1
+ * after saying why. */
+static pid_t start_child(struct child_config *cfg)
+{
+	/* CLONE_NEWUTS: a new UTS namespace (hostname and domain name).
+	 * CLONE_NEWPID: a new PID namespace; the child is its PID 1, and
+	 * when it exits the kernel kills every process left in it.
+	 * CLONE_NEWNS: a new mount namespace, a copy of ours; it goes away,
+	 * with every mount in it, when its last process exits.
+	 * CLONE_NEWUSER: a new user namespace, created first by the kernel,
+	 * which owns the others: the child has every capability in them,
+	 * and none outside, even as "root".
+	 * CLONE_NEWIPC: its own SysV message queues, semaphores and shared
+	 * memory, and POSIX message queues; the host's are out of reach.
+	 * CLONE_NEWNET: a network namespace of its own, with nothing in it
+	 * but lo, down; the runtime gives it the rest (net_setup()). */
+	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER |
+		    CLONE_NEWIPC;
+	if (cfg->net->mode != NET_MODE_HOST)
+		flags |= CLONE_NEWNET;
+	/* exit_signal SIGCHLD: tell us when it ends, as fork() would. */
+	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+
+	/* cgroup v2 (Linux 5.7+): born in the container's group, where our
+	 * moving it would make the kernel wait (see join_cgroup()). */
+	if (cfg->cg->limited && cfg->cg->h.version == 2) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = cfg->cg->fd;
+	}
+	/* Said before clone3(): from then on the child may print too. */
+	verbose("starting the child");
+	/* With no stack of its own, the child goes on from here as after
+	 * fork(), on a copy of ours, and never returns from child_main(). */
+	pid_t pid = clone_fork(&args);
+	if (pid == 0)
+		child_main(cfg);
+	if (pid < 0)
+		report_errno("cannot create the child process");
+	return pid;
+}
+
+/* Without root, map root (0) in the child's user namespace to our own
+ * uid and gid, and 1 and up to the user's subordinate ids (sub), as
+ * rootless podman does, so that an image's own users stay apart from
+ * root. Only the setuid helpers newuidmap and newgidmap may write those,
+ * having checked /etc/subuid and /etc/subgid. Returns 0, or -1 after
+ * saying why. */
+static int setup_subids(pid_t pid, const struct subid_map *sub)
+{
+	if (subid_write_maps(pid, sub) < 0) {
+		report_errno("cannot map the subordinate ids of uid %d with "
+			     "newuidmap and newgidmap",
+			     (int)getuid());
+		return -1;
+	}
+	verbose("root in the container is uid %d, its users 1-%lu uids %lu "
+		"and up",
+		(int)getuid(), sub->uid_count, sub->uid_start);
+	return 0;
+}
+
+/* Map root (0) in the child's user namespace to our own uid and gid, and
+ * as root the ids up to ids too, each to itself. Only a process outside
+ * the namespace may write the maps, once each. */
+static int setup_userns(pid_t pid, int ids)
+{
+	char path[64], map[64];
+
+	/* Without root, gid_map stays closed until setgroups() is given up:
+	 * else the child could drop a group that denies us access. Root
+	 * keeps it, for set_user() to drop root's groups. */
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	if (geteuid() != 0 && write_file(path, "deny") < 0) {
+		report_errno("cannot write '%s'", path);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	snprintf(map, sizeof(map), "0 %d %d", (int)getuid(), ids);
+	if (write_file(path, map) < 0) {
+		report_errno("cannot write '%s' to '%s'", map, path);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	snprintf(map, sizeof(map), "0 %d %d", (int)getgid(), ids);
+	if (write_file(path, map) < 0) {
+		report_errno("cannot write '%s' to '%s'", map, path);
+		return -1;
+	}
+	verbose("root in the container is uid %d, gid %d", (int)getuid(),
+		(int)getgid());
+	return 0;
+}
+
+/* Without root: the user's subordinate ids, if /etc/subuid and
+ * /etc/subgid give a range; else, for an image, say once that every
+ * file of it belongs to the one user mapped. Returns whether there is a
+ * range. */
+static bool find_subids(struct subid_map *m, bool image)
+{
+	char why[256];
+	if (subid_find("", m, why, sizeof(why)))
+		return true;
+	if (image)
+		report("%s: every file of the image belongs to the one user "
+		       "mapped, root inside (an image's own users need a "
+		       "range: sudo usermod --add-subuids 100000-165535 "
+		       "--add-subgids 100000-165535 USER)",
+		       why);
+	return false;
+}
+
+/* Check the root filesystem's layers (colon-separated, top first; the
+ * last is the image, with its /proc) and store their absolute paths,
+ * joined the same way, in cfg. */
+static void find_rootfs(struct child_config *cfg)
+{
+	char why[PATH_MAX + 256];
+
+	if (rootfs_join_layers(cfg->opts->rootfs, cfg->rootfs,
+			       sizeof(cfg->rootfs), why, sizeof(why)) < 0)
+		die("cannot use rootfs '%s': %s", cfg->opts->rootfs, why);
+}
+
+/* What to run: with --rootfs, its layers and the line's command; else
+ * the first word is an image, whose layers and config it is (with the
+ * line's overrides). Then the volumes. Dies after saying why; returns
+ * whether the container runs an image. */
+static bool find_image(struct child_config *cfg, struct image *img)
+{
+	struct options *o = cfg->opts;
+	struct run_request req = {.cmd = o->argv,
+				  .entrypoint = o->entrypoint,
+				  .env = o->env.v,
+				  .n_env = o->env.n,
+				  .workdir = o->workdir,
+				  .user = o->user,
+				  .hostname = o->hostname};
+	bool image = !(o->given & OPT_ROOTFS);
+
+	if (image) {
+		if (open_image(o->argv[0], img) < 0)
+			exit(EXIT_RUNTIME);
+		snprintf(cfg->rootfs, sizeof(cfg->rootfs), "%s", img->lowers);
+		req.cmd = o->argv + 1;
+	} else {
+		find_rootfs(cfg);
+	}
+	if (make_run_spec(image ? &img->config : NULL, &req, &cfg->spec) < 0)
+		exit(EXIT_RUNTIME);
+	for (size_t i = 0; i < o->volumes.n; i++)
+		if (parse_volume(o->volumes.v[i], &cfg->volumes[i]) < 0)
+			exit(EXIT_RUNTIME);
+	cfg->n_volumes = o->volumes.n;
+	return image;
+}
+
+/* The container's network from --net and -p into net: as root bridge,
+ * else slirp4netns when it can run (installed, and /dev/net/tun open to
+ * us), else none (said, as the missing pids limit is). Dies on what
+ * cannot be: bridge without root, ports with no network of its own to
+ * publish them from. */
+static void choose_net(const struct options *o, struct net *net)
+{
+	static const char *const modes[] = {[NET_MODE_BRIDGE] = "bridge",
+					    [NET_MODE_NONE] = "none",
+					    [NET_MODE_HOST] = "host",
+					    [NET_MODE_SLIRP] = "slirp4netns"};
+	enum net_mode mode = NET_MODE_NONE;
+	bool root = geteuid() == 0;
+	char why[256];
+
+	if (!o->net && root)
+		mode = NET_MODE_BRIDGE;
+	else if (!o->net && !net_slirp_available())
+		report("no network: not root, and slirp4netns is not installed "
+		       "(apt-get install slirp4netns), so --net none");
+	else if (!o->net && access("/dev/net/tun", R_OK | W_OK) < 0)
+		report("no network: not root, and /dev/net/tun is not open to "
+		       "uid %d, which slirp4netns needs, so --net none",
+		       (int)getuid());
+	else if (!o->net)
+		mode = NET_MODE_SLIRP;
+	for (size_t m = 0; o->net && m < ARRAY_SIZE(modes); m++)
+		if (!strcmp(o->net, modes[m]))
+			mode = (enum net_mode)m;
+	net_init(net, mode);
+	if (mode == NET_MODE_BRIDGE && !root)
+		die("cannot use --net bridge: it makes interfaces on the host, "
+		    "which needs root (--net slirp4netns does without)");
+	if (mode == NET_MODE_SLIRP && !net_slirp_available())
+		die("cannot use --net slirp4netns: it is not installed "
+		    "(apt-get install slirp4netns)");
+	if (o->ports.n && (mode == NET_MODE_NONE || mode == NET_MODE_HOST))
+		die("cannot publish ports with --net %s: %s", modes[mode],
+		    mode == NET_MODE_NONE ? "the container has no network"
+					  : "its ports are the host's already");
+	if (o->ports.n > NET_MAX_PORTS)
+		die("bad -p: more than %d ports", NET_MAX_PORTS);
+	for (size_t i = 0; i < o->ports.n; i++)
+		if (net_parse_port(o->ports.v[i], &net->ports[i], why,
+				   sizeof(why)) < 0)
+			die("bad -p %s", why);
+	net->n_ports = o->ports.n;
+	net->hostname = o->hostname;
+}
+
+/* Make this container's cgroup, minidocker/minidocker-<our pid>, with at
+ * most pids_max processes, and open it; without root, in a group
+ * delegated to us, and when there is none, none (cg->limited false).
+ * Returns 0, or -1 after saying why. */
+static int setup_cgroup(struct cgroup *cg, long pids_max)
+{
+	char why[256], path[PATH_MAX + 96], max[32];
+	bool root = geteuid() == 0;
+
+	cg->limited = false;
+	cg->devices[0] = '\0';
+	if (cgroup_find_pids(&cg->h, why, sizeof(why)) < 0) {
+		if (!root)
+			return 0;
+		report("cannot limit processes: %s", why);
+		return -1;
+	}
+	/* The plumbing: make minidocker/ (root) or find the group systemd
+	 * delegates to us (not root, v2), and sweep out the groups of dead
+	 * runtimes (common/cgroup.c). */
+	if (cgroup_setup_parent(&cg->h, cg->parent, sizeof(cg->parent)) < 0) {
+		if (!root && errno == EACCES)
+			return 0;
+		report_errno("cannot set up cgroup '%s'", cg->parent);
+		return -1;
+	}
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", cg->parent,
+		 (int)getpid());
+	if (mkdir(cg->dir, 0755) < 0) {
+		report_errno("cannot create cgroup '%s'", cg->dir);
+		return -1;
+	}
+	/* The Go post also wrote notify_on_release: on v1 it only runs a
+	 * release agent, which nobody installs, and v2 has no such file.
+	 * Nothing removes a group but rmdir, which remove_cgroup() does. */
+	snprintf(path, sizeof(path), "%s/pids.max", cg->dir);
+	snprintf(max, sizeof(max), "%ld", pids_max);
+	if (write_file(path, max) < 0) {
+		report_errno("cannot write %s to '%s'", max, path);
+		rmdir(cg->dir);
+		return -1;
+	}
+	cg->fd = open(cg->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cg->fd < 0) {
+		report_errno("cannot open cgroup '%s'", cg->dir);
+		rmdir(cg->dir);
+		return -1;
+	}
+	cg->limited = true;
+	verbose("cgroup v%d '%s' allows %s processes", cg->h.version, cg->dir,
+		max);
+	return 0;
+}
+
+/* Kill what is left in the cgroup and remove it. Returns 0, or -1 after
+ * saying why. */
+static int remove_cgroup(struct cgroup *cg)
+{
+	if (!cg->limited)
+		return 0;
+	close(cg->fd);
+	/* Two seconds: the PID namespace is already emptied by now. */
+	if (cgroup_remove(cg->dir, 2000) < 0) {
+		report_errno("cannot remove cgroup '%s'", cg->dir);
+		return -1;
+	}
+	verbose("removed cgroup '%s'", cg->dir);
+	return 0;
+}
+
+/* Stop a child that has not been let go: it sees its pipe close. */
+static void stop_child(struct child_config *cfg, pid_t pid)
+{
+	close(cfg->sync[1]);
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+/* The monitor's ends of a detached container's stdio. */
+struct monitor_ends {
+	int in;	      /* its stdin: /dev/null, or with -i a pipe's write
+		       * end, held open and never written */
+	int out, err; /* the read ends of its stdout and stderr */
+};
+
+/* Detached: the container's stdin (/dev/null, or with -i a pipe that
+ * stays open, so a shell waits for input as it would under docker -di)
+ * and pipes for its stdout and stderr, into cfg->stdio; the monitor's
+ * ends into e. Returns 0, or -1 after saying why. */
+static int make_stdio(struct child_config *cfg, struct monitor_ends *e)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	if (cfg->opts->interactive) {
+		if (pipe2(in, O_CLOEXEC) < 0)
+			in[0] = -1;
+	} else
+		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in[0] < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0) {
+		report_errno("cannot make the container's stdio");
+		int fds[] = {in[0], in[1], out[0], out[1], err[0], err[1]};
+		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return -1;
+	}
+	cfg->stdio[0] = in[0];
+	cfg->stdio[1] = out[1];
+	cfg->stdio[2] = err[1];
+	*e = (struct monitor_ends){.in = in[1], .out = out[0], .err = err[0]};
+	return 0;
+}
+
+/* Close the ends of the stdio pipes and of the console socket that are
+ * the child's, once it has them. */
+static void close_child_ends(struct child_config *cfg)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (cfg->stdio[fd] >= 0)
+			close(cfg->stdio[fd]);
+	if (cfg->console[1] >= 0)
+		close(cfg->console[1]);
+	cfg->stdio[0] = cfg->stdio[1] = cfg->stdio[2] = cfg->console[1] = -1;
+}
+
+/* -t in the foreground: the user's terminal raw (every key, ^C too, is
+ * the container's), its bytes (with -i) to the pty and the pty's output
+ * to ours until the command ends, then the terminal's modes back (at
+ * exit() and die() too, should we not get here). */
+static void copy_terminal(int master, pid_t pid, bool interactive)
+{
+	struct term_mode mode;
+	if (make_raw(STDIN_FILENO, &mode) < 0)
+		report_errno("cannot put the terminal in raw mode");
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pty_io io = {.master = master,
+			    .in = interactive ? STDIN_FILENO : -1,
+			    .out = STDOUT_FILENO,
+			    .log = -1,
+			    .winsize = STDIN_FILENO,
+			    .pidfd = pidfd};
+	if (copy_pty(&io) < 0)
+		report_errno("cannot copy the container's terminal");
+	restore_terminal(&mode);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/* Keep the directories of the container's cgroups (pids, and on v1 its
+ * memory and cpu groups) in dir/cgroups, one a line, for exec to join.
+ * Returns 0, or -1 with errno. */
+static int save_cgroups(const char *dir, const struct cgroup *cg)
+{
+	char path[PATH_MAX + 16], text[EXEC_MAX_CGROUPS * (PATH_MAX + 96)];
+	size_t n = 0;
+	text[0] = '\0';
+	if (cg->limited)
+		n += snprintf(text + n, sizeof(text) - n, "%s\n", cg->dir);
+	for (int c = 0; c < LIMIT_NCTRL; c++)
+		if (cg->lim.have[c] && !strstr(text, cg->lim.dir[c]))
+			n += snprintf(text + n, sizeof(text) - n, "%s\n",
+				      cg->lim.dir[c]);
+	if (cg->devices[0])
+		n += snprintf(text + n, sizeof(text) - n, "%s\n", cg->devices);
+	snprintf(path, sizeof(path), "%s/" CGROUPS_FILE, dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int rc = write_all(fd, text, strlen(text));
+	close(fd);
+	return rc;
+}
+
+/* The monitor's cleanup callback: the container has ended, its output
+ * is in the log; its record says how it ended. */
+static void record_exit(int status, void *arg)
+{
+	const char *dir = arg;
+	struct ctr_record r;
+	char why[PATH_MAX + 64];
+	if (ctr_record_read(dir, &r, why, sizeof(why)) < 0) {
+		report("cannot record the container's end: %s", why);
+		return;
+	}
+	r.status = CTR_EXITED;
+	r.exit_status = status;
+	r.finished = time(NULL);
+	if (ctr_record_write(dir, &r) < 0)
+		report_errno("cannot record the container's end in '%s'", dir);
+	ctr_record_free(&r);
+}
+
+/* run -d, in the monitor once the container runs: its record says so,
+ * its groups are kept for exec, the runtime is told (it prints the id
+ * and returns), and from then on the monitor reaps it, logs its output
+ * (out, err) and forwards signals to it. Returns its status, or -1 after
+ * saying why (the container killed). */
+static int monitor_detached(struct detached *det, pid_t pid,
+			    const struct cgroup *cg, int out, int err)
+{
+	struct ctr_record r;
+	char why[PATH_MAX + 64];
+	if (ctr_record_read(det->dir, &r, why, sizeof(why)) < 0) {
+		report("cannot read the container's record: %s", why);
+		goto fail;
+	}
+	r.pid = pid;
+	r.status = CTR_RUNNING;
+	r.started = time(NULL);
+	int rc = ctr_proc_start(pid, &r.pid_start) < 0 ||
+			 ctr_record_write(det->dir, &r) < 0 ||
+			 save_cgroups(det->dir, cg) < 0
+		     ? -1
+		     : 0;
+	ctr_record_free(&r);
+	if (rc < 0) {
+		report_errno("cannot write the container's record in '%s'",
+			     det->dir);
+		goto fail;
+	}
+	/* From here on our own errors go to the log too, and nothing of
+	 * the caller's terminal stays open in the monitor. */
+	if (write_all(det->started, "1", 1) < 0 ||
+	    dup2(det->log, STDERR_FILENO) < 0)
+		goto fail;
+	close(det->started);
+	struct monitor m = {.pid = pid,
+			    .out = out,
+			    .err = err,
+			    .log = det->log,
+			    .cleanup = record_exit,
+			    .arg = det->dir};
+	int status = monitor_container(&m);
+	if (status < 0)
+		report_errno("cannot monitor the container");
+	return status;
+fail:
+	kill(pid, SIGKILL);
+	wait_child(pid);
+	return -1;
+}
+
+/* Run the command in a child; return its exit status. The runtime owns
+ * the cgroup from setup_cgroup() on, the limit groups from
+ * setup_limits() on, the layer from setup_layer() on and the network
+ * from net_reserve() on: every way out removes them. */
+static int run_container(struct options *opts, struct detached *det)
+{
+	struct cgroup cg;
+	struct layer layer = {.st.lock_fd = -1};
+	struct net net;
+	struct child_config cfg = {.opts = opts,
+				   .cg = &cg,
+				   .layer = &layer,
+				   .net = &net,
+				   .stdio = {-1, -1, -1},
+				   .console = {-1, -1}};
+	struct monitor_ends ends = {-1, -1, -1};
+	struct limits limits = {opts->memory, opts->cpu_quota};
+	struct image img;
+	int status = EXIT_RUNTIME;
+
+	choose_net(opts, &net);
+	bool image = find_image(&cfg, &img);
+	int ids = geteuid() == 0 && (image || cfg.spec.user) ? IDS_MAPPED : 1;
+	struct subid_map subids;
+	bool sub = geteuid() != 0 && (image || cfg.spec.user) &&
+		   find_subids(&subids, image);
+	check_userns_allowed();
+	if (pipe2(cfg.sync, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
+
+	/* Block the forwarded signals until the child's pid is known. */
+	if (block_signals(&cfg.mask) < 0)
+		die_errno("cannot block signals");
+	if (pipe2(cfg.lifeline, O_CLOEXEC) < 0)
+		die_errno("cannot make a pipe");
+	/* The group comes first: the child is started in it. */
+	if (setup_cgroup(&cg, opts->pids_max) < 0)
+		goto out_spec;
+	if (!cg.limited)
+		report("no pids limit: not root, and no cgroup v2 group is "
+		       "delegated to uid %d (run it with sudo for a limit)",
+		       (int)getuid());
+	if (setup_limits(&cg.lim, &cg.h, cg.parent, cg.limited ? cg.dir : NULL,
+			 &limits) < 0)
+		goto out_cgroup;
+	if (setup_layer(&layer) < 0)
+		goto out;
+	/* The address and the host's ports, before the child: a port taken
+	 * fails here, with nothing started. */
+	net.run = layer.st.run;
+	net.dir = layer.st.dir;
+	if (net_reserve(&net) < 0)
+		goto out;
+	/* -t: the socket the child sends its pty's master over. -d: the
+	 * pipes the monitor reads the container's output from. */
+	if (opts->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    cfg.console) < 0) {
+		report_errno("cannot make a socket pair");
+		goto out;
+	}
+	if (det && make_stdio(&cfg, &ends) < 0)
+		goto out;
+
+	pid_t pid = start_child(&cfg);
+	close_child_ends(&cfg);
+	if (pid < 0)
+		goto out;
+	close(cfg.sync[0]);
+	if ((sub ? setup_subids(pid, &subids) : setup_userns(pid, ids)) < 0) {
+		stop_child(&cfg, pid);
+		goto out;
+	}
+	/* After the maps (slirp4netns enters the child's user namespace,
+	 * where it needs them), before the child goes on: its eth0 is up
+	 * before the command's first instruction. */
+	net.pid = pid;
+	if (net_setup(&net) < 0) {
+		stop_child(&cfg, pid);
+		goto out;
+	}
+	/* Let the child go on. A child that died meanwhile has closed the
+	 * pipe: the write fails with EPIPE (the runtime ignores SIGPIPE). */
+	if (write_all(cfg.sync[1], "1", 1) < 0) {
+		report_errno("cannot start the child process");
+		stop_child(&cfg, pid);
+		goto out;
+	}
+	close(cfg.sync[1]);
+	/* -t: the pty's master, sent once the child has its devpts; none
+	 * when it died first (having said why). */
+	int master = opts->tty ? recv_fd(cfg.console[0]) : -1;
+	if (det) {
+		status = monitor_detached(
+		    det, pid, &cg, master >= 0 ? master : ends.out, ends.err);
+		if (status < 0) {
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+	} else {
+		if (forward_signals(pid, &cfg.mask) < 0) {
+			report_errno("cannot forward signals");
+			kill(pid, SIGKILL);
+			wait_child(pid);
+			goto out;
+		}
+		if (master >= 0)
+			copy_terminal(master, pid, opts->interactive);
+		status = wait_child(pid);
+		if (status < 0) {
+			report_errno("cannot wait for the child process");
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	verbose("child %d ended with status %d", (int)pid, status);
+	report_oom(&cg.lim, &limits, status);
+out:
+	/* Before the layer: the network's files are in its directory. */
+	if (net_teardown(&net) < 0)
+		status = EXIT_RUNTIME;
+	if (remove_layer(&layer) < 0)
+		status = EXIT_RUNTIME;
+	if (remove_limits(&cg.lim) < 0)
+		status = EXIT_RUNTIME;
+out_cgroup:
+	if (remove_cgroup(&cg) < 0)
+		status = EXIT_RUNTIME;
+out_spec:
+	free(cfg.spec.argv);
+	free(cfg.spec.env);
+	if (image)
+		free_image(&img);
+	return status;
+}
+
+/*** detached containers ***/
+
+/* The directory every container's record is under (state.h), made when
+ * missing, into run (RUN_MAX bytes). Dies when there is none. */
+static void open_run_dir(char *run)
+{
+	char why[256];
+	if (state_run_dir(run, RUN_MAX, why, sizeof(why)) < 0)
+		die("cannot find the state directory: %s", why);
+	if (mkdir(run, 0700) < 0 && errno != EEXIST)
+		die_errno("cannot create '%s'", run);
+}
+
+/* Containers whose monitor was killed (SIGKILL: it could not clean up)
+ * are recorded as dead, exit status -1, their first process killed if
+ * it still runs. What they held (cgroup, layer, lease and rules) is
+ * reaped by the next run, as a killed runtime's is. */
+static void mark_dead(const char *run)
+{
+	struct ctr_record *recs;
+	size_t n;
+	char dir[PATH_MAX];
+	if (ctr_list(run, &recs, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", run, recs[i].id);
+		if (recs[i].status == CTR_EXITED || ctr_monitor_alive(dir))
+			continue;
+		if (recs[i].status == CTR_RUNNING && ctr_pid_alive(&recs[i]))
+			kill(recs[i].pid, SIGKILL);
+		recs[i].status = CTR_EXITED;
+		recs[i].exit_status = -1;
+		recs[i].finished = time(NULL);
+		if (ctr_record_write(dir, &recs[i]) < 0)
+			report_errno("cannot record container %.12s as dead",
+				     recs[i].id);
+	}
+	ctr_list_free(recs, n);
+}
+
+/* A container found by key, a name or (the start of) an id. */
+struct found {
+	char run[RUN_MAX];
+	char dir[PATH_MAX];
+	struct ctr_record rec;
+};
+
+/* Find the container key names and read its record into f, after
+ * marking the dead; dies with one line when there is none. */
+static void find_container(const char *key, struct found *f)
+{
+	char id[CTR_ID_LEN + 1], why[PATH_MAX + 64];
+	for (const char *p = key; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			die("no such container: the name or id holds a "
+			    "control character");
+	open_run_dir(f->run);
+	mark_dead(f->run);
+	if (ctr_lookup(f->run, key, id, why, sizeof(why)) < 0)
+		die("%s", why);
+	snprintf(f->dir, sizeof(f->dir), "%s/%s", f->run, id);
+	if (ctr_record_read(f->dir, &f->rec, why, sizeof(why)) < 0)
+		die("cannot read container '%s': %s", key, why);
+}
+
+/* Whether the container's first process runs and its monitor lives. */
+static bool is_running(const struct found *f)
+{
+	return f->rec.status == CTR_RUNNING && ctr_monitor_alive(f->dir) &&
+	       ctr_pid_alive(&f->rec);
+}
+
+/* --rootfs's layers made absolute (each relative one prefixed by our
+ * working directory), for the monitor, which works from /. */
+static void absolute_rootfs(struct options *opts)
+{
+	static char abs[IMAGE_LOWERS_MAX];
+	char cwd[PATH_MAX], *copy = strdup(opts->rootfs), *save = NULL;
+	size_t n = 0;
+	if (!copy || !getcwd(cwd, sizeof(cwd)))
+		die_errno("cannot find the working directory");
+	for (char *l = strtok_r(copy, ":", &save); l && n < sizeof(abs);
+	     l = strtok_r(NULL, ":", &save))
+		n +=
+		    snprintf(abs + n, sizeof(abs) - n, "%s%s%s%s", n ? ":" : "",
+			     l[0] == '/' ? "" : cwd, l[0] == '/' ? "" : "/", l);
+	if (n >= sizeof(abs))
+		die("cannot use rootfs '%.64s...': the path is too long",
+		    opts->rootfs);
+	free(copy);
+	opts->rootfs = abs;
+}
+
+/* run -d: the container's record (its id, name, command), then its
+ * monitor, which starts it as run does and stays its parent; print its
+ * id once it runs. Returns 0, or the monitor's status when the start
+ * failed (the monitor said why on our stderr), with nothing left. */
+static int run_detached(struct options *opts)
+{
+	char run[RUN_MAX], id[CTR_ID_LEN + 1];
+	struct detached det;
+	struct ctr_record r = {.exit_status = -1};
+
+	if (opts->name && !ctr_name_valid(opts->name))
+		die("bad --name: want letters, digits, '_', '.' and '-', "
+		    "the first a letter or digit");
+	const char *given = opts->rootfs; /* as the user wrote it, for ps */
+	if (opts->given & OPT_ROOTFS)
+		absolute_rootfs(opts);
+	open_run_dir(run);
+	mark_dead(run);
+	if (ctr_new_id(id) < 0)
+		die_errno("cannot make a container id");
+	snprintf(det.dir, sizeof(det.dir), "%s/%s", run, id);
+	if (mkdir(det.dir, 0700) < 0)
+		die_errno("cannot create '%s'", det.dir);
+	/* Locked before the record exists, then held by the monitor (its
+	 * copy of the descriptor), so that nobody takes the new container
+	 * for one whose monitor died. */
+	int lock = state_lock_dir(det.dir, O_CREAT);
+	if (lock < 0) {
+		report_errno("cannot lock '%s'", det.dir);
+		goto fail;
+	}
+	if (opts->name && ctr_claim_name(run, opts->name, id) < 0) {
+		if (errno == EEXIST)
+			report("the name '%s' is taken (rm that container, "
+			       "or choose another)",
+			       opts->name);
+		else
+			report_errno("cannot claim the name '%s'", opts->name);
+		opts->name = NULL;
+		goto fail;
+	}
+	bool image = !(opts->given & OPT_ROOTFS);
+	snprintf(r.id, sizeof(r.id), "%s", id);
+	snprintf(r.name, sizeof(r.name), "%s", opts->name ? opts->name : "");
+	snprintf(r.image, sizeof(r.image), "%s", image ? opts->argv[0] : given);
+	r.created = time(NULL);
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/" LOG_FILE, det.dir);
+	det.log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int started[2];
+	if (ctr_record_set_argv(&r, opts->argv + image) < 0 ||
+	    ctr_record_write(det.dir, &r) < 0 || det.log < 0 ||
+	    pipe2(started, O_CLOEXEC) < 0) {
+		report_errno("cannot write the record of container %.12s", id);
+		goto fail;
+	}
+	ctr_record_free(&r);
+	fflush(NULL);
+	pid_t monitor = start_monitor(STDERR_FILENO);
+	if (monitor == 0) {
+		close(started[0]);
+		det.started = started[1];
+		exit(run_container(opts, &det));
+	}
+	close(started[1]);
+	if (monitor < 0) {
+		report_errno("cannot start the monitor");
+		goto fail;
+	}
+	char byte;
+	ssize_t n;
+	while ((n = read(started[0], &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1) {
+		printf("%s\n", id);
+		return 0;
+	}
+	/* The monitor failed before the container ran, and said why. */
+	int status = wait_child(monitor);
+	remove_tree(det.dir);
+	if (opts->name)
+		ctr_release_name(run, opts->name);
+	return status > 0 ? status : EXIT_RUNTIME;
+fail:
+	ctr_record_free(&r);
+	remove_tree(det.dir);
+	if (opts->name)
+		ctr_release_name(run, opts->name);
+	return EXIT_RUNTIME;
+}
+
+/* "5 seconds", "3 minutes", "2 hours", "4 days": how long secs is. */
+static void say_duration(long long secs, char *out, size_t len)
+{
+	static const struct {
+		long long secs;
+		const char *unit;
+	} units[] = {{86400, "day"}, {3600, "hour"}, {60, "minute"}};
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (secs >= units[i].secs) {
+			long long n = secs / units[i].secs;
+			snprintf(out, len, "%lld %s%s", n, units[i].unit,
+				 n == 1 ? "" : "s");
+			return;
+		}
+	snprintf(out, len, "%lld second%s", secs, secs == 1 ? "" : "s");
+}
+
+/* ps [-a]: the running containers (with -a every one), newest first, in
+ * docker's columns. */
+static int list_containers(bool all)
+{
+	char run[RUN_MAX], age[32], status[64];
+	struct ctr_record *recs;
+	size_t n;
+	open_run_dir(run);
+	mark_dead(run);
+	if (ctr_list(run, &recs, &n) < 0)
+		die_errno("cannot list the containers in '%s'", run);
+	printf("%-12s  %-16s  %-20s  %-24s  %s\n", "CONTAINER ID", "NAME",
+	       "IMAGE", "COMMAND", "STATUS");
+	long long now = time(NULL);
+	for (size_t i = 0; i < n; i++) {
+		const struct ctr_record *r = &recs[i];
+		if (!all && r->status != CTR_RUNNING)
+			continue;
+		if (r->status == CTR_RUNNING) {
+			say_duration(now - r->started, age, sizeof(age));
+			snprintf(status, sizeof(status), "Up %s", age);
+		} else if (r->status == CTR_CREATED) {
+			snprintf(status, sizeof(status), "Created");
+		} else if (r->exit_status < 0) {
+			snprintf(status, sizeof(status),
+				 "Dead (its monitor was killed)");
+		} else {
+			say_duration(now - r->finished, age, sizeof(age));
+			snprintf(status, sizeof(status), "Exited (%d) %s ago",
+				 r->exit_status, age);
+		}
+		char cmd[256] = "";
+		size_t len = 0;
+		for (char **a = r->argv; a && *a && len < sizeof(cmd); a++)
+			len += snprintf(cmd + len, sizeof(cmd) - len, "%s%s",
+					len ? " " : "", *a);
+		printf("%.12s  %-16s  %-20.20s  \"%.22s\"%*s  %s\n", r->id,
+		       r->name, r->image, cmd,
+		       (int)(22 - (strlen(cmd) < 22 ? strlen(cmd) : 22)), "",
+		       status);
+	}
+	ctr_list_free(recs, n);
+	return 0;
+}
+
+/* Copy what fd holds from where it is to stdout. Returns 0, or -1. */
+static int copy_to_stdout(int fd)
+{
+	char buf[8192];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			return -1;
+	return n < 0 ? -1 : 0;
+}
+
+/* logs [-f] ID: its output so far (stdout and stderr as they came, or
+ * its terminal's); with -f, then what comes, until it has ended. */
+static int show_logs(const char *key, bool follow)
+{
+	struct found f;
+	char path[PATH_MAX + 16];
+	find_container(key, &f);
+	snprintf(path, sizeof(path), "%s/" LOG_FILE, f.dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("cannot open the log of container '%s'", key);
+	for (;;) {
+		/* Whether it lived before the read: then what it wrote
+		 * before it ended is read by this round or the next. */
+		bool alive = follow && ctr_monitor_alive(f.dir);
+		if (copy_to_stdout(fd) < 0)
+			die_errno("cannot copy the log of container '%s'", key);
+		if (!alive)
+			break;
+		poll(NULL, 0, 100);
+	}
+	close(fd);
+	ctr_record_free(&f.rec);
+	return 0;
+}
+
+/* Whether the process pidfd names ends within timeout_ms. */
+static bool ends_within(int pidfd, int timeout_ms)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	int n;
+	while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	return n == 1;
+}
+
+/* End the container f: SIGTERM to its first process, SIGKILL after
+ * timeout seconds, then wait for its monitor to have cleaned up (it lets
+ * go of its lock last). The signals go through a pidfd, opened while the
+ * pid is still the container's (its start time), so a pid reused since
+ * is never signalled. Returns 0, or -1 after saying why. */
+static int end_container(const struct found *f, long timeout)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, f->rec.pid, 0);
+	if (pidfd >= 0 && ctr_pid_alive(&f->rec)) {
+		/* PID 1 of a namespace gets only the signals it handles,
+		 * KILL aside: a shell without a trap ignores TERM. */
+		syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
+		if (!ends_within(pidfd, (int)timeout * 1000)) {
+			verbose("container %.12s ignored SIGTERM for %lds: "
+				"SIGKILL",
+				f->rec.id, timeout);
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			ends_within(pidfd, 10000);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	for (int i = 0; i < 1000 && ctr_monitor_alive(f->dir); i++)
+		poll(NULL, 0, 10);
+	if (ctr_monitor_alive(f->dir)) {
+		report("container %.12s ended, but its monitor has not "
+		       "finished its cleanup within 10 s",
+		       f->rec.id);
+		return -1;
+	}
+	return 0;
+}
+
+/* stop [-t SECONDS] ID: end it, if it runs; say its name or id. */
+static int stop_container(const char *key, long timeout)
+{
+	struct found f;
+	find_container(key, &f);
+	int rc = is_running(&f) || ctr_monitor_alive(f.dir)
+		     ? end_container(&f, timeout)
+		     : 0;
+	ctr_record_free(&f.rec);
+	if (rc < 0)
+		return EXIT_RUNTIME;
+	printf("%s\n", key);
+	return 0;
+}
+
+/* rm [-f] ID: forget an ended container (its record, log and name);
+ * with -f end it first. */
+static int remove_container(const char *key, bool force)
+{
+	struct found f;
+	find_container(key, &f);
+	if (ctr_monitor_alive(f.dir)) {
+		if (!force)
+			die("cannot remove container '%s': it is running "
+			    "(stop it first, or rm -f)",
+			    key);
+		if (end_container(&f, 0) < 0)
+			return EXIT_RUNTIME;
+	}
+	if (remove_tree(f.dir) < 0)
+		die_errno("cannot remove '%s'", f.dir);
+	if (f.rec.name[0] && ctr_release_name(f.run, f.rec.name) < 0)
+		die_errno("cannot let go of the name '%s'", f.rec.name);
+	ctr_record_free(&f.rec);
+	printf("%s\n", key);
+	return 0;
+}
+
+/*** exec ***/
+
+/* The groups of the container in dir, from its cgroups file, into
+ * t (whose cgroups point into paths). Dies when it cannot be read. */
+static void load_cgroups(const char *dir, char *paths, size_t len,
+			 struct exec_target *t)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/" CGROUPS_FILE, dir);
+	if (read_small(path, paths, len) < 0)
+		die_errno("cannot read '%s'", path);
+	t->n_cgroups = 0;
+	for (char *line = strtok(paths, "\n");
+	     line && t->n_cgroups < EXEC_MAX_CGROUPS; line = strtok(NULL, "\n"))
+		t->cgroups[t->n_cgroups++] = line;
+}
+
+/* The environment of the container's first process (/proc/PID/environ)
+ * with exec's -e on top, as a new NULL-ended array. Dies on failure. */
+static char **exec_environment(pid_t pid, const struct opt_list *extra)
+{
+	static char buf[1 << 16];
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (len < 0)
+		die_errno("cannot read '%s'", path);
+	buf[len] = '\0';
+	size_t n = 0, cap = extra->n + 1;
+	for (ssize_t i = 0; i < len; i++)
+		cap += buf[i] == '\0';
+	char **env = calloc(cap + 1, sizeof(*env));
+	if (!env)
+		die_errno("cannot allocate the environment");
+	for (char *v = buf; v < buf + len; v += strlen(v) + 1)
+		if (*v)
+			env[n++] = v;
+	for (size_t i = 0; i < extra->n; i++) {
+		const char *e = extra->v[i];
+		size_t key = strcspn(e, "=") + 1, k;
+		for (k = 0; k < n && strncmp(env[k], e, key); k++)
+			;
+		env[k] = (char *)e;
+		n += k == n;
+	}
+	return env;
+}
+
+/* exec's command process, in the container's namespaces and groups: its
+ * terminal, environment and directory, then the container's walls, the
+ * user, the command. */
+static noreturn void exec_child(const struct options *o,
+				const struct exec_handles *h, char **env,
+				int slave, const sigset_t *mask,
+				int lifeline[2])
+{
+	if (prepare_child(mask, lifeline) < 0)
+		die_errno("cannot prepare the exec process");
+	if (slave >= 0)
+		attach_terminal(slave);
+	set_environment(env);
+	if (o->workdir)
+		enter_workdir(o->workdir);
+	enter_walls(h);
+	if (o->user)
+		set_user(o->user);
+	exec_command(o->argv + 1);
+}
+
+/* exec [-t] [-i] [-e K=V] [-w DIR] [-u UID[:GID]] ID cmd [args...]: a
+ * new process in the running container ID, through setns(2) into each of
+ * its namespaces and its cgroups, under the walls of its first process.
+ * Returns the command's status as run does. */
+static int exec_in_container(int argc, char **argv)
+{
+	struct options o;
+	struct found f;
+	struct exec_target t = {0};
+	struct exec_handles h;
+	struct pty pty = {-1, -1};
+	char err[256], why[PATH_MAX + 64], paths[EXEC_MAX_CGROUPS * PATH_MAX];
+	char ptmx[64];
+	sigset_t mask;
+	int lifeline[2], told[2];
+
+	/* exec's options are rows of the same table: parsed as a run's. */
+	argv[1] = "run";
+	if (parse_args(argc, argv, EXEC_OPTS, &o, err, sizeof(err)) !=
+		ARGS_OK ||
+	    !o.argv[1])
+		die("%s (usage: %s exec [-t] [-i] [-e KEY=VALUE] [-w DIR] "
+		    "[-u UID[:GID]] ID <cmd> [args...])",
+		    o.argv && !o.argv[1] ? "missing the command to run" : err,
+		    STAGE_NAME);
+	set_verbose(o.verbose);
+	find_container(o.argv[0], &f);
+	if (!is_running(&f))
+		die("cannot exec in container '%s': it is not running",
+		    o.argv[0]);
+	t.pid = f.rec.pid;
+	t.pid_start = f.rec.pid_start;
+	load_cgroups(f.dir, paths, sizeof(paths), &t);
+	if (open_container(&t, &h, why, sizeof(why)) < 0)
+		die("cannot exec in container '%s': %s", o.argv[0], why);
+	ctr_record_free(&f.rec); /* its pid and groups are in t now */
+	char **env = exec_environment(t.pid, &o.env);
+	/* -t: a pty of the container's own devpts, through its root. */
+	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)t.pid);
+	if (o.tty && open_pty(ptmx, STDIN_FILENO, &pty) < 0)
+		die_errno("cannot open a pty from '%s'", ptmx);
+	if (block_signals(&mask) < 0 || pipe2(lifeline, O_CLOEXEC) < 0 ||
+	    pipe2(told, O_CLOEXEC) < 0)
+		die_errno("cannot prepare the exec");
+	/* The joining process: a copy of the runtime until the command's
+	 * exec, so non-dumpable (join_container()). It forks the command
+	 * into the PID namespace, as our child, tells us its pid, ends. */
+	pid_t joiner = fork();
+	if (joiner == 0) {
+		close(told[0]);
+		join_container(&h, &t);
+		pid_t pid = fork_into_container();
+		if (pid == 0)
+			exec_child(&o, &h, env, pty.slave, &mask, lifeline);
+		if (pid < 0)
+			die_errno("cannot start a process in container '%s'",
+				  o.argv[0]);
+		_exit(write_all(told[1], &pid, sizeof(pid)) < 0 ? 1 : 0);
+	}
+	if (joiner < 0)
+		die_errno("cannot fork");
+	free(env); /* the joiner's copy is the one that is used */
+	close(told[1]);
+	close_container(&h);
+	if (pty.slave >= 0)
+		close(pty.slave);
+	pid_t pid = 0;
+	ssize_t n;
+	while ((n = read(told[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
+		;
+	int joined = wait_child(joiner);
+	if (n != sizeof(pid))
+		return joined > 0 ? joined : EXIT_RUNTIME; /* it said why */
+	close(lifeline[0]);
+	if (forward_signals(pid, &mask) < 0)
+		die_errno("cannot forward signals");
+	if (pty.master >= 0)
+		copy_terminal(pty.master, pid, o.interactive);
+	int status = wait_child(pid);
+	if (status < 0)
+		die_errno("cannot wait for the exec'd process");
+	return status;
+}
+
+/* ps, logs, stop, rm: the commands on detached containers, beside run
+ * and exec. Dies with the usage on a line that is none of theirs. */
+static int container_command(int argc, char **argv)
+{
+	const char *cmd = argv[1];
+	bool flag = argc >= 3 && argv[2][0] == '-';
+	const char *key = argv[argc - 1];
+
+	if (!strcmp(cmd, "ps")) {
+		if (argc > 3 || (argc == 3 && strcmp(argv[2], "-a")))
+			die("usage: %s ps [-a]", STAGE_NAME);
+		return list_containers(argc == 3);
+	}
+	if (!strcmp(cmd, "stop")) {
+		long timeout = STOP_TIMEOUT;
+		char *end;
+		if (argc == 5 && !strcmp(argv[2], "-t")) {
+			errno = 0;
+			timeout = strtol(argv[3], &end, 10);
+			if (errno || *end || end == argv[3] || timeout < 0 ||
+			    timeout > 3600)
+				die("bad stop -t '%.16s': want seconds from 0 "
+				    "to 3600",
+				    argv[3]);
+		} else if (argc != 3 || flag) {
+			die("usage: %s stop [-t SECONDS] ID", STAGE_NAME);
+		}
+		return stop_container(key, timeout);
+	}
+	/* logs -f follows, rm -f stops it first. */
+	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[2], "-f")) ||
+	    (argc == 3 && flag) || !*key)
+		die("usage: %s %s [-f] ID", STAGE_NAME, cmd);
+	return !strcmp(cmd, "logs") ? show_logs(key, argc == 4)
+				    : remove_container(key, argc == 4);
+}
+
+/*** oci: the container's first process ***/
+
+/* Where the OCI commands keep each container's state: <root>/<id>/, with
+ * its oci-state.json, exec.fifo, the copy of its config.json that start,
+ * exec and delete read, and the cgroups file exec and delete use. */
+static char oci_root[RUN_MAX];
+
+/* --log: a copy of every error line (with --debug, of progress lines
+ * too), as JSON lines when --log-format json: what containerd's shim and
+ * conmon read a failed runtime's reason from. */
+static int oci_log_fd = -1;
+static bool oci_log_json, oci_debug;
+
+/* What the container's first process needs: the spec, as the lessons of
+ * stages 9-11 take it too. clone3() starts it on a copy of our memory. */
+struct oci_child {
+	const struct oci_spec *spec;
+	const struct oci_lessons *lessons;
+	char rootfs[PATH_MAX]; /* root.path, absolute */
+	const struct cgroup *cg;
+	int sync[2];  /* a new user namespace: a byte once we mapped its
+		       * users; -1 without one */
+	int ready[2]; /* the child writes a byte once set up, last before
+		       * it waits at the fifo; end of file: it failed */
+	int fifo;     /* exec.fifo, O_PATH, for oci_wait_start() */
+	int console;  /* --console-socket, connected; -1 */
+	bool no_pivot;
+	bool no_new_keyring;	       /* keep the caller's session keyring */
+	const struct oci_state *state; /* for the startContainer hooks */
+};
+
+/* linux.namespaces by type, as clone flags, with each one's name for
+ * messages: user first (it gives the capabilities to join the rest),
+ * mount last (it changes the paths the others' files are under). */
+static const struct {
+	int type;
+	const char *name;
+} oci_namespaces[] = {
+    {CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},
+    {CLONE_NEWUTS, "uts"},   {CLONE_NEWNET, "network"},
+    {CLONE_NEWPID, "pid"},   {CLONE_NEWCGROUP, "cgroup"},
+    {CLONE_NEWNS, "mount"},
+};
+
+/* The devices every container gets (runtime-spec's "default devices"),
+ * bound from the host's: in a user namespace mknod(2) is refused. */
+static const char *const oci_default_devices[] = {"null",   "zero",    "full",
+						  "random", "urandom", "tty"};
+
+/* In a new user namespace, once its maps are written: become its root
+ * (our ids are still the host's, which it may not map), after joining
+ * the groups, whose files are the host root's. */
+static void become_ns_root(void)
+{
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		die_errno("cannot become root in the user namespace (are "
+			  "uid and gid 0 mapped?)");
+}
+
+/* First in the container's process: non-dumpable, since it is a copy
+ * of the runtime until its exec: no process of the container may open
+ * /proc/<us>/exe or our memory (CVE-2019-5736), however long it waits
+ * for start. Our files closed at exec, and the signals run blocks and
+ * ignores as the command should find them. Dies on failure. */
+static void prepare_oci_child(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("cannot make the container's process non-dumpable");
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die_errno("cannot close the runtime's files on exec");
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 ||
+	    signal(SIGPIPE, SIG_DFL) == SIG_ERR)
+		die_errno("cannot restore the signals");
+}
+
+/* Our pid as the host sees it (the state's), while the host's /proc is
+ * in reach: its /proc/self, whatever our PID namespace; 0 if unknown. */
+static pid_t host_pid(void)
+{
+	char link[32];
+	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	return (pid_t)atoi(link);
+}
+
+/* A session keyring of the container's own (an anonymous one), so that
+ * its keys are not its caller's: what --no-new-keyring leaves out. */
+static void new_session_keyring(void)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+		die_errno("cannot make a session keyring");
+}
+
+/* linux.rootfsPropagation, once the root is ours (make_mounts_private()
+ * cut it from the host's before). */
+static void set_root_propagation(const struct oci_spec *s)
+{
+	if (s->rootfs_propagation &&
+	    mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
+		die_errno("cannot set the root's propagation");
+}
+
+/* Join the namespaces the spec names by path, in oci_namespaces' order.
+ * A PID namespace was joined by the runtime already: setns() into one
+ * moves only the children. */
+static void join_namespaces(const struct oci_spec *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(oci_namespaces); i++) {
+		const char *path = NULL;
+		if (oci_namespaces[i].type == CLONE_NEWPID ||
+		    !oci_has_namespace(s, oci_namespaces[i].type, &path) ||
+		    !path)
+			continue;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, oci_namespaces[i].type) < 0)
+			die_errno("cannot join the %s namespace '%s'",
+				  oci_namespaces[i].name, path);
+		close(fd);
+	}
+}
+
+/* Whether the spec asks for a new namespace of type (not one to join). */
+static bool new_namespace(const struct oci_spec *s, int type)
+{
+	const char *path = NULL;
+	return oci_has_namespace(s, type, &path) && !path;
+}
+
+/* Make path (and the directories above it, inside root) exist, as a
+ * directory or, when like is a file, as an empty file to bind it on. */
+static void make_mount_point(const char *path, const char *like)
+{
+	struct stat st;
+	char dir[PATH_MAX];
+	bool file = like && stat(like, &st) == 0 && !S_ISDIR(st.st_mode);
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			die_errno("cannot create '%s'", dir);
+		*p = '/';
+	}
+	if (file) {
+		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EISDIR)
+			die_errno("cannot create '%s'", path);
+		if (fd >= 0)
+			close(fd);
+	} else if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		die_errno("cannot create '%s'", path);
+	}
+}
+
+/* A mount of type "cgroup" on cgroup v1: a tmpfs with the container's own
+ * group of each controller bound in it, so that it sees its limits and
+ * no other group; on v2 the cgroup2 filesystem (of its cgroup namespace,
+ * when it has one). */
+static void mount_cgroups(const char *dest, const struct oci_mount *m,
+			  const struct cgroup *cg)
+{
+	char path[PATH_MAX + 64], from[PATH_MAX];
+	if (cg->h.version == 2) {
+		if (mount("cgroup2", dest, "cgroup2", m->flags, NULL) < 0)
+			die_errno("cannot mount cgroup2 on '%s'", dest);
+		return;
+	}
+	if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=755") < 0)
+		die_errno("cannot mount a tmpfs on '%s'", dest);
+	const char *groups[] = {
+	    cg->limited ? cg->dir : NULL,
+	    cg->lim.have[LIMIT_MEMORY] ? cg->lim.dir[LIMIT_MEMORY] : NULL,
+	    cg->lim.have[LIMIT_CPU] ? cg->lim.dir[LIMIT_CPU] : NULL,
+	    cg->devices[0] ? cg->devices : NULL};
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
+		if (!groups[i])
+			continue;
+		/* <base>/<controller>/<cgroupsPath>: its controller's name
+		 * is the hierarchy's directory (cpu,cpuacct: its target). */
+		const char *rest = groups[i] + strlen("/sys/fs/cgroup/");
+		snprintf(from, sizeof(from), "%.*s", (int)strcspn(rest, "/"),
+			 rest);
+		if (snprintf(path, sizeof(path), "%s/%s", dest, from) >=
+		    (int)sizeof(path))
+			die("cannot mount cgroups on '%s': the path is too "
+			    "long",
+			    dest);
+		make_mount_point(path, NULL);
+		if (mount(groups[i], path, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, path, NULL,
+			  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+			      MS_NODEV | MS_NOEXEC,
+			  NULL) < 0)
+			die_errno("cannot bind cgroup '%s' on '%s'", groups[i],
+				  path);
+	}
+	if (m->flags & MS_RDONLY &&
+	    mount(NULL, dest, NULL,
+		  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=755") < 0)
+		die_errno("cannot make '%s' read-only", dest);
+}
+
+/* The spec's mounts, in order, below rootfs (before the pivot, while
+ * bind mounts' sources are in reach): each as mount(2) takes it, then
+ * its flags again on a bind (a first bind ignores them), then its
+ * propagation. */
+static void setup_mounts(const char *rootfs, const struct oci_spec *s,
+			 const struct cgroup *cg)
+{
+	char dest[PATH_MAX];
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct oci_mount *m = &s->mounts[i];
+		bool bind = m->flags & MS_BIND;
+		snprintf(dest, sizeof(dest), "%s%s", rootfs, m->destination);
+		make_mount_point(dest, bind ? m->source : NULL);
+		if (!strcmp(m->type, "cgroup")) {
+			mount_cgroups(dest, m, cg);
+			continue;
+		}
+		unsigned long flags = m->flags & ~(MS_REMOUNT);
+		if (mount(m->source, dest, bind ? NULL : m->type, flags,
+			  m->data) < 0)
+			die_errno("cannot mount '%s' on '%s'",
+				  m->source ? m->source : m->type,
+				  m->destination);
+		unsigned long again = MS_RDONLY | MS_NOSUID | MS_NODEV |
+				      MS_NOEXEC | MS_NOATIME | MS_NODIRATIME;
+		if (bind && (flags & again) &&
+		    mount(NULL, dest, NULL,
+			  MS_REMOUNT | MS_BIND | (flags & again), NULL) < 0)
+			die_errno("cannot remount '%s'", m->destination);
+		if (m->propagation &&
+		    mount(NULL, dest, NULL, m->propagation, NULL) < 0)
+			die_errno("cannot set the propagation of '%s'",
+				  m->destination);
+	}
+}
+
+/* The default devices, where the rootfs's /dev lacks them, and the
+ * spec's linux.devices, then the links programs expect in /dev. */
+static void setup_devices(const char *rootfs, const struct oci_spec *s)
+{
+	char path[PATH_MAX + 32], from[32];
+	static const char *const links[][2] = {
+	    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
+	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	    {"pts/ptmx", "ptmx"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(oci_default_devices); i++) {
+		snprintf(path, sizeof(path), "%s/dev/%s", rootfs,
+			 oci_default_devices[i]);
+		snprintf(from, sizeof(from), "/dev/%s", oci_default_devices[i]);
+		if (access(path, F_OK) == 0)
+			continue;
+		make_mount_point(path, from);
+		if (mount(from, path, NULL, MS_BIND, NULL) < 0)
+			die_errno("cannot bind '%s' on '%s'", from, path);
+	}
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct oci_device *d = &s->devices[i];
+		static const mode_t kinds[] = {['c'] = S_IFCHR,
+					       ['u'] = S_IFCHR,
+					       ['b'] = S_IFBLK,
+					       ['p'] = S_IFIFO};
+		snprintf(path, sizeof(path), "%s%s", rootfs, d->path);
+		make_mount_point(path, "/dev/null");
+		unlink(path);
+		if (mknod(path, kinds[(unsigned char)d->type] | d->file_mode,
+			  makedev(d->major, d->minor)) < 0 ||
+		    chown(path, d->uid, d->gid) < 0)
+			die_errno("cannot make device '%s'", d->path);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		snprintf(path, sizeof(path), "%s/dev/%s", rootfs, links[i][1]);
+		if (symlink(links[i][0], path) < 0 && errno != EEXIST)
+			die_errno("cannot create the link '%s'", path);
+	}
+}
+
+/* --no-pivot: move the root filesystem onto / and chroot into it (for a
+ * root on a ramfs, where pivot_root(2) is refused); the host's root
+ * stays below, which is why pivot_to() is the default. */
+static void move_root(const char *rootfs)
+{
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    chdir(rootfs) < 0 || mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0 ||
+	    chroot(".") < 0 || chdir("/") < 0)
+		die_errno("cannot move the root to '%s'", rootfs);
+}
+
+/* linux.sysctl: each key under our /proc/sys, of our namespaces (a net.
+ * key is the network namespace's own), before the walls make it read
+ * only. */
+static void set_sysctls(const struct oci_spec *s)
+{
+	char path[PATH_MAX];
+	for (size_t i = 0; i < s->n_sysctl; i++) {
+		int n = snprintf(path, sizeof(path), "/proc/sys/%s",
+				 s->sysctl[i].key);
+		for (char *p = path + strlen("/proc/sys/"); p < path + n; p++)
+			if (*p == '.')
+				*p = '/';
+		if (write_file(path, s->sysctl[i].value) < 0)
+			die_errno("cannot set sysctl '%s' to '%s'",
+				  s->sysctl[i].key, s->sysctl[i].value);
+	}
+}
+
+/* root.readonly: / read-only, the mounts on it as they are. */
+static void make_root_readonly(void)
+{
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		die_errno("cannot make the root filesystem read-only");
+}
+
+/* process.rlimits, process.oomScoreAdj and process.umask: what the
+ * command inherits from us. */
+static void set_process_limits(const struct oci_spec *s)
+{
+	char adj[16];
+	for (size_t i = 0; i < s->n_rlimits; i++)
+		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].value) < 0)
+			die_errno("cannot set rlimit %d",
+				  s->rlimits[i].resource);
+	snprintf(adj, sizeof(adj), "%d", s->oom_score_adj);
+	if (s->has_oom_score_adj &&
+	    write_file("/proc/self/oom_score_adj", adj) < 0)
+		die_errno("cannot set oomScoreAdj %d", s->oom_score_adj);
+	if (s->umask >= 0)
+		umask((mode_t)s->umask);
+}
+
+/* process.user: its groups, gid and uid, numbers as the spec gives them
+ * (stage 13's set_user() reads names, and drops every extra group). */
+static void set_spec_user(const struct oci_spec *s)
+{
+	if (setgroups(s->n_additional_gids, s->additional_gids) < 0 &&
+	    errno != EPERM)
+		die_errno("cannot set the additional groups");
+	if (setgid(s->gid) < 0)
+		die_errno("cannot run as group %d", (int)s->gid);
+	if (setuid(s->uid) < 0)
+		die_errno("cannot run as user %d", (int)s->uid);
+}
+
+/* Fail now, while create can still say so, when the command cannot be
+ * run: 127 or 126, in the words Docker and podman read as such ("no such
+ * file or directory", "executable file not found", "permission
+ * denied"). */
+static void check_command(const char *cmd)
+{
+	char path[PATH_MAX];
+	const char *dirs = strchr(cmd, '/') ? "" : getenv("PATH");
+	if (!dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin";
+	/* errno 0: the reason is in the message, in those words, and
+	 * die_status() adds no strerror() after it. */
+	for (const char *d = dirs;; d += strcspn(d, ":") + 1) {
+		int n = strcspn(d, ":");
+		snprintf(path, sizeof(path), "%.*s%s%s", n, d, n ? "/" : "",
+			 cmd);
+		if (access(path, X_OK) == 0)
+			return;
+		if (errno == EACCES && access(path, F_OK) == 0 && !(errno = 0))
+			die_status(EXIT_CANNOT_RUN,
+				   "cannot run '%s': permission denied", cmd);
+		if (!d[n])
+			break;
+	}
+	errno = 0;
+	if (strchr(cmd, '/'))
+		die_status(EXIT_NOT_FOUND,
+			   "cannot run '%s': no such file or directory", cmd);
+	die_status(EXIT_NOT_FOUND,
+		   "cannot run '%s': executable file not found in $PATH", cmd);
+}
+
+/* linux.seccomp: the spec's filter (oci.c's lesson), where stage 10
+ * loaded its own. Without no_new_privs the kernel loads one only for
+ * CAP_SYS_ADMIN: then before the capabilities are dropped, and the
+ * filter's rules must allow the rest of the set-up (runtimes' profiles
+ * do); with it, last before exec. */
+static void load_spec_seccomp(const struct oci_spec *s)
+{
+	char why[PATH_MAX + 256];
+	if (oci_load_seccomp(&s->seccomp, why, sizeof(why)) < 0)
+		die("%s", why);
+}
+
+/* Tell create we are set up: it writes the state and the pid file, runs
+ * the hooks and returns, and we wait at the fifo for start. */
+static void say_ready(int ready)
+{
+	if (write_all(ready, "1", 1) < 0)
+		die_errno("cannot tell the runtime the container is created");
+	close(ready);
+}
+
+/* process.terminal: a pty of our devpts, its master sent over the
+ * console socket, its slave our terminal and stdio; then the spec's
+ * size. */
+static void setup_spec_terminal(const struct oci_spec *s, int console)
+{
+	if (console < 0)
+		die("cannot give the container a terminal: "
+		    "'process.terminal' needs --console-socket");
+	setup_terminal(console);
+	struct winsize ws = {.ws_row = (unsigned short)s->console_height,
+			     .ws_col = (unsigned short)s->console_width};
+	if (ws.ws_row && ioctl(STDIN_FILENO, TIOCSWINSZ, &ws) < 0)
+		die_errno("cannot set the terminal's size");
+}
+
+/* The first process's terminal is the container's /dev/console too, as
+ * the spec says (a bind of its pty, where the root has none). */
+static void bind_console(void)
+{
+	char name[64];
+	if (ttyname_r(STDIN_FILENO, name, sizeof(name)) != 0 ||
+	    access("/dev/console", F_OK) == 0)
+		return;
+	int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd) < 0 ||
+	    mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		die_errno("cannot bind '%s' on /dev/console", name);
+}
+
+/* The hooks of kind, with the state st on their stdin. Returns 0, or -1
+ * after saying why. */
+static int run_hooks(const struct oci_spec *s, enum oci_hook_kind kind,
+		     const struct oci_state *st)
+{
+	char why[PATH_MAX + 256];
+	static const char *const names[] = {
+	    [OCI_HOOK_PRESTART] = "prestart",
+	    [OCI_HOOK_CREATE_RUNTIME] = "createRuntime",
+	    [OCI_HOOK_CREATE_CONTAINER] = "createContainer",
+	    [OCI_HOOK_START_CONTAINER] = "startContainer",
+	    [OCI_HOOK_POSTSTART] = "poststart",
+	    [OCI_HOOK_POSTSTOP] = "poststop"};
+	if (!s->n_hooks[kind])
+		return 0;
+	char *state = oci_state_json(st);
+	bool keep_going =
+	    kind == OCI_HOOK_POSTSTART || kind == OCI_HOOK_POSTSTOP;
+	int rc = state ? oci_run_hooks(s->hooks[kind], s->n_hooks[kind], state,
+				       keep_going, why, sizeof(why))
+		       : -1;
+	if (!state)
+		snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
+	free(state);
+	if (rc < 0)
+		report("%s hook failed: %s", names[kind], why);
+	return rc;
+}
+
+/* Runs in the container's first process: the spec's set-up, step by
+ * step, then the wait at the fifo until start, then the command. */
+static noreturn void oci_child_main(struct oci_child *c)
+{
+	const struct oci_spec *s = c->spec;
+	struct oci_state st = *c->state; /* for the startContainer hooks */
+
+	prepare_oci_child();
+	st.pid = host_pid();
+	close(c->ready[0]);
+	if (c->sync[0] >= 0)
+		await_parent(c->sync);
+	join_cgroup(c->cg);
+	join_limits(&c->cg->lim);
+	if (new_namespace(s, CLONE_NEWUSER))
+		become_ns_root();
+	join_namespaces(s);
+	if (!c->no_new_keyring)
+		new_session_keyring();
+	if (new_namespace(s, CLONE_NEWCGROUP))
+		enter_cgroup_ns();
+	if (s->hostname)
+		setup_uts(s->hostname);
+	if (new_namespace(s, CLONE_NEWNET))
+		setup_lo();
+	make_mounts_private();
+	setup_mounts(c->rootfs, s, c->cg);
+	setup_devices(c->rootfs, s);
+	if (c->no_pivot)
+		move_root(c->rootfs);
+	else
+		pivot_to(c->rootfs);
+	set_root_propagation(s);
+	set_sysctls(s);
+	setup_walls(c->lessons->walls, c->lessons->n_walls);
+	if (s->root_readonly)
+		make_root_readonly();
+	if (s->terminal) {
+		setup_spec_terminal(s, c->console);
+		bind_console();
+	}
+	set_process_limits(s);
+	enter_workdir(s->cwd);
+	set_environment((char **)s->env);
+	check_command(s->args[0]);
+	if (!s->no_new_privileges)
+		load_spec_seccomp(s);
+	drop_capabilities(c->lessons->keep_caps);
+	set_spec_user(s);
+	if (s->no_new_privileges)
+		set_no_new_privs();
+	say_ready(c->ready[1]);
+	if (oci_wait_start(c->fifo) < 0)
+		die_errno("cannot wait for start");
+	st.status = OCI_RUNNING;
+	if (run_hooks(s, OCI_HOOK_START_CONTAINER, &st) < 0)
+		exit(EXIT_RUNTIME);
+	if (s->no_new_privileges)
+		load_spec_seccomp(s);
+	exec_command((char **)s->args);
+}
+
+/*** oci: create, start, state, kill, delete, ps, exec ***/
+
+/* The state directory of container id into dir (PATH_MAX bytes); dies
+ * on an id that cannot name one. */
+static void oci_dir(const char *id, char *dir)
+{
+	if (!oci_id_valid(id))
+		die("bad container id '%.64s': want letters, digits, '_', '.' "
+		    "and '-', the first a letter or digit",
+		    id);
+	snprintf(dir, PATH_MAX, "%s/%s", oci_root, id);
+}
+
+/* Read container id's state into st, as it is now, and its directory
+ * into dir; dies with one line when there is no such container. */
+static void find_oci(const char *id, char *dir, struct oci_state *st)
+{
+	char why[PATH_MAX + 64];
+	oci_dir(id, dir);
+	if (oci_read_state(dir, st, why, sizeof(why)) < 0) {
+		if (errno == ENOENT)
+			die("container '%s' does not exist", id);
+		die("%s", why);
+	}
+	oci_refresh_state(dir, st);
+}
+
+/* Make the directories of path down to it (the parents of a cgroup).
+ * Returns 0, or -1 with errno. */
+static int make_dirs(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char was = *p;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -1;
+		if (!was)
+			return 0;
+		*p = was;
+	}
+}
+
+/* v1: the group at cgroupsPath in the hierarchy of controller ctrl,
+ * made, into dir. Returns 0, or -1 after saying why. */
+static int make_v1_group(const char *ctrl, const char *path, char *dir,
+			 size_t len)
+{
+	snprintf(dir, len, "/sys/fs/cgroup/%s%s", ctrl, path);
+	if (make_dirs(dir) < 0) {
+		report_errno("cannot create cgroup '%s'", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the devices group allows after the spec's rules, as runc and
+ * crun do: the default devices, a terminal's (/dev/ptmx and the ptys of
+ * devpts), and making any node (mknod; opening it is another rule). */
+static const char *const default_device_rules[] = {
+    "c 1:3 rwm",   "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+    "c 1:9 rwm",   "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
+    "c 136:* rwm", "c *:* m",	"b *:* m",
+};
+
+/* linux.resources.devices, in order, into the v1 devices group dir, then
+ * default_device_rules. */
+static int limit_devices(const char *dir, const struct oci_spec *s)
+{
+	char rule[64], path[PATH_MAX + 32], major[24], minor[24];
+	for (size_t i = 0; i < s->n_device_rules; i++) {
+		const struct oci_device_rule *r = &s->device_rules[i];
+		snprintf(major, sizeof(major), "%lld", r->major);
+		snprintf(minor, sizeof(minor), "%lld", r->minor);
+		if (r->type == 'a')
+			snprintf(rule, sizeof(rule), "a");
+		else
+			snprintf(rule, sizeof(rule), "%c %s:%s %s", r->type,
+				 r->major < 0 ? "*" : major,
+				 r->minor < 0 ? "*" : minor, r->access);
+		if (snprintf(path, sizeof(path), "%s/devices.%s", dir,
+			     r->allow ? "allow" : "deny") >= (int)sizeof(path))
+			return -1;
+		if (write_file(path, rule) < 0) {
+			report_errno("cannot write '%s' to '%s'", rule, path);
+			return -1;
+		}
+	}
+	if (snprintf(path, sizeof(path), "%s/devices.allow", dir) >=
+	    (int)sizeof(path))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(default_device_rules); i++)
+		if (write_file(path, default_device_rules[i]) < 0) {
+			report_errno("cannot write '%s' to '%s'",
+				     default_device_rules[i], path);
+			return -1;
+		}
+	return 0;
+}
+
+/* The container's groups at linux.cgroupsPath (default minidocker/<id>),
+ * with its pids limit, its memory and CPU through stage 9's lesson and
+ * its device rules. On v1 a group in each of pids, memory, cpu and
+ * devices; on v2 one. Returns 0, or -1 after saying why (what it made is
+ * removed by remove_oci_cgroups()). */
+static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
+			    const struct oci_lessons *l, const char *id)
+{
+	char why[256], path[PATH_MAX], file[PATH_MAX + 96], max[32];
+	memset(cg, 0, sizeof(*cg));
+	cg->fd = -1;
+	if (cgroup_find_pids(&cg->h, why, sizeof(why)) < 0) {
+		report("cannot find the pids cgroup: %s", why);
+		return -1;
+	}
+	if (s->cgroups_path)
+		snprintf(path, sizeof(path), "%s%s",
+			 s->cgroups_path[0] == '/' ? "" : "/", s->cgroups_path);
+	else
+		snprintf(path, sizeof(path), "/" CGROUP_PARENT "/%s", id);
+	if (snprintf(cg->dir, sizeof(cg->dir), "%s%s", cg->h.root, path) >=
+		(int)sizeof(cg->parent) ||
+	    snprintf(cg->parent, sizeof(cg->parent), "%s", cg->dir) >=
+		(int)sizeof(cg->parent)) {
+		report("cannot use cgroup '%s': the path is too long", path);
+		return -1;
+	}
+	*strrchr(cg->parent, '/') = '\0';
+	if (make_dirs(cg->parent) < 0 || mkdir(cg->dir, 0755) < 0) {
+		report_errno("cannot create cgroup '%s'", cg->dir);
+		return -1;
+	}
+	cg->limited = true;
+	snprintf(file, sizeof(file), "%s/pids.max", cg->dir);
+	if (s->pids_limit > 0)
+		snprintf(max, sizeof(max), "%lld", s->pids_limit);
+	else
+		snprintf(max, sizeof(max), "max");
+	if (write_file(file, max) < 0) {
+		report_errno("cannot write %s to '%s'", max, file);
+		return -1;
+	}
+	cg->lim.version = cg->h.version;
+	if (cg->h.version == 2) {
+		if (limits_make_groups(&cg->lim, &cg->h, cg->parent, cg->dir,
+				       getpid(), why, sizeof(why)) < 0) {
+			report_errno("%s", why);
+			return -1;
+		}
+		if (s->n_device_rules > 1 ||
+		    (s->n_device_rules == 1 && s->device_rules[0].allow)) {
+			report("'linux.resources.devices' is not supported by "
+			       "this runtime on cgroup v2 (eBPF)");
+			return -1;
+		}
+	} else {
+		static const struct {
+			enum limit_ctrl c;
+			const char *name;
+		} v1[] = {{LIMIT_MEMORY, "memory"}, {LIMIT_CPU, "cpu"}};
+		for (size_t i = 0; i < ARRAY_SIZE(v1); i++) {
+			if (make_v1_group(v1[i].name, path,
+					  cg->lim.dir[v1[i].c],
+					  sizeof(cg->lim.dir[v1[i].c])) < 0)
+				return -1;
+			cg->lim.have[v1[i].c] = cg->lim.made[v1[i].c] = true;
+		}
+		if (make_v1_group("devices", path, cg->devices,
+				  sizeof(cg->devices)) < 0 ||
+		    limit_devices(cg->devices, s) < 0)
+			return -1;
+	}
+	if (l->limits.memory > 0 &&
+	    limit_memory(&cg->lim, l->limits.memory) < 0)
+		return -1;
+	if (l->limits.cpu_quota > 0 &&
+	    limit_cpu(&cg->lim, l->limits.cpu_quota) < 0)
+		return -1;
+	cg->fd = open(cg->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cg->fd < 0) {
+		report_errno("cannot open cgroup '%s'", cg->dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Kill what is in the groups listed in dir/cgroups and remove them.
+ * Returns 0, or -1 after saying why. */
+static int remove_oci_cgroups(const char *dir)
+{
+	char paths[EXEC_MAX_CGROUPS * PATH_MAX], path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/" CGROUPS_FILE, dir);
+	if (read_small(path, paths, sizeof(paths)) < 0)
+		return errno == ENOENT
+			   ? 0
+			   : (report_errno("cannot read '%s'", path), -1);
+	int rc = 0;
+	for (char *line = strtok(paths, "\n"); line; line = strtok(NULL, "\n"))
+		if (cgroup_remove(line, 2000) < 0) {
+			report_errno("cannot remove cgroup '%s'", line);
+			rc = -1;
+		}
+	return rc;
+}
+
+/* Write pid into path, whole or not at all, as runc writes --pid-file.
+ * Returns 0, or -1 with errno. */
+static int write_pid_file(const char *path, pid_t pid)
+{
+	char tmp[PATH_MAX + 16], text[16];
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	int rc = write_all(fd, text, strlen(text));
+	if (close(fd) < 0 || rc < 0 || rename(tmp, path) < 0) {
+		int saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/* A connected socket to path (--console-socket). Dies on failure. */
+static int connect_console(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(a.sun_path))
+		die("cannot use console socket '%s': the path is too long",
+		    path);
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		die_errno("cannot connect to console socket '%s'", path);
+	return fd;
+}
+
+/* A new user namespace: the spec's uidMappings and gidMappings into the
+ * child's maps. Returns 0, or -1 after saying why. */
+static int write_spec_maps(pid_t pid, const struct oci_spec *s)
+{
+	const struct {
+		const char *file;
+		const struct oci_idmap *maps;
+		size_t n;
+	} files[] = {{"uid_map", s->uid_mappings, s->n_uid_mappings},
+		     {"gid_map", s->gid_mappings, s->n_gid_mappings}};
+	char path[64], text[1024];
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+		size_t len = 0;
+		text[0] = '\0';
+		for (size_t i = 0; i < files[f].n && len < sizeof(text); i++)
+			len += snprintf(
+			    text + len, sizeof(text) - len, "%u %u %u\n",
+			    files[f].maps[i].container, files[f].maps[i].host,
+			    files[f].maps[i].size);
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid,
+			 files[f].file);
+		if (write_file(path, text) < 0) {
+			report_errno("cannot write '%s'", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Start the container's first process with the namespaces the spec asks
+ * for; a PID namespace named by path is joined here (setns() moves the
+ * children only). Returns its pid, or -1 after saying why. */
+static pid_t start_oci_child(struct oci_child *c)
+{
+	int flags = 0;
+	const char *pidns = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(oci_namespaces); i++)
+		if (new_namespace(c->spec, oci_namespaces[i].type))
+			flags |= oci_namespaces[i].type;
+	/* The cgroup namespace is entered once in the group. */
+	flags &= ~CLONE_NEWCGROUP;
+	if (oci_has_namespace(c->spec, CLONE_NEWPID, &pidns) && pidns) {
+		int fd = open(pidns, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+			report_errno("cannot join the pid namespace '%s'",
+				     pidns);
+			return -1;
+		}
+		close(fd);
+	}
+	struct clone_args args = {.flags = (unsigned)flags,
+				  .exit_signal = SIGCHLD};
+	if (c->cg->h.version == 2) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (unsigned)c->cg->fd;
+	}
+	pid_t pid = clone_fork(&args);
+	if (pid == 0)
+		oci_child_main(c);
+	if (pid < 0)
+		report_errno("cannot create the container's process");
+	return pid;
+}
+
+/* Keep the config as create read it, and the groups, in the state
+ * directory: start, exec and delete read them there, whatever becomes
+ * of the bundle. Returns 0, or -1 after saying why. */
+static int keep_config(const char *dir, const struct oci_spec *s,
+		       const struct cgroup *cg)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/" OCI_CONFIG, dir);
+	if (json_dump_file(s->doc, path, JSON_COMPACT) < 0 ||
+	    save_cgroups(dir, cg) < 0) {
+		report_errno("cannot write the container's files in '%s'", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The host's id for id 0 of a user namespace's maps, or -1. */
+static long host_root(const struct oci_idmap *maps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (maps[i].container == 0 && maps[i].size > 0)
+			return (long)maps[i].host;
+	return -1;
+}
+
+/* A new user namespace: the fifo its process opens, as its root,
+ * belongs to that root. Returns 0, or -1 with errno. */
+static int give_fifo(const char *dir, const struct oci_spec *s)
+{
+	char path[PATH_MAX + 16];
+	long uid = host_root(s->uid_mappings, s->n_uid_mappings);
+	long gid = host_root(s->gid_mappings, s->n_gid_mappings);
+	if (!new_namespace(s, CLONE_NEWUSER) || uid < 0 || gid < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/" OCI_FIFO, dir);
+	return chown(path, (uid_t)uid, (gid_t)gid);
+}
+
+/* What create was asked. */
+struct oci_create {
+	const char *id;
+	char bundle[PATH_MAX];
+	const char *pid_file, *console_socket;
+	bool no_pivot, no_new_keyring;
+	bool detach; /* run: return once it is started */
+	pid_t pid;   /* out: the container's first process */
+};
+
+/* create: the container's first process, set up as the spec says and
+ * waiting at the fifo; its state "created". It stays behind when we
+ * return, a child of our caller's subreaper (the shim, conmon). Returns
+ * 0, or the status to exit with after saying why, nothing left. */
+static int create_container(struct oci_create *o, const char *dir,
+			    struct oci_spec *s, const struct oci_lessons *l)
+{
+	struct cgroup cg;
+	struct oci_state st = {.status = OCI_CREATED};
+	struct oci_child c = {.spec = s,
+			      .state = &st,
+			      .lessons = l,
+			      .cg = &cg,
+			      .sync = {-1, -1},
+			      .ready = {-1, -1},
+			      .console = -1,
+			      .no_pivot = o->no_pivot,
+			      .no_new_keyring = o->no_new_keyring};
+	int status = EXIT_RUNTIME;
+	char why[PATH_MAX + 64];
+
+	snprintf(st.id, sizeof(st.id), "%s", o->id);
+	snprintf(st.bundle, sizeof(st.bundle), "%s", o->bundle);
+	st.annotations = json_incref(json_object_get(s->doc, "annotations"));
+	if (snprintf(c.rootfs, sizeof(c.rootfs), "%s%s%s",
+		     s->root_path[0] == '/' ? "" : o->bundle,
+		     s->root_path[0] == '/' ? "" : "/",
+		     s->root_path) >= (int)sizeof(c.rootfs)) {
+		report("cannot use root '%s': the path is too long",
+		       s->root_path);
+		goto out_state;
+	}
+	if (check_rootfs(c.rootfs, why, sizeof(why)) < 0) {
+		report("cannot use root '%s': %s", c.rootfs, why);
+		goto out_state;
+	}
+	if (oci_make_fifo(dir) < 0 || give_fifo(dir, s) < 0 ||
+	    (c.fifo = oci_open_fifo(dir)) < 0) {
+		report_errno("cannot make the fifo in '%s'", dir);
+		goto out_state;
+	}
+	if (o->console_socket && s->terminal)
+		c.console = connect_console(o->console_socket);
+	if (pipe2(c.ready, O_CLOEXEC) < 0 ||
+	    (new_namespace(s, CLONE_NEWUSER) && pipe2(c.sync, O_CLOEXEC) < 0)) {
+		report_errno("cannot make a pipe");
+		goto out_state;
+	}
+	if (setup_oci_cgroup(&cg, s, l, o->id) < 0 ||
+	    keep_config(dir, s, &cg) < 0)
+		goto out_cgroup;
+
+	pid_t pid = start_oci_child(&c);
+	if (pid < 0)
+		goto out_cgroup;
+	close(c.ready[1]);
+	if (c.sync[1] >= 0) {
+		close(c.sync[0]);
+		if (write_spec_maps(pid, s) < 0 ||
+		    write_all(c.sync[1], "1", 1) < 0)
+			goto out_child;
+		close(c.sync[1]);
+	}
+	/* A byte once it is set up; end of file when it failed, having
+	 * said why: then its status is ours. */
+	char byte;
+	ssize_t n;
+	while ((n = read(c.ready[0], &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1) {
+		status = wait_child(pid);
+		if (status <= 0)
+			status = EXIT_RUNTIME;
+		goto out_cgroup;
+	}
+	st.pid = pid;
+	if (ctr_proc_start(pid, &st.pid_start) < 0 ||
+	    oci_write_state(dir, &st) < 0) {
+		report_errno("cannot write the state of container '%s'", o->id);
+		goto out_child;
+	}
+	if (run_hooks(s, OCI_HOOK_PRESTART, &st) < 0 ||
+	    run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &st) < 0 ||
+	    run_hooks(s, OCI_HOOK_CREATE_CONTAINER, &st) < 0)
+		goto out_child;
+	if (o->pid_file && write_pid_file(o->pid_file, pid) < 0) {
+		report_errno("cannot write the pid file '%s'", o->pid_file);
+		goto out_child;
+	}
+	oci_free_state(&st);
+	o->pid = pid;
+	return 0;
+out_child:
+	kill(pid, SIGKILL);
+	wait_child(pid);
+out_cgroup:
+	remove_oci_cgroups(dir);
+	/* Groups made before the cgroups file was written. */
+	if (cg.limited) {
+		cgroup_remove(cg.dir, 2000);
+		limits_remove_groups(&cg.lim);
+		if (cg.devices[0])
+			rmdir(cg.devices);
+	}
+out_state:
+	oci_free_state(&st);
+	remove_tree(dir);
+	return status;
+}
+
+/* Parse a command's options with getopt_long(): "+" stops at the first
+ * word that is none (the id). Dies with the usage on a bad one. */
+static int next_option(int argc, char **argv, const char *shorts,
+		       const struct option *longs, const char *usage)
+{
+	opterr = 0;
+	int c = getopt_long(argc, argv, shorts, longs, NULL);
+	if (c == '?' || c == ':')
+		die("bad option '%s' (usage: %s %s)", argv[optind - 1],
+		    STAGE_NAME, usage);
+	return c;
+}
+
+/* A command's one flag (--all, --force, or its first letter) before its
+ * id: whether it was given. Dies on another option. */
+static bool take_flag(int argc, char **argv, const char *name,
+		      const char *usage)
+{
+	const struct option longs[] = {{name, no_argument, NULL, name[0]},
+				       {NULL, 0, NULL, 0}};
+	const char shorts[] = {'+', name[0], '\0'};
+	bool given = false;
+	while (next_option(argc, argv, shorts, longs, usage) != -1)
+		given = true;
+	return given;
+}
+
+/* The one id a command takes, after its options; dies when it is
+ * missing, or more follow than max_more. */
+static const char *the_id(int argc, char **argv, int max_more,
+			  const char *usage)
+{
+	if (optind >= argc || argc - optind - 1 > max_more)
+		die("%s (usage: %s %s)",
+		    optind >= argc ? "missing the container id"
+				   : "too many arguments",
+		    STAGE_NAME, usage);
+	return argv[optind];
+}
+
+/* create's line (run's too, with --detach) into o. Dies on a bad one. */
+static void parse_create(int argc, char **argv, bool run, struct oci_create *o)
+{
+	static const struct option longs[] = {
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"pid-file", required_argument, NULL, 'p'},
+	    {"console-socket", required_argument, NULL, 'c'},
+	    {"no-pivot", no_argument, NULL, 'P'},
+	    {"no-new-keyring", no_argument, NULL, 'K'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0}};
+	const char *usage =
+	    run ? "run --bundle DIR [--detach] [--pid-file FILE] "
+		  "[--console-socket SOCK] [--no-pivot] ID"
+		: "create [--bundle DIR] [--pid-file FILE] [--console-socket "
+		  "SOCK] [--no-pivot] [--no-new-keyring] ID";
+	const char *bundle = ".";
+	int c;
+	while ((c = next_option(argc, argv, run ? "+b:d" : "+b:", longs,
+				usage)) != -1) {
+		if (c == 'b')
+			bundle = optarg;
+		else if (c == 'p')
+			o->pid_file = optarg;
+		else if (c == 'c')
+			o->console_socket = optarg;
+		else if (c == 'P')
+			o->no_pivot = true;
+		else if (c == 'K')
+			o->no_new_keyring = true;
+		else if (c == 'd' && run)
+			o->detach = true;
+		else if (c == 'd')
+			die("bad option '--detach' (usage: %s %s)", STAGE_NAME,
+			    usage);
+	}
+	o->id = the_id(argc, argv, 0, usage);
+	if (!realpath(bundle, o->bundle))
+		die_errno("cannot use bundle '%s'", bundle);
+}
+
+/* Read o's bundle into s and l, and make the container's state
+ * directory dir. Dies on failure, nothing left. */
+static void prepare_create(const struct oci_create *o, char *dir,
+			   struct oci_spec *s, struct oci_lessons *l)
+{
+	char why[PATH_MAX + 256];
+	oci_dir(o->id, dir);
+	if (oci_load_spec(o->bundle, s, why, sizeof(why)) < 0 ||
+	    oci_map_spec(s, l, why, sizeof(why)) < 0)
+		die("%s", why);
+	if (s->hostname && !new_namespace(s, CLONE_NEWUTS))
+		die("'hostname' needs a new uts namespace: without one it "
+		    "would rename the host");
+	if (s->terminal && !o->console_socket)
+		die("'process.terminal' needs --console-socket");
+	if (make_dirs(oci_root) < 0)
+		die_errno("cannot create '%s'", oci_root);
+	if (mkdir(dir, 0700) < 0 && errno == EEXIST)
+		die("container '%s' exists already", o->id);
+	else if (access(dir, F_OK) < 0)
+		die_errno("cannot create the state of '%s'", o->id);
+}
+
+/* create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]
+ * [--no-pivot] [--no-new-keyring] ID */
+static int oci_create_cmd(int argc, char **argv)
+{
+	struct oci_create o = {0};
+	struct oci_spec s = {0};
+	struct oci_lessons l = {0};
+	char dir[PATH_MAX];
+	parse_create(argc, argv, false, &o);
+	prepare_create(&o, dir, &s, &l);
+	int status = create_container(&o, dir, &s, &l);
+	oci_free_lessons(&l);
+	oci_free_spec(&s);
+	return status;
+}
+
+/* The spec create kept in the state directory dir; dies on failure. */
+static void load_kept_spec(const char *dir, struct oci_spec *s)
+{
+	char why[PATH_MAX + 256];
+	if (oci_load_spec(dir, s, why, sizeof(why)) < 0)
+		die("%s", why);
+}
+
+/* start ID: let the created container's process go on to its command,
+ * then the poststart hooks. */
+static int oci_start_cmd(int argc, char **argv)
+{
+	char dir[PATH_MAX], why[PATH_MAX + 64];
+	struct oci_state st;
+	struct oci_spec s = {0};
+	next_option(argc, argv, "+", (struct option[]){{NULL, 0, NULL, 0}},
+		    "start ID");
+	const char *id = the_id(argc, argv, 0, "start ID");
+	find_oci(id, dir, &st);
+	if (st.status != OCI_CREATED)
+		die("cannot start container '%s': it is %s", id,
+		    oci_status_name(st.status));
+	load_kept_spec(dir, &s);
+	if (oci_start(dir, &st, 10000, why, sizeof(why)) < 0)
+		die("%s", why);
+	st.status = OCI_RUNNING;
+	if (oci_write_state(dir, &st) < 0)
+		die_errno("cannot write the state of container '%s'", id);
+	run_hooks(&s, OCI_HOOK_POSTSTART, &st);
+	oci_free_spec(&s);
+	oci_free_state(&st);
+	return 0;
+}
+
+/* state ID: its state as runtime-spec's state.md says. */
+static int oci_state_cmd(int argc, char **argv)
+{
+	char dir[PATH_MAX];
+	struct oci_state st;
+	next_option(argc, argv, "+", (struct option[]){{NULL, 0, NULL, 0}},
+		    "state ID");
+	find_oci(the_id(argc, argv, 0, "state ID"), dir, &st);
+	char *text = oci_state_json(&st);
+	if (!text)
+		die_errno("cannot print the state");
+	printf("%s\n", text);
+	free(text);
+	oci_free_state(&st);
+	return 0;
+}
+
+/* The pids in the container's pids group (the first of its cgroups
+ * file), into pids (at most max); returns how many. Dies on failure. */
+static size_t group_pids(const char *dir, pid_t *pids, size_t max)
+{
+	char paths[EXEC_MAX_CGROUPS * PATH_MAX], path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/" CGROUPS_FILE, dir);
+	if (read_small(path, paths, sizeof(paths)) < 0)
+		die_errno("cannot read '%s'", path);
+	paths[strcspn(paths, "\n")] = '\0';
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", paths) >=
+	    (int)sizeof(path))
+		die("cannot read cgroup '%s': the path is too long", paths);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		die_errno("cannot read '%s'", path);
+	size_t n = 0;
+	int pid;
+	while (n < max && fscanf(f, "%d", &pid) == 1)
+		pids[n++] = pid;
+	fclose(f);
+	return n;
+}
+
+#define OCI_MAX_PIDS 4096
+
+/* kill [--all] ID [SIGNAL]: the signal (default TERM) to its first
+ * process, or with --all to every process of its group. */
+static int oci_kill_cmd(int argc, char **argv)
+{
+	static const char usage[] = "kill [--all] ID [SIGNAL]";
+	char dir[PATH_MAX];
+	struct oci_state st;
+	bool all = take_flag(argc, argv, "all", usage);
+	const char *id = the_id(argc, argv, 1, usage);
+	const char *name = optind + 1 < argc ? argv[optind + 1] : "TERM";
+	int sig = oci_signal_by_name(name);
+	if (sig < 0)
+		die("bad signal '%.32s': want a number or a name (KILL, "
+		    "SIGTERM)",
+		    name);
+	find_oci(id, dir, &st);
+	if (st.status == OCI_STOPPED) {
+		errno = ESRCH;
+		die_errno("cannot kill container '%s': it is stopped", id);
+	}
+	if (all) {
+		static pid_t pids[OCI_MAX_PIDS];
+		size_t n = group_pids(dir, pids, OCI_MAX_PIDS);
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], sig);
+	} else if (oci_kill(&st, sig) < 0) {
+		die_errno("cannot kill container '%s'", id);
+	}
+	oci_free_state(&st);
+	return 0;
+}
+
+/* Whether st's process is gone (or a zombie) within timeout_ms. */
+static bool oci_gone_within(const char *dir, struct oci_state *st,
+			    int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		if (oci_refresh_state(dir, st) == OCI_STOPPED)
+			return true;
+		poll(NULL, 0, 10);
+	}
+	return oci_refresh_state(dir, st) == OCI_STOPPED;
+}
+
+/* Forget the stopped container in dir: its groups, then the poststop
+ * hooks, then its state. Returns 0, or -1 after saying why. */
+static int forget_container(const char *dir, struct oci_state *st)
+{
+	struct oci_spec s = {0};
+	load_kept_spec(dir, &s);
+	int rc = remove_oci_cgroups(dir);
+	st->status = OCI_STOPPED;
+	run_hooks(&s, OCI_HOOK_POSTSTOP, st);
+	if (remove_tree(dir) < 0) {
+		report_errno("cannot remove '%s'", dir);
+		rc = -1;
+	}
+	oci_free_spec(&s);
+	return rc;
+}
+
+/* delete [--force] ID: forget a stopped container (or a created one,
+ * whose process is killed, as runc does): its groups, the poststop
+ * hooks, its state. With --force a running one is killed first. */
+static int oci_delete_cmd(int argc, char **argv)
+{
+	static const char usage[] = "delete [--force] ID";
+	char dir[PATH_MAX];
+	struct oci_state st;
+	bool force = take_flag(argc, argv, "force", usage);
+	const char *id = the_id(argc, argv, 0, usage);
+	oci_dir(id, dir);
+	/* --force on one that is gone already: nothing to do, as runc. */
+	if (force && access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	find_oci(id, dir, &st);
+	if (st.status == OCI_RUNNING && !force)
+		die("cannot delete container '%s': it is running (kill it "
+		    "first, or delete --force)",
+		    id);
+	if (st.status != OCI_STOPPED) {
+		oci_kill(&st, SIGKILL);
+		if (!oci_gone_within(dir, &st, 10000))
+			die("cannot delete container '%s': its process %d "
+			    "did not end within 10 s of SIGKILL",
+			    id, (int)st.pid);
+	}
+	int rc = forget_container(dir, &st);
+	oci_free_state(&st);
+	return rc < 0 ? EXIT_RUNTIME : 0;
+}
+
+/* run --bundle DIR [--detach] ... ID: create, start, and (unless
+ * --detach) wait for it and delete it, as runc run does; its status is
+ * the command's. */
+static int oci_run_cmd(int argc, char **argv)
+{
+	struct oci_create o = {0};
+	struct oci_spec s = {0};
+	struct oci_lessons l = {0};
+	struct oci_state st;
+	char dir[PATH_MAX], why[PATH_MAX + 64];
+	sigset_t mask;
+
+	parse_create(argc, argv, true, &o);
+	prepare_create(&o, dir, &s, &l);
+	/* Blocked until its pid is known, then forwarded to it. */
+	if (block_signals(&mask) < 0)
+		die_errno("cannot block signals");
+	int status = create_container(&o, dir, &s, &l);
+	oci_free_lessons(&l);
+	oci_free_spec(&s);
+	if (status != 0)
+		return status;
+	find_oci(o.id, dir, &st);
+	if (oci_start(dir, &st, 10000, why, sizeof(why)) < 0) {
+		report("%s", why);
+		kill(o.pid, SIGKILL);
+		wait_child(o.pid);
+		forget_container(dir, &st);
+		return EXIT_RUNTIME;
+	}
+	st.status = OCI_RUNNING;
+	if (oci_write_state(dir, &st) < 0)
+		report_errno("cannot write the state of container '%s'", o.id);
+	load_kept_spec(dir, &s);
+	run_hooks(&s, OCI_HOOK_POSTSTART, &st);
+	oci_free_spec(&s);
+	if (o.detach) {
+		oci_free_state(&st);
+		return 0;
+	}
+	if (forward_signals(o.pid, &mask) < 0)
+		report_errno("cannot forward signals");
+	status = wait_child(o.pid);
+	if (status < 0) {
+		report_errno("cannot wait for the container's process");
+		status = EXIT_RUNTIME;
+	}
+	if (forget_container(dir, &st) < 0)
+		status = EXIT_RUNTIME;
+	oci_free_state(&st);
+	return status;
+}
+
+/* ps [--format table|json] ID: the processes of its group, host pids
+ * (json: what containerd's docker top reads). */
+static int oci_ps_cmd(int argc, char **argv)
+{
+	static const char usage[] = "ps [--format table|json] ID";
+	static const struct option longs[] = {
+	    {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	static pid_t pids[OCI_MAX_PIDS];
+	char dir[PATH_MAX];
+	struct oci_state st;
+	bool json = false;
+	int c;
+	while ((c = next_option(argc, argv, "+f:", longs, usage)) != -1) {
+		if (strcmp(optarg, "json") && strcmp(optarg, "table"))
+			die("bad --format '%.16s': want table or json", optarg);
+		json = !strcmp(optarg, "json");
+	}
+	find_oci(the_id(argc, argv, 0, usage), dir, &st);
+	size_t n = group_pids(dir, pids, OCI_MAX_PIDS);
+	if (!json)
+		printf("PID\n");
+	for (size_t i = 0; i < n; i++)
+		printf(json ? "%s%d" : "%s%d\n", json ? (i ? "," : "[") : "",
+		       (int)pids[i]);
+	if (json)
+		printf("%s]\n", n ? "" : "[");
+	oci_free_state(&st);
+	return 0;
+}
+
+/* What exec was asked. */
+struct oci_exec {
+	const char *process, *pid_file, *console_socket, *cwd;
+	bool detach, tty;
+	json_t *env; /* --env, an array */
+};
+
+/* The process exec runs as a spec: the container's kept config with its
+ * process replaced by --process's, or by the command line's (its args,
+ * --cwd, --env, --tty over the container's own), read and checked as
+ * create reads a config. Dies on failure. */
+static void load_exec_spec(const char *dir, const struct oci_exec *o,
+			   char **cmd, struct oci_spec *s)
+{
+	char path[PATH_MAX + 16], why[PATH_MAX + 256];
+	json_error_t err;
+	snprintf(path, sizeof(path), "%s/" OCI_CONFIG, dir);
+	json_t *doc = json_load_file(path, 0, &err);
+	json_t *proc = o->process
+			   ? json_load_file(o->process, 0, &err)
+			   : json_deep_copy(json_object_get(doc, "process"));
+	if (!doc || !json_is_object(proc))
+		die("cannot read '%s': %s", o->process ? o->process : path,
+		    err.text);
+	if (cmd[0]) {
+		json_t *args = json_array();
+		for (char **a = cmd; *a; a++)
+			json_array_append_new(args, json_string(*a));
+		json_object_set_new(proc, "args", args);
+	}
+	if (o->cwd)
+		json_object_set_new(proc, "cwd", json_string(o->cwd));
+	if (o->tty)
+		json_object_set_new(proc, "terminal", json_true());
+	if (json_array_size(o->env)) {
+		json_t *env = json_object_get(proc, "env");
+		if (!json_is_array(env))
+			json_object_set_new(proc, "env", env = json_array());
+		json_array_extend(env, o->env);
+	}
+	json_object_set_new(doc, "process", proc);
+	char *text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (!text || oci_parse_spec(text, o->process ? o->process : "exec", s,
+				    why, sizeof(why)) < 0)
+		die("%s", text ? why : "cannot make the process's spec");
+	free(text);
+}
+
+/* exec's process, in the container's namespaces, root and groups: the
+ * spec's process set up as the first one's was, under its seccomp
+ * filter, then the command. */
+static noreturn void oci_exec_child(const struct oci_spec *s,
+				    const struct oci_lessons *l, int console)
+{
+	prepare_oci_child();
+	if (s->terminal)
+		setup_spec_terminal(s, console);
+	set_process_limits(s);
+	enter_workdir(s->cwd);
+	set_environment((char **)s->env);
+	check_command(s->args[0]);
+	if (!s->no_new_privileges)
+		load_spec_seccomp(s);
+	drop_capabilities(l->keep_caps);
+	set_spec_user(s);
+	if (s->no_new_privileges) {
+		set_no_new_privs();
+		load_spec_seccomp(s);
+	}
+	exec_command((char **)s->args);
+}
+
+/* exec --process FILE [--detach] [--pid-file FILE] [--console-socket
+ * SOCK] [--tty] [--cwd DIR] [--env K=V] ID [cmd...]: a new process in
+ * the running container, through stage 15's setns(2) into its
+ * namespaces and groups. With --detach it is left to our caller's
+ * subreaper once its pid is written; else its status is ours. */
+static int oci_exec_cmd(int argc, char **argv)
+{
+	static const char usage[] =
+	    "exec [--process FILE] [--detach] [--pid-file FILE] "
+	    "[--console-socket SOCK] [--tty] [--cwd DIR] [--env K=V] ID "
+	    "[cmd...]";
+	static const struct option longs[] = {
+	    {"process", required_argument, NULL, 'p'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"pid-file", required_argument, NULL, 'P'},
+	    {"console-socket", required_argument, NULL, 'c'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"cwd", required_argument, NULL, 'w'},
+	    {"env", required_argument, NULL, 'e'},
+	    {NULL, 0, NULL, 0}};
+	struct oci_exec o = {.env = json_array()};
+	struct oci_spec s = {0};
+	struct oci_lessons l = {0};
+	struct oci_state st;
+	struct exec_target t = {0};
+	struct exec_handles h;
+	char dir[PATH_MAX], why[PATH_MAX + 256];
+	char paths[EXEC_MAX_CGROUPS * PATH_MAX];
+	sigset_t mask;
+	int c, told[2];
+
+	while ((c = next_option(argc, argv, "+p:dtw:e:", longs, usage)) != -1) {
+		if (c == 'p')
+			o.process = optarg;
+		else if (c == 'd')
+			o.detach = true;
+		else if (c == 'P')
+			o.pid_file = optarg;
+		else if (c == 'c')
+			o.console_socket = optarg;
+		else if (c == 't')
+			o.tty = true;
+		else if (c == 'w')
+			o.cwd = optarg;
+		else
+			json_array_append_new(o.env, json_string(optarg));
+	}
+	const char *id = the_id(argc, argv, argc, usage);
+	if (!o.process && optind + 1 >= argc)
+		die("missing the command, or --process (usage: %s %s)",
+		    STAGE_NAME, usage);
+	find_oci(id, dir, &st);
+	if (st.status != OCI_RUNNING && st.status != OCI_CREATED)
+		die("cannot exec in container '%s': it is %s", id,
+		    oci_status_name(st.status));
+	load_exec_spec(dir, &o, argv + optind + 1, &s);
+	if (oci_map_spec(&s, &l, why, sizeof(why)) < 0)
+		die("%s", why);
+	if (s.terminal && !o.console_socket)
+		die("'process.terminal' needs --console-socket");
+	int console = s.terminal ? connect_console(o.console_socket) : -1;
+	t.pid = st.pid;
+	t.pid_start = st.pid_start;
+	load_cgroups(dir, paths, sizeof(paths), &t);
+	if (open_container(&t, &h, why, sizeof(why)) < 0)
+		die("cannot exec in container '%s': %s", id, why);
+	/* Without --detach: blocked until its pid is known, then forwarded
+	 * to it, as stage 15's exec. */
+	if (pipe2(told, O_CLOEXEC) < 0 ||
+	    (!o.detach && block_signals(&mask) < 0))
+		die_errno("cannot prepare the exec");
+	fflush(NULL);
+	/* The joining process: a copy of the runtime until the command's
+	 * exec, so non-dumpable (join_container()). It forks the command
+	 * into the PID namespace, as our child, tells us its pid, ends. */
+	pid_t joiner = fork();
+	if (joiner == 0) {
+		close(told[0]);
+		join_container(&h, &t);
+		pid_t pid = fork_into_container();
+		if (pid == 0)
+			oci_exec_child(&s, &l, console);
+		if (pid < 0)
+			die_errno("cannot start a process in container '%s'",
+				  id);
+		_exit(write_all(told[1], &pid, sizeof(pid)) < 0 ? 1 : 0);
+	}
+	if (joiner < 0)
+		die_errno("cannot fork");
+	close(told[1]);
+	close_container(&h);
+	if (console >= 0)
+		close(console);
+	pid_t pid = 0;
+	ssize_t n;
+	while ((n = read(told[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
+		;
+	int joined = wait_child(joiner);
+	if (n != sizeof(pid))
+		return joined > 0 ? joined : EXIT_RUNTIME; /* it said why */
+	if (o.pid_file && write_pid_file(o.pid_file, pid) < 0) {
+		report_errno("cannot write the pid file '%s'", o.pid_file);
+		kill(pid, SIGKILL);
+		wait_child(pid);
+		return EXIT_RUNTIME;
+	}
+	oci_free_lessons(&l);
+	oci_free_spec(&s);
+	oci_free_state(&st);
+	json_decref(o.env);
+	if (o.detach)
+		return 0;
+	if (forward_signals(pid, &mask) < 0)
+		report_errno("cannot forward signals");
+	int status = wait_child(pid);
+	if (status < 0)
+		die_errno("cannot wait for the exec'd process");
+	return status;
+}
+
+/* spec [--bundle DIR]: a default config.json, never over one. */
+static int oci_spec_cmd(int argc, char **argv)
+{
+	static const char usage[] = "spec [--bundle DIR]";
+	static const struct option longs[] = {
+	    {"bundle", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
+	const char *bundle = ".";
+	int c;
+	while ((c = next_option(argc, argv, "+b:", longs, usage)) != -1)
+		bundle = optarg;
+	if (optind < argc)
+		die("too many arguments (usage: %s %s)", STAGE_NAME, usage);
+	if (oci_write_default_spec(bundle) < 0)
+		die_errno("cannot write '%s/" OCI_CONFIG "'", bundle);
+	return 0;
+}
+
+/* features: what this runtime supports, as runtime-spec's features.md
+ * says, from the tables the config reader reads. */
+static int oci_features_cmd(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		die("too many arguments (usage: %s features)", STAGE_NAME);
+	char *text = oci_features();
+	if (!text)
+		die_errno("cannot list the features");
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+/* --log's copy of a line: JSON as runc and crun write it ({"level",
+ * "msg", "time"}), or the text. */
+static void log_line(bool error, const char *line, size_t len)
+{
+	char stamp[64];
+	if (oci_log_fd < 0 || (!error && !oci_debug))
+		return;
+	if (!oci_log_json) {
+		if (write_all(oci_log_fd, line, len) == 0)
+			write_all(oci_log_fd, "\n", 1);
+		return;
+	}
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp),
+		 ".%09ldZ", ts.tv_nsec);
+	json_t *o =
+	    json_pack("{s:s, s:s%, s:s}", "level", error ? "error" : "debug",
+		      "msg", line, len, "time", stamp);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (text && write_all(oci_log_fd, text, strlen(text)) == 0)
+		write_all(oci_log_fd, "\n", 1);
+	free(text);
+	json_decref(o);
+}
+
+/* The OCI commands, after the global options. */
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} oci_commands[] = {
+    {"create", oci_create_cmd},	    {"start", oci_start_cmd},
+    {"state", oci_state_cmd},	    {"kill", oci_kill_cmd},
+    {"delete", oci_delete_cmd},	    {"ps", oci_ps_cmd},
+    {"exec", oci_exec_cmd},	    {"spec", oci_spec_cmd},
+    {"features", oci_features_cmd}, {"run", oci_run_cmd},
+};
+
+/* The state directory without --root: oci/ in the run directory of
+ * stage 15's containers (DESIGN.md's "Where state lives"). Returns 0, or
+ * -1 with the reason in why. */
+static int oci_default_root(char *root, size_t len)
+{
+	char why[256];
+	if (state_run_dir(root, len - 8, why, sizeof(why)) < 0)
+		return -1;
+	strcat(root, "/oci");
+	return 0;
+}
+
+/* Whether argv[1] on is the OCI command line rather than stage 15's:
+ * a global option first, a command only it has, `ps` with an id, or
+ * `exec` with one of its long options (stage 15's are short). */
+static bool is_oci_line(int argc, char **argv)
+{
+	if (argc < 2)
+		return false;
+	const char *cmd = argv[1];
+	if (!strncmp(cmd, "--", 2) && strcmp(cmd, "--help"))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(oci_commands); i++)
+		if (!strcmp(cmd, oci_commands[i].name) && strcmp(cmd, "ps") &&
+		    strcmp(cmd, "exec") && strcmp(cmd, "run"))
+			return true;
+	/* run --bundle DIR: runc's; any other run is stage 15's. */
+	if (!strcmp(cmd, "run"))
+		return argc > 2 && (!strcmp(argv[2], "--bundle") ||
+				    !strncmp(argv[2], "--bundle=", 9) ||
+				    !strcmp(argv[2], "-b"));
+	if (!strcmp(cmd, "ps"))
+		return argc > 3 || (argc == 3 && strcmp(argv[2], "-a"));
+	if (strcmp(cmd, "exec") || argc < 3)
+		return false;
+	/* exec ID cmd: stage 15's, unless ID is a container of ours. */
+	char dir[PATH_MAX];
+	if (!strncmp(argv[2], "--", 2))
+		return true;
+	if (argv[2][0] == '-' || !oci_id_valid(argv[2]) ||
+	    oci_default_root(oci_root, sizeof(oci_root)) < 0)
+		return false;
+	snprintf(dir, sizeof(dir), "%s/%s", oci_root, argv[2]);
+	return access(dir, F_OK) == 0;
+}
+
+/* [--root DIR] [--log FILE] [--log-format json|text] [--debug]
+ * [--systemd-cgroup] COMMAND ...: the OCI runtime command line, as
+ * containerd's shim and conmon call runc and crun. */
+static int oci_main(int argc, char **argv)
+{
+	static const struct option longs[] = {
+	    {"root", required_argument, NULL, 'r'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"log-format", required_argument, NULL, 'f'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"systemd-cgroup", no_argument, NULL, 's'},
+	    {"version", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0}};
+	static const char usage[] =
+	    "[--root DIR] [--log FILE] [--log-format json|text] [--debug] "
+	    "create|start|state|kill|delete|ps|exec|spec|features ...";
+	const char *root = NULL, *log = NULL;
+	char why[256];
+	int c;
+
+	while ((c = next_option(argc, argv, "+v", longs, usage)) != -1) {
+		if (c == 'r')
+			root = optarg;
+		else if (c == 'l')
+			log = optarg;
+		else if (c == 'f' && strcmp(optarg, "json") &&
+			 strcmp(optarg, "text"))
+			die("bad --log-format '%.16s': want json or text",
+			    optarg);
+		else if (c == 'f')
+			oci_log_json = !strcmp(optarg, "json");
+		else if (c == 'd')
+			oci_debug = true;
+		else if (c == 's')
+			die("--systemd-cgroup is not supported by this "
+			    "runtime: its groups are made in cgroupfs");
+		else {
+			printf("%s version 16\nspec: %s\n", STAGE_NAME,
+			       OCI_VERSION);
+			return 0;
+		}
+	}
+	if (log) {
+		oci_log_fd =
+		    open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (oci_log_fd < 0)
+			die_errno("cannot open the log '%s'", log);
+		set_line_hook(log_line);
+	}
+	set_verbose(oci_debug);
+	if (root)
+		snprintf(oci_root, sizeof(oci_root), "%s", root);
+	else if (state_run_dir(oci_root, sizeof(oci_root) - 8, why,
+			       sizeof(why)) < 0)
+		die("cannot find the state directory: %s", why);
+	else
+		oci_default_root(oci_root, sizeof(oci_root));
+	if (optind >= argc)
+		die("missing the command (usage: %s %s)", STAGE_NAME, usage);
+	argc -= optind;
+	argv += optind;
+	for (size_t i = 0; i < ARRAY_SIZE(oci_commands); i++)
+		if (!strcmp(argv[0], oci_commands[i].name)) {
+			optind = 0; /* getopt_long() starts again */
+			return oci_commands[i].run(argc, argv);
+		}
+	die("unknown command '%.32s' (usage: %s %s)", argv[0], STAGE_NAME,
+	    usage);
+}
+
+/*** main ***/
+
+/* pull [--insecure] REF, images, rmi REF: the image commands, beside
+ * run. */
+static int image_command(int argc, char **argv)
+{
+	const char *cmd = argv[1];
+	bool pull = !strcmp(cmd, "pull"), one_ref = strcmp(cmd, "images") != 0;
+	bool insecure = pull && argc == 4 && !strcmp(argv[2], "--insecure");
+	const char *ref = argv[insecure ? 3 : 2];
+
+	if (argc != (one_ref ? 3 : 2) + insecure ||
+	    (one_ref && (!*ref || *ref == '-')))
+		die("usage: %s %s%s", STAGE_NAME, cmd,
+		    pull      ? " [--insecure] REF"
+		    : one_ref ? " REF"
+			      : "");
+	int rc = pull			  ? pull_image(ref, insecure)
+		 : !strcmp(cmd, "images") ? list_images(stdout)
+					  : remove_image(ref);
+	return rc < 0 ? EXIT_RUNTIME : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	char err[256];
+
+	set_prog_name(STAGE_NAME);
+	if (is_oci_line(argc, argv))
+		return oci_main(argc, argv);
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "pull") || !strcmp(argv[1], "images") ||
+	     !strcmp(argv[1], "rmi")))
+		return image_command(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "exec"))
+		return exec_in_container(argc, argv);
+	if (argc >= 2 && (!strcmp(argv[1], "ps") || !strcmp(argv[1], "logs") ||
+			  !strcmp(argv[1], "stop") || !strcmp(argv[1], "rm")))
+		return container_command(argc, argv);
+	switch (parse_args(argc, argv, STAGE_OPTS, &opts, err, sizeof(err))) {
+	case ARGS_HELP:
+		print_usage(stdout, STAGE_NAME, STAGE_OPTS);
+		printf("\nrun IMAGE [cmd...] runs an image of the store (the "
+		       "first word, unless --rootfs);\nthe store: %s pull "
+		       "[--insecure] REF, "
+		       "%s images, %s rmi REF\n",
+		       STAGE_NAME, STAGE_NAME, STAGE_NAME);
+		printf("detached (-d) containers: %s ps [-a], logs [-f] ID, "
+		       "stop [-t SECONDS] ID,\nrm [-f] ID, exec [-t] [-i] "
+		       "[-e KEY=VALUE] [-w DIR] [-u UID[:GID]] ID <cmd>\n",
+		       STAGE_NAME);
+		return 0;
+	case ARGS_ERROR:
+		die("%s (usage: %s run [options] IMAGE [cmd...], or run "
+		    "[options] --rootfs DIR <cmd> [args...])",
+		    err, STAGE_NAME);
+	case ARGS_OK:
+		break;
+	}
+	set_verbose(opts.verbose);
+	/* A name addresses a record, which only a detached container has. */
+	if (opts.name && !opts.detach)
+		die("--name needs -d: only a detached container is kept "
+		    "under a name");
+	return opts.detach ? run_detached(&opts) : run_container(&opts, NULL);
+}
