@@ -59,9 +59,9 @@ int oci_map_spec(const struct oci_spec *spec, struct oci_lessons *out,
 	 * permitted and effective, and clears inheritable and ambient: a
 	 * config that needs them apart is one we cannot apply. Ambient for
 	 * root is no more than its bounding set gives it at exec anyway.
-	 * None given: none taken away, as runc and crun. */
+	 * None given: every set empty, so none kept, as runc and crun. */
 	const uint64_t *c = spec->caps, one = c[OCI_CAP_BOUNDING];
-	out->keep_caps = spec->caps_given ? one : CAPS_ALL;
+	out->keep_caps = one;
 	if (c[OCI_CAP_EFFECTIVE] != one || c[OCI_CAP_PERMITTED] != one)
 		return refuse(
 		    spec, why, why_len,
