@@ -64,11 +64,13 @@ fence_setup() {
 	trap 'exit 130' INT TERM HUP
 }
 
-# fence_groups FIND-ARGS...: find's walk of the test's cgroups in every
+# fence_groups [FIND-OPTIONS]: the paths of the test's cgroups in every
 # hierarchy: /TAG, /TAG-* and everything below them; not another run's,
-# whose PID begins with ours.
+# whose PID begins with ours. Paths only, never an action: find runs an
+# -exec put before the tests on every cgroup of the machine (the root
+# group's cgroup.procs lists every process).
 fence_groups() {
-	find /sys/fs/cgroup "$@" \( -path "*/$tag" -o -path "*/$tag-*" -o -path "*/$tag/*" \) 2>/dev/null
+	find /sys/fs/cgroup "$@" \( -path "*/$tag" -o -path "*/$tag-*" -o -path "*/$tag/*" \) -print 2>/dev/null
 }
 
 # The processes of our mount namespace, whatever became of the command
@@ -86,8 +88,10 @@ fence_procs() {
 			stat -c %N /proc/[0-9]*/ns/mnt 2>/dev/null |
 				awk -v ns="'$ns'" '$3 == ns { split($1, p, "/"); print p[3] }'
 		fi
-		fence_groups -name cgroup.procs -exec cat {} +
+		fence_groups -name cgroup.procs | xargs -r cat 2>/dev/null
 	} | sort -u); do
+		# Never the machine's init nor the caller itself.
+		[ "$p" -gt 1 ] && [ "$p" -ne $$ ] || continue
 		read -r stat 2>/dev/null <"/proc/$p/stat" || continue
 		stat=${stat##*) }
 		[ "${stat%% *}" = Z ] || echo "$p"
@@ -110,7 +114,7 @@ fence_cleanup() {
 	# Our cgroup parents, deepest first, in every hierarchy; a group
 	# empties a little after its last process is killed.
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		fence_groups -depth -type d -exec rmdir {} + && break
+		fence_groups -depth -type d | xargs -r rmdir 2>/dev/null && break
 		sleep 0.2
 	done
 	if [ -n "$fence_held" ]; then
