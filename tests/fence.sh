@@ -26,7 +26,8 @@
 #
 # and CMD, inside, first of all:
 #
-#   fence_inside             $scratch and $tag from the environment; a
+#   fence_inside             $scratch and $tag from the environment,
+#                            once fence_run holds the namespace; a
 #                            tmpfs over /run (what the runtime and its
 #                            drivers keep there stays ours), cgroup2's
 #                            hybrid mount hidden (crun and podman refuse
@@ -209,7 +210,6 @@ fence_drivers() {
 
 fence_inside() {
 	scratch=$FENCE_SCRATCH tag=$FENCE_TAG
-	readlink /proc/self/ns/mnt >"$scratch/mntns"
 	# Nothing of ours starts before fence_run holds the namespace.
 	for _ in $(seq 200); do
 		[ -e "$scratch/held" ] && break
