@@ -51,7 +51,9 @@
  *                         uid 65534, run the setuid-root copy PATH of
  *                         the probe: "ok" when it runs with euid 0),
  *                         euid ("ok" when the euid is 0), pty (open a
- *                         pseudo-terminal pair); mount DIR
+ *                         pseudo-terminal pair), mkdir [DIR] (make
+ *                         DIR, default /tmp/probe-mkdir, and remove
+ *                         it), getcwd (the bare call); mount DIR
  *                         mounts on DIR instead of /mnt
  *   probe deny [NAME]     make each call of stage 10's deny-list (or
  *                         NAME's) with arguments the kernel rejects;
@@ -564,6 +566,15 @@ static int try_act(const char *act, const char *arg)
 		return pid < 0 || waitpid(pid, &st, 0) < 0;
 	} else if (!strcmp(act, "shm")) {
 		r = shmget((key_t)strtol(arg, NULL, 0), 0, 0);
+	} else if (!strcmp(act, "mkdir")) {
+		const char *dir = *arg ? arg : "/tmp/probe-mkdir";
+		r = mkdir(dir, 0755);
+		if (r == 0)
+			rmdir(dir);
+	} else if (!strcmp(act, "getcwd")) {
+		/* The call itself: libc might answer from elsewhere. */
+		char cwd[PATH_MAX];
+		r = syscall(SYS_getcwd, cwd, sizeof(cwd));
 	} else if (!strcmp(act, "clone3")) {
 		/* A NULL argument: EFAULT if the call is there at all. */
 		r = syscall(SYS_clone3, NULL, 0);
