@@ -12,10 +12,13 @@
 #          crun and runc (bench/steps.c does the sequence, as a shim);
 #   drive  podman run --rm and docker run --rm (a dockerd of our own) with
 #          stage 16, crun and runc as the runtime.
-# Everything runs as a guest (bench/guest.sh): in a mount and network
-# namespace of its own, with a tmpfs over /run, /var/lib, /etc/docker and
-# /dev/shm, cgroup2's hybrid mount hidden, the engines' state in a
-# scratch directory; every process and cgroup of it is removed at the end.
+# Everything runs as a guest (tests/fence.sh, as the drivers' tests do):
+# in a mount and network namespace of its own, with a tmpfs over /run,
+# /var/lib, /etc/docker and /dev/shm, cgroup2's hybrid mount hidden, the
+# engines' state in a scratch directory; every process and cgroup of it
+# is removed at the end. Docker's programs are the drivers' tests' own
+# (DRIVERS_BIN, default build/tools/drivers, filled by tools/deb-bin.sh
+# from the installed docker.io and containerd, or their packages).
 # Writes OUT/engines.md, which report.sh puts into results.md.
 #
 # usage: engines.sh OUT BIN ROOTFS   (run by `make bench` and `make
@@ -28,11 +31,12 @@ set -eu
 shopt -s inherit_errexit nullglob
 
 PROG=engines.sh
+prog=$PROG
 HERE=$(dirname -- "$(realpath -- "$0")")
 # shellcheck source=bench/lib.sh
 . "$HERE/lib.sh"
-# shellcheck source=bench/guest.sh
-. "$HERE/guest.sh"
+# shellcheck source=tests/fence.sh
+. "$HERE/../tests/fence.sh"
 
 # ---- outside: the guest's namespaces, and its removal --------------------
 
@@ -47,23 +51,36 @@ if [ "${1:-}" != --inside ]; then
 	ROOTFS=$(realpath -- "$3")
 	[ -x "$ROOTFS/bin/busybox" ] || die "no busybox root filesystem at '$ROOTFS': run sudo make bench"
 	[ -x "$OUT/steps" ] || die "no '$OUT/steps': run make bench-build"
-	scratch=$(mktemp -d /tmp/minidocker-bench-engines.XXXXXX) || die "cannot make a scratch directory"
+	fence_setup minidocker-bench-engines
 	# The machine's network namespace, which netscript.sh refuses.
 	NETSCRIPT_HOST_NS=$(readlink /proc/self/ns/net)
 	export NETSCRIPT_HOST_NS
+	# Docker's rows: Docker's programs fetched here, outside, where
+	# the network is.
+	if [ -n "${BENCH_QUICK:-}" ]; then
+		WITH_DOCKER=${BENCH_DOCKER:-0}
+	else
+		WITH_DOCKER=${BENCH_DOCKER:-1}
+	fi
+	DOCKER_WHY=
+	if [ "$WITH_DOCKER" = 1 ] && ! fence_drivers "$fence_bin" docker 2>"$scratch/fetch.err"; then
+		DOCKER_WHY="no Docker programs in ${fence_bin#"$PWD/"}: $(tail -n 1 "$scratch/fetch.err")"
+	fi
+	export WITH_DOCKER DOCKER_WHY
 	rm -f "$OUT/engines.md"
-	guest_start "mdbench-$$" "$scratch" "$0" --inside "$OUT" "$BIN" "$ROOTFS" "$scratch" "mdbench-$$"
-	exit $?
+	fence_run "$0" --inside "$OUT" "$BIN" "$ROOTFS"
 fi
 
 # ---- inside: the guest's namespaces are ours -----------------------------
 
 shift
-OUT=$1 BIN=$2 ROOTFS=$3 SCRATCH=$4 TAG=$5
+OUT=$1 BIN=$2 ROOTFS=$3
 # set -e ends the script at a failing command: say which.
 set -E
 trap 'note "failed at line $LINENO: $BASH_COMMAND"' ERR
-guest_enter "$SCRATCH"
+fence_inside
+fence_engines
+SCRATCH=$scratch TAG=$tag
 unset MINIDOCKER_RUN MINIDOCKER_ROOT
 # A copy: podman makes mount points (/run/.containerenv, /etc/hosts) in a
 # --rootfs, and a runtime's writes must not reach ROOTFS.
@@ -77,11 +94,9 @@ MD=$WORK/engines.md
 if [ -n "${BENCH_QUICK:-}" ]; then
 	FAST=(--warmup 1 --runs 5)
 	SLOW=(--warmup 1 --runs 3)
-	WITH_DOCKER=${BENCH_DOCKER:-0}
 else
 	FAST=(--warmup 3 --min-runs 30 --max-runs 500)
 	SLOW=(--warmup 2 --runs 15)
-	WITH_DOCKER=${BENCH_DOCKER:-1}
 fi
 
 STAGE16=${BENCH_STAGE16:-$BIN/stage-16}
@@ -404,12 +419,12 @@ fi
 IMAGE=mdbench:busybox
 if [ "$WITH_DOCKER" != 1 ]; then
 	leave_out "docker-stage-16, docker-crun, docker-runc" "left out of this run (BENCH_QUICK without BENCH_DOCKER=1, or BENCH_DOCKER=0)"
-elif [ ! -x /usr/sbin/dockerd ] || [ ! -x /usr/bin/docker ]; then
-	leave_out "docker-stage-16, docker-crun, docker-runc" "Debian's docker.io is not installed"
+elif [ -n "$DOCKER_WHY" ]; then
+	leave_out "docker-stage-16, docker-crun, docker-runc" "$DOCKER_WHY"
 else
 	rts=("crun=/usr/bin/crun")
 	[ -n "$STAGE16_MISSING" ] || rts+=("stage16=$STAGE16")
-	if dockerd_start "$SCRATCH/docker" "$TAG" "${rts[@]}" &&
+	if dockerd_start "$SCRATCH/docker" "/$TAG" "${rts[@]}" &&
 		tar -C "$R" -c . | "${DOCKER[@]}" import - "$IMAGE" >/dev/null 2>"$WORK/import.err"; then
 		drt() { line "docker-$1" "${DOCKER[@]}" run --rm --runtime "$2" --network none "$IMAGE" /bin/true; }
 		if [ -z "$STAGE16_MISSING" ]; then drt stage-16 stage16; else leave_out docker-stage-16 "$STAGE16_MISSING"; fi

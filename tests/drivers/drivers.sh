@@ -6,31 +6,27 @@
 # kill, stop, rm, and nothing left of the container afterwards. Proven
 # with crun (/usr/bin/crun); stage 16 is checked the same way.
 #
-# A guest on the machine: everything runs in a mount and network
-# namespace of the test's own (unshare -m -n), with a tmpfs over /run
-# (what dockerd, containerd, conmon and the runtime keep there stays
-# ours), cgroup2's hybrid mount at /sys/fs/cgroup/unified hidden (crun
-# and podman refuse hybrid cgroups), cgroups under a parent of the
-# test's own, and dockerd's and podman's state in a scratch directory.
-# Nothing of the host's network, firewall, dockerd or podman is used or
-# touched. Every exit path kills what the test started and removes what
-# it made.
+# A guest on the machine (tests/fence.sh): everything runs in a mount
+# and network namespace of the test's own (unshare -m -n), with a tmpfs
+# over /run (what dockerd, containerd, conmon and the runtime keep there
+# stays ours), /var/lib, /etc/docker and /dev/shm, cgroup2's hybrid
+# mount at /sys/fs/cgroup/unified hidden (crun and podman refuse hybrid
+# cgroups), cgroups under a parent of the test's own, and dockerd's and
+# podman's state in a scratch directory. Nothing of the host's network,
+# firewall, dockerd or podman is used or touched. Every exit path kills
+# what the test started and removes what it made.
 #
 # The drivers' programs: DRIVERS_BIN (default build/tools/drivers) holds
 # dockerd and docker (docker.io), containerd and its shim (containerd),
-# and podman, each taken out of its package by tools/deb-bin.sh (a link
-# to the installed program when the package is installed): installing
-# those packages would enable and start their system services. That
-# directory comes first on PATH inside the namespace, where dockerd looks
-# for containerd and containerd for its shim.
+# and podman, each taken out of its package by tools/deb-bin.sh
+# (fence_drivers; a link to the installed program when the package is
+# installed): installing those packages would enable and start their
+# system services. That directory comes first on PATH inside the
+# namespace, where dockerd looks for containerd and containerd for its
+# shim.
 set -u
 
 prog=drivers.sh
-scratch_prefix=/tmp/minidocker-drivers.
-top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${DRIVERS_BIN:-$top/build/tools/drivers}
-case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
-docker=$bin/docker # not another docker on PATH (/usr/local/bin)
 image=minidocker-drivers:busybox
 limit=20 # seconds for one command
 
@@ -39,6 +35,11 @@ die() {
 	exit 2
 }
 
+# shellcheck source=tests/fence.sh
+. "$(dirname "$0")/../fence.sh"
+bin=$fence_bin
+docker=$bin/docker # not another docker on PATH (/usr/local/bin)
+
 # ---- outside: the namespace, and the cleanup of everything -----------
 
 if [ "${1:-}" != --inside ]; then
@@ -46,131 +47,24 @@ if [ "${1:-}" != --inside ]; then
 	runtime=$1 rootfs=$2
 	shift 2
 	[ $# -gt 0 ] || set -- docker podman
-	[ "$(id -u)" -eq 0 ] || die "needs root (dockerd, namespaces, cgroups)"
 	[ -x "$runtime" ] || die "no runtime at '$runtime'"
 	[ -x "$rootfs/bin/busybox" ] || die "no busybox root filesystem at '$rootfs'"
 	case $runtime in /*) ;; *) runtime=$PWD/$runtime ;; esac
-	# fetch PACKAGE PATH...: the package's programs into $bin, unless
-	# they are there.
-	fetch() {
-		local pkg=$1 p dest=$bin
-		shift
-		for p; do
-			[ -x "$bin/${p##*/}" ] && continue
-			[ $# -eq 1 ] && dest=$bin/${1##*/}
-			"$top/tools/deb-bin.sh" "$pkg" "$@" "$dest" ||
-				die "cannot take $* out of the package $pkg"
-			return
-		done
-	}
-	for drv in "$@"; do
-		case $drv in
-		docker)
-			fetch docker.io /usr/sbin/dockerd /usr/bin/docker
-			fetch containerd /usr/bin/containerd /usr/bin/containerd-shim-runc-v2
-			;;
-		podman) fetch podman /usr/bin/podman ;;
-		esac
-	done
-	scratch=$(mktemp -d "${scratch_prefix}XXXXXX") || die "cannot make a scratch directory"
-	inner=
-	held=
-	# The processes of our mount namespace (held: see below), whatever
-	# became of inner (dockerd, containerd, shims, conmon), and those in
-	# our cgroups (containers, in namespaces of their own, whose shim is
-	# gone): minidocker-drivers-PID-*, not the groups of a run whose PID
-	# begins with ours. One find, not a readlink per process: this runs
-	# between kills, on a machine with hundreds of processes.
-	ours() {
-		local ns
-		if [ -n "$held" ] && ns=$(readlink "/proc/$$/fd/$held"); then
-			# mnt:[N], its brackets escaped for -lname's pattern.
-			ns=${ns//[/\\[} ns=${ns//]/\\]}
-			find /proc/[0-9]*/ns/mnt -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3
-		fi
-		find /sys/fs/cgroup -path "*/minidocker-drivers-$$-*" -name cgroup.procs \
-			-exec cat {} + 2>/dev/null | sort -u
-	}
-	cleanup() {
-		local left
-		trap - EXIT INT TERM HUP
-		[ -n "$inner" ] && kill -TERM "$inner" 2>/dev/null && wait "$inner" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			left=$(ours)
-			[ -z "$left" ] && break
-			# shellcheck disable=SC2086
-			kill -KILL $left 2>/dev/null
-			sleep 0.2
-		done
-		[ -n "$left" ] && echo "$prog: processes left: $left" >&2
-		# Our cgroup parents, deepest first, in every hierarchy; a
-		# group empties a little after its last process is killed.
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find /sys/fs/cgroup -depth -type d -path "*/minidocker-drivers-$$-*" \
-				-exec rmdir {} + 2>/dev/null && break
-			sleep 0.2
-		done
-		rm -rf "$scratch"
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM HUP
-	unshare -m -n --propagation private -- "$0" --inside "$runtime" "$rootfs" "$scratch" "$$" "$@" &
-	inner=$!
-	# Its mount namespace, held open until we exit: once the last
-	# process and file of a namespace are gone, its number goes to the
-	# next new one, and ours() would take another run's processes (whose
-	# namespace got it) for ours and kill them. Taken once unshare has
-	# made it: not ours any more.
-	host_ns=$(readlink /proc/self/ns/mnt)
-	for _ in $(seq 200); do
-		exec {fd}<"/proc/$inner/ns/mnt" || break
-		if [ "$(readlink "/proc/$$/fd/$fd")" != "$host_ns" ]; then
-			held=$fd
-			break
-		fi
-		exec {fd}<&-
-		sleep 0.05
-	done 2>/dev/null
-	wait "$inner"
-	rc=$?
-	inner=
-	left=$(ours)
-	cleanup
-	if [ -n "$left" ]; then
-		echo "$prog: the namespace still had processes after the run: $left" >&2
-		rc=1
-	fi
-	if find /sys/fs/cgroup -type d -path "*/minidocker-drivers-$$-*" 2>/dev/null | grep -q .; then
-		echo "$prog: cgroups of the test were left" >&2
-		rc=1
-	fi
-	exit $rc
+	fence_setup minidocker-drivers
+	fence_drivers "$bin" "$@" || exit 2
+	fence_run "$0" --inside "$runtime" "$rootfs" "$@"
 fi
 
 # ---- inside: the namespace is ours ---------------------------------------
 
 shift
-runtime=$1 rootfs=$2 scratch=$3 tag=minidocker-drivers-$4
-shift 4
+runtime=$1 rootfs=$2
+shift 2
 drivers=$*
 
 export PATH="$bin:$PATH"
-mount -t tmpfs -o mode=755 tmpfs /run || die "cannot mount a tmpfs over /run"
-# Hidden under a tmpfs of ours, not unmounted: /sys/fs/cgroup is a tmpfs
-# shared with the host, and what a runtime made in the directory below
-# the mount would stay on the host, out of its sight.
-if mountpoint -q /sys/fs/cgroup/unified; then
-	mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup/unified ||
-		die "cannot hide /sys/fs/cgroup/unified"
-fi
-# What dockerd and podman write whatever their options say: dockerd
-# 20.10 its trust key (/etc/docker/key.json), podman its blob cache
-# (/var/lib/containers/cache): a tmpfs of ours over each.
-for dir in /var/lib /etc/docker; do
-	[ -d "$dir" ] || continue
-	mount -t tmpfs -o mode=755 tmpfs "$dir" || die "cannot hide '$dir'"
-done
-ip link set lo up || die "cannot bring lo up in the test's namespace"
+fence_inside
+fence_engines
 # A copy: podman makes mount points (/run/.containerenv, /etc/hosts)
 # inside a --rootfs, and the runtime's writes must not reach ROOTFS.
 cp -a "$rootfs" "$scratch/rootfs" || die "cannot copy '$rootfs'"
@@ -404,38 +298,16 @@ checks_stop() {
 
 # ---- docker ----------------------------------------------------------------
 
-stop_dockerd() {
-	[ -n "$dockerd_pid" ] || return 0
-	kill -TERM "$dockerd_pid" 2>/dev/null
-	for _ in $(seq 100); do
-		kill -0 "$dockerd_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$dockerd_pid" 2>/dev/null
-	dockerd_pid=
-}
-
 run_docker() {
-	local d=$work
-	mkdir -p "$d/data" "$d/exec" "$d/cli" || die "cannot make '$d'"
-	echo '{}' >"$d/daemon.json"
+	local d=$work t0=${EPOCHREALTIME/./}
 	export DOCKER_CONFIG=$d/cli DOCKER_HOST=unix://$d/docker.sock
-	"$bin/dockerd" --config-file "$d/daemon.json" \
-		--data-root "$d/data" --exec-root "$d/exec" \
-		-H "unix://$d/docker.sock" --pidfile "$d/docker.pid" \
-		--iptables=false --ip-forward=false --ip-masq=false \
-		--bridge=none --storage-driver vfs \
-		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$tag-docker" \
-		--add-runtime "minidocker=$runtime" \
-		>"$d/dockerd.log" 2>&1 &
-	dockerd_pid=$!
-	trap stop_dockerd EXIT
-	local wait_pid=$dockerd_pid t0=${EPOCHREALTIME/./}
-	# Its socket first, with a test of the shell's own: each "docker
-	# version" is a program to start, and dockerd needs the CPU.
-	if ! wait_for "docker: dockerd answers" test -S "$d/docker.sock" ||
-		! wait_for "docker: dockerd answers" "$docker" version; then
-		tail -n 5 "$d/dockerd.log" | sed 's/^/    dockerd: /'
+	trap dockerd_stop EXIT
+	if ! dockerd_start "$d" "/$tag-docker" "minidocker=$runtime" 2>"$d/start.err"; then
+		run_status=- run_cmd="dockerd --data-root $d/data ..."
+		: >"$work/out"
+		cp "$d/start.err" "$work/err"
+		not_ok "docker: dockerd answers" "$run_cmd" "an answer within 60 s"
+		sed 1d "$d/start.err"
 		return
 	fi
 	run_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
@@ -460,33 +332,21 @@ run_docker() {
 	EOF
 	chmod +x "$d/docker-driver"
 	checks docker "$d/docker-driver"
-	stop_dockerd
+	dockerd_stop
 }
 
 # ---- podman ----------------------------------------------------------------
 
 run_podman() {
 	local p=$work
-	unset DOCKER_CONFIG DOCKER_HOST # podman reads them too
-	mkdir -p "$p/root" "$p/run" "$p/tmp" "$p/home" || die "cannot make '$p'"
-	# Its configuration: none of the host's or the user's files.
-	printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n' >"$p/containers.conf"
-	printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' \
-		"$p/run" "$p/root" >"$p/storage.conf"
-	export CONTAINERS_CONF=$p/containers.conf CONTAINERS_STORAGE_CONF=$p/storage.conf
-	export HOME=$p/home XDG_CONFIG_HOME=$p/home/.config
-	# Run options: this sandbox lacks CAP_SYS_RESOURCE, so podman's
-	# default rlimits (raised to the hard maximum) cannot be set. A
-	# wrapper (a program, for timeout) puts them after run.
+	podman_setup "$p" "$tag" "$bin/podman" || die "cannot make '$p'"
+	# Run options after run: a wrapper (a program, for timeout).
 	cat >"$p/podman-driver" <<-EOF
 		#!/bin/sh
 		sub=\$1
 		shift
-		[ "\$sub" = run ] && set -- --cgroup-parent "/$tag-podman" \\
-			--ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "\$@"
-		exec "$bin/podman" --runtime "$runtime" --cgroup-manager=cgroupfs \\
-			--root "$p/root" --runroot "$p/run" --tmpdir "$p/tmp" \\
-			--storage-driver vfs --events-backend none "\$sub" "\$@"
+		[ "\$sub" = run ] && set -- $(printf '%q ' "${PODMAN_RUN[@]}")"\$@"
+		exec $(printf '%q ' "${PODMAN[@]}")--runtime "$runtime" "\$sub" "\$@"
 	EOF
 	chmod +x "$p/podman-driver"
 	img=(--rootfs "$scratch/rootfs")
