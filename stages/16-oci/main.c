@@ -201,12 +201,19 @@ static void make_mounts_private(void)
  * host's root is still mounted above it, and a process allowed to chroot
  * can climb back out with "..". After pivot_root() and the detach below,
  * the host's root is no longer in this namespace at all. */
-static void pivot_to(const char *rootfs)
+/* pivot_root() moves mounts, so the new root must be one: a bind mount
+ * of the directory onto itself makes it one. Made before anything is
+ * mounted in it: a recursive bind afterwards would copy those mounts in
+ * the order of the tree (what is below /dev first), not the order they
+ * were made in, which the spec's list gives. */
+static void bind_root(const char *rootfs)
 {
-	/* pivot_root() moves mounts, so the new root must be one: a bind
-	 * mount of the directory onto itself makes it one. */
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die_errno("cannot bind-mount '%s'", rootfs);
+}
+
+static void pivot_to(const char *rootfs)
+{
 	if (chdir(rootfs) < 0)
 		die_errno("cannot change directory to '%s'", rootfs);
 	/* pivot_root(".", "."), as pivot_root(2) describes: the old root
@@ -230,8 +237,9 @@ static void setup_rootfs(const char *rootfs)
 
 	/* From a user namespace the kernel allows a new procfs only while a
 	 * whole one is visible in the mount namespace: the host's /proc,
-	 * which pivot_to() detaches. So mount ours first, below the root
-	 * filesystem; pivot_to()'s recursive bind carries it along. */
+	 * which pivot_to() detaches. So mount ours first, in the root
+	 * filesystem's bind mount, which pivot_to() moves to /. */
+	bind_root(rootfs);
 	snprintf(proc, sizeof(proc), "%s/proc", rootfs);
 	/* nosuid, nodev, noexec: what every runtime passes for /proc. */
 	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -1743,8 +1751,7 @@ static void setup_devices(const char *rootfs, const struct oci_spec *s)
  * stays below, which is why pivot_to() is the default. */
 static void move_root(const char *rootfs)
 {
-	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    chdir(rootfs) < 0 || mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0 ||
+	if (chdir(rootfs) < 0 || mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0 ||
 	    chroot(".") < 0 || chdir("/") < 0)
 		die_errno("cannot move the root to '%s'", rootfs);
 }
@@ -1941,6 +1948,7 @@ static noreturn void oci_child_main(struct oci_child *c)
 	if (new_namespace(s, CLONE_NEWNET))
 		setup_lo();
 	make_mounts_private();
+	bind_root(c->rootfs);
 	setup_mounts(c->rootfs, s, c->cg);
 	setup_devices(c->rootfs, s);
 	if (c->no_pivot)

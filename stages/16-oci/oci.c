@@ -345,8 +345,13 @@ int oci_make_fifo(const char *dir)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/" OCI_FIFO, dir);
-	/* Only root (the runtime) opens it. */
-	return mkfifo(path, 0600);
+	/* The process reopens it to write as the spec's user, whoever
+	 * that is by then: writable by all (chmod: past the umask). Only
+	 * root, the runtime, reads it; and only through the state
+	 * directory, or the process's own descriptor, is it in reach. */
+	if (mkfifo(path, 0600) < 0)
+		return -1;
+	return chmod(path, 0622);
 }
 
 int oci_open_fifo(const char *dir)

@@ -379,8 +379,12 @@ cgroup_lines() {
 # exec, poststart in the runtime once it has let the process go. crun
 # 1.8.1 runs them at the same time (its start does not wait for the
 # exec), so their order is a race: they are sorted.
+# The state a startContainer hook gets names no status the spec has for
+# that moment, past start and before the exec: crun says "starting",
+# runc "created", stage 16 "running"; it is left out.
 hook_lines() {
-	awk '{ k = $2 == "startContainer" || $2 == "poststart" ? "1 " $2 : sprintf("0 %03d", NR)
+	awk '{ if ($2 == "startContainer") $0 = $1 " " $2
+	       k = $2 == "startContainer" || $2 == "poststart" ? "1 " $2 : sprintf("0 %03d", NR)
 	       if ($2 == "poststop") k = "2"
 	       print k "\t" $0 }' | sort -s -k1,2 | cut -f2-
 }
