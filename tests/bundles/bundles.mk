@@ -10,9 +10,8 @@ BUNDLES_REAPER := $(BUILD)/tests/bundles/reaper
 
 DEPS_BUNDLES := crun jq busybox-static iproute2 util-linux
 
-# Not yet a part of make test: it joins TEST_PARTS with stage 16's spine.
-# TEST_PARTS += test-bundles
-# DEPS_TEST += $(DEPS_BUNDLES)
+TEST_PARTS += test-bundles
+DEPS_TEST += $(DEPS_BUNDLES)
 
 .PHONY: test-bundles prove-bundles
 

@@ -24,8 +24,7 @@ DEPS_DRIVERS := crun runc conmon golang-github-containers-common \
 	libdevmapper1.02.1 libgpgme11 libseccomp2 libsubid4 libsystemd0 \
 	procps busybox-static util-linux iproute2
 
-# The line that puts it in make test, once stage 16's spine is merged:
-# TEST_PARTS += test-drivers
+TEST_PARTS += test-drivers
 DEPS_TEST += $(if $(filter test-drivers,$(TEST_PARTS)),$(DEPS_DRIVERS))
 
 # RUNTIME left to stage 16: built first when stage 16 is a stage (its
