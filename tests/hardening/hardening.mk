@@ -65,4 +65,4 @@ deps-valgrind:
 VALGRIND_BUILD := $(BUILD)/dynamic
 valgrind: deps-valgrind tests test-probe-rootfs
 	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) STAGE_LDFLAGS= all
-	tests/hardening/valgrind.sh $(VALGRIND_BUILD) $(TEST_ROOTFS) $(TEST_PROBE)
+	tests/hardening/valgrind.sh $(VALGRIND_BUILD) $(TEST_ROOTFS) $(TEST_PROBE) $(TEST_RUNNER)
