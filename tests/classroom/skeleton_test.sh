@@ -180,8 +180,8 @@ while IFS=$'\t' read -r stage kind name _; do
 done <<<"$rows"
 check "no clone() flag of a lesson is set in the skeleton" "found:$leaked_flags" test -z "$leaked_flags"
 
-# It builds as made, without a warning.
-"$make_cmd" -C "$skel" --no-print-directory all tests >"$T/build.log" 2>&1
+# It builds as made, without a warning (on every core).
+"$make_cmd" -C "$skel" --no-print-directory -j"$(nproc)" all tests >"$T/build.log" 2>&1
 rc=$?
 check "the student edition builds" "status $rc, see $T/build.log: $(grep -m 1 error: "$T/build.log")" test "$rc" -eq 0
 check "the student edition builds without a warning as made" "$(grep -m 3 warning: "$T/build.log")" \
