@@ -640,20 +640,32 @@ static int start_session(struct session *s, const char *const *args)
 	return s->pid < 0 ? -1 : 0;
 }
 
+/* Whether the runtime of s has ended; not reaped (session_end does). */
+static bool session_over(const struct session *s)
+{
+	siginfo_t info = {0};
+	int rc = waitid(P_PID, s->pid, &info, WEXITED | WNOHANG | WNOWAIT);
+	return rc == 0 && info.si_pid == s->pid;
+}
+
 /* Read the user's side until it holds needle (or timeout_ms passes, or
- * the terminal closes). */
+ * the terminal closes, or the runtime has ended and written all it had:
+ * a stage that dies at once, as a stub does, gives no more). */
 static bool session_wait(struct session *s, const char *needle, int timeout_ms)
 {
 	long end = now_ms() + timeout_ms;
 	while (!strstr(s->out, needle) && now_ms() < end) {
 		struct pollfd p = {.fd = s->master, .events = POLLIN};
-		if (poll(&p, 1, 50) == 1) {
+		int ready = poll(&p, 1, 50);
+		if (ready == 1) {
 			ssize_t n = read(s->master, s->out + s->len,
 					 sizeof(s->out) - 1 - s->len);
 			if (n <= 0)
 				break;
 			s->len += (size_t)n;
 			s->out[s->len] = '\0';
+		} else if (ready == 0 && session_over(s)) {
+			break;
 		}
 	}
 	return strstr(s->out, needle) != NULL;
