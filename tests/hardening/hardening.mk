@@ -30,7 +30,7 @@ test-stress: all tests $(STRESS_ROOTFS)/.copied
 
 # The suites against the stages built with ASan and UBSan (`make asan`;
 # every suite against the last stage, its own and the hardening suites
-# against each earlier one),
+# but the escape catalogue against each earlier one),
 # failing on any sanitizer report (tests/hardening/asan.sh says why the
 # reports go to files). Then the proof that a report from inside a
 # rootless container, written into the copy of the root filesystem the
