@@ -16,6 +16,11 @@ STAGE_NUMS := $(foreach d,$(STAGE_DIRS),$(patsubst 0%,%,$(firstword $(subst -, ,
 LAST_STAGE := $(lastword $(STAGE_NUMS))
 stage_dir   = $(firstword $(wildcard stages/$(shell printf %02d $(1))-*))
 
+# The builds inside the parts of `make test` (compiling, never a test:
+# the parts and their tests run one at a time) use every core; make test
+# itself runs without -j.
+BUILD_JOBS ?= -j$(shell nproc 2>/dev/null || echo 1)
+
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 
@@ -124,7 +129,7 @@ asan:
 	@f='$(ASAN_CFLAGS) $(ASAN_LDFLAGS)'; \
 	[ "$$(cat build/asan/.flags 2>/dev/null)" = "$$f" ] || { \
 		rm -rf build/asan && mkdir -p build/asan && echo "$$f" >build/asan/.flags; }
-	$(MAKE) BUILD=build/asan STAGE_LDFLAGS= CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_LDFLAGS)" \
+	$(MAKE) $(BUILD_JOBS) BUILD=build/asan STAGE_LDFLAGS= CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_LDFLAGS)" \
 		all $(patsubst $(BUILD)/%,build/asan/%,$(TEST_FIXTURES))
 
 # Unmounts what a broken stage left mounted under build/ first, so that no

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -863,6 +864,24 @@ out:
 	leave();
 }
 
+/* Sleep ms, or less once process pid has ended (not reaped: h_finish
+ * does that): a SIGKILL after that lands on nothing, as it would have
+ * at ms. */
+static void sleep_unless_ended(pid_t pid, int ms)
+{
+	long end = now_ms() + ms;
+	for (;;) {
+		siginfo_t info = {0};
+		int rc = waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT);
+		if (rc == 0 && info.si_pid == pid)
+			return;
+		long left = end - now_ms();
+		if (left <= 0)
+			return;
+		usleep((useconds_t)(left < 5 ? left : 5) * 1000);
+	}
+}
+
 /* A pull killed at any point leaves no image, or the whole image: after
  * SIGKILLs at several moments, the next command reaps what the dead
  * pull left in tmp/, and an image it lists runs. */
@@ -880,8 +899,9 @@ static void test_killed_pull_leaves_no_half_image(void)
 		if (h_start(&c, NULL, args) < 0)
 			break;
 		/* Not a wait for something: the kill lands wherever the
-		 * pull happens to be after this long. */
-		usleep((useconds_t)after_ms[i] * 1000);
+		 * pull happens to be after this long, or on nothing when it
+		 * has ended before (then it need not be waited out). */
+		sleep_unless_ended(c.pid, after_ms[i]);
 		kill(c.pid, SIGKILL);
 		h_finish(&c, NULL, H_TIMEOUT_MS);
 		h_free(&c.r);

@@ -203,8 +203,10 @@ $(STAGE_NUMS:%=prove-%): prove-%: $(BUILD)/stage-% tests fixtures test-probe-roo
 	@p=$$(($* - 1)); $(MAKE) --no-print-directory $(BUILD)/stage-$$p
 	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --stage $* --prove $(RUNNER_PICK)
 
-# Every suite against every stage, the proofs, and the common suite.
-test-host: all tests fixtures test-probe-rootfs
+# Every suite against every stage, the proofs, and the common suite; what
+# they run built first, on every core.
+test-host:
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all tests fixtures test-probe-rootfs
 	$(TEST_RUNNER) --bin $(BUILD) --rootfs $(TEST_ROOTFS) --common --prove --times
 	tests/fixtures_test.sh $(BUILD) $(TEST_ROOTFS)
 

@@ -94,23 +94,48 @@ body_of() {
 
 # The names the stub of NAME in FILE must still use, so that the untouched
 # skeleton builds without a warning: the file's static functions and
-# variables that NAME's body uses, and the table's keep column ($3).
+# variables that NAME's body uses, and the table's keep column ($3). One
+# awk, as it runs for every lesson of every stage.
 static_uses() {
-	local names at
-	at=$(grep -nE "$def$2\(" "$1" | grep -v ';$' | head -n 1 | cut -d: -f1)
-	# Only what is defined above it: a later name would be undeclared.
-	names=$(head -n "$at" "$1" |
-		sed -nE 's/^static [^(=;]*[ *]([A-Za-z_][A-Za-z0-9_]*) *(\(|\[|=|;).*/\1/p' |
-		sort -u | grep -vx "$2" | paste -sd '|') || true
-	{
-		if [ -n "$names" ]; then
-			# The body without its first line and its comments.
-			body_of "$1" "$2" | sed 1d |
-				sed -E 's#/\*.*\*/##g; /^[[:space:]]*(\/\*|\*)/d' |
-				grep -owE "$names" || true
-		fi
-		[ "$3" = - ] || tr ' ' '\n' <<<"$3"
-	} | awk 'NF && !seen[$0]++' | paste -sd ' ' | sed 's/^$/-/'
+	awk -v re="$def$2\\\\(" -v name="$2" -v keep="$3" '
+	# Up to its signature (a later name would be undeclared): the static
+	# functions and variables, by the name before the first "(", "[",
+	# "=" or ";" of their line.
+	!at && match($0, /^static [^(=;]*[ *][A-Za-z_][A-Za-z0-9_]* *(\(|\[|=|;)/) {
+		n = substr($0, 1, RLENGTH)
+		sub(/ *(\(|\[|=|;)$/, "", n)
+		sub(/.*[ *]/, "", n)
+		if (n != name)
+			statics[n] = 1
+	}
+	!at && $0 ~ re && !/;$/ { at = 1; next }
+	# Its body, comments left out, up to its closing brace: each word that
+	# names one of them, in the order of first use.
+	at == 1 {
+		if ($0 ~ /^}$/)
+			at = 2
+		line = $0
+		gsub(/\/\*.*\*\//, "", line)
+		if (line ~ /^[[:space:]]*(\/\*|\*)/)
+			next
+		while (match(line, /[A-Za-z0-9_]+/)) {
+			w = substr(line, RSTART, RLENGTH)
+			line = substr(line, RSTART + RLENGTH)
+			if ((w in statics) && !(w in used)) {
+				used[w] = 1
+				out = out " " w
+			}
+		}
+	}
+	END {
+		n = keep == "-" ? 0 : split(keep, k, " ")
+		for (i = 1; i <= n; i++)
+			if (!(k[i] in used)) {
+				used[k[i]] = 1
+				out = out " " k[i]
+			}
+		print out == "" ? "-" : substr(out, 2)
+	}' "$1"
 }
 
 # Stub the function on stdin: stub NAME KEEP TODOS, where TODOS holds

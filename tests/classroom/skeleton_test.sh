@@ -146,19 +146,32 @@ for f in "${stage_files[@]}"; do
 		fi
 		# The same search finds it in the reference: it can fail.
 		grep -qF -- "$body" "$T/reference.flat" || unfound+=" $fn($n)"
-		# Its distinctive lines: long enough to mean something, and not
-		# also in the code the skeleton gives.
+		# Its distinctive lines, long enough to mean something, as
+		# "name(stage)<TAB>line", searched for below.
 		while IFS= read -r line; do
 			[ "${#line}" -ge 16 ] || continue
-			# In (or part of) a line the skeleton gives, it tells nothing.
-			grep -qF -- "$line" "$T/given" && continue
-			# A TODO may name a line on purpose (a verbose() call).
-			grep -qF -- "$line" "$T/todos" && continue
-			grep -qF -- "$line" "$corpus.lines" && leaked_lines+=" $fn($n): $line"
+			printf '%s\t%s\n' "$fn($n)" "$line"
 		# The signature (up to its "{") stays in the stub.
-		done < <(body_of "$f" "$fn" | sed '1,/^{$/d' | normal)
+		done < <(body_of "$f" "$fn" | sed '1,/^{$/d' | normal) >>"$T/lines"
 	done
 done
+# A distinctive line found in the edition (in a line of it, as grep -F
+# finds it), unless it is in (or part of) a line the skeleton gives, which
+# tells nothing, or in a TODO, which may name a line on purpose (a
+# verbose() call). One awk for every line: each file read whole (RS is no
+# character they hold), a line searched for in it as a string.
+leaked_lines=$(awk -F '\t' 'BEGIN {
+		RS = "\001"
+		getline given <ARGV[1]
+		getline todos <ARGV[2]
+		getline corpus <ARGV[3]
+		ARGV[1] = ARGV[2] = ARGV[3] = ""
+		RS = "\n"
+	}
+	{ line = substr($0, index($0, "\t") + 1) }
+	index(given, line) || index(todos, line) { next }
+	index(corpus, line) { printf " %s: %s", $1, line }' \
+	"$T/given" "$T/todos" "$corpus.lines" "$T/lines")
 check "the search for lessons' bodies finds each in the reference" "not found:$unfound" test -z "$unfound"
 check "the lessons' bodies ($n_bodies, over every stage) appear nowhere in the student edition" \
 	"found:$leaked_bodies" test -z "$leaked_bodies"
@@ -180,8 +193,8 @@ while IFS=$'\t' read -r stage kind name _; do
 done <<<"$rows"
 check "no clone() flag of a lesson is set in the skeleton" "found:$leaked_flags" test -z "$leaked_flags"
 
-# It builds as made, without a warning.
-"$make_cmd" -C "$skel" --no-print-directory all tests >"$T/build.log" 2>&1
+# It builds as made, without a warning (on every core).
+"$make_cmd" -C "$skel" --no-print-directory -j"$(nproc)" all tests >"$T/build.log" 2>&1
 rc=$?
 check "the student edition builds" "status $rc, see $T/build.log: $(grep -m 1 error: "$T/build.log")" test "$rc" -eq 0
 check "the student edition builds without a warning as made" "$(grep -m 3 warning: "$T/build.log")" \
@@ -299,12 +312,16 @@ for f in "${stage_files[@]}"; do
 		todo=$(awk -F '\t' -v n="$n" -v fn="$fn" -v file="$(basename "$f")" \
 			'$2 == "function" && $3 == fn && $4 == file && $1 <= n { t = $6 } END { print t }' <<<"$rows")
 		b=$(body_of "$f" "$fn")
+		# Matched in the shell, not by a grep each: this runs for every
+		# lesson of every stage.
 		while IFS= read -r fmt; do
-			[ -z "$fmt" ] || grep -qF -- "verbose($fmt" <<<"$todo" || unnamed+=" $fn($n): verbose($fmt...)"
+			[ -z "$fmt" ] || [[ $todo == *"verbose($fmt"* ]] || unnamed+=" $fn($n): verbose($fmt...)"
 		done < <(grep -o 'verbose("[^"]*"' <<<"$b" | sed 's/^verbose(//')
 		for call in report_errno die_errno report die_status; do
-			grep -q "\b$call(" <<<"$b" || continue
-			grep -Eq "\b$call\(" <<<"$todo" || unnamed+=" $fn($n): $call()"
+			# The call as a word: at the start or after a character
+			# that is no part of a name.
+			[[ $b =~ (^|[^[:alnum:]_])$call\( ]] || continue
+			[[ $todo =~ (^|[^[:alnum:]_])$call\( ]] || unnamed+=" $fn($n): $call()"
 		done
 	done
 done

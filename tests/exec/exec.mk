@@ -92,8 +92,9 @@ $(BUILD)/tests/exec/fixture-%: $(BUILD)/tests/exec/fixtures/%.c $(EXEC_TEST_OBJ)
 # About half a minute: twenty-odd programs built and each suite run once.
 TEST_PARTS += prove-exec
 
-prove-exec: $(EXEC_FIXTURE_BINS)
+prove-exec:
 	@if [ "$$(id -u)" -ne 0 ]; then \
 		echo "make: prove-exec skipped: it needs root (namespaces, cgroups, mounts): run sudo make prove-exec" >&2; \
 		exit 1; fi
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) $(EXEC_FIXTURE_BINS)
 	@tests/exec/prove.sh $(foreach f,$(EXEC_FIXTURES),$(BUILD)/tests/exec/fixture-$(f) $(EXEC_FIX_FAILS_$(f)))

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Run the suites against the ASan+UBSan build and fail on any sanitizer
 # report: every suite against the last stage, and against each earlier
-# stage its own suite and the hardening suites (runner --own), so that
-# every program's own code runs instrumented without running the whole
+# stage its own suite and the hardening suites but the escape catalogue,
+# whose runs are plain runs of the probe (runner --own), so that every
+# program's own code runs instrumented without running the whole
 # cumulative matrix a second time (make test-host does that).
 #
 #   tests/hardening/asan.sh RUNNER ASAN_BIN_DIR ROOTFS

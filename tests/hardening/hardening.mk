@@ -30,7 +30,7 @@ test-stress: all tests $(STRESS_ROOTFS)/.copied
 
 # The suites against the stages built with ASan and UBSan (`make asan`;
 # every suite against the last stage, its own and the hardening suites
-# against each earlier one),
+# but the escape catalogue against each earlier one),
 # failing on any sanitizer report (tests/hardening/asan.sh says why the
 # reports go to files). Then the proof that a report from inside a
 # rootless container, written into the copy of the root filesystem the
@@ -38,7 +38,7 @@ test-stress: all tests $(STRESS_ROOTFS)/.copied
 # same script on the fixture below.
 test-asan: tests $(ASAN_ROOTFS)/.copied
 	@$(MAKE) --no-print-directory asan
-	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_CFLAGS)" \
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_CFLAGS)" \
 		LDFLAGS="$(ASAN_LDFLAGS)" $(ASAN_BUILD)/fixture-ubsan-rootless
 	@rc=0; tests/hardening/asan.sh $(TEST_RUNNER) $(ASAN_BUILD) $(ASAN_ROOTFS) || rc=1; \
 	tests/hardening/asan_proof.sh $(TEST_RUNNER) \
@@ -64,5 +64,5 @@ deps-valgrind:
 # dynamically (memcheck replaces malloc and free through the loader).
 VALGRIND_BUILD := $(BUILD)/dynamic
 valgrind: deps-valgrind tests test-probe-rootfs
-	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) STAGE_LDFLAGS= all
-	tests/hardening/valgrind.sh $(VALGRIND_BUILD) $(TEST_ROOTFS) $(TEST_PROBE)
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) BUILD=$(VALGRIND_BUILD) STAGE_LDFLAGS= all
+	tests/hardening/valgrind.sh $(VALGRIND_BUILD) $(TEST_ROOTFS) $(TEST_PROBE) $(TEST_RUNNER)

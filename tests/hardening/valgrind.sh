@@ -2,17 +2,17 @@
 # Run each stage binary's runtime under valgrind memcheck on a few
 # representative runs; fail on any memory error or leak it reports.
 #
-#   tests/hardening/valgrind.sh BIN_DIR ROOTFS HOST_PROBE
+#   tests/hardening/valgrind.sh BIN_DIR ROOTFS HOST_PROBE RUNNER
 #
 # --trace-children=no: valgrind follows the runtime and its clone()d child
 # up to exec, not the command, so what it checks is minidocker's own code.
 set -eu
 
-if [ $# -ne 3 ]; then
-	echo "usage: $0 BIN_DIR ROOTFS HOST_PROBE" >&2
+if [ $# -ne 4 ]; then
+	echo "usage: $0 BIN_DIR ROOTFS HOST_PROBE RUNNER" >&2
 	exit 2
 fi
-bin=$1 rootfs=$2 host_probe=$3
+bin=$1 rootfs=$2 host_probe=$3 runner=$4
 here=$(dirname "$0")
 logs=$bin/valgrind
 rm -rf "$logs"
@@ -35,9 +35,11 @@ check() {
 	*) [ "$stage" -lt 13 ] || [ -n "${image_run:-}" ] ||
 		set -- --rootfs "$rootfs" "$@" ;;
 	esac
-	# From stage 14 the default network (a bridge and NAT as root)
-	# would change the machine's own: none, as the suites have it.
-	[ "$stage" -lt 14 ] || set -- --net none "$@"
+	# The other words of a plain run (from stage 14 --net none: the
+	# default network, a bridge and NAT as root, would change the
+	# machine's own).
+	# shellcheck disable=SC2086 # words without spaces, one a line
+	set -- $plain "$@"
 	runs=$((runs + 1))
 	dir=$logs/$stage-$runs
 	mkdir -p "$dir"
@@ -67,15 +69,22 @@ for path in "$bin"/stage-*; do
 	case $stage in *[!0-9]*) continue ;; esac
 	probe=/bin/probe
 	[ "$stage" -ge 4 ] || probe=$host_probe
-	net_none=
-	[ "$stage" -lt 14 ] || net_none="--net none"
+	# What a plain run of the stage takes besides run and the root
+	# filesystem (check() gives that as each run needs it), as the
+	# runner reads it from the option table.
+	words=$("$runner" --rootfs "$rootfs" --plain-run "$stage") || {
+		echo "valgrind.sh: $runner cannot say what a plain run of stage $stage takes" >&2
+		exit 2
+	}
+	plain=$(printf '%s\n' "$words" | awk 'NR == 1 { next } $0 == "--rootfs" { skip = 1; next }
+		skip { skip = 0; next } { print }')
 	# Stage 11's child makes /sys read-only with mount_setattr(2), which
 	# valgrind before 3.22 answers with ENOSYS, and stage 13's finds paths
 	# in the image with openat2(2), which no valgrind knows yet: there
 	# only the runs that end before the child are checked (its parent
 	# side is stage 10's, or for 13 that of these runs).
 	if [ "$stage" -ge 11 ] && valgrind -q --log-file=/dev/null \
-		"$bin/stage-$stage" run $net_none --rootfs "$rootfs" "$probe" exit 0 2>&1 </dev/null |
+		"$bin/stage-$stage" run $plain --rootfs "$rootfs" "$probe" exit 0 2>&1 </dev/null |
 		grep -q ": Function not implemented$"; then
 		echo "valgrind.sh: stage-$stage: this valgrind lacks mount_setattr(2) or openat2(2): only the runs that fail before the child"
 		check "an unknown option" 125 "$stage" --bogus "$probe"

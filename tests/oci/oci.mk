@@ -115,6 +115,7 @@ $(BUILD)/tests/oci/fixture-%: $(BUILD)/tests/oci/fixtures/%.c $(OCI_TEST_OBJ)
 # (three wait out a timeout of theirs).
 TEST_PARTS += prove-oci
 
-prove-oci: $(OCI_FIXTURE_BINS)
+prove-oci:
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) $(OCI_FIXTURE_BINS)
 	@tests/exec/prove.sh $(foreach f,$(OCI_FIXTURES),$(BUILD)/tests/oci/fixture-$(f) $(OCI_FIX_FAILS_$(f)))
 	$(oci_nothing_left)

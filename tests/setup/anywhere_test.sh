@@ -47,6 +47,10 @@ part() {
 	fi
 }
 mk=(make -C "$md" --no-print-directory)
+# What the parts below build (every stage, the runner and the probe), on
+# every core first: they would build it one file at a time. Not their
+# runs: a session's make run under make -j warns that it has no jobserver.
+part "make all tests (built first)" "${mk[@]}" -j"$(nproc)" all tests
 # Stage 2 runs the escape catalogue's setuid act on host paths (no root
 # filesystem yet), stage 7 has the not-root case (stage 8 runs without
 # root), stage 8 the rootless ones.

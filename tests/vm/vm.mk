@@ -68,7 +68,7 @@ VM_DYNAMIC      := $(lastword $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n
 VM_DYNAMIC_ARGS ?= --only 0-smoke --only 6-cgroup --only 9-limits \
 	--only test_rootless_limit_only_where_delegated
 vm-static:
-	$(MAKE) BUILD=$(VM_STATIC) LDFLAGS=-static RUNNER_NET= \
+	$(MAKE) $(BUILD_JOBS) BUILD=$(VM_STATIC) LDFLAGS=-static RUNNER_NET= \
 		$(VM_STAGES:%=$(VM_STATIC)/stage-%) tests \
 		$(VM_FIXTURES:%=$(VM_STATIC)/fixture-%)
 	./rootfs-fetch.sh --busybox $$([ "$$(id -u)" -eq 0 ] || echo --no-dev) \
