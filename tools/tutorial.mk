@@ -5,8 +5,8 @@
 
 TUTORIAL_DOCS ?= TUTORIAL.md README.md $(wildcard stages/*/README.md)
 # What the sessions run besides the stages: ps (procps), setpriv, unshare
-# and findmnt (util-linux), mount.
-DEPS_TUTORIAL := procps util-linux mount
+# and findmnt (util-linux), mount, jq (stage 16 edits a config.json).
+DEPS_TUTORIAL := procps util-linux mount jq
 DEPS_TEST += $(DEPS_TUTORIAL)
 
 .PHONY: tutorial check-tutorial deps-tutorial
