@@ -1706,7 +1706,18 @@ static void setup_mounts(const char *rootfs, const struct oci_spec *s,
 	}
 }
 
-/* The default devices, where the rootfs's /dev lacks them, and the
+/* Whether the spec's linux.devices makes the node at path. */
+static bool spec_device(const struct oci_spec *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_devices; i++)
+		if (!strcmp(s->devices[i].path, path))
+			return true;
+	return false;
+}
+
+/* The default devices, where the rootfs's /dev and the spec's
+ * linux.devices lack them (the spec's node takes their place, as in
+ * runc: a bound one could not be replaced), and the
  * spec's linux.devices, then the links programs expect in /dev. */
 static void setup_devices(const char *rootfs, const struct oci_spec *s)
 {
@@ -1720,7 +1731,7 @@ static void setup_devices(const char *rootfs, const struct oci_spec *s)
 		snprintf(path, sizeof(path), "%s/dev/%s", rootfs,
 			 oci_default_devices[i]);
 		snprintf(from, sizeof(from), "/dev/%s", oci_default_devices[i]);
-		if (access(path, F_OK) == 0)
+		if (access(path, F_OK) == 0 || spec_device(s, from))
 			continue;
 		make_mount_point(path, from);
 		if (mount(from, path, NULL, MS_BIND, NULL) < 0)
