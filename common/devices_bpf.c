@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,8 +53,8 @@ static int32_t access_bits(const char *access)
 	return bits;
 }
 
-int devices_bpf_build(const struct dev_rule *rules, size_t n,
-		      struct bpf_insn *prog)
+size_t devices_bpf_build(const struct dev_rule *rules, size_t n,
+			 struct bpf_insn *prog)
 {
 	size_t len = 0;
 	prog[len++] =
@@ -70,10 +69,10 @@ int devices_bpf_build(const struct dev_rule *rules, size_t n,
 	for (size_t i = n; i-- > 0;) {
 		const struct dev_rule *r = &rules[i];
 		int32_t bits = access_bits(r->access);
-		if (r->major > INT32_MAX || r->minor > INT32_MAX) {
-			errno = EINVAL;
-			return -1;
-		}
+		/* Majors have 12 bits, minors 20 (the kernel's dev_t): a rule
+		 * naming more matches no device. */
+		if (r->type != 'a' && (r->major > 0xfff || r->minor > 0xfffff))
+			continue;
 		size_t start = len;
 		if (r->type != 'a')
 			prog[len++] = jump(BPF_JNE, R_TYPE,
@@ -101,7 +100,7 @@ int devices_bpf_build(const struct dev_rule *rules, size_t n,
 	}
 	prog[len++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
 	prog[len++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	return (int)len;
+	return len;
 }
 
 /* bpf(2), which glibc does not wrap. */

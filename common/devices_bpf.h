@@ -21,10 +21,9 @@ struct dev_rule {
 /* Write into prog (room for DEVICES_BPF_LEN(n)) a program of type
  * BPF_PROG_TYPE_CGROUP_DEVICE that checks rules from the last to the
  * first, the last that matches deciding (as runc does), and denies what
- * none matches. Returns its number of instructions, or -1 with errno
- * EINVAL when a rule cannot be written (a number above INT32_MAX). */
-int devices_bpf_build(const struct dev_rule *rules, size_t n,
-		      struct bpf_insn *prog);
+ * none matches. Returns its number of instructions. */
+size_t devices_bpf_build(const struct dev_rule *rules, size_t n,
+			 struct bpf_insn *prog);
 
 /* Load prog (len instructions) and attach it to the cgroup2 directory
  * dir, beside the programs of the groups above (BPF_F_ALLOW_MULTI: a

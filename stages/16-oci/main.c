@@ -2117,18 +2117,18 @@ static int limit_devices(const char *dir, const struct dev_rule *rules,
 static int attach_devices(const char *dir, const struct dev_rule *rules,
 			  size_t n)
 {
-	char why[256];
+	char why[256] = "";
 	struct bpf_insn *prog = calloc(DEVICES_BPF_LEN(n), sizeof(*prog));
-	int len = prog ? devices_bpf_build(rules, n, prog) : -1;
-	if (len < 0 ||
-	    devices_bpf_attach(dir, prog, (size_t)len, why, sizeof(why)) < 0) {
+	int rc = -1;
+	if (prog)
+		rc = devices_bpf_attach(dir, prog,
+					devices_bpf_build(rules, n, prog), why,
+					sizeof(why));
+	if (rc < 0)
 		report_errno("cannot attach the device rules to '%s'%s%s", dir,
 			     why[0] ? ": " : "", why);
-		free(prog);
-		return -1;
-	}
 	free(prog);
-	return 0;
+	return rc;
 }
 
 /* The container's groups at linux.cgroupsPath (default minidocker/<id>),
