@@ -2131,6 +2131,25 @@ static int attach_devices(const char *dir, const struct dev_rule *rules,
 	return rc;
 }
 
+/* The groups from h's root down to parent, made where missing, each
+ * handing the pids controller down on v2 (cgroup_make_parent()): made
+ * by mkdir alone, the container's group would have no pids.max. Returns
+ * 0, or -1 with errno. */
+static int make_parents(const struct cgroup_hierarchy *h, const char *parent)
+{
+	char dir[PATH_MAX];
+	size_t root = strlen(h->root);
+	snprintf(dir, sizeof(dir), "%s", parent);
+	if (strlen(dir) <= root)
+		return 0;
+	for (char *p = dir + root + 1; (p = strchr(p, '/')); *p++ = '/') {
+		*p = '\0';
+		if (cgroup_make_parent(h, dir) < 0)
+			return -1;
+	}
+	return cgroup_make_parent(h, dir);
+}
+
 /* The container's groups at linux.cgroupsPath (default minidocker/<id>),
  * with its pids limit, its memory and CPU through stage 9's lesson and
  * its device rules. On v1 a group in each of pids, memory, cpu and
@@ -2159,7 +2178,7 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 		return -1;
 	}
 	*strrchr(cg->parent, '/') = '\0';
-	if (make_dirs(cg->parent) < 0 || mkdir(cg->dir, 0755) < 0) {
+	if (make_parents(&cg->h, cg->parent) < 0 || mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
 	}
