@@ -64,8 +64,9 @@ const struct stage_suite *const stage_suites[] = {
 	&suite_cgroup, &suite_pivot, &suite_userns, &suite_limits, &suite_privs,
 	&suite_walls, &suite_overlay, &suite_image,
 #ifndef RUNNER_NO_NET /* the VM's static runner (tests/tests.mk) */
-	&suite_net, &suite_detach, &suite_oci,
+	&suite_net, &suite_detach,
 #endif
+	&suite_oci,
 	/* Hardening, after the stage suites (find_suite() takes the first). */
 	&suite_faults, &suite_hostfs, &suite_badinput, &suite_escapes, NULL,
 };

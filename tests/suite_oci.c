@@ -597,6 +597,57 @@ static void test_hooks_run_at_their_points(void)
 	free(text);
 }
 
+/* linux.resources.devices is enforced, on v1 by the devices group and on
+ * v2 by the BPF program attached to the container's group: with all
+ * denied but c 1:3, /dev/null (linux.devices makes it) reads, and a node
+ * of linux.devices that no rule allows fails to open with EPERM. That
+ * node is c 1:250, a minor of the mem driver that has no device: where
+ * a rule lets it through, the open fails with ENXIO instead, and nothing
+ * is read. Not /dev/zero: after the spec's rules come the default
+ * devices' (as runc adds them), which allow it. */
+static void test_device_rules_deny_what_they_do_not_allow(void)
+{
+	struct bundle b;
+	struct run_result r;
+	json_t *extra = json_pack(
+	    "{s:{s:[{s:s, s:s, s:i, s:i, s:i}, {s:s, s:s, s:i, s:i, s:i}],"
+	    " s:{s:[{s:b, s:s}, {s:b, s:s, s:i, s:i, s:s}]}}}",
+	    "linux", "devices", "path", "/dev/null", "type", "c", "major", 1,
+	    "minor", 3, "fileMode", 0666, "path", "/dev/nodriver", "type", "c",
+	    "major", 1, "minor", 250, "fileMode", 0666, "resources", "devices",
+	    "allow", 0, "access", "rwm", "allow", 1, "type", "c", "major", 1,
+	    "minor", 3, "access", "rwm");
+	if (!make_bundle(&b, "devices",
+			 "cat /dev/null && echo null read >> /tmp/devices;"
+			 " head -c 1 /dev/nodriver 2>> /tmp/devices;"
+			 " echo done >> /tmp/devices",
+			 extra))
+		return;
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/devices", b.out);
+	unlink(path);
+	if (create_container(&b, "devices", NULL) != 0)
+		return;
+	OCI(r, &b, "start", "devices");
+	H_STATUS(r, 0);
+	h_free(&r);
+	char *text = wait_file(&b, "devices", "done", 5000), msg[400];
+	snprintf(msg, sizeof(msg),
+		 "want /dev/null read and /dev/nodriver refused (EPERM): "
+		 "\"%.300s\"",
+		 text);
+	H_CHECK(strstr(text, "null read\n") &&
+		    strstr(text, "Operation not permitted") &&
+		    strstr(text, "done\n"),
+		msg);
+	free(text);
+	wait_state(&b, "devices", "stopped");
+	OCI(r, &b, "delete", "devices");
+	H_STATUS(r, 0);
+	h_free(&r);
+	H_CHECK(root_empty(&b), "no state left after delete");
+}
+
 /* A bundle without config.json, with malformed JSON, or with a field
  * the runtime cannot apply: one line, 125, and nothing left (no state,
  * no process). An id that is no directory name is refused too. */
@@ -678,6 +729,8 @@ static const struct stage_test tests[] = {
     {"test_console_socket_gets_the_terminal",
      test_console_socket_gets_the_terminal, true},
     {"test_hooks_run_at_their_points", test_hooks_run_at_their_points, true},
+    {"test_device_rules_deny_what_they_do_not_allow",
+     test_device_rules_deny_what_they_do_not_allow, true},
     {"test_bad_bundles_one_line_nothing_left",
      test_bad_bundles_one_line_nothing_left, true},
     {"test_spec_writes_a_default_config", test_spec_writes_a_default_config,

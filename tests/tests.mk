@@ -5,11 +5,12 @@ TEST_PROBE  := $(BUILD)/tests/probe
 TEST_ROOTFS ?= $(BUILD)/test-rootfs
 # RUNNER_NET= builds the runner without suite 14 and its network helpers,
 # hence without libmnl and libnftables, which have no static archives:
-# the VM's static runner (it runs only the static stages, 1 to 12).
+# the VM's static runner (it runs the static stages, 1 to 12, and of
+# stage 16, dynamic, the suites vm.mk names).
 RUNNER_NET  ?= yes
 TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
 	$(if $(RUNNER_NET),tests/netns.c,) \
-	$(filter-out $(if $(RUNNER_NET),,tests/suite_net.c tests/suite_detach.c tests/suite_oci.c),$(wildcard tests/suite_*.c))
+	$(filter-out $(if $(RUNNER_NET),,tests/suite_net.c tests/suite_detach.c),$(wildcard tests/suite_*.c))
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # Stage 15's exec with one join taken out (see below).
 EXEC_JOINS := uts pid mnt ipc user cgroupns net cgroups walls

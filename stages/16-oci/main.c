@@ -52,6 +52,7 @@
 #include "args.h"
 #include "cgroup.h"
 #include "ctr/record.h"
+#include "devices_bpf.h"
 #include "error.h"
 #include "exec.h"
 #include "file.h"
@@ -1705,7 +1706,18 @@ static void setup_mounts(const char *rootfs, const struct oci_spec *s,
 	}
 }
 
-/* The default devices, where the rootfs's /dev lacks them, and the
+/* Whether the spec's linux.devices makes the node at path. */
+static bool spec_device(const struct oci_spec *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_devices; i++)
+		if (!strcmp(s->devices[i].path, path))
+			return true;
+	return false;
+}
+
+/* The default devices, where the rootfs's /dev and the spec's
+ * linux.devices lack them (the spec's node takes their place, as in
+ * runc: a bound one could not be replaced), and the
  * spec's linux.devices, then the links programs expect in /dev. */
 static void setup_devices(const char *rootfs, const struct oci_spec *s)
 {
@@ -1719,7 +1731,7 @@ static void setup_devices(const char *rootfs, const struct oci_spec *s)
 		snprintf(path, sizeof(path), "%s/dev/%s", rootfs,
 			 oci_default_devices[i]);
 		snprintf(from, sizeof(from), "/dev/%s", oci_default_devices[i]);
-		if (access(path, F_OK) == 0)
+		if (access(path, F_OK) == 0 || spec_device(s, from))
 			continue;
 		make_mount_point(path, from);
 		if (mount(from, path, NULL, MS_BIND, NULL) < 0)
@@ -2047,19 +2059,40 @@ static int make_v1_group(const char *ctrl, const char *path, char *dir,
 /* What the devices group allows after the spec's rules, as runc and
  * crun do: the default devices, a terminal's (/dev/ptmx and the ptys of
  * devpts), and making any node (mknod; opening it is another rule). */
-static const char *const default_device_rules[] = {
-    "c 1:3 rwm",   "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-    "c 1:9 rwm",   "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
-    "c 136:* rwm", "c *:* m",	"b *:* m",
+static const struct dev_rule default_device_rules[] = {
+    {true, 'c', 1, 3, "rwm"},	 {true, 'c', 1, 5, "rwm"},
+    {true, 'c', 1, 7, "rwm"},	 {true, 'c', 1, 8, "rwm"},
+    {true, 'c', 1, 9, "rwm"},	 {true, 'c', 5, 0, "rwm"},
+    {true, 'c', 5, 1, "rwm"},	 {true, 'c', 5, 2, "rwm"},
+    {true, 'c', 136, -1, "rwm"}, {true, 'c', -1, -1, "m"},
+    {true, 'b', -1, -1, "m"},
 };
 
-/* linux.resources.devices, in order, into the v1 devices group dir, then
- * default_device_rules. */
-static int limit_devices(const char *dir, const struct oci_spec *s)
+/* linux.resources.devices, in order, then default_device_rules, into
+ * rules (malloc'd); NULL when out of memory. */
+static struct dev_rule *device_rules(const struct oci_spec *s, size_t *n)
+{
+	*n = s->n_device_rules + ARRAY_SIZE(default_device_rules);
+	struct dev_rule *rules = calloc(*n, sizeof(*rules));
+	for (size_t i = 0; rules && i < s->n_device_rules; i++) {
+		const struct oci_device_rule *r = &s->device_rules[i];
+		rules[i] = (struct dev_rule){r->allow, r->type, r->major,
+					     r->minor, r->access};
+	}
+	if (rules)
+		memcpy(rules + s->n_device_rules, default_device_rules,
+		       sizeof(default_device_rules));
+	return rules;
+}
+
+/* rules (n) into the v1 devices group dir, each to devices.allow or
+ * devices.deny. Returns 0, or -1 after saying why. */
+static int limit_devices(const char *dir, const struct dev_rule *rules,
+			 size_t n)
 {
 	char rule[64], path[PATH_MAX + 32], major[24], minor[24];
-	for (size_t i = 0; i < s->n_device_rules; i++) {
-		const struct oci_device_rule *r = &s->device_rules[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct dev_rule *r = &rules[i];
 		snprintf(major, sizeof(major), "%lld", r->major);
 		snprintf(minor, sizeof(minor), "%lld", r->minor);
 		if (r->type == 'a')
@@ -2076,16 +2109,45 @@ static int limit_devices(const char *dir, const struct oci_spec *s)
 			return -1;
 		}
 	}
-	if (snprintf(path, sizeof(path), "%s/devices.allow", dir) >=
-	    (int)sizeof(path))
-		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(default_device_rules); i++)
-		if (write_file(path, default_device_rules[i]) < 0) {
-			report_errno("cannot write '%s' to '%s'",
-				     default_device_rules[i], path);
-			return -1;
-		}
 	return 0;
+}
+
+/* rules (n) as cgroup v2 has them: a BPF program (common/devices_bpf.c)
+ * attached to the group dir. Returns 0, or -1 after saying why. */
+static int attach_devices(const char *dir, const struct dev_rule *rules,
+			  size_t n)
+{
+	char why[256] = "";
+	struct bpf_insn *prog = calloc(DEVICES_BPF_LEN(n), sizeof(*prog));
+	int rc = -1;
+	if (prog)
+		rc = devices_bpf_attach(dir, prog,
+					devices_bpf_build(rules, n, prog), why,
+					sizeof(why));
+	if (rc < 0)
+		report_errno("cannot attach the device rules to '%s'%s%s", dir,
+			     why[0] ? ": " : "", why);
+	free(prog);
+	return rc;
+}
+
+/* The groups from h's root down to parent, made where missing, each
+ * handing the pids controller down on v2 (cgroup_make_parent()): made
+ * by mkdir alone, the container's group would have no pids.max. Returns
+ * 0, or -1 with errno. */
+static int make_parents(const struct cgroup_hierarchy *h, const char *parent)
+{
+	char dir[PATH_MAX];
+	size_t root = strlen(h->root);
+	snprintf(dir, sizeof(dir), "%s", parent);
+	if (strlen(dir) <= root)
+		return 0;
+	for (char *p = dir + root + 1; (p = strchr(p, '/')); *p++ = '/') {
+		*p = '\0';
+		if (cgroup_make_parent(h, dir) < 0)
+			return -1;
+	}
+	return cgroup_make_parent(h, dir);
 }
 
 /* The container's groups at linux.cgroupsPath (default minidocker/<id>),
@@ -2116,7 +2178,7 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 		return -1;
 	}
 	*strrchr(cg->parent, '/') = '\0';
-	if (make_dirs(cg->parent) < 0 || mkdir(cg->dir, 0755) < 0) {
+	if (make_parents(&cg->h, cg->parent) < 0 || mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
 	}
@@ -2137,12 +2199,6 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 			report_errno("%s", why);
 			return -1;
 		}
-		if (s->n_device_rules > 1 ||
-		    (s->n_device_rules == 1 && s->device_rules[0].allow)) {
-			report("'linux.resources.devices' is not supported by "
-			       "this runtime on cgroup v2 (eBPF)");
-			return -1;
-		}
 	} else {
 		static const struct {
 			enum limit_ctrl c;
@@ -2156,10 +2212,25 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 			cg->lim.have[v1[i].c] = cg->lim.made[v1[i].c] = true;
 		}
 		if (make_v1_group("devices", path, cg->devices,
-				  sizeof(cg->devices)) < 0 ||
-		    limit_devices(cg->devices, s) < 0)
+				  sizeof(cg->devices)) < 0)
 			return -1;
 	}
+	/* v2: with no rule the group allows every device, as v1's new
+	 * group does, which takes its parent's (all on a host). */
+	size_t n;
+	struct dev_rule *rules = device_rules(s, &n);
+	if (!rules) {
+		report_errno("cannot list the device rules");
+		return -1;
+	}
+	int rc = 0;
+	if (cg->h.version == 1)
+		rc = limit_devices(cg->devices, rules, n);
+	else if (s->n_device_rules > 0)
+		rc = attach_devices(cg->dir, rules, n);
+	free(rules);
+	if (rc < 0)
+		return -1;
 	if (l->limits.memory > 0 &&
 	    limit_memory(&cg->lim, l->limits.memory) < 0)
 		return -1;

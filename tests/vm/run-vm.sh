@@ -14,7 +14,8 @@
 #   --dynamic-args ARGS
 #                    that runner's other arguments, one string (default
 #                    "--only 0-smoke --only 6-cgroup --only 9-limits
-#                    --only test_rootless_limit_only_where_delegated")
+#                    --only test_rootless_limit_only_where_delegated
+#                    --only test_device_rules_deny_what_they_do_not_allow")
 #   --vmcheck FILE   the static smoke check (default $VM_OUT/vmcheck)
 #   --smoke-only     boot and run the smoke check alone, no suites
 #   --append ARGS    more kernel command line
@@ -60,7 +61,7 @@ name=test-vm
 program=
 runner_args=(--common --prove)
 dynamic=
-dynamic_args="--only 0-smoke --only 6-cgroup --only 9-limits --only test_rootless_limit_only_where_delegated"
+dynamic_args="--only 0-smoke --only 6-cgroup --only 9-limits --only test_rootless_limit_only_where_delegated --only test_device_rules_deny_what_they_do_not_allow"
 
 here=$(dirname "$0")
 

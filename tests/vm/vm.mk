@@ -54,7 +54,8 @@ VM_FIXTURES := $(filter-out $(FIXTURES_DYNAMIC),$(FIXTURE_NAMES))
 # Every later stage shares stage 9's limits.c and the cgroup code of
 # common/, so the last one vets the v2 paths of those before it. Only the
 # suites that meet the kernel's cgroup v2: the smoke suite, 6-cgroup,
-# 9-limits and, of suite 8, the rootless limit in a delegated v2 group
+# 9-limits, of suite 8 the rootless limit in a delegated v2 group, and of
+# suite 16 the device rules (a BPF program attached to the group)
 # (the earlier suites' runs get --net none from the harness). About 18 s
 # under TCG; suites 1-escapes (12 s) and 6-badinput (15 s) were left out.
 # Not suites 13 and 14, which the VM cannot host: 13 pulls from a
@@ -66,7 +67,8 @@ VM_FIXTURES := $(filter-out $(FIXTURES_DYNAMIC),$(FIXTURE_NAMES))
 # stages before.
 VM_DYNAMIC      := $(lastword $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),$(n))))
 VM_DYNAMIC_ARGS ?= --only 0-smoke --only 6-cgroup --only 9-limits \
-	--only test_rootless_limit_only_where_delegated
+	--only test_rootless_limit_only_where_delegated \
+	--only test_device_rules_deny_what_they_do_not_allow
 vm-static:
 	$(MAKE) $(BUILD_JOBS) BUILD=$(VM_STATIC) LDFLAGS=-static RUNNER_NET= \
 		$(VM_STAGES:%=$(VM_STATIC)/stage-%) tests \
