@@ -189,6 +189,22 @@ if [ -n "$pids_ro" ]; then
 		"run the container with --privileged"
 fi
 
+# --- device rules on cgroup v2 (stage 16) -------------------------------
+# On v2 the device rules Docker and podman send are a BPF program
+# attached to the container's group: the kernel needs CONFIG_CGROUP_BPF,
+# which its build configuration says where /boot has it.
+if [ "$top_type" = cgroup2 ]; then
+	config=$root/boot/config-$(value /proc/sys/kernel/osrelease)
+	if [ ! -r "$config" ]; then
+		:
+	elif grep -q '^CONFIG_CGROUP_BPF=y' "$config"; then
+		ok "the kernel attaches BPF programs to cgroups: device rules on cgroup v2 (stage 16)"
+	else
+		fail "the kernel lacks CONFIG_CGROUP_BPF: on cgroup v2 stage 16 cannot apply device rules, and Docker and podman always send them" \
+			"a kernel built with CONFIG_CGROUP_BPF=y (Debian's and Ubuntu's are)"
+	fi
+fi
+
 # --- memory and cpu (stage 9's --memory and --cpus) ---------------------
 # On v2 the root must list them; on v1 each is a hierarchy of its own,
 # found at /sys/fs/cgroup/<name> (cpu and cpuacct may be mounted together,

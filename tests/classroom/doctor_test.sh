@@ -151,6 +151,17 @@ check "v2 with pids: exits 0" "status $rc" passes
 check "v2: memory and cpu found" "got: $out" has '^OK +cgroup v2 has the memory and cpu controllers'
 check "v2: rootless works, limited where delegated" "got: $out" has '^OK +user namespaces are not restricted: rootless works .*with a pids limit where systemd delegates'
 
+check "v2: no kernel config, no word on BPF" "got: $out" eval '! has "CGROUP_BPF|BPF programs"'
+mkdir -p "$T/v2/boot"
+echo CONFIG_CGROUP_BPF=y >"$T/v2/boot/config-6.1.0-18-amd64"
+doctor v2
+check "v2: device rules through BPF" "got: $out" has '^OK +the kernel attaches BPF programs to cgroups'
+echo '# CONFIG_CGROUP_BPF is not set' >"$T/v2/boot/config-6.1.0-18-amd64"
+doctor v2
+check "v2 without CGROUP_BPF is a problem" "got: $out" has '^FAIL +the kernel lacks CONFIG_CGROUP_BPF'
+check "v2 without CGROUP_BPF: exits 1" "status $rc" fails
+rm -r "$T/v2/boot"
+
 tree v2n v2-nopids
 doctor v2n
 check "v2 without pids is a problem" "got: $out" has '^FAIL +cgroup v2 at /sys/fs/cgroup, without the pids controller \(it has: cpuset cpu io memory\)$'
