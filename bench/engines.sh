@@ -35,7 +35,7 @@ prog=$PROG
 HERE=$(dirname -- "$(realpath -- "$0")")
 # shellcheck source=bench/lib.sh
 . "$HERE/lib.sh"
-# shellcheck source=tests/fence.sh
+# shellcheck source=../tests/fence.sh
 . "$HERE/../tests/fence.sh"
 
 # ---- outside: the guest's namespaces, and its removal --------------------

@@ -33,7 +33,7 @@ die() {
 	exit 2
 }
 
-# shellcheck source=tests/fence.sh
+# shellcheck source=../fence.sh
 . "$(dirname "$0")/../fence.sh"
 
 # ---- outside ----------------------------------------------------------------

@@ -35,7 +35,7 @@ die() {
 	exit 2
 }
 
-# shellcheck source=tests/fence.sh
+# shellcheck source=../fence.sh
 . "$(dirname "$0")/../fence.sh"
 bin=$fence_bin
 docker=$bin/docker # not another docker on PATH (/usr/local/bin)
