@@ -27,7 +27,6 @@
 #include "caps.h"
 #include "ctr/record.h"
 #include "error.h"
-#include "file.h"
 #include "oci.h"
 #include "privs.h"
 #include "process.h"
@@ -316,14 +315,9 @@ void oci_free_state(struct oci_state *st)
  * and crun say). */
 static bool state_alive(const struct oci_state *st)
 {
-	struct ctr_record r = {.pid = st->pid, .pid_start = st->pid_start};
-	char path[64], stat[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)st->pid);
-	if (!ctr_pid_alive(&r) || read_small(path, stat, sizeof(stat)) < 0)
-		return false;
-	/* The state is the field after the name's last ")". */
-	const char *p = strrchr(stat, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	struct proc_stat ps;
+	return st->pid > 0 && proc_stat(st->pid, &ps) == 0 &&
+	       ps.start == st->pid_start && ps.state != 'Z' && ps.state != 'X';
 }
 
 enum oci_status oci_refresh_state(const char *dir, struct oci_state *st)
