@@ -379,7 +379,7 @@ oci_line() {
 }
 STAGE16_MISSING=
 if [ ! -x "$STAGE16" ]; then
-	STAGE16_MISSING="no ${STAGE16#"$PWD/"}: stage 16 is not built yet (stages/16-oci has no main.c); BENCH_STAGE16=/usr/bin/crun runs these rows with crun in its place"
+	STAGE16_MISSING="no ${STAGE16#"$PWD/"}: build stage 16 first (make stage-16); BENCH_STAGE16=PATH runs these rows with another runtime in its place"
 fi
 new_row
 if [ -n "$BUNDLE_OK" ]; then
