@@ -146,6 +146,11 @@ static const struct {
 	 {"test_exec_counts_against_pids_max", NULL}},
 	{"fixture-no-join-walls", 15,
 	 {"test_exec_has_the_containers_walls", NULL}},
+	/* Stage 15 whose exec's copy of the runtime stays dumpable until
+	 * its exec: a process of the container opens the runtime's binary
+	 * through it (CVE-2019-5736). */
+	{"fixture-dumpable-exec", 15,
+	 {"test_catalogue_exec_copy_exe_refused", NULL}},
 };
 
 /* Stage 14 has no exec: there every exec test fails on "unknown
@@ -182,6 +187,7 @@ static const struct {
 	{"test_exec_joins_net", NO_EXEC},
 	{"test_exec_counts_against_pids_max", NO_EXEC},
 	{"test_exec_has_the_containers_walls", NO_EXEC},
+	{"test_catalogue_exec_copy_exe_refused", NO_EXEC},
 };
 
 /* What each registered suite runs against, found by its CU_pSuite. */
