@@ -4,7 +4,8 @@
 # under test):
 #  1. a failure says what happened: against stage 2 as the learner gets
 #     it (setup_uts() a stub), the output holds the stub's message, the
-#     command and the statuses, at the suite's line; --only and -v work.
+#     command and the statuses, at the suite's line; --only and -v work,
+#     and an --only that matches nothing is an error, beside others too.
 #  2. a stage 2 without CLONE_NEWUTS cannot rename the machine: the
 #     hostname is the same after its suite ran.
 #  3. mounts a stage 4 that never unmounts leaves under the test root
@@ -41,6 +42,15 @@ done
 case $out in *harness.c*) fail "stub: a failure points into harness.c" ;; esac
 "$runner" --bin "$build" --stage 2 --only no_such_test >/dev/null 2>&1
 [ $? -eq 2 ] && pass "--only with no match is an error" || fail "--only no_such_test did not fail"
+# One --only that matches beside one that does not: still an error, one
+# line naming it, and no state directory left (a /tmp of its own).
+out=$(unshare --mount --propagation private sh -c 'mount -t tmpfs scratch /tmp &&
+	"$0" --bin "$1" --stage 2 --only 2-uts --only no_such_test; echo "status $?"; ls -A /tmp' \
+	"$runner" "$build" 2>&1)
+want="runner: no suite or test matches --only 'no_such_test' (see --list)
+status 2"
+[ "$out" = "$want" ] && pass "--only with no match beside one that matches is an error, nothing left" ||
+	fail "--only 2-uts --only no_such_test: want '$want', got '$out'"
 
 # 2. The hostname fence.
 before=$(hostname)

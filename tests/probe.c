@@ -63,6 +63,18 @@
  *   probe allowed         print "fork", "unshare" (CLONE_NEWUTS),
  *                         "fionread" and "tiocgwinsz" (on a pipe), each
  *                         with "ok" or the errno it met
+ *   probe watch-exe MS [N] print "watching", then for MS milliseconds
+ *                         (at most 30000) open the /proc/PID/exe of
+ *                         every other process in sight, O_PATH (nothing
+ *                         is read or written through it), until one is
+ *                         not the file its path names in this root (the
+ *                         binary of a runtime's copy that joins by exec,
+ *                         CVE-2019-5736): print "opened PID PATH dev D
+ *                         ino I" at once. Else, after MS or once N
+ *                         processes were refused while they had the
+ *                         probe's uids and capabilities, print "none: S
+ *                         seen, R refused, E of them with our uids and
+ *                         capabilities"
  */
 
 #include <dirent.h>
@@ -82,6 +94,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -585,6 +598,140 @@ static int try_act(const char *act, const char *arg)
 	return 0;
 }
 
+#define WATCH_PIDS (1 << 22) /* PID_MAX_LIMIT: every pid is below it */
+
+/* Bitmaps of pids: seen once, refused once, refused with our uids and
+ * capabilities, done with. */
+static unsigned char w_seen[WATCH_PIDS / 8], w_refused[WATCH_PIDS / 8];
+static unsigned char w_equal[WATCH_PIDS / 8], w_done[WATCH_PIDS / 8];
+
+/* Set bit pid of map; return whether it was set already. */
+static int mark(unsigned char *map, int pid)
+{
+	int was = map[pid / 8] >> (pid % 8) & 1;
+	map[pid / 8] |= (unsigned char)(1 << (pid % 8));
+	return was;
+}
+
+enum exe { EXE_REFUSED, EXE_GONE, EXE_OURS, EXE_FOREIGN };
+
+/* Open pid's /proc/PID/exe and say whose file it is; EXE_FOREIGN is
+ * printed. A process the kernel refuses now may let us in later: one
+ * just forked with more capabilities than ours drops them, an exec makes
+ * a non-dumpable process dumpable again. */
+static enum exe open_exe(int pid)
+{
+	char path[64], fdpath[64], target[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES || errno == EPERM ? EXE_REFUSED
+							 : EXE_GONE;
+	/* Which file, by the descriptor: the process may have exec'd since
+	 * the open, its link moved on. */
+	struct stat got = {0}, here;
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(fdpath, target, sizeof(target) - 1);
+	target[n < 0 ? 0 : n] = '\0';
+	int ours = fstat(fd, &got) == 0 && n > 0 && stat(target, &here) == 0 &&
+		   got.st_dev == here.st_dev && got.st_ino == here.st_ino;
+	close(fd);
+	if (ours)
+		return EXE_OURS;
+	printf("opened %d %s dev %u:%u ino %llu\n", pid, target,
+	       major(got.st_dev), minor(got.st_dev),
+	       (unsigned long long)got.st_ino);
+	return EXE_FOREIGN;
+}
+
+/* The lines of /proc/PID/status (pid 0: ours) that the kernel's check
+ * on an open of /proc/PID/exe compares, besides dumpability: the uids,
+ * the gids and the capabilities (its permitted against our effective:
+ * both are the same set in a container's root), in out; 0, or -1 when
+ * it is gone. */
+static int creds_of(int pid, char *out, size_t len)
+{
+	char path[64], line[256];
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = 0;
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Uid:", 4) || !strncmp(line, "Gid:", 4) ||
+		    !strncmp(line, "CapPrm:", 7) ||
+		    !strncmp(line, "CapEff:", 7))
+			n += snprintf(out + n, n < len ? len - n : 0, "%s",
+				      line);
+	fclose(f);
+	return n > 0 ? 0 : -1;
+}
+
+/* The watcher of CVE-2019-5736: every process in our /proc but us, its
+ * exe opened as soon as the kernel lets us, until one is not a file of
+ * this root, ms have passed, or most were refused while they had our
+ * uids and capabilities (then only dumpability stood in the way: a
+ * copy of the runtime between the drop of its capabilities and its
+ * exec). */
+static int watch_exe(long ms, long most)
+{
+	DIR *d = opendir("/proc");
+	if (!d) {
+		perror("/proc");
+		return 1;
+	}
+	char ours[512], theirs[512];
+	if (creds_of(0, ours, sizeof(ours)) < 0) {
+		perror("/proc/self/status");
+		return 1;
+	}
+	long end = now_ms() + (ms > 30000 ? 30000 : ms);
+	long seen = 0, refused = 0, as_equal = 0;
+	int self = getpid();
+	printf("watching\n");
+	fflush(stdout);
+	while (now_ms() < end && (most <= 0 || as_equal < most)) {
+		rewinddir(d);
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			int pid = atoi(e->d_name);
+			if (pid <= 0 || pid >= WATCH_PIDS || pid == self ||
+			    w_done[pid / 8] >> (pid % 8) & 1)
+				continue;
+			seen += !mark(w_seen, pid);
+			enum exe x = open_exe(pid);
+			/* Refused: again, if it has our credentials now
+			 * (they only shrink until its exec), to see whether
+			 * the kernel still refuses then. */
+			if (x == EXE_REFUSED &&
+			    !(w_equal[pid / 8] >> (pid % 8) & 1) &&
+			    creds_of(pid, theirs, sizeof(theirs)) == 0 &&
+			    !strcmp(ours, theirs)) {
+				x = open_exe(pid);
+				if (x == EXE_REFUSED)
+					as_equal += !mark(w_equal, pid);
+			}
+			if (x == EXE_FOREIGN) {
+				closedir(d);
+				return 0;
+			}
+			if (x == EXE_REFUSED)
+				refused += !mark(w_refused, pid);
+			else
+				mark(w_done, pid);
+		}
+	}
+	closedir(d);
+	printf("none: %ld seen, %ld refused, %ld of them with our uids and "
+	       "capabilities\n",
+	       seen, refused, as_equal);
+	return 0;
+}
+
 /* The smoke test's question: can this container fork and exec? self is
  * the probe's own path (argv[0]). Exits 0 only when both worked. */
 static int spawn(const char *self)
@@ -754,5 +901,7 @@ int main(int argc, char **argv)
 		return deny(argc > 2 ? a : NULL);
 	if (!strcmp(q, "allowed"))
 		return allowed();
+	if (!strcmp(q, "watch-exe"))
+		return watch_exe(atol(a), argc > 3 ? atol(argv[3]) : 0);
 	return usage();
 }

@@ -24,9 +24,11 @@
  * proves, each stage's verdict, is make test-host's.
  * --only runs one suite (any whose name holds NAME, as "2-uts") or one
  * test (its exact name); given again, that one too (make test-vm picks
- * the cgroup suites for the dynamically linked stage so). -v prints every
- * run of a stage binary (command, status, stdout, stderr) and, for a
- * proof, the failed checks that made it fail on the stage before.
+ * the cgroup suites for the dynamically linked stage so). An --only that
+ * picks no test is a usage error (status 2), not an empty pass. -v
+ * prints every run of a stage binary (command, status, stdout, stderr)
+ * and, for a proof, the failed checks that made it fail on the stage
+ * before.
  *
  * As root the runner first takes a UTS namespace of its own: a stage that
  * forgets CLONE_NEWUTS then renames the runner's namespace, where the
@@ -146,6 +148,11 @@ static const struct {
 	 {"test_exec_counts_against_pids_max", NULL}},
 	{"fixture-no-join-walls", 15,
 	 {"test_exec_has_the_containers_walls", NULL}},
+	/* Stage 15 whose exec's copy of the runtime stays dumpable until
+	 * its exec: a process of the container opens the runtime's binary
+	 * through it (CVE-2019-5736). */
+	{"fixture-dumpable-exec", 15,
+	 {"test_catalogue_exec_copy_exe_refused", NULL}},
 };
 
 /* Stage 14 has no exec: there every exec test fails on "unknown
@@ -182,6 +189,7 @@ static const struct {
 	{"test_exec_joins_net", NO_EXEC},
 	{"test_exec_counts_against_pids_max", NO_EXEC},
 	{"test_exec_has_the_containers_walls", NO_EXEC},
+	{"test_catalogue_exec_copy_exe_refused", NO_EXEC},
 };
 
 /* What each registered suite runs against, found by its CU_pSuite. */
@@ -201,9 +209,9 @@ static char host_probe[PATH_MAX];
 static char binaries[MAX_STAGE + 1][PATH_MAX];
 static int skipped_for_root;
 static const char *only[8]; /* each --only NAME */
+static bool only_matched[8]; /* whether it picked a test */
 static int n_only;
 static bool times;         /* --times */
-static int registered;     /* tests registered */
 
 /* Whether --only picks the whole suite (or the common suite) `name`:
  * with no --only every one does. */
@@ -224,6 +232,14 @@ static bool only_test(const char *t)
 		if (!strcmp(t, only[i]))
 			return true;
 	return false;
+}
+
+/* Note which --only picked test t of the suite named suite. */
+static void note_only_match(const char *suite, const char *t)
+{
+	for (int i = 0; i < n_only; i++)
+		if (strstr(suite, only[i]) || !strcmp(t, only[i]))
+			only_matched[i] = true;
 }
 
 static const char *not_on_stage_before_why(const char *test)
@@ -390,7 +406,6 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof,
 				whole);
 	if (wanted == 0)
 		return;
-	registered += wanted;
 	CU_pSuite s = CU_add_suite(name, init_suite, clean_suite);
 	if (!s || n_targets == (int)(ARRAY_SIZE(targets))) {
 		fprintf(stderr, "runner: cannot add suite %s\n", name);
@@ -420,6 +435,7 @@ static void add_suite(const struct stage_suite *suite, int binary, bool proof,
 			continue;
 		}
 		CU_pTest test = CU_add_test(s, t->name, proof ? run_proof : t->fn);
+		note_only_match(name, t->name);
 		const char *why = proof ? NULL : superseded_why(t->name, binary);
 		if (why) {
 			printf("not run: %s in %s (%s)\n", t->name, name, why);
@@ -443,7 +459,7 @@ static void add_common_suite(void)
 		if (!s)
 			s = CU_add_suite("common", init_nothing, NULL);
 		CU_add_test(s, t->name, t->fn);
-		registered++;
+		note_only_match("common", t->name);
 	}
 }
 
@@ -757,19 +773,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Containers keep their state (stage 12 on) in a directory of the
-	 * runner's, never in the machine's /run/minidocker; sticky and open
-	 * to all, as /tmp, for the rootless runs. */
-	char state_dir[] = "/tmp/minidocker-run-XXXXXX";
-	bool own_state = !list && !getenv("MINIDOCKER_RUN");
-	if (own_state) {
-		if (!mkdtemp(state_dir) || chmod(state_dir, 01777) < 0) {
-			perror("runner: cannot make a state directory");
-			return 2;
-		}
-		setenv("MINIDOCKER_RUN", state_dir, 1);
-	}
-
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	CU_set_fail_on_inactive(CU_FALSE);
@@ -831,10 +834,13 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (n_only && registered == 0) {
-		fprintf(stderr, "runner: no suite or test matches --only "
-				"'%s'%s (see --list)\n", only[0],
-			n_only > 1 ? " or the others" : "");
+	/* Each --only must pick something: a misspelt one among others
+	 * would run nothing of its own and pass. */
+	for (int i = 0; i < n_only; i++) {
+		if (only_matched[i])
+			continue;
+		fprintf(stderr, "runner: no suite or test matches --only '%s' "
+				"(see --list)\n", only[i]);
 		CU_cleanup_registry();
 		return 2;
 	}
@@ -842,6 +848,20 @@ int main(int argc, char **argv)
 		list_tests();
 		CU_cleanup_registry();
 		return 0;
+	}
+	/* Containers keep their state (stage 12 on) in a directory of the
+	 * runner's, never in the machine's /run/minidocker; sticky and open
+	 * to all, as /tmp, for the rootless runs. Made once nothing is left
+	 * to refuse, so that a refused run leaves none. */
+	char state_dir[] = "/tmp/minidocker-run-XXXXXX";
+	bool own_state = !getenv("MINIDOCKER_RUN");
+	if (own_state) {
+		if (!mkdtemp(state_dir) || chmod(state_dir, 01777) < 0) {
+			perror("runner: cannot make a state directory");
+			CU_cleanup_registry();
+			return 2;
+		}
+		setenv("MINIDOCKER_RUN", state_dir, 1);
 	}
 	fence_host();
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -603,6 +603,14 @@ static void test_exec_has_the_containers_walls(void)
 	sweep();
 }
 
+/* The catalogue's entry first stopped here (tests/suite_escapes.c): no
+ * process of the container opens the runtime's binary through exec's
+ * copy of the runtime (CVE-2019-5736). */
+static void test_catalogue_exec_copy_exe_refused(void)
+{
+	escapes_check_stage(15);
+}
+
 /*** -t ***/
 
 /* A run under a terminal of the test's own (a pty pair: tty is the
@@ -802,6 +810,8 @@ static const struct stage_test tests[] = {
      true},
     {"test_exec_has_the_containers_walls", test_exec_has_the_containers_walls,
      true},
+    {"test_catalogue_exec_copy_exe_refused",
+     test_catalogue_exec_copy_exe_refused, true},
     {"test_tty_is_a_terminal_of_its_own", test_tty_is_a_terminal_of_its_own,
      true},
     {"test_tty_modes_restored_after_signal_and_failure",

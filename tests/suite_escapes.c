@@ -3,7 +3,8 @@
  * The suite fails when a stage stops an act earlier or later than
  * declared. Every act is harmless when it succeeds: it reads a marker,
  * writes a value back to what it was, signals a test-owned process with
- * SIGCONT, or works under a test-owned cap; what it makes, it removes.
+ * SIGCONT, works under a test-owned cap, or opens a file O_PATH, which
+ * reads and writes nothing; what it makes, it removes.
  * `runner --escapes-table` prints the declared table for TUTORIAL.md and
  * the README; this suite is what keeps that table true. */
 
@@ -23,6 +24,7 @@
 
 #include "args.h"
 #include "cgroup.h"
+#include "clock.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -44,6 +46,9 @@ struct escape {
 	/* Run by a user without root (stage 8 on: the rootless stages), the
 	 * first stage that stops it; ROOTLESS_NEVER when none does yet. */
 	int rootless_at;
+	/* The first stage that has what it acts through (exec: 15), or 0:
+	 * every stage. Before it the act is not tried. */
+	int from;
 };
 
 #define ROOTLESS_FROM 8    /* the first stage a user without root can run */
@@ -71,41 +76,63 @@ static const char *const *relax;
  * no way around a wall (exec_in()). */
 static bool via_exec;
 
-/* Run args (NULL-ended, without "run") in a container of the stage under
- * test, with the relaxing options this stage knows (a stage before the
- * one that introduces an option runs without it: opt_table says which),
- * in the cgroup whose procs file is in_cgroup (or none); keep its
- * output in r. */
+/* What a detached container runs when exec is what acts in it. */
+static const char *const sleeper[] = {
+    "/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done", NULL};
+
+/* Start `run -d --net none` with the options in opts (NULL-ended) and
+ * the command cmd, in the cgroup in_cgroup (or none), and put its id in
+ * id: 0; or -1 with the run's result in r, for run_in to say why. */
+static int start_detached(struct run_result *r, const char *in_cgroup,
+			  const char *const *opts, const char *const *cmd,
+			  char *id, size_t len)
+{
+	const char *argv[MAX_ARGS + 12] = {"run", "-d", "--net", "none"};
+	size_t n = 4;
+	for (size_t i = 0; opts[i] && n < MAX_ARGS + 6; i++)
+		argv[n++] = opts[i];
+	for (size_t i = 0; cmd[i] && n < MAX_ARGS + 11; i++)
+		argv[n++] = cmd[i];
+	argv[n] = NULL;
+	struct container c;
+	if (h_start(&c, in_cgroup, argv) < 0)
+		return -1;
+	h_finish(&c, NULL, H_TIMEOUT_MS);
+	snprintf(id, len, "%.64s", c.r.out ? c.r.out : "");
+	id[strcspn(id, "\n")] = '\0';
+	if (c.r.status != 0) {
+		*r = c.r; /* the runtime failed: run_in says so */
+		return -1;
+	}
+	h_free(&c.r);
+	return 0;
+}
+
+/* rm -f the detached container id; a failure fails the test. */
+static void remove_detached(const char *id)
+{
+	struct run_result rm;
+	h_runv(&rm, NULL, "rm", "-f", id, (const char *)NULL);
+	if (rm.status != 0)
+		CU_FAIL("cannot remove the container exec ran in");
+	h_free(&rm);
+}
+
 /* Start `run -d` with the options in run (NULL-ended, from "run"), a
  * shell that waits, in the cgroup in_cgroup (or none); exec args in it,
  * with run's -u if it has one, into r; then rm -f it. */
 static void exec_in(struct run_result *r, const char *in_cgroup,
 		    const char *const *run, const char *const *args)
 {
-	const char *argv[MAX_ARGS + 12] = {"run", "-d", "--net", "none"};
+	const char *argv[MAX_ARGS + 12];
 	const char *user = NULL;
-	size_t n = 4;
-	for (size_t i = 1; run[i] && n < MAX_ARGS + 6; i++) {
+	char id[80];
+	for (size_t i = 1; run[i]; i++)
 		if (!strcmp(run[i], "-u") && run[i + 1])
 			user = run[i + 1];
-		argv[n++] = run[i];
-	}
-	argv[n++] = "/bin/sh";
-	argv[n++] = "-c";
-	argv[n++] = "trap 'exit 0' TERM; while true; do sleep 1; done";
-	argv[n] = NULL;
-	struct container c;
-	if (h_start(&c, in_cgroup, argv) < 0)
+	if (start_detached(r, in_cgroup, run + 1, sleeper, id, sizeof(id)) < 0)
 		return;
-	h_finish(&c, NULL, H_TIMEOUT_MS);
-	char id[80];
-	snprintf(id, sizeof(id), "%.64s", c.r.out ? c.r.out : "");
-	if (c.r.status != 0) {
-		*r = c.r; /* the runtime failed: run_in says so */
-		return;
-	}
-	h_free(&c.r);
-	n = 0;
+	size_t n = 0;
 	argv[n++] = "exec";
 	if (user) {
 		argv[n++] = "-u";
@@ -115,17 +142,19 @@ static void exec_in(struct run_result *r, const char *in_cgroup,
 	for (size_t i = 0; args[i] && n < MAX_ARGS + 10; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
+	struct container c;
 	if (h_start(&c, NULL, argv) == 0) {
 		h_finish(&c, NULL, H_TIMEOUT_MS);
 		*r = c.r;
 	}
-	struct run_result rm;
-	h_runv(&rm, NULL, "rm", "-f", id, (const char *)NULL);
-	if (rm.status != 0)
-		CU_FAIL("cannot remove the container exec ran in");
-	h_free(&rm);
+	remove_detached(id);
 }
 
+/* Run args (NULL-ended, without "run") in a container of the stage under
+ * test, with the relaxing options this stage knows (a stage before the
+ * one that introduces an option runs without it: opt_table says which),
+ * in the cgroup whose procs file is in_cgroup (or none); keep its
+ * output in r. */
 static void run_in(struct run_result *r, const char *in_cgroup,
 		   const char *const *args)
 {
@@ -508,45 +537,175 @@ static enum outcome act_host_network(char *what, size_t len)
 	return out_is(args, want, what, len);
 }
 
+#define WATCH_MS 4000 /* at most, the watcher's time and the exec loop's */
+/* Copies of exec the watcher must be refused on while they have its
+ * uids and capabilities: then it has seen enough. */
+#define WATCH_COPIES "10"
+
+/* A detached container whose logs the watcher writes to. */
+struct watched {
+	const char *id;
+	const char *want; /* what the logs must hold after "watching\n" */
+	struct run_result logs;
+};
+
+/* Whether the container's logs hold "watching\n" and then want. */
+static bool logs_say(void *arg)
+{
+	struct watched *w = arg;
+	h_free(&w->logs);
+	h_runv(&w->logs, NULL, "logs", w->id, (const char *)NULL);
+	const char *at = w->logs.out ? strstr(w->logs.out, "watching\n") : NULL;
+	return at && strstr(at + strlen("watching\n"), w->want);
+}
+
+/* Whether the process pid has ended (not reaped: h_finish reaps it). */
+static bool ended(pid_t pid)
+{
+	siginfo_t si = {0};
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+		   0 &&
+	       si.si_pid == pid;
+}
+
+/* CVE-2019-5736: until it execs the command, the process that joins a
+ * container for exec is a copy of the runtime, and its /proc/PID/exe,
+ * seen from inside, is the runtime's binary on the host, which a process
+ * of the container could open and, once the copy is gone, write. The
+ * watcher (the probe: the container's first process, or with via_exec
+ * one started by exec) opens every new process's exe, O_PATH, as soon
+ * as the kernel lets it, and says when one is no file of its root,
+ * while `exec ID true` runs again and again. The kernel asks a process
+ * that opens another's exe for the same uid and no capability the other
+ * lacks, or else CAP_SYS_PTRACE over it; the copy first has every
+ * capability of the container's user namespace, then drops to the
+ * container's, the watcher's own: from there to its exec only
+ * dumpability tells the two outcomes apart, since a non-dumpable
+ * process's memory (whose user namespace is the host's) asks
+ * CAP_SYS_PTRACE in the host's namespace. The watcher counts the copies
+ * the kernel refused while they had its uids and capabilities: without
+ * one, the act proves nothing. Harmless: nothing is read or written
+ * through what it opens, and the binary is the test's build. */
+static enum outcome act_exec_copy_exe(char *what, size_t len)
+{
+	char ms[16], id[80];
+	snprintf(ms, sizeof(ms), "%d", WATCH_MS);
+	const char *watch[] = {H.probe, "watch-exe", ms, WATCH_COPIES, NULL};
+	const char *opts[] = {"--rootfs", H.rootfs, NULL};
+	struct run_result r;
+	memset(&r, 0, sizeof(r));
+	if (start_detached(&r, NULL, opts, via_exec ? sleeper : watch, id,
+			   sizeof(id)) < 0) {
+		snprintf(runtime_failed, sizeof(runtime_failed),
+			 "run -d: status %d, stderr '%.160s'", r.status,
+			 r.err ? r.err : "");
+		h_free(&r);
+		return STOPPED;
+	}
+	/* The watcher at work before the first exec. */
+	struct container w = {.pid = -1};
+	struct watched logs = {.id = id, .want = ""};
+	const char *exec_watch[] = {"exec", id,		  H.probe, "watch-exe",
+				    ms,	    WATCH_COPIES, NULL};
+	bool watching;
+	if (!via_exec)
+		watching = h_poll(logs_say, &logs, H_TIMEOUT_MS);
+	else if (!(watching = h_start_until(&w, exec_watch, "watching\n") == 0))
+		w.pid = -1; /* finished and freed, the failure said */
+	/* exec true, until the watcher ends: as the container's first
+	 * process, it takes the container with it. */
+	int execs = 0;
+	long end = now_ms() + WATCH_MS;
+	while (watching && now_ms() < end) {
+		h_free(&r);
+		h_runv(&r, NULL, "exec", id, "true", (const char *)NULL);
+		if (r.status != 0 || (via_exec && ended(w.pid)))
+			break;
+		execs++;
+	}
+	/* What it saw: its last line. */
+	const char *out = NULL;
+	if (via_exec && w.pid > 0) {
+		h_finish(&w, NULL, WATCH_MS + H_TIMEOUT_MS);
+		out = w.r.out;
+	} else if (watching) {
+		logs.want = "\n";
+		h_poll(logs_say, &logs, WATCH_MS + H_TIMEOUT_MS);
+		out = logs.logs.out;
+	}
+	const char *said = out ? strstr(out, "watching\n") : NULL;
+	said = said ? said + strlen("watching\n") : "";
+	long seen = 0, refused = 0, as_equal = 0;
+	enum outcome o = STOPPED;
+	if (!strncmp(said, "opened ", 7)) {
+		o = ESCAPED;
+		snprintf(what, len, "after %d execs, the watcher %.*s", execs,
+			 (int)strcspn(said, "\n"), said);
+	} else if (sscanf(said, "none: %ld seen, %ld refused, %ld of them",
+			  &seen, &refused, &as_equal) == 3 &&
+		   as_equal > 0) {
+		snprintf(what, len, "%d execs, the watcher %.*s", execs,
+			 (int)strcspn(said, "\n"), said);
+	} else {
+		/* It never met a copy where only dumpability could stop
+		 * it: no verdict. */
+		snprintf(runtime_failed, sizeof(runtime_failed),
+			 "the watcher met no copy of exec's with its own uids "
+			 "and capabilities (it said '%.60s'); %d execs, the "
+			 "last: status %d, stderr '%.80s'",
+			 said, execs, r.status, r.err ? r.err : "");
+	}
+	h_free(&r);
+	h_free(&logs.logs);
+	if (via_exec && w.pid > 0)
+		h_free(&w.r);
+	remove_detached(id);
+	return o;
+}
+
 /* The catalogue, in the order of the stages that stop its entries. */
 static const struct escape escapes[] = {
-	{"change the host's hostname", 2, act_hostname, "UTS namespace", 0, 0, NULL, 8},
-	{"signal a host process", 3, act_signal, "PID namespace", 0, 0, NULL, 8},
-	{"read a host marker file", 4, act_read_marker, "chroot", 0, 0, NULL, 8},
-	{"fork bomb (under a test cap)", 6, act_fork_bomb, "pids cgroup", 0, 0, NULL, ROOTLESS_NEVER},
+	{"change the host's hostname", 2, act_hostname, "UTS namespace", 0, 0, NULL, 8, 0},
+	{"signal a host process", 3, act_signal, "PID namespace", 0, 0, NULL, 8, 0},
+	{"read a host marker file", 4, act_read_marker, "chroot", 0, 0, NULL, 8, 0},
+	{"fork bomb (under a test cap)", 6, act_fork_bomb, "pids cgroup", 0, 0, NULL, ROOTLESS_NEVER, 0},
 	{"chroot escape to a host marker", 7, act_chroot_escape,
-	 "pivot_root", 0, 0, NULL, 8},
-	{"mknod a device and write it", 8, act_mknod, "user namespace", 0, 0, NULL, 8},
+	 "pivot_root", 0, 0, NULL, 8, 0},
+	{"mknod a device and write it", 8, act_mknod, "user namespace", 0, 0, NULL, 8, 0},
 	{"open a file by handle (shocker)", 8, act_open_by_handle,
-	 "user namespace", 0, 0, NULL, 8},
+	 "user namespace", 0, 0, NULL, 8, 0},
 	{"open a file by handle, CAP_DAC_READ_SEARCH given (--cap-add, 10 on)",
 	 8, act_open_by_handle_with_cap,
 	 "user namespace (the capability counts in the host's only)", 0, 0,
-	 NULL, 8},
+	 NULL, 8, 0},
 	{"raw packet socket", 8, act_raw_socket,
-	 "user namespace (the host's network is not its own)", 0, 0, NULL, 8},
-	{"mount a tmpfs", 10, act_mount, "capabilities", 0, 0, NULL, 10},
-	{"add_key", 10, act_add_key, "seccomp", 0, 0, NULL, 10},
+	 "user namespace (the host's network is not its own)", 0, 0, NULL, 8, 0},
+	{"mount a tmpfs", 10, act_mount, "capabilities", 0, 0, NULL, 10, 0},
+	{"add_key", 10, act_add_key, "seccomp", 0, 0, NULL, 10, 0},
 	{"a nested user namespace", 10, act_nested_userns, "seccomp", 4, 6,
 	 "unshare(2) refuses a new user namespace to a chrooted process "
-	 "(stage 7's pivot_root undoes that)", 10},
+	 "(stage 7's pivot_root undoes that)", 10, 0},
 	{"setuid-root file run by a non-root user", 8, act_setuid,
-	 "user namespace (no user but root is mapped)", 0, 0, NULL, 8},
+	 "user namespace (no user but root is mapped)", 0, 0, NULL, 8, 0},
 	{"setuid-root file run by a non-root user, the users mapped (-u, 13 on)",
 	 8, act_setuid_users_mapped,
 	 "user namespace; from 13, where its users are mapped, no_new_privs "
-	 "(10)", 0, 0, NULL, 8},
-	{"write a host sysctl back", 11, act_sysctl, "read-only /proc/sys", 0, 0, NULL, 8},
-	{"see a host SysV shm segment", 11, act_host_shm, "IPC namespace", 0, 0, NULL, 11},
+	 "(10)", 0, 0, NULL, 8, 0},
+	{"write a host sysctl back", 11, act_sysctl, "read-only /proc/sys", 0, 0, NULL, 8, 0},
+	{"see a host SysV shm segment", 11, act_host_shm, "IPC namespace", 0, 0, NULL, 11, 0},
 	{"host cgroup path in /proc/self/cgroup", 11, act_cgroup_path,
-	 "cgroup namespace", 0, 0, NULL, 11},
+	 "cgroup namespace", 0, 0, NULL, 11, 0},
 	{"read /proc/timer_list", 11, act_timer_list, "masked /proc paths", 0, 0, NULL,
-	 8 /* 0400 root, and root is not mapped */},
+	 8 /* 0400 root, and root is not mapped */, 0},
 	{"write into the image for later containers", 12, act_write_image,
 	 "copy-on-write root (overlayfs)", 0, 0, NULL,
-	 8 /* the image is root's, and root is not mapped */},
+	 8 /* the image is root's, and root is not mapped */, 0},
 	{"bind a port the host sees", 14, act_host_network,
-	 "network namespace", 0, 0, NULL, 14},
+	 "network namespace", 0, 0, NULL, 14, 0},
+	{"open the runtime's binary as /proc/PID/exe of exec's copy "
+	 "(CVE-2019-5736)", 15, act_exec_copy_exe,
+	 "exec's copy of the runtime non-dumpable until its exec", 0, 0, NULL,
+	 15, EXEC_STAGE},
 };
 #define N_ESCAPES (sizeof(escapes) / sizeof(escapes[0]))
 
@@ -570,6 +729,8 @@ static void check_escapes(int only_stage, bool rootless)
 		const struct escape *e = &escapes[i];
 		if (only_stage && first_stop(e, rootless) != only_stage)
 			continue;
+		if (H.stage < e->from)
+			continue; /* nothing to act through yet */
 		char what[256] = "", name[512];
 		runtime_failed[0] = '\0';
 		enum outcome o = e->act(what, sizeof(what));
@@ -652,19 +813,23 @@ void print_escapes_table(FILE *out, int last_stage)
 			for (int n = pass ? ROOTLESS_FROM : 1; n <= last_stage;
 			     n++)
 				fprintf(out, " %s |",
-					n == first_stop(e, pass)   ? "**stop**"
-					: stops(e, n, pass) ? "."
-							    : "x");
+					n < e->from		   ? "-"
+					: n == first_stop(e, pass) ? "**stop**"
+					: stops(e, n, pass)	   ? "."
+								   : "x");
 		if (exec)
 			fprintf(out, " %s |",
 				stops(e, last_stage, false) ? "." : "x");
 		fprintf(out, "\n");
 	}
-	fprintf(out, "\nx: gets through; **stop**: the first stage that "
-		     "stops it; .: stopped. Nu: stage N run by a user without "
-		     "root (rootless). An entry stopped after stage %d names "
-		     "the planned stage that will stop it.\n",
-		last_stage);
+	fprintf(out,
+		"\nx: gets through; **stop**: the first stage that "
+		"stops it; .: stopped. Nu: stage N run by a user without "
+		"root (rootless); -: not tried, the stage lacks what "
+		"the act goes through (exec, from stage %d). An entry "
+		"stopped after stage %d names the planned stage that "
+		"will stop it.\n",
+		EXEC_STAGE, last_stage);
 	if (exec)
 		fprintf(out, "\n%d exec: the act run by `exec` in a running "
 			     "container of stage %d, which must be stopped as "

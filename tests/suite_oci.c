@@ -11,6 +11,7 @@
  * test here fails on it.
  */
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -241,13 +242,20 @@ static char *wait_file(const struct bundle *b, const char *name,
 	return text ? text : strdup("");
 }
 
-/* Whether b->root holds nothing (no container's state is left). */
+/* Whether b->root holds nothing (no container's state is left): no
+ * entry but . and .., or no directory at all; false when it cannot be
+ * read. */
 static bool root_empty(const struct bundle *b)
 {
-	char cmd[PATH_MAX + 64];
-	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s' 2>/dev/null)\"",
-		 b->root);
-	return system(cmd) == 0;
+	DIR *d = opendir(b->root);
+	if (!d)
+		return errno == ENOENT;
+	bool empty = true;
+	struct dirent *e;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
 }
 
 static bool gone(void *arg)

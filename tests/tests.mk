@@ -16,11 +16,11 @@ TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
 EXEC_JOINS := uts pid mnt ipc user cgroupns net cgroups walls
 FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
 	no-unmount stub-uts no-prepare-child no-start short-denylist no-digest-check \
-	$(EXEC_JOINS:%=no-join-%)
+	$(EXEC_JOINS:%=no-join-%) dumpable-exec
 TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 # Those of the stages linked dynamically (13's, 15's), which no static
 # build (the VM's) can make.
-FIXTURES_DYNAMIC := no-digest-check $(EXEC_JOINS:%=no-join-%)
+FIXTURES_DYNAMIC := no-digest-check $(EXEC_JOINS:%=no-join-%) dumpable-exec
 
 .PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
 	$(STAGE_NUMS:%=test-stage-%) $(STAGE_NUMS:%=prove-%)
@@ -163,7 +163,15 @@ $(foreach j,uts pid mnt ipc user cgroupns net,$(eval FIXTURE_SED_no-join-$(j) = 
 	'/^void join_container/$(comma)/^}/s/^\t\tif (h->ns\[i\] < 0)$$$$/\t\tif (h->ns[i] < 0 || i == EXEC_NS_$(EXEC_NS_$(j)))/'))
 FIXTURE_SED_no-join-cgroups = 's/^\t\tjoin_group(target->cgroups\[i\]);$$/\t\tif (0) &/'
 FIXTURE_SED_no-join-walls   = 's/^\tdrop_capabilities(h->caps);$$/\treturn;/'
-$(BUILD)/fixture-no-join-%: $(BUILD)/fixtures/no-join-%.c \
+# Stage 15 whose exec stays dumpable until the command's exec (its
+# PR_SET_DUMPABLE taken out): the catalogue's CVE-2019-5736 entry, a
+# process of the container opening the joining copy's /proc/PID/exe,
+# must get through (runner.c's fixtures[]).
+FIXTURE_SRC_dumpable-exec := stages/15-exec/exec.c
+FIXTURE_SED_dumpable-exec  = '/PR_SET_DUMPABLE, 0/,+1d'
+STAGE15_FIXTURES := $(EXEC_JOINS:%=no-join-%) dumpable-exec
+$(STAGE15_FIXTURES:%=$(BUILD)/fixture-%): $(BUILD)/fixture-%: \
+		$(BUILD)/fixtures/%.c \
 		$$(filter-out $(BUILD)/stages/15-exec/exec.o,$$(call stage_objs,15)) \
 		$$(STAGE_OBJ_15) $(COMMON_OBJ)
 	$(CC) $(CPPFLAGS) -iquote stages/15-exec -iquote stages/10-privs \

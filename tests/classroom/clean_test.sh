@@ -13,16 +13,19 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "clean_test.sh: needs root (it mounts): run sudo make test-classroom" >&2
 	exit 1
 fi
-build=${BUILD:-build}
-mkdir -p "$build" || exit 1
-T=$(mktemp -d "$(realpath -- "$build")/clean.XXXXXX") || exit 1
 # In a mount namespace of its own: nothing it mounts reaches the host,
-# whatever happens.
+# whatever happens. The scratch directory is the outer run's, made once
+# (the inner run takes it as T) and removed on every way out, once the
+# namespace, and every mount in it, is gone.
 if [ -z "${CLEAN_TEST_INNER:-}" ]; then
+	build=${BUILD:-build}
+	mkdir -p "$build" || exit 1
+	T=$(mktemp -d "$(realpath -- "$build")/clean.XXXXXX") || exit 1
+	trap 'rm -rf --one-file-system -- "$T"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	CLEAN_TEST_INNER=1 T=$T unshare --mount --propagation private bash "$0"
-	rc=$?
-	rm -rf --one-file-system -- "$T"
-	exit $rc
+	exit $?
 fi
 T=${T:?}
 
