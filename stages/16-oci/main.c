@@ -127,6 +127,8 @@ struct child_config {
 			  * (the monitor's pipes); -1: the runtime's own */
 	int console[2];	 /* -t: a socket pair; the child sends the master of
 			  * its pty to the runtime over console[1] */
+	int execd;	 /* -d: a pipe's write end, closed by the child's exec
+			  * (O_CLOEXEC): end of file says the command runs */
 };
 
 /* What a detached container's monitor keeps (run -d). */
@@ -612,6 +614,7 @@ struct monitor_ends {
 	int in;	      /* its stdin: /dev/null, or with -i a pipe's write
 		       * end, held open and never written */
 	int out, err; /* the read ends of its stdout and stderr */
+	int execd;    /* the read end of cfg->execd's pipe */
 };
 
 /* Detached: the container's stdin (/dev/null, or with -i a pipe that
@@ -620,16 +623,18 @@ struct monitor_ends {
  * ends into e. Returns 0, or -1 after saying why. */
 static int make_stdio(struct child_config *cfg, struct monitor_ends *e)
 {
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1},
+	    execd[2] = {-1, -1};
 	if (cfg->opts->interactive) {
 		if (pipe2(in, O_CLOEXEC) < 0)
 			in[0] = -1;
 	} else
 		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in[0] < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0) {
+	    pipe2(err, O_CLOEXEC) < 0 || pipe2(execd, O_CLOEXEC) < 0) {
 		report_errno("cannot make the container's stdio");
-		int fds[] = {in[0], in[1], out[0], out[1], err[0], err[1]};
+		int fds[] = {in[0],  in[1],  out[0],   out[1],
+			     err[0], err[1], execd[0], execd[1]};
 		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
@@ -638,7 +643,9 @@ static int make_stdio(struct child_config *cfg, struct monitor_ends *e)
 	cfg->stdio[0] = in[0];
 	cfg->stdio[1] = out[1];
 	cfg->stdio[2] = err[1];
-	*e = (struct monitor_ends){.in = in[1], .out = out[0], .err = err[0]};
+	cfg->execd = execd[1];
+	*e = (struct monitor_ends){
+	    .in = in[1], .out = out[0], .err = err[0], .execd = execd[0]};
 	return 0;
 }
 
@@ -651,7 +658,10 @@ static void close_child_ends(struct child_config *cfg)
 			close(cfg->stdio[fd]);
 	if (cfg->console[1] >= 0)
 		close(cfg->console[1]);
+	if (cfg->execd >= 0)
+		close(cfg->execd);
 	cfg->stdio[0] = cfg->stdio[1] = cfg->stdio[2] = cfg->console[1] = -1;
+	cfg->execd = -1;
 }
 
 /* -t in the foreground: the user's terminal raw (every key, ^C too, is
@@ -721,18 +731,40 @@ static void record_exit(int status, void *arg)
 	ctr_record_free(&r);
 }
 
+/* Wait until the child has exec'd its command, or died, either of which
+ * closes its end of the pipe whose read end is fd. Returns 0, or -1 with
+ * errno. */
+static int await_exec(int fd)
+{
+	char c;
+	ssize_t n;
+	while ((n = read(fd, &c, 1)) != 0)
+		if (n < 0 && errno != EINTR)
+			return -1;
+	close(fd);
+	return 0;
+}
+
 /* run -d, in the monitor once the container runs: its record says so,
  * its groups are kept for exec, the runtime is told (it prints the id
  * and returns), and from then on the monitor reaps it, logs its output
  * (out, err) and forwards signals to it. Returns its status, or -1 after
  * saying why (the container killed). */
 static int monitor_detached(struct detached *det, pid_t pid,
-			    const struct cgroup *cg, int out, int err)
+			    const struct cgroup *cg, int out, int err,
+			    int execd)
 {
 	struct ctr_record r;
 	char why[PATH_MAX + 64];
 	if (ctr_record_read(det->dir, &r, why, sizeof(why)) < 0) {
 		report("cannot read the container's record: %s", why);
+		goto fail;
+	}
+	/* Not before the command runs: until its exec the child is still
+	 * setting up, without its walls (or not yet in its root), and an
+	 * exec that joined it then would copy none. */
+	if (await_exec(execd) < 0) {
+		report_errno("cannot wait for the container's command");
 		goto fail;
 	}
 	r.pid = pid;
@@ -785,8 +817,10 @@ static int run_container(struct options *opts, struct detached *det)
 				   .layer = &layer,
 				   .net = &net,
 				   .stdio = {-1, -1, -1},
-				   .console = {-1, -1}};
-	struct monitor_ends ends = {-1, -1, -1};
+				   .console = {-1, -1},
+				   .execd = -1};
+	struct monitor_ends ends = {
+	    .in = -1, .out = -1, .err = -1, .execd = -1};
 	struct limits limits = {opts->memory, opts->cpu_quota};
 	struct image img;
 	int status = EXIT_RUNTIME;
@@ -863,8 +897,9 @@ static int run_container(struct options *opts, struct detached *det)
 	 * when it died first (having said why). */
 	int master = opts->tty ? recv_fd(cfg.console[0]) : -1;
 	if (det) {
-		status = monitor_detached(
-		    det, pid, &cg, master >= 0 ? master : ends.out, ends.err);
+		status = monitor_detached(det, pid, &cg,
+					  master >= 0 ? master : ends.out,
+					  ends.err, ends.execd);
 		if (status < 0) {
 			status = EXIT_RUNTIME;
 			goto out;
