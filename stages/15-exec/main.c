@@ -6,7 +6,9 @@
  * (a fork of the runtime, in a session of its own) stays its parent,
  * logs its output and cleans up after it, and ps, logs, stop and rm find
  * it again by its record; exec joins its namespaces and cgroups with
- * setns(2), under the same walls. The lesson is in exec.c and monitor.c.
+ * setns(2), under the same walls. The lesson is in exec.c and monitor.c;
+ * the commands on containers (run -d, ps, logs, stop, rm, exec), which
+ * main() dispatches to, in containers.c.
  *
  *     stage-15 pull [--insecure] REF | images | rmi REF
  *     stage-15 run [options] IMAGE [cmd [args...]]

@@ -8,7 +8,8 @@
  * stages 9-15 (the namespaces, the cgroups and their limits, the mounts,
  * the walls, the capabilities, seccomp) and leaves the container's
  * process waiting at a fifo, a child of its caller's subreaper, until
- * start. The lesson is in oci.c; stage 15's commands keep their meaning.
+ * start. The lesson is in oci.c, the command line in commands.c; stage
+ * 15's commands (containers.c) keep their meaning.
  *
  *     stage-16 [--root DIR] [--log FILE] [--log-format json|text]
  *       [--debug] create [--bundle DIR] [--pid-file FILE]
