@@ -86,9 +86,12 @@ $(BUILD)/stages/%.o: stages/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # A spine includes the headers of the lessons it calls: each beside its
-# file, wherever the stage's list takes it from.
-$(foreach n,$(STAGE_NUMS),$(eval $(patsubst %.c,$(BUILD)/%.o,$(firstword \
-	$(call stage_src,$(n)))): CPPFLAGS += $(patsubst %,-iquote %,$(sort $(dir $(call stage_src,$(n)))))))
+# file, wherever the stage's list takes it from. The spine is main.c, the
+# first source, or the files STAGE_SPINE_N lists (main.c and the commands
+# split off it, stages 15 and 16).
+stage_spine = $(or $(STAGE_SPINE_$(1)),$(firstword $(call stage_src,$(1))))
+$(foreach n,$(STAGE_NUMS),$(eval $(patsubst %.c,$(BUILD)/%.o,$(call \
+	stage_spine,$(n))): CPPFLAGS += $(patsubst %,-iquote %,$(sort $(dir $(call stage_src,$(n)))))))
 
 # build/stage-N from its sources, linked with common/, statically: the
 # dynamic loader would take about 0.25 ms of every start (make bench).

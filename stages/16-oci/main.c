@@ -8,7 +8,8 @@
  * stages 9-15 (the namespaces, the cgroups and their limits, the mounts,
  * the walls, the capabilities, seccomp) and leaves the container's
  * process waiting at a fifo, a child of its caller's subreaper, until
- * start. The lesson is in oci.c; stage 15's commands keep their meaning.
+ * start. The lesson is in oci.c, the command line in commands.c; stage
+ * 15's commands (containers.c) keep their meaning.
  *
  *     stage-16 [--root DIR] [--log FILE] [--log-format json|text]
  *       [--debug] create [--bundle DIR] [--pid-file FILE]
@@ -24,7 +25,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <grp.h>
 #include <jansson.h>
 #include <limits.h>
@@ -38,7 +38,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -51,6 +50,8 @@
 
 #include "args.h"
 #include "cgroup.h"
+#include "commands.h"
+#include "containers.h"
 #include "ctr/record.h"
 #include "devices_bpf.h"
 #include "error.h"
@@ -80,13 +81,6 @@
 	 OPT_CAP_ADD | OPT_CAP_DROP | OPT_ENV | OPT_WORKDIR | OPT_USER |       \
 	 OPT_VOLUME | OPT_ENTRYPOINT | OPT_PUBLISH | OPT_NET | OPT_TTY |       \
 	 OPT_INTERACTIVE | OPT_DETACH | OPT_NAME)
-/* exec's options: a row each of the same table. */
-#define EXEC_OPTS (OPT_TTY | OPT_INTERACTIVE | OPT_ENV | OPT_WORKDIR | OPT_USER)
-
-#define STOP_TIMEOUT 10	       /* stop's seconds before SIGKILL, as docker */
-#define LOG_FILE     "log"     /* a detached container's output */
-#define CGROUPS_FILE "cgroups" /* its groups' directories, for exec */
-#define RUN_MAX	     (PATH_MAX - 128) /* room for run/<id>/<file> */
 
 /* Ids mapped into the container's user namespace when root runs an
  * image or a user: an image's own users (nginx's 101) are real users. */
@@ -129,13 +123,6 @@ struct child_config {
 			  * its pty to the runtime over console[1] */
 	int execd;	 /* -d: a pipe's write end, closed by the child's exec
 			  * (O_CLOEXEC): end of file says the command runs */
-};
-
-/* What a detached container's monitor keeps (run -d). */
-struct detached {
-	char dir[PATH_MAX]; /* its record's directory, run/<id> */
-	int log;	    /* dir/log, where its output goes */
-	int started;	    /* a pipe to the runtime: a byte once it runs */
 };
 
 /*** child ***/
@@ -269,7 +256,7 @@ static void setup_terminal(int console)
 }
 
 /* Replace the child with the command; returns only by dying. */
-static noreturn void exec_command(char **argv)
+noreturn void exec_command(char **argv)
 {
 	execvp(argv[0], argv);
 	/* Like a shell and docker: 127 when there is no such command,
@@ -668,7 +655,7 @@ static void close_child_ends(struct child_config *cfg)
  * the container's), its bytes (with -i) to the pty and the pty's output
  * to ours until the command ends, then the terminal's modes back (at
  * exit() and die() too, should we not get here). */
-static void copy_terminal(int master, pid_t pid, bool interactive)
+void copy_terminal(int master, pid_t pid, bool interactive)
 {
 	struct term_mode mode;
 	if (make_raw(STDIN_FILENO, &mode) < 0)
@@ -807,7 +794,7 @@ fail:
  * the cgroup from setup_cgroup() on, the limit groups from
  * setup_limits() on, the layer from setup_layer() on and the network
  * from net_reserve() on: every way out removes them. */
-static int run_container(struct options *opts, struct detached *det)
+int run_container(struct options *opts, struct detached *det)
 {
 	struct cgroup cg;
 	struct layer layer = {.st.lock_fd = -1};
@@ -941,575 +928,7 @@ out_spec:
 	return status;
 }
 
-/*** detached containers ***/
-
-/* The directory every container's record is under (state.h), made when
- * missing, into run (RUN_MAX bytes). Dies when there is none. */
-static void open_run_dir(char *run)
-{
-	char why[256];
-	if (state_run_dir(run, RUN_MAX, why, sizeof(why)) < 0)
-		die("cannot find the state directory: %s", why);
-	if (mkdir(run, 0700) < 0 && errno != EEXIST)
-		die_errno("cannot create '%s'", run);
-}
-
-/* Containers whose monitor was killed (SIGKILL: it could not clean up)
- * are recorded as dead, exit status -1, their first process killed if
- * it still runs. What they held (cgroup, layer, lease and rules) is
- * reaped by the next run, as a killed runtime's is. */
-static void mark_dead(const char *run)
-{
-	struct ctr_record *recs;
-	size_t n;
-	char dir[PATH_MAX];
-	if (ctr_list(run, &recs, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(dir, sizeof(dir), "%s/%s", run, recs[i].id);
-		if (recs[i].status == CTR_EXITED || ctr_monitor_alive(dir))
-			continue;
-		if (recs[i].status == CTR_RUNNING && ctr_pid_alive(&recs[i]))
-			kill(recs[i].pid, SIGKILL);
-		recs[i].status = CTR_EXITED;
-		recs[i].exit_status = -1;
-		recs[i].finished = time(NULL);
-		if (ctr_record_write(dir, &recs[i]) < 0)
-			report_errno("cannot record container %.12s as dead",
-				     recs[i].id);
-	}
-	ctr_list_free(recs, n);
-}
-
-/* A container found by key, a name or (the start of) an id. */
-struct found {
-	char run[RUN_MAX];
-	char dir[PATH_MAX];
-	struct ctr_record rec;
-};
-
-/* Find the container key names and read its record into f, after
- * marking the dead; dies with one line when there is none. */
-static void find_container(const char *key, struct found *f)
-{
-	char id[CTR_ID_LEN + 1], why[PATH_MAX + 64];
-	for (const char *p = key; *p; p++)
-		if ((unsigned char)*p < ' ' || *p == 0x7f)
-			die("no such container: the name or id holds a "
-			    "control character");
-	open_run_dir(f->run);
-	mark_dead(f->run);
-	if (ctr_lookup(f->run, key, id, why, sizeof(why)) < 0)
-		die("%s", why);
-	snprintf(f->dir, sizeof(f->dir), "%s/%s", f->run, id);
-	if (ctr_record_read(f->dir, &f->rec, why, sizeof(why)) < 0)
-		die("cannot read container '%s': %s", key, why);
-}
-
-/* Whether the container's first process runs and its monitor lives. */
-static bool is_running(const struct found *f)
-{
-	return f->rec.status == CTR_RUNNING && ctr_monitor_alive(f->dir) &&
-	       ctr_pid_alive(&f->rec);
-}
-
-/* --rootfs's layers made absolute (each relative one prefixed by our
- * working directory), for the monitor, which works from /. */
-static void absolute_rootfs(struct options *opts)
-{
-	static char abs[IMAGE_LOWERS_MAX];
-	char cwd[PATH_MAX], *copy = strdup(opts->rootfs), *save = NULL;
-	size_t n = 0;
-	if (!copy || !getcwd(cwd, sizeof(cwd)))
-		die_errno("cannot find the working directory");
-	for (char *l = strtok_r(copy, ":", &save); l && n < sizeof(abs);
-	     l = strtok_r(NULL, ":", &save))
-		n +=
-		    snprintf(abs + n, sizeof(abs) - n, "%s%s%s%s", n ? ":" : "",
-			     l[0] == '/' ? "" : cwd, l[0] == '/' ? "" : "/", l);
-	if (n >= sizeof(abs))
-		die("cannot use rootfs '%.64s...': the path is too long",
-		    opts->rootfs);
-	free(copy);
-	opts->rootfs = abs;
-}
-
-/* run -d: the container's record (its id, name, command), then its
- * monitor, which starts it as run does and stays its parent; print its
- * id once it runs. Returns 0, or the monitor's status when the start
- * failed (the monitor said why on our stderr), with nothing left. */
-static int run_detached(struct options *opts)
-{
-	char run[RUN_MAX], id[CTR_ID_LEN + 1];
-	struct detached det;
-	struct ctr_record r = {.exit_status = -1};
-
-	if (opts->name && !ctr_name_valid(opts->name))
-		die("bad --name: want letters, digits, '_', '.' and '-', "
-		    "the first a letter or digit");
-	const char *given = opts->rootfs; /* as the user wrote it, for ps */
-	if (opts->given & OPT_ROOTFS)
-		absolute_rootfs(opts);
-	open_run_dir(run);
-	mark_dead(run);
-	if (ctr_new_id(id) < 0)
-		die_errno("cannot make a container id");
-	snprintf(det.dir, sizeof(det.dir), "%s/%s", run, id);
-	if (mkdir(det.dir, 0700) < 0)
-		die_errno("cannot create '%s'", det.dir);
-	/* Locked before the record exists, then held by the monitor (its
-	 * copy of the descriptor), so that nobody takes the new container
-	 * for one whose monitor died. */
-	int lock = state_lock_dir(det.dir, O_CREAT);
-	if (lock < 0) {
-		report_errno("cannot lock '%s'", det.dir);
-		goto fail;
-	}
-	if (opts->name && ctr_claim_name(run, opts->name, id) < 0) {
-		if (errno == EEXIST)
-			report("the name '%s' is taken (rm that container, "
-			       "or choose another)",
-			       opts->name);
-		else
-			report_errno("cannot claim the name '%s'", opts->name);
-		opts->name = NULL;
-		goto fail;
-	}
-	bool image = !(opts->given & OPT_ROOTFS);
-	snprintf(r.id, sizeof(r.id), "%s", id);
-	snprintf(r.name, sizeof(r.name), "%s", opts->name ? opts->name : "");
-	snprintf(r.image, sizeof(r.image), "%s", image ? opts->argv[0] : given);
-	r.created = time(NULL);
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/" LOG_FILE, det.dir);
-	det.log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	int started[2];
-	if (ctr_record_set_argv(&r, opts->argv + image) < 0 ||
-	    ctr_record_write(det.dir, &r) < 0 || det.log < 0 ||
-	    pipe2(started, O_CLOEXEC) < 0) {
-		report_errno("cannot write the record of container %.12s", id);
-		goto fail;
-	}
-	ctr_record_free(&r);
-	fflush(NULL);
-	pid_t monitor = start_monitor(STDERR_FILENO);
-	if (monitor == 0) {
-		close(started[0]);
-		det.started = started[1];
-		exit(run_container(opts, &det));
-	}
-	close(started[1]);
-	if (monitor < 0) {
-		report_errno("cannot start the monitor");
-		goto fail;
-	}
-	char byte;
-	ssize_t n;
-	while ((n = read(started[0], &byte, 1)) < 0 && errno == EINTR)
-		;
-	if (n == 1) {
-		printf("%s\n", id);
-		return 0;
-	}
-	/* The monitor failed before the container ran, and said why. */
-	int status = wait_child(monitor);
-	remove_tree(det.dir);
-	if (opts->name)
-		ctr_release_name(run, opts->name);
-	return status > 0 ? status : EXIT_RUNTIME;
-fail:
-	ctr_record_free(&r);
-	remove_tree(det.dir);
-	if (opts->name)
-		ctr_release_name(run, opts->name);
-	return EXIT_RUNTIME;
-}
-
-/* "5 seconds", "3 minutes", "2 hours", "4 days": how long secs is. */
-static void say_duration(long long secs, char *out, size_t len)
-{
-	static const struct {
-		long long secs;
-		const char *unit;
-	} units[] = {{86400, "day"}, {3600, "hour"}, {60, "minute"}};
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-		if (secs >= units[i].secs) {
-			long long n = secs / units[i].secs;
-			snprintf(out, len, "%lld %s%s", n, units[i].unit,
-				 n == 1 ? "" : "s");
-			return;
-		}
-	snprintf(out, len, "%lld second%s", secs, secs == 1 ? "" : "s");
-}
-
-/* ps [-a]: the running containers (with -a every one), newest first, in
- * docker's columns. */
-static int list_containers(bool all)
-{
-	char run[RUN_MAX], age[32], status[64];
-	struct ctr_record *recs;
-	size_t n;
-	open_run_dir(run);
-	mark_dead(run);
-	if (ctr_list(run, &recs, &n) < 0)
-		die_errno("cannot list the containers in '%s'", run);
-	printf("%-12s  %-16s  %-20s  %-24s  %s\n", "CONTAINER ID", "NAME",
-	       "IMAGE", "COMMAND", "STATUS");
-	long long now = time(NULL);
-	for (size_t i = 0; i < n; i++) {
-		const struct ctr_record *r = &recs[i];
-		if (!all && r->status != CTR_RUNNING)
-			continue;
-		if (r->status == CTR_RUNNING) {
-			say_duration(now - r->started, age, sizeof(age));
-			snprintf(status, sizeof(status), "Up %s", age);
-		} else if (r->status == CTR_CREATED) {
-			snprintf(status, sizeof(status), "Created");
-		} else if (r->exit_status < 0) {
-			snprintf(status, sizeof(status),
-				 "Dead (its monitor was killed)");
-		} else {
-			say_duration(now - r->finished, age, sizeof(age));
-			snprintf(status, sizeof(status), "Exited (%d) %s ago",
-				 r->exit_status, age);
-		}
-		char cmd[256] = "";
-		size_t len = 0;
-		for (char **a = r->argv; a && *a && len < sizeof(cmd); a++)
-			len += snprintf(cmd + len, sizeof(cmd) - len, "%s%s",
-					len ? " " : "", *a);
-		printf("%.12s  %-16s  %-20.20s  \"%.22s\"%*s  %s\n", r->id,
-		       r->name, r->image, cmd,
-		       (int)(22 - (strlen(cmd) < 22 ? strlen(cmd) : 22)), "",
-		       status);
-	}
-	ctr_list_free(recs, n);
-	return 0;
-}
-
-/* Copy what fd holds from where it is to stdout. Returns 0, or -1. */
-static int copy_to_stdout(int fd)
-{
-	char buf[8192];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
-			return -1;
-	return n < 0 ? -1 : 0;
-}
-
-/* logs [-f] ID: its output so far (stdout and stderr as they came, or
- * its terminal's); with -f, then what comes, until it has ended. */
-static int show_logs(const char *key, bool follow)
-{
-	struct found f;
-	char path[PATH_MAX + 16];
-	find_container(key, &f);
-	snprintf(path, sizeof(path), "%s/" LOG_FILE, f.dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die_errno("cannot open the log of container '%s'", key);
-	for (;;) {
-		/* Whether it lived before the read: then what it wrote
-		 * before it ended is read by this round or the next. */
-		bool alive = follow && ctr_monitor_alive(f.dir);
-		if (copy_to_stdout(fd) < 0)
-			die_errno("cannot copy the log of container '%s'", key);
-		if (!alive)
-			break;
-		poll(NULL, 0, 100);
-	}
-	close(fd);
-	ctr_record_free(&f.rec);
-	return 0;
-}
-
-/* Whether the process pidfd names ends within timeout_ms. */
-static bool ends_within(int pidfd, int timeout_ms)
-{
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
-	int n;
-	while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
-		;
-	return n == 1;
-}
-
-/* End the container f: SIGTERM to its first process, SIGKILL after
- * timeout seconds, then wait for its monitor to have cleaned up (it lets
- * go of its lock last). The signals go through a pidfd, opened while the
- * pid is still the container's (its start time), so a pid reused since
- * is never signalled. Returns 0, or -1 after saying why. */
-static int end_container(const struct found *f, long timeout)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, f->rec.pid, 0);
-	if (pidfd >= 0 && ctr_pid_alive(&f->rec)) {
-		/* PID 1 of a namespace gets only the signals it handles,
-		 * KILL aside: a shell without a trap ignores TERM. */
-		syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
-		if (!ends_within(pidfd, (int)timeout * 1000)) {
-			verbose("container %.12s ignored SIGTERM for %lds: "
-				"SIGKILL",
-				f->rec.id, timeout);
-			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-			ends_within(pidfd, 10000);
-		}
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	for (int i = 0; i < 1000 && ctr_monitor_alive(f->dir); i++)
-		poll(NULL, 0, 10);
-	if (ctr_monitor_alive(f->dir)) {
-		report("container %.12s ended, but its monitor has not "
-		       "finished its cleanup within 10 s",
-		       f->rec.id);
-		return -1;
-	}
-	return 0;
-}
-
-/* stop [-t SECONDS] ID: end it, if it runs; say its name or id. */
-static int stop_container(const char *key, long timeout)
-{
-	struct found f;
-	find_container(key, &f);
-	int rc = is_running(&f) || ctr_monitor_alive(f.dir)
-		     ? end_container(&f, timeout)
-		     : 0;
-	ctr_record_free(&f.rec);
-	if (rc < 0)
-		return EXIT_RUNTIME;
-	printf("%s\n", key);
-	return 0;
-}
-
-/* rm [-f] ID: forget an ended container (its record, log and name);
- * with -f end it first. */
-static int remove_container(const char *key, bool force)
-{
-	struct found f;
-	find_container(key, &f);
-	if (ctr_monitor_alive(f.dir)) {
-		if (!force)
-			die("cannot remove container '%s': it is running "
-			    "(stop it first, or rm -f)",
-			    key);
-		if (end_container(&f, 0) < 0)
-			return EXIT_RUNTIME;
-	}
-	if (remove_tree(f.dir) < 0)
-		die_errno("cannot remove '%s'", f.dir);
-	if (f.rec.name[0] && ctr_release_name(f.run, f.rec.name) < 0)
-		die_errno("cannot let go of the name '%s'", f.rec.name);
-	ctr_record_free(&f.rec);
-	printf("%s\n", key);
-	return 0;
-}
-
-/*** exec ***/
-
-/* The groups of the container in dir, from its cgroups file, into
- * t (whose cgroups point into paths). Dies when it cannot be read. */
-static void load_cgroups(const char *dir, char *paths, size_t len,
-			 struct exec_target *t)
-{
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/" CGROUPS_FILE, dir);
-	if (read_small(path, paths, len) < 0)
-		die_errno("cannot read '%s'", path);
-	t->n_cgroups = 0;
-	for (char *line = strtok(paths, "\n");
-	     line && t->n_cgroups < EXEC_MAX_CGROUPS; line = strtok(NULL, "\n"))
-		t->cgroups[t->n_cgroups++] = line;
-}
-
-/* The environment of the container's first process (/proc/PID/environ)
- * with exec's -e on top, as a new NULL-ended array. Dies on failure. */
-static char **exec_environment(pid_t pid, const struct opt_list *extra)
-{
-	static char buf[1 << 16];
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (len < 0)
-		die_errno("cannot read '%s'", path);
-	buf[len] = '\0';
-	size_t n = 0, cap = extra->n + 1;
-	for (ssize_t i = 0; i < len; i++)
-		cap += buf[i] == '\0';
-	char **env = calloc(cap + 1, sizeof(*env));
-	if (!env)
-		die_errno("cannot allocate the environment");
-	for (char *v = buf; v < buf + len; v += strlen(v) + 1)
-		if (*v)
-			env[n++] = v;
-	for (size_t i = 0; i < extra->n; i++) {
-		const char *e = extra->v[i];
-		size_t key = strcspn(e, "=") + 1, k;
-		for (k = 0; k < n && strncmp(env[k], e, key); k++)
-			;
-		env[k] = (char *)e;
-		n += k == n;
-	}
-	return env;
-}
-
-/* exec's command process, in the container's namespaces and groups: its
- * terminal, environment and directory, then the container's walls, the
- * user, the command. */
-static noreturn void exec_child(const struct options *o,
-				const struct exec_handles *h, char **env,
-				int slave, const sigset_t *mask,
-				int lifeline[2])
-{
-	if (prepare_child(mask, lifeline) < 0)
-		die_errno("cannot prepare the exec process");
-	if (slave >= 0)
-		attach_terminal(slave);
-	set_environment(env);
-	if (o->workdir)
-		enter_workdir(o->workdir);
-	enter_walls(h);
-	if (o->user)
-		set_user(o->user);
-	exec_command(o->argv + 1);
-}
-
-/* exec [-t] [-i] [-e K=V] [-w DIR] [-u UID[:GID]] ID cmd [args...]: a
- * new process in the running container ID, through setns(2) into each of
- * its namespaces and its cgroups, under the walls of its first process.
- * Returns the command's status as run does. */
-static int exec_in_container(int argc, char **argv)
-{
-	struct options o;
-	struct found f;
-	struct exec_target t = {0};
-	struct exec_handles h;
-	struct pty pty = {-1, -1};
-	char err[256], why[PATH_MAX + 64], paths[EXEC_MAX_CGROUPS * PATH_MAX];
-	char ptmx[64];
-	sigset_t mask;
-	int lifeline[2], told[2];
-
-	/* exec's options are rows of the same table: parsed as a run's. */
-	argv[1] = "run";
-	if (parse_args(argc, argv, EXEC_OPTS, &o, err, sizeof(err)) !=
-		ARGS_OK ||
-	    !o.argv[1])
-		die("%s (usage: %s exec [-t] [-i] [-e KEY=VALUE] [-w DIR] "
-		    "[-u UID[:GID]] ID <cmd> [args...])",
-		    o.argv && !o.argv[1] ? "missing the command to run" : err,
-		    STAGE_NAME);
-	set_verbose(o.verbose);
-	find_container(o.argv[0], &f);
-	if (!is_running(&f))
-		die("cannot exec in container '%s': it is not running",
-		    o.argv[0]);
-	t.pid = f.rec.pid;
-	t.pid_start = f.rec.pid_start;
-	load_cgroups(f.dir, paths, sizeof(paths), &t);
-	if (open_container(&t, &h, why, sizeof(why)) < 0)
-		die("cannot exec in container '%s': %s", o.argv[0], why);
-	ctr_record_free(&f.rec); /* its pid and groups are in t now */
-	char **env = exec_environment(t.pid, &o.env);
-	/* -t: a pty of the container's own devpts, through its root. */
-	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)t.pid);
-	if (o.tty && open_pty(ptmx, STDIN_FILENO, &pty) < 0)
-		die_errno("cannot open a pty from '%s'", ptmx);
-	if (block_signals(&mask) < 0 || pipe2(lifeline, O_CLOEXEC) < 0 ||
-	    pipe2(told, O_CLOEXEC) < 0)
-		die_errno("cannot prepare the exec");
-	/* The joining process: a copy of the runtime until the command's
-	 * exec, so non-dumpable (join_container()). It forks the command
-	 * into the PID namespace, as our child, tells us its pid, ends. */
-	pid_t joiner = fork();
-	if (joiner == 0) {
-		close(told[0]);
-		join_container(&h, &t);
-		pid_t pid = fork_into_container();
-		if (pid == 0)
-			exec_child(&o, &h, env, pty.slave, &mask, lifeline);
-		if (pid < 0)
-			die_errno("cannot start a process in container '%s'",
-				  o.argv[0]);
-		_exit(write_all(told[1], &pid, sizeof(pid)) < 0 ? 1 : 0);
-	}
-	if (joiner < 0)
-		die_errno("cannot fork");
-	free(env); /* the joiner's copy is the one that is used */
-	close(told[1]);
-	close_container(&h);
-	if (pty.slave >= 0)
-		close(pty.slave);
-	pid_t pid = 0;
-	ssize_t n;
-	while ((n = read(told[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
-		;
-	int joined = wait_child(joiner);
-	if (n != sizeof(pid))
-		return joined > 0 ? joined : EXIT_RUNTIME; /* it said why */
-	close(lifeline[0]);
-	if (forward_signals(pid, &mask) < 0)
-		die_errno("cannot forward signals");
-	if (pty.master >= 0)
-		copy_terminal(pty.master, pid, o.interactive);
-	int status = wait_child(pid);
-	if (status < 0)
-		die_errno("cannot wait for the exec'd process");
-	return status;
-}
-
-/* ps, logs, stop, rm: the commands on detached containers, beside run
- * and exec. Dies with the usage on a line that is none of theirs. */
-static int container_command(int argc, char **argv)
-{
-	const char *cmd = argv[1];
-	bool flag = argc >= 3 && argv[2][0] == '-';
-	const char *key = argv[argc - 1];
-
-	if (!strcmp(cmd, "ps")) {
-		if (argc > 3 || (argc == 3 && strcmp(argv[2], "-a")))
-			die("usage: %s ps [-a]", STAGE_NAME);
-		return list_containers(argc == 3);
-	}
-	if (!strcmp(cmd, "stop")) {
-		long timeout = STOP_TIMEOUT;
-		char *end;
-		if (argc == 5 && !strcmp(argv[2], "-t")) {
-			errno = 0;
-			timeout = strtol(argv[3], &end, 10);
-			if (errno || *end || end == argv[3] || timeout < 0 ||
-			    timeout > 3600)
-				die("bad stop -t '%.16s': want seconds from 0 "
-				    "to 3600",
-				    argv[3]);
-		} else if (argc != 3 || flag) {
-			die("usage: %s stop [-t SECONDS] ID", STAGE_NAME);
-		}
-		return stop_container(key, timeout);
-	}
-	/* logs -f follows, rm -f stops it first. */
-	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[2], "-f")) ||
-	    (argc == 3 && flag) || !*key)
-		die("usage: %s %s [-f] ID", STAGE_NAME, cmd);
-	return !strcmp(cmd, "logs") ? show_logs(key, argc == 4)
-				    : remove_container(key, argc == 4);
-}
-
 /*** oci: the container's first process ***/
-
-/* Where the OCI commands keep each container's state: <root>/<id>/, with
- * its oci-state.json, exec.fifo, the copy of its config.json that start,
- * exec and delete read, and the cgroups file exec and delete use. */
-static char oci_root[RUN_MAX];
-
-/* --log: a copy of every error line (with --debug, of progress lines
- * too), as JSON lines when --log-format json: what containerd's shim and
- * conmon read a failed runtime's reason from. */
-static int oci_log_fd = -1;
-static bool oci_log_json, oci_debug;
 
 /* What the container's first process needs: the spec, as the lessons of
  * stages 9-11 take it too. clone3() starts it on a copy of our memory. */
@@ -1622,7 +1041,7 @@ static void join_namespaces(const struct oci_spec *s)
 }
 
 /* Whether the spec asks for a new namespace of type (not one to join). */
-static bool new_namespace(const struct oci_spec *s, int type)
+bool new_namespace(const struct oci_spec *s, int type)
 {
 	const char *path = NULL;
 	return oci_has_namespace(s, type, &path) && !path;
@@ -1942,8 +1361,8 @@ static void bind_console(void)
 
 /* The hooks of kind, with the state st on their stdin. Returns 0, or -1
  * after saying why. */
-static int run_hooks(const struct oci_spec *s, enum oci_hook_kind kind,
-		     const struct oci_state *st)
+int run_hooks(const struct oci_spec *s, enum oci_hook_kind kind,
+	      const struct oci_state *st)
 {
 	char why[PATH_MAX + 256];
 	static const char *const names[] = {
@@ -2032,36 +1451,11 @@ static noreturn void oci_child_main(struct oci_child *c)
 	exec_command((char **)s->args);
 }
 
-/*** oci: create, start, state, kill, delete, ps, exec ***/
-
-/* The state directory of container id into dir (PATH_MAX bytes); dies
- * on an id that cannot name one. */
-static void oci_dir(const char *id, char *dir)
-{
-	if (!oci_id_valid(id))
-		die("bad container id '%.64s': want letters, digits, '_', '.' "
-		    "and '-', the first a letter or digit",
-		    id);
-	snprintf(dir, PATH_MAX, "%s/%s", oci_root, id);
-}
-
-/* Read container id's state into st, as it is now, and its directory
- * into dir; dies with one line when there is no such container. */
-static void find_oci(const char *id, char *dir, struct oci_state *st)
-{
-	char why[PATH_MAX + 64];
-	oci_dir(id, dir);
-	if (oci_read_state(dir, st, why, sizeof(why)) < 0) {
-		if (errno == ENOENT)
-			die("container '%s' does not exist", id);
-		die("%s", why);
-	}
-	oci_refresh_state(dir, st);
-}
+/*** oci: create ***/
 
 /* Make the directories of path down to it (the parents of a cgroup).
  * Returns 0, or -1 with errno. */
-static int make_dirs(const char *path)
+int make_dirs(const char *path)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -2282,7 +1676,7 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 
 /* Kill what is in the groups listed in dir/cgroups and remove them.
  * Returns 0, or -1 after saying why. */
-static int remove_oci_cgroups(const char *dir)
+int remove_oci_cgroups(const char *dir)
 {
 	char paths[EXEC_MAX_CGROUPS * PATH_MAX], path[PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/" CGROUPS_FILE, dir);
@@ -2301,7 +1695,7 @@ static int remove_oci_cgroups(const char *dir)
 
 /* Write pid into path, whole or not at all, as runc writes --pid-file.
  * Returns 0, or -1 with errno. */
-static int write_pid_file(const char *path, pid_t pid)
+int write_pid_file(const char *path, pid_t pid)
 {
 	char tmp[PATH_MAX + 16], text[16];
 	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
@@ -2320,7 +1714,7 @@ static int write_pid_file(const char *path, pid_t pid)
 }
 
 /* A connected socket to path (--console-socket). Dies on failure. */
-static int connect_console(const char *path)
+int connect_console(const char *path)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(a.sun_path))
@@ -2435,22 +1829,12 @@ static int give_fifo(const char *dir, const struct oci_spec *s)
 	return chown(path, (uid_t)uid, (gid_t)gid);
 }
 
-/* What create was asked. */
-struct oci_create {
-	const char *id;
-	char bundle[PATH_MAX];
-	const char *pid_file, *console_socket;
-	bool no_pivot, no_new_keyring;
-	bool detach; /* run: return once it is started */
-	pid_t pid;   /* out: the container's first process */
-};
-
 /* create: the container's first process, set up as the spec says and
  * waiting at the fifo; its state "created". It stays behind when we
  * return, a child of our caller's subreaper (the shim, conmon). Returns
  * 0, or the status to exit with after saying why, nothing left. */
-static int create_container(struct oci_create *o, const char *dir,
-			    struct oci_spec *s, const struct oci_lessons *l)
+int create_container(struct oci_create *o, const char *dir, struct oci_spec *s,
+		     const struct oci_lessons *l)
 {
 	struct cgroup cg;
 	struct oci_state st = {.status = OCI_CREATED};
@@ -2555,431 +1939,13 @@ out_state:
 	return status;
 }
 
-/* Parse a command's options with getopt_long(): "+" stops at the first
- * word that is none (the id). Dies with the usage on a bad one. */
-static int next_option(int argc, char **argv, const char *shorts,
-		       const struct option *longs, const char *usage)
-{
-	opterr = 0;
-	int c = getopt_long(argc, argv, shorts, longs, NULL);
-	if (c == '?' || c == ':')
-		die("bad option '%s' (usage: %s %s)", argv[optind - 1],
-		    STAGE_NAME, usage);
-	return c;
-}
-
-/* A command's one flag (--all, --force, or its first letter) before its
- * id: whether it was given. Dies on another option. */
-static bool take_flag(int argc, char **argv, const char *name,
-		      const char *usage)
-{
-	const struct option longs[] = {{name, no_argument, NULL, name[0]},
-				       {NULL, 0, NULL, 0}};
-	const char shorts[] = {'+', name[0], '\0'};
-	bool given = false;
-	while (next_option(argc, argv, shorts, longs, usage) != -1)
-		given = true;
-	return given;
-}
-
-/* The one id a command takes, after its options; dies when it is
- * missing, or more follow than max_more. */
-static const char *the_id(int argc, char **argv, int max_more,
-			  const char *usage)
-{
-	if (optind >= argc || argc - optind - 1 > max_more)
-		die("%s (usage: %s %s)",
-		    optind >= argc ? "missing the container id"
-				   : "too many arguments",
-		    STAGE_NAME, usage);
-	return argv[optind];
-}
-
-/* create's line (run's too, with --detach) into o. Dies on a bad one. */
-static void parse_create(int argc, char **argv, bool run, struct oci_create *o)
-{
-	static const struct option longs[] = {
-	    {"bundle", required_argument, NULL, 'b'},
-	    {"pid-file", required_argument, NULL, 'p'},
-	    {"console-socket", required_argument, NULL, 'c'},
-	    {"no-pivot", no_argument, NULL, 'P'},
-	    {"no-new-keyring", no_argument, NULL, 'K'},
-	    {"detach", no_argument, NULL, 'd'},
-	    {NULL, 0, NULL, 0}};
-	const char *usage =
-	    run ? "run --bundle DIR [--detach] [--pid-file FILE] "
-		  "[--console-socket SOCK] [--no-pivot] ID"
-		: "create [--bundle DIR] [--pid-file FILE] [--console-socket "
-		  "SOCK] [--no-pivot] [--no-new-keyring] ID";
-	const char *bundle = ".";
-	int c;
-	while ((c = next_option(argc, argv, run ? "+b:d" : "+b:", longs,
-				usage)) != -1) {
-		if (c == 'b')
-			bundle = optarg;
-		else if (c == 'p')
-			o->pid_file = optarg;
-		else if (c == 'c')
-			o->console_socket = optarg;
-		else if (c == 'P')
-			o->no_pivot = true;
-		else if (c == 'K')
-			o->no_new_keyring = true;
-		else if (c == 'd' && run)
-			o->detach = true;
-		else if (c == 'd')
-			die("bad option '--detach' (usage: %s %s)", STAGE_NAME,
-			    usage);
-	}
-	o->id = the_id(argc, argv, 0, usage);
-	if (!realpath(bundle, o->bundle))
-		die_errno("cannot use bundle '%s'", bundle);
-}
-
-/* Read o's bundle into s and l, and make the container's state
- * directory dir. Dies on failure, nothing left. */
-static void prepare_create(const struct oci_create *o, char *dir,
-			   struct oci_spec *s, struct oci_lessons *l)
-{
-	char why[PATH_MAX + 256];
-	oci_dir(o->id, dir);
-	if (oci_load_spec(o->bundle, s, why, sizeof(why)) < 0 ||
-	    oci_map_spec(s, l, why, sizeof(why)) < 0)
-		die("%s", why);
-	if (s->hostname && !new_namespace(s, CLONE_NEWUTS))
-		die("'hostname' needs a new uts namespace: without one it "
-		    "would rename the host");
-	if (s->terminal && !o->console_socket)
-		die("'process.terminal' needs --console-socket");
-	if (make_dirs(oci_root) < 0)
-		die_errno("cannot create '%s'", oci_root);
-	if (mkdir(dir, 0700) < 0 && errno == EEXIST)
-		die("container '%s' exists already", o->id);
-	else if (access(dir, F_OK) < 0)
-		die_errno("cannot create the state of '%s'", o->id);
-}
-
-/* create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]
- * [--no-pivot] [--no-new-keyring] ID */
-static int oci_create_cmd(int argc, char **argv)
-{
-	struct oci_create o = {0};
-	struct oci_spec s = {0};
-	struct oci_lessons l = {0};
-	char dir[PATH_MAX];
-	parse_create(argc, argv, false, &o);
-	prepare_create(&o, dir, &s, &l);
-	int status = create_container(&o, dir, &s, &l);
-	oci_free_lessons(&l);
-	oci_free_spec(&s);
-	return status;
-}
-
-/* The spec create kept in the state directory dir; dies on failure. */
-static void load_kept_spec(const char *dir, struct oci_spec *s)
-{
-	char why[PATH_MAX + 256];
-	if (oci_load_spec(dir, s, why, sizeof(why)) < 0)
-		die("%s", why);
-}
-
-/* start ID: let the created container's process go on to its command,
- * then the poststart hooks. */
-static int oci_start_cmd(int argc, char **argv)
-{
-	char dir[PATH_MAX], why[PATH_MAX + 64];
-	struct oci_state st;
-	struct oci_spec s = {0};
-	next_option(argc, argv, "+", (struct option[]){{NULL, 0, NULL, 0}},
-		    "start ID");
-	const char *id = the_id(argc, argv, 0, "start ID");
-	find_oci(id, dir, &st);
-	if (st.status != OCI_CREATED)
-		die("cannot start container '%s': it is %s", id,
-		    oci_status_name(st.status));
-	load_kept_spec(dir, &s);
-	if (oci_start(dir, &st, 10000, why, sizeof(why)) < 0)
-		die("%s", why);
-	st.status = OCI_RUNNING;
-	if (oci_write_state(dir, &st) < 0)
-		die_errno("cannot write the state of container '%s'", id);
-	run_hooks(&s, OCI_HOOK_POSTSTART, &st);
-	oci_free_spec(&s);
-	oci_free_state(&st);
-	return 0;
-}
-
-/* state ID: its state as runtime-spec's state.md says. */
-static int oci_state_cmd(int argc, char **argv)
-{
-	char dir[PATH_MAX];
-	struct oci_state st;
-	next_option(argc, argv, "+", (struct option[]){{NULL, 0, NULL, 0}},
-		    "state ID");
-	find_oci(the_id(argc, argv, 0, "state ID"), dir, &st);
-	char *text = oci_state_json(&st);
-	if (!text)
-		die_errno("cannot print the state");
-	printf("%s\n", text);
-	free(text);
-	oci_free_state(&st);
-	return 0;
-}
-
-/* The pids in the container's pids group (the first of its cgroups
- * file), into pids (at most max); returns how many. Dies on failure. */
-static size_t group_pids(const char *dir, pid_t *pids, size_t max)
-{
-	char paths[EXEC_MAX_CGROUPS * PATH_MAX], path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/" CGROUPS_FILE, dir);
-	if (read_small(path, paths, sizeof(paths)) < 0)
-		die_errno("cannot read '%s'", path);
-	paths[strcspn(paths, "\n")] = '\0';
-	if (snprintf(path, sizeof(path), "%s/cgroup.procs", paths) >=
-	    (int)sizeof(path))
-		die("cannot read cgroup '%s': the path is too long", paths);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		die_errno("cannot read '%s'", path);
-	size_t n = 0;
-	int pid;
-	while (n < max && fscanf(f, "%d", &pid) == 1)
-		pids[n++] = pid;
-	fclose(f);
-	return n;
-}
-
-#define OCI_MAX_PIDS 4096
-
-/* kill [--all] ID [SIGNAL]: the signal (default TERM) to its first
- * process, or with --all to every process of its group. */
-static int oci_kill_cmd(int argc, char **argv)
-{
-	static const char usage[] = "kill [--all] ID [SIGNAL]";
-	char dir[PATH_MAX];
-	struct oci_state st;
-	bool all = take_flag(argc, argv, "all", usage);
-	const char *id = the_id(argc, argv, 1, usage);
-	const char *name = optind + 1 < argc ? argv[optind + 1] : "TERM";
-	int sig = oci_signal_by_name(name);
-	if (sig < 0)
-		die("bad signal '%.32s': want a number or a name (KILL, "
-		    "SIGTERM)",
-		    name);
-	find_oci(id, dir, &st);
-	if (st.status == OCI_STOPPED) {
-		errno = ESRCH;
-		die_errno("cannot kill container '%s': it is stopped", id);
-	}
-	if (all) {
-		static pid_t pids[OCI_MAX_PIDS];
-		size_t n = group_pids(dir, pids, OCI_MAX_PIDS);
-		for (size_t i = 0; i < n; i++)
-			kill(pids[i], sig);
-	} else if (oci_kill(&st, sig) < 0) {
-		die_errno("cannot kill container '%s'", id);
-	}
-	oci_free_state(&st);
-	return 0;
-}
-
-/* Whether st's process is gone (or a zombie) within timeout_ms. */
-static bool oci_gone_within(const char *dir, struct oci_state *st,
-			    int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		if (oci_refresh_state(dir, st) == OCI_STOPPED)
-			return true;
-		poll(NULL, 0, 10);
-	}
-	return oci_refresh_state(dir, st) == OCI_STOPPED;
-}
-
-/* Forget the stopped container in dir: its groups, then the poststop
- * hooks, then its state. Returns 0, or -1 after saying why. */
-static int forget_container(const char *dir, struct oci_state *st)
-{
-	struct oci_spec s = {0};
-	load_kept_spec(dir, &s);
-	int rc = remove_oci_cgroups(dir);
-	st->status = OCI_STOPPED;
-	run_hooks(&s, OCI_HOOK_POSTSTOP, st);
-	if (remove_tree(dir) < 0) {
-		report_errno("cannot remove '%s'", dir);
-		rc = -1;
-	}
-	oci_free_spec(&s);
-	return rc;
-}
-
-/* delete [--force] ID: forget a stopped container (or a created one,
- * whose process is killed, as runc does): its groups, the poststop
- * hooks, its state. With --force a running one is killed first. */
-static int oci_delete_cmd(int argc, char **argv)
-{
-	static const char usage[] = "delete [--force] ID";
-	char dir[PATH_MAX];
-	struct oci_state st;
-	bool force = take_flag(argc, argv, "force", usage);
-	const char *id = the_id(argc, argv, 0, usage);
-	oci_dir(id, dir);
-	/* --force on one that is gone already: nothing to do, as runc. */
-	if (force && access(dir, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	find_oci(id, dir, &st);
-	if (st.status == OCI_RUNNING && !force)
-		die("cannot delete container '%s': it is running (kill it "
-		    "first, or delete --force)",
-		    id);
-	if (st.status != OCI_STOPPED) {
-		oci_kill(&st, SIGKILL);
-		if (!oci_gone_within(dir, &st, 10000))
-			die("cannot delete container '%s': its process %d "
-			    "did not end within 10 s of SIGKILL",
-			    id, (int)st.pid);
-	}
-	int rc = forget_container(dir, &st);
-	oci_free_state(&st);
-	return rc < 0 ? EXIT_RUNTIME : 0;
-}
-
-/* run --bundle DIR [--detach] ... ID: create, start, and (unless
- * --detach) wait for it and delete it, as runc run does; its status is
- * the command's. */
-static int oci_run_cmd(int argc, char **argv)
-{
-	struct oci_create o = {0};
-	struct oci_spec s = {0};
-	struct oci_lessons l = {0};
-	struct oci_state st;
-	char dir[PATH_MAX], why[PATH_MAX + 64];
-	sigset_t mask;
-
-	parse_create(argc, argv, true, &o);
-	prepare_create(&o, dir, &s, &l);
-	/* Blocked until its pid is known, then forwarded to it. */
-	if (block_signals(&mask) < 0)
-		die_errno("cannot block signals");
-	int status = create_container(&o, dir, &s, &l);
-	oci_free_lessons(&l);
-	oci_free_spec(&s);
-	if (status != 0)
-		return status;
-	find_oci(o.id, dir, &st);
-	if (oci_start(dir, &st, 10000, why, sizeof(why)) < 0) {
-		report("%s", why);
-		kill(o.pid, SIGKILL);
-		wait_child(o.pid);
-		forget_container(dir, &st);
-		return EXIT_RUNTIME;
-	}
-	st.status = OCI_RUNNING;
-	if (oci_write_state(dir, &st) < 0)
-		report_errno("cannot write the state of container '%s'", o.id);
-	load_kept_spec(dir, &s);
-	run_hooks(&s, OCI_HOOK_POSTSTART, &st);
-	oci_free_spec(&s);
-	if (o.detach) {
-		oci_free_state(&st);
-		return 0;
-	}
-	if (forward_signals(o.pid, &mask) < 0)
-		report_errno("cannot forward signals");
-	status = wait_child(o.pid);
-	if (status < 0) {
-		report_errno("cannot wait for the container's process");
-		status = EXIT_RUNTIME;
-	}
-	if (forget_container(dir, &st) < 0)
-		status = EXIT_RUNTIME;
-	oci_free_state(&st);
-	return status;
-}
-
-/* ps [--format table|json] ID: the processes of its group, host pids
- * (json: what containerd's docker top reads). */
-static int oci_ps_cmd(int argc, char **argv)
-{
-	static const char usage[] = "ps [--format table|json] ID";
-	static const struct option longs[] = {
-	    {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
-	static pid_t pids[OCI_MAX_PIDS];
-	char dir[PATH_MAX];
-	struct oci_state st;
-	bool json = false;
-	int c;
-	while ((c = next_option(argc, argv, "+f:", longs, usage)) != -1) {
-		if (strcmp(optarg, "json") && strcmp(optarg, "table"))
-			die("bad --format '%.16s': want table or json", optarg);
-		json = !strcmp(optarg, "json");
-	}
-	find_oci(the_id(argc, argv, 0, usage), dir, &st);
-	size_t n = group_pids(dir, pids, OCI_MAX_PIDS);
-	if (!json)
-		printf("PID\n");
-	for (size_t i = 0; i < n; i++)
-		printf(json ? "%s%d" : "%s%d\n", json ? (i ? "," : "[") : "",
-		       (int)pids[i]);
-	if (json)
-		printf("%s]\n", n ? "" : "[");
-	oci_free_state(&st);
-	return 0;
-}
-
-/* What exec was asked. */
-struct oci_exec {
-	const char *process, *pid_file, *console_socket, *cwd;
-	bool detach, tty;
-	json_t *env; /* --env, an array */
-};
-
-/* The process exec runs as a spec: the container's kept config with its
- * process replaced by --process's, or by the command line's (its args,
- * --cwd, --env, --tty over the container's own), read and checked as
- * create reads a config. Dies on failure. */
-static void load_exec_spec(const char *dir, const struct oci_exec *o,
-			   char **cmd, struct oci_spec *s)
-{
-	char path[PATH_MAX + 16], why[PATH_MAX + 256];
-	json_error_t err;
-	snprintf(path, sizeof(path), "%s/" OCI_CONFIG, dir);
-	json_t *doc = json_load_file(path, 0, &err);
-	json_t *proc = o->process
-			   ? json_load_file(o->process, 0, &err)
-			   : json_deep_copy(json_object_get(doc, "process"));
-	if (!doc || !json_is_object(proc))
-		die("cannot read '%s': %s", o->process ? o->process : path,
-		    err.text);
-	if (cmd[0]) {
-		json_t *args = json_array();
-		for (char **a = cmd; *a; a++)
-			json_array_append_new(args, json_string(*a));
-		json_object_set_new(proc, "args", args);
-	}
-	if (o->cwd)
-		json_object_set_new(proc, "cwd", json_string(o->cwd));
-	if (o->tty)
-		json_object_set_new(proc, "terminal", json_true());
-	if (json_array_size(o->env)) {
-		json_t *env = json_object_get(proc, "env");
-		if (!json_is_array(env))
-			json_object_set_new(proc, "env", env = json_array());
-		json_array_extend(env, o->env);
-	}
-	json_object_set_new(doc, "process", proc);
-	char *text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	if (!text || oci_parse_spec(text, o->process ? o->process : "exec", s,
-				    why, sizeof(why)) < 0)
-		die("%s", text ? why : "cannot make the process's spec");
-	free(text);
-}
+/*** oci: exec's process ***/
 
 /* exec's process, in the container's namespaces, root and groups: the
  * spec's process set up as the first one's was, under its seccomp
  * filter, then the command. */
-static noreturn void oci_exec_child(const struct oci_spec *s,
-				    const struct oci_lessons *l, int console)
+noreturn void oci_exec_child(const struct oci_spec *s,
+			     const struct oci_lessons *l, int console)
 {
 	prepare_oci_child();
 	if (s->terminal)
@@ -2997,315 +1963,6 @@ static noreturn void oci_exec_child(const struct oci_spec *s,
 		load_spec_seccomp(s);
 	}
 	exec_command((char **)s->args);
-}
-
-/* exec --process FILE [--detach] [--pid-file FILE] [--console-socket
- * SOCK] [--tty] [--cwd DIR] [--env K=V] ID [cmd...]: a new process in
- * the running container, through stage 15's setns(2) into its
- * namespaces and groups. With --detach it is left to our caller's
- * subreaper once its pid is written; else its status is ours. */
-static int oci_exec_cmd(int argc, char **argv)
-{
-	static const char usage[] =
-	    "exec [--process FILE] [--detach] [--pid-file FILE] "
-	    "[--console-socket SOCK] [--tty] [--cwd DIR] [--env K=V] ID "
-	    "[cmd...]";
-	static const struct option longs[] = {
-	    {"process", required_argument, NULL, 'p'},
-	    {"detach", no_argument, NULL, 'd'},
-	    {"pid-file", required_argument, NULL, 'P'},
-	    {"console-socket", required_argument, NULL, 'c'},
-	    {"tty", no_argument, NULL, 't'},
-	    {"cwd", required_argument, NULL, 'w'},
-	    {"env", required_argument, NULL, 'e'},
-	    {NULL, 0, NULL, 0}};
-	struct oci_exec o = {.env = json_array()};
-	struct oci_spec s = {0};
-	struct oci_lessons l = {0};
-	struct oci_state st;
-	struct exec_target t = {0};
-	struct exec_handles h;
-	char dir[PATH_MAX], why[PATH_MAX + 256];
-	char paths[EXEC_MAX_CGROUPS * PATH_MAX];
-	sigset_t mask;
-	int c, told[2];
-
-	while ((c = next_option(argc, argv, "+p:dtw:e:", longs, usage)) != -1) {
-		if (c == 'p')
-			o.process = optarg;
-		else if (c == 'd')
-			o.detach = true;
-		else if (c == 'P')
-			o.pid_file = optarg;
-		else if (c == 'c')
-			o.console_socket = optarg;
-		else if (c == 't')
-			o.tty = true;
-		else if (c == 'w')
-			o.cwd = optarg;
-		else
-			json_array_append_new(o.env, json_string(optarg));
-	}
-	const char *id = the_id(argc, argv, argc, usage);
-	if (!o.process && optind + 1 >= argc)
-		die("missing the command, or --process (usage: %s %s)",
-		    STAGE_NAME, usage);
-	find_oci(id, dir, &st);
-	if (st.status != OCI_RUNNING && st.status != OCI_CREATED)
-		die("cannot exec in container '%s': it is %s", id,
-		    oci_status_name(st.status));
-	load_exec_spec(dir, &o, argv + optind + 1, &s);
-	if (oci_map_spec(&s, &l, why, sizeof(why)) < 0)
-		die("%s", why);
-	if (s.terminal && !o.console_socket)
-		die("'process.terminal' needs --console-socket");
-	int console = s.terminal ? connect_console(o.console_socket) : -1;
-	t.pid = st.pid;
-	t.pid_start = st.pid_start;
-	load_cgroups(dir, paths, sizeof(paths), &t);
-	if (open_container(&t, &h, why, sizeof(why)) < 0)
-		die("cannot exec in container '%s': %s", id, why);
-	/* Without --detach: blocked until its pid is known, then forwarded
-	 * to it, as stage 15's exec. */
-	if (pipe2(told, O_CLOEXEC) < 0 ||
-	    (!o.detach && block_signals(&mask) < 0))
-		die_errno("cannot prepare the exec");
-	fflush(NULL);
-	/* The joining process: a copy of the runtime until the command's
-	 * exec, so non-dumpable (join_container()). It forks the command
-	 * into the PID namespace, as our child, tells us its pid, ends. */
-	pid_t joiner = fork();
-	if (joiner == 0) {
-		close(told[0]);
-		join_container(&h, &t);
-		pid_t pid = fork_into_container();
-		if (pid == 0)
-			oci_exec_child(&s, &l, console);
-		if (pid < 0)
-			die_errno("cannot start a process in container '%s'",
-				  id);
-		_exit(write_all(told[1], &pid, sizeof(pid)) < 0 ? 1 : 0);
-	}
-	if (joiner < 0)
-		die_errno("cannot fork");
-	close(told[1]);
-	close_container(&h);
-	if (console >= 0)
-		close(console);
-	pid_t pid = 0;
-	ssize_t n;
-	while ((n = read(told[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
-		;
-	int joined = wait_child(joiner);
-	if (n != sizeof(pid))
-		return joined > 0 ? joined : EXIT_RUNTIME; /* it said why */
-	if (o.pid_file && write_pid_file(o.pid_file, pid) < 0) {
-		report_errno("cannot write the pid file '%s'", o.pid_file);
-		kill(pid, SIGKILL);
-		wait_child(pid);
-		return EXIT_RUNTIME;
-	}
-	oci_free_lessons(&l);
-	oci_free_spec(&s);
-	oci_free_state(&st);
-	json_decref(o.env);
-	if (o.detach)
-		return 0;
-	if (forward_signals(pid, &mask) < 0)
-		report_errno("cannot forward signals");
-	int status = wait_child(pid);
-	if (status < 0)
-		die_errno("cannot wait for the exec'd process");
-	return status;
-}
-
-/* spec [--bundle DIR]: a default config.json, never over one. */
-static int oci_spec_cmd(int argc, char **argv)
-{
-	static const char usage[] = "spec [--bundle DIR]";
-	static const struct option longs[] = {
-	    {"bundle", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
-	const char *bundle = ".";
-	int c;
-	while ((c = next_option(argc, argv, "+b:", longs, usage)) != -1)
-		bundle = optarg;
-	if (optind < argc)
-		die("too many arguments (usage: %s %s)", STAGE_NAME, usage);
-	if (oci_write_default_spec(bundle) < 0)
-		die_errno("cannot write '%s/" OCI_CONFIG "'", bundle);
-	return 0;
-}
-
-/* features: what this runtime supports, as runtime-spec's features.md
- * says, from the tables the config reader reads. */
-static int oci_features_cmd(int argc, char **argv)
-{
-	(void)argv;
-	if (argc > 1)
-		die("too many arguments (usage: %s features)", STAGE_NAME);
-	char *text = oci_features();
-	if (!text)
-		die_errno("cannot list the features");
-	printf("%s\n", text);
-	free(text);
-	return 0;
-}
-
-/* --log's copy of a line: JSON as runc and crun write it ({"level",
- * "msg", "time"}), or the text. */
-static void log_line(bool error, const char *line, size_t len)
-{
-	char stamp[64];
-	if (oci_log_fd < 0 || (!error && !oci_debug))
-		return;
-	if (!oci_log_json) {
-		if (write_all(oci_log_fd, line, len) == 0)
-			write_all(oci_log_fd, "\n", 1);
-		return;
-	}
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp),
-		 ".%09ldZ", ts.tv_nsec);
-	json_t *o =
-	    json_pack("{s:s, s:s%, s:s}", "level", error ? "error" : "debug",
-		      "msg", line, len, "time", stamp);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (text && write_all(oci_log_fd, text, strlen(text)) == 0)
-		write_all(oci_log_fd, "\n", 1);
-	free(text);
-	json_decref(o);
-}
-
-/* The OCI commands, after the global options. */
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} oci_commands[] = {
-    {"create", oci_create_cmd},	    {"start", oci_start_cmd},
-    {"state", oci_state_cmd},	    {"kill", oci_kill_cmd},
-    {"delete", oci_delete_cmd},	    {"ps", oci_ps_cmd},
-    {"exec", oci_exec_cmd},	    {"spec", oci_spec_cmd},
-    {"features", oci_features_cmd}, {"run", oci_run_cmd},
-};
-
-/* The state directory without --root: oci/ in the run directory of
- * stage 15's containers (DESIGN.md's "Where state lives"). Returns 0, or
- * -1 with the reason in why. */
-static int oci_default_root(char *root, size_t len)
-{
-	char why[256];
-	if (state_run_dir(root, len - 8, why, sizeof(why)) < 0)
-		return -1;
-	strcat(root, "/oci");
-	return 0;
-}
-
-/* Whether argv[1] on is the OCI command line rather than stage 15's:
- * a global option first, a command only it has, `ps` with an id, or
- * `exec` with one of its long options (stage 15's are short). */
-static bool is_oci_line(int argc, char **argv)
-{
-	if (argc < 2)
-		return false;
-	const char *cmd = argv[1];
-	if (!strncmp(cmd, "--", 2) && strcmp(cmd, "--help"))
-		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(oci_commands); i++)
-		if (!strcmp(cmd, oci_commands[i].name) && strcmp(cmd, "ps") &&
-		    strcmp(cmd, "exec") && strcmp(cmd, "run"))
-			return true;
-	/* run --bundle DIR: runc's; any other run is stage 15's. */
-	if (!strcmp(cmd, "run"))
-		return argc > 2 && (!strcmp(argv[2], "--bundle") ||
-				    !strncmp(argv[2], "--bundle=", 9) ||
-				    !strcmp(argv[2], "-b"));
-	if (!strcmp(cmd, "ps"))
-		return argc > 3 || (argc == 3 && strcmp(argv[2], "-a"));
-	if (strcmp(cmd, "exec") || argc < 3)
-		return false;
-	/* exec ID cmd: stage 15's, unless ID is a container of ours. */
-	char dir[PATH_MAX];
-	if (!strncmp(argv[2], "--", 2))
-		return true;
-	if (argv[2][0] == '-' || !oci_id_valid(argv[2]) ||
-	    oci_default_root(oci_root, sizeof(oci_root)) < 0)
-		return false;
-	snprintf(dir, sizeof(dir), "%s/%s", oci_root, argv[2]);
-	return access(dir, F_OK) == 0;
-}
-
-/* [--root DIR] [--log FILE] [--log-format json|text] [--debug]
- * [--systemd-cgroup] COMMAND ...: the OCI runtime command line, as
- * containerd's shim and conmon call runc and crun. */
-static int oci_main(int argc, char **argv)
-{
-	static const struct option longs[] = {
-	    {"root", required_argument, NULL, 'r'},
-	    {"log", required_argument, NULL, 'l'},
-	    {"log-format", required_argument, NULL, 'f'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"systemd-cgroup", no_argument, NULL, 's'},
-	    {"version", no_argument, NULL, 'v'},
-	    {NULL, 0, NULL, 0}};
-	static const char usage[] =
-	    "[--root DIR] [--log FILE] [--log-format json|text] [--debug] "
-	    "create|start|state|kill|delete|ps|exec|spec|features ...";
-	const char *root = NULL, *log = NULL;
-	char why[256];
-	int c;
-
-	while ((c = next_option(argc, argv, "+v", longs, usage)) != -1) {
-		if (c == 'r')
-			root = optarg;
-		else if (c == 'l')
-			log = optarg;
-		else if (c == 'f' && strcmp(optarg, "json") &&
-			 strcmp(optarg, "text"))
-			die("bad --log-format '%.16s': want json or text",
-			    optarg);
-		else if (c == 'f')
-			oci_log_json = !strcmp(optarg, "json");
-		else if (c == 'd')
-			oci_debug = true;
-		else if (c == 's')
-			die("--systemd-cgroup is not supported by this "
-			    "runtime: its groups are made in cgroupfs");
-		else {
-			printf("%s version 16\nspec: %s\n", STAGE_NAME,
-			       OCI_VERSION);
-			return 0;
-		}
-	}
-	if (log) {
-		oci_log_fd =
-		    open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (oci_log_fd < 0)
-			die_errno("cannot open the log '%s'", log);
-		set_line_hook(log_line);
-	}
-	set_verbose(oci_debug);
-	if (root)
-		snprintf(oci_root, sizeof(oci_root), "%s", root);
-	else if (state_run_dir(oci_root, sizeof(oci_root) - 8, why,
-			       sizeof(why)) < 0)
-		die("cannot find the state directory: %s", why);
-	else
-		oci_default_root(oci_root, sizeof(oci_root));
-	if (optind >= argc)
-		die("missing the command (usage: %s %s)", STAGE_NAME, usage);
-	argc -= optind;
-	argv += optind;
-	for (size_t i = 0; i < ARRAY_SIZE(oci_commands); i++)
-		if (!strcmp(argv[0], oci_commands[i].name)) {
-			optind = 0; /* getopt_long() starts again */
-			return oci_commands[i].run(argc, argv);
-		}
-	die("unknown command '%.32s' (usage: %s %s)", argv[0], STAGE_NAME,
-	    usage);
 }
 
 /*** main ***/
