@@ -146,6 +146,10 @@ static const struct {
 	 {"test_exec_counts_against_pids_max", NULL}},
 	{"fixture-no-join-walls", 15,
 	 {"test_exec_has_the_containers_walls", NULL}},
+	/* Stage 16 that looks the spec's paths up in the root without
+	 * RESOLVE_IN_ROOT: links in the root lead its mounts out. */
+	{"fixture-no-root-resolve", 16,
+	 {"test_mount_destinations_stay_in_root", NULL}},
 };
 
 /* Stage 14 has no exec: there every exec test fails on "unknown

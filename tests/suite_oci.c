@@ -704,6 +704,102 @@ static void test_bad_bundles_one_line_nothing_left(void)
 	h_free(&r);
 }
 
+/* A link in the root filesystem at a spec's path (a mount's destination,
+ * a device's), absolute or a chain of "..", is followed inside the
+ * root, as if the root were /: the mounts, and the files and nodes made
+ * for them, land there, and the directory the links name on the host,
+ * the test's own and empty, stays empty (runc's CVE-2021-30465 went the
+ * other way). The root filesystem is a copy, with the links in it. */
+static void test_mount_destinations_stay_in_root(void)
+{
+	struct bundle b;
+	struct run_result r;
+	char host[1400], rootfs[1400], path[1500], cmd[16384], up[64] = "";
+	if (!make_bundle(&b, "links", "", NULL))
+		return;
+	snprintf(host, sizeof(host), "%s/outside", b.dir);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", b.dir);
+	for (int i = 0; i < 16; i++)
+		strcat(up, "../");
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s' '%s' && mkdir '%s' && cp -a '%s' '%s' && "
+		 "echo marker > '%s/marker' && "
+		 "ln -s '%s' '%s/mnt/abs' && ln -s '%s%s' '%s/mnt/up' && "
+		 "ln -s '%s/file' '%s/mnt/file'",
+		 host, rootfs, host, H.rootfs, rootfs, b.dir, host, rootfs, up,
+		 host + 1, rootfs, host, rootfs);
+	H_CHECK(system(cmd) == 0, "a copy of the root with the links in it");
+	snprintf(cmd, sizeof(cmd),
+		 "cat /proc/self/mounts > /tmp/mounts; cat /mnt/file > "
+		 "/tmp/file; stat -c %%F '%s/null' > /tmp/null",
+		 host);
+	json_t *extra = json_pack(
+	    "{s:{s:s, s:b}, s:[s, s, s], s:{s:[{s:s, s:s, s:i, s:i, s:i}]}}",
+	    "root", "path", rootfs, "readonly", 0, "args", "/bin/sh", "-c", cmd,
+	    "linux", "devices", "path", "/mnt/abs/null", "type", "c", "major",
+	    1, "minor", 3, "fileMode", 0666);
+	char *text = config_text(&b, cmd, extra);
+	json_t *c = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	snprintf(path, sizeof(path), "%s/marker", b.dir);
+	json_t *more = json_pack(
+	    "[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s, s:[s, s]}]",
+	    "destination", "/mnt/abs/made", "type", "tmpfs", "source", "tmpfs",
+	    "destination", "/mnt/up/deep/er", "type", "tmpfs", "source",
+	    "tmpfs", "destination", "/mnt/file", "type", "bind", "source", path,
+	    "options", "bind", "ro");
+	json_array_extend(json_object_get(c, "mounts"), more);
+	json_decref(more);
+	snprintf(path, sizeof(path), "%s/config.json", b.dir);
+	bool ok = c && json_dump_file(c, path, JSON_INDENT(2)) == 0;
+	json_decref(c);
+	H_CHECK(ok, "config.json with the mounts at the links");
+	if (!ok || create_container(&b, "links", NULL) != 0)
+		goto out;
+	OCI(r, &b, "start", "links");
+	H_STATUS(r, 0);
+	h_free(&r);
+	wait_state(&b, "links", "stopped");
+	OCI(r, &b, "delete", "links");
+	H_STATUS(r, 0);
+	h_free(&r);
+
+	/* The host's directory: nothing made in it, nothing on it. */
+	snprintf(cmd, sizeof(cmd), "ls -A '%s'", host);
+	FILE *ls = popen(cmd, "r");
+	char left[256] = "", msg[1600];
+	size_t n = ls ? fread(left, 1, sizeof(left) - 1, ls) : 0;
+	left[n] = '\0';
+	for (char *p = left; (p = strchr(p, '\n'));)
+		*p = ' ';
+	H_CHECK(ls && pclose(ls) == 0, cmd);
+	snprintf(msg, sizeof(msg), "'%s' on the host stays empty: has \"%s\"",
+		 host, left);
+	H_CHECK(n == 0, msg);
+	H_CHECK(!h_mounted_under(host), "nothing mounted on it on the host");
+	/* Inside: each mount where the link leads, in the root. */
+	char *mounts = wait_file(&b, "mounts", "", 0);
+	char *file = wait_file(&b, "file", "", 0);
+	char *null = wait_file(&b, "null", "", 0);
+	const char *want[] = {"/made tmpfs ", "/deep/er tmpfs ", "/file "};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		snprintf(path, sizeof(path), " %s%s", host, want[i]);
+		snprintf(msg, sizeof(msg), "inside, a mount at '%.1200s'",
+			 path);
+		H_CHECK(strstr(mounts, path) != NULL, msg);
+	}
+	H_CHECK(!strcmp(file, "marker\n"), "the file bound at the link");
+	snprintf(msg, sizeof(msg), "the device made at the link: \"%.64s\"",
+		 null);
+	H_CHECK(!strcmp(null, "character special file\n"), msg);
+	free(mounts);
+	free(file);
+	free(null);
+out:
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", host, rootfs);
+	H_CHECK(system(cmd) == 0, cmd);
+}
+
 /* spec writes a config.json, will not overwrite one, and create takes
  * it (pointed at the test root filesystem, without a terminal). */
 static void test_spec_writes_a_default_config(void)
@@ -770,6 +866,8 @@ static const struct stage_test tests[] = {
      test_bad_bundles_one_line_nothing_left, true},
     {"test_spec_writes_a_default_config", test_spec_writes_a_default_config,
      true},
+    {"test_mount_destinations_stay_in_root",
+     test_mount_destinations_stay_in_root, true},
     {NULL, NULL, false},
 };
 

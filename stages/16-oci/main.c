@@ -1593,48 +1593,73 @@ static bool new_namespace(const struct oci_spec *s, int type)
 	return oci_has_namespace(s, type, &path) && !path;
 }
 
-/* Make path (and the directories above it, inside root) exist, as a
- * directory or, when like is a file, as an empty file to bind it on. */
-static void make_mount_point(const char *path, const char *like)
+/* The root filesystem, bound on itself (bind_root()), opened: every
+ * path the spec names in it is looked up from here, inside it. */
+static int open_root(const char *rootfs)
+{
+	int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		die_errno("cannot open the root '%s'", rootfs);
+	return root;
+}
+
+/* dest (a spec's path) made inside root, as a directory or, when like is
+ * a file, as an empty file to bind it on; returns it, opened O_PATH.
+ * Never by the path rootfs + dest: a link in the root filesystem at
+ * dest, absolute or a chain of "..", would lead the mount onto the
+ * host's files (runc's CVE-2021-30465). Dies on failure. */
+static int make_mount_point(int root, const char *dest, const char *like)
 {
 	struct stat st;
-	char dir[PATH_MAX];
 	bool file = like && stat(like, &st) == 0 && !S_ISDIR(st.st_mode);
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			die_errno("cannot create '%s'", dir);
-		*p = '/';
-	}
-	if (file) {
-		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EISDIR)
-			die_errno("cannot create '%s'", path);
-		if (fd >= 0)
-			close(fd);
-	} else if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		die_errno("cannot create '%s'", path);
-	}
+	int fd = oci_make_in_root(root, dest, file);
+	if (fd < 0)
+		die_errno("cannot create '%s' in the root", dest);
+	return fd;
+}
+
+/* fd as a path mount(2) takes: /proc/self/fd/N, the magic link to what
+ * fd holds, however it was found (the host's /proc: before the pivot). */
+static const char *fd_path(int fd, char path[32])
+{
+	snprintf(path, 32, "/proc/self/fd/%d", fd);
+	return path;
+}
+
+/* Change the mount at dest inside root (its flags, its propagation):
+ * looked up again, so that the fd is the new mount's root, not the
+ * directory it covers. Returns mount(2)'s result. */
+static int change_mount(int root, const char *dest, unsigned long flags,
+			const char *data)
+{
+	char at[32];
+	int fd = oci_open_in_root(root, dest, O_PATH);
+	if (fd < 0)
+		return -1;
+	int rc = mount(NULL, fd_path(fd, at), NULL, flags, data);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 /* A mount of type "cgroup" on cgroup v1: a tmpfs with the container's own
  * group of each controller bound in it, so that it sees its limits and
  * no other group; on v2 the cgroup2 filesystem (of its cgroup namespace,
- * when it has one). */
-static void mount_cgroups(const char *dest, const struct oci_mount *m,
+ * when it has one). At fd, m->destination inside root. */
+static void mount_cgroups(int root, int fd, const struct oci_mount *m,
 			  const struct cgroup *cg)
 {
-	char path[PATH_MAX + 64], from[PATH_MAX];
+	char path[PATH_MAX + 64], from[PATH_MAX], at[32];
+	const char *dest = m->destination;
 	if (cg->h.version == 2) {
-		if (mount("cgroup2", dest, "cgroup2", m->flags, NULL) < 0)
+		if (mount("cgroup2", fd_path(fd, at), "cgroup2", m->flags,
+			  NULL) < 0)
 			die_errno("cannot mount cgroup2 on '%s'", dest);
 		return;
 	}
-	if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=755") < 0)
+	if (mount("tmpfs", fd_path(fd, at), "tmpfs",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
 		die_errno("cannot mount a tmpfs on '%s'", dest);
 	const char *groups[] = {
 	    cg->limited ? cg->dir : NULL,
@@ -1654,53 +1679,59 @@ static void mount_cgroups(const char *dest, const struct oci_mount *m,
 			die("cannot mount cgroups on '%s': the path is too "
 			    "long",
 			    dest);
-		make_mount_point(path, NULL);
-		if (mount(groups[i], path, NULL, MS_BIND, NULL) < 0 ||
-		    mount(NULL, path, NULL,
-			  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
-			      MS_NODEV | MS_NOEXEC,
-			  NULL) < 0)
+		int to = make_mount_point(root, path, NULL);
+		if (mount(groups[i], fd_path(to, at), NULL, MS_BIND, NULL) <
+			0 ||
+		    change_mount(root, path,
+				 MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+				     MS_NODEV | MS_NOEXEC,
+				 NULL) < 0)
 			die_errno("cannot bind cgroup '%s' on '%s'", groups[i],
 				  path);
+		close(to);
 	}
 	if (m->flags & MS_RDONLY &&
-	    mount(NULL, dest, NULL,
-		  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=755") < 0)
+	    change_mount(root, dest,
+			 MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+			     MS_NOEXEC,
+			 "mode=755") < 0)
 		die_errno("cannot make '%s' read-only", dest);
 }
 
-/* The spec's mounts, in order, below rootfs (before the pivot, while
- * bind mounts' sources are in reach): each as mount(2) takes it, then
- * its flags again on a bind (a first bind ignores them), then its
- * propagation. */
-static void setup_mounts(const char *rootfs, const struct oci_spec *s,
+/* The spec's mounts, in order, inside root (before the pivot, while
+ * bind mounts' sources are in reach): each destination made and found
+ * inside the root, mounted as mount(2) takes it, then its flags again on
+ * a bind (a first bind ignores them), then its propagation. */
+static void setup_mounts(int root, const struct oci_spec *s,
 			 const struct cgroup *cg)
 {
-	char dest[PATH_MAX];
+	char at[32];
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct oci_mount *m = &s->mounts[i];
 		bool bind = m->flags & MS_BIND;
-		snprintf(dest, sizeof(dest), "%s%s", rootfs, m->destination);
-		make_mount_point(dest, bind ? m->source : NULL);
+		int fd = make_mount_point(root, m->destination,
+					  bind ? m->source : NULL);
 		if (!strcmp(m->type, "cgroup")) {
-			mount_cgroups(dest, m, cg);
+			mount_cgroups(root, fd, m, cg);
+			close(fd);
 			continue;
 		}
 		unsigned long flags = m->flags & ~(MS_REMOUNT);
-		if (mount(m->source, dest, bind ? NULL : m->type, flags,
-			  m->data) < 0)
+		if (mount(m->source, fd_path(fd, at), bind ? NULL : m->type,
+			  flags, m->data) < 0)
 			die_errno("cannot mount '%s' on '%s'",
 				  m->source ? m->source : m->type,
 				  m->destination);
+		close(fd);
 		unsigned long again = MS_RDONLY | MS_NOSUID | MS_NODEV |
 				      MS_NOEXEC | MS_NOATIME | MS_NODIRATIME;
 		if (bind && (flags & again) &&
-		    mount(NULL, dest, NULL,
-			  MS_REMOUNT | MS_BIND | (flags & again), NULL) < 0)
+		    change_mount(root, m->destination,
+				 MS_REMOUNT | MS_BIND | (flags & again),
+				 NULL) < 0)
 			die_errno("cannot remount '%s'", m->destination);
-		if (m->propagation &&
-		    mount(NULL, dest, NULL, m->propagation, NULL) < 0)
+		if (m->propagation && change_mount(root, m->destination,
+						   m->propagation, NULL) < 0)
 			die_errno("cannot set the propagation of '%s'",
 				  m->destination);
 	}
@@ -1718,24 +1749,28 @@ static bool spec_device(const struct oci_spec *s, const char *path)
 /* The default devices, where the rootfs's /dev and the spec's
  * linux.devices lack them (the spec's node takes their place, as in
  * runc: a bound one could not be replaced), and the
- * spec's linux.devices, then the links programs expect in /dev. */
-static void setup_devices(const char *rootfs, const struct oci_spec *s)
+ * spec's linux.devices, then the links programs expect in /dev; each
+ * inside root, as the mounts. */
+static void setup_devices(int root, const struct oci_spec *s)
 {
-	char path[PATH_MAX + 32], from[32];
+	char from[32], at[32], dir[PATH_MAX];
 	static const char *const links[][2] = {
 	    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
 	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
 	    {"pts/ptmx", "ptmx"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(oci_default_devices); i++) {
-		snprintf(path, sizeof(path), "%s/dev/%s", rootfs,
-			 oci_default_devices[i]);
 		snprintf(from, sizeof(from), "/dev/%s", oci_default_devices[i]);
-		if (access(path, F_OK) == 0 || spec_device(s, from))
+		int fd = oci_open_in_root(root, from, O_PATH);
+		if (fd >= 0 || spec_device(s, from)) {
+			if (fd >= 0)
+				close(fd);
 			continue;
-		make_mount_point(path, from);
-		if (mount(from, path, NULL, MS_BIND, NULL) < 0)
-			die_errno("cannot bind '%s' on '%s'", from, path);
+		}
+		fd = make_mount_point(root, from, from);
+		if (mount(from, fd_path(fd, at), NULL, MS_BIND, NULL) < 0)
+			die_errno("cannot bind '%s' on '%s'", from, from);
+		close(fd);
 	}
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const struct oci_device *d = &s->devices[i];
@@ -1743,19 +1778,28 @@ static void setup_devices(const char *rootfs, const struct oci_spec *s)
 					       ['u'] = S_IFCHR,
 					       ['b'] = S_IFBLK,
 					       ['p'] = S_IFIFO};
-		snprintf(path, sizeof(path), "%s%s", rootfs, d->path);
-		make_mount_point(path, "/dev/null");
-		unlink(path);
-		if (mknod(path, kinds[(unsigned char)d->type] | d->file_mode,
-			  makedev(d->major, d->minor)) < 0 ||
-		    chown(path, d->uid, d->gid) < 0)
+		/* Its directory found inside root; the node made in it by
+		 * name, a link there removed, never followed. */
+		const char *name = strrchr(d->path, '/') + 1;
+		snprintf(dir, sizeof(dir), "%.*s", (int)(name - d->path),
+			 d->path);
+		int at_dir = make_mount_point(root, dir, NULL);
+		unlinkat(at_dir, name, 0);
+		if (mknodat(at_dir, name,
+			    kinds[(unsigned char)d->type] | d->file_mode,
+			    makedev(d->major, d->minor)) < 0 ||
+		    fchownat(at_dir, name, d->uid, d->gid,
+			     AT_SYMLINK_NOFOLLOW) < 0)
 			die_errno("cannot make device '%s'", d->path);
+		close(at_dir);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-		snprintf(path, sizeof(path), "%s/dev/%s", rootfs, links[i][1]);
-		if (symlink(links[i][0], path) < 0 && errno != EEXIST)
-			die_errno("cannot create the link '%s'", path);
-	}
+	int dev = make_mount_point(root, "/dev", NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0 &&
+		    errno != EEXIST)
+			die_errno("cannot create the link '/dev/%s'",
+				  links[i][1]);
+	close(dev);
 }
 
 /* --no-pivot: move the root filesystem onto / and chroot into it (for a
@@ -1940,6 +1984,7 @@ static noreturn void oci_child_main(struct oci_child *c)
 {
 	const struct oci_spec *s = c->spec;
 	struct oci_state st = *c->state; /* for the startContainer hooks */
+	int root;
 
 	prepare_oci_child();
 	st.pid = host_pid();
@@ -1961,8 +2006,10 @@ static noreturn void oci_child_main(struct oci_child *c)
 		setup_lo();
 	make_mounts_private();
 	bind_root(c->rootfs);
-	setup_mounts(c->rootfs, s, c->cg);
-	setup_devices(c->rootfs, s);
+	root = open_root(c->rootfs);
+	setup_mounts(root, s, c->cg);
+	setup_devices(root, s);
+	close(root);
 	if (c->no_pivot)
 		move_root(c->rootfs);
 	else
