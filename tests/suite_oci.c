@@ -538,45 +538,64 @@ static void test_console_socket_gets_the_terminal(void)
 	h_free(&r);
 }
 
-/* A hook that appends its name to log, and "ok" when the state on its
- * stdin names the container "hooks": {"path": "/bin/sh", "args": ...}. */
-static json_t *hook(const char *name, const char *log)
+/* A hook that appends its name to log, "ok" when the state on its
+ * stdin names the container "hooks", and how many mounts at
+ * rootfs/proc the mount table of mounts lists ("self": its own, else
+ * the container's process's, by the state's pid): one while the
+ * container's mounts are made and its root not yet pivoted, none before
+ * and after. {"path": "/bin/sh", "args": ...} */
+static json_t *hook(const char *name, const char *log, const char *mounts)
 {
-	char script[PATH_MAX + 200];
+	char script[PATH_MAX * 2 + 400];
 	snprintf(script, sizeof(script),
-		 "if tr -d ' \\n' | grep -q '\"id\":\"hooks\"'; then s=ok; "
-		 "else s=nostate; fi; echo %s $s >> '%s'",
-		 name, log);
+		 "st=$(tr -d ' \\n'); "
+		 "if echo \"$st\" | grep -q '\"id\":\"hooks\"'; then s=ok; "
+		 "else s=nostate; fi; "
+		 "pid=$(echo \"$st\" | sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); "
+		 "[ %s = self ] && pid=self; "
+		 "n=$(grep -c ' %s/proc ' /proc/$pid/mountinfo); "
+		 "echo %s $s mounted $n >> '%s'",
+		 mounts, H.rootfs, name, log);
 	return json_pack("[{s:s, s:[s, s, s]}]", "path", "/bin/sh", "args",
 			 "sh", "-c", script);
 }
 
-/* The hooks the runtime runs in its own namespaces run at their
- * points of the life, in order, each with the state on its stdin:
- * prestart and createRuntime in create, before the process runs;
- * poststart after start; poststop at delete. */
+/* Each hook at its point of the life, in order, with the state on its
+ * stdin: prestart and createRuntime in create, in the runtime's
+ * namespaces, once the container's mounts are made and before its
+ * pivot (they see its rootfs/proc in its mount table, through
+ * /proc/<pid>/), createContainer after them, in the container's mount
+ * namespace, before the pivot too (its own table has rootfs/proc);
+ * nothing of the process before start; poststart after start;
+ * poststop at delete. */
 static void test_hooks_run_at_their_points(void)
 {
 	struct bundle b;
 	struct run_result r;
 	char log[1400];
 	snprintf(log, sizeof(log), "%s/bundle-hooks/out/hooks", state_base());
-	json_t *extra = json_pack("{s:{s:o, s:o, s:o, s:o}}", "hooks",
-				  "prestart", hook("prestart", log),
-				  "createRuntime", hook("createRuntime", log),
-				  "poststart", hook("poststart", log),
-				  "poststop", hook("poststop", log));
+	json_t *extra =
+	    json_pack("{s:{s:o, s:o, s:o, s:o, s:o}}", "hooks", "prestart",
+		      hook("prestart", log, "pid"), "createRuntime",
+		      hook("createRuntime", log, "pid"), "createContainer",
+		      hook("createContainer", log, "self"), "poststart",
+		      hook("poststart", log, "pid"), "poststop",
+		      hook("poststop", log, "pid"));
 	if (!make_bundle(&b, "hooks", "echo ran >> /tmp/hooks", extra))
 		return;
 	unlink(log);
 	if (create_container(&b, "hooks", NULL) != 0)
 		return;
 	char *text = wait_file(&b, "hooks", "", 0);
-	bool created = strstr(text, "prestart ok\n") &&
-		       strstr(text, "createRuntime ok\n") &&
-		       !strstr(text, "ran") && !strstr(text, "post");
+	/* Nothing else: not the process ("ran"), no post hook. */
+	bool created = !strcmp(text, "prestart ok mounted 1\n"
+				     "createRuntime ok mounted 1\n"
+				     "createContainer ok mounted 1\n");
 	char msg[400];
-	snprintf(msg, sizeof(msg), "after create: \"%.300s\"", text);
+	snprintf(msg, sizeof(msg),
+		 "after create, want prestart, createRuntime and "
+		 "createContainer, each \"ok mounted 1\": \"%.300s\"",
+		 text);
 	H_CHECK(created, msg);
 	free(text);
 	OCI(r, &b, "start", "hooks");
@@ -588,8 +607,8 @@ static void test_hooks_run_at_their_points(void)
 	h_free(&r);
 	text = wait_file(&b, "hooks", "poststop", 5000);
 	const char *ran = strstr(text, "ran\n");
-	const char *poststart = strstr(text, "poststart ok\n");
-	const char *poststop = strstr(text, "poststop ok\n");
+	const char *poststart = strstr(text, "poststart ok");
+	const char *poststop = strstr(text, "poststop ok");
 	snprintf(msg, sizeof(msg), "after delete: \"%.300s\"", text);
 	H_CHECK(ran && poststart && poststop && poststop > ran &&
 		    poststop > poststart,

@@ -1483,9 +1483,11 @@ struct oci_child {
 	const struct oci_lessons *lessons;
 	char rootfs[PATH_MAX]; /* root.path, absolute */
 	const struct cgroup *cg;
-	int sync[2];  /* a new user namespace: a byte once we mapped its
-		       * users; -1 without one */
-	int ready[2]; /* the child writes a byte once set up, last before
+	int sync[2];  /* a byte once we mapped its users (a new user
+		       * namespace), a byte once we ran the runtime's hooks
+		       * (runtime_hooks()); -1 without either */
+	int ready[2]; /* the child writes a byte once its mounts are made
+		       * (runtime_hooks()), and one once set up, last before
 		       * it waits at the fifo; end of file: it failed */
 	int fifo;     /* exec.fifo, O_PATH, for oci_wait_start() */
 	int console;  /* --console-socket, connected; -1 */
@@ -1978,6 +1980,35 @@ static int run_hooks(const struct oci_spec *s, enum oci_hook_kind kind,
 	return rc;
 }
 
+/* Whether the spec has hooks the runtime runs in its own namespaces
+ * while create sets the container up (prestart, createRuntime): then
+ * the container's process stops for them once its mounts are made. */
+static bool runtime_hooks(const struct oci_spec *s)
+{
+	return s->n_hooks[OCI_HOOK_PRESTART] ||
+	       s->n_hooks[OCI_HOOK_CREATE_RUNTIME];
+}
+
+/* Wait for the runtime's byte on sync: our users mapped, or its hooks
+ * run. End of file: it failed, and said why, or died. */
+static void await_runtime(int sync)
+{
+	char go;
+	if (read(sync, &go, 1) != 1)
+		_exit(EXIT_RUNTIME);
+}
+
+/* The container's namespaces exist and its mounts are made, before the
+ * pivot: the point of the prestart and createRuntime hooks, which the
+ * runtime runs in its own namespaces (they may look at ours through
+ * /proc/<pid>/). Tell it, and wait until they have run. */
+static void await_runtime_hooks(int ready, int sync)
+{
+	if (write_all(ready, "m", 1) < 0)
+		die_errno("cannot tell the runtime the mounts are made");
+	await_runtime(sync);
+}
+
 /* Runs in the container's first process: the spec's set-up, step by
  * step, then the wait at the fifo until start, then the command. */
 static noreturn void oci_child_main(struct oci_child *c)
@@ -1989,8 +2020,10 @@ static noreturn void oci_child_main(struct oci_child *c)
 	prepare_oci_child();
 	st.pid = host_pid();
 	close(c->ready[0]);
-	if (c->sync[0] >= 0)
-		await_parent(c->sync);
+	if (c->sync[1] >= 0)
+		close(c->sync[1]);
+	if (new_namespace(s, CLONE_NEWUSER))
+		await_runtime(c->sync[0]);
 	join_cgroup(c->cg);
 	join_limits(&c->cg->lim);
 	if (new_namespace(s, CLONE_NEWUSER))
@@ -2010,6 +2043,10 @@ static noreturn void oci_child_main(struct oci_child *c)
 	setup_mounts(root, s, c->cg);
 	setup_devices(root, s);
 	close(root);
+	if (runtime_hooks(s))
+		await_runtime_hooks(c->ready[1], c->sync[0]);
+	if (run_hooks(s, OCI_HOOK_CREATE_CONTAINER, &st) < 0)
+		exit(EXIT_RUNTIME);
 	if (c->no_pivot)
 		move_root(c->rootfs);
 	else
@@ -2447,6 +2484,22 @@ static int give_fifo(const char *dir, const struct oci_spec *s)
 	return chown(path, (uid_t)uid, (gid_t)gid);
 }
 
+/* Read the container's process's byte on ready: true. False when it
+ * ended instead, having said why: its status into *status. */
+static bool child_said(int ready, pid_t pid, int *status)
+{
+	char byte;
+	ssize_t n;
+	while ((n = read(ready, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1)
+		return true;
+	*status = wait_child(pid);
+	if (*status <= 0)
+		*status = EXIT_RUNTIME;
+	return false;
+}
+
 /* What create was asked. */
 struct oci_create {
 	const char *id;
@@ -2478,6 +2531,9 @@ static int create_container(struct oci_create *o, const char *dir,
 	int status = EXIT_RUNTIME;
 	char why[PATH_MAX + 64];
 
+	/* A child that died before a handshake: our write to it fails
+	 * with EPIPE, said, rather than killing us without a word. */
+	signal(SIGPIPE, SIG_IGN);
 	snprintf(st.id, sizeof(st.id), "%s", o->id);
 	snprintf(st.bundle, sizeof(st.bundle), "%s", o->bundle);
 	st.annotations = json_incref(json_object_get(s->doc, "annotations"));
@@ -2501,7 +2557,8 @@ static int create_container(struct oci_create *o, const char *dir,
 	if (o->console_socket && s->terminal)
 		c.console = connect_console(o->console_socket);
 	if (pipe2(c.ready, O_CLOEXEC) < 0 ||
-	    (new_namespace(s, CLONE_NEWUSER) && pipe2(c.sync, O_CLOEXEC) < 0)) {
+	    ((new_namespace(s, CLONE_NEWUSER) || runtime_hooks(s)) &&
+	     pipe2(c.sync, O_CLOEXEC) < 0)) {
 		report_errno("cannot make a pipe");
 		goto out_state;
 	}
@@ -2513,35 +2570,34 @@ static int create_container(struct oci_create *o, const char *dir,
 	if (pid < 0)
 		goto out_cgroup;
 	close(c.ready[1]);
-	if (c.sync[1] >= 0) {
+	if (c.sync[0] >= 0)
 		close(c.sync[0]);
-		if (write_spec_maps(pid, s) < 0 ||
+	if (new_namespace(s, CLONE_NEWUSER) &&
+	    (write_spec_maps(pid, s) < 0 || write_all(c.sync[1], "1", 1) < 0))
+		goto out_child;
+	st.pid = pid;
+	if (ctr_proc_start(pid, &st.pid_start) < 0) {
+		report_errno("cannot read the start of process %d", (int)pid);
+		goto out_child;
+	}
+	/* Its namespaces made and its mounts, not yet its pivot: our
+	 * hooks, then a byte to let it go on. */
+	if (runtime_hooks(s)) {
+		if (!child_said(c.ready[0], pid, &status))
+			goto out_cgroup;
+		if (run_hooks(s, OCI_HOOK_PRESTART, &st) < 0 ||
+		    run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &st) < 0 ||
 		    write_all(c.sync[1], "1", 1) < 0)
 			goto out_child;
+	}
+	if (c.sync[1] >= 0)
 		close(c.sync[1]);
-	}
-	/* A byte once it is set up; end of file when it failed, having
-	 * said why: then its status is ours. */
-	char byte;
-	ssize_t n;
-	while ((n = read(c.ready[0], &byte, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1) {
-		status = wait_child(pid);
-		if (status <= 0)
-			status = EXIT_RUNTIME;
+	if (!child_said(c.ready[0], pid, &status))
 		goto out_cgroup;
-	}
-	st.pid = pid;
-	if (ctr_proc_start(pid, &st.pid_start) < 0 ||
-	    oci_write_state(dir, &st) < 0) {
+	if (oci_write_state(dir, &st) < 0) {
 		report_errno("cannot write the state of container '%s'", o->id);
 		goto out_child;
 	}
-	if (run_hooks(s, OCI_HOOK_PRESTART, &st) < 0 ||
-	    run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &st) < 0 ||
-	    run_hooks(s, OCI_HOOK_CREATE_CONTAINER, &st) < 0)
-		goto out_child;
 	if (o->pid_file && write_pid_file(o->pid_file, pid) < 0) {
 		report_errno("cannot write the pid file '%s'", o->pid_file);
 		goto out_child;

@@ -220,18 +220,23 @@ ns_lines() {
 }
 
 # A hook of kind KIND: a shell (the host's, or for startContainer the
-# container's) that writes its kind and the status in the state it reads.
+# container's) that writes its kind and the status in the state it reads;
+# with WHERE (pid: the container's process's, by the state's pid; self:
+# its own), how many mounts at the root's /proc that mount table lists:
+# one once the mounts are made and before the pivot, none before or
+# after.
 hook() {
-	jq -n --arg kind "$1" --arg log "$hooks/log" '{
+	jq -n --arg kind "$1" --arg log "$hooks/log" --arg where "${2:-}" \
+		--arg root "$bundle/rootfs" '{
 		path: "/bin/sh",
-		args: ["sh", "-c", "s=$(sed -n \"s/.*\\\"status\\\" *: *\\\"\\([a-z]*\\)\\\".*/\\1/p\"); echo \"hook \($kind) $s\" >>\($log)"],
+		args: ["sh", "-c", "st=$(cat); s=$(echo \"$st\" | sed -n \"s/.*\\\"status\\\" *: *\\\"\\([a-z]*\\)\\\".*/\\1/p\"); m=; if [ -n \"\($where)\" ]; then pid=$(echo \"$st\" | sed -n \"s/.*\\\"pid\\\" *: *\\([0-9]*\\).*/\\1/p\"); [ \($where) = self ] && pid=self; m=\" mounted $(grep -c \" \($root)/proc \" /proc/$pid/mountinfo)\"; fi; echo \"hook \($kind) $s$m\" >>\($log)"],
 		env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 	}'
 }
 hooks_json=$(jq -n \
-	--argjson prestart "$(hook prestart)" \
-	--argjson createRuntime "$(hook createRuntime)" \
-	--argjson createContainer "$(hook createContainer)" \
+	--argjson prestart "$(hook prestart pid)" \
+	--argjson createRuntime "$(hook createRuntime pid)" \
+	--argjson createContainer "$(hook createContainer self)" \
 	--argjson startContainer "$(hook startContainer)" \
 	--argjson poststart "$(hook poststart)" \
 	--argjson poststop "$(hook poststop)" \
