@@ -538,6 +538,54 @@ static void test_console_socket_gets_the_terminal(void)
 	h_free(&r);
 }
 
+/* With process.terminal, a step of the set-up that fails says so on
+ * create's stderr, in one line, with its status (a working directory
+ * that cannot be: 125; a command not found: 127), not on the pty, which
+ * nobody reads before create has returned; nothing is left. */
+static void test_terminal_setup_errors_reach_create(void)
+{
+	static const struct {
+		const char *id, *cwd, *cmd, *says;
+		int status;
+	} cases[] = {
+	    {"tty-cwd", "/bin/sh/sub", "/bin/true", "working directory", 125},
+	    {"tty-cmd", "/", "nosuchcommand", "nosuchcommand", 127},
+	};
+	char sock_path[64];
+	snprintf(sock_path, sizeof(sock_path), "/tmp/minidocker-console-%d",
+		 (int)getpid());
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct bundle b;
+		struct run_result r;
+		json_t *extra =
+		    json_pack("{s:{s:b, s:s, s:[s]}}", "process", "terminal", 1,
+			      "cwd", cases[i].cwd, "args", cases[i].cmd);
+		if (!make_bundle(&b, cases[i].id, "", extra))
+			return;
+		unlink(sock_path);
+		struct sockaddr_un addr = {.sun_family = AF_UNIX};
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_path);
+		int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool ok =
+		    ls >= 0 &&
+		    bind(ls, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+		    listen(ls, 1) == 0;
+		H_CHECK(ok, "a console socket");
+		if (ok) {
+			OCI(r, &b, "create", "--bundle", b.dir,
+			    "--console-socket", sock_path, cases[i].id);
+			H_STATUS(r, cases[i].status);
+			H_RUN(r, h_one_line(r.err) &&
+				     strstr(r.err, cases[i].says) != NULL);
+			h_free(&r);
+			H_CHECK(root_empty(&b), "nothing left under --root");
+		}
+		if (ls >= 0)
+			close(ls);
+		unlink(sock_path);
+	}
+}
+
 /* A hook that appends its name to log, "ok" when the state on its
  * stdin names the container "hooks", and how many mounts at
  * rootfs/proc the mount table of mounts lists ("self": its own, else
@@ -878,6 +926,8 @@ static const struct stage_test tests[] = {
      test_exec_process_joins_the_container, true},
     {"test_console_socket_gets_the_terminal",
      test_console_socket_gets_the_terminal, true},
+    {"test_terminal_setup_errors_reach_create",
+     test_terminal_setup_errors_reach_create, true},
     {"test_hooks_run_at_their_points", test_hooks_run_at_their_points, true},
     {"test_device_rules_deny_what_they_do_not_allow",
      test_device_rules_deny_what_they_do_not_allow, true},

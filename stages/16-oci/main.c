@@ -1923,26 +1923,42 @@ static void say_ready(int ready)
 }
 
 /* process.terminal: a pty of our devpts, its master sent over the
- * console socket, its slave our terminal and stdio; then the spec's
- * size. */
-static void setup_spec_terminal(const struct oci_spec *s, int console)
+ * console socket, the spec's size; returns its slave. It becomes our
+ * terminal and stdio last (attach_terminal()), so that until then a
+ * failing step's line goes to create's stderr, not to a pty nobody may
+ * read yet. */
+static int open_spec_terminal(const struct oci_spec *s, int console)
 {
+	struct pty pty;
 	if (console < 0)
 		die("cannot give the container a terminal: "
 		    "'process.terminal' needs --console-socket");
-	setup_terminal(console);
+	if (open_pty("/dev/pts/ptmx", STDIN_FILENO, &pty) < 0)
+		die_errno("cannot open a pty from '/dev/pts/ptmx'");
+	if (send_fd(console, pty.master) < 0)
+		die_errno("cannot pass the pty to the runtime");
+	close(pty.master);
+	close(console);
 	struct winsize ws = {.ws_row = (unsigned short)s->console_height,
 			     .ws_col = (unsigned short)s->console_width};
-	if (ws.ws_row && ioctl(STDIN_FILENO, TIOCSWINSZ, &ws) < 0)
+	if (ws.ws_row && ioctl(pty.slave, TIOCSWINSZ, &ws) < 0)
 		die_errno("cannot set the terminal's size");
+	return pty.slave;
 }
 
-/* The first process's terminal is the container's /dev/console too, as
- * the spec says (a bind of its pty, where the root has none). */
-static void bind_console(void)
+/* The same, attached at once (exec --process, which has no set-up
+ * after it). */
+static void setup_spec_terminal(const struct oci_spec *s, int console)
+{
+	attach_terminal(open_spec_terminal(s, console));
+}
+
+/* The first process's terminal tty is the container's /dev/console too,
+ * as the spec says (a bind of its pty, where the root has none). */
+static void bind_console(int tty)
 {
 	char name[64];
-	if (ttyname_r(STDIN_FILENO, name, sizeof(name)) != 0 ||
+	if (ttyname_r(tty, name, sizeof(name)) != 0 ||
 	    access("/dev/console", F_OK) == 0)
 		return;
 	int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
@@ -2015,7 +2031,7 @@ static noreturn void oci_child_main(struct oci_child *c)
 {
 	const struct oci_spec *s = c->spec;
 	struct oci_state st = *c->state; /* for the startContainer hooks */
-	int root;
+	int root, tty = -1;
 
 	prepare_oci_child();
 	st.pid = host_pid();
@@ -2057,8 +2073,8 @@ static noreturn void oci_child_main(struct oci_child *c)
 	if (s->root_readonly)
 		make_root_readonly();
 	if (s->terminal) {
-		setup_spec_terminal(s, c->console);
-		bind_console();
+		tty = open_spec_terminal(s, c->console);
+		bind_console(tty);
 	}
 	set_process_limits(s);
 	enter_workdir(s->cwd);
@@ -2070,6 +2086,8 @@ static noreturn void oci_child_main(struct oci_child *c)
 	set_spec_user(s);
 	if (s->no_new_privileges)
 		set_no_new_privs();
+	if (s->terminal)
+		attach_terminal(tty);
 	say_ready(c->ready[1]);
 	if (oci_wait_start(c->fifo) < 0)
 		die_errno("cannot wait for start");
