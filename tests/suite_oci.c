@@ -586,6 +586,70 @@ static void test_terminal_setup_errors_reach_create(void)
 	}
 }
 
+/* Without root and without a cgroup delegated, as runc and crun: a
+ * container whose spec asks for no limit runs, in a user namespace that
+ * maps its root to the caller, without a group; one that asks for a
+ * pids limit is refused in one line, 125, nothing left. As suite 8, from
+ * copies of the binary and the root filesystem, run as nobody. */
+static void test_rootless_create_without_cgroup(void)
+{
+	struct bundle b;
+	struct run_result r;
+	char path[PATH_MAX + 16], base[1024];
+	if (!h_become_nobody())
+		return;
+	/* Beside the copies, in a directory every user can search. */
+	snprintf(base, sizeof(base), "%.*s/oci",
+		 (int)(strrchr(H.rootfs, '/') - H.rootfs), H.rootfs);
+	snprintf(b.dir, sizeof(b.dir), "%s/bundle", base);
+	snprintf(b.out, sizeof(b.out), "%s/out", base);
+	snprintf(b.root, sizeof(b.root), "%s/root", base);
+	bool ok = mkdir(base, 0755) == 0 && mkdir(b.dir, 0755) == 0 &&
+		  mkdir(b.out, 0777) == 0 &&
+		  chown(base, H_NOBODY, H_NOBODY) == 0;
+	H_CHECK(ok, "directories for the rootless bundle");
+	for (int limited = 0; ok && limited < 2; limited++) {
+		/* config_text()'s namespaces, a user one first, without
+		 * the network one; its root writable (a remount read-only
+		 * of a copy whose mount is nosuid or nodev is refused in a
+		 * user namespace). */
+		json_t *extra = json_pack(
+		    "{s:{s:s, s:b}, s:{s:[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}],"
+		    " s:[{s:i, s:i, s:i}], s:[{s:i, s:i, s:i}]}}",
+		    "root", "path", H.rootfs, "readonly", 0, "linux",
+		    "namespaces", "type", "user", "type", "pid", "type",
+		    "mount", "type", "ipc", "type", "uts", "uidMappings",
+		    "containerID", 0, "hostID", H_NOBODY, "size", 1,
+		    "gidMappings", "containerID", 0, "hostID", H_NOBODY, "size",
+		    1);
+		if (limited)
+			json_object_set_new(
+			    json_object_get(extra, "linux"), "resources",
+			    json_pack("{s:{s:i}}", "pids", "limit", 10));
+		char *text = config_text(&b, "echo rootless $(id -u)", extra);
+		snprintf(path, sizeof(path), "%s/config.json", b.dir);
+		if (!text || !write_file(path, text)) {
+			free(text);
+			break;
+		}
+		free(text);
+		RUN(r, NULL, "--root", b.root, "run", "--bundle", b.dir,
+		    "rootless");
+		if (!limited) {
+			H_STATUS(r, 0);
+			H_OUT(r, "rootless 0\n");
+		} else {
+			H_STATUS(r, 125);
+			H_RUN(r, h_one_line(r.err) &&
+				     strstr(r.err, "linux.resources.pids"));
+		}
+		H_RUN(r, h_left_behind(r.pid, H.rootfs) == NULL);
+		h_free(&r);
+		H_CHECK(root_empty(&b), "nothing left under --root");
+	}
+	h_back_to_root();
+}
+
 /* A hook that appends its name to log, "ok" when the state on its
  * stdin names the container "hooks", and how many mounts at
  * rootfs/proc the mount table of mounts lists ("self": its own, else
@@ -928,6 +992,8 @@ static const struct stage_test tests[] = {
      test_console_socket_gets_the_terminal, true},
     {"test_terminal_setup_errors_reach_create",
      test_terminal_setup_errors_reach_create, true},
+    {"test_rootless_create_without_cgroup", test_rootless_create_without_cgroup,
+     true},
     {"test_hooks_run_at_their_points", test_hooks_run_at_their_points, true},
     {"test_device_rules_deny_what_they_do_not_allow",
      test_device_rules_deny_what_they_do_not_allow, true},

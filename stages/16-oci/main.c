@@ -2252,6 +2252,30 @@ static int make_parents(const struct cgroup_hierarchy *h, const char *parent)
 	return cgroup_make_parent(h, dir);
 }
 
+/* Without root, where no group of ours can be made (no group delegated
+ * to us there; errno says why): go on without one when the spec asks
+ * for no limit, as runc and crun do (the device rules are left to the
+ * user namespace, where no device node can be made); else say which
+ * limit cannot be had. Returns 0, or -1 after saying why. */
+static int without_cgroup(struct cgroup *cg, const struct oci_spec *s,
+			  const struct oci_lessons *l, const char *where)
+{
+	const char *asks = s->pids_limit > 0	     ? "linux.resources.pids"
+			   : l->limits.memory > 0    ? "linux.resources.memory"
+			   : l->limits.cpu_quota > 0 ? "linux.resources.cpu"
+						     : NULL;
+	if (asks) {
+		report_errno("cannot apply '%s' without root: no cgroup of "
+			     "ours at '%s'",
+			     asks, where);
+		return -1;
+	}
+	cg->limited = false;
+	verbose("no cgroup (not root, none delegated at '%s'): no limits",
+		where);
+	return 0;
+}
+
 /* The container's groups at linux.cgroupsPath (default minidocker/<id>),
  * with its pids limit, its memory and CPU through stage 9's lesson and
  * its device rules. On v1 a group in each of pids, memory, cpu and
@@ -2261,9 +2285,12 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 			    const struct oci_lessons *l, const char *id)
 {
 	char why[256], path[PATH_MAX], file[PATH_MAX + 96], max[32];
+	bool rootless = geteuid() != 0;
 	memset(cg, 0, sizeof(*cg));
 	cg->fd = -1;
 	if (cgroup_find_pids(&cg->h, why, sizeof(why)) < 0) {
+		if (rootless)
+			return without_cgroup(cg, s, l, "/sys/fs/cgroup");
 		report("cannot find the pids cgroup: %s", why);
 		return -1;
 	}
@@ -2281,6 +2308,9 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 	}
 	*strrchr(cg->parent, '/') = '\0';
 	if (make_parents(&cg->h, cg->parent) < 0 || mkdir(cg->dir, 0755) < 0) {
+		if (rootless &&
+		    (errno == EACCES || errno == EPERM || errno == EROFS))
+			return without_cgroup(cg, s, l, cg->dir);
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
 	}
@@ -2411,6 +2441,13 @@ static int write_spec_maps(pid_t pid, const struct oci_spec *s)
 	} files[] = {{"uid_map", s->uid_mappings, s->n_uid_mappings},
 		     {"gid_map", s->gid_mappings, s->n_gid_mappings}};
 	char path[64], text[1024];
+	/* Not root: the kernel takes a gid_map from us only once setgroups
+	 * is denied in the namespace (user_namespaces(7)). */
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	if (geteuid() != 0 && write_file(path, "deny") < 0) {
+		report_errno("cannot write '%s'", path);
+		return -1;
+	}
 	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
 		size_t len = 0;
 		text[0] = '\0';
@@ -2452,7 +2489,7 @@ static pid_t start_oci_child(struct oci_child *c)
 	}
 	struct clone_args args = {.flags = (unsigned)flags,
 				  .exit_signal = SIGCHLD};
-	if (c->cg->h.version == 2) {
+	if (c->cg->limited && c->cg->h.version == 2) {
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (unsigned)c->cg->fd;
 	}
