@@ -1528,7 +1528,11 @@ static void become_ns_root(void)
  * of the runtime until its exec: no process of the container may open
  * /proc/<us>/exe or our memory (CVE-2019-5736), however long it waits
  * for start. Our files closed at exec, and the signals run blocks and
- * ignores as the command should find them. Dies on failure. */
+ * ignores as the command should find them. Dies on failure. (create's
+ * process calls it once its id maps are written: a runtime without
+ * root writes them through /proc/<pid>/, whose files are root's once a
+ * process is non-dumpable; until then no process of the container
+ * exists.) */
 static void prepare_oci_child(void)
 {
 	sigset_t none;
@@ -2033,13 +2037,13 @@ static noreturn void oci_child_main(struct oci_child *c)
 	struct oci_state st = *c->state; /* for the startContainer hooks */
 	int root, tty = -1;
 
-	prepare_oci_child();
 	st.pid = host_pid();
 	close(c->ready[0]);
 	if (c->sync[1] >= 0)
 		close(c->sync[1]);
 	if (new_namespace(s, CLONE_NEWUSER))
 		await_runtime(c->sync[0]);
+	prepare_oci_child();
 	join_cgroup(c->cg);
 	join_limits(&c->cg->lim);
 	if (new_namespace(s, CLONE_NEWUSER))
