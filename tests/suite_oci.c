@@ -263,6 +263,19 @@ static bool ends(pid_t pid)
 	return pid > 0 && h_poll(gone, &pid, 5000);
 }
 
+/* start id, wait until it is stopped, delete it. */
+static void start_to_the_end(const struct bundle *b, const char *id)
+{
+	struct run_result r;
+	OCI(r, b, "start", id);
+	H_STATUS(r, 0);
+	h_free(&r);
+	wait_state(b, id, "stopped");
+	OCI(r, b, "delete", id);
+	H_STATUS(r, 0);
+	h_free(&r);
+}
+
 /*** the tests ***/
 
 /* create sets it up and holds the process until start: it waits in the
@@ -683,7 +696,6 @@ static json_t *hook(const char *name, const char *log, const char *mounts)
 static void test_hooks_run_at_their_points(void)
 {
 	struct bundle b;
-	struct run_result r;
 	char log[1400];
 	snprintf(log, sizeof(log), "%s/bundle-hooks/out/hooks", state_base());
 	json_t *extra =
@@ -710,13 +722,7 @@ static void test_hooks_run_at_their_points(void)
 		 text);
 	H_CHECK(created, msg);
 	free(text);
-	OCI(r, &b, "start", "hooks");
-	H_STATUS(r, 0);
-	h_free(&r);
-	wait_state(&b, "hooks", "stopped");
-	OCI(r, &b, "delete", "hooks");
-	H_STATUS(r, 0);
-	h_free(&r);
+	start_to_the_end(&b, "hooks");
 	text = wait_file(&b, "hooks", "poststop", 5000);
 	const char *ran = strstr(text, "ran\n");
 	const char *poststart = strstr(text, "poststart ok");
@@ -844,7 +850,6 @@ static void test_bad_bundles_one_line_nothing_left(void)
 static void test_mount_destinations_stay_in_root(void)
 {
 	struct bundle b;
-	struct run_result r;
 	char host[1400], rootfs[1400], path[1500], cmd[16384], up[64] = "";
 	if (!make_bundle(&b, "links", "", NULL))
 		return;
@@ -887,13 +892,7 @@ static void test_mount_destinations_stay_in_root(void)
 	H_CHECK(ok, "config.json with the mounts at the links");
 	if (!ok || create_container(&b, "links", NULL) != 0)
 		goto out;
-	OCI(r, &b, "start", "links");
-	H_STATUS(r, 0);
-	h_free(&r);
-	wait_state(&b, "links", "stopped");
-	OCI(r, &b, "delete", "links");
-	H_STATUS(r, 0);
-	h_free(&r);
+	start_to_the_end(&b, "links");
 
 	/* The host's directory: nothing made in it, nothing on it. */
 	snprintf(cmd, sizeof(cmd), "ls -A '%s'", host);

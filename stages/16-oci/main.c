@@ -252,9 +252,8 @@ static void setup_rootfs(const char *rootfs)
 
 /* -t: a pty from the container's own devpts (stage 11 mounted it; the
  * host's /dev/ptmx would make a host pty), its master sent to the
- * runtime, which copies between it and the user, its slave the
- * command's controlling terminal and stdio. */
-static void setup_terminal(int console)
+ * runtime, which copies between it and the user; returns its slave. */
+static int open_terminal(int console)
 {
 	struct pty pty;
 	if (open_pty("/dev/pts/ptmx", STDIN_FILENO, &pty) < 0)
@@ -263,7 +262,13 @@ static void setup_terminal(int console)
 		die_errno("cannot pass the pty to the runtime");
 	close(pty.master);
 	close(console);
-	attach_terminal(pty.slave);
+	return pty.slave;
+}
+
+/* The same, its slave the command's controlling terminal and stdio. */
+static void setup_terminal(int console)
+{
+	attach_terminal(open_terminal(console));
 }
 
 /* Replace the child with the command; returns only by dying. */
@@ -1933,21 +1938,15 @@ static void say_ready(int ready)
  * read yet. */
 static int open_spec_terminal(const struct oci_spec *s, int console)
 {
-	struct pty pty;
 	if (console < 0)
 		die("cannot give the container a terminal: "
 		    "'process.terminal' needs --console-socket");
-	if (open_pty("/dev/pts/ptmx", STDIN_FILENO, &pty) < 0)
-		die_errno("cannot open a pty from '/dev/pts/ptmx'");
-	if (send_fd(console, pty.master) < 0)
-		die_errno("cannot pass the pty to the runtime");
-	close(pty.master);
-	close(console);
+	int tty = open_terminal(console);
 	struct winsize ws = {.ws_row = (unsigned short)s->console_height,
 			     .ws_col = (unsigned short)s->console_width};
-	if (ws.ws_row && ioctl(pty.slave, TIOCSWINSZ, &ws) < 0)
+	if (ws.ws_row && ioctl(tty, TIOCSWINSZ, &ws) < 0)
 		die_errno("cannot set the terminal's size");
-	return pty.slave;
+	return tty;
 }
 
 /* The same, attached at once (exec --process, which has no set-up
