@@ -153,6 +153,10 @@ static const struct {
 	 * through it (CVE-2019-5736). */
 	{"fixture-dumpable-exec", 15,
 	 {"test_catalogue_exec_copy_exe_refused", NULL}},
+	/* Stage 16 that looks the spec's paths up in the root without
+	 * RESOLVE_IN_ROOT: links in the root lead its mounts out. */
+	{"fixture-no-root-resolve", 16,
+	 {"test_mount_destinations_stay_in_root", NULL}},
 };
 
 /* Stage 14 has no exec: there every exec test fails on "unknown

@@ -271,6 +271,19 @@ static bool ends(pid_t pid)
 	return pid > 0 && h_poll(gone, &pid, 5000);
 }
 
+/* start id, wait until it is stopped, delete it. */
+static void start_to_the_end(const struct bundle *b, const char *id)
+{
+	struct run_result r;
+	OCI(r, b, "start", id);
+	H_STATUS(r, 0);
+	h_free(&r);
+	wait_state(b, id, "stopped");
+	OCI(r, b, "delete", id);
+	H_STATUS(r, 0);
+	h_free(&r);
+}
+
 /*** the tests ***/
 
 /* create sets it up and holds the process until start: it waits in the
@@ -546,58 +559,182 @@ static void test_console_socket_gets_the_terminal(void)
 	h_free(&r);
 }
 
-/* A hook that appends its name to log, and "ok" when the state on its
- * stdin names the container "hooks": {"path": "/bin/sh", "args": ...}. */
-static json_t *hook(const char *name, const char *log)
+/* With process.terminal, a step of the set-up that fails says so on
+ * create's stderr, in one line, with its status (a working directory
+ * that cannot be: 125; a command not found: 127), not on the pty, which
+ * nobody reads before create has returned; nothing is left. */
+static void test_terminal_setup_errors_reach_create(void)
 {
-	char script[PATH_MAX + 200];
+	static const struct {
+		const char *id, *cwd, *cmd, *says;
+		int status;
+	} cases[] = {
+	    {"tty-cwd", "/bin/sh/sub", "/bin/true", "working directory", 125},
+	    {"tty-cmd", "/", "nosuchcommand", "nosuchcommand", 127},
+	};
+	char sock_path[64];
+	snprintf(sock_path, sizeof(sock_path), "/tmp/minidocker-console-%d",
+		 (int)getpid());
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct bundle b;
+		struct run_result r;
+		json_t *extra =
+		    json_pack("{s:{s:b, s:s, s:[s]}}", "process", "terminal", 1,
+			      "cwd", cases[i].cwd, "args", cases[i].cmd);
+		if (!make_bundle(&b, cases[i].id, "", extra))
+			return;
+		unlink(sock_path);
+		struct sockaddr_un addr = {.sun_family = AF_UNIX};
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_path);
+		int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool ok =
+		    ls >= 0 &&
+		    bind(ls, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+		    listen(ls, 1) == 0;
+		H_CHECK(ok, "a console socket");
+		if (ok) {
+			OCI(r, &b, "create", "--bundle", b.dir,
+			    "--console-socket", sock_path, cases[i].id);
+			H_STATUS(r, cases[i].status);
+			H_RUN(r, h_one_line(r.err) &&
+				     strstr(r.err, cases[i].says) != NULL);
+			h_free(&r);
+			H_CHECK(root_empty(&b), "nothing left under --root");
+		}
+		if (ls >= 0)
+			close(ls);
+		unlink(sock_path);
+	}
+}
+
+/* Without root and without a cgroup delegated, as runc and crun: a
+ * container whose spec asks for no limit runs, in a user namespace that
+ * maps its root to the caller, without a group; one that asks for a
+ * pids limit is refused in one line, 125, nothing left. As suite 8, from
+ * copies of the binary and the root filesystem, run as nobody. */
+static void test_rootless_create_without_cgroup(void)
+{
+	struct bundle b;
+	struct run_result r;
+	char path[PATH_MAX + 16], base[1024];
+	if (!h_become_nobody())
+		return;
+	/* Beside the copies, in a directory every user can search. */
+	snprintf(base, sizeof(base), "%.*s/oci",
+		 (int)(strrchr(H.rootfs, '/') - H.rootfs), H.rootfs);
+	snprintf(b.dir, sizeof(b.dir), "%s/bundle", base);
+	snprintf(b.out, sizeof(b.out), "%s/out", base);
+	snprintf(b.root, sizeof(b.root), "%s/root", base);
+	bool ok = mkdir(base, 0755) == 0 && mkdir(b.dir, 0755) == 0 &&
+		  mkdir(b.out, 0777) == 0 &&
+		  chown(base, H_NOBODY, H_NOBODY) == 0;
+	H_CHECK(ok, "directories for the rootless bundle");
+	for (int limited = 0; ok && limited < 2; limited++) {
+		/* config_text()'s namespaces, a user one first, without
+		 * the network one; its root writable (a remount read-only
+		 * of a copy whose mount is nosuid or nodev is refused in a
+		 * user namespace). */
+		json_t *extra = json_pack(
+		    "{s:{s:s, s:b}, s:{s:[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}],"
+		    " s:[{s:i, s:i, s:i}], s:[{s:i, s:i, s:i}]}}",
+		    "root", "path", H.rootfs, "readonly", 0, "linux",
+		    "namespaces", "type", "user", "type", "pid", "type",
+		    "mount", "type", "ipc", "type", "uts", "uidMappings",
+		    "containerID", 0, "hostID", H_NOBODY, "size", 1,
+		    "gidMappings", "containerID", 0, "hostID", H_NOBODY, "size",
+		    1);
+		if (limited)
+			json_object_set_new(
+			    json_object_get(extra, "linux"), "resources",
+			    json_pack("{s:{s:i}}", "pids", "limit", 10));
+		char *text = config_text(&b, "echo rootless $(id -u)", extra);
+		snprintf(path, sizeof(path), "%s/config.json", b.dir);
+		if (!text || !write_file(path, text)) {
+			free(text);
+			break;
+		}
+		free(text);
+		RUN(r, NULL, "--root", b.root, "run", "--bundle", b.dir,
+		    "rootless");
+		if (!limited) {
+			H_STATUS(r, 0);
+			H_OUT(r, "rootless 0\n");
+		} else {
+			H_STATUS(r, 125);
+			H_RUN(r, h_one_line(r.err) &&
+				     strstr(r.err, "linux.resources.pids"));
+		}
+		H_RUN(r, h_left_behind(r.pid, H.rootfs) == NULL);
+		h_free(&r);
+		H_CHECK(root_empty(&b), "nothing left under --root");
+	}
+	h_back_to_root();
+}
+
+/* A hook that appends its name to log, "ok" when the state on its
+ * stdin names the container "hooks", and how many mounts at
+ * rootfs/proc the mount table of mounts lists ("self": its own, else
+ * the container's process's, by the state's pid): one while the
+ * container's mounts are made and its root not yet pivoted, none before
+ * and after. {"path": "/bin/sh", "args": ...} */
+static json_t *hook(const char *name, const char *log, const char *mounts)
+{
+	char script[PATH_MAX * 2 + 400];
 	snprintf(script, sizeof(script),
-		 "if tr -d ' \\n' | grep -q '\"id\":\"hooks\"'; then s=ok; "
-		 "else s=nostate; fi; echo %s $s >> '%s'",
-		 name, log);
+		 "st=$(tr -d ' \\n'); "
+		 "if echo \"$st\" | grep -q '\"id\":\"hooks\"'; then s=ok; "
+		 "else s=nostate; fi; "
+		 "pid=$(echo \"$st\" | sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); "
+		 "[ %s = self ] && pid=self; "
+		 "n=$(grep -c ' %s/proc ' /proc/$pid/mountinfo); "
+		 "echo %s $s mounted $n >> '%s'",
+		 mounts, H.rootfs, name, log);
 	return json_pack("[{s:s, s:[s, s, s]}]", "path", "/bin/sh", "args",
 			 "sh", "-c", script);
 }
 
-/* The hooks the runtime runs in its own namespaces run at their
- * points of the life, in order, each with the state on its stdin:
- * prestart and createRuntime in create, before the process runs;
- * poststart after start; poststop at delete. */
+/* Each hook at its point of the life, in order, with the state on its
+ * stdin: prestart and createRuntime in create, in the runtime's
+ * namespaces, once the container's mounts are made and before its
+ * pivot (they see its rootfs/proc in its mount table, through
+ * /proc/<pid>/), createContainer after them, in the container's mount
+ * namespace, before the pivot too (its own table has rootfs/proc);
+ * nothing of the process before start; poststart after start;
+ * poststop at delete. */
 static void test_hooks_run_at_their_points(void)
 {
 	struct bundle b;
-	struct run_result r;
 	char log[1400];
 	snprintf(log, sizeof(log), "%s/bundle-hooks/out/hooks", state_base());
-	json_t *extra = json_pack("{s:{s:o, s:o, s:o, s:o}}", "hooks",
-				  "prestart", hook("prestart", log),
-				  "createRuntime", hook("createRuntime", log),
-				  "poststart", hook("poststart", log),
-				  "poststop", hook("poststop", log));
+	json_t *extra =
+	    json_pack("{s:{s:o, s:o, s:o, s:o, s:o}}", "hooks", "prestart",
+		      hook("prestart", log, "pid"), "createRuntime",
+		      hook("createRuntime", log, "pid"), "createContainer",
+		      hook("createContainer", log, "self"), "poststart",
+		      hook("poststart", log, "pid"), "poststop",
+		      hook("poststop", log, "pid"));
 	if (!make_bundle(&b, "hooks", "echo ran >> /tmp/hooks", extra))
 		return;
 	unlink(log);
 	if (create_container(&b, "hooks", NULL) != 0)
 		return;
 	char *text = wait_file(&b, "hooks", "", 0);
-	bool created = strstr(text, "prestart ok\n") &&
-		       strstr(text, "createRuntime ok\n") &&
-		       !strstr(text, "ran") && !strstr(text, "post");
+	/* Nothing else: not the process ("ran"), no post hook. */
+	bool created = !strcmp(text, "prestart ok mounted 1\n"
+				     "createRuntime ok mounted 1\n"
+				     "createContainer ok mounted 1\n");
 	char msg[400];
-	snprintf(msg, sizeof(msg), "after create: \"%.300s\"", text);
+	snprintf(msg, sizeof(msg),
+		 "after create, want prestart, createRuntime and "
+		 "createContainer, each \"ok mounted 1\": \"%.300s\"",
+		 text);
 	H_CHECK(created, msg);
 	free(text);
-	OCI(r, &b, "start", "hooks");
-	H_STATUS(r, 0);
-	h_free(&r);
-	wait_state(&b, "hooks", "stopped");
-	OCI(r, &b, "delete", "hooks");
-	H_STATUS(r, 0);
-	h_free(&r);
+	start_to_the_end(&b, "hooks");
 	text = wait_file(&b, "hooks", "poststop", 5000);
 	const char *ran = strstr(text, "ran\n");
-	const char *poststart = strstr(text, "poststart ok\n");
-	const char *poststop = strstr(text, "poststop ok\n");
+	const char *poststart = strstr(text, "poststart ok");
+	const char *poststop = strstr(text, "poststop ok");
 	snprintf(msg, sizeof(msg), "after delete: \"%.300s\"", text);
 	H_CHECK(ran && poststart && poststop && poststop > ran &&
 		    poststop > poststart,
@@ -712,6 +849,95 @@ static void test_bad_bundles_one_line_nothing_left(void)
 	h_free(&r);
 }
 
+/* A link in the root filesystem at a spec's path (a mount's destination,
+ * a device's), absolute or a chain of "..", is followed inside the
+ * root, as if the root were /: the mounts, and the files and nodes made
+ * for them, land there, and the directory the links name on the host,
+ * the test's own and empty, stays empty (runc's CVE-2021-30465 went the
+ * other way). The root filesystem is a copy, with the links in it. */
+static void test_mount_destinations_stay_in_root(void)
+{
+	struct bundle b;
+	char host[1400], rootfs[1400], path[1500], cmd[16384], up[64] = "";
+	if (!make_bundle(&b, "links", "", NULL))
+		return;
+	snprintf(host, sizeof(host), "%s/outside", b.dir);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", b.dir);
+	for (int i = 0; i < 16; i++)
+		strcat(up, "../");
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s' '%s' && mkdir '%s' && cp -a '%s' '%s' && "
+		 "echo marker > '%s/marker' && "
+		 "ln -s '%s' '%s/mnt/abs' && ln -s '%s%s' '%s/mnt/up' && "
+		 "ln -s '%s/file' '%s/mnt/file'",
+		 host, rootfs, host, H.rootfs, rootfs, b.dir, host, rootfs, up,
+		 host + 1, rootfs, host, rootfs);
+	H_CHECK(system(cmd) == 0, "a copy of the root with the links in it");
+	snprintf(cmd, sizeof(cmd),
+		 "cat /proc/self/mounts > /tmp/mounts; cat /mnt/file > "
+		 "/tmp/file; stat -c %%F '%s/null' > /tmp/null",
+		 host);
+	json_t *extra = json_pack(
+	    "{s:{s:s, s:b}, s:[s, s, s], s:{s:[{s:s, s:s, s:i, s:i, s:i}]}}",
+	    "root", "path", rootfs, "readonly", 0, "args", "/bin/sh", "-c", cmd,
+	    "linux", "devices", "path", "/mnt/abs/null", "type", "c", "major",
+	    1, "minor", 3, "fileMode", 0666);
+	char *text = config_text(&b, cmd, extra);
+	json_t *c = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	snprintf(path, sizeof(path), "%s/marker", b.dir);
+	json_t *more = json_pack(
+	    "[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s, s:[s, s]}]",
+	    "destination", "/mnt/abs/made", "type", "tmpfs", "source", "tmpfs",
+	    "destination", "/mnt/up/deep/er", "type", "tmpfs", "source",
+	    "tmpfs", "destination", "/mnt/file", "type", "bind", "source", path,
+	    "options", "bind", "ro");
+	json_array_extend(json_object_get(c, "mounts"), more);
+	json_decref(more);
+	snprintf(path, sizeof(path), "%s/config.json", b.dir);
+	bool ok = c && json_dump_file(c, path, JSON_INDENT(2)) == 0;
+	json_decref(c);
+	H_CHECK(ok, "config.json with the mounts at the links");
+	if (!ok || create_container(&b, "links", NULL) != 0)
+		goto out;
+	start_to_the_end(&b, "links");
+
+	/* The host's directory: nothing made in it, nothing on it. */
+	snprintf(cmd, sizeof(cmd), "ls -A '%s'", host);
+	FILE *ls = popen(cmd, "r");
+	char left[256] = "", msg[1600];
+	size_t n = ls ? fread(left, 1, sizeof(left) - 1, ls) : 0;
+	left[n] = '\0';
+	for (char *p = left; (p = strchr(p, '\n'));)
+		*p = ' ';
+	H_CHECK(ls && pclose(ls) == 0, cmd);
+	snprintf(msg, sizeof(msg), "'%s' on the host stays empty: has \"%s\"",
+		 host, left);
+	H_CHECK(n == 0, msg);
+	H_CHECK(!h_mounted_under(host), "nothing mounted on it on the host");
+	/* Inside: each mount where the link leads, in the root. */
+	char *mounts = wait_file(&b, "mounts", "", 0);
+	char *file = wait_file(&b, "file", "", 0);
+	char *null = wait_file(&b, "null", "", 0);
+	const char *want[] = {"/made tmpfs ", "/deep/er tmpfs ", "/file "};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		snprintf(path, sizeof(path), " %s%s", host, want[i]);
+		snprintf(msg, sizeof(msg), "inside, a mount at '%.1200s'",
+			 path);
+		H_CHECK(strstr(mounts, path) != NULL, msg);
+	}
+	H_CHECK(!strcmp(file, "marker\n"), "the file bound at the link");
+	snprintf(msg, sizeof(msg), "the device made at the link: \"%.64s\"",
+		 null);
+	H_CHECK(!strcmp(null, "character special file\n"), msg);
+	free(mounts);
+	free(file);
+	free(null);
+out:
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", host, rootfs);
+	H_CHECK(system(cmd) == 0, cmd);
+}
+
 /* spec writes a config.json, will not overwrite one, and create takes
  * it (pointed at the test root filesystem, without a terminal). */
 static void test_spec_writes_a_default_config(void)
@@ -771,6 +997,10 @@ static const struct stage_test tests[] = {
      test_exec_process_joins_the_container, true},
     {"test_console_socket_gets_the_terminal",
      test_console_socket_gets_the_terminal, true},
+    {"test_terminal_setup_errors_reach_create",
+     test_terminal_setup_errors_reach_create, true},
+    {"test_rootless_create_without_cgroup", test_rootless_create_without_cgroup,
+     true},
     {"test_hooks_run_at_their_points", test_hooks_run_at_their_points, true},
     {"test_device_rules_deny_what_they_do_not_allow",
      test_device_rules_deny_what_they_do_not_allow, true},
@@ -778,6 +1008,8 @@ static const struct stage_test tests[] = {
      test_bad_bundles_one_line_nothing_left, true},
     {"test_spec_writes_a_default_config", test_spec_writes_a_default_config,
      true},
+    {"test_mount_destinations_stay_in_root",
+     test_mount_destinations_stay_in_root, true},
     {NULL, NULL, false},
 };
 

@@ -16,11 +16,11 @@ TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)
 EXEC_JOINS := uts pid mnt ipc user cgroupns net cgroups walls
 FIXTURE_NAMES := no-private no-reap no-umount no-userns-check no-newuts \
 	no-unmount stub-uts no-prepare-child no-start short-denylist no-digest-check \
-	$(EXEC_JOINS:%=no-join-%) dumpable-exec
+	$(EXEC_JOINS:%=no-join-%) dumpable-exec no-root-resolve
 TEST_FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/fixture-%)
 # Those of the stages linked dynamically (13's, 15's), which no static
 # build (the VM's) can make.
-FIXTURES_DYNAMIC := no-digest-check $(EXEC_JOINS:%=no-join-%) dumpable-exec
+FIXTURES_DYNAMIC := no-digest-check $(EXEC_JOINS:%=no-join-%) dumpable-exec no-root-resolve
 
 .PHONY: tests fixtures test-host test-fixtures test-common test-probe-rootfs \
 	$(STAGE_NUMS:%=test-stage-%) $(STAGE_NUMS:%=prove-%)
@@ -88,6 +88,12 @@ $(BUILD)/tests/runner.o: CPPFLAGS += $(if $(RUNNER_NET),,-DRUNNER_NO_NET)
 #                     SIGPIPE
 #   short-denylist    stage 10 whose deny-list lacks the bpf and keyctl
 #                     rows (a learner's half-done table)
+#   no-root-resolve   stage 16 whose paths of the spec (mounts'
+#                     destinations, devices) are looked up in the root
+#                     without RESOLVE_IN_ROOT: a link in the root
+#                     filesystem, absolute or "..", leads out of it, onto
+#                     the test's own directory on the host (the code
+#                     before, which joined rootfs and the path, did so too)
 #   no-digest-check   stage 13 whose blob fetch keeps a blob whatever its
 #                     sha256 (common/image/blob.c's comparison taken out):
 #                     a corrupt layer goes into the store
@@ -176,6 +182,15 @@ $(STAGE15_FIXTURES:%=$(BUILD)/fixture-%): $(BUILD)/fixture-%: \
 		$$(STAGE_OBJ_15) $(COMMON_OBJ)
 	$(CC) $(CPPFLAGS) -iquote stages/15-exec -iquote stages/10-privs \
 		$(CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $^ $(STAGE_LIBS_15)
+
+# Stage 16 (dynamic) with the fixture's oci.c.
+FIXTURE_SRC_no-root-resolve := stages/16-oci/oci.c
+FIXTURE_SED_no-root-resolve  = 's/^\t\t\t       .resolve = RESOLVE_IN_ROOT};$$/\t\t\t       .resolve = 0}; \/* no-root-resolve *\//'
+$(BUILD)/fixture-no-root-resolve: $(BUILD)/fixtures/no-root-resolve.c \
+		$$(filter-out $(BUILD)/stages/16-oci/oci.o,$$(call stage_objs,16)) \
+		$$(STAGE_OBJ_16) $(COMMON_OBJ)
+	$(CC) $(CPPFLAGS) $(patsubst %,-iquote %,$(sort $(dir $(call stage_src,16)))) \
+		$(CFLAGS) $(LDFLAGS) -o $@ $^ $(STAGE_LIBS_16)
 
 # A stub leaves code unreachable and a helper unused: no warning for that.
 $(BUILD)/fixture-%: $(BUILD)/fixtures/%.c $(COMMON_OBJ)

@@ -241,9 +241,8 @@ static void setup_rootfs(const char *rootfs)
 
 /* -t: a pty from the container's own devpts (stage 11 mounted it; the
  * host's /dev/ptmx would make a host pty), its master sent to the
- * runtime, which copies between it and the user, its slave the
- * command's controlling terminal and stdio. */
-static void setup_terminal(int console)
+ * runtime, which copies between it and the user; returns its slave. */
+static int open_terminal(int console)
 {
 	struct pty pty;
 	if (open_pty("/dev/pts/ptmx", STDIN_FILENO, &pty) < 0)
@@ -252,7 +251,13 @@ static void setup_terminal(int console)
 		die_errno("cannot pass the pty to the runtime");
 	close(pty.master);
 	close(console);
-	attach_terminal(pty.slave);
+	return pty.slave;
+}
+
+/* The same, its slave the command's controlling terminal and stdio. */
+static void setup_terminal(int console)
+{
+	attach_terminal(open_terminal(console));
 }
 
 /* Replace the child with the command; returns only by dying. */
@@ -937,9 +942,11 @@ struct oci_child {
 	const struct oci_lessons *lessons;
 	char rootfs[PATH_MAX]; /* root.path, absolute */
 	const struct cgroup *cg;
-	int sync[2];  /* a new user namespace: a byte once we mapped its
-		       * users; -1 without one */
-	int ready[2]; /* the child writes a byte once set up, last before
+	int sync[2];  /* a byte once we mapped its users (a new user
+		       * namespace), a byte once we ran the runtime's hooks
+		       * (runtime_hooks()); -1 without either */
+	int ready[2]; /* the child writes a byte once its mounts are made
+		       * (runtime_hooks()), and one once set up, last before
 		       * it waits at the fifo; end of file: it failed */
 	int fifo;     /* exec.fifo, O_PATH, for oci_wait_start() */
 	int console;  /* --console-socket, connected; -1 */
@@ -980,7 +987,11 @@ static void become_ns_root(void)
  * of the runtime until its exec: no process of the container may open
  * /proc/<us>/exe or our memory (CVE-2019-5736), however long it waits
  * for start. Our files closed at exec, and the signals run blocks and
- * ignores as the command should find them. Dies on failure. */
+ * ignores as the command should find them. Dies on failure. (create's
+ * process calls it once its id maps are written: a runtime without
+ * root writes them through /proc/<pid>/, whose files are root's once a
+ * process is non-dumpable; until then no process of the container
+ * exists.) */
 static void prepare_oci_child(void)
 {
 	sigset_t none;
@@ -1047,48 +1058,73 @@ bool new_namespace(const struct oci_spec *s, int type)
 	return oci_has_namespace(s, type, &path) && !path;
 }
 
-/* Make path (and the directories above it, inside root) exist, as a
- * directory or, when like is a file, as an empty file to bind it on. */
-static void make_mount_point(const char *path, const char *like)
+/* The root filesystem, bound on itself (bind_root()), opened: every
+ * path the spec names in it is looked up from here, inside it. */
+static int open_root(const char *rootfs)
+{
+	int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		die_errno("cannot open the root '%s'", rootfs);
+	return root;
+}
+
+/* dest (a spec's path) made inside root, as a directory or, when like is
+ * a file, as an empty file to bind it on; returns it, opened O_PATH.
+ * Never by the path rootfs + dest: a link in the root filesystem at
+ * dest, absolute or a chain of "..", would lead the mount onto the
+ * host's files (runc's CVE-2021-30465). Dies on failure. */
+static int make_mount_point(int root, const char *dest, const char *like)
 {
 	struct stat st;
-	char dir[PATH_MAX];
 	bool file = like && stat(like, &st) == 0 && !S_ISDIR(st.st_mode);
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			die_errno("cannot create '%s'", dir);
-		*p = '/';
-	}
-	if (file) {
-		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EISDIR)
-			die_errno("cannot create '%s'", path);
-		if (fd >= 0)
-			close(fd);
-	} else if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		die_errno("cannot create '%s'", path);
-	}
+	int fd = oci_make_in_root(root, dest, file);
+	if (fd < 0)
+		die_errno("cannot create '%s' in the root", dest);
+	return fd;
+}
+
+/* fd as a path mount(2) takes: /proc/self/fd/N, the magic link to what
+ * fd holds, however it was found (the host's /proc: before the pivot). */
+static const char *fd_path(int fd, char path[32])
+{
+	snprintf(path, 32, "/proc/self/fd/%d", fd);
+	return path;
+}
+
+/* Change the mount at dest inside root (its flags, its propagation):
+ * looked up again, so that the fd is the new mount's root, not the
+ * directory it covers. Returns mount(2)'s result. */
+static int change_mount(int root, const char *dest, unsigned long flags,
+			const char *data)
+{
+	char at[32];
+	int fd = oci_open_in_root(root, dest, O_PATH);
+	if (fd < 0)
+		return -1;
+	int rc = mount(NULL, fd_path(fd, at), NULL, flags, data);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 /* A mount of type "cgroup" on cgroup v1: a tmpfs with the container's own
  * group of each controller bound in it, so that it sees its limits and
  * no other group; on v2 the cgroup2 filesystem (of its cgroup namespace,
- * when it has one). */
-static void mount_cgroups(const char *dest, const struct oci_mount *m,
+ * when it has one). At fd, m->destination inside root. */
+static void mount_cgroups(int root, int fd, const struct oci_mount *m,
 			  const struct cgroup *cg)
 {
-	char path[PATH_MAX + 64], from[PATH_MAX];
+	char path[PATH_MAX + 64], from[PATH_MAX], at[32];
+	const char *dest = m->destination;
 	if (cg->h.version == 2) {
-		if (mount("cgroup2", dest, "cgroup2", m->flags, NULL) < 0)
+		if (mount("cgroup2", fd_path(fd, at), "cgroup2", m->flags,
+			  NULL) < 0)
 			die_errno("cannot mount cgroup2 on '%s'", dest);
 		return;
 	}
-	if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=755") < 0)
+	if (mount("tmpfs", fd_path(fd, at), "tmpfs",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
 		die_errno("cannot mount a tmpfs on '%s'", dest);
 	const char *groups[] = {
 	    cg->limited ? cg->dir : NULL,
@@ -1108,53 +1144,59 @@ static void mount_cgroups(const char *dest, const struct oci_mount *m,
 			die("cannot mount cgroups on '%s': the path is too "
 			    "long",
 			    dest);
-		make_mount_point(path, NULL);
-		if (mount(groups[i], path, NULL, MS_BIND, NULL) < 0 ||
-		    mount(NULL, path, NULL,
-			  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
-			      MS_NODEV | MS_NOEXEC,
-			  NULL) < 0)
+		int to = make_mount_point(root, path, NULL);
+		if (mount(groups[i], fd_path(to, at), NULL, MS_BIND, NULL) <
+			0 ||
+		    change_mount(root, path,
+				 MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+				     MS_NODEV | MS_NOEXEC,
+				 NULL) < 0)
 			die_errno("cannot bind cgroup '%s' on '%s'", groups[i],
 				  path);
+		close(to);
 	}
 	if (m->flags & MS_RDONLY &&
-	    mount(NULL, dest, NULL,
-		  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=755") < 0)
+	    change_mount(root, dest,
+			 MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+			     MS_NOEXEC,
+			 "mode=755") < 0)
 		die_errno("cannot make '%s' read-only", dest);
 }
 
-/* The spec's mounts, in order, below rootfs (before the pivot, while
- * bind mounts' sources are in reach): each as mount(2) takes it, then
- * its flags again on a bind (a first bind ignores them), then its
- * propagation. */
-static void setup_mounts(const char *rootfs, const struct oci_spec *s,
+/* The spec's mounts, in order, inside root (before the pivot, while
+ * bind mounts' sources are in reach): each destination made and found
+ * inside the root, mounted as mount(2) takes it, then its flags again on
+ * a bind (a first bind ignores them), then its propagation. */
+static void setup_mounts(int root, const struct oci_spec *s,
 			 const struct cgroup *cg)
 {
-	char dest[PATH_MAX];
+	char at[32];
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct oci_mount *m = &s->mounts[i];
 		bool bind = m->flags & MS_BIND;
-		snprintf(dest, sizeof(dest), "%s%s", rootfs, m->destination);
-		make_mount_point(dest, bind ? m->source : NULL);
+		int fd = make_mount_point(root, m->destination,
+					  bind ? m->source : NULL);
 		if (!strcmp(m->type, "cgroup")) {
-			mount_cgroups(dest, m, cg);
+			mount_cgroups(root, fd, m, cg);
+			close(fd);
 			continue;
 		}
 		unsigned long flags = m->flags & ~(MS_REMOUNT);
-		if (mount(m->source, dest, bind ? NULL : m->type, flags,
-			  m->data) < 0)
+		if (mount(m->source, fd_path(fd, at), bind ? NULL : m->type,
+			  flags, m->data) < 0)
 			die_errno("cannot mount '%s' on '%s'",
 				  m->source ? m->source : m->type,
 				  m->destination);
+		close(fd);
 		unsigned long again = MS_RDONLY | MS_NOSUID | MS_NODEV |
 				      MS_NOEXEC | MS_NOATIME | MS_NODIRATIME;
 		if (bind && (flags & again) &&
-		    mount(NULL, dest, NULL,
-			  MS_REMOUNT | MS_BIND | (flags & again), NULL) < 0)
+		    change_mount(root, m->destination,
+				 MS_REMOUNT | MS_BIND | (flags & again),
+				 NULL) < 0)
 			die_errno("cannot remount '%s'", m->destination);
-		if (m->propagation &&
-		    mount(NULL, dest, NULL, m->propagation, NULL) < 0)
+		if (m->propagation && change_mount(root, m->destination,
+						   m->propagation, NULL) < 0)
 			die_errno("cannot set the propagation of '%s'",
 				  m->destination);
 	}
@@ -1172,24 +1214,28 @@ static bool spec_device(const struct oci_spec *s, const char *path)
 /* The default devices, where the rootfs's /dev and the spec's
  * linux.devices lack them (the spec's node takes their place, as in
  * runc: a bound one could not be replaced), and the
- * spec's linux.devices, then the links programs expect in /dev. */
-static void setup_devices(const char *rootfs, const struct oci_spec *s)
+ * spec's linux.devices, then the links programs expect in /dev; each
+ * inside root, as the mounts. */
+static void setup_devices(int root, const struct oci_spec *s)
 {
-	char path[PATH_MAX + 32], from[32];
+	char from[32], at[32], dir[PATH_MAX];
 	static const char *const links[][2] = {
 	    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
 	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
 	    {"pts/ptmx", "ptmx"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(oci_default_devices); i++) {
-		snprintf(path, sizeof(path), "%s/dev/%s", rootfs,
-			 oci_default_devices[i]);
 		snprintf(from, sizeof(from), "/dev/%s", oci_default_devices[i]);
-		if (access(path, F_OK) == 0 || spec_device(s, from))
+		int fd = oci_open_in_root(root, from, O_PATH);
+		if (fd >= 0 || spec_device(s, from)) {
+			if (fd >= 0)
+				close(fd);
 			continue;
-		make_mount_point(path, from);
-		if (mount(from, path, NULL, MS_BIND, NULL) < 0)
-			die_errno("cannot bind '%s' on '%s'", from, path);
+		}
+		fd = make_mount_point(root, from, from);
+		if (mount(from, fd_path(fd, at), NULL, MS_BIND, NULL) < 0)
+			die_errno("cannot bind '%s' on '%s'", from, from);
+		close(fd);
 	}
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const struct oci_device *d = &s->devices[i];
@@ -1197,19 +1243,28 @@ static void setup_devices(const char *rootfs, const struct oci_spec *s)
 					       ['u'] = S_IFCHR,
 					       ['b'] = S_IFBLK,
 					       ['p'] = S_IFIFO};
-		snprintf(path, sizeof(path), "%s%s", rootfs, d->path);
-		make_mount_point(path, "/dev/null");
-		unlink(path);
-		if (mknod(path, kinds[(unsigned char)d->type] | d->file_mode,
-			  makedev(d->major, d->minor)) < 0 ||
-		    chown(path, d->uid, d->gid) < 0)
+		/* Its directory found inside root; the node made in it by
+		 * name, a link there removed, never followed. */
+		const char *name = strrchr(d->path, '/') + 1;
+		snprintf(dir, sizeof(dir), "%.*s", (int)(name - d->path),
+			 d->path);
+		int at_dir = make_mount_point(root, dir, NULL);
+		unlinkat(at_dir, name, 0);
+		if (mknodat(at_dir, name,
+			    kinds[(unsigned char)d->type] | d->file_mode,
+			    makedev(d->major, d->minor)) < 0 ||
+		    fchownat(at_dir, name, d->uid, d->gid,
+			     AT_SYMLINK_NOFOLLOW) < 0)
 			die_errno("cannot make device '%s'", d->path);
+		close(at_dir);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-		snprintf(path, sizeof(path), "%s/dev/%s", rootfs, links[i][1]);
-		if (symlink(links[i][0], path) < 0 && errno != EEXIST)
-			die_errno("cannot create the link '%s'", path);
-	}
+	int dev = make_mount_point(root, "/dev", NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0 &&
+		    errno != EEXIST)
+			die_errno("cannot create the link '/dev/%s'",
+				  links[i][1]);
+	close(dev);
 }
 
 /* --no-pivot: move the root filesystem onto / and chroot into it (for a
@@ -1331,26 +1386,36 @@ static void say_ready(int ready)
 }
 
 /* process.terminal: a pty of our devpts, its master sent over the
- * console socket, its slave our terminal and stdio; then the spec's
- * size. */
-static void setup_spec_terminal(const struct oci_spec *s, int console)
+ * console socket, the spec's size; returns its slave. It becomes our
+ * terminal and stdio last (attach_terminal()), so that until then a
+ * failing step's line goes to create's stderr, not to a pty nobody may
+ * read yet. */
+static int open_spec_terminal(const struct oci_spec *s, int console)
 {
 	if (console < 0)
 		die("cannot give the container a terminal: "
 		    "'process.terminal' needs --console-socket");
-	setup_terminal(console);
+	int tty = open_terminal(console);
 	struct winsize ws = {.ws_row = (unsigned short)s->console_height,
 			     .ws_col = (unsigned short)s->console_width};
-	if (ws.ws_row && ioctl(STDIN_FILENO, TIOCSWINSZ, &ws) < 0)
+	if (ws.ws_row && ioctl(tty, TIOCSWINSZ, &ws) < 0)
 		die_errno("cannot set the terminal's size");
+	return tty;
 }
 
-/* The first process's terminal is the container's /dev/console too, as
- * the spec says (a bind of its pty, where the root has none). */
-static void bind_console(void)
+/* The same, attached at once (exec --process, which has no set-up
+ * after it). */
+static void setup_spec_terminal(const struct oci_spec *s, int console)
+{
+	attach_terminal(open_spec_terminal(s, console));
+}
+
+/* The first process's terminal tty is the container's /dev/console too,
+ * as the spec says (a bind of its pty, where the root has none). */
+static void bind_console(int tty)
 {
 	char name[64];
-	if (ttyname_r(STDIN_FILENO, name, sizeof(name)) != 0 ||
+	if (ttyname_r(tty, name, sizeof(name)) != 0 ||
 	    access("/dev/console", F_OK) == 0)
 		return;
 	int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
@@ -1388,18 +1453,50 @@ int run_hooks(const struct oci_spec *s, enum oci_hook_kind kind,
 	return rc;
 }
 
+/* Whether the spec has hooks the runtime runs in its own namespaces
+ * while create sets the container up (prestart, createRuntime): then
+ * the container's process stops for them once its mounts are made. */
+static bool runtime_hooks(const struct oci_spec *s)
+{
+	return s->n_hooks[OCI_HOOK_PRESTART] ||
+	       s->n_hooks[OCI_HOOK_CREATE_RUNTIME];
+}
+
+/* Wait for the runtime's byte on sync: our users mapped, or its hooks
+ * run. End of file: it failed, and said why, or died. */
+static void await_runtime(int sync)
+{
+	char go;
+	if (read(sync, &go, 1) != 1)
+		_exit(EXIT_RUNTIME);
+}
+
+/* The container's namespaces exist and its mounts are made, before the
+ * pivot: the point of the prestart and createRuntime hooks, which the
+ * runtime runs in its own namespaces (they may look at ours through
+ * /proc/<pid>/). Tell it, and wait until they have run. */
+static void await_runtime_hooks(int ready, int sync)
+{
+	if (write_all(ready, "m", 1) < 0)
+		die_errno("cannot tell the runtime the mounts are made");
+	await_runtime(sync);
+}
+
 /* Runs in the container's first process: the spec's set-up, step by
  * step, then the wait at the fifo until start, then the command. */
 static noreturn void oci_child_main(struct oci_child *c)
 {
 	const struct oci_spec *s = c->spec;
 	struct oci_state st = *c->state; /* for the startContainer hooks */
+	int root, tty = -1;
 
-	prepare_oci_child();
 	st.pid = host_pid();
 	close(c->ready[0]);
-	if (c->sync[0] >= 0)
-		await_parent(c->sync);
+	if (c->sync[1] >= 0)
+		close(c->sync[1]);
+	if (new_namespace(s, CLONE_NEWUSER))
+		await_runtime(c->sync[0]);
+	prepare_oci_child();
 	join_cgroup(c->cg);
 	join_limits(&c->cg->lim);
 	if (new_namespace(s, CLONE_NEWUSER))
@@ -1415,8 +1512,14 @@ static noreturn void oci_child_main(struct oci_child *c)
 		setup_lo();
 	make_mounts_private();
 	bind_root(c->rootfs);
-	setup_mounts(c->rootfs, s, c->cg);
-	setup_devices(c->rootfs, s);
+	root = open_root(c->rootfs);
+	setup_mounts(root, s, c->cg);
+	setup_devices(root, s);
+	close(root);
+	if (runtime_hooks(s))
+		await_runtime_hooks(c->ready[1], c->sync[0]);
+	if (run_hooks(s, OCI_HOOK_CREATE_CONTAINER, &st) < 0)
+		exit(EXIT_RUNTIME);
 	if (c->no_pivot)
 		move_root(c->rootfs);
 	else
@@ -1427,8 +1530,8 @@ static noreturn void oci_child_main(struct oci_child *c)
 	if (s->root_readonly)
 		make_root_readonly();
 	if (s->terminal) {
-		setup_spec_terminal(s, c->console);
-		bind_console();
+		tty = open_spec_terminal(s, c->console);
+		bind_console(tty);
 	}
 	set_process_limits(s);
 	enter_workdir(s->cwd);
@@ -1440,6 +1543,8 @@ static noreturn void oci_child_main(struct oci_child *c)
 	set_spec_user(s);
 	if (s->no_new_privileges)
 		set_no_new_privs();
+	if (s->terminal)
+		attach_terminal(tty);
 	say_ready(c->ready[1]);
 	if (oci_wait_start(c->fifo) < 0)
 		die_errno("cannot wait for start");
@@ -1579,6 +1684,30 @@ static int make_parents(const struct cgroup_hierarchy *h, const char *parent)
 	return cgroup_make_parent(h, dir);
 }
 
+/* Without root, where no group of ours can be made (no group delegated
+ * to us there; errno says why): go on without one when the spec asks
+ * for no limit, as runc and crun do (the device rules are left to the
+ * user namespace, where no device node can be made); else say which
+ * limit cannot be had. Returns 0, or -1 after saying why. */
+static int without_cgroup(struct cgroup *cg, const struct oci_spec *s,
+			  const struct oci_lessons *l, const char *where)
+{
+	const char *asks = s->pids_limit > 0	     ? "linux.resources.pids"
+			   : l->limits.memory > 0    ? "linux.resources.memory"
+			   : l->limits.cpu_quota > 0 ? "linux.resources.cpu"
+						     : NULL;
+	if (asks) {
+		report_errno("cannot apply '%s' without root: no cgroup of "
+			     "ours at '%s'",
+			     asks, where);
+		return -1;
+	}
+	cg->limited = false;
+	verbose("no cgroup (not root, none delegated at '%s'): no limits",
+		where);
+	return 0;
+}
+
 /* The container's groups at linux.cgroupsPath (default minidocker/<id>),
  * with its pids limit, its memory and CPU through stage 9's lesson and
  * its device rules. On v1 a group in each of pids, memory, cpu and
@@ -1588,9 +1717,12 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 			    const struct oci_lessons *l, const char *id)
 {
 	char why[256], path[PATH_MAX], file[PATH_MAX + 96], max[32];
+	bool rootless = geteuid() != 0;
 	memset(cg, 0, sizeof(*cg));
 	cg->fd = -1;
 	if (cgroup_find_pids(&cg->h, why, sizeof(why)) < 0) {
+		if (rootless)
+			return without_cgroup(cg, s, l, "/sys/fs/cgroup");
 		report("cannot find the pids cgroup: %s", why);
 		return -1;
 	}
@@ -1608,6 +1740,9 @@ static int setup_oci_cgroup(struct cgroup *cg, const struct oci_spec *s,
 	}
 	*strrchr(cg->parent, '/') = '\0';
 	if (make_parents(&cg->h, cg->parent) < 0 || mkdir(cg->dir, 0755) < 0) {
+		if (rootless &&
+		    (errno == EACCES || errno == EPERM || errno == EROFS))
+			return without_cgroup(cg, s, l, cg->dir);
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
 	}
@@ -1738,6 +1873,13 @@ static int write_spec_maps(pid_t pid, const struct oci_spec *s)
 	} files[] = {{"uid_map", s->uid_mappings, s->n_uid_mappings},
 		     {"gid_map", s->gid_mappings, s->n_gid_mappings}};
 	char path[64], text[1024];
+	/* Not root: the kernel takes a gid_map from us only once setgroups
+	 * is denied in the namespace (user_namespaces(7)). */
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	if (geteuid() != 0 && write_file(path, "deny") < 0) {
+		report_errno("cannot write '%s'", path);
+		return -1;
+	}
 	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
 		size_t len = 0;
 		text[0] = '\0';
@@ -1779,7 +1921,7 @@ static pid_t start_oci_child(struct oci_child *c)
 	}
 	struct clone_args args = {.flags = (unsigned)flags,
 				  .exit_signal = SIGCHLD};
-	if (c->cg->h.version == 2) {
+	if (c->cg->limited && c->cg->h.version == 2) {
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (unsigned)c->cg->fd;
 	}
@@ -1829,6 +1971,22 @@ static int give_fifo(const char *dir, const struct oci_spec *s)
 	return chown(path, (uid_t)uid, (gid_t)gid);
 }
 
+/* Read the container's process's byte on ready: true. False when it
+ * ended instead, having said why: its status into *status. */
+static bool child_said(int ready, pid_t pid, int *status)
+{
+	char byte;
+	ssize_t n;
+	while ((n = read(ready, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1)
+		return true;
+	*status = wait_child(pid);
+	if (*status <= 0)
+		*status = EXIT_RUNTIME;
+	return false;
+}
+
 /* create: the container's first process, set up as the spec says and
  * waiting at the fifo; its state "created". It stays behind when we
  * return, a child of our caller's subreaper (the shim, conmon). Returns
@@ -1850,6 +2008,9 @@ int create_container(struct oci_create *o, const char *dir, struct oci_spec *s,
 	int status = EXIT_RUNTIME;
 	char why[PATH_MAX + 64];
 
+	/* A child that died before a handshake: our write to it fails
+	 * with EPIPE, said, rather than killing us without a word. */
+	signal(SIGPIPE, SIG_IGN);
 	snprintf(st.id, sizeof(st.id), "%s", o->id);
 	snprintf(st.bundle, sizeof(st.bundle), "%s", o->bundle);
 	st.annotations = json_incref(json_object_get(s->doc, "annotations"));
@@ -1873,7 +2034,8 @@ int create_container(struct oci_create *o, const char *dir, struct oci_spec *s,
 	if (o->console_socket && s->terminal)
 		c.console = connect_console(o->console_socket);
 	if (pipe2(c.ready, O_CLOEXEC) < 0 ||
-	    (new_namespace(s, CLONE_NEWUSER) && pipe2(c.sync, O_CLOEXEC) < 0)) {
+	    ((new_namespace(s, CLONE_NEWUSER) || runtime_hooks(s)) &&
+	     pipe2(c.sync, O_CLOEXEC) < 0)) {
 		report_errno("cannot make a pipe");
 		goto out_state;
 	}
@@ -1885,35 +2047,34 @@ int create_container(struct oci_create *o, const char *dir, struct oci_spec *s,
 	if (pid < 0)
 		goto out_cgroup;
 	close(c.ready[1]);
-	if (c.sync[1] >= 0) {
+	if (c.sync[0] >= 0)
 		close(c.sync[0]);
-		if (write_spec_maps(pid, s) < 0 ||
+	if (new_namespace(s, CLONE_NEWUSER) &&
+	    (write_spec_maps(pid, s) < 0 || write_all(c.sync[1], "1", 1) < 0))
+		goto out_child;
+	st.pid = pid;
+	if (ctr_proc_start(pid, &st.pid_start) < 0) {
+		report_errno("cannot read the start of process %d", (int)pid);
+		goto out_child;
+	}
+	/* Its namespaces made and its mounts, not yet its pivot: our
+	 * hooks, then a byte to let it go on. */
+	if (runtime_hooks(s)) {
+		if (!child_said(c.ready[0], pid, &status))
+			goto out_cgroup;
+		if (run_hooks(s, OCI_HOOK_PRESTART, &st) < 0 ||
+		    run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &st) < 0 ||
 		    write_all(c.sync[1], "1", 1) < 0)
 			goto out_child;
+	}
+	if (c.sync[1] >= 0)
 		close(c.sync[1]);
-	}
-	/* A byte once it is set up; end of file when it failed, having
-	 * said why: then its status is ours. */
-	char byte;
-	ssize_t n;
-	while ((n = read(c.ready[0], &byte, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1) {
-		status = wait_child(pid);
-		if (status <= 0)
-			status = EXIT_RUNTIME;
+	if (!child_said(c.ready[0], pid, &status))
 		goto out_cgroup;
-	}
-	st.pid = pid;
-	if (ctr_proc_start(pid, &st.pid_start) < 0 ||
-	    oci_write_state(dir, &st) < 0) {
+	if (oci_write_state(dir, &st) < 0) {
 		report_errno("cannot write the state of container '%s'", o->id);
 		goto out_child;
 	}
-	if (run_hooks(s, OCI_HOOK_PRESTART, &st) < 0 ||
-	    run_hooks(s, OCI_HOOK_CREATE_RUNTIME, &st) < 0 ||
-	    run_hooks(s, OCI_HOOK_CREATE_CONTAINER, &st) < 0)
-		goto out_child;
 	if (o->pid_file && write_pid_file(o->pid_file, pid) < 0) {
 		report_errno("cannot write the pid file '%s'", o->pid_file);
 		goto out_child;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -331,6 +332,151 @@ enum oci_status oci_refresh_state(const char *dir, struct oci_state *st)
 			st->status = OCI_RUNNING;
 	}
 	return st->status;
+}
+
+/*** paths inside the root ***/
+
+int oci_open_in_root(int root, const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT};
+	int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	return oci_walk_in_root(root, path, flags);
+}
+
+int oci_walk_in_root(int root, const char *path, int flags)
+{
+	/* done: what is resolved so far, relative to root ("" is root),
+	 * links none; todo: what is left, "/"-separated. */
+	char done[PATH_MAX] = "", todo[PATH_MAX], next[PATH_MAX],
+	     link[PATH_MAX];
+	int links = 0;
+	snprintf(todo, sizeof(todo), "%s", path);
+	for (char *t = todo; *t;) {
+		size_t len = strcspn(t, "/"), end = strlen(done);
+		char *rest = t[len] ? t + len + 1 : t + len;
+		if (len == 0 || (len == 1 && t[0] == '.')) {
+			t = rest;
+			continue;
+		}
+		if (len == 2 && !strncmp(t, "..", 2)) {
+			/* Up, but never above root. */
+			char *slash = strrchr(done, '/');
+			*(slash ? slash : done) = '\0';
+			t = rest;
+			continue;
+		}
+		if (end + len + 2 > sizeof(done)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		snprintf(done + end, sizeof(done) - end, "%s%.*s",
+			 end ? "/" : "", (int)len, t);
+		ssize_t n = readlinkat(root, done, link, sizeof(link) - 1);
+		if (n < 0 && errno != EINVAL)
+			return -1; /* ENOENT, ENOTDIR: as open(2) says */
+		if (n < 0) {	   /* not a link: go on from it */
+			t = rest;
+			continue;
+		}
+		if (++links > 40) {
+			errno = ELOOP;
+			return -1;
+		}
+		/* The link's target in its place: from root when absolute,
+		 * else from the directory that holds the link. */
+		link[n] = '\0';
+		done[end] = '\0';
+		if (link[0] == '/')
+			done[0] = '\0';
+		if (snprintf(next, sizeof(next), "%s/%s", link, rest) >=
+		    (int)sizeof(next)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(todo, next, sizeof(todo));
+		t = todo;
+	}
+	/* Nothing in done is a link: opened as it is, none followed. */
+	return openat(root, done[0] ? done : ".",
+		      flags | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Make name in the directory dir: a directory, or an empty file. 0 when
+ * it is made or was there (as anything, a link too), else -1. */
+static int make_entry(int dir, const char *name, bool file)
+{
+	if (!file)
+		return mkdirat(dir, name, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	/* O_EXCL: a link in name's place is never followed to make its
+	 * target where it points (out of root, maybe). */
+	int fd =
+	    openat(dir, name,
+		   O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int oci_make_in_root(int root, const char *path, bool file)
+{
+	char want[PATH_MAX], upto[PATH_MAX], link[PATH_MAX], next[PATH_MAX];
+	snprintf(want, sizeof(want), "%s%s", path[0] == '/' ? "" : "/", path);
+	for (int links = 0; links <= 40; links++) {
+		bool again = false;
+		/* Each component in turn, made in its parent as found inside
+		 * root. A link whose target is missing: want again with the
+		 * target in the link's place, from root when absolute. */
+		for (const char *c = want; !again && *c;) {
+			c += 1 + strcspn(c + 1, "/");
+			snprintf(upto, sizeof(upto), "%.*s", (int)(c - want),
+				 want);
+			char *name = strrchr(upto, '/');
+			*name++ = '\0';
+			if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+				continue;
+			int dir = oci_open_in_root(root, *upto ? upto : "/",
+						   O_PATH | O_DIRECTORY);
+			if (dir < 0)
+				return -1;
+			int rc = make_entry(dir, name, file && !*c);
+			ssize_t n = rc < 0 ? -1
+					   : readlinkat(dir, name, link,
+							sizeof(link) - 1);
+			int saved = errno;
+			close(dir);
+			if (rc < 0) {
+				errno = saved;
+				return -1;
+			}
+			name[-1] = '/';
+			int fd =
+			    n > 0 ? oci_open_in_root(root, upto, O_PATH) : 0;
+			if (fd > 0)
+				close(fd);
+			if (fd >= 0)
+				continue;
+			if (errno != ENOENT)
+				return -1;
+			link[n] = '\0';
+			name[-1] = '\0';
+			if (snprintf(next, sizeof(next), "%s%s%s%s",
+				     link[0] == '/' ? "" : upto,
+				     link[0] == '/' ? "" : "/", link,
+				     c) >= (int)sizeof(next)) {
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			memcpy(want, next, sizeof(want));
+			again = true;
+		}
+		if (!again)
+			return oci_open_in_root(root, want, O_PATH);
+	}
+	errno = ELOOP;
+	return -1;
 }
 
 /*** create and start ***/

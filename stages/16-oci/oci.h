@@ -139,6 +139,28 @@ int oci_wait_start(int fd);
 int oci_start(const char *dir, const struct oci_state *st, int timeout_ms,
 	      char *why, size_t why_len);
 
+/*** paths inside the root ***/
+
+/* Open path (absolute, as the spec gives a mount's destination) inside
+ * the directory root as if root were /: a symbolic link in it, absolute
+ * or a chain of "..", stays inside root (CVE-2021-30465's class). With
+ * openat2(2)'s RESOLVE_IN_ROOT, or where the kernel lacks it (before
+ * Linux 5.6) oci_walk_in_root(). flags as open(2)'s (O_PATH, ...).
+ * Returns the fd, or -1 with errno. */
+int oci_open_in_root(int root, const char *path, int flags);
+
+/* The same resolution, one component at a time: each link read and its
+ * target walked in its place, from root when absolute, ".." never above
+ * root, at most 40 links (ELOOP). */
+int oci_walk_in_root(int root, const char *path, int flags);
+
+/* Make path exist inside root, resolved as oci_open_in_root() does: the
+ * directories above it, then it, a directory, or an empty file when
+ * file is true (to bind a file on). A link whose target is missing gets
+ * its target made, inside root. Returns it opened O_PATH, or -1 with
+ * errno. */
+int oci_make_in_root(int root, const char *path, bool file);
+
 /*** seccomp ***/
 
 /* In the container's process, last before exec (after no_new_privs,

@@ -220,18 +220,23 @@ ns_lines() {
 }
 
 # A hook of kind KIND: a shell (the host's, or for startContainer the
-# container's) that writes its kind and the status in the state it reads.
+# container's) that writes its kind and the status in the state it reads;
+# with WHERE (pid: the container's process's, by the state's pid; self:
+# its own), how many mounts at the root's /proc that mount table lists:
+# one once the mounts are made and before the pivot, none before or
+# after.
 hook() {
-	jq -n --arg kind "$1" --arg log "$hooks/log" '{
+	jq -n --arg kind "$1" --arg log "$hooks/log" --arg where "${2:-}" \
+		--arg root "$bundle/rootfs" '{
 		path: "/bin/sh",
-		args: ["sh", "-c", "s=$(sed -n \"s/.*\\\"status\\\" *: *\\\"\\([a-z]*\\)\\\".*/\\1/p\"); echo \"hook \($kind) $s\" >>\($log)"],
+		args: ["sh", "-c", "st=$(cat); s=$(echo \"$st\" | sed -n \"s/.*\\\"status\\\" *: *\\\"\\([a-z]*\\)\\\".*/\\1/p\"); m=; if [ -n \"\($where)\" ]; then pid=$(echo \"$st\" | sed -n \"s/.*\\\"pid\\\" *: *\\([0-9]*\\).*/\\1/p\"); [ \($where) = self ] && pid=self; m=\" mounted $(grep -c \" \($root)/proc \" /proc/$pid/mountinfo)\"; fi; echo \"hook \($kind) $s$m\" >>\($log)"],
 		env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 	}'
 }
 hooks_json=$(jq -n \
-	--argjson prestart "$(hook prestart)" \
-	--argjson createRuntime "$(hook createRuntime)" \
-	--argjson createContainer "$(hook createContainer)" \
+	--argjson prestart "$(hook prestart pid)" \
+	--argjson createRuntime "$(hook createRuntime pid)" \
+	--argjson createContainer "$(hook createContainer self)" \
 	--argjson startContainer "$(hook startContainer)" \
 	--argjson poststart "$(hook poststart)" \
 	--argjson poststop "$(hook poststop)" \
@@ -243,11 +248,12 @@ hooks_json=$(jq -n \
 # The variants: NAME, a jq filter over the base (\$share, \$hooks, \$join,
 # \$hooksjson given), and what its container prints besides $see.
 names=()
-declare -A filter extra
+declare -A filter extra prep
 variant() {
 	names+=("$1")
 	filter[$1]=$2
 	extra[$1]=$3
+	prep[$1]=${4:-}
 }
 
 variant base '.' ''
@@ -332,11 +338,31 @@ probe uidmap | sed "s/^/uidmap /"
 echo "owner of / $(probe owner /)"
 echo "mount $(probe try mount)"'
 
+# Links in the root filesystem at the mounts' destinations, an absolute
+# one and a chain of "..", both naming $outside, a directory of ours out
+# of the root: a runtime must resolve them inside the root
+# (CVE-2021-30465's class), and $outside must stay empty.
+outside=$scratch/outside
+variant links '.mounts += [
+	{destination: "/mnt/abs/made/deep", type: "tmpfs", source: "tmpfs",
+	 options: ["size=1m"]},
+	{destination: "/mnt/up/made", type: "tmpfs", source: "tmpfs",
+	 options: ["size=2m"]},
+	{destination: "/mnt/file", type: "bind", source: ($share + "/marker"),
+	 options: ["bind", "ro"]}]' '
+grep -E "^[^ ]+ /(mnt|tmp)/" /proc/self/mounts | sed "s/^/mount /"
+echo "file $(cat /mnt/file)"' '
+rm -rf "$outside" && mkdir "$outside" "$bundle/rootfs/${outside%/*}" &&
+	mkdir "$bundle/rootfs$outside" && ln -s "$outside" "$bundle/rootfs/mnt/abs" &&
+	ln -s "../../../../../../../../../..$outside" "$bundle/rootfs/mnt/up" &&
+	ln -s "$outside/file" "$bundle/rootfs/mnt/file"'
+
 # make_bundle NAME: a fresh bundle of variant NAME at $bundle.
 make_bundle() {
 	local name=$1
 	rm -rf "$bundle" && mkdir -p "$bundle" &&
 		cp -a "$rootfs" "$bundle/rootfs" || die "cannot copy '$rootfs'"
+	eval "${prep[$name]}" || die "cannot prepare the root of variant '$name'"
 	rm -f "$hooks/log"
 	jq --arg share "$share" --arg hooks "$hooks" --arg join "$join" \
 		--argjson hooksjson "$hooks_json" \
@@ -416,6 +442,7 @@ run_variant() {
 			rt "$run_rt" "$root" delete --force "$id"
 			echo "delete: status $rt_status $(head -n 1 "$scratch/rt.err")"
 			[ -f "$hooks/log" ] && hook_lines <"$hooks/log"
+			[ -d "$outside" ] && echo "outside: $(ls -A "$outside" | tr '\n' ' ')"
 		fi
 	} >"$out.log"
 	# What the probe printed (its stdout was create's), then the rest.

@@ -34,6 +34,7 @@ fixtures=(
 	"seccomp-errno#edit .linux.seccomp.syscalls[0].errnoRet = 13#seccomp#seccomp: #+mkdir EACCES"
 	"no-pids-limit#edit del(.linux.resources.pids)#resources#resources: #+cgroup pids.max max"
 	"no-poststart#edit del(.hooks.poststart)#hooks#hooks: #-hook poststart running"
+	"link-missed#edit (.mounts[] | select(.destination == \"/mnt/abs/made/deep\") | .destination) = \"/mnt/made/deep\"#links#links: #+mount tmpfs /mnt/made/deep"
 	"other-map#edit .linux.uidMappings[0].hostID = 200000#userns#userns: #+uidmap 0 200000 65536"
 	"delete-forced#force delete#life#life: delete without --force fails while it runs#status:  0"
 	"second-line#second line#bad#bad: config.json missing: one line on stderr#lines:   2"

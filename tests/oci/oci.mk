@@ -91,6 +91,8 @@ $(eval $(call oci_fixture,kill-unchecked,'s/^\tif (!state_alive(st)) {$$$$/\tif 
 $(eval $(call oci_fixture,seccomp-no-args,'s/^\t\t\terr = add_rule(ctx$(comma) rule->action$(comma) nr$(comma) rule);$$$$/\t\t\terr = seccomp_rule_add(ctx$(comma) rule->action$(comma) nr$(comma) 0);/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
 $(eval $(call oci_fixture,seccomp-and,'s/^\tif (!twice)$$$$/\tif (1)/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
 $(eval $(call oci_fixture,seccomp-unknown,'s/^\t\t\tif (nr == __NR_SCMP_ERROR)$$$$/\t\t\tif (0)/',oci-seccomp,test_spec_filter_is_what_the_process_gets))
+$(eval $(call oci_fixture,no-in-root,'s/^\t\t\t       .resolve = RESOLVE_IN_ROOT};$$$$/\t\t\t       .resolve = 0};/',oci-paths,test_paths_resolve_inside_the_root))
+$(eval $(call oci_fixture,walk-naive,'s/^\tint links = 0;$$$$/&\n\treturn openat(root$(comma) path + (*path == '\''\/'\'')$(comma) flags | O_CLOEXEC);/',oci-paths,test_paths_resolve_inside_the_root))
 $(eval $(call oci_fixture,start-field-23,'s/^\t\t\t " %\*s %\*s %\*s %\*s %\*s %\*s %\*s %llu"$(comma)$$$$/\t\t\t " %*s %*s %*s %*s %*s %*s %*s %*s %llu"$(comma)/',oci-state,test_status_follows_the_process,common/process.c))
 
 OCI_FIXTURE_BINS := $(OCI_FIXTURES:%=$(BUILD)/tests/oci/fixture-%)

@@ -17,7 +17,10 @@
  *   oci-hooks  hooks in order, the state on their stdin, a failure
  *              stops the rest, a timeout kills;
  *   oci-kill   signals by name and number, only to the container's
- *              process.
+ *              process;
+ *   oci-paths  a spec's path looked up and made inside a root, through
+ *              its links (absolute, "..") but never out of it, with
+ *              openat2() and with the component walk alike.
  *
  *   test_oci [-v] [SUITE]
  */
@@ -1511,6 +1514,103 @@ static CU_TestInfo kill_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
+/*** oci-paths ***/
+
+/* Run sh -c script in the scratch directory; false with a failure. */
+static bool sh_in_scratch(const char *script)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "cd '%s' && { %s; }", scratch, script);
+	bool ok = system(cmd) == 0;
+	CU_ASSERT(ok);
+	return ok;
+}
+
+/* The path fd holds, relative to the scratch directory ("" for it,
+ * "OUT:..." when out of it). */
+static void where(int fd, char *out, size_t len)
+{
+	char link[64], path[PATH_MAX] = "";
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = '\0';
+	size_t s = strlen(scratch);
+	if (!strncmp(path, scratch, s) && (!path[s] || path[s] == '/'))
+		snprintf(out, len, "%s", path + s);
+	else
+		snprintf(out, len, "OUT:%s", path);
+}
+
+/* Links in a root (root/) to a directory beside it (out/): an absolute
+ * one, a chain of "..", a relative one inside, a loop. Looked up inside
+ * the root, each lands in it, with openat2() and with the walk; made
+ * through a link whose target is missing, the target is made in the
+ * root, and out/ stays empty. */
+static void test_paths_resolve_inside_the_root(void)
+{
+	char abs_out[128], script[1024], got[PATH_MAX];
+	snprintf(abs_out, sizeof(abs_out), "%s/out", scratch);
+	snprintf(script, sizeof(script),
+		 "rm -rf root out && mkdir -p root/in/sub out root/%s && "
+		 "ln -s '%s' root/abs && "
+		 "ln -s ../../../../../../../../..%s root/up && "
+		 "ln -s in/sub root/rel && ln -s loop root/loop && "
+		 "ln -s '%s/gone' root/dangling",
+		 abs_out, abs_out, abs_out, abs_out);
+	if (!sh_in_scratch(script))
+		return;
+	snprintf(got, sizeof(got), "%s/root", scratch);
+	int root = open(got, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CU_ASSERT_FATAL(root >= 0);
+	int (*const open_with[])(int, const char *, int) = {oci_open_in_root,
+							    oci_walk_in_root};
+	for (size_t w = 0; w < 2; w++) {
+		char want[PATH_MAX + 16];
+		/* abs and up: root/<scratch>/out, the out/ inside root. */
+		const char *paths[] = {"/abs", "/up", "/rel/../../..", "/rel"};
+		const char *wants[] = {abs_out, abs_out, "", "/in/sub"};
+		for (size_t i = 0; i < 4; i++) {
+			int fd =
+			    open_with[w](root, paths[i], O_PATH | O_DIRECTORY);
+			snprintf(want, sizeof(want), "/root%s", wants[i]);
+			where(fd, got, sizeof(got));
+			if (verbose_on || strcmp(got, want))
+				printf("\n  %s %s: %s, want %s",
+				       w ? "walk" : "openat2", paths[i], got,
+				       want);
+			CU_ASSERT(fd >= 0 && !strcmp(got, want));
+			if (fd >= 0)
+				close(fd);
+		}
+		errno = 0;
+		CU_ASSERT(open_with[w](root, "/loop", O_PATH) < 0 &&
+			  errno == ELOOP);
+	}
+	/* Made through the links: inside root, out/ untouched. */
+	int fd = oci_make_in_root(root, "/abs/made/deep", false);
+	CU_ASSERT(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	fd = oci_make_in_root(root, "/dangling/file", true);
+	CU_ASSERT(fd >= 0);
+	where(fd, got, sizeof(got));
+	if (fd >= 0)
+		close(fd);
+	char want[PATH_MAX + 32];
+	snprintf(want, sizeof(want), "/root%s/gone/file", abs_out);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	snprintf(script, sizeof(script),
+		 "test -d 'root%s/made/deep' && test -z \"$(ls -A out)\"",
+		 abs_out);
+	sh_in_scratch(script);
+	close(root);
+}
+
+static CU_TestInfo paths_tests[] = {
+    {"test_paths_resolve_inside_the_root", test_paths_resolve_inside_the_root},
+    CU_TEST_INFO_NULL,
+};
+
 /*** main ***/
 
 /* For the crun comparison: a mount namespace of our own, where the
@@ -1556,6 +1656,7 @@ int main(int argc, char **argv)
 	    {"oci-seccomp", NULL, NULL, NULL, NULL, seccomp_tests},
 	    {"oci-hooks", NULL, NULL, NULL, NULL, hooks_tests},
 	    {"oci-kill", NULL, NULL, NULL, NULL, kill_tests},
+	    {"oci-paths", NULL, NULL, NULL, NULL, paths_tests},
 	    CU_SUITE_INFO_NULL,
 	};
 	int failed = cu_run("test_oci", suites, only, verbose_on);
