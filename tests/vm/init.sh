@@ -41,6 +41,10 @@ fi
 printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
 	'nobody:x:65534:65534:nobody:/nonexistent:/bin/sh' >/etc/passwd
 printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >/etc/group
+# A resolver, as a host names one; suite 14 checks that a container gets
+# the host's. Nothing asks it: the address is TEST-NET-1 (RFC 5737), and
+# the VM has no network card.
+echo 'nameserver 192.0.2.53' >/etc/resolv.conf
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -75,12 +79,16 @@ if [ -d "$rfs" ]; then
 	done
 fi
 
-# The ext4 disk (run-vm.sh --ext4-tmp) on /tmp: its modules from /disk,
-# in the order /disk/order lists them (an empty file is built in).
-ext4_tmp() {
+# The kernel modules of the second run, in the order /modules/order lists
+# them (an empty file is built in).
+load_modules() {
 	while read -r ko; do
-		[ ! -s "/disk/$ko" ] || insmod "/disk/$ko" || return 1
-	done </disk/order
+		[ ! -s "/modules/$ko" ] || insmod "/modules/$ko" || return 1
+	done </modules/order
+}
+
+# The ext4 disk (run-vm.sh --ext4-tmp) on /tmp.
+ext4_tmp() {
 	# devtmpfs makes the node once the driver has probed the disk.
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		[ -b /dev/vda ] && break
@@ -142,14 +150,20 @@ elif [ "$status" -eq 0 ] && [ "$VM_SMOKE_ONLY" != 1 ]; then
 	if [ -n "$VM_DYNAMIC_ARGS" ] && [ ! -x /minidocker/program.sh ]; then
 		# The dynamically linked stage, in a directory of its own: in
 		# build/ the first run would take it for one of its stages.
+		if [ -r /modules/order ] && ! load_modules; then
+			echo "vm: cannot load the kernel modules of /modules"
+			status=1
+		fi
 		if [ "$VM_EXT4_TMP" = 1 ] && ! ext4_tmp; then
 			echo "vm: cannot mount the ext4 disk on /tmp"
 			status=1
 		fi
+		runner=./build/tests/runner
+		[ ! -x dynamic-tests/runner ] || runner=./dynamic-tests/runner
 		start=$end
-		echo "vm: runner starts at $start s: build/tests/runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS"
+		echo "vm: runner starts at $start s: $runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS"
 		# shellcheck disable=SC2086 # one word per argument
-		./build/tests/runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS
+		$runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS
 		dynamic=$?
 		end=$(uptime_s)
 		echo "vm: runner exited with $dynamic after $(awk "BEGIN { print $end - $start }") s (uptime $end s)"

@@ -17,9 +17,10 @@
 #                    --only test_rootless_limit_only_where_delegated
 #                    --only test_device_rules_deny_what_they_do_not_allow")
 #   --tool FILE      a host program the suites of the second run call
-#                    (repeatable): copied into the VM as /usr/bin/NAME,
-#                    mode kept (newuidmap's setuid bit), with the
-#                    libraries ldd lists, as --dynamic's are
+#                    (repeatable): copied into the VM as /bin/NAME, first
+#                    in PATH (before busybox's), mode kept (newuidmap's
+#                    setuid bit), with the libraries ldd lists, as
+#                    --dynamic's are
 #   --lib SONAME     a library the dynamic stage loads at its first use
 #                    (common/lazy.h; repeatable): copied where ldconfig
 #                    finds it on the host, with the libraries it needs
@@ -33,6 +34,10 @@
 #                    overlay's user.* marks, which tmpfs holds only from
 #                    Linux 6.6 on, and on a learner's machine the store is
 #                    on a disk
+#   --runner FILE    the second run's runner, which may be dynamically
+#                    linked (copied with its libraries): the host's, with
+#                    suites 14 and 15 and their network helpers, which the
+#                    static runner cannot link (default: the static one)
 #   --vmcheck FILE   the static smoke check (default $VM_OUT/vmcheck)
 #   --smoke-only     boot and run the smoke check alone, no suites
 #   --append ARGS    more kernel command line
@@ -82,14 +87,24 @@ tools=()
 libs=()
 registry=
 ext4_tmp=0
-# The modules of an ext4 filesystem on a virtio disk, as Debian builds them
-# (under lib/modules/VERSION/), in the order they load: each after those
-# it depends on.
-disk_modules="kernel/crypto/crc32c_generic kernel/lib/crc16 kernel/fs/mbcache
+runner2=
+# The modules the second run needs, as Debian builds them (under
+# lib/modules/VERSION/), in the order they load: each after those it
+# depends on. An ext4 filesystem on a virtio disk (--ext4-tmp); veth, the
+# bridge, nftables with NAT and fib, and tun, for suites 14 and 15.
+vm_modules="kernel/crypto/crc32c_generic kernel/lib/crc16 kernel/fs/mbcache
 kernel/fs/jbd2/jbd2 kernel/fs/ext4/ext4 kernel/drivers/virtio/virtio_ring
 kernel/drivers/virtio/virtio kernel/drivers/virtio/virtio_pci_modern_dev
 kernel/drivers/virtio/virtio_pci_legacy_dev kernel/drivers/virtio/virtio_pci
-kernel/drivers/block/virtio_blk"
+kernel/drivers/block/virtio_blk
+kernel/lib/libcrc32c kernel/net/netfilter/nfnetlink kernel/net/netfilter/nf_tables
+kernel/net/ipv4/netfilter/nf_defrag_ipv4 kernel/net/ipv6/netfilter/nf_defrag_ipv6
+kernel/net/netfilter/nf_conntrack kernel/net/netfilter/nf_nat
+kernel/net/netfilter/nft_chain_nat kernel/net/netfilter/nft_nat
+kernel/net/netfilter/nft_masq kernel/net/netfilter/nft_fib
+kernel/net/ipv4/netfilter/nft_fib_ipv4 kernel/net/netfilter/nft_ct
+kernel/net/llc/llc kernel/net/802/stp kernel/net/bridge/bridge
+kernel/drivers/net/veth kernel/drivers/net/tun"
 dynamic_args="--only 0-smoke --only 6-cgroup --only 9-limits --only test_rootless_limit_only_where_delegated --only test_device_rules_deny_what_they_do_not_allow"
 
 here=$(dirname "$0")
@@ -138,6 +153,7 @@ parse_args() {
 		--lib) libs+=("${2:?--lib needs a library name}"); shift ;;
 		--registry) registry=${2:?--registry needs a directory}; shift ;;
 		--ext4-tmp) ext4_tmp=1 ;;
+		--runner) runner2=${2:?--runner needs a file}; shift ;;
 		--) shift; [ $# -gt 0 ] && runner_args=("$@"); break ;;
 		*) die "unknown option '$1' (see the comment at the top of $0)" ;;
 		esac
@@ -206,8 +222,10 @@ extract_elf() {
 fetch_kernel() {
 	local dir=$VM_OUT/kernel pkg tmp t0 deb
 	# A cache from before stage 12 lacks the overlay module, one from
-	# before suite 13 ran in the VM the disk's: fetch again.
-	if [ -s "$dir/kernel" ] && [ -e "$dir/overlay.ko" ] && [ -s "$dir/disk/order" ]; then
+	# before suites 13 and 14 ran in the VM the second run's (the cache
+	# knows which it holds): fetch again.
+	if [ -s "$dir/kernel" ] && [ -e "$dir/overlay.ko" ] &&
+		[ "$(cat "$dir/modules/list" 2>/dev/null)" = "$vm_modules" ]; then
 		kernel=$dir/$(cat "$dir/kernel")
 		[ -f "$kernel" ] && return 0
 	fi
@@ -231,9 +249,9 @@ fetch_kernel() {
 	deb=$(ls "$tmp"/*.deb)
 	# The kernel image, and of the modules only overlayfs (stage 12): the
 	# serial console needs none, and Debian builds overlayfs as a module.
-	# And the disk's (disk_modules).
+	# And the second run's (vm_modules).
 	local want=('./boot/vmlinuz-*' './lib/modules/*/kernel/fs/overlayfs/*') m
-	for m in $disk_modules; do
+	for m in $vm_modules; do
 		want+=("./lib/modules/*/$m.ko*")
 	done
 	dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$tmp" --wildcards "${want[@]}" ||
@@ -241,12 +259,13 @@ fetch_kernel() {
 	rm -f "$deb"
 	unpack_module "$tmp" overlay "$tmp/overlay.ko" ||
 		{ rm -rf "$tmp"; die "cannot unpack the overlay module from '$deb'"; }
-	mkdir -p "$tmp/disk"
-	for m in $disk_modules; do
+	mkdir -p "$tmp/modules"
+	for m in $vm_modules; do
 		m=${m##*/}
-		unpack_module "$tmp" "$m" "$tmp/disk/$m.ko" && echo "$m.ko" >>"$tmp/disk/order" ||
+		unpack_module "$tmp" "$m" "$tmp/modules/$m.ko" && echo "$m.ko" >>"$tmp/modules/order" ||
 			{ rm -rf "$tmp"; die "cannot unpack the module $m from '$deb'"; }
 	done
+	echo "$vm_modules" >"$tmp/modules/list"
 	rm -rf "${tmp:?}/lib"
 	if ! { mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz" && rmdir "$tmp/boot"; }; then
 		rm -rf "$tmp"
@@ -334,14 +353,16 @@ build_initramfs() {
 			copy_dynamic "$dynamic" "$root"
 			for f in "${tools[@]}"; do
 				[ -x "$f" ] || die "no program '$f' to copy into the VM (--tool)"
-				copy_with_libs "$f" "$root" "/usr/bin/${f##*/}"
+				copy_with_libs "$f" "$root" "/bin/${f##*/}"
 			done
 			for f in "${libs[@]}"; do
 				copy_lib "$f" "$root"
 			done
-			if [ "$ext4_tmp" = 1 ]; then
-				cp -r "$VM_OUT/kernel/disk" "$root/disk" ||
-					die "cannot copy the disk's modules into '$root'"
+			cp -r "$VM_OUT/kernel/modules" "$root/modules" ||
+				die "cannot copy the kernel's modules into '$root'"
+			if [ -n "$runner2" ]; then
+				[ -x "$runner2" ] || die "no runner at '$runner2' (--runner)"
+				copy_with_libs "$runner2" "$root" /minidocker/dynamic-tests/runner
 			fi
 			if [ -n "$registry" ]; then
 				[ -s "$registry/token" ] || die "no prepared registry in '$registry' (tests/registry/registry.sh --prepare)"

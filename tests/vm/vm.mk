@@ -64,27 +64,37 @@ VM_FIXTURES := $(filter-out $(FIXTURES_DYNAMIC),$(FIXTURE_NAMES))
 # (tests/registry/registry.sh --prepare, $(VM_REGISTRY)), and inside the
 # VM the suite's registry.sh serves that storage with Debian's
 # docker-registry and the token endpoint on the VM's loopback
-# (run-vm.sh --registry). The VM gets the libraries the stage loads only
-# for a pull (common/lazy.h, VM_LIBS) and the host programs the suite and
+# (run-vm.sh --registry). The stores are on an ext4 disk (--ext4-tmp): a
+# pull marks opaque directories with user.* extended attributes, which
+# the kernel's tmpfs has only from Linux 6.6 on (Debian 12's is 6.1).
+# And suites 14 and 15, the network and detached containers: they need
+# the runner's network helpers (RUNNER_NET), which the static runner
+# cannot link, so this run's runner is the host's own, copied with its
+# libraries (--runner), and the kernel's veth, bridge, nf_tables and tun
+# modules, which /init loads. Every test of suite 14 makes its own
+# network namespaces, as on the host; the VM is a machine of its own,
+# and no packet leaves it (qemu -nodefaults: no network card).
+# The VM gets the libraries the stage loads only for a pull or a network
+# (common/lazy.h, VM_LIBS) and the host programs the suites and
 # registry.sh call (VM_TOOLS): bash, curl and ss for registry.sh; GNU
 # find (-printf) and util-linux's script, which busybox's lack;
-# newuidmap and newgidmap for the rootless pull with subordinate ids.
-# Not suite 14, which needs the runner's network helpers (RUNNER_NET,
-# left out of the static runner), libnftables and the kernel's bridge,
-# veth and nf_tables modules. No --prove: the static run proves suites 6
-# and 9 on the stages before, and suite 13's proof is stage 12 against
-# its layers, which the host's make test-registry and suite 13 run.
+# newuidmap and newgidmap for the rootless pull with subordinate ids;
+# iproute2's ip and slirp4netns for suite 14.
+# No --prove: the static run proves suites 6 and 9 on the stages before,
+# and the proofs of suites 13 to 15 are fixtures and stages that make
+# test runs on the host.
 VM_DYNAMIC      := $(lastword $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),$(n))))
 VM_ROOT         := $(shell [ "$$(id -u)" -eq 0 ] && echo yes)
 VM_DYNAMIC_ARGS ?= --only 0-smoke --only 6-cgroup --only 9-limits \
 	--only test_rootless_limit_only_where_delegated \
 	--only test_device_rules_deny_what_they_do_not_allow \
-	$(if $(VM_ROOT),--only 13-image)
+	$(if $(VM_ROOT),--only 13-image) --only 14-net --only 15-detach
 VM_REGISTRY     := $(VM_OUT)/registry
-VM_TOOLS        := bash curl ss find script newuidmap newgidmap
-VM_LIBS         := libcurl.so.4 libarchive.so.13 libcrypto.so.3
+VM_TOOLS        := bash curl ss find script newuidmap newgidmap ip slirp4netns
+VM_LIBS         := libcurl.so.4 libarchive.so.13 libcrypto.so.3 libnftables.so.1
 # The packages behind VM_TOOLS and VM_LIBS, and registry.sh's.
-DEPS_VM_IMAGE    = $(DEPS_REGISTRY_TEST) uidmap findutils e2fsprogs
+DEPS_VM_IMAGE    = $(DEPS_REGISTRY_TEST) $(DEPS_NET_TEST) uidmap findutils \
+	e2fsprogs
 DEPS_TEST       += $(DEPS_VM_IMAGE)
 vm-static:
 	$(MAKE) $(BUILD_JOBS) BUILD=$(VM_STATIC) LDFLAGS=-static RUNNER_NET= \
@@ -102,15 +112,16 @@ vm-registry: vm-static $(REGISTRY_BIN)
 		$(VM_REGISTRY) $(VM_STATIC)/test-rootfs
 
 test-vm: $(VM_OUT)/vmcheck vm-static $(VM_DYNAMIC:%=$(BUILD)/stage-%) \
-		$(if $(VM_ROOT),vm-registry)
+		$(TEST_RUNNER) $(if $(VM_ROOT),vm-registry)
 	@[ -n "$(VM_ROOT)" ] || echo "test-vm: suite 13 left out: its images are made as root (sudo make test-vm)" >&2
+	@tools/deps.sh test-vm $(DEPS_VM_IMAGE)
 	$(VM_ENV) $(VM_SCRIPT) --bin $(VM_STATIC) --vmcheck $(VM_OUT)/vmcheck \
 		$(if $(VM_DYNAMIC),--dynamic $(BUILD)/stage-$(VM_DYNAMIC) \
 			--dynamic-args '$(VM_DYNAMIC_ARGS)' \
-			$(if $(VM_ROOT),--registry $(VM_REGISTRY) --ext4-tmp \
-				--tool $(REGISTRY_BIN) \
-				$(foreach t,$(VM_TOOLS),--tool "$$(command -v $(t))") \
-				$(VM_LIBS:%=--lib %))) \
+			--runner $(TEST_RUNNER) --ext4-tmp \
+			$(if $(VM_ROOT),--registry $(VM_REGISTRY) --tool $(REGISTRY_BIN)) \
+			$(foreach t,$(VM_TOOLS),--tool "$$(command -v $(t))") \
+			$(VM_LIBS:%=--lib %)) \
 		-- $(VM_RUNNER_ARGS)
 
 test-vm-smoke: $(VM_OUT)/vmcheck
