@@ -65,6 +65,8 @@
 #
 # Ends with one line "NAME: PASS" or "NAME: FAIL (why)"; exits 0 on PASS.
 set -u
+# mkfs.ext4 and ldconfig, for a user whose PATH lacks them.
+PATH=$PATH:/usr/sbin:/sbin
 
 VM_OUT=${VM_OUT:-build/vm}
 VM_TIMEOUT=${VM_TIMEOUT:-600}

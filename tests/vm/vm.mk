@@ -89,6 +89,9 @@ VM_DYNAMIC_ARGS ?= --only 0-smoke --only 6-cgroup --only 9-limits \
 	--only test_rootless_limit_only_where_delegated \
 	--only test_device_rules_deny_what_they_do_not_allow \
 	$(if $(VM_ROOT),--only 13-image) --only 14-net --only 15-detach
+# The binary of that stage (another stage-N, a fixture copied under that
+# name, to see the VM run fail: tests/vm/README.md).
+VM_DYNAMIC_BIN  ?= $(VM_DYNAMIC:%=$(BUILD)/stage-%)
 VM_REGISTRY     := $(VM_OUT)/registry
 VM_TOOLS        := bash curl ss find script newuidmap newgidmap ip slirp4netns
 VM_LIBS         := libcurl.so.4 libarchive.so.13 libcrypto.so.3 libnftables.so.1
@@ -111,12 +114,12 @@ vm-registry: vm-static $(REGISTRY_BIN)
 	REGISTRY_BIN=$(REGISTRY_BIN) tests/registry/registry.sh --prepare \
 		$(VM_REGISTRY) $(VM_STATIC)/test-rootfs
 
-test-vm: $(VM_OUT)/vmcheck vm-static $(VM_DYNAMIC:%=$(BUILD)/stage-%) \
+test-vm: $(VM_OUT)/vmcheck vm-static $(VM_DYNAMIC_BIN) \
 		$(TEST_RUNNER) $(if $(VM_ROOT),vm-registry)
 	@[ -n "$(VM_ROOT)" ] || echo "test-vm: suite 13 left out: its images are made as root (sudo make test-vm)" >&2
 	@tools/deps.sh test-vm $(DEPS_VM_IMAGE)
 	$(VM_ENV) $(VM_SCRIPT) --bin $(VM_STATIC) --vmcheck $(VM_OUT)/vmcheck \
-		$(if $(VM_DYNAMIC),--dynamic $(BUILD)/stage-$(VM_DYNAMIC) \
+		$(if $(VM_DYNAMIC_BIN),--dynamic $(VM_DYNAMIC_BIN) \
 			--dynamic-args '$(VM_DYNAMIC_ARGS)' \
 			--runner $(TEST_RUNNER) --ext4-tmp \
 			$(if $(VM_ROOT),--registry $(VM_REGISTRY) --tool $(REGISTRY_BIN)) \
