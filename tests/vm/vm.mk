@@ -1,8 +1,10 @@
 # The cgroup v2 tests in a qemu VM (see tests/vm/README.md).
 #
 #   make test-vm            every suite, with --prove, inside the VM, on
-#                           the static stages; then the cgroup suites on
-#                           the last dynamically linked stage
+#                           the static stages; then on the last
+#                           dynamically linked stage the cgroup suites,
+#                           the registry's (13), the network (14) and
+#                           detached containers (15)
 #   make test-vm-smoke      boot and check cgroup2 + pids only (seconds)
 #   make test-vm-selfcheck  boot with the pids controller disabled and
 #                           expect the VM run to report FAIL
