@@ -24,15 +24,40 @@
 #   test/multi    an OCI index: test/a for this host's architecture,
 #                 test/b for another
 #   test/corrupt  one small layer of its own, for a test to corrupt
+#
+# registry.sh --prepare DIR ROOTFS: build and push the images as above,
+# then keep in DIR what serves them again (the registry's storage, the
+# certificate it trusts, the token and the architecture) and stop.
+# REGISTRY_FROM=DIR registry.sh ROOTFS COMMAND...: serve a copy of such a
+# DIR instead of building the images; it needs no umoci, skopeo or
+# openssl, and starts in a second. The test VM (tests/vm) runs suite 13
+# this way: its images are made on the host, its registry runs inside.
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 ROOTFS COMMAND [ARGS...]" >&2
+	echo "usage: $0 ROOTFS COMMAND [ARGS...] | $0 --prepare DIR ROOTFS" >&2
 	exit 2
 }
-[ $# -ge 2 ] || usage
+prepare=
+if [ "${1:-}" = --prepare ]; then
+	[ $# -eq 3 ] || usage
+	prepare=$2
+	shift 2
+else
+	[ $# -ge 2 ] || usage
+fi
 rootfs=$1
 shift
+from=${REGISTRY_FROM:-}
+[ -z "$from" ] || [ -z "$prepare" ] || usage
+if [ -n "$from" ]; then
+	for f in storage cert.pem token arch; do
+		[ -e "$from/$f" ] || {
+			echo "registry.sh: REGISTRY_FROM='$from' holds no $f (make it with $0 --prepare)" >&2
+			exit 1
+		}
+	done
+fi
 [ -x "$rootfs/bin/busybox" ] || {
 	echo "registry.sh: no busybox root filesystem at '$rootfs' (make it with ./rootfs-fetch.sh)" >&2
 	exit 1
@@ -52,7 +77,9 @@ if [ -z "$registry_bin" ]; then
 			exit 1
 	fi
 fi
-for tool in "$registry_bin" umoci skopeo openssl busybox curl; do
+tools=("$registry_bin" busybox curl ss)
+[ -n "$from" ] || tools+=(umoci skopeo openssl)
+for tool in "${tools[@]}"; do
 	command -v "$tool" >/dev/null || {
 		echo "registry.sh: '$tool' is missing: run sudo make deps-test" >&2
 		exit 1
@@ -109,7 +136,11 @@ wait_http() {
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
 # --- the token: a self-signed certificate the registry trusts, and a JWT
-# signed with its key.
+# signed with its key; or the ones REGISTRY_FROM keeps.
+if [ -n "$from" ]; then
+	cp "$from/cert.pem" "$tmp/cert.pem"
+	token=$(cat "$from/token")
+else
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=minidocker-test \
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>"$tmp/openssl.log" ||
 	fail "openssl cannot make a key" "$tmp/openssl.log"
@@ -131,6 +162,7 @@ claims=$(printf '{"iss":"minidocker-test","sub":"","aud":"minidocker-registry","
 signature=$(printf '%s.%s' "$header" "$claims" |
 	openssl dgst -sha256 -sign "$tmp/key.pem" | b64url)
 token="$header.$claims.$signature"
+fi
 
 # --- the token endpoint: busybox httpd serves one file, whatever the
 # query string asks.
@@ -144,7 +176,11 @@ wait_http "http://127.0.0.1:$token_port/token" ||
 
 # --- the registry.
 port=$(free_port)
-mkdir -p "$tmp/storage"
+if [ -n "$from" ]; then
+	cp -a "$from/storage" "$tmp/storage"
+else
+	mkdir -p "$tmp/storage"
+fi
 cat >"$tmp/config.yml" <<YAML
 version: 0.1
 log:
@@ -169,97 +205,115 @@ wait_http "http://127.0.0.1:$port/v2/" ||
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" = 401 ] ||
 	fail "docker-registry answers /v2/ without a token: no token auth" "$tmp/registry.log"
 
-# --- the images.
-oci=$tmp/oci
-log=$tmp/build.log
-umoci init --layout "$oci" >>"$log" 2>&1 || fail "umoci init failed" "$log"
-umoci new --image "$oci:a" >>"$log" 2>&1 || fail "umoci new failed" "$log"
-umoci unpack --image "$oci:a" "$tmp/bundle" >>"$log" 2>&1 ||
-	fail "umoci unpack failed" "$log"
-cp -a "$rootfs/." "$tmp/bundle/rootfs/"
-mkdir -p "$tmp/bundle/rootfs/data/keep" "$tmp/bundle/rootfs/data/opaque"
-echo keep >"$tmp/bundle/rootfs/data/keep/file"
-echo gone >"$tmp/bundle/rootfs/data/gone"
-echo old >"$tmp/bundle/rootfs/data/opaque/old"
-umoci repack --image "$oci:a" "$tmp/bundle" >>"$log" 2>&1 ||
-	fail "umoci repack failed" "$log"
-umoci config --image "$oci:a" --config.env FROM=a \
-	--config.cmd /bin/sh >>"$log" 2>&1 || fail "umoci config failed" "$log"
+# --- the images, unless REGISTRY_FROM has them pushed already.
+build_and_push() {
+	oci=$tmp/oci
+	log=$tmp/build.log
+	umoci init --layout "$oci" >>"$log" 2>&1 || fail "umoci init failed" "$log"
+	umoci new --image "$oci:a" >>"$log" 2>&1 || fail "umoci new failed" "$log"
+	umoci unpack --image "$oci:a" "$tmp/bundle" >>"$log" 2>&1 ||
+		fail "umoci unpack failed" "$log"
+	cp -a "$rootfs/." "$tmp/bundle/rootfs/"
+	mkdir -p "$tmp/bundle/rootfs/data/keep" "$tmp/bundle/rootfs/data/opaque"
+	echo keep >"$tmp/bundle/rootfs/data/keep/file"
+	echo gone >"$tmp/bundle/rootfs/data/gone"
+	echo old >"$tmp/bundle/rootfs/data/opaque/old"
+	umoci repack --image "$oci:a" "$tmp/bundle" >>"$log" 2>&1 ||
+		fail "umoci repack failed" "$log"
+	umoci config --image "$oci:a" --config.env FROM=a \
+		--config.cmd /bin/sh >>"$log" 2>&1 || fail "umoci config failed" "$log"
 
-# B's second layer, as a tar made by hand: umoci's own diff would list
-# each deleted file rather than mark the directory opaque.
-mkdir -p "$tmp/l2/data/opaque"
-: >"$tmp/l2/data/.wh.gone"
-: >"$tmp/l2/data/opaque/.wh..wh..opq"
-echo added >"$tmp/l2/data/added"
-echo new >"$tmp/l2/data/opaque/new"
-tar -C "$tmp/l2" --owner=0 --group=0 -cf "$tmp/l2.tar" data
-# A file of the image's own user 101 (nginx's), which a rootless run keeps
-# apart from root only with subordinate ids.
-mkdir -p "$tmp/l2u/data"
-echo owned >"$tmp/l2u/data/owned"
-tar -C "$tmp/l2u" --owner=101 --group=101 --numeric-owner -rf "$tmp/l2.tar" data/owned
-umoci tag --image "$oci:a" b >>"$log" 2>&1 || fail "umoci tag failed" "$log"
-umoci raw add-layer --image "$oci:b" "$tmp/l2.tar" >>"$log" 2>&1 ||
-	fail "umoci raw add-layer failed" "$log"
-umoci config --image "$oci:b" --clear=config.env --config.env GREETING=hello \
-	--config.env PATH=/bin --config.entrypoint /bin/echo --config.cmd hi \
-	--config.workingdir /data --config.user 1000:1000 >>"$log" 2>&1 ||
-	fail "umoci config failed" "$log"
+	# B's second layer, as a tar made by hand: umoci's own diff would list
+	# each deleted file rather than mark the directory opaque.
+	mkdir -p "$tmp/l2/data/opaque"
+	: >"$tmp/l2/data/.wh.gone"
+	: >"$tmp/l2/data/opaque/.wh..wh..opq"
+	echo added >"$tmp/l2/data/added"
+	echo new >"$tmp/l2/data/opaque/new"
+	tar -C "$tmp/l2" --owner=0 --group=0 -cf "$tmp/l2.tar" data
+	# A file of the image's own user 101 (nginx's), which a rootless run keeps
+	# apart from root only with subordinate ids.
+	mkdir -p "$tmp/l2u/data"
+	echo owned >"$tmp/l2u/data/owned"
+	tar -C "$tmp/l2u" --owner=101 --group=101 --numeric-owner -rf "$tmp/l2.tar" data/owned
+	umoci tag --image "$oci:a" b >>"$log" 2>&1 || fail "umoci tag failed" "$log"
+	umoci raw add-layer --image "$oci:b" "$tmp/l2.tar" >>"$log" 2>&1 ||
+		fail "umoci raw add-layer failed" "$log"
+	umoci config --image "$oci:b" --clear=config.env --config.env GREETING=hello \
+		--config.env PATH=/bin --config.entrypoint /bin/echo --config.cmd hi \
+		--config.workingdir /data --config.user 1000:1000 >>"$log" 2>&1 ||
+		fail "umoci config failed" "$log"
 
-# A layer of its own for test/corrupt (unique content: a blob no other
-# image shares).
-mkdir -p "$tmp/lc"
-head -c 4096 /dev/urandom >"$tmp/lc/random"
-tar -C "$tmp/lc" --owner=0 --group=0 -cf "$tmp/lc.tar" random
-umoci new --image "$oci:corrupt" >>"$log" 2>&1 || fail "umoci new failed" "$log"
-umoci raw add-layer --image "$oci:corrupt" "$tmp/lc.tar" >>"$log" 2>&1 ||
-	fail "umoci raw add-layer failed" "$log"
+	# A layer of its own for test/corrupt (unique content: a blob no other
+	# image shares).
+	mkdir -p "$tmp/lc"
+	head -c 4096 /dev/urandom >"$tmp/lc/random"
+	tar -C "$tmp/lc" --owner=0 --group=0 -cf "$tmp/lc.tar" random
+	umoci new --image "$oci:corrupt" >>"$log" 2>&1 || fail "umoci new failed" "$log"
+	umoci raw add-layer --image "$oci:corrupt" "$tmp/lc.tar" >>"$log" 2>&1 ||
+		fail "umoci raw add-layer failed" "$log"
 
-push() {
-	skopeo copy -q --dest-tls-verify=false --dest-registry-token "$token" \
-		"oci:$oci:$1" "docker://127.0.0.1:$port/$2" >>"$log" 2>&1 ||
-		fail "skopeo cannot push $1 to $2" "$log"
+	push() {
+		skopeo copy -q --dest-tls-verify=false --dest-registry-token "$token" \
+			"oci:$oci:$1" "docker://127.0.0.1:$port/$2" >>"$log" 2>&1 ||
+			fail "skopeo cannot push $1 to $2" "$log"
+	}
+	push a test/a:latest
+	push b test/b:latest
+	push corrupt test/corrupt:latest
+	push a test/multi:a
+	push b test/multi:b
+
+	# The index: test/a for this machine, test/b for another architecture,
+	# PUT as test/multi:latest.
+	case $(uname -m) in
+	x86_64) arch=amd64 ;;
+	aarch64) arch=arm64 ;;
+	armv7l | armv6l) arch=arm ;;
+	i686) arch=386 ;;
+	*) arch=$(uname -m) ;;
+	esac
+	other=s390x
+	[ "$arch" != s390x ] || other=ppc64le
+	# The manifest test/multi:TAG as the registry holds it (skopeo may have
+	# rewritten umoci's), described for an index: "mediaType","digest","size".
+	describe() {
+		local head type digest size
+		head=$(curl -sfI -H "Authorization: Bearer $token" \
+			-H "Accept: application/vnd.oci.image.manifest.v1+json" \
+			-H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+			"http://127.0.0.1:$port/v2/test/multi/manifests/$1" | tr -d '\r') ||
+			fail "cannot read back test/multi:$1"
+		type=$(printf '%s\n' "$head" | sed -n 's/^[Cc]ontent-[Tt]ype: //p')
+		digest=$(printf '%s\n' "$head" | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+		size=$(printf '%s\n' "$head" | sed -n 's/^[Cc]ontent-[Ll]ength: //p')
+		printf '"mediaType":"%s","digest":"%s","size":%d' "$type" "$digest" "$size"
+	}
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{%s,"platform":{"architecture":"%s","os":"linux"}},{%s,"platform":{"architecture":"%s","os":"linux"}}]}' \
+		"$(describe b)" "$other" "$(describe a)" "$arch" >"$tmp/index.json"
+	code=$(curl -s -o "$tmp/put.log" -w '%{http_code}' -X PUT \
+		-H "Authorization: Bearer $token" \
+		-H "Content-Type: application/vnd.oci.image.index.v1+json" \
+		--data-binary "@$tmp/index.json" \
+		"http://127.0.0.1:$port/v2/test/multi/manifests/latest")
+	[ "$code" = 201 ] || fail "cannot PUT the index: HTTP $code" "$tmp/put.log"
 }
-push a test/a:latest
-push b test/b:latest
-push corrupt test/corrupt:latest
-push a test/multi:a
-push b test/multi:b
+if [ -n "$from" ]; then
+	arch=$(cat "$from/arch")
+else
+	build_and_push
+fi
 
-# The index: test/a for this machine, test/b for another architecture,
-# PUT as test/multi:latest.
-case $(uname -m) in
-x86_64) arch=amd64 ;;
-aarch64) arch=arm64 ;;
-armv7l | armv6l) arch=arm ;;
-i686) arch=386 ;;
-*) arch=$(uname -m) ;;
-esac
-other=s390x
-[ "$arch" != s390x ] || other=ppc64le
-# The manifest test/multi:TAG as the registry holds it (skopeo may have
-# rewritten umoci's), described for an index: "mediaType","digest","size".
-describe() {
-	local head type digest size
-	head=$(curl -sfI -H "Authorization: Bearer $token" \
-		-H "Accept: application/vnd.oci.image.manifest.v1+json" \
-		-H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
-		"http://127.0.0.1:$port/v2/test/multi/manifests/$1" | tr -d '\r') ||
-		fail "cannot read back test/multi:$1"
-	type=$(printf '%s\n' "$head" | sed -n 's/^[Cc]ontent-[Tt]ype: //p')
-	digest=$(printf '%s\n' "$head" | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
-	size=$(printf '%s\n' "$head" | sed -n 's/^[Cc]ontent-[Ll]ength: //p')
-	printf '"mediaType":"%s","digest":"%s","size":%d' "$type" "$digest" "$size"
-}
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{%s,"platform":{"architecture":"%s","os":"linux"}},{%s,"platform":{"architecture":"%s","os":"linux"}}]}' \
-	"$(describe b)" "$other" "$(describe a)" "$arch" >"$tmp/index.json"
-code=$(curl -s -o "$tmp/put.log" -w '%{http_code}' -X PUT \
-	-H "Authorization: Bearer $token" \
-	-H "Content-Type: application/vnd.oci.image.index.v1+json" \
-	--data-binary "@$tmp/index.json" \
-	"http://127.0.0.1:$port/v2/test/multi/manifests/latest")
-[ "$code" = 201 ] || fail "cannot PUT the index: HTTP $code" "$tmp/put.log"
+if [ -n "$prepare" ]; then
+	# Whole or not at all: a directory beside it, renamed into place.
+	rm -rf "${prepare:?}.tmp" && mkdir -p "$prepare.tmp" &&
+		cp -a "$tmp/storage" "$tmp/cert.pem" "$prepare.tmp/" &&
+		echo "$token" >"$prepare.tmp/token" &&
+		echo "$arch" >"$prepare.tmp/arch" &&
+		rm -rf "$prepare" && mv "$prepare.tmp" "$prepare" ||
+		fail "cannot keep the registry in '$prepare'"
+	exit 0
+fi
 
 # The rootless pass corrupts a blob too, as that user: let it in.
 chmod 0711 "$tmp"

@@ -36,18 +36,36 @@ fi
 # and expect what any distribution has (/etc/passwd, sh and ps in PATH).
 /bin/busybox mkdir -p /sbin /usr/bin /usr/sbin /etc /root /proc /sys /dev /tmp /run
 /bin/busybox --install -s
-echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
-echo 'root:x:0:' >/etc/group
+# nobody: the rootless tests run as 65534, and newuidmap finds that user's
+# ranges in /etc/subuid by name.
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+	'nobody:x:65534:65534:nobody:/nonexistent:/bin/sh' >/etc/passwd
+printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >/etc/group
+# A resolver, as a host names one; suite 14 checks that a container gets
+# the host's. Nothing asks it: the address is TEST-NET-1 (RFC 5737), and
+# the VM has no network card.
+echo 'nameserver 192.0.2.53' >/etc/resolv.conf
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+# Terminals, for the tests that pull on one (script(1)).
+mkdir -p /dev/pts
+mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 # cgroup2 alone, at the place stage 6 looks first; the kernel also offers
 # the v1 hierarchies, but none is mounted, as on a systemd host today.
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # Stage 12's overlayfs is a module in Debian's kernel (empty when built in).
 [ ! -s /overlay.ko ] || insmod /overlay.ko || echo "vm: cannot load overlay.ko"
 hostname minidocker-vm
+# The loopback, where suite 13's registry listens (no other interface).
+ip link set lo up || echo "vm: cannot bring lo up"
+# Suite 13's images, pushed on the host (run-vm.sh --registry): its
+# registry.sh serves them from here instead of building them.
+if [ -d /minidocker/registry ]; then
+	REGISTRY_FROM=/minidocker/registry
+	export REGISTRY_FROM
+fi
 
 # Built without root, the test rootfs has no device nodes; make them here,
 # where we are root (the numbers are fixed by the kernel's devices.txt).
@@ -61,6 +79,24 @@ if [ -d "$rfs" ]; then
 	done
 fi
 
+# The kernel modules of the second run, in the order /modules/order lists
+# them (an empty file is built in).
+load_modules() {
+	while read -r ko; do
+		[ ! -s "/modules/$ko" ] || insmod "/modules/$ko" || return 1
+	done </modules/order
+}
+
+# The ext4 disk (run-vm.sh --ext4-tmp) on /tmp.
+ext4_tmp() {
+	# devtmpfs makes the node once the driver has probed the disk.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -b /dev/vda ] && break
+		sleep 0.5
+	done
+	mount -t ext4 /dev/vda /tmp && chmod 1777 /tmp
+}
+
 # Seconds since boot, for the timings in the log.
 uptime_s() {
 	read -r up _ </proc/uptime
@@ -72,6 +108,7 @@ VM_SMOKE_ONLY=0
 VM_NO_SMOKE=0
 VM_RUNNER_ARGS="--common --prove"
 VM_DYNAMIC_ARGS=
+VM_EXT4_TMP=0
 VM_COMMAND=
 if [ -r /minidocker/vm.conf ]; then
 	# shellcheck source=/dev/null
@@ -113,10 +150,20 @@ elif [ "$status" -eq 0 ] && [ "$VM_SMOKE_ONLY" != 1 ]; then
 	if [ -n "$VM_DYNAMIC_ARGS" ] && [ ! -x /minidocker/program.sh ]; then
 		# The dynamically linked stage, in a directory of its own: in
 		# build/ the first run would take it for one of its stages.
+		if [ -r /modules/order ] && ! load_modules; then
+			echo "vm: cannot load the kernel modules of /modules"
+			status=1
+		fi
+		if [ "$VM_EXT4_TMP" = 1 ] && ! ext4_tmp; then
+			echo "vm: cannot mount the ext4 disk on /tmp"
+			status=1
+		fi
+		runner=./build/tests/runner
+		[ ! -x dynamic-tests/runner ] || runner=./dynamic-tests/runner
 		start=$end
-		echo "vm: runner starts at $start s: build/tests/runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS"
+		echo "vm: runner starts at $start s: $runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS"
 		# shellcheck disable=SC2086 # one word per argument
-		./build/tests/runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS
+		$runner --rootfs /minidocker/build/test-rootfs $VM_DYNAMIC_ARGS
 		dynamic=$?
 		end=$(uptime_s)
 		echo "vm: runner exited with $dynamic after $(awk "BEGIN { print $end - $start }") s (uptime $end s)"

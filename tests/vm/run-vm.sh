@@ -16,6 +16,28 @@
 #                    "--only 0-smoke --only 6-cgroup --only 9-limits
 #                    --only test_rootless_limit_only_where_delegated
 #                    --only test_device_rules_deny_what_they_do_not_allow")
+#   --tool FILE      a host program the suites of the second run call
+#                    (repeatable): copied into the VM as /bin/NAME, first
+#                    in PATH (before busybox's), mode kept (newuidmap's
+#                    setuid bit), with the libraries ldd lists, as
+#                    --dynamic's are
+#   --lib SONAME     a library the dynamic stage loads at its first use
+#                    (common/lazy.h; repeatable): copied where ldconfig
+#                    finds it on the host, with the libraries it needs
+#   --registry DIR   the test images, pushed on the host into a registry's
+#                    storage (tests/registry/registry.sh --prepare DIR):
+#                    copied as /minidocker/registry with registry.sh, which
+#                    suite 13 then runs as REGISTRY_FROM=/minidocker/registry
+#                    to serve them inside the VM, on its loopback
+#   --ext4-tmp       the second run's /tmp on an ext4 disk ($VM_OUT/tmp.img,
+#                    made afresh), not on the tmpfs: a pull stores the
+#                    overlay's user.* marks, which tmpfs holds only from
+#                    Linux 6.6 on, and on a learner's machine the store is
+#                    on a disk
+#   --runner FILE    the second run's runner, which may be dynamically
+#                    linked (copied with its libraries): the host's, with
+#                    suites 14 and 15 and their network helpers, which the
+#                    static runner cannot link (default: the static one)
 #   --vmcheck FILE   the static smoke check (default $VM_OUT/vmcheck)
 #   --smoke-only     boot and run the smoke check alone, no suites
 #   --append ARGS    more kernel command line
@@ -43,6 +65,8 @@
 #
 # Ends with one line "NAME: PASS" or "NAME: FAIL (why)"; exits 0 on PASS.
 set -u
+# mkfs.ext4 and ldconfig, for a user whose PATH lacks them.
+PATH=$PATH:/usr/sbin:/sbin
 
 VM_OUT=${VM_OUT:-build/vm}
 VM_TIMEOUT=${VM_TIMEOUT:-600}
@@ -61,6 +85,28 @@ name=test-vm
 program=
 runner_args=(--common --prove)
 dynamic=
+tools=()
+libs=()
+registry=
+ext4_tmp=0
+runner2=
+# The modules the second run needs, as Debian builds them (under
+# lib/modules/VERSION/), in the order they load: each after those it
+# depends on. An ext4 filesystem on a virtio disk (--ext4-tmp); veth, the
+# bridge, nftables with NAT and fib, and tun, for suites 14 and 15.
+vm_modules="kernel/crypto/crc32c_generic kernel/lib/crc16 kernel/fs/mbcache
+kernel/fs/jbd2/jbd2 kernel/fs/ext4/ext4 kernel/drivers/virtio/virtio_ring
+kernel/drivers/virtio/virtio kernel/drivers/virtio/virtio_pci_modern_dev
+kernel/drivers/virtio/virtio_pci_legacy_dev kernel/drivers/virtio/virtio_pci
+kernel/drivers/block/virtio_blk
+kernel/lib/libcrc32c kernel/net/netfilter/nfnetlink kernel/net/netfilter/nf_tables
+kernel/net/ipv4/netfilter/nf_defrag_ipv4 kernel/net/ipv6/netfilter/nf_defrag_ipv6
+kernel/net/netfilter/nf_conntrack kernel/net/netfilter/nf_nat
+kernel/net/netfilter/nft_chain_nat kernel/net/netfilter/nft_nat
+kernel/net/netfilter/nft_masq kernel/net/netfilter/nft_fib
+kernel/net/ipv4/netfilter/nft_fib_ipv4 kernel/net/netfilter/nft_ct
+kernel/net/llc/llc kernel/net/802/stp kernel/net/bridge/bridge
+kernel/drivers/net/veth kernel/drivers/net/tun"
 dynamic_args="--only 0-smoke --only 6-cgroup --only 9-limits --only test_rootless_limit_only_where_delegated --only test_device_rules_deny_what_they_do_not_allow"
 
 here=$(dirname "$0")
@@ -105,6 +151,11 @@ parse_args() {
 		--program) program=${2:?--program needs a file}; shift ;;
 		--dynamic) dynamic=${2:?--dynamic needs a file}; shift ;;
 		--dynamic-args) dynamic_args=${2?--dynamic-args needs arguments}; shift ;;
+		--tool) tools+=("${2:?--tool needs a file}"); shift ;;
+		--lib) libs+=("${2:?--lib needs a library name}"); shift ;;
+		--registry) registry=${2:?--registry needs a directory}; shift ;;
+		--ext4-tmp) ext4_tmp=1 ;;
+		--runner) runner2=${2:?--runner needs a file}; shift ;;
 		--) shift; [ $# -gt 0 ] && runner_args=("$@"); break ;;
 		*) die "unknown option '$1' (see the comment at the top of $0)" ;;
 		esac
@@ -127,14 +178,17 @@ parse_args() {
 	if [ "$smoke_only" = 1 ] || [ -n "$program" ]; then
 		dynamic=
 	fi
+	[ -n "$dynamic" ] || ext4_tmp=0
 }
 
 # Install the Debian packages the VM is built from when any is missing, as
 # root (tools/deps.sh); without root, name them and fail. busybox must be
 # the static build: the VM has no C library.
 ensure_tools() {
-	"$here/../../tools/deps.sh" test-vm qemu-system-x86 xz-utils cpio gzip \
-		busybox-static || exit 2
+	local pkgs=(qemu-system-x86 xz-utils cpio gzip busybox-static)
+	# mkfs.ext4 for --ext4-tmp.
+	[ "$ext4_tmp" = 0 ] || pkgs+=(e2fsprogs)
+	"$here/../../tools/deps.sh" test-vm "${pkgs[@]}" || exit 2
 }
 
 # The versioned package behind linux-image-amd64 (Debian's generic kernel,
@@ -169,8 +223,11 @@ extract_elf() {
 # $VM_OUT/kernel. Never installs a kernel on the host.
 fetch_kernel() {
 	local dir=$VM_OUT/kernel pkg tmp t0 deb
-	# A cache from before stage 12 lacks the overlay module: fetch again.
-	if [ -s "$dir/kernel" ] && [ -e "$dir/overlay.ko" ]; then
+	# A cache from before stage 12 lacks the overlay module, one from
+	# before suites 13 and 14 ran in the VM the second run's (the cache
+	# knows which it holds): fetch again.
+	if [ -s "$dir/kernel" ] && [ -e "$dir/overlay.ko" ] &&
+		[ "$(cat "$dir/modules/list" 2>/dev/null)" = "$vm_modules" ]; then
 		kernel=$dir/$(cat "$dir/kernel")
 		[ -f "$kernel" ] && return 0
 	fi
@@ -194,18 +251,23 @@ fetch_kernel() {
 	deb=$(ls "$tmp"/*.deb)
 	# The kernel image, and of the modules only overlayfs (stage 12): the
 	# serial console needs none, and Debian builds overlayfs as a module.
-	dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$tmp" --wildcards \
-		'./boot/vmlinuz-*' './lib/modules/*/kernel/fs/overlayfs/*' ||
+	# And the second run's (vm_modules).
+	local want=('./boot/vmlinuz-*' './lib/modules/*/kernel/fs/overlayfs/*') m
+	for m in $vm_modules; do
+		want+=("./lib/modules/*/$m.ko*")
+	done
+	dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$tmp" --wildcards "${want[@]}" ||
 		{ rm -rf "$tmp"; die "cannot unpack the kernel from '$deb'"; }
 	rm -f "$deb"
-	local ko
-	ko=$(find "$tmp/lib" -name 'overlay.ko*' | head -n 1)
-	case $ko in
-	*.xz) xz -dc "$ko" >"$tmp/overlay.ko" ;;
-	*.zst) zstd -qdc "$ko" >"$tmp/overlay.ko" ;;
-	?*) cp "$ko" "$tmp/overlay.ko" ;;
-	*) : >"$tmp/overlay.ko" ;; # built in: nothing to load
-	esac || { rm -rf "$tmp"; die "cannot unpack the overlay module from '$deb'"; }
+	unpack_module "$tmp" overlay "$tmp/overlay.ko" ||
+		{ rm -rf "$tmp"; die "cannot unpack the overlay module from '$deb'"; }
+	mkdir -p "$tmp/modules"
+	for m in $vm_modules; do
+		m=${m##*/}
+		unpack_module "$tmp" "$m" "$tmp/modules/$m.ko" && echo "$m.ko" >>"$tmp/modules/order" ||
+			{ rm -rf "$tmp"; die "cannot unpack the module $m from '$deb'"; }
+	done
+	echo "$vm_modules" >"$tmp/modules/list"
 	rm -rf "${tmp:?}/lib"
 	if ! { mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz" && rmdir "$tmp/boot"; }; then
 		rm -rf "$tmp"
@@ -224,6 +286,19 @@ fetch_kernel() {
 	mv "$tmp" "$dir" || die "cannot move the kernel into '$dir'"
 	kernel=$dir/$(cat "$dir/kernel")
 	echo "run-vm: kernel fetch and unpack took $(elapsed "$t0" "$(now)") s: $kernel"
+}
+
+# The module $2 unpacked under $1, uncompressed into $3; empty when the
+# kernel has it built in (nothing to load).
+unpack_module() {
+	local ko
+	ko=$(find "$1/lib" -name "$2.ko*" | head -n 1)
+	case $ko in
+	*.xz) xz -dc "$ko" >"$3" ;;
+	*.zst) zstd -qdc "$ko" >"$3" ;;
+	?*) cp "$ko" "$3" ;;
+	*) : >"$3" ;;
+	esac
 }
 
 # Build $VM_OUT/initramfs.cpio.gz: busybox, /init, the smoke check and the
@@ -251,6 +326,7 @@ build_initramfs() {
 	{
 		echo "VM_SMOKE_ONLY=$smoke_only"
 		echo "VM_NO_SMOKE=$no_smoke"
+		echo "VM_EXT4_TMP=$ext4_tmp"
 		# One word per argument, quoted for the shell that sources it.
 		printf 'VM_RUNNER_ARGS=%q\n' "${runner_args[*]}"
 		if [ -n "$dynamic" ]; then
@@ -275,7 +351,29 @@ build_initramfs() {
 		# -a keeps the device nodes and the busybox links of the rootfs.
 		cp -a "$bin_dir/test-rootfs" "$root/minidocker/build/test-rootfs" ||
 			die "cannot copy '$bin_dir/test-rootfs'"
-		[ -z "$dynamic" ] || copy_dynamic "$dynamic" "$root"
+		if [ -n "$dynamic" ]; then
+			copy_dynamic "$dynamic" "$root"
+			for f in "${tools[@]}"; do
+				[ -x "$f" ] || die "no program '$f' to copy into the VM (--tool)"
+				copy_with_libs "$f" "$root" "/bin/${f##*/}"
+			done
+			for f in "${libs[@]}"; do
+				copy_lib "$f" "$root"
+			done
+			cp -r "$VM_OUT/kernel/modules" "$root/modules" ||
+				die "cannot copy the kernel's modules into '$root'"
+			if [ -n "$runner2" ]; then
+				[ -x "$runner2" ] || die "no runner at '$runner2' (--runner)"
+				copy_with_libs "$runner2" "$root" /minidocker/dynamic-tests/runner
+			fi
+			if [ -n "$registry" ]; then
+				[ -s "$registry/token" ] || die "no prepared registry in '$registry' (tests/registry/registry.sh --prepare)"
+				{ mkdir -p "$root/minidocker/tests/registry" &&
+					cp "$here/../registry/registry.sh" "$root/minidocker/tests/registry/" &&
+					cp -a "$registry" "$root/minidocker/registry"; } ||
+					die "cannot copy the registry '$registry' into '$root'"
+			fi
+		fi
 	fi
 	# The newc format is the one the kernel unpacks; gzip -1 because
 	# unpacking under emulation costs more than the bytes saved.
@@ -293,21 +391,43 @@ build_initramfs() {
 # only at first use (common/lazy.h: the pull's and the firewall's) are not
 # there: the suites of the second run must not need them.
 copy_dynamic() {
-	local f=$1 root=$2 libs lib
+	local f=$1 root=$2
 	[ -x "$f" ] || die "no dynamically linked stage at '$f': run 'make test-vm'"
-	libs=$(ldd "$f" 2>/dev/null) || die "'$f' is not dynamically linked: it belongs with the static stages (--bin)"
+	ldd "$f" >/dev/null 2>&1 || die "'$f' is not dynamically linked: it belongs with the static stages (--bin)"
+	copy_with_libs "$f" "$root" "/minidocker/dynamic/${f##*/}"
+}
+
+# Copy the file $1 into the initramfs $2 as $3, mode kept, and the dynamic
+# loader and every library ldd lists for it at the paths ldd gives.
+copy_with_libs() {
+	local f=$1 root=$2 dest=$3 libs lib
+	# A static program has no libraries to bring (ldd fails on it).
+	libs=$(ldd "$f" 2>/dev/null) || libs=
 	case $libs in
 	*'not found'*) die "ldd '$f' finds not every library: $libs" ;;
 	esac
-	{ mkdir -p "$root/minidocker/dynamic" && cp "$f" "$root/minidocker/dynamic/"; } ||
+	{ mkdir -p "$root$(dirname "$dest")" && cp -pL "$f" "$root$dest"; } ||
 		die "cannot copy '$f' into '$root'"
 	# "name => /path (0x...)" for a library, "/path (0x...)" for the
 	# loader, and nothing with a slash for the vDSO.
 	for lib in $(echo "$libs" | grep -o '/[^ ]*'); do
+		[ -e "$root$lib" ] && continue
 		# -L: the file, not the link (/lib64/ld-linux-x86-64.so.2 is one).
 		{ mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"; } ||
 			die "cannot copy '$lib' into '$root'"
 	done
+}
+
+# Copy the library named $1 (a soname, as dlopen() is given it) where the
+# host's ldconfig cache finds it, with what it needs, into the initramfs
+# $2: the VM has no cache, and the loader's default directories are the
+# ones the host's libraries are in.
+copy_lib() {
+	local path
+	path=$(ldconfig -p | awk -v n="$1" '$1 == n && /x86-64|64bit/ { print $NF; exit }')
+	[ -n "$path" ] || path=$(ldconfig -p | awk -v n="$1" '$1 == n { print $NF; exit }')
+	[ -n "$path" ] || die "no library '$1' on this machine (ldconfig -p): run 'sudo make deps-test'"
+	copy_with_libs "$path" "$2" "$path"
 }
 
 # Fail when $1 needs a dynamic loader, which the VM does not have.
@@ -325,6 +445,15 @@ boot() {
 		[ -w /dev/kvm ] || die "VM_ACCEL=kvm but /dev/kvm is not usable here"
 		accel=(-accel kvm -cpu host)
 	fi
+	local disk=()
+	if [ "$ext4_tmp" = 1 ]; then
+		# Sparse: it takes on the host what the tests write, no more.
+		rm -f "$VM_OUT/tmp.img"
+		{ truncate -s 2G "$VM_OUT/tmp.img" &&
+			mkfs.ext4 -q -F -L minidocker-tmp "$VM_OUT/tmp.img"; } ||
+			die "cannot make the ext4 disk '$VM_OUT/tmp.img'"
+		disk=(-drive "file=$VM_OUT/tmp.img,format=raw,if=virtio,cache=unsafe")
+	fi
 	echo "run-vm: booting $(basename "$kernel") under $VM_ACCEL (timeout ${VM_TIMEOUT} s)"
 	t0=$(now)
 	# -nodefaults: no VGA, network card or disks to set up or probe;
@@ -332,11 +461,12 @@ boot() {
 	# -no-reboot: a panicking /init ends qemu instead of looping.
 	timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
 		"${accel[@]}" -nodefaults -display none -no-reboot \
-		-m "$VM_MEM" -smp "$VM_SMP" -serial stdio -monitor none \
+		-m "$VM_MEM" -smp "$VM_SMP" -serial stdio -monitor none "${disk[@]}" \
 		-kernel "$kernel" -initrd "$VM_OUT/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 quiet$append" </dev/null 2>&1 |
 		tr -d '\r' | tee "$log"
 	qemu_status=${PIPESTATUS[0]}
+	rm -f "$VM_OUT/tmp.img"
 	boot_time=$(elapsed "$t0" "$(now)")
 	echo "run-vm: qemu ran for $boot_time s (status $qemu_status)"
 }

@@ -1,8 +1,10 @@
 # The cgroup v2 tests in a qemu VM (see tests/vm/README.md).
 #
 #   make test-vm            every suite, with --prove, inside the VM, on
-#                           the static stages; then the cgroup suites on
-#                           the last dynamically linked stage
+#                           the static stages; then on the last
+#                           dynamically linked stage the cgroup suites,
+#                           the registry's (13), the network (14) and
+#                           detached containers (15)
 #   make test-vm-smoke      boot and check cgroup2 + pids only (seconds)
 #   make test-vm-selfcheck  boot with the pids controller disabled and
 #                           expect the VM run to report FAIL
@@ -19,7 +21,7 @@ VM_RUNNER_ARGS ?= --common --prove
 VM_SCRIPT      := tests/vm/run-vm.sh
 VM_ENV          = VM_OUT=$(VM_OUT)
 
-.PHONY: test-vm test-vm-smoke test-vm-selfcheck vm-kernel vm-static
+.PHONY: test-vm test-vm-smoke test-vm-selfcheck vm-kernel vm-static vm-registry
 
 # For `make test`; run-vm.sh installs them too (tools/deps.sh) when run alone.
 DEPS_TEST  += qemu-system-x86 xz-utils cpio gzip busybox-static
@@ -58,17 +60,47 @@ VM_FIXTURES := $(filter-out $(FIXTURES_DYNAMIC),$(FIXTURE_NAMES))
 # suite 16 the device rules (a BPF program attached to the group)
 # (the earlier suites' runs get --net none from the harness). About 18 s
 # under TCG; suites 1-escapes (12 s) and 6-badinput (15 s) were left out.
-# Not suites 13 and 14, which the VM cannot host: 13 pulls from a
-# registry (Debian's docker-registry, tests/registry/registry.sh), 14 needs
-# the runner's network helpers (RUNNER_NET, left out of the static runner)
-# and both the libraries the stage loads only for a pull or a network
-# (common/lazy.h: libcurl, libarchive, libcrypto, libnftables), which are
-# not copied. No --prove: the static run proves suites 6 and 9 on the
-# stages before.
+# And suite 13, the pull from a real registry (as root: the images are
+# made with umoci, which keeps their owners only as root): its images are
+# built and pushed on the host into a registry's storage
+# (tests/registry/registry.sh --prepare, $(VM_REGISTRY)), and inside the
+# VM the suite's registry.sh serves that storage with Debian's
+# docker-registry and the token endpoint on the VM's loopback
+# (run-vm.sh --registry). The stores are on an ext4 disk (--ext4-tmp): a
+# pull marks opaque directories with user.* extended attributes, which
+# the kernel's tmpfs has only from Linux 6.6 on (Debian 12's is 6.1).
+# And suites 14 and 15, the network and detached containers: they need
+# the runner's network helpers (RUNNER_NET), which the static runner
+# cannot link, so this run's runner is the host's own, copied with its
+# libraries (--runner), and the kernel's veth, bridge, nf_tables and tun
+# modules, which /init loads. Every test of suite 14 makes its own
+# network namespaces, as on the host; the VM is a machine of its own,
+# and no packet leaves it (qemu -nodefaults: no network card).
+# The VM gets the libraries the stage loads only for a pull or a network
+# (common/lazy.h, VM_LIBS) and the host programs the suites and
+# registry.sh call (VM_TOOLS): bash, curl and ss for registry.sh; GNU
+# find (-printf) and util-linux's script, which busybox's lack;
+# newuidmap and newgidmap for the rootless pull with subordinate ids;
+# iproute2's ip and slirp4netns for suite 14.
+# No --prove: the static run proves suites 6 and 9 on the stages before,
+# and the proofs of suites 13 to 15 are fixtures and stages that make
+# test runs on the host.
 VM_DYNAMIC      := $(lastword $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),$(n))))
+VM_ROOT         := $(shell [ "$$(id -u)" -eq 0 ] && echo yes)
 VM_DYNAMIC_ARGS ?= --only 0-smoke --only 6-cgroup --only 9-limits \
 	--only test_rootless_limit_only_where_delegated \
-	--only test_device_rules_deny_what_they_do_not_allow
+	--only test_device_rules_deny_what_they_do_not_allow \
+	$(if $(VM_ROOT),--only 13-image) --only 14-net --only 15-detach
+# The binary of that stage (another stage-N, a fixture copied under that
+# name, to see the VM run fail: tests/vm/README.md).
+VM_DYNAMIC_BIN  ?= $(VM_DYNAMIC:%=$(BUILD)/stage-%)
+VM_REGISTRY     := $(VM_OUT)/registry
+VM_TOOLS        := bash curl ss find script newuidmap newgidmap ip slirp4netns
+VM_LIBS         := libcurl.so.4 libarchive.so.13 libcrypto.so.3 libnftables.so.1
+# The packages behind VM_TOOLS and VM_LIBS, and registry.sh's.
+DEPS_VM_IMAGE    = $(DEPS_REGISTRY_TEST) $(DEPS_NET_TEST) uidmap findutils \
+	e2fsprogs
+DEPS_TEST       += $(DEPS_VM_IMAGE)
 vm-static:
 	$(MAKE) $(BUILD_JOBS) BUILD=$(VM_STATIC) LDFLAGS=-static RUNNER_NET= \
 		$(VM_STAGES:%=$(VM_STATIC)/stage-%) tests \
@@ -77,10 +109,24 @@ vm-static:
 		$(VM_STATIC)/test-rootfs
 	cp $(VM_STATIC)/tests/probe $(VM_STATIC)/test-rootfs/bin/probe
 
-test-vm: $(VM_OUT)/vmcheck vm-static $(VM_DYNAMIC:%=$(BUILD)/stage-%)
+# Suite 13's images, made afresh each time (about 5 s): the token in
+# there expires after a day.
+vm-registry: vm-static $(REGISTRY_BIN)
+	@tools/deps.sh test-vm $(DEPS_VM_IMAGE)
+	REGISTRY_BIN=$(REGISTRY_BIN) tests/registry/registry.sh --prepare \
+		$(VM_REGISTRY) $(VM_STATIC)/test-rootfs
+
+test-vm: $(VM_OUT)/vmcheck vm-static $(VM_DYNAMIC_BIN) \
+		$(TEST_RUNNER) $(if $(VM_ROOT),vm-registry)
+	@[ -n "$(VM_ROOT)" ] || echo "test-vm: suite 13 left out: its images are made as root (sudo make test-vm)" >&2
+	@tools/deps.sh test-vm $(DEPS_VM_IMAGE)
 	$(VM_ENV) $(VM_SCRIPT) --bin $(VM_STATIC) --vmcheck $(VM_OUT)/vmcheck \
-		$(if $(VM_DYNAMIC),--dynamic $(BUILD)/stage-$(VM_DYNAMIC) \
-			--dynamic-args '$(VM_DYNAMIC_ARGS)') \
+		$(if $(VM_DYNAMIC_BIN),--dynamic $(VM_DYNAMIC_BIN) \
+			--dynamic-args '$(VM_DYNAMIC_ARGS)' \
+			--runner $(TEST_RUNNER) --ext4-tmp \
+			$(if $(VM_ROOT),--registry $(VM_REGISTRY) --tool $(REGISTRY_BIN)) \
+			$(foreach t,$(VM_TOOLS),--tool "$$(command -v $(t))") \
+			$(VM_LIBS:%=--lib %)) \
 		-- $(VM_RUNNER_ARGS)
 
 test-vm-smoke: $(VM_OUT)/vmcheck
