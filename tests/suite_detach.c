@@ -518,7 +518,8 @@ static void test_exec_joins_net(void)
 			      H.rootfs,
 			      "/bin/sh",
 			      "-c",
-			      "ip -o -4 addr show dev eth0 > /tmp/addr; " SERVE,
+			      "ip -o -4 addr show dev eth0 > /tmp/addr.new && "
+			      "mv /tmp/addr.new /tmp/addr; " SERVE,
 			      NULL};
 	struct run_result r;
 	h_run(&r, NULL, args);
@@ -532,6 +533,8 @@ static void test_exec_joins_net(void)
 		CU_FAIL("run -d --net bridge started no container");
 		goto back;
 	}
+	/* The container writes its line whole (a rename): an exec that
+	 * found the file empty would print exec's line alone. */
 	for (int i = 0; i < 500; i++) {
 		CTL(r, "exec", d.id, "/bin/sh", "-c",
 		    "cat /tmp/addr 2>/dev/null && "
