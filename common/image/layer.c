@@ -61,8 +61,8 @@ static int open_parent(int root_fd, const char *dir)
 			close(fd);
 			return -1;
 		}
-		int next = openat(fd, part,
-				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int next = openat(
+		    fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		int err = errno;
 		close(fd);
 		errno = err;
@@ -91,8 +91,8 @@ static bool no_link_on_way(int root_fd, const char *path)
 			*next++ = '\0';
 		if (!*c || !strcmp(c, "."))
 			continue;
-		int sub = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-					O_CLOEXEC);
+		int sub = openat(fd, c,
+				 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		/* Not there yet: it will be made a directory, and nothing
 		 * below it exists to be a link. */
 		bool missing = sub < 0 && errno == ENOENT;
@@ -147,7 +147,15 @@ static int make_whiteout(int root_fd, const char *path, char *why,
 			rc = -1;
 		}
 	}
-	if (rc < 0)
+	/* overlayfs under userxattr reads user.* marks: a filesystem
+	 * without them (tmpfs before Linux 6.6) cannot hold an image. */
+	if (rc < 0 && errno == EOPNOTSUPP)
+		snprintf(why, why_len,
+			 "cannot make whiteout '%s': %s (the image store's "
+			 "filesystem has no user.* extended attributes: put "
+			 "it on ext4, xfs or btrfs)",
+			 path, strerror(errno));
+	else if (rc < 0)
 		snprintf(why, why_len, "cannot make whiteout '%s': %s", path,
 			 strerror(errno));
 	int err = errno;
@@ -163,7 +171,8 @@ static int copy_data(struct archive *in, struct archive *out)
 	size_t len;
 	la_int64_t off;
 	int r;
-	while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
+	while ((r = archive_read_data_block(in, &buf, &len, &off)) ==
+	       ARCHIVE_OK)
 		if (archive_write_data_block(out, buf, len, off) < ARCHIVE_OK)
 			return ARCHIVE_FAILED;
 	return r == ARCHIVE_EOF ? ARCHIVE_OK : r;
@@ -171,8 +180,7 @@ static int copy_data(struct archive *in, struct archive *out)
 
 /* Unpack tar into the current directory (libarchive writes relative to
  * it), root_fd being that directory. */
-static int unpack_here(const char *tar, int root_fd, char *why,
-		       size_t why_len)
+static int unpack_here(const char *tar, int root_fd, char *why, size_t why_len)
 {
 	/* Root in a user namespace (a rootless pull with subordinate ids,
 	 * unpack_layer()) may give files to the ids mapped there, but make
@@ -184,11 +192,10 @@ static int unpack_here(const char *tar, int root_fd, char *why,
 	 * UNLINK: an entry replaces what is there. OWNER only as root (a
 	 * user cannot give files away); XATTR keeps capabilities and
 	 * the like. */
-	int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-		    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-		    ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_PERM |
-		    ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR;
+	int flags =
+	    ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+	    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK |
+	    ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR;
 	if (owner)
 		flags |= ARCHIVE_EXTRACT_OWNER;
 
@@ -219,7 +226,8 @@ static int unpack_here(const char *tar, int root_fd, char *why,
 		/* libarchive would replace a link on the way by a
 		 * directory (SECURE_SYMLINKS with UNLINK): refuse the layer
 		 * instead, as it is built to reach out. */
-		if (!path_stays_inside(path) || !no_link_on_way(root_fd, path) ||
+		if (!path_stays_inside(path) ||
+		    !no_link_on_way(root_fd, path) ||
 		    (link && (!path_stays_inside(link) ||
 			      !no_link_on_way(root_fd, link)))) {
 			snprintf(why, why_len,
@@ -315,16 +323,18 @@ static int unpack_mapped(const struct subid_map *m, const char *blob,
 	char *shared = mmap(NULL, why_len, PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED) {
-		snprintf(why, why_len, "cannot map memory: %s", strerror(errno));
+		snprintf(why, why_len, "cannot map memory: %s",
+			 strerror(errno));
 		return -1;
 	}
 	*shared = '\0';
 	struct unpack_job j = {blob, dir, shared, why_len};
 	int rc = subid_run_mapped(m, unpack_job, &j);
 	if (rc < 0)
-		snprintf(why, why_len, "%s", *shared ? shared :
-			 "cannot unpack in a user namespace with the "
-			 "subordinate ids (newuidmap said why)");
+		snprintf(why, why_len, "%s",
+			 *shared ? shared
+				 : "cannot unpack in a user namespace with the "
+				   "subordinate ids (newuidmap said why)");
 	munmap(shared, why_len);
 	return rc;
 }
