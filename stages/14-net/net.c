@@ -675,6 +675,28 @@ void setup_etc_files(const struct net *net, const char *merged)
 	    net->dir);
 }
 
+/* The container's veth pair, gone. Deleting one end deletes the other,
+ * wherever it is; but a container that ended took its own namespace
+ * along, and the kernel removes the pair with it soon after, in a
+ * worker: waiting for that is quicker than deleting the pair here, which
+ * waits for RCU grace periods (10-20 ms on a busy host). A pair that
+ * stays (something else holds the namespace) is deleted after a second.
+ * Returns 0, or -1 with errno. */
+static int remove_veth(const struct net *net)
+{
+	struct nl nl;
+	/* Its first process reaped: every process of it is gone. */
+	bool ended = net->netns_fd < 0 && net->pid > 0 &&
+		     kill(net->pid, 0) < 0 && errno == ESRCH;
+	if (nl_open(&nl, -1) < 0)
+		return -1;
+	int rc = 0;
+	if (!ended || nl_link_wait_gone(&nl, net->veth, 1000) < 0)
+		rc = nl_link_del(&nl, net->veth);
+	nl_close(&nl);
+	return rc;
+}
+
 int net_teardown(struct net *net)
 {
 	char why[512];
@@ -692,17 +714,11 @@ int net_teardown(struct net *net)
 			;
 		net->slirp_pid = 0;
 	}
-	/* Deleting one end of the pair deletes the other, wherever it is.
-	 * Usually gone already, with the container's namespace. */
-	if (net->veth[0]) {
-		struct nl nl;
-		if (nl_open(&nl, -1) < 0 || nl_link_del(&nl, net->veth) < 0) {
-			report_errno("cannot delete '%s'", net->veth);
-			rc = -1;
-		}
-		nl_close(&nl);
-		net->veth[0] = '\0';
+	if (net->veth[0] && remove_veth(net) < 0) {
+		report_errno("cannot delete '%s'", net->veth);
+		rc = -1;
 	}
+	net->veth[0] = '\0';
 	/* The rules before the lease: the address is not given again while
 	 * a rule still points at it. */
 	if (net->published &&
