@@ -5,7 +5,6 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -308,65 +307,4 @@ int nl_link_del(struct nl *nl, const char *name)
 	if (talk(nl, nlh, NULL, NULL) < 0 && errno != ENODEV)
 		return -1;
 	return 0;
-}
-
-static int gone_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	if (nlh->nlmsg_type == RTM_DELLINK && ifi->ifi_index == *(int *)data)
-		*(int *)data = 0;
-	return MNL_CB_OK;
-}
-
-/* Milliseconds from now to end, 0 once past. */
-static int ms_left(const struct timespec *end)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long ms = (end->tv_sec - now.tv_sec) * 1000 +
-		  (end->tv_nsec - now.tv_nsec) / 1000000;
-	return ms > 0 ? (int)ms : 0;
-}
-
-int nl_link_wait_gone(struct nl *nl, const char *name, int ms)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int rc = -1;
-
-	/* Listening to the links' notifications before the first look: a
-	 * link that goes in between is announced, not missed. */
-	struct mnl_socket *watch = mnl_socket_open(NETLINK_ROUTE);
-	if (!watch)
-		return -1;
-	if (mnl_socket_bind(watch, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	int index = nl_link_index(nl, name);
-	struct pollfd p = {.fd = mnl_socket_get_fd(watch), .events = POLLIN};
-	struct timespec end;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += ms / 1000;
-	end.tv_nsec += (ms % 1000) * 1000000L;
-	while (index > 0) {
-		int n = poll(&p, 1, ms_left(&end));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			errno = ETIMEDOUT;
-		if (n <= 0)
-			goto out;
-		ssize_t got = mnl_socket_recvfrom(watch, buf, sizeof(buf));
-		if (got < 0 && errno == ENOBUFS) /* notifications lost */
-			index = nl_link_index(nl, name);
-		else if (got < 0)
-			goto out;
-		else
-			mnl_cb_run(buf, (size_t)got, 0, 0, gone_cb, &index);
-	}
-	if (index == 0 || errno == ENODEV)
-		rc = 0;
-out:;
-	int saved = errno;
-	mnl_socket_close(watch);
-	errno = saved;
-	return rc;
 }

@@ -64,11 +64,4 @@ int nl_route_default(struct nl *nl, struct in_addr gw);
  * is fine. Returns 0, or -1 with errno. */
 int nl_link_del(struct nl *nl, const char *name);
 
-/* Wait up to ms milliseconds for the link name to go without deleting it:
- * a network namespace that is destroyed takes its devices, and the veths
- * paired with them, along, in a kernel worker soon after its last
- * process ended. Returns 0 once it is gone, or -1 with errno (ETIMEDOUT:
- * still there). */
-int nl_link_wait_gone(struct nl *nl, const char *name, int ms);
-
 #endif

@@ -94,12 +94,15 @@ int net_parse_port(const char *text, struct port_map *map, char *why,
 	return 0;
 }
 
-/* The host's end of the veth pair of the container at addr: by the host
- * part of the address, which no live container shares ("mdv2"). */
-static void veth_name(struct in_addr addr, char *host)
+/* The host's end of the veth pair of the container at addr, leased by
+ * owner: by the host part of the address and the holder's pid
+ * ("mdv2-4242"), which no two live containers share, nor a live one and
+ * the pair of an ended one, which its namespace takes along a little
+ * later. */
+static void veth_name(struct in_addr addr, pid_t owner, char *host)
 {
 	unsigned int n = ntohl(addr.s_addr) & ((1u << (32 - LEASE_PREFIX)) - 1);
-	snprintf(host, IFNAMSIZ, "mdv%u", n);
+	snprintf(host, IFNAMSIZ, "mdv%u-%d", n, (int)owner);
 }
 
 /* What a runtime killed by SIGKILL left with its lease: its chains, and
@@ -115,7 +118,7 @@ static void forget_container(pid_t owner, struct in_addr addr, void *arg)
 		(int)owner);
 	if (nft_unpublish(addr, why, sizeof(why)) < 0)
 		verbose("cannot remove the rules of %s: %s", text, why);
-	veth_name(addr, host);
+	veth_name(addr, owner, host);
 	if (nl_open(&nl, -1) == 0) {
 		nl_link_del(&nl, host);
 		nl_close(&nl);
@@ -250,8 +253,8 @@ static int setup_bridge(struct nl *host, const struct lease *lease)
  * saying why. */
 static int setup_veth(struct nl *host, struct net *net)
 {
-	veth_name(net->lease.addr, net->veth);
-	/* One a runtime killed half-way through left with our address. */
+	veth_name(net->lease.addr, net->lease.owner, net->veth);
+	/* One a runtime of the same pid left, killed half-way through. */
 	nl_link_del(host, net->veth);
 	/* Made there, not moved there: moving a device out of a namespace
 	 * makes the kernel wait until every CPU has left what it was doing
@@ -675,24 +678,23 @@ void setup_etc_files(const struct net *net, const char *merged)
 	    net->dir);
 }
 
-/* The container's veth pair, gone. Deleting one end deletes the other,
- * wherever it is; but a container that ended took its own namespace
- * along, and the kernel removes the pair with it soon after, in a
- * worker: waiting for that is quicker than deleting the pair here, which
- * waits for RCU grace periods (10-20 ms on a busy host). A pair that
- * stays (something else holds the namespace) is deleted after a second.
- * Returns 0, or -1 with errno. */
+/* The container's veth pair, to go. A container that ended took its own
+ * namespace along, and the kernel removes the devices in it, and the
+ * pairs they belong to, in a worker soon after: nothing to do, where
+ * deleting the pair here, or waiting for the worker, would wait for RCU
+ * grace periods (10-30 ms). The pair of a container still running, or
+ * in a namespace given by file, is deleted (one end takes the other
+ * along). Returns 0, or -1 with errno. */
 static int remove_veth(const struct net *net)
 {
 	struct nl nl;
 	/* Its first process reaped: every process of it is gone. */
-	bool ended = net->netns_fd < 0 && net->pid > 0 &&
-		     kill(net->pid, 0) < 0 && errno == ESRCH;
+	if (net->netns_fd < 0 && net->pid > 0 && kill(net->pid, 0) < 0 &&
+	    errno == ESRCH)
+		return 0;
 	if (nl_open(&nl, -1) < 0)
 		return -1;
-	int rc = 0;
-	if (!ended || nl_link_wait_gone(&nl, net->veth, 1000) < 0)
-		rc = nl_link_del(&nl, net->veth);
+	int rc = nl_link_del(&nl, net->veth);
 	nl_close(&nl);
 	return rc;
 }
