@@ -100,8 +100,7 @@ int netns_link_outside(const struct box *outside)
 
 	if (nl_open(&host, -1) < 0)
 		return -1;
-	if (nl_veth_add(&host, "uplink", "downlink") < 0 ||
-	    nl_link_move(&host, "downlink", -1, outside->pid, "eth0") < 0 ||
+	if (nl_veth_add(&host, "uplink", "eth0", -1, outside->pid) < 0 ||
 	    inet_pton(AF_INET, NETNS_HOST_ADDR, &a) != 1 ||
 	    nl_addr_add(&host, "uplink", a, 24) < 0 ||
 	    nl_link_up(&host, "uplink") < 0)

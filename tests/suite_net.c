@@ -104,6 +104,20 @@ static void host_links(char *out, size_t len)
 		snprintf(out, len, "(ip -o link failed)");
 }
 
+/* The world's links, as host_links() gives them, once no host's end of
+ * a container's pair (mdv<N>) is among them, or after 5 s: the pair of an
+ * ended container goes with its namespace, which the kernel destroys in
+ * a worker of its own a little after the runtime is done. */
+static void host_links_settled(char *out, size_t len)
+{
+	for (int i = 0; i < 500; i++) {
+		host_links(out, len);
+		if (!strstr(out, " mdv"))
+			return;
+		usleep(10000);
+	}
+}
+
 /* The world's nft table, as nft lists it ("" when there is none). */
 static void host_table(char *out, size_t len)
 {
@@ -153,7 +167,7 @@ static const char *shared_left(void)
 static void check_nothing_left(pid_t pid, const char *what)
 {
 	char links[4096], table[8192], name[512];
-	host_links(links, sizeof(links));
+	host_links_settled(links, sizeof(links));
 	host_table(table, sizeof(table));
 	const char *run = getenv("MINIDOCKER_RUN");
 	int leases = run ? lease_count(run) : -1;

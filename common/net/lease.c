@@ -135,6 +135,8 @@ static int remove_if_empty(const char *dir, lease_empty_fn *empty, void *arg)
 		return -1;
 	snprintf(path, sizeof(path), "%s/" LEASE_NETNS, dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/" LEASE_GIVEN, dir);
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/lock", dir);
 	unlink(path);
 	rmdir(dir); /* not ours to empty further if something else is in it */
@@ -228,6 +230,38 @@ static int claim_dir(const char *dir, char *why, size_t why_len)
 	return rc;
 }
 
+/* Where to look for a free address, first to last: after the one given
+ * last (named in dir/LEASE_GIVEN), so that an address just let go is the
+ * last to be given again. The pair of a container that ended goes with
+ * its namespace a little later, and the host's neighbour table keeps its
+ * MAC address for a while: a new container with the same address at once
+ * would meet both. */
+static uint32_t after_given(const char *dir, uint32_t first, uint32_t last)
+{
+	char path[PATH_MAX + 16], text[INET_ADDRSTRLEN];
+	struct in_addr given;
+	snprintf(path, sizeof(path), "%s/" LEASE_GIVEN, dir);
+	if (read_small(path, text, sizeof(text)) < 0 ||
+	    inet_pton(AF_INET, text, &given) != 1 ||
+	    ntohl(given.s_addr) < first || ntohl(given.s_addr) >= last)
+		return first;
+	return ntohl(given.s_addr) + 1;
+}
+
+/* Name addr (text) in dir/LEASE_GIVEN. Only a hint: without it, the
+ * next taker looks from the first address. */
+static void note_given(const char *dir, const char *addr)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/" LEASE_GIVEN, dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	/* A failed or short write leaves no address there: read as none. */
+	(void)write_all(fd, addr, strlen(addr));
+	close(fd);
+}
+
 int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
 	       size_t why_len)
 {
@@ -256,8 +290,11 @@ int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
 	/* .0 is the network, .1 the gateway, the last the broadcast. */
 	uint32_t first = ntohl(net.s_addr) + 2;
 	uint32_t last = ntohl(net.s_addr) + (1u << (32 - LEASE_PREFIX)) - 2;
-	for (uint32_t a = first; a <= last; a++) {
+	uint32_t count = last - first + 1;
+	uint32_t start = after_given(dir, first, last);
+	for (uint32_t i = 0; i < count; i++) {
 		char name[INET_ADDRSTRLEN], text[64];
+		uint32_t a = first + (start - first + i) % count;
 		l->addr.s_addr = htonl(a);
 		inet_ntop(AF_INET, &l->addr, name, sizeof(name));
 		snprintf(l->path, sizeof(l->path), "%s/%s", dir, name);
@@ -281,6 +318,7 @@ int lease_take(struct lease *l, const char *run, pid_t owner, char *why,
 			goto out;
 		}
 		l->owner = owner;
+		note_given(dir, name);
 		rc = 0;
 		goto out;
 	}

@@ -2,7 +2,8 @@
  * directory (common/state.h): <run>/leases/<address> names the process
  * that holds it (its pid and start time, so a later process given the
  * same pid is not taken for it), <run>/leases/lock serialises the takers,
- * <run>/leases/netns names the network namespace they were taken in, and
+ * <run>/leases/netns names the network namespace they were taken in,
+ * <run>/leases/given the address given last, and
  * a lease whose holder has died is reaped by the next run, as
  * state_reap_stale reaps dead runtimes' directories. The last lease to go
  * takes the directory with it. */
@@ -22,6 +23,7 @@
 #define LEASE_GATEWAY "10.77.0.1"
 #define LEASE_DIR     "leases" /* in the run directory */
 #define LEASE_NETNS   "netns"  /* in LEASE_DIR: "dev:ino" of its namespace */
+#define LEASE_GIVEN   "given"  /* in LEASE_DIR: the address given last */
 
 /* One address held for a container. */
 struct lease {
@@ -32,7 +34,8 @@ struct lease {
 	char path[PATH_MAX];	/* its file; empty when nothing is held */
 };
 
-/* Take the lowest free address for owner (a live process: the runtime).
+/* Take a free address for owner (a live process: the runtime), the
+ * first after the one given last, round the subnet.
  * Dead holders' leases are not reaped here: lease_reap_stale() first,
  * with what must go with them (but those of another network namespace,
  * whose holders are all dead, are forgotten). Returns 0, or -1 with

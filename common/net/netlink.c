@@ -183,7 +183,27 @@ int nl_bridge_add(struct nl *nl, const char *name)
 	return 0;
 }
 
-int nl_veth_add(struct nl *nl, const char *name, const char *peer)
+/* Put the namespace a new link is made in: the file netns_fd, else the
+ * one of process pid, else (-1 and 0) none, ours. */
+static void put_netns(struct nlmsghdr *nlh, int netns_fd, pid_t pid)
+{
+	if (netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+	else if (pid > 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)pid);
+}
+
+/* One transmit and one receive queue: a veth is given one per CPU at
+ * first and cut down to one once registered, and each cut waits for an
+ * RCU grace period (synchronize_net()). */
+static void put_one_queue(struct nlmsghdr *nlh)
+{
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
+}
+
+int nl_veth_add(struct nl *nl, const char *name, const char *peer, int netns_fd,
+		pid_t pid)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 
@@ -191,41 +211,21 @@ int nl_veth_add(struct nl *nl, const char *name, const char *peer)
 		return -1;
 	struct nlmsghdr *nlh =
 	    link_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
+	put_one_queue(nlh);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	/* The peer is described by a link message of its own, nested. */
+	/* The peer is described by a link message of its own, nested: its
+	 * name, its queues, and the namespace it is born in. */
 	struct nlattr *p = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	put_one_queue(nlh);
+	put_netns(nlh, netns_fd, pid);
 	mnl_attr_nest_end(nlh, p);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
-	return talk(nl, nlh, NULL, NULL);
-}
-
-int nl_link_move(struct nl *nl, const char *name, int netns_fd, pid_t pid,
-		 const char *newname)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-
-	if (check_name(name) < 0 || (newname && check_name(newname) < 0))
-		return -1;
-	int index = nl_link_index(nl, name);
-	if (index < 0)
-		return -1;
-	struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, 0, NULL);
-	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	ifi->ifi_index = index;
-	if (netns_fd >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
-	else
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)pid);
-	/* With a new namespace, IFLA_IFNAME is the name it takes there:
-	 * moved and renamed at once, so no eth0 ever clashes here. */
-	if (newname)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, newname);
 	return talk(nl, nlh, NULL, NULL);
 }
 

@@ -36,15 +36,14 @@ int nl_link_index(struct nl *nl, const char *name);
  * -1 with errno. */
 int nl_bridge_add(struct nl *nl, const char *name);
 
-/* Create a veth pair: name and its peer, both here. Returns 0, or -1
- * with errno (EEXIST: one of the names is taken). */
-int nl_veth_add(struct nl *nl, const char *name, const char *peer);
-
-/* Move the link name into another network namespace, the one of the
- * file netns_fd or, when it is -1, of process pid, renamed there to
- * newname. Returns 0, or -1 with errno. */
-int nl_link_move(struct nl *nl, const char *name, int netns_fd, pid_t pid,
-		 const char *newname);
+/* Create a veth pair: name here, and its peer in the network namespace
+ * of the file netns_fd or, when it is -1, of process pid (here too when
+ * that is 0). Made there, the peer is never moved: a move makes the
+ * kernel wait for RCU grace periods, tens of milliseconds on a busy
+ * host. Returns 0, or -1 with errno (EEXIST: one of the names is
+ * taken). */
+int nl_veth_add(struct nl *nl, const char *name, const char *peer, int netns_fd,
+		pid_t pid);
 
 /* Attach the link name to the bridge master. Returns 0, or -1 with errno. */
 int nl_link_set_master(struct nl *nl, const char *name, const char *master);

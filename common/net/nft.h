@@ -22,9 +22,10 @@ struct port_map {
  * (CIDR, "10.77.0.0/24") by any interface but bridge leaves with the
  * address of that interface, and what the host sends from its loopback
  * to a container (a published port reached through 127.0.0.1) leaves
- * with the bridge's. Safe to repeat and to run in parallel: the rules
- * are made anew in one transaction. Returns 0, or -1 with the reason in
- * why. */
+ * with the bridge's. Nothing is done when the chain holds its two rules
+ * already; else the rules are made anew in one transaction, so it is
+ * safe to repeat and to run in parallel. Returns 0, or -1 with the
+ * reason in why. */
 int nft_setup_nat(const char *subnet, const char *bridge, char *why,
 		  size_t why_len);
 

@@ -2,8 +2,8 @@
  * Stage 14's lesson: a network of the container's own. The child is
  * born in a new network namespace, which holds nothing but a loopback
  * device that is down. As root, the runtime then gives it a way out: a
- * veth pair (two devices joined like the ends of a cable), one end moved
- * into the container as eth0 with an address leased from 10.77.0.0/24,
+ * veth pair (two devices joined like the ends of a cable), one end made
+ * in the container as eth0 with an address leased from 10.77.0.0/24,
  * the other on the bridge minidocker0, the gateway. The host forwards
  * and masquerades what the containers send out, and DNATs its published
  * ports to them. Without root no device may be made on the host, so
@@ -94,22 +94,23 @@ int net_parse_port(const char *text, struct port_map *map, char *why,
 	return 0;
 }
 
-/* The host's end of the veth pair of the container at addr, and its
- * peer's name before it moves: by the host part of the address, which no
- * live container shares ("mdv2", "mdp2"). */
-static void veth_names(struct in_addr addr, char *host, char *peer)
+/* The host's end of the veth pair of the container at addr, leased by
+ * owner: by the host part of the address and the holder's pid
+ * ("mdv2-4242"), which no two live containers share, nor a live one and
+ * the pair of an ended one, which its namespace takes along a little
+ * later. */
+static void veth_name(struct in_addr addr, pid_t owner, char *host)
 {
 	unsigned int n = ntohl(addr.s_addr) & ((1u << (32 - LEASE_PREFIX)) - 1);
-	snprintf(host, IFNAMSIZ, "mdv%u", n);
-	snprintf(peer, IFNAMSIZ, "mdp%u", n);
+	snprintf(host, IFNAMSIZ, "mdv%u-%d", n, (int)owner);
 }
 
 /* What a runtime killed by SIGKILL left with its lease: its chains, and
- * its veth pair if it died before moving one end away (once moved, the
- * pair dies with the container's namespace). */
+ * its veth pair if the container's namespace outlived it (the pair dies
+ * with that namespace). */
 static void forget_container(pid_t owner, struct in_addr addr, void *arg)
 {
-	char why[256], host[IFNAMSIZ], peer[IFNAMSIZ], text[INET_ADDRSTRLEN];
+	char why[256], host[IFNAMSIZ], text[INET_ADDRSTRLEN];
 	struct nl nl;
 	(void)arg;
 	inet_ntop(AF_INET, &addr, text, sizeof(text));
@@ -117,7 +118,7 @@ static void forget_container(pid_t owner, struct in_addr addr, void *arg)
 		(int)owner);
 	if (nft_unpublish(addr, why, sizeof(why)) < 0)
 		verbose("cannot remove the rules of %s: %s", text, why);
-	veth_names(addr, host, peer);
+	veth_name(addr, owner, host);
 	if (nl_open(&nl, -1) == 0) {
 		nl_link_del(&nl, host);
 		nl_close(&nl);
@@ -247,23 +248,21 @@ static int setup_bridge(struct nl *host, const struct lease *lease)
 	return 0;
 }
 
-/* The veth pair: made here, one end moved into the container as eth0,
- * the other attached to the bridge and up. Returns 0, or -1 after saying
- * why. */
+/* The veth pair: one end made in the container's namespace as eth0,
+ * the other here, attached to the bridge and up. Returns 0, or -1 after
+ * saying why. */
 static int setup_veth(struct nl *host, struct net *net)
 {
-	char peer[IFNAMSIZ];
-
-	veth_names(net->lease.addr, net->veth, peer);
-	/* One a runtime killed half-way through left with our address. */
+	veth_name(net->lease.addr, net->lease.owner, net->veth);
+	/* One a runtime of the same pid left, killed half-way through. */
 	nl_link_del(host, net->veth);
-	if (nl_veth_add(host, net->veth, peer) < 0) {
-		report_errno("cannot create veth pair '%s'", net->veth);
+	/* Made there, not moved there: moving a device out of a namespace
+	 * makes the kernel wait until every CPU has left what it was doing
+	 * with it (RCU grace periods), tens of milliseconds on a busy host. */
+	if (nl_veth_add(host, net->veth, "eth0", net->netns_fd, net->pid) < 0) {
+		report_errno("cannot create veth pair '%s' into the container",
+			     net->veth);
 		net->veth[0] = '\0'; /* not ours to delete */
-		return -1;
-	}
-	if (nl_link_move(host, peer, net->netns_fd, net->pid, "eth0") < 0) {
-		report_errno("cannot move '%s' into the container", peer);
 		return -1;
 	}
 	if (nl_link_set_master(host, net->veth, NET_BRIDGE) < 0 ||
@@ -617,10 +616,10 @@ static void bind_etc_file(const char *src, const char *merged, const char *name)
 	bool is_file = found && S_ISREG(st.st_mode);
 	if (found && !is_file && unlink(target) < 0)
 		die_errno("cannot replace '%s'", target);
-	int fd = is_file ? -1
-			 : open(target,
-				O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-				0644);
+	int fd = is_file
+		     ? -1
+		     : open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			    0644);
 	if (!is_file && fd < 0 && (errno == EACCES || errno == EPERM)) {
 		/* Without root, an image's /etc that root owns. */
 		verbose("no /etc/%s: the image's /etc is not the container's "
@@ -679,6 +678,27 @@ void setup_etc_files(const struct net *net, const char *merged)
 	    net->dir);
 }
 
+/* The container's veth pair, to go. A container that ended took its own
+ * namespace along, and the kernel removes the devices in it, and the
+ * pairs they belong to, in a worker soon after: nothing to do, where
+ * deleting the pair here, or waiting for the worker, would wait for RCU
+ * grace periods (10-30 ms). The pair of a container still running, or
+ * in a namespace given by file, is deleted (one end takes the other
+ * along). Returns 0, or -1 with errno. */
+static int remove_veth(const struct net *net)
+{
+	struct nl nl;
+	/* Its first process reaped: every process of it is gone. */
+	if (net->netns_fd < 0 && net->pid > 0 && kill(net->pid, 0) < 0 &&
+	    errno == ESRCH)
+		return 0;
+	if (nl_open(&nl, -1) < 0)
+		return -1;
+	int rc = nl_link_del(&nl, net->veth);
+	nl_close(&nl);
+	return rc;
+}
+
 int net_teardown(struct net *net)
 {
 	char why[512];
@@ -696,17 +716,11 @@ int net_teardown(struct net *net)
 			;
 		net->slirp_pid = 0;
 	}
-	/* Deleting one end of the pair deletes the other, wherever it is.
-	 * Usually gone already, with the container's namespace. */
-	if (net->veth[0]) {
-		struct nl nl;
-		if (nl_open(&nl, -1) < 0 || nl_link_del(&nl, net->veth) < 0) {
-			report_errno("cannot delete '%s'", net->veth);
-			rc = -1;
-		}
-		nl_close(&nl);
-		net->veth[0] = '\0';
+	if (net->veth[0] && remove_veth(net) < 0) {
+		report_errno("cannot delete '%s'", net->veth);
+		rc = -1;
 	}
+	net->veth[0] = '\0';
 	/* The rules before the lease: the address is not given again while
 	 * a rule still points at it. */
 	if (net->published &&
