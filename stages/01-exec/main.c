@@ -33,7 +33,7 @@ static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
 /* What the child needs to know, passed through clone()'s argument. */
 struct child_config {
 	struct options *opts;
-	sigset_t mask; /* the signal mask to restore before exec */
+	sigset_t mask;	 /* the signal mask to restore before exec */
 	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
 			  * its end of file tells the child the runtime died */
 };

@@ -33,7 +33,7 @@ static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
 /* What the child needs to know, passed through clone()'s argument. */
 struct child_config {
 	struct options *opts;
-	sigset_t mask; /* the signal mask to restore before exec */
+	sigset_t mask;	 /* the signal mask to restore before exec */
 	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
 			  * its end of file tells the child the runtime died */
 };
@@ -84,7 +84,8 @@ static pid_t start_child(struct child_config *cfg)
 	verbose("starting the child");
 	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
 	if (pid < 0 && errno == EPERM)
-		die("cannot create namespaces: %s (needs root: run it with sudo)",
+		die("cannot create namespaces: %s (needs root: run it with "
+		    "sudo)",
 		    strerror(errno));
 	if (pid < 0)
 		die_errno("cannot create the child process");

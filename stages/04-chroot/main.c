@@ -41,9 +41,9 @@ static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
 struct child_config {
 	struct options *opts;
 	char rootfs[PATH_MAX]; /* the root filesystem, as an absolute path */
-	sigset_t mask; /* the signal mask to restore before exec */
-	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
-			  * its end of file tells the child the runtime died */
+	sigset_t mask;	       /* the signal mask to restore before exec */
+	int lifeline[2];       /* a pipe whose write end only the runtime keeps:
+				* its end of file tells the child the runtime died */
 };
 
 /*** child ***/
@@ -112,7 +112,8 @@ static pid_t start_child(struct child_config *cfg)
 	verbose("starting the child");
 	pid_t pid = clone(child_main, child_stack + STACK_SIZE, flags, cfg);
 	if (pid < 0 && errno == EPERM)
-		die("cannot create namespaces: %s (needs root: run it with sudo)",
+		die("cannot create namespaces: %s (needs root: run it with "
+		    "sudo)",
 		    strerror(errno));
 	if (pid < 0)
 		die_errno("cannot create the child process");
@@ -127,7 +128,8 @@ static void find_rootfs(struct child_config *cfg)
 
 	if (check_rootfs(dir, why, sizeof(why)) < 0)
 		die("cannot use rootfs '%s': %s (make one: sudo "
-		    "./rootfs-fetch.sh)", dir, why);
+		    "./rootfs-fetch.sh)",
+		    dir, why);
 	if (!realpath(dir, cfg->rootfs))
 		die_errno("cannot resolve rootfs '%s'", dir);
 }

@@ -47,9 +47,9 @@ struct cgroup {
  * memory, as fork() does, so it reads the parent's copy as it was. */
 struct child_config {
 	struct options *opts;
-	char rootfs[PATH_MAX]; /* the root filesystem, as an absolute path */
+	char rootfs[PATH_MAX];	 /* the root filesystem, as an absolute path */
 	const struct cgroup *cg; /* the group to run in */
-	sigset_t mask; /* the signal mask to restore before exec */
+	sigset_t mask;		 /* the signal mask to restore before exec */
 	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
 			  * its end of file tells the child the runtime died */
 };
@@ -182,7 +182,8 @@ static pid_t start_child(struct child_config *cfg)
 		child_main(cfg);
 	if (pid < 0 && errno == EPERM)
 		report("cannot create namespaces: %s (needs root: run it with "
-		       "sudo)", strerror(errno));
+		       "sudo)",
+		       strerror(errno));
 	else if (pid < 0)
 		report_errno("cannot create the child process");
 	return pid;
@@ -196,7 +197,8 @@ static void find_rootfs(struct child_config *cfg)
 
 	if (check_rootfs(dir, why, sizeof(why)) < 0)
 		die("cannot use rootfs '%s': %s (make one: sudo "
-		    "./rootfs-fetch.sh)", dir, why);
+		    "./rootfs-fetch.sh)",
+		    dir, why);
 	if (!realpath(dir, cfg->rootfs))
 		die_errno("cannot resolve rootfs '%s'", dir);
 }
@@ -219,8 +221,8 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 			     errno == EACCES ? " (needs root)" : "");
 		return -1;
 	}
-	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
-		 cg->parent, (int)getpid());
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", cg->parent,
+		 (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'%s", cg->dir,
 			     errno == EACCES ? " (needs root)" : "");

@@ -44,7 +44,7 @@ struct cgroup {
 	struct cgroup_hierarchy h;
 	char parent[PATH_MAX]; /* where every container's group is */
 	char dir[PATH_MAX + 64];
-	int fd; /* dir, open for clone3() to start the child in (v2) */
+	int fd;	      /* dir, open for clone3() to start the child in (v2) */
 	bool limited; /* false: not root and no group delegated to us, so
 		       * the container runs without a pids limit */
 };
@@ -53,11 +53,11 @@ struct cgroup {
  * memory, as fork() does, so it reads the parent's copy as it was. */
 struct child_config {
 	struct options *opts;
-	char rootfs[PATH_MAX]; /* the root filesystem, as an absolute path */
+	char rootfs[PATH_MAX];	 /* the root filesystem, as an absolute path */
 	const struct cgroup *cg; /* the group to run in */
-	int sync[2]; /* the parent writes a byte once it has mapped the
-		      * child's users; end of file means give up */
-	sigset_t mask; /* the signal mask to restore before exec */
+	int sync[2];	 /* the parent writes a byte once it has mapped the
+			  * child's users; end of file means give up */
+	sigset_t mask;	 /* the signal mask to restore before exec */
 	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
 			  * its end of file tells the child the runtime died */
 };
@@ -205,8 +205,7 @@ static pid_t start_child(struct child_config *cfg)
 	 * CLONE_NEWUSER: a new user namespace, created first by the kernel,
 	 * which owns the others: the child has every capability in them,
 	 * and none outside, even as "root". */
-	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS |
-		    CLONE_NEWUSER;
+	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER;
 	/* exit_signal SIGCHLD: tell us when it ends, as fork() would. */
 	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
 
@@ -266,7 +265,8 @@ static void find_rootfs(struct child_config *cfg)
 
 	if (check_rootfs(dir, why, sizeof(why)) < 0)
 		die("cannot use rootfs '%s': %s (make one: sudo "
-		    "./rootfs-fetch.sh)", dir, why);
+		    "./rootfs-fetch.sh)",
+		    dir, why);
 	if (!realpath(dir, cfg->rootfs))
 		die_errno("cannot resolve rootfs '%s'", dir);
 }
@@ -296,8 +296,8 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		report_errno("cannot set up cgroup '%s'", cg->parent);
 		return -1;
 	}
-	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
-		 cg->parent, (int)getpid());
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", cg->parent,
+		 (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;

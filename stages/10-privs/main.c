@@ -40,8 +40,8 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-10"
-#define STAGE_OPTS                                                      \
-	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |   \
+#define STAGE_OPTS                                                             \
+	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |    \
 	 OPT_CAP_ADD | OPT_CAP_DROP)
 
 /* The container's cgroup: a directory in the pids hierarchy. */
@@ -49,7 +49,7 @@ struct cgroup {
 	struct cgroup_hierarchy h;
 	char parent[PATH_MAX]; /* where every container's group is */
 	char dir[PATH_MAX + 64];
-	int fd; /* dir, open for clone3() to start the child in (v2) */
+	int fd;	      /* dir, open for clone3() to start the child in (v2) */
 	bool limited; /* false: not root and no group delegated to us, so
 		       * the container runs without a pids limit */
 	struct limit_groups lim; /* its memory and cpu groups */
@@ -59,11 +59,11 @@ struct cgroup {
  * memory, as fork() does, so it reads the parent's copy as it was. */
 struct child_config {
 	struct options *opts;
-	char rootfs[PATH_MAX]; /* the root filesystem, as an absolute path */
+	char rootfs[PATH_MAX];	 /* the root filesystem, as an absolute path */
 	const struct cgroup *cg; /* the group to run in */
-	int sync[2]; /* the parent writes a byte once it has mapped the
-		      * child's users; end of file means give up */
-	sigset_t mask; /* the signal mask to restore before exec */
+	int sync[2];	 /* the parent writes a byte once it has mapped the
+			  * child's users; end of file means give up */
+	sigset_t mask;	 /* the signal mask to restore before exec */
 	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
 			  * its end of file tells the child the runtime died */
 };
@@ -184,7 +184,8 @@ static noreturn void child_main(struct child_config *cfg)
 	setup_uts(cfg->opts->hostname);
 	make_mounts_private();
 	setup_rootfs(cfg->rootfs);
-	drop_capabilities(container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
+	drop_capabilities(
+	    container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
 	set_no_new_privs();
 	install_seccomp();
 	exec_command(cfg->opts->argv);
@@ -215,8 +216,7 @@ static pid_t start_child(struct child_config *cfg)
 	 * CLONE_NEWUSER: a new user namespace, created first by the kernel,
 	 * which owns the others: the child has every capability in them,
 	 * and none outside, even as "root". */
-	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS |
-		    CLONE_NEWUSER;
+	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER;
 	/* exit_signal SIGCHLD: tell us when it ends, as fork() would. */
 	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
 
@@ -276,7 +276,8 @@ static void find_rootfs(struct child_config *cfg)
 
 	if (check_rootfs(dir, why, sizeof(why)) < 0)
 		die("cannot use rootfs '%s': %s (make one: sudo "
-		    "./rootfs-fetch.sh)", dir, why);
+		    "./rootfs-fetch.sh)",
+		    dir, why);
 	if (!realpath(dir, cfg->rootfs))
 		die_errno("cannot resolve rootfs '%s'", dir);
 }
@@ -306,8 +307,8 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		report_errno("cannot set up cgroup '%s'", cg->parent);
 		return -1;
 	}
-	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
-		 cg->parent, (int)getpid());
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", cg->parent,
+		 (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;

@@ -42,8 +42,8 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-12"
-#define STAGE_OPTS                                                      \
-	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |   \
+#define STAGE_OPTS                                                             \
+	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |    \
 	 OPT_CAP_ADD | OPT_CAP_DROP)
 
 /* The container's cgroup: a directory in the pids hierarchy. */
@@ -51,7 +51,7 @@ struct cgroup {
 	struct cgroup_hierarchy h;
 	char parent[PATH_MAX]; /* where every container's group is */
 	char dir[PATH_MAX + 64];
-	int fd; /* dir, open for clone3() to start the child in (v2) */
+	int fd;	      /* dir, open for clone3() to start the child in (v2) */
 	bool limited; /* false: not root and no group delegated to us, so
 		       * the container runs without a pids limit */
 	struct limit_groups lim; /* its memory and cpu groups */
@@ -61,13 +61,13 @@ struct cgroup {
  * memory, as fork() does, so it reads the parent's copy as it was. */
 struct child_config {
 	struct options *opts;
-	char rootfs[PATH_MAX]; /* the root filesystem's layers, absolute,
-				* top first, joined by ':' */
+	char rootfs[PATH_MAX];	   /* the root filesystem's layers, absolute,
+				    * top first, joined by ':' */
 	const struct layer *layer; /* the container's writable layer */
-	const struct cgroup *cg; /* the group to run in */
-	int sync[2]; /* the parent writes a byte once it has mapped the
-		      * child's users; end of file means give up */
-	sigset_t mask; /* the signal mask to restore before exec */
+	const struct cgroup *cg;   /* the group to run in */
+	int sync[2];	 /* the parent writes a byte once it has mapped the
+			  * child's users; end of file means give up */
+	sigset_t mask;	 /* the signal mask to restore before exec */
 	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
 			  * its end of file tells the child the runtime died */
 };
@@ -193,7 +193,8 @@ static noreturn void child_main(struct child_config *cfg)
 	setup_sys(cfg->layer->merged);
 	setup_rootfs(cfg->layer->merged);
 	setup_walls(WALLS_DEFAULT, WALLS_DEFAULT_LEN);
-	drop_capabilities(container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
+	drop_capabilities(
+	    container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
 	set_no_new_privs();
 	install_seccomp();
 	exec_command(cfg->opts->argv);
@@ -226,8 +227,8 @@ static pid_t start_child(struct child_config *cfg)
 	 * and none outside, even as "root".
 	 * CLONE_NEWIPC: its own SysV message queues, semaphores and shared
 	 * memory, and POSIX message queues; the host's are out of reach. */
-	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS |
-		    CLONE_NEWUSER | CLONE_NEWIPC;
+	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER |
+		    CLONE_NEWIPC;
 	/* exit_signal SIGCHLD: tell us when it ends, as fork() would. */
 	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
 
@@ -316,8 +317,8 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		report_errno("cannot set up cgroup '%s'", cg->parent);
 		return -1;
 	}
-	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
-		 cg->parent, (int)getpid());
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", cg->parent,
+		 (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;

@@ -48,9 +48,9 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-13"
-#define STAGE_OPTS                                                      \
-	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |   \
-	 OPT_CAP_ADD | OPT_CAP_DROP | OPT_ENV | OPT_WORKDIR | OPT_USER |      \
+#define STAGE_OPTS                                                             \
+	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |    \
+	 OPT_CAP_ADD | OPT_CAP_DROP | OPT_ENV | OPT_WORKDIR | OPT_USER |       \
 	 OPT_VOLUME | OPT_ENTRYPOINT)
 
 /* Ids mapped into the container's user namespace when root runs an
@@ -62,7 +62,7 @@ struct cgroup {
 	struct cgroup_hierarchy h;
 	char parent[PATH_MAX]; /* where every container's group is */
 	char dir[PATH_MAX + 64];
-	int fd; /* dir, open for clone3() to start the child in (v2) */
+	int fd;	      /* dir, open for clone3() to start the child in (v2) */
 	bool limited; /* false: not root and no group delegated to us, so
 		       * the container runs without a pids limit */
 	struct limit_groups lim; /* its memory and cpu groups */
@@ -79,10 +79,10 @@ struct child_config {
 	struct volume volumes[VOLUMES_MAX]; /* -v, n_volumes of them */
 	size_t n_volumes;
 	const struct layer *layer; /* the container's writable layer */
-	const struct cgroup *cg; /* the group to run in */
-	int sync[2]; /* the parent writes a byte once it has mapped the
-		      * child's users; end of file means give up */
-	sigset_t mask; /* the signal mask to restore before exec */
+	const struct cgroup *cg;   /* the group to run in */
+	int sync[2];	 /* the parent writes a byte once it has mapped the
+			  * child's users; end of file means give up */
+	sigset_t mask;	 /* the signal mask to restore before exec */
 	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
 			  * its end of file tells the child the runtime died */
 };
@@ -211,7 +211,8 @@ static noreturn void child_main(struct child_config *cfg)
 	setup_walls(WALLS_DEFAULT, WALLS_DEFAULT_LEN);
 	enter_workdir(cfg->spec.workdir);
 	set_environment(cfg->spec.env);
-	drop_capabilities(container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
+	drop_capabilities(
+	    container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
 	set_user(cfg->spec.user);
 	set_no_new_privs();
 	install_seccomp();
@@ -245,8 +246,8 @@ static pid_t start_child(struct child_config *cfg)
 	 * and none outside, even as "root".
 	 * CLONE_NEWIPC: its own SysV message queues, semaphores and shared
 	 * memory, and POSIX message queues; the host's are out of reach. */
-	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS |
-		    CLONE_NEWUSER | CLONE_NEWIPC;
+	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER |
+		    CLONE_NEWIPC;
 	/* exit_signal SIGCHLD: tell us when it ends, as fork() would. */
 	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
 
@@ -357,10 +358,13 @@ static void find_rootfs(struct child_config *cfg)
 static bool find_image(struct child_config *cfg, struct image *img)
 {
 	struct options *o = cfg->opts;
-	struct run_request req = {
-		.cmd = o->argv, .entrypoint = o->entrypoint,
-		.env = o->env.v, .n_env = o->env.n, .workdir = o->workdir,
-		.user = o->user, .hostname = o->hostname};
+	struct run_request req = {.cmd = o->argv,
+				  .entrypoint = o->entrypoint,
+				  .env = o->env.v,
+				  .n_env = o->env.n,
+				  .workdir = o->workdir,
+				  .user = o->user,
+				  .hostname = o->hostname};
 	bool image = !(o->given & OPT_ROOTFS);
 
 	if (image) {
@@ -405,8 +409,8 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		report_errno("cannot set up cgroup '%s'", cg->parent);
 		return -1;
 	}
-	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
-		 cg->parent, (int)getpid());
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", cg->parent,
+		 (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
@@ -558,7 +562,9 @@ static int image_command(int argc, char **argv)
 	if (argc != (one_ref ? 3 : 2) + insecure ||
 	    (one_ref && (!*ref || *ref == '-')))
 		die("usage: %s %s%s", STAGE_NAME, cmd,
-		    pull ? " [--insecure] REF" : one_ref ? " REF" : "");
+		    pull      ? " [--insecure] REF"
+		    : one_ref ? " REF"
+			      : "");
 	int rc = pull			  ? pull_image(ref, insecure)
 		 : !strcmp(cmd, "images") ? list_images(stdout)
 					  : remove_image(ref);
@@ -571,8 +577,9 @@ int main(int argc, char **argv)
 	char err[256];
 
 	set_prog_name(STAGE_NAME);
-	if (argc >= 2 && (!strcmp(argv[1], "pull") ||
-			  !strcmp(argv[1], "images") || !strcmp(argv[1], "rmi")))
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "pull") || !strcmp(argv[1], "images") ||
+	     !strcmp(argv[1], "rmi")))
 		return image_command(argc, argv);
 	switch (parse_args(argc, argv, STAGE_OPTS, &opts, err, sizeof(err))) {
 	case ARGS_HELP:
@@ -580,12 +587,13 @@ int main(int argc, char **argv)
 		printf("\nrun IMAGE [cmd...] runs an image of the store (the "
 		       "first word, unless --rootfs);\nthe store: %s pull "
 		       "[--insecure] REF, "
-		       "%s images, %s rmi REF\n", STAGE_NAME, STAGE_NAME,
-		       STAGE_NAME);
+		       "%s images, %s rmi REF\n",
+		       STAGE_NAME, STAGE_NAME, STAGE_NAME);
 		return 0;
 	case ARGS_ERROR:
 		die("%s (usage: %s run [options] IMAGE [cmd...], or run "
-		    "[options] --rootfs DIR <cmd> [args...])", err, STAGE_NAME);
+		    "[options] --rootfs DIR <cmd> [args...])",
+		    err, STAGE_NAME);
 	case ARGS_OK:
 		break;
 	}

@@ -64,10 +64,10 @@
 /*** config ***/
 
 #define STAGE_NAME "stage-15"
-#define STAGE_OPTS                                                      \
-	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |   \
-	 OPT_CAP_ADD | OPT_CAP_DROP | OPT_ENV | OPT_WORKDIR | OPT_USER |      \
-	 OPT_VOLUME | OPT_ENTRYPOINT | OPT_PUBLISH | OPT_NET | OPT_TTY |     \
+#define STAGE_OPTS                                                             \
+	(OPT_HOSTNAME | OPT_ROOTFS | OPT_PIDS_MAX | OPT_MEMORY | OPT_CPUS |    \
+	 OPT_CAP_ADD | OPT_CAP_DROP | OPT_ENV | OPT_WORKDIR | OPT_USER |       \
+	 OPT_VOLUME | OPT_ENTRYPOINT | OPT_PUBLISH | OPT_NET | OPT_TTY |       \
 	 OPT_INTERACTIVE | OPT_DETACH | OPT_NAME)
 
 /* Ids mapped into the container's user namespace when root runs an
@@ -79,7 +79,7 @@ struct cgroup {
 	struct cgroup_hierarchy h;
 	char parent[PATH_MAX]; /* where every container's group is */
 	char dir[PATH_MAX + 64];
-	int fd; /* dir, open for clone3() to start the child in (v2) */
+	int fd;	      /* dir, open for clone3() to start the child in (v2) */
 	bool limited; /* false: not root and no group delegated to us, so
 		       * the container runs without a pids limit */
 	struct limit_groups lim; /* its memory and cpu groups */
@@ -96,19 +96,19 @@ struct child_config {
 	struct volume volumes[VOLUMES_MAX]; /* -v, n_volumes of them */
 	size_t n_volumes;
 	const struct layer *layer; /* the container's writable layer */
-	const struct cgroup *cg; /* the group to run in */
-	const struct net *net; /* its network: the mode, its /etc files */
-	int sync[2]; /* the parent writes a byte once it has mapped the
-		      * child's users; end of file means give up */
-	sigset_t mask; /* the signal mask to restore before exec */
+	const struct cgroup *cg;   /* the group to run in */
+	const struct net *net;	   /* its network: the mode, its /etc files */
+	int sync[2];	 /* the parent writes a byte once it has mapped the
+			  * child's users; end of file means give up */
+	sigset_t mask;	 /* the signal mask to restore before exec */
 	int lifeline[2]; /* a pipe whose write end only the runtime keeps:
 			  * its end of file tells the child the runtime died */
-	int stdio[3]; /* detached: the command's stdin, stdout and stderr
-		       * (the monitor's pipes); -1: the runtime's own */
-	int console[2]; /* -t: a socket pair; the child sends the master of
-			 * its pty to the runtime over console[1] */
-	int execd; /* -d: a pipe's write end, closed by the child's exec
-		    * (O_CLOEXEC): end of file says the command runs */
+	int stdio[3];	 /* detached: the command's stdin, stdout and stderr
+			  * (the monitor's pipes); -1: the runtime's own */
+	int console[2];	 /* -t: a socket pair; the child sends the master of
+			  * its pty to the runtime over console[1] */
+	int execd;	 /* -d: a pipe's write end, closed by the child's exec
+			  * (O_CLOEXEC): end of file says the command runs */
 };
 
 /*** child ***/
@@ -266,7 +266,8 @@ static noreturn void child_main(struct child_config *cfg)
 		setup_terminal(cfg->console[1]);
 	enter_workdir(cfg->spec.workdir);
 	set_environment(cfg->spec.env);
-	drop_capabilities(container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
+	drop_capabilities(
+	    container_caps(cfg->opts->cap_add, cfg->opts->cap_drop));
 	set_user(cfg->spec.user);
 	set_no_new_privs();
 	install_seccomp();
@@ -302,8 +303,8 @@ static pid_t start_child(struct child_config *cfg)
 	 * memory, and POSIX message queues; the host's are out of reach.
 	 * CLONE_NEWNET: a network namespace of its own, with nothing in it
 	 * but lo, down; the runtime gives it the rest (net_setup()). */
-	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS |
-		    CLONE_NEWUSER | CLONE_NEWIPC;
+	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER |
+		    CLONE_NEWIPC;
 	if (cfg->net->mode != NET_MODE_HOST)
 		flags |= CLONE_NEWNET;
 	/* exit_signal SIGCHLD: tell us when it ends, as fork() would. */
@@ -416,10 +417,13 @@ static void find_rootfs(struct child_config *cfg)
 static bool find_image(struct child_config *cfg, struct image *img)
 {
 	struct options *o = cfg->opts;
-	struct run_request req = {
-		.cmd = o->argv, .entrypoint = o->entrypoint,
-		.env = o->env.v, .n_env = o->env.n, .workdir = o->workdir,
-		.user = o->user, .hostname = o->hostname};
+	struct run_request req = {.cmd = o->argv,
+				  .entrypoint = o->entrypoint,
+				  .env = o->env.v,
+				  .n_env = o->env.n,
+				  .workdir = o->workdir,
+				  .user = o->user,
+				  .hostname = o->hostname};
 	bool image = !(o->given & OPT_ROOTFS);
 
 	if (image) {
@@ -446,9 +450,10 @@ static bool find_image(struct child_config *cfg, struct image *img)
  * publish them from. */
 static void choose_net(const struct options *o, struct net *net)
 {
-	static const char *const modes[] = {
-		[NET_MODE_BRIDGE] = "bridge", [NET_MODE_NONE] = "none",
-		[NET_MODE_HOST] = "host", [NET_MODE_SLIRP] = "slirp4netns"};
+	static const char *const modes[] = {[NET_MODE_BRIDGE] = "bridge",
+					    [NET_MODE_NONE] = "none",
+					    [NET_MODE_HOST] = "host",
+					    [NET_MODE_SLIRP] = "slirp4netns"};
 	enum net_mode mode = NET_MODE_NONE;
 	bool root = geteuid() == 0;
 	char why[256];
@@ -513,8 +518,8 @@ static int setup_cgroup(struct cgroup *cg, long pids_max)
 		report_errno("cannot set up cgroup '%s'", cg->parent);
 		return -1;
 	}
-	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d",
-		 cg->parent, (int)getpid());
+	snprintf(cg->dir, sizeof(cg->dir), "%s/" CGROUP_PREFIX "%d", cg->parent,
+		 (int)getpid());
 	if (mkdir(cg->dir, 0755) < 0) {
 		report_errno("cannot create cgroup '%s'", cg->dir);
 		return -1;
@@ -766,9 +771,13 @@ int run_container(struct options *opts, struct detached *det)
 	struct cgroup cg;
 	struct layer layer = {.st.lock_fd = -1};
 	struct net net;
-	struct child_config cfg = {.opts = opts, .cg = &cg, .layer = &layer,
-				   .net = &net, .stdio = {-1, -1, -1},
-				   .console = {-1, -1}, .execd = -1};
+	struct child_config cfg = {.opts = opts,
+				   .cg = &cg,
+				   .layer = &layer,
+				   .net = &net,
+				   .stdio = {-1, -1, -1},
+				   .console = {-1, -1},
+				   .execd = -1};
 	struct monitor_ends ends = {
 	    .in = -1, .out = -1, .err = -1, .execd = -1};
 	struct limits limits = {opts->memory, opts->cpu_quota};
@@ -905,7 +914,9 @@ static int image_command(int argc, char **argv)
 	if (argc != (one_ref ? 3 : 2) + insecure ||
 	    (one_ref && (!*ref || *ref == '-')))
 		die("usage: %s %s%s", STAGE_NAME, cmd,
-		    pull ? " [--insecure] REF" : one_ref ? " REF" : "");
+		    pull      ? " [--insecure] REF"
+		    : one_ref ? " REF"
+			      : "");
 	int rc = pull			  ? pull_image(ref, insecure)
 		 : !strcmp(cmd, "images") ? list_images(stdout)
 					  : remove_image(ref);
@@ -918,8 +929,9 @@ int main(int argc, char **argv)
 	char err[256];
 
 	set_prog_name(STAGE_NAME);
-	if (argc >= 2 && (!strcmp(argv[1], "pull") ||
-			  !strcmp(argv[1], "images") || !strcmp(argv[1], "rmi")))
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "pull") || !strcmp(argv[1], "images") ||
+	     !strcmp(argv[1], "rmi")))
 		return image_command(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "exec"))
 		return exec_in_container(argc, argv);
@@ -932,8 +944,8 @@ int main(int argc, char **argv)
 		printf("\nrun IMAGE [cmd...] runs an image of the store (the "
 		       "first word, unless --rootfs);\nthe store: %s pull "
 		       "[--insecure] REF, "
-		       "%s images, %s rmi REF\n", STAGE_NAME, STAGE_NAME,
-		       STAGE_NAME);
+		       "%s images, %s rmi REF\n",
+		       STAGE_NAME, STAGE_NAME, STAGE_NAME);
 		printf("detached (-d) containers: %s ps [-a], logs [-f] ID, "
 		       "stop [-t SECONDS] ID,\nrm [-f] ID, exec [-t] [-i] "
 		       "[-e KEY=VALUE] [-w DIR] [-u UID[:GID]] ID <cmd>\n",
@@ -941,7 +953,8 @@ int main(int argc, char **argv)
 		return 0;
 	case ARGS_ERROR:
 		die("%s (usage: %s run [options] IMAGE [cmd...], or run "
-		    "[options] --rootfs DIR <cmd> [args...])", err, STAGE_NAME);
+		    "[options] --rootfs DIR <cmd> [args...])",
+		    err, STAGE_NAME);
 	case ARGS_OK:
 		break;
 	}
