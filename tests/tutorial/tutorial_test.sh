@@ -41,8 +41,8 @@ echo "== the copy as it is passes"
 
 echo "== one line of stages/02-uts/main.c changed"
 src=$tmp/stages/02-uts/main.c
-old='cannot create namespaces: %s (needs root: run it with sudo)'
-new='cannot make namespaces: %s (needs root: run it with sudo)'
+old='cannot create namespaces: %s (needs root: run it with '
+new='cannot make namespaces: %s (needs root: run it with '
 grep -qF "$old" "$src" || fail "the line to change is not in $src"
 sed -i "s/$old/$new/" "$src"
 grep -qF "$new" "$src" || fail "sed did not change $src"
