@@ -16,7 +16,6 @@
 #include "image/manifest.h"
 
 #define IMAGE_LOWERS_MAX 4096 /* a mount's options fit in one page */
-#define VOLUMES_MAX	 64
 
 /* A stored image, ready to run. */
 struct image {

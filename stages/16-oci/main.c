@@ -107,7 +107,8 @@ struct child_config {
 					* absolute, top first, joined by ':' */
 	struct run_spec spec; /* the command, its environment, directory
 			       * and user: the image's, or the line's */
-	struct volume volumes[VOLUMES_MAX]; /* -v, n_volumes of them */
+	struct volume *volumes; /* -v, n_volumes of them: each is two paths
+				* (8 KiB), so only as many as asked for */
 	size_t n_volumes;
 	const struct layer *layer; /* the container's writable layer */
 	const struct cgroup *cg;   /* the group to run in */
@@ -466,6 +467,10 @@ static bool find_image(struct child_config *cfg, struct image *img)
 	}
 	if (make_run_spec(image ? &img->config : NULL, &req, &cfg->spec) < 0)
 		exit(EXIT_RUNTIME);
+	cfg->volumes = calloc(o->volumes.n ? o->volumes.n : 1,
+			      sizeof(*cfg->volumes));
+	if (!cfg->volumes)
+		die_errno("cannot allocate the volumes");
 	for (size_t i = 0; i < o->volumes.n; i++)
 		if (parse_volume(o->volumes.v[i], &cfg->volumes[i]) < 0)
 			exit(EXIT_RUNTIME);
@@ -930,6 +935,7 @@ out_spec:
 	free(cfg.spec.env);
 	if (image)
 		free_image(&img);
+	free(cfg.volumes);
 	return status;
 }
 
