@@ -42,8 +42,17 @@
 #define HTTP_GET_HOSTNAME "GET /hostname HTTP/1.0\r\n\r\n"
 /* busybox httpd serving the container's /etc on port 80 until SIGTERM:
  * the shell stays PID 1 with a handler, since the kernel drops a signal
- * to a namespace's PID 1 that has none (httpd's default). */
-#define HTTPD "trap 'exit 0' TERM; httpd -f -p 80 -h /etc & wait"
+ * to a namespace's PID 1 that has none (httpd's default). It prints "up"
+ * once the port listens (a LISTEN socket on local port 80, 0x0050, in
+ * /proc/net/tcp or tcp6) or httpd has died (on stage 13 it may not bind
+ * the host's port 80), 5 s at most: a request after "up" need not wait
+ * for httpd, and one to a port that is not the container's fails at
+ * once. */
+#define HTTPD_UP                                                               \
+	"trap 'exit 0' TERM; httpd -f -p 80 -h /etc & p=$! i=0; "              \
+	"until grep -Eqs ':0050 [0-9A-F]+:0000 0A' /proc/net/tcp "             \
+	"/proc/net/tcp6 || ! kill -0 $p || [ $i -ge 500 ]; do usleep 10000; "  \
+	"i=$((i+1)); done; echo up; wait"
 
 static struct box outside = {0, -1};
 static int saved_net = -1; /* the runner's network namespace */
@@ -204,14 +213,15 @@ static bool address_in(const char *out, char *addr, size_t len)
 	return true;
 }
 
-/* Ask addr:port from ns for /hostname over HTTP until busybox httpd,
- * just started, answers (5 s at most); its body into out. Returns 0
- * when it answered 200. */
+/* Ask addr:port from ns for /hostname over HTTP; its body into out.
+ * Returns 0 when it answered 200. The server said "up" once it listened
+ * (HTTPD_UP), so a few tries over 0.5 s are only for a slow NAT path,
+ * and a port that is not the container's fails in half a second. */
 static int http_hostname(pid_t ns, const char *addr, uint16_t port, char *out,
 			 size_t len)
 {
 	char got[4096] = "";
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (netns_ask(ns, addr, port, HTTP_GET_HOSTNAME, got,
 			      sizeof(got)) == 0 &&
 		    strstr(got, " 200 ")) {
@@ -361,7 +371,7 @@ static int start_server(struct container *c, const char *name,
 	    H.rootfs, "--hostname",
 	    name,     "-p",
 	    ports,    "/bin/sh",
-	    "-c",     "ip -o -4 addr show dev eth0; echo up; " HTTPD,
+	    "-c",     "ip -o -4 addr show dev eth0; " HTTPD_UP,
 	    NULL};
 	if (!ports) /* no -p */
 		memmove(&args[5], &args[7], 4 * sizeof(args[0]));
@@ -768,18 +778,13 @@ static void test_rootless_slirp_outbound_and_port(void)
 		return;
 	}
 	struct container c;
-	const char *args[] = {"run",
-			      "--rootfs",
-			      H.rootfs,
-			      "--hostname",
-			      "rl",
-			      "-p",
-			      "8085:80",
-			      "/bin/sh",
-			      "-c",
-			      "nc -w 5 " NETNS_OUTSIDE_ADDR " 9000; echo; "
-			      "echo up; " HTTPD,
-			      NULL};
+	const char *args[] = {
+	    "run",     "--rootfs",
+	    H.rootfs,  "--hostname",
+	    "rl",      "-p",
+	    "8085:80", "/bin/sh",
+	    "-c",      "nc -w 5 " NETNS_OUTSIDE_ADDR " 9000; echo; " HTTPD_UP,
+	    NULL};
 	if (h_start_until(&c, args, "up\n") == 0) {
 		/* Outbound: slirp4netns's sockets are the host's. */
 		H_RUN(c.r, strstr(c.r.out, "from " NETNS_HOST_ADDR "\n"));
