@@ -36,7 +36,7 @@ bool is_oci_line(int argc, char **argv);
  * COMMAND ...: run the OCI command; returns the exit status. */
 int oci_main(int argc, char **argv);
 
-/*** the spine's (main.c), which the commands call ***/
+/*** the spine's (main.c, cgroups.c), which the commands call ***/
 
 /* create: the container's first process, set up as the spec says and
  * waiting at the fifo. Returns 0, or the status to exit with after
