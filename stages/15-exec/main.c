@@ -91,10 +91,10 @@ struct child_config {
 	struct options *opts;
 	char rootfs[IMAGE_LOWERS_MAX]; /* the root filesystem's layers,
 					* absolute, top first, joined by ':' */
-	struct run_spec spec; /* the command, its environment, directory
-			       * and user: the image's, or the line's */
+	struct run_spec spec;	/* the command, its environment, directory
+				 * and user: the image's, or the line's */
 	struct volume *volumes; /* -v, n_volumes of them: each is two paths
-				* (8 KiB), so only as many as asked for */
+				 * (8 KiB), so only as many as asked for */
 	size_t n_volumes;
 	const struct layer *layer; /* the container's writable layer */
 	const struct cgroup *cg;   /* the group to run in */
@@ -437,8 +437,8 @@ static bool find_image(struct child_config *cfg, struct image *img)
 	}
 	if (make_run_spec(image ? &img->config : NULL, &req, &cfg->spec) < 0)
 		exit(EXIT_RUNTIME);
-	cfg->volumes = calloc(o->volumes.n ? o->volumes.n : 1,
-			      sizeof(*cfg->volumes));
+	cfg->volumes =
+	    calloc(o->volumes.n ? o->volumes.n : 1, sizeof(*cfg->volumes));
 	if (!cfg->volumes)
 		die_errno("cannot allocate the volumes");
 	for (size_t i = 0; i < o->volumes.n; i++)
