@@ -20,11 +20,13 @@
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -590,15 +592,112 @@ static bool nobody_store(const char *name, char nb_store[160])
 	return true;
 }
 
+/* The test's own /etc/subuid and /etc/subgid: copies of the host's
+ * without nobody's lines, with a range for nobody when give (as
+ * `usermod --add-subuids` would add one), bound over the host's in a
+ * mount namespace the runner enters for the test and leaves in
+ * leave_subids(). The runtime and newuidmap, its children, read them
+ * there. The host's files are never written (but made, empty, when the
+ * host has none to bind over, and removed after), a runner killed
+ * midway leaves nothing behind, and two runs at once do not see each
+ * other's ranges. */
+static const char *const subid_files[2] = {"/etc/subuid", "/etc/subgid"};
+static int host_mnt_ns = -1, host_cwd = -1;
+static bool made_subid_file[2];
+
+/* Go back to the runner's own mount namespace and directory. */
+static void leave_subids(void)
+{
+	if (host_mnt_ns < 0)
+		return;
+	if (setns(host_mnt_ns, CLONE_NEWNS) < 0 || fchdir(host_cwd) < 0)
+		printf("\n    cannot leave the subids' mount namespace: %s\n",
+		       strerror(errno));
+	close(host_mnt_ns);
+	close(host_cwd);
+	host_mnt_ns = host_cwd = -1;
+	for (int i = 0; i < 2; i++)
+		if (made_subid_file[i]) {
+			unlink(subid_files[i]);
+			made_subid_file[i] = false;
+		}
+}
+
+/* Write the copy of host file i into path: its lines but nobody's, and
+ * nobody's range when give. */
+static bool copy_subids(int i, const char *path, bool give)
+{
+	FILE *in = fopen(subid_files[i], "re");
+	FILE *out = fopen(path, "we");
+	char line[512];
+	bool ok = out != NULL;
+	if (!in)
+		made_subid_file[i] = ok =
+		    ok && errno == ENOENT &&
+		    close(open(subid_files[i],
+			       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			       0644)) == 0;
+	while (ok && in && fgets(line, sizeof(line), in))
+		if (strncmp(line, "nobody:", 7) && strncmp(line, "65534:", 6))
+			ok = fputs(line, out) >= 0;
+	if (in)
+		fclose(in);
+	if (ok && give)
+		ok = fputs("nobody:400000:65536\n", out) >= 0;
+	if (out && fclose(out) != 0)
+		ok = false;
+	return ok;
+}
+
+/* Enter a mount namespace where nobody has a range of subordinate ids
+ * when give, and none otherwise. False, with a failure recorded, when it
+ * cannot. */
+static bool own_subids(bool give)
+{
+	char dir[] = "/tmp/minidocker-subids.XXXXXX", path[2][64];
+	if (!mkdtemp(dir)) {
+		CU_FAIL("cannot make a directory for the test's subids");
+		return false;
+	}
+	bool ok = true;
+	for (int i = 0; i < 2 && ok; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/%d", dir, i);
+		ok = copy_subids(i, path[i], give);
+	}
+	host_mnt_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	host_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ok = ok && host_mnt_ns >= 0 && host_cwd >= 0 &&
+	     unshare(CLONE_NEWNS) == 0 &&
+	     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+	for (int i = 0; i < 2 && ok; i++)
+		ok = mount(path[i], subid_files[i], NULL, MS_BIND, NULL) == 0;
+	if (!ok)
+		printf("\n    cannot bind the test's own subids: %s\n",
+		       strerror(errno));
+	/* The mounts keep the copies; the names can go now. */
+	for (int i = 0; i < 2; i++)
+		unlink(path[i]);
+	rmdir(dir);
+	if (!ok) {
+		leave_subids();
+		CU_FAIL("cannot give the test /etc/subuid and /etc/subgid of "
+			"its own");
+	}
+	return ok;
+}
+
 /* Without root: the user's own store, layers unpacked as the user
  * (whiteouts are 0:0 devices, which Linux 5.8 on lets anyone make), and
  * the image run in a user namespace where only root is mapped (nobody
- * has no range in /etc/subuid here), which the run says once. */
+ * has no range in the test's /etc/subuid), which the run says once. */
 static void test_rootless_pull_and_run(void)
 {
 	struct run_result r;
 	char cmd[1100], nb_store[160];
+	bool own = false;
 	if (!enter() || !nobody_store("nobody", nb_store))
+		goto out;
+	if (!(own = own_subids(false)))
 		goto out;
 	if (!h_become_nobody())
 		goto out;
@@ -627,61 +726,9 @@ static void test_rootless_pull_and_run(void)
 	H_CHECK(stat(cmd, &st) == 0 && st.st_uid == H_NOBODY,
 		"the store is nobody's");
 out:
+	if (own)
+		leave_subids();
 	leave();
-}
-
-/* /etc/subuid and /etc/subgid as they were before add_subids(), put
- * back by restore_subids(), at exit too if a test dies midway. */
-static char *saved_subids[2];
-static const char *const subid_files[2] = {"/etc/subuid", "/etc/subgid"};
-
-static void restore_subids(void)
-{
-	for (int i = 0; i < 2; i++) {
-		if (!saved_subids[i])
-			continue;
-		FILE *f = fopen(subid_files[i], "we");
-		if (!f || fputs(saved_subids[i], f) < 0 || fclose(f) != 0)
-			printf("\n    cannot restore '%s'\n", subid_files[i]);
-		free(saved_subids[i]);
-		saved_subids[i] = NULL;
-	}
-}
-
-/* Give nobody a range of subordinate ids (as `usermod --add-subuids`
- * would), keeping the files as they were. False, with a failure
- * recorded, when it cannot. */
-static bool add_subids(void)
-{
-	static bool registered;
-	if (!registered && atexit(restore_subids) == 0)
-		registered = true;
-	for (int i = 0; i < 2; i++) {
-		char *text = NULL;
-		size_t len = 0;
-		FILE *f = fopen(subid_files[i], "re");
-		FILE *m = open_memstream(&text, &len);
-		char buf[4096];
-		size_t n;
-		while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-			fwrite(buf, 1, n, m);
-		if (f)
-			fclose(f);
-		fclose(m);
-		saved_subids[i] = text;
-		f = fopen(subid_files[i], "ae");
-		bool ok =
-		    f && fprintf(f, "%snobody:400000:65536\n",
-				 len && text[len - 1] != '\n' ? "\n" : "") > 0;
-		if (f && fclose(f) != 0)
-			ok = false;
-		if (!ok) {
-			CU_FAIL("cannot give nobody a range in /etc/subuid");
-			restore_subids();
-			return false;
-		}
-	}
-	return true;
 }
 
 /* The directories of test/b's layers in the store, top first, joined by
@@ -717,7 +764,7 @@ static void test_rootless_subids_keep_owners(void)
 	bool nobody = false, added = false;
 	if (!enter() || !nobody_store("subids", nb_store))
 		goto out;
-	if (!(added = add_subids()))
+	if (!(added = own_subids(true)))
 		goto out;
 	if (!(nobody = h_become_nobody()))
 		goto out;
@@ -801,7 +848,7 @@ out:
 	if (nobody)
 		h_back_to_root();
 	if (added)
-		restore_subids();
+		leave_subids();
 	leave();
 }
 
