@@ -455,25 +455,33 @@ static char **exec_environment(pid_t pid, const struct opt_list *extra)
 	return env;
 }
 
-/* exec's command process, in the container's namespaces and groups: its
- * terminal, environment and directory, then the container's walls, the
- * user, the command. */
-static noreturn void exec_child(const struct options *o,
-				const struct exec_handles *h, char **env,
-				int slave, const sigset_t *mask,
-				int lifeline[2])
+/* What exec's command process is given. */
+struct exec_child_arg {
+	const struct options *o;
+	const struct exec_handles *h;
+	char **env;
+	int slave; /* the pty's, or -1 */
+	const sigset_t *mask;
+	int *lifeline;
+};
+
+/* exec's command process (spawn_in_container()'s body), in the
+ * container's namespaces and groups: its terminal, environment and
+ * directory, then the container's walls, the user, the command. */
+static noreturn void exec_child(void *arg)
 {
-	if (prepare_child(mask, lifeline) < 0)
+	const struct exec_child_arg *a = arg;
+	if (prepare_child(a->mask, a->lifeline) < 0)
 		die_errno("cannot prepare the exec process");
-	if (slave >= 0)
-		attach_terminal(slave);
-	set_environment(env);
-	if (o->workdir)
-		enter_workdir(o->workdir);
-	enter_walls(h);
-	if (o->user)
-		set_user(o->user);
-	exec_command(o->argv + 1);
+	if (a->slave >= 0)
+		attach_terminal(a->slave);
+	set_environment(a->env);
+	if (a->o->workdir)
+		enter_workdir(a->o->workdir);
+	enter_walls(a->h);
+	if (a->o->user)
+		set_user(a->o->user);
+	exec_command(a->o->argv + 1);
 }
 
 /* exec [-t] [-i] [-e K=V] [-w DIR] [-u UID[:GID]] ID cmd [args...]: a
@@ -490,7 +498,7 @@ int exec_in_container(int argc, char **argv)
 	char err[256], why[PATH_MAX + 64], paths[EXEC_MAX_CGROUPS * PATH_MAX];
 	char ptmx[64];
 	sigset_t mask;
-	int lifeline[2], told[2];
+	int lifeline[2], joined;
 
 	/* exec's options are rows of the same table: parsed as a run's. */
 	argv[1] = "run";
@@ -517,38 +525,16 @@ int exec_in_container(int argc, char **argv)
 	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)t.pid);
 	if (o.tty && open_pty(ptmx, STDIN_FILENO, &pty) < 0)
 		die_errno("cannot open a pty from '%s'", ptmx);
-	if (block_signals(&mask) < 0 || pipe2(lifeline, O_CLOEXEC) < 0 ||
-	    pipe2(told, O_CLOEXEC) < 0)
+	if (block_signals(&mask) < 0 || pipe2(lifeline, O_CLOEXEC) < 0)
 		die_errno("cannot prepare the exec");
-	/* The joining process: a copy of the runtime until the command's
-	 * exec, so non-dumpable (join_container()). It forks the command
-	 * into the PID namespace, as our child, tells us its pid, ends. */
-	pid_t joiner = fork();
-	if (joiner == 0) {
-		close(told[0]);
-		join_container(&h, &t);
-		pid_t pid = fork_into_container();
-		if (pid == 0)
-			exec_child(&o, &h, env, pty.slave, &mask, lifeline);
-		if (pid < 0)
-			die_errno("cannot start a process in container '%s'",
-				  o.argv[0]);
-		_exit(write_all(told[1], &pid, sizeof(pid)) < 0 ? 1 : 0);
-	}
-	if (joiner < 0)
-		die_errno("cannot fork");
+	struct exec_child_arg arg = {&o, &h, env, pty.slave, &mask, lifeline};
+	pid_t pid =
+	    spawn_in_container(&h, &t, o.argv[0], exec_child, &arg, &joined);
 	free(env); /* the joiner's copy is the one that is used */
-	close(told[1]);
-	close_container(&h);
 	if (pty.slave >= 0)
 		close(pty.slave);
-	pid_t pid = 0;
-	ssize_t n;
-	while ((n = read(told[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
-		;
-	int joined = wait_child(joiner);
-	if (n != sizeof(pid))
-		return joined > 0 ? joined : EXIT_RUNTIME; /* it said why */
+	if (pid < 0)
+		return joined; /* the joiner said why */
 	close(lifeline[0]);
 	if (forward_signals(pid, &mask) < 0)
 		die_errno("cannot forward signals");

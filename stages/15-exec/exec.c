@@ -512,3 +512,47 @@ void enter_walls(const struct exec_handles *h)
 	else if (h->seccomp != 0)
 		die("cannot match the container's seccomp mode %d", h->seccomp);
 }
+
+pid_t spawn_in_container(struct exec_handles *h, const struct exec_target *t,
+			 const char *name, void (*body)(void *arg), void *arg,
+			 int *status)
+{
+	int told[2];
+	if (pipe2(told, O_CLOEXEC) < 0)
+		die_errno("cannot prepare the exec");
+	/* What stdio holds, out before the copy: one that dies writes its
+	 * buffers again at exit(). */
+	fflush(NULL);
+	/* The joining process: a copy of the runtime until the command's
+	 * exec, so non-dumpable (join_container()). It forks the command
+	 * into the PID namespace, as our child, tells us its pid, ends. */
+	pid_t joiner = fork();
+	if (joiner == 0) {
+		close(told[0]);
+		join_container(h, t);
+		pid_t pid = fork_into_container();
+		if (pid == 0) {
+			body(arg);
+			_exit(EXIT_RUNTIME); /* body() execs or dies */
+		}
+		if (pid < 0)
+			die_errno("cannot start a process in container '%s'",
+				  name);
+		_exit(write_all(told[1], &pid, sizeof(pid)) < 0 ? 1 : 0);
+	}
+	if (joiner < 0)
+		die_errno("cannot fork");
+	close(told[1]);
+	close_container(h);
+	pid_t pid = 0;
+	ssize_t n;
+	while ((n = read(told[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
+		;
+	close(told[0]);
+	int joined = wait_child(joiner);
+	if (n != sizeof(pid)) {
+		*status = joined > 0 ? joined : EXIT_RUNTIME; /* it said why */
+		return -1;
+	}
+	return pid;
+}

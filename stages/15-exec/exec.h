@@ -9,12 +9,13 @@
  * exec: a new process in a container that already runs, with setns(2):
  * its cgroups, then its namespaces (user first, mount last), its root and
  * working directory, a fork into its PID namespace, and the same walls as
- * its first process (stage 10's lesson functions). The spine calls, in a
- * child of the runtime:
+ * its first process (stage 10's lesson functions). The spine calls
+ * spawn_in_container(), which does, in a child of the runtime:
  *
  *     join_container(&handles, &target);   non-dumpable, cgroups, setns
  *     pid = fork_into_container();         the command's process
- *     (in it) attach_terminal(slave);      with -t
+ *     (in it) the spine's body:
+ *             attach_terminal(slave);      with -t
  *             enter_walls(&handles);       caps, no_new_privs, seccomp
  *             exec_command(argv);
  */
@@ -145,5 +146,17 @@ pid_t fork_into_container(void);
  * process, by stage 10's lesson functions: its bounding set, its
  * no_new_privs, the seccomp filter when it has one. Dies on failure. */
 void enter_walls(const struct exec_handles *h);
+
+/* In the runtime, after open_container(): the joining process, a child
+ * that join_container()s t, fork_into_container()s the command's process
+ * (where body(arg) runs, and execs or dies: it never returns), tells us
+ * its pid and ends. h is closed here once the joiner has its copy; name
+ * is the container's, for the messages. Returns the command's pid (our
+ * child; the joiner is reaped), or -1 when none was started, with the
+ * status to exit with in *status: the joiner's, which said why, or
+ * EXIT_RUNTIME. Dies when it cannot make a pipe or fork. */
+pid_t spawn_in_container(struct exec_handles *h, const struct exec_target *t,
+			 const char *name, void (*body)(void *arg), void *arg,
+			 int *status);
 
 #endif

@@ -495,6 +495,20 @@ static void load_exec_spec(const char *dir, const struct oci_exec *o,
 	free(text);
 }
 
+/* What exec's process is given. */
+struct exec_process {
+	const struct oci_spec *s;
+	const struct oci_lessons *l;
+	int console; /* -1: no terminal */
+};
+
+/* exec's process (spawn_in_container()'s body): oci_exec_child(). */
+static noreturn void run_exec_process(void *arg)
+{
+	const struct exec_process *p = arg;
+	oci_exec_child(p->s, p->l, p->console);
+}
+
 /* exec --process FILE [--detach] [--pid-file FILE] [--console-socket
  * SOCK] [--tty] [--cwd DIR] [--env K=V] ID [cmd...]: a new process in
  * the running container, through stage 15's setns(2) into its
@@ -524,7 +538,7 @@ static int oci_exec_cmd(int argc, char **argv)
 	char dir[PATH_MAX], why[PATH_MAX + 256];
 	char paths[EXEC_MAX_CGROUPS * PATH_MAX];
 	sigset_t mask;
-	int c, told[2];
+	int c, joined;
 
 	while ((c = next_option(argc, argv, "+p:dtw:e:", longs, usage)) != -1) {
 		if (c == 'p')
@@ -563,38 +577,15 @@ static int oci_exec_cmd(int argc, char **argv)
 		die("cannot exec in container '%s': %s", id, why);
 	/* Without --detach: blocked until its pid is known, then forwarded
 	 * to it, as stage 15's exec. */
-	if (pipe2(told, O_CLOEXEC) < 0 ||
-	    (!o.detach && block_signals(&mask) < 0))
+	if (!o.detach && block_signals(&mask) < 0)
 		die_errno("cannot prepare the exec");
-	fflush(NULL);
-	/* The joining process: a copy of the runtime until the command's
-	 * exec, so non-dumpable (join_container()). It forks the command
-	 * into the PID namespace, as our child, tells us its pid, ends. */
-	pid_t joiner = fork();
-	if (joiner == 0) {
-		close(told[0]);
-		join_container(&h, &t);
-		pid_t pid = fork_into_container();
-		if (pid == 0)
-			oci_exec_child(&s, &l, console);
-		if (pid < 0)
-			die_errno("cannot start a process in container '%s'",
-				  id);
-		_exit(write_all(told[1], &pid, sizeof(pid)) < 0 ? 1 : 0);
-	}
-	if (joiner < 0)
-		die_errno("cannot fork");
-	close(told[1]);
-	close_container(&h);
+	struct exec_process arg = {&s, &l, console};
+	pid_t pid =
+	    spawn_in_container(&h, &t, id, run_exec_process, &arg, &joined);
 	if (console >= 0)
 		close(console);
-	pid_t pid = 0;
-	ssize_t n;
-	while ((n = read(told[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
-		;
-	int joined = wait_child(joiner);
-	if (n != sizeof(pid))
-		return joined > 0 ? joined : EXIT_RUNTIME; /* it said why */
+	if (pid < 0)
+		return joined; /* the joiner said why */
 	if (o.pid_file && write_pid_file(o.pid_file, pid) < 0) {
 		report_errno("cannot write the pid file '%s'", o.pid_file);
 		kill(pid, SIGKILL);
