@@ -164,28 +164,14 @@ run: deps-run
 	@$(MAKE) --no-print-directory $(BUILD)/stage-$(LAST_STAGE) rootfs
 	$(BUILD)/stage-$(LAST_STAGE) run --rootfs rootfs /bin/sh
 
-# Every part, each run even when one before failed; the closing lines
-# give each part's wall time and result, the last one counts the parts. A
-# part that leaves stage 14's bridge, table or leases on the machine's own
-# network fails (tests/hostnet.sh).
+# Every part, each run even when one before failed, with their wall times
+# and results at the end (tests/parts.sh). A part in TEST_BESIDE, as
+# PART:UNTIL, runs in the background beside the parts after it until
+# UNTIL: test-vm's guest keeps about one core busy, which the parts on
+# the host, waiting on processes most of the time, leave free. It starts
+# after test-host has built what both use, and ends before the parts that
+# fetch packages (test-drivers) or run a VM of their own.
+TEST_BESIDE := test-vm:test-bundles
+
 test: deps-test
-	@failed=; times=; for part in $(TEST_PARTS); do \
-		echo "==> make $$part"; \
-		start=$$(date +%s); result=passed; \
-		before=$$(tests/hostnet.sh); \
-		$(MAKE) --no-print-directory $$part || { failed="$$failed $$part"; result=FAILED; }; \
-		left=$$(tests/hostnet.sh | grep -vxF -e "$$before" || true); \
-		if [ -n "$$left" ]; then \
-			echo "make $$part: made on this machine's own network (a test must use a namespace of its own):"; \
-			echo "$$left" | sed 's/^/    /'; \
-			case " $$failed " in *" $$part "*) ;; *) failed="$$failed $$part"; result=FAILED;; esac; \
-		fi; \
-		s=$$(($$(date +%s) - start)); \
-		times="$$times$$(printf '%-16s %4dm%02ds  %s' $$part $$((s / 60)) $$((s % 60)) $$result)\n"; \
-	done; \
-	printf "\nwall time of each part:\n$$times"; \
-	n=$(words $(TEST_PARTS)); f=$$(echo $$failed | wc -w); \
-	[ -z "$$failed" ] || echo "failed:$$failed"; \
-	[ "$$(id -u)" -eq 0 ] || echo "make test: not root, so the namespace, mount and cgroup tests were skipped: run it with sudo (sudo make test)"; \
-	echo "parts: $$((n - f)) passed, $$f failed"; \
-	[ -z "$$failed" ]
+	@tests/parts.sh "$(MAKE)" $(BUILD)/test-parts "$(TEST_PARTS)" "$(TEST_BESIDE)"
