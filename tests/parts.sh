@@ -27,10 +27,11 @@ mkdir -p "$logdir" || exit 1
 failed=() times='' t0=$(date +%s)
 declare -A bg_pid bg_start bg_net bg_until
 
-# Part $1 took from $2 to now and $3 (0: passed); $4 is what the
-# machine's network looked like at its start.
+# Part $1 took from $2 to $6 (default now) and $3 (0: passed); $4 is
+# what the machine's network looked like at its start.
 record() {
-	local part=$1 start=$2 rc=$3 before=$4 note=${5:-} left s result=passed
+	local part=$1 start=$2 rc=$3 before=$4 note=${5:-} end=${6:-}
+	local left s result=passed
 	[ "$rc" -eq 0 ] || { failed+=("$part"); result=FAILED; }
 	left=$(tests/hostnet.sh | grep -vxF -e "$before" || true)
 	if [ -n "$left" ]; then
@@ -38,7 +39,7 @@ record() {
 		echo "$left" | sed 's/^/    /'
 		[ "$result" = FAILED ] || { failed+=("$part"); result=FAILED; }
 	fi
-	s=$(($(date +%s) - start))
+	s=$((${end:-$(date +%s)} - start))
 	times+=$(printf '%-16s %4dm%02ds  %s%s' "$part" $((s / 60)) $((s % 60)) "$result" "$note")$'\n'
 }
 
@@ -53,7 +54,7 @@ join() {
 		echo "==> make $part (ran beside the parts above; its output:)"
 		cat "$logdir/$part.log"
 		record "$part" "${bg_start[$part]}" "$rc" "${bg_net[$part]}" \
-			"  (beside the others)"
+			"  (beside the others)" "$(cat "$logdir/$part.end")"
 		unset "bg_pid[$part]"
 	done
 }
@@ -69,7 +70,14 @@ for part in "${parts[@]}"; do
 		bg_start[$part]=$(date +%s)
 		bg_net[$part]=$(tests/hostnet.sh)
 		bg_until[$part]=$until
-		"$make" --no-print-directory "$part" >"$logdir/$part.log" 2>&1 </dev/null &
+		# Its own wall time ends with it, not when it is waited for.
+		rm -f "$logdir/$part.end"
+		{
+			"$make" --no-print-directory "$part" >"$logdir/$part.log" 2>&1 </dev/null
+			rc=$?
+			date +%s >"$logdir/$part.end"
+			exit "$rc"
+		} &
 		bg_pid[$part]=$!
 		continue
 	fi
