@@ -213,7 +213,7 @@ static char host_probe[PATH_MAX];
 static char binaries[MAX_STAGE + 1][PATH_MAX];
 static int skipped_for_root;
 static const char *only[16]; /* each --only NAME */
-static bool only_matched[8]; /* whether it picked a test */
+static bool only_matched[ARRAY_SIZE(only)]; /* whether each picked one */
 static int n_only;
 static bool times;         /* --times */
 
