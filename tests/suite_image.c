@@ -628,15 +628,18 @@ static void leave_subids(void)
 static bool copy_subids(int i, const char *path, bool give)
 {
 	FILE *in = fopen(subid_files[i], "re");
+	bool missing = !in && errno == ENOENT; /* before another call */
 	FILE *out = fopen(path, "we");
 	char line[512];
-	bool ok = out != NULL;
-	if (!in)
-		made_subid_file[i] = ok =
-		    ok && errno == ENOENT &&
-		    close(open(subid_files[i],
-			       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			       0644)) == 0;
+	bool ok = out != NULL && (in || missing);
+	if (ok && missing) {
+		/* An empty one to bind over, removed in leave_subids(). */
+		int fd = open(subid_files[i],
+			      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		ok = made_subid_file[i] = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
 	while (ok && in && fgets(line, sizeof(line), in))
 		if (strncmp(line, "nobody:", 7) && strncmp(line, "65534:", 6))
 			ok = fputs(line, out) >= 0;
