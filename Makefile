@@ -146,7 +146,8 @@ DEPS_RUN  := make gcc libc6-dev busybox-static libseccomp-dev
 DEPS_TEST := $(DEPS_RUN) libcunit1-dev libjansson-dev
 
 # The parts of `make test`, in order; the .mk files add theirs.
-TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial test-classroom
+TEST_PARTS := test-host test-rootfs test-vm check-tutorial test-tutorial test-classroom \
+	build-hardening
 
 # Each part keeps its own rules beside its files.
 include tests/tests.mk
@@ -170,8 +171,10 @@ run: deps-run
 # UNTIL: test-vm's guest keeps about one core busy, which the parts on
 # the host, waiting on processes most of the time, leave free. It starts
 # after test-host has built what both use, and ends before the parts that
-# fetch packages (test-drivers) or run a VM of their own.
-TEST_BESIDE := test-vm:test-bundles
+# fetch packages (test-drivers) or run a VM of their own. build-hardening
+# compiles, beside the parts after test-classroom, what test-asan and
+# valgrind would otherwise compile first while the other core idled.
+TEST_BESIDE := test-vm:test-bundles build-hardening:test-asan
 
 test: deps-test
 	@tests/parts.sh "$(MAKE)" $(BUILD)/test-parts "$(TEST_PARTS)" "$(TEST_BESIDE)"

@@ -7,7 +7,7 @@ DEPS_VALGRIND := valgrind
 DEPS_TEST += $(DEPS_VALGRIND)
 TEST_PARTS += test-stress test-asan valgrind
 
-.PHONY: test-stress test-asan valgrind deps-valgrind
+.PHONY: test-stress test-asan valgrind deps-valgrind build-hardening
 
 # Copies of the test root filesystem of their own, so that no other run
 # of the suites (a stage 4 mounting its /proc in the host's mount table)
@@ -56,6 +56,17 @@ $(BUILD)/fixtures/ubsan-rootless.c: stages/08-userns/main.c
 
 $(BUILD)/fixture-ubsan-rootless: $(BUILD)/fixtures/ubsan-rootless.c $(COMMON_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# The builds test-asan and valgrind run, and nothing else: `make test`
+# runs this part beside the parts before them (TEST_BESIDE in the
+# Makefile), where the other core waits on containers; each of the two
+# then finds its build done. Into build/asan and build/dynamic only, so no
+# part beside it sees a file of its own change.
+build-hardening:
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_CFLAGS)" \
+		LDFLAGS="$(ASAN_LDFLAGS)" $(ASAN_BUILD)/fixture-ubsan-rootless
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) BUILD=$(VALGRIND_BUILD) STAGE_LDFLAGS= all
 
 deps-valgrind:
 	@tools/deps.sh valgrind $(DEPS_VALGRIND)
