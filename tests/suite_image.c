@@ -34,6 +34,7 @@
 
 #include "clock.h"
 #include "harness.h"
+#include "serve.h"
 #include "suites.h"
 
 #define REGISTRY_SH "tests/registry/registry.sh"
@@ -1047,38 +1048,10 @@ out:
 	leave();
 }
 
-/* A one-answer HTTP server on the loopback; its pid, its port in *port. */
-static pid_t serve_401(int *port)
-{
-	static const char answer[] = "HTTP/1.1 401 Unauthorized\r\n"
-				     "Content-Length: 0\r\n"
-				     "Connection: close\r\n\r\n";
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t alen = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(s, 8) < 0 ||
-	    getsockname(s, (struct sockaddr *)&a, &alen) < 0)
-		return -1;
-	*port = ntohs(a.sin_port);
-	pid_t pid = fork();
-	if (pid == 0) {
-		alarm(30); /* never outlive a broken test */
-		for (;;) {
-			char buf[4096];
-			int c = accept(s, NULL, NULL);
-			if (c < 0)
-				continue;
-			if (read(c, buf, sizeof(buf)) > 0 &&
-			    write(c, answer, sizeof(answer) - 1) < 0)
-				_exit(1);
-			close(c);
-		}
-	}
-	close(s);
-	return pid;
-}
+/* A 401 with no WWW-Authenticate: no token endpoint to follow. */
+static const char answer_401[] = "HTTP/1.1 401 Unauthorized\r\n"
+				 "Content-Length: 0\r\n"
+				 "Connection: close\r\n\r\n";
 
 static void test_401_without_token_endpoint_fails_cleanly(void)
 {
@@ -1086,7 +1059,7 @@ static void test_401_without_token_endpoint_fails_cleanly(void)
 	int port = 0;
 	if (!enter())
 		goto out;
-	pid_t pid = serve_401(&port);
+	pid_t pid = serve_answer(answer_401, &port);
 	CU_ASSERT_FATAL(pid > 0);
 	snprintf(ref, sizeof(ref), "127.0.0.1:%d/test/a", port);
 	check_pull_fails(ref, "cannot pull");

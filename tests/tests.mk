@@ -8,7 +8,7 @@ TEST_ROOTFS ?= $(BUILD)/test-rootfs
 # the VM's static runner (it runs the static stages, 1 to 12, and of
 # stage 16, dynamic, the suites vm.mk names).
 RUNNER_NET  ?= yes
-TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c \
+TEST_SRC    := tests/runner.c tests/harness.c tests/test_common.c tests/serve.c \
 	$(if $(RUNNER_NET),tests/netns.c,) \
 	$(filter-out $(if $(RUNNER_NET),,tests/suite_net.c tests/suite_detach.c),$(wildcard tests/suite_*.c))
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o)

@@ -24,9 +24,9 @@ TEST_PARTS += test-registry
 # with libarchive linked.
 $(BUILD)/tests/registry/%.o: tests/registry/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -iquote stages/13-image/ $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -iquote stages/13-image/ -iquote tests/ $(CFLAGS) -c -o $@ $<
 
-$(TEST_REGISTRY): $(BUILD)/tests/registry/test_registry.o \
+$(TEST_REGISTRY): $(BUILD)/tests/registry/test_registry.o $(BUILD)/tests/serve.o \
 		$(BUILD)/stages/13-image/image.o $(IMAGE_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(IMAGE_LIBS) -larchive
 

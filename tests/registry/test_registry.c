@@ -40,6 +40,7 @@
 #include "image/layer.h"
 #include "image/manifest.h"
 #include "image/registry.h"
+#include "serve.h"
 #include "state.h"
 
 static const char *registry_host; /* REGISTRY_HOST */
@@ -733,36 +734,6 @@ static void test_corrupt_blob_stores_nothing(void)
 	CU_ASSERT_EQUAL(count_entries(p), 0);
 	snprintf(p, sizeof(p), "%s/layers/sha256", root);
 	CU_ASSERT_EQUAL(count_entries(p), 0);
-}
-
-/* A child serving every connection on a loopback port the same answer;
- * returns its pid, the port in *port. */
-static pid_t serve_answer(const char *answer, int *port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t alen = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(s, 8) < 0 || getsockname(s, (struct sockaddr *)&a, &alen) < 0)
-		return -1;
-	*port = ntohs(a.sin_port);
-	pid_t pid = fork();
-	if (pid == 0) {
-		alarm(30); /* never outlive a broken test */
-		for (;;) {
-			char buf[4096];
-			int c = accept(s, NULL, NULL);
-			if (c < 0)
-				continue;
-			if (read(c, buf, sizeof(buf)) > 0 &&
-			    write(c, answer, strlen(answer)) < 0)
-				_exit(1);
-			close(c);
-		}
-	}
-	close(s);
-	return pid;
 }
 
 static void test_401_without_token_service_fails_cleanly(void)
