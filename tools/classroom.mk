@@ -59,14 +59,20 @@ doctor:
 # graded (put down to the stage that made it, its repeats folded), and
 # this tree graded (it must pass); each runs even when one before failed.
 # The edition skeleton_test.sh makes and builds is the one student_test.sh
-# grades: made once, not twice.
+# grades: made once, not twice. The doctor's tests, half a minute of a
+# shell busy on one core with fake trees of their own (no root, no
+# container, nothing of the build), run beside student_test.sh, which
+# waits on containers and leaves the other core mostly idle; their output
+# is shown after it, whole.
 test-classroom:
 	@rc=0; tools/classroom-config.sh --check || rc=1; \
-	bash tests/classroom/doctor_test.sh || rc=1; \
 	edition=$(abspath $(BUILD))/classroom-edition; rm -rf "$$edition"; \
 	CLASSROOM_EDITION="$$edition" MAKE="$(MAKE)" BUILD="$(BUILD)" bash tests/classroom/skeleton_test.sh || rc=1; \
 	BUILD="$(BUILD)" bash tests/classroom/clean_test.sh || rc=1; \
 	$(GRADE_ENV) bash tests/classroom/misblame_test.sh || rc=1; \
+	doctor_log=$$(mktemp) || exit 1; \
+	bash tests/classroom/doctor_test.sh >"$$doctor_log" 2>&1 & doctor=$$!; \
 	[ ! -d "$$edition" ] || export CLASSROOM_EDITION="$$edition"; \
 	$(GRADE_ENV) bash tests/classroom/student_test.sh || rc=1; \
+	wait $$doctor || rc=1; cat "$$doctor_log"; rm -f "$$doctor_log"; \
 	rm -rf --one-file-system "$$edition"; exit $$rc
