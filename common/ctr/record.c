@@ -107,7 +107,8 @@ static json_t *record_json(const struct ctr_record *r)
 	    "image", r->image, "command", argv);
 }
 
-int ctr_write_atomic(const char *dir, const char *name, const char *text)
+int ctr_write_atomic(const char *dir, const char *name, const char *text,
+		     bool durable)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 	/* In the same directory: rename(2) is atomic only within one
@@ -123,9 +124,9 @@ int ctr_write_atomic(const char *dir, const char *name, const char *text)
 	if (fd < 0)
 		return -1;
 	int result = write_all(fd, text, strlen(text));
-	/* On disk before the rename, or a crash could leave the new name
-	 * on an empty file (ext4 without auto_da_alloc, xfs). */
-	if (result == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+	/* Durable: on disk before the rename, or a crash could leave the
+	 * new name on an empty file (ext4 without auto_da_alloc, xfs). */
+	if (result == 0 && (fchmod(fd, 0644) < 0 || (durable && fsync(fd) < 0)))
 		result = -1;
 	int saved = errno;
 	if (close(fd) < 0 && result == 0) {
@@ -142,14 +143,15 @@ int ctr_write_atomic(const char *dir, const char *name, const char *text)
 	return result;
 }
 
-int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags)
+int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags,
+		   bool durable)
 {
 	char *text = o ? json_dumps(o, flags) : NULL;
 	if (!text) {
 		errno = ENOMEM;
 		return -1;
 	}
-	int result = ctr_write_atomic(dir, name, text);
+	int result = ctr_write_atomic(dir, name, text, durable);
 	int saved = errno;
 	free(text);
 	errno = saved;
@@ -159,8 +161,8 @@ int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags)
 int ctr_record_write(const char *dir, const struct ctr_record *r)
 {
 	json_t *o = record_json(r);
-	int result =
-	    ctr_write_json(dir, CTR_STATE, o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int result = ctr_write_json(dir, CTR_STATE, o,
+				    JSON_INDENT(2) | JSON_SORT_KEYS, true);
 	int saved = errno;
 	json_decref(o);
 	errno = saved;

@@ -63,14 +63,16 @@ int ctr_proc_start(pid_t pid, unsigned long long *start);
 bool ctr_pid_alive(const struct ctr_record *r);
 
 /* Write text as dir/name: into a temporary file in dir, flushed to
- * disk, then renamed over the old one, so that a reader sees the old
- * file or the new one, never half of one. Returns 0, or -1 with errno
- * (the temporary file removed). */
-int ctr_write_atomic(const char *dir, const char *name, const char *text);
+ * disk when durable, then renamed over the old one, so that a reader
+ * sees the old file or the new one, never half of one. Returns 0, or -1
+ * with errno (the temporary file removed). */
+int ctr_write_atomic(const char *dir, const char *name, const char *text,
+		     bool durable);
 
 /* Write o (NULL: ENOMEM) as dir/name, dumped with jansson's flags, by
  * ctr_write_atomic(). Returns 0, or -1 with errno. */
-int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags);
+int ctr_write_json(const char *dir, const char *name, json_t *o, size_t flags,
+		   bool durable);
 
 /* Read dir/name as JSON (a key twice is an error). Returns the value
  * (json_decref() it), or NULL with errno and the reason in why (no such

@@ -255,8 +255,12 @@ char *oci_state_json(const struct oci_state *st)
 int oci_write_state(const char *dir, const struct oci_state *st)
 {
 	json_t *o = state_object(st);
+	/* Atomic (a reader sees the old state or the new), not durable:
+	 * no fsync(2), as runc and crun. It tells of processes a crash
+	 * ends, and its root is a tmpfs (/run) as a rule; on a disk an
+	 * fsync costs milliseconds, twice a container. */
 	int rc = ctr_write_json(dir, OCI_STATE_FILE, o,
-				JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER, false);
 	int saved = errno;
 	json_decref(o);
 	errno = saved;
