@@ -106,9 +106,13 @@ STAGE_LDFLAGS ?= -static
 # library is mapped, relocated and copied into the child at every start,
 # and a symbol bound lazily is bound again, a page copied, in the child.
 # Stage 13's run of /bin/true: 224 page faults with both shared, 208 with
-# both in, 195 bound at load (stage 12: 152); about 5% of its start (make
-# bench-image). Only glibc and what has no archive (libmnl, stage 14 on)
-# are left to the dynamic loader.
+# both in, 195 bound at load (stage 12: 152); 1.23x stage 12's start
+# before, 1.16x after (medians of runs taken in turn). Only glibc and what
+# has no archive (libmnl, stage 14 on) are left to the dynamic loader,
+# and glibc is most of what is left (stage 13 linked wholly static starts
+# in 1.06x). That is no way out: glibc's dlopen() from a static program
+# loads a second libc.so, and libcurl's resolver thread, started through
+# it, crashes the first pull by host name.
 STATIC_ARCHIVES := -lseccomp -ljansson
 BSTATIC  := -Wl,-Bstatic
 BDYNAMIC := -Wl,-Bdynamic
