@@ -41,10 +41,16 @@ int store_default_root(char *buf, size_t len, char *why, size_t why_len)
 	return 0;
 }
 
-/* mkdir -p, 0700 for what we make: the store is ours alone. */
+/* mkdir -p, 0700 for what we make: the store is ours alone. The whole
+ * path first: every command after the first pull finds it there, and
+ * each mkdir() of a directory that exists still locks its parent. */
 static int make_dirs(const char *path)
 {
 	char p[PATH_MAX];
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
 	snprintf(p, sizeof(p), "%s", path);
 	for (char *c = p + 1;; c++) {
 		if (*c == '/' || *c == '\0') {
