@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,21 @@ pid_t clone_fork(struct clone_args *args)
 	 * the low byte, and the stack: the same on every architecture. With
 	 * no stack, the child runs on a copy of ours, as after fork(). */
 	return (pid_t)syscall(SYS_clone, args->flags | args->exit_signal, 0);
+}
+
+/* The child's stack: enough for libc, libseccomp and the messages. */
+#define VFORK_STACK (256 * 1024)
+
+pid_t clone_vfork(int (*fn)(void *arg), void *arg, unsigned long flags)
+{
+	/* A part of our own stack, which we do not use while we sleep: on
+	 * it, unlike on memory of its own, ASan knows the child's stack for
+	 * one, and there is nothing to map and unmap. It grows down, from
+	 * its end. SIGCHLD: its death signal (CLONE_PARENT gives it ours
+	 * instead). */
+	char stack[VFORK_STACK] __attribute__((aligned(16)));
+	return clone(fn, stack + sizeof(stack),
+		     (int)(CLONE_VM | CLONE_VFORK | flags) | SIGCHLD, arg);
 }
 
 int wait_child(pid_t pid)

@@ -34,6 +34,14 @@ int prepare_child(const sigset_t *old, int lifeline[2]);
  * nothing clone() has not got (CLONE_INTO_CGROUP), clone() does it. */
 pid_t clone_fork(struct clone_args *args);
 
+/* clone() as vfork(2) does it, without its traps: the child runs
+ * fn(arg) in our memory (CLONE_VM), on a stack of its own, while we
+ * sleep until it has exec'd or ended (CLONE_VFORK); flags adds to those
+ * (CLONE_PARENT). Nothing is copied, which is most of what a fork costs;
+ * what fn changes in memory, we find changed. Returns the child's pid,
+ * or -1 with errno. */
+pid_t clone_vfork(int (*fn)(void *arg), void *arg, unsigned long flags);
+
 /* Wait for pid; return its status as a shell reports it: N when it
  * exited with N, 128+S when signal S killed it; -1 with errno. */
 int wait_child(pid_t pid);

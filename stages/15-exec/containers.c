@@ -530,7 +530,7 @@ int exec_in_container(int argc, char **argv)
 	struct exec_child_arg arg = {&o, &h, env, pty.slave, &mask, lifeline};
 	pid_t pid =
 	    spawn_in_container(&h, &t, o.argv[0], exec_child, &arg, &joined);
-	free(env); /* the joiner's copy is the one that is used */
+	free(env); /* the command has exec'd with it */
 	if (pty.slave >= 0)
 		close(pty.slave);
 	if (pid < 0)

@@ -15,10 +15,13 @@
  * namespace first, since it gives the capabilities the other joins need;
  * the PID namespace applies only to children, so the joining process
  * forks; the mount namespace last, since it resets our root and working
- * directory to its own. And until it execs, the joining process is a copy
- * of the runtime: dumpable, anyone in the container could open its
- * /proc/PID/exe, the runtime's binary on the host, and write into it
- * once it exits (CVE-2019-5736, against runc exec).
+ * directory to its own. And until it execs, the joining process is the
+ * runtime's program in the runtime's memory: dumpable, anyone in the
+ * container could open its /proc/PID/exe, the runtime's binary on the
+ * host, and write into it once it exits (CVE-2019-5736, against runc
+ * exec). Neither the joining process nor the command's copies that
+ * memory: each runs in it, as vfork(2)'s child does, while the one
+ * that started it sleeps; a fork's copy is most of what an exec costs.
  */
 
 #include <errno.h>
@@ -458,7 +461,8 @@ void join_container(const struct exec_handles *h,
 {
 	/* Not dumpable: /proc/PID/exe, mem, fd/ and the rest stay closed
 	 * to the container's processes until the exec, which makes the
-	 * command dumpable again. fork() keeps it for the child. */
+	 * command dumpable again. It is our memory's mark: the command's
+	 * process, which runs in it, has it too (and so has the runtime). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die_errno("cannot make the process non-dumpable");
 	for (size_t i = 0; i < target->n_cgroups; i++)
@@ -490,14 +494,14 @@ void join_container(const struct exec_handles *h,
 		die_errno("cannot enter the container's working directory");
 }
 
-pid_t fork_into_container(void)
+pid_t fork_into_container(int (*fn)(void *arg), void *arg)
 {
 	/* CLONE_PARENT: the runtime's child, not ours, so that the runtime
-	 * waits for it and forwards signals to it as to run's container.
-	 * clone3() then wants exit_signal 0: the kernel gives the child
-	 * ours, SIGCHLD, which the runtime set when it forked us. */
-	struct clone_args args = {.flags = CLONE_PARENT};
-	return clone_fork(&args);
+	 * waits for it and forwards signals to it as to run's container;
+	 * the kernel gives it our death signal, SIGCHLD. clone_vfork(): it
+	 * runs fn(arg) in our memory, on a stack of its own, and we sleep
+	 * until its exec gives it memory of its own: nothing is copied. */
+	return clone_vfork(fn, arg, CLONE_PARENT);
 }
 
 void enter_walls(const struct exec_handles *h)
@@ -513,46 +517,58 @@ void enter_walls(const struct exec_handles *h)
 		die("cannot match the container's seccomp mode %d", h->seccomp);
 }
 
+/* What the joining process is given, and where it leaves the command's
+ * pid: in the runtime's memory, which it shares. */
+struct joiner {
+	struct exec_handles *h;
+	const struct exec_target *t;
+	const char *name;
+	void (*body)(void *arg);
+	void *arg;
+	pid_t pid; /* the command's; 0 until it runs */
+};
+
+/* The command's process (fork_into_container()'s fn). */
+static int command_main(void *arg)
+{
+	const struct joiner *j = arg;
+	j->body(j->arg);
+	_exit(EXIT_RUNTIME); /* body() execs or dies */
+}
+
+/* The joining process (clone_vfork()'s fn): join, start the command's
+ * process, which has exec'd once fork_into_container() returns, end. */
+static int joiner_main(void *arg)
+{
+	struct joiner *j = arg;
+	join_container(j->h, j->t);
+	j->pid = fork_into_container(command_main, j);
+	if (j->pid < 0)
+		die_errno("cannot start a process in container '%s'", j->name);
+	_exit(0);
+}
+
 pid_t spawn_in_container(struct exec_handles *h, const struct exec_target *t,
 			 const char *name, void (*body)(void *arg), void *arg,
 			 int *status)
 {
-	int told[2];
-	if (pipe2(told, O_CLOEXEC) < 0)
-		die_errno("cannot prepare the exec");
-	/* What stdio holds, out before the copy: one that dies writes its
-	 * buffers again at exit(). */
-	fflush(NULL);
-	/* The joining process: a copy of the runtime until the command's
-	 * exec, so non-dumpable (join_container()). It forks the command
-	 * into the PID namespace, as our child, tells us its pid, ends. */
-	pid_t joiner = fork();
-	if (joiner == 0) {
-		close(told[0]);
-		join_container(h, t);
-		pid_t pid = fork_into_container();
-		if (pid == 0) {
-			body(arg);
-			_exit(EXIT_RUNTIME); /* body() execs or dies */
-		}
-		if (pid < 0)
-			die_errno("cannot start a process in container '%s'",
-				  name);
-		_exit(write_all(told[1], &pid, sizeof(pid)) < 0 ? 1 : 0);
-	}
+	extern char **environ;
+	char **env = environ;
+	struct joiner j = {h, t, name, body, arg, 0};
+
+	/* The joining process: non-dumpable in our memory until the
+	 * command's exec (join_container()), which leaves us so too. */
+	pid_t joiner = clone_vfork(joiner_main, &j, 0);
+	/* The command's process may have set its environment (in our
+	 * memory) before its exec: ours is the one we had. */
+	environ = env;
 	if (joiner < 0)
 		die_errno("cannot fork");
-	close(told[1]);
 	close_container(h);
-	pid_t pid = 0;
-	ssize_t n;
-	while ((n = read(told[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
-		;
-	close(told[0]);
 	int joined = wait_child(joiner);
-	if (n != sizeof(pid)) {
+	if (j.pid <= 0) {
 		*status = joined > 0 ? joined : EXIT_RUNTIME; /* it said why */
 		return -1;
 	}
-	return pid;
+	return j.pid;
 }

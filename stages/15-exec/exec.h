@@ -10,11 +10,12 @@
  * its cgroups, then its namespaces (user first, mount last), its root and
  * working directory, a fork into its PID namespace, and the same walls as
  * its first process (stage 10's lesson functions). The spine calls
- * spawn_in_container(), which does, in a child of the runtime:
+ * spawn_in_container(), which does, in a child of the runtime that
+ * shares its memory:
  *
  *     join_container(&handles, &target);   non-dumpable, cgroups, setns
- *     pid = fork_into_container();         the command's process
- *     (in it) the spine's body:
+ *     pid = fork_into_container(fn, arg);  the command's process, where
+ *             fn runs the spine's body:
  *             attach_terminal(slave);      with -t
  *             enter_walls(&handles);       caps, no_new_privs, seccomp
  *             exec_command(argv);
@@ -138,9 +139,11 @@ void join_container(const struct exec_handles *h,
 
 /* After join_container(): start the process that runs the command, in
  * the container's PID namespace, as a child of the runtime (so that it
- * waits for it and signals it itself). Returns 0 in the new process, its
- * pid in the one that joined, or -1 with errno. */
-pid_t fork_into_container(void);
+ * waits for it and signals it itself), where fn(arg) runs (and execs or
+ * dies: it never returns). It runs in our memory, as vfork(2)'s child
+ * does: this returns once it has exec'd or ended. Returns its pid, or
+ * -1 with errno. */
+pid_t fork_into_container(int (*fn)(void *arg), void *arg);
 
 /* In the command's process: the same walls as the container's first
  * process, by stage 10's lesson functions: its bounding set, its
@@ -148,13 +151,13 @@ pid_t fork_into_container(void);
 void enter_walls(const struct exec_handles *h);
 
 /* In the runtime, after open_container(): the joining process, a child
- * that join_container()s t, fork_into_container()s the command's process
- * (where body(arg) runs, and execs or dies: it never returns), tells us
- * its pid and ends. h is closed here once the joiner has its copy; name
- * is the container's, for the messages. Returns the command's pid (our
- * child; the joiner is reaped), or -1 when none was started, with the
- * status to exit with in *status: the joiner's, which said why, or
- * EXIT_RUNTIME. Dies when it cannot make a pipe or fork. */
+ * in our memory that join_container()s t, fork_into_container()s the
+ * command's process (where body(arg) runs, and execs or dies: it never
+ * returns), and ends. h is closed here once the joiner has its copy;
+ * name is the container's, for the messages. Returns once the command
+ * has exec'd: its pid (our child; the joiner is reaped), or -1 when none
+ * was started, with the status to exit with in *status: the joiner's,
+ * which said why, or EXIT_RUNTIME. Dies when it cannot clone. */
 pid_t spawn_in_container(struct exec_handles *h, const struct exec_target *t,
 			 const char *name, void (*body)(void *arg), void *arg,
 			 int *status);

@@ -795,6 +795,36 @@ struct pause {
 	int go;	    /* then we wait until this closes */
 };
 
+/* What exec_in()'s command process is given. */
+struct command {
+	const struct exec_handles *h;
+	char *const *argv;
+	const struct pause *pause;
+	int out; /* its stdout and stderr */
+};
+
+/* exec_in()'s command process (fork_into_container()'s fn). */
+static int command_main(void *arg)
+{
+	const struct command *c = arg;
+	if (dup2(c->out, 1) < 0 || dup2(c->out, 2) < 0)
+		_exit(125);
+	/* Its output is what the tests compare: none of the walls'
+	 * progress lines in it. */
+	set_verbose(false);
+	enter_walls(c->h);
+	if (c->pause) {
+		pid_t me = getpid();
+		char b;
+		if (write(c->pause->report, &me, sizeof(me)) < 0)
+			_exit(125);
+		while (read(c->pause->go, &b, 1) > 0)
+			;
+	}
+	execv(c->argv[0], c->argv);
+	_exit(127);
+}
+
 /* exec argv in the container as the spine will: open it, a child that
  * joins, the command's process forked into it. Its output (stdout and
  * stderr) into out; its pid in ours into *cmd_pid. Returns its status,
@@ -819,26 +849,9 @@ static int exec_in(pid_t pid, unsigned long long start, char *const argv[],
 		return -1;
 	pid_t joiner = fork();
 	if (joiner == 0) {
+		struct command c = {&h, argv, pause, outp[1]};
 		join_container(&h, &t);
-		pid_t cmd = fork_into_container();
-		if (cmd == 0) {
-			if (dup2(outp[1], 1) < 0 || dup2(outp[1], 2) < 0)
-				_exit(125);
-			/* Its output is what the tests compare: none of
-			 * the walls' progress lines in it. */
-			set_verbose(false);
-			enter_walls(&h);
-			if (pause) {
-				pid_t me = getpid();
-				char c;
-				if (write(pause->report, &me, sizeof(me)) < 0)
-					_exit(125);
-				while (read(pause->go, &c, 1) > 0)
-					;
-			}
-			execv(argv[0], argv);
-			_exit(127);
-		}
+		pid_t cmd = fork_into_container(command_main, &c);
 		if (cmd < 0)
 			die_errno("cannot fork into the container");
 		_exit(write(pidp[1], &cmd, sizeof(cmd)) == sizeof(cmd) ? 0 : 1);
