@@ -158,12 +158,19 @@ stub() {
 		return out line ". */"
 	}
 	# (void) for each parameter of the signature and each kept name.
-	function uses(sig,   inner, n, p, i, out) {
+	function uses(sig,   inner, n, p, i, out, name) {
 		inner = substr(sig, index(sig, "(") + 1)
 		sub(/\)[^)]*$/, "", inner)
 		n = split(inner, p, ",")
 		for (i = 1; i <= n; i++) {
 			gsub(/\[[^]]*\]/, "", p[i])
+			# A function pointer, int (*fn)(void *): its name.
+			if (match(p[i], /\(\*[ \t]*[A-Za-z_][A-Za-z0-9_]*/)) {
+				name = substr(p[i], RSTART + 2, RLENGTH - 2)
+				gsub(/[ \t]/, "", name)
+				out = out "\t(void)" name ";\n"
+				continue
+			}
 			if (p[i] ~ /^[ \t]*void[ \t]*$/ ||
 			    !match(p[i], /[A-Za-z_][A-Za-z0-9_]*[ \t]*$/))
 				continue
