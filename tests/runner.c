@@ -148,7 +148,7 @@ static const struct {
 	 {"test_exec_counts_against_pids_max", NULL}},
 	{"fixture-no-join-walls", 15,
 	 {"test_exec_has_the_containers_walls", NULL}},
-	/* Stage 15 whose exec's copy of the runtime stays dumpable until
+	/* Stage 15 whose exec's joining process stays dumpable until
 	 * its exec: a process of the container opens the runtime's binary
 	 * through it (CVE-2019-5736). */
 	{"fixture-dumpable-exec", 15,

@@ -569,23 +569,25 @@ static bool ended(pid_t pid)
 }
 
 /* CVE-2019-5736: until it execs the command, the process that joins a
- * container for exec is a copy of the runtime, and its /proc/PID/exe,
- * seen from inside, is the runtime's binary on the host, which a process
- * of the container could open and, once the copy is gone, write. The
- * watcher (the probe: the container's first process, or with via_exec
- * one started by exec) opens every new process's exe, O_PATH, as soon
- * as the kernel lets it, and says when one is no file of its root,
- * while `exec ID true` runs again and again. The kernel asks a process
- * that opens another's exe for the same uid and no capability the other
- * lacks, or else CAP_SYS_PTRACE over it; the copy first has every
- * capability of the container's user namespace, then drops to the
- * container's, the watcher's own: from there to its exec only
+ * container for exec runs the runtime's code (in the runtime's memory,
+ * or in a fork's copy of it), and its /proc/PID/exe, seen from inside,
+ * is the runtime's binary on the host, which a process of the container
+ * could open and, once the runtime is gone, write. The watcher (the
+ * probe: the container's first process, or with via_exec one started by
+ * exec) opens every new process's exe, O_PATH, as soon as the kernel
+ * lets it, and says when one is no file of its root, while `exec ID
+ * true` runs again and again. The kernel asks a process that opens
+ * another's exe for the same uid and no capability the other lacks, or
+ * else CAP_SYS_PTRACE over it; exec's processes first have every
+ * capability of the container's user namespace, then drop to the
+ * container's, the watcher's own: from there to the exec only
  * dumpability tells the two outcomes apart, since a non-dumpable
  * process's memory (whose user namespace is the host's) asks
- * CAP_SYS_PTRACE in the host's namespace. The watcher counts the copies
- * the kernel refused while they had its uids and capabilities: without
- * one, the act proves nothing. Harmless: nothing is read or written
- * through what it opens, and the binary is the test's build. */
+ * CAP_SYS_PTRACE in the host's namespace. The watcher counts the
+ * processes the kernel refused while they had its uids and
+ * capabilities: without one, the act proves nothing. Harmless: nothing
+ * is read or written through what it opens, and the binary is the
+ * test's build. */
 static enum outcome act_exec_copy_exe(char *what, size_t len)
 {
 	char ms[16], id[80];
@@ -702,9 +704,9 @@ static const struct escape escapes[] = {
 	 8 /* the image is root's, and root is not mapped */, 0},
 	{"bind a port the host sees", 14, act_host_network,
 	 "network namespace", 0, 0, NULL, 14, 0},
-	{"open the runtime's binary as /proc/PID/exe of exec's copy "
-	 "(CVE-2019-5736)", 15, act_exec_copy_exe,
-	 "exec's copy of the runtime non-dumpable until its exec", 0, 0, NULL,
+	{"open the runtime's binary as /proc/PID/exe of exec's joining "
+	 "process (CVE-2019-5736)", 15, act_exec_copy_exe,
+	 "exec's joining process non-dumpable until its exec", 0, 0, NULL,
 	 15, EXEC_STAGE},
 };
 #define N_ESCAPES (sizeof(escapes) / sizeof(escapes[0]))
