@@ -117,14 +117,22 @@ static void host_links(char *out, size_t len)
  * a container's pair (mdv<N>) is among them, or after 5 s: the pair of an
  * ended container goes with its namespace, which the kernel destroys in
  * a worker of its own a little after the runtime is done. */
+struct links {
+	char *out;
+	size_t len;
+};
+
+static bool no_pair_left(void *arg)
+{
+	struct links *l = arg;
+	host_links(l->out, l->len);
+	return !strstr(l->out, " mdv");
+}
+
 static void host_links_settled(char *out, size_t len)
 {
-	for (int i = 0; i < 500; i++) {
-		host_links(out, len);
-		if (!strstr(out, " mdv"))
-			return;
-		usleep(10000);
-	}
+	struct links l = {out, len};
+	h_poll(no_pair_left, &l, 5000);
 }
 
 /* The world's nft table, as nft lists it ("" when there is none). */
