@@ -404,6 +404,31 @@ static int remove_container(const char *key, bool force)
 	return 0;
 }
 
+/*** -t in the foreground ***/
+
+/* -t in the foreground: the user's terminal raw (every key, ^C too, is
+ * the container's), its bytes (with -i) to the pty and the pty's output
+ * to ours until the command ends, then the terminal's modes back (at
+ * exit() and die() too, should we not get here). */
+void copy_terminal(int master, pid_t pid, bool interactive)
+{
+	struct term_mode mode;
+	if (make_raw(STDIN_FILENO, &mode) < 0)
+		report_errno("cannot put the terminal in raw mode");
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pty_io io = {.master = master,
+			    .in = interactive ? STDIN_FILENO : -1,
+			    .out = STDOUT_FILENO,
+			    .log = -1,
+			    .winsize = STDIN_FILENO,
+			    .pidfd = pidfd};
+	if (copy_pty(&io) < 0)
+		report_errno("cannot copy the container's terminal");
+	restore_terminal(&mode);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
 /*** exec ***/
 
 /* The groups of the container in dir, from its cgroups file, into

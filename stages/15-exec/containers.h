@@ -1,13 +1,14 @@
 /* Stage 15's commands on containers, beside run: run -d (a record, and a
  * monitor that starts the container as run does and stays its parent),
  * ps, logs, stop and rm, which find it again by its record (common/ctr/),
- * and exec, which joins it through the lesson's setns(2) (exec.h). The
+ * and exec, which joins it through the lesson's setns(2) (exec.h); and
+ * copy_terminal(), -t in the foreground, for run and exec alike. The
  * spine's main() dispatches to them; stage 16 builds with them as they
  * are.
  *
- * They need three functions of the stage's spine (main.c), declared
- * below: run_container(), which run -d's monitor calls; copy_terminal(),
- * for exec -t; exec_command(), the last step of exec's process.
+ * They need two functions of the stage's spine (main.c), declared
+ * below: run_container(), which run -d's monitor calls; exec_command(),
+ * the last step of exec's process.
  */
 #ifndef MINIDOCKER_CONTAINERS_H
 #define MINIDOCKER_CONTAINERS_H
@@ -48,15 +49,15 @@ int exec_in_container(int argc, char **argv);
 void load_cgroups(const char *dir, char *paths, size_t len,
 		  struct exec_target *t);
 
+/* -t in the foreground: the user's terminal raw, bytes copied to and
+ * from the pty's master until pid ends, the terminal's modes back. */
+void copy_terminal(int master, pid_t pid, bool interactive);
+
 /*** the spine's (main.c), which these commands call ***/
 
 /* Run the command in a child; return its exit status. det: detached, in
  * the monitor; NULL: in the foreground. */
 int run_container(struct options *opts, struct detached *det);
-
-/* -t in the foreground: the user's terminal raw, bytes copied to and
- * from the pty's master until pid ends, the terminal's modes back. */
-void copy_terminal(int master, pid_t pid, bool interactive);
 
 /* Replace the process with the command; returns only by dying. */
 noreturn void exec_command(char **argv);

@@ -8,7 +8,8 @@
  * it again by its record; exec joins its namespaces and cgroups with
  * setns(2), under the same walls. The lesson is in exec.c and monitor.c;
  * the commands on containers (run -d, ps, logs, stop, rm, exec), which
- * main() dispatches to, in containers.c.
+ * main() dispatches to, in containers.c; the monitor's side of run -d,
+ * which run_container() calls, in detach.c.
  *
  *     stage-15 pull [--insecure] REF | images | rmi REF
  *     stage-15 run [options] IMAGE [cmd [args...]]
@@ -38,13 +39,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
 #include "cgroup.h"
 #include "containers.h"
-#include "ctr/record.h"
+#include "detach.h"
 #include "error.h"
 #include "exec.h"
 #include "file.h"
@@ -575,46 +575,6 @@ static void stop_child(struct child_config *cfg, pid_t pid)
 	wait_child(pid);
 }
 
-/* The monitor's ends of a detached container's stdio. */
-struct monitor_ends {
-	int in;	      /* its stdin: /dev/null, or with -i a pipe's write
-		       * end, held open and never written */
-	int out, err; /* the read ends of its stdout and stderr */
-	int execd;    /* the read end of cfg->execd's pipe */
-};
-
-/* Detached: the container's stdin (/dev/null, or with -i a pipe that
- * stays open, so a shell waits for input as it would under docker -di)
- * and pipes for its stdout and stderr, into cfg->stdio; the monitor's
- * ends into e. Returns 0, or -1 after saying why. */
-static int make_stdio(struct child_config *cfg, struct monitor_ends *e)
-{
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1},
-	    execd[2] = {-1, -1};
-	if (cfg->opts->interactive) {
-		if (pipe2(in, O_CLOEXEC) < 0)
-			in[0] = -1;
-	} else
-		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (in[0] < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0 || pipe2(execd, O_CLOEXEC) < 0) {
-		report_errno("cannot make the container's stdio");
-		int fds[] = {in[0],  in[1],  out[0],   out[1],
-			     err[0], err[1], execd[0], execd[1]};
-		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		return -1;
-	}
-	cfg->stdio[0] = in[0];
-	cfg->stdio[1] = out[1];
-	cfg->stdio[2] = err[1];
-	cfg->execd = execd[1];
-	*e = (struct monitor_ends){
-	    .in = in[1], .out = out[0], .err = err[0], .execd = execd[0]};
-	return 0;
-}
-
 /* Close the ends of the stdio pipes and of the console socket that are
  * the child's, once it has them. */
 static void close_child_ends(struct child_config *cfg)
@@ -628,143 +588,6 @@ static void close_child_ends(struct child_config *cfg)
 		close(cfg->execd);
 	cfg->stdio[0] = cfg->stdio[1] = cfg->stdio[2] = cfg->console[1] = -1;
 	cfg->execd = -1;
-}
-
-/* -t in the foreground: the user's terminal raw (every key, ^C too, is
- * the container's), its bytes (with -i) to the pty and the pty's output
- * to ours until the command ends, then the terminal's modes back (at
- * exit() and die() too, should we not get here). */
-void copy_terminal(int master, pid_t pid, bool interactive)
-{
-	struct term_mode mode;
-	if (make_raw(STDIN_FILENO, &mode) < 0)
-		report_errno("cannot put the terminal in raw mode");
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	struct pty_io io = {.master = master,
-			    .in = interactive ? STDIN_FILENO : -1,
-			    .out = STDOUT_FILENO,
-			    .log = -1,
-			    .winsize = STDIN_FILENO,
-			    .pidfd = pidfd};
-	if (copy_pty(&io) < 0)
-		report_errno("cannot copy the container's terminal");
-	restore_terminal(&mode);
-	if (pidfd >= 0)
-		close(pidfd);
-}
-
-/* Keep the directories of the container's cgroups (pids, and on v1 its
- * memory and cpu groups) in dir/cgroups, one a line, for exec to join.
- * Returns 0, or -1 with errno. */
-static int save_cgroups(const char *dir, const struct cgroup *cg)
-{
-	char path[PATH_MAX + 16], text[EXEC_MAX_CGROUPS * (PATH_MAX + 96)];
-	size_t n = 0;
-	text[0] = '\0';
-	if (cg->limited)
-		n += snprintf(text + n, sizeof(text) - n, "%s\n", cg->dir);
-	for (int c = 0; c < LIMIT_NCTRL; c++)
-		if (cg->lim.have[c] && !strstr(text, cg->lim.dir[c]))
-			n += snprintf(text + n, sizeof(text) - n, "%s\n",
-				      cg->lim.dir[c]);
-	snprintf(path, sizeof(path), "%s/" CGROUPS_FILE, dir);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	int rc = write_all(fd, text, strlen(text));
-	close(fd);
-	return rc;
-}
-
-/* The monitor's cleanup callback: the container has ended, its output
- * is in the log; its record says how it ended. */
-static void record_exit(int status, void *arg)
-{
-	const char *dir = arg;
-	struct ctr_record r;
-	char why[PATH_MAX + 64];
-	if (ctr_record_read(dir, &r, why, sizeof(why)) < 0) {
-		report("cannot record the container's end: %s", why);
-		return;
-	}
-	r.status = CTR_EXITED;
-	r.exit_status = status;
-	r.finished = time(NULL);
-	if (ctr_record_write(dir, &r) < 0)
-		report_errno("cannot record the container's end in '%s'", dir);
-	ctr_record_free(&r);
-}
-
-/* Wait until the child has exec'd its command, or died, either of which
- * closes its end of the pipe whose read end is fd. Returns 0, or -1 with
- * errno. */
-static int await_exec(int fd)
-{
-	char c;
-	ssize_t n;
-	while ((n = read(fd, &c, 1)) != 0)
-		if (n < 0 && errno != EINTR)
-			return -1;
-	close(fd);
-	return 0;
-}
-
-/* run -d, in the monitor once the container runs: its record says so,
- * its groups are kept for exec, the runtime is told (it prints the id
- * and returns), and from then on the monitor reaps it, logs its output
- * (out, err) and forwards signals to it. Returns its status, or -1 after
- * saying why (the container killed). */
-static int monitor_detached(struct detached *det, pid_t pid,
-			    const struct cgroup *cg, int out, int err,
-			    int execd)
-{
-	struct ctr_record r;
-	char why[PATH_MAX + 64];
-	if (ctr_record_read(det->dir, &r, why, sizeof(why)) < 0) {
-		report("cannot read the container's record: %s", why);
-		goto fail;
-	}
-	/* Not before the command runs: until its exec the child is still
-	 * setting up, without its walls (or not yet in its root), and an
-	 * exec that joined it then would copy none. */
-	if (await_exec(execd) < 0) {
-		report_errno("cannot wait for the container's command");
-		goto fail;
-	}
-	r.pid = pid;
-	r.status = CTR_RUNNING;
-	r.started = time(NULL);
-	int rc = ctr_proc_start(pid, &r.pid_start) < 0 ||
-			 ctr_record_write(det->dir, &r) < 0 ||
-			 save_cgroups(det->dir, cg) < 0
-		     ? -1
-		     : 0;
-	ctr_record_free(&r);
-	if (rc < 0) {
-		report_errno("cannot write the container's record in '%s'",
-			     det->dir);
-		goto fail;
-	}
-	/* From here on our own errors go to the log too, and nothing of
-	 * the caller's terminal stays open in the monitor. */
-	if (write_all(det->started, "1", 1) < 0 ||
-	    dup2(det->log, STDERR_FILENO) < 0)
-		goto fail;
-	close(det->started);
-	struct monitor m = {.pid = pid,
-			    .out = out,
-			    .err = err,
-			    .log = det->log,
-			    .cleanup = record_exit,
-			    .arg = det->dir};
-	int status = monitor_container(&m);
-	if (status < 0)
-		report_errno("cannot monitor the container");
-	return status;
-fail:
-	kill(pid, SIGKILL);
-	wait_child(pid);
-	return -1;
 }
 
 /* Run the command in a child; return its exit status. The runtime owns
@@ -829,7 +652,8 @@ int run_container(struct options *opts, struct detached *det)
 		report_errno("cannot make a socket pair");
 		goto out;
 	}
-	if (det && make_stdio(&cfg, &ends) < 0)
+	if (det &&
+	    make_stdio(opts->interactive, cfg.stdio, &cfg.execd, &ends) < 0)
 		goto out;
 
 	pid_t pid = start_child(&cfg);
@@ -861,7 +685,9 @@ int run_container(struct options *opts, struct detached *det)
 	 * when it died first (having said why). */
 	int master = opts->tty ? recv_fd(cfg.console[0]) : -1;
 	if (det) {
-		status = monitor_detached(det, pid, &cg,
+		struct group_dirs groups = {cg.limited ? cg.dir : NULL, &cg.lim,
+					    NULL};
+		status = monitor_detached(det, pid, &groups,
 					  master >= 0 ? master : ends.out,
 					  ends.err, ends.execd);
 		if (status < 0) {

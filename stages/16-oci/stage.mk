@@ -2,12 +2,14 @@
 # command line in commands.c, the steps of the container's processes in
 # spec_child.c, the OCI container's cgroups in cgroups.c), its lesson
 # (oci.c), the lessons of stages 9 to 15 and stage 15's commands on
-# containers (containers.c) as they are, and the plumbing of config.json
-# (common/oci/, jansson and libseccomp) beside stage 15's. Dynamic, as 15.
+# containers (containers.c) and plumbing of run -d (detach.c) as they
+# are, and the plumbing of config.json (common/oci/, jansson and
+# libseccomp) beside stage 15's. Dynamic, as 15.
 STAGE_SRC_16     := stages/16-oci/main.c stages/16-oci/commands.c \
 	stages/16-oci/spec_child.c stages/16-oci/cgroups.c \
 	stages/16-oci/oci.c stages/15-exec/containers.c \
-	stages/15-exec/exec.c stages/15-exec/monitor.c stages/14-net/net.c \
+	stages/15-exec/detach.c stages/15-exec/exec.c \
+	stages/15-exec/monitor.c stages/14-net/net.c \
 	stages/13-image/image.c stages/12-overlay/overlay.c \
 	stages/11-walls/walls.c stages/10-privs/privs.c \
 	stages/09-limits/limits.c
