@@ -107,7 +107,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 else
 	FAST=(--warmup 3 --min-runs 30 --max-runs 500)
 	SLOW=(--warmup 2 --runs 15)
-	DRIVE_ROUNDS=(20 2)
+	DRIVE_ROUNDS=(24 2) # four Williams squares of six lines
 fi
 
 STAGE16=${BENCH_STAGE16:-$BIN/stage-16}
@@ -490,7 +490,7 @@ dockerd_stop
 base=podman-stage-16
 [ -z "$STAGE16_MISSING" ] || base=podman-crun
 section "Stage 16 under podman and Docker (issue 26)" drive "$base" \
-	"\`podman --runtime X run --rm --network none --rootfs ROOTFS /bin/true\` (cgroupfs) and \`docker run --rm --runtime X --network none IMAGE /bin/true\` (a dockerd of our own, vfs, no bridge, the root filesystem imported), with stage 16, crun and runc as X. podman's default runtime here is crun, Docker's runc. podman is the drivers' tests' program (DRIVERS_BIN: Debian's podman 4, taken out of its package unless it is installed). The lines in turn: $(jq '.results[0].times | length' "$WORK/drive.json" 2>/dev/null || echo 0) rounds of one run of each (hyperfine \`--runs 1\` each, the order turned one place each round), so that the machine's drift weighs on each alike; the targets also judged round by round.$STAGE16_NOTE"
+	"\`podman --runtime X run --rm --network none --rootfs ROOTFS /bin/true\` (cgroupfs) and \`docker run --rm --runtime X --network none IMAGE /bin/true\` (a dockerd of our own, vfs, no bridge, the root filesystem imported), with stage 16, crun and runc as X. podman's default runtime here is crun, Docker's runc. podman is the drivers' tests' program (DRIVERS_BIN: Debian's podman 4, taken out of its package unless it is installed). The lines in turn: $(jq '.results[0].times | length' "$WORK/drive.json" 2>/dev/null || echo 0) rounds of one run of each (hyperfine \`--runs 1\` each, the order changed each round so that each comes at each place and right after each other equally often), so that the machine's drift weighs on each alike; the targets also judged round by round.$STAGE16_NOTE"
 {
 	judge "podman: stage 16 over crun (its default), at most 1×" drive podman-stage-16 podman-crun '<=' 1
 	judge "Docker: stage 16 over runc (its default), at most 1×" drive docker-stage-16 docker-runc '<=' 1

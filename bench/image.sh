@@ -146,7 +146,7 @@ size=$(jq '[.layers[].size, .config.size] | add' "$work/oci/blobs/sha256/$(jq -r
 # shellcheck disable=SC2016
 {
 	printf '\n#### Stage 13: pull from the local registry, run an image\n\n'
-	printf 'Pull of test/b (%s layers, %s bytes with its config) from the test registry on the loopback, into an empty store each run (`--prepare` empties it), the commands in turn: %s rounds of one run of each (hyperfine `--runs 1` each, the order turned one place each round), so that the machine'"'"'s drift weighs on each alike. podman: the drivers'"'"' tests'"'"' program, its own configuration and a vfs store (`podman_setup`, tests/fence.sh):\n\n' \
+	printf 'Pull of test/b (%s layers, %s bytes with its config) from the test registry on the loopback, into an empty store each run (`--prepare` empties it), the commands in turn: %s rounds of one run of each (hyperfine `--runs 1` each, the order changed each round so that each comes at each place and right after each other equally often), so that the machine'"'"'s drift weighs on each alike. podman: the drivers'"'"' tests'"'"' program, its own configuration and a vfs store (`podman_setup`, tests/fence.sh):\n\n' \
 		"$(jq '.layers | length' "$work/oci/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$work/oci/index.json")")" "$size" "$(jq '.results[0].times | length' "$work/pull.json")"
 	json_table "$work/pull.json" skopeo-copy
 	[ -z "$PODMAN_WHY" ] || printf '\npodman pull: not measured (%s).\n' "$PODMAN_WHY"

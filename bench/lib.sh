@@ -50,11 +50,16 @@ verdict() {
 
 # interleave RUNS WARMUP JSON [-n NAME [--prepare CMD] COMMAND]...: the
 # commands timed in turn, run by run: each round runs every command once
-# (hyperfine -N --runs 1, its --prepare before it), starting one command
-# later each round, so that other work on the machine, which comes and
-# goes, weighs on all of them alike. hyperfine given several commands
-# times all runs of one before the next, and a drift of the machine in
-# between decides their ratio. WARMUP rounds first, untimed. JSON gets
+# (hyperfine -N --runs 1, its --prepare before it), so that other work on
+# the machine, which comes and goes, weighs on all of them alike.
+# hyperfine given several commands times all runs of one before the
+# next, and a drift of the machine in between decides their ratio. The
+# order changes each round as a Williams design has it: over N rounds
+# (2N for an odd number N of commands) each command comes at each place
+# once and right after each other command equally often, so that what
+# one leaves behind (a heavy command's writeback, a cooled cache) does
+# not always fall on the same next one, as it would with the order
+# merely turned round. WARMUP rounds first, untimed. JSON gets
 # hyperfine's export's shape (results[]: command, mean, stddev, median,
 # min, max, user, system, times), which json_table and json_ratio read.
 # Returns 1 when a run fails, after saying which as hyperfine would
@@ -80,10 +85,29 @@ interleave() {
 		shift
 	done
 	n=${#names[@]}
+	# The first round's order, 0 1 N-1 2 N-2 ...; round r adds r to
+	# each (mod N), and for an odd N rounds N to 2N-1 run it backwards.
+	local -a first=(0)
+	local lo=1 hi=$((n - 1)) period=$n r
+	for ((j = 1; j < n; j++)); do
+		if ((j % 2)); then
+			first+=("$lo")
+			lo=$((lo + 1))
+		else
+			first+=("$hi")
+			hi=$((hi - 1))
+		fi
+	done
+	((n % 2 == 0)) || period=$((2 * n))
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/interleave.XXXXXX")
 	for ((i = 0; i < warmup + runs && rc == 0; i++)); do
+		r=$((i % period))
 		for ((j = 0; j < n; j++)); do
-			k=$(((i + j) % n))
+			if ((r < n)); then
+				k=$(((first[j] + r) % n))
+			else
+				k=$(((first[n - 1 - j] + r) % n))
+			fi
 			prep=()
 			[ -z "${preps[k]}" ] || prep=(--prepare "${preps[k]}")
 			if ! hyperfine -N --style none --runs 1 "${prep[@]}" \
