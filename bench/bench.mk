@@ -33,8 +33,8 @@ bench:
 # taken out of its package, needs (conmon, containers-common, the
 # libraries it links); none of it starts a service.
 bench-deps:
-	@tools/deps.sh bench hyperfine crun runc bubblewrap gnuplot-nox time jq \
-		nftables iproute2 util-linux $(DEPS_DRIVERS)
+	@tools/deps.sh bench $(sort hyperfine crun runc bubblewrap gnuplot-nox \
+		time jq nftables iproute2 util-linux $(DEPS_DRIVERS))
 
 # The stages again, -O2 and nothing else, in a build of their own so that
 # the normal build (and its flags) stays untouched, linked statically as
