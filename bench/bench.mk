@@ -29,9 +29,12 @@ bench:
 		echo "make: bench-vm failed: no cgroup v2 figures in this run" >&2
 	bench/report.sh $(BENCH_DIR)
 
+# DEPS_DRIVERS (tests/drivers/drivers.mk): what the drivers' tests' podman,
+# taken out of its package, needs (conmon, containers-common, the
+# libraries it links); none of it starts a service.
 bench-deps:
-	@tools/deps.sh bench hyperfine crun runc bubblewrap gnuplot-nox time jq \
-		nftables iproute2 util-linux
+	@tools/deps.sh bench $(sort hyperfine crun runc bubblewrap gnuplot-nox \
+		time jq nftables iproute2 util-linux $(DEPS_DRIVERS))
 
 # The stages again, -O2 and nothing else, in a build of their own so that
 # the normal build (and its flags) stays untouched, linked statically as
@@ -97,15 +100,17 @@ bench-image:
 	@cat $(BENCH_DIR)/image.md
 
 bench-image-rows: $(REGISTRY_BIN)
-	REGISTRY_BIN=$(REGISTRY_BIN) bench/image.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
+	REGISTRY_BIN=$(REGISTRY_BIN) DRIVERS_BIN=$(DRIVERS_BIN) bench/image.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
 
 # The rows of stages 14-16 alone (bench/engines.sh): stage 14's bridge
 # against ip and nft in a script and podman's, stage 15's exec and
 # run -d + stop + rm against nsenter, crun and podman, stage 16's OCI
 # lifecycle against crun and runc and under podman and Docker, into
 # $(BENCH_DIR)/engines.md, which bench-report adds to results.md.
-# podman and Docker (Debian's docker.io) are used when installed, never
-# installed here: installing docker.io starts the host's own daemon.
+# podman and Docker (Debian's docker.io) are the drivers' tests' programs
+# (DRIVERS_BIN, filled by tools/deb-bin.sh from their packages, or links
+# to them when installed), never installed here: installing docker.io
+# starts the host's own daemon, podman's package its services.
 # BENCH_STAGE16=/usr/bin/crun runs stage 16's lines with crun in its
 # place; BENCH_DOCKER=1 adds Docker's to a BENCH_QUICK run.
 bench-engines:
@@ -117,7 +122,7 @@ bench-engines:
 	@cat $(BENCH_DIR)/engines.md
 
 bench-engines-rows: $(BENCH_DIR)/steps
-	bench/engines.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
+	DRIVERS_BIN=$(DRIVERS_BIN) bench/engines.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
 
 # The tables and the chart again from the last measurement.
 bench-report:

@@ -16,9 +16,11 @@
 # in a mount and network namespace of its own, with a tmpfs over /run,
 # /var/lib, /etc/docker and /dev/shm, cgroup2's hybrid mount hidden, the
 # engines' state in a scratch directory; every process and cgroup of it
-# is removed at the end. Docker's programs are the drivers' tests' own
-# (DRIVERS_BIN, default build/tools/drivers, filled by tools/deb-bin.sh
-# from the installed docker.io and containerd, or their packages).
+# is removed at the end. podman's and Docker's programs are the drivers'
+# tests' own (DRIVERS_BIN, default build/tools/drivers, filled by
+# fence_drivers: tools/deb-bin.sh links the installed podman, docker.io
+# and containerd there, or takes the programs out of their packages,
+# installing nothing); conmon and crun are podman's, installed.
 # Writes OUT/engines.md, which report.sh puts into results.md.
 #
 # usage: engines.sh OUT BIN ROOTFS   (run by `make bench` and `make
@@ -55,8 +57,15 @@ if [ "${1:-}" != --inside ]; then
 	# The machine's network namespace, which netscript.sh refuses.
 	NETSCRIPT_HOST_NS=$(readlink /proc/self/ns/net)
 	export NETSCRIPT_HOST_NS
-	# Docker's rows: Docker's programs fetched here, outside, where
-	# the network is.
+	# podman's and Docker's programs fetched here, outside, where the
+	# network is; podman's at every run, as its rows are in every run.
+	PODMAN_WHY=
+	if ! command -v conmon >/dev/null; then
+		PODMAN_WHY="conmon is not installed: run sudo make bench-engines"
+	elif ! fence_drivers "$fence_bin" podman 2>"$scratch/fetch.err"; then
+		PODMAN_WHY="no podman in ${fence_bin#"$PWD/"}: $(tail -n 1 "$scratch/fetch.err")"
+	fi
+	export PODMAN_WHY
 	if [ -n "${BENCH_QUICK:-}" ]; then
 		WITH_DOCKER=${BENCH_DOCKER:-0}
 	else
@@ -94,19 +103,21 @@ MD=$WORK/engines.md
 if [ -n "${BENCH_QUICK:-}" ]; then
 	FAST=(--warmup 1 --runs 5)
 	SLOW=(--warmup 1 --runs 3)
+	DRIVE_ROUNDS=(3 1) # rounds, warm-up rounds
 else
 	FAST=(--warmup 3 --min-runs 30 --max-runs 500)
 	SLOW=(--warmup 2 --runs 15)
+	DRIVE_ROUNDS=(24 2) # four Williams squares of six lines
 fi
 
 STAGE16=${BENCH_STAGE16:-$BIN/stage-16}
 STAGE16_NOTE=
 [ -z "${BENCH_STAGE16:-}" ] || STAGE16_NOTE=" (BENCH_STAGE16=$STAGE16 standing in for stage 16)"
 
+# podman: the drivers' tests' program (fence_drivers, outside).
 HAVE_PODMAN=
-PODMAN_WHY="podman is not installed"
-if command -v podman >/dev/null && command -v conmon >/dev/null; then
-	podman_setup "$SCRATCH/podman" "$TAG"
+if [ -z "$PODMAN_WHY" ]; then
+	podman_setup "$SCRATCH/podman" "$TAG" "$fence_bin/podman"
 	if "${PODMAN[@]}" --runtime crun run --rm "${PODMAN_RUN[@]}" --network none \
 		--rootfs "$R" /bin/true </dev/null >/dev/null 2>"$WORK/podman.err"; then
 		HAVE_PODMAN=1
@@ -118,7 +129,8 @@ fi
 # A row: new_row starts it; line NAME CMD... adds a line when CMD runs
 # (/bin/true, or what it is given) successfully, else notes why it is
 # left out; time_row NAME OPTIONS... times the row's lines in one
-# hyperfine run, into WORK/NAME.json.
+# hyperfine run, into WORK/NAME.json; time_row NAME --in-turn ROUNDS
+# WARMUP times them in turn, run by run (interleave, bench/lib.sh).
 line() {
 	local name=$1
 	shift
@@ -149,8 +161,13 @@ time_row() {
 	# passing failure (busy machine) once, and the row measured again.
 	local try
 	for try in 1 2; do
-		hyperfine -N --style basic "$@" --export-json "$WORK/$name.json" \
-			"${ARGS[@]}" 2>&1 | tee "$WORK/hyperfine.out" >&2
+		if [ "$1" = --in-turn ]; then
+			interleave "$2" "$3" "$WORK/$name.json" "${ARGS[@]}" 2>&1 |
+				tee "$WORK/hyperfine.out" >&2
+		else
+			hyperfine -N --style basic "$@" --export-json "$WORK/$name.json" \
+				"${ARGS[@]}" 2>&1 | tee "$WORK/hyperfine.out" >&2
+		fi
 		[ "${PIPESTATUS[0]}" -ne 0 ] || return 0
 		rm -f "$WORK/$name.json"
 		note "hyperfine failed on the $name row (try $try)"
@@ -164,18 +181,27 @@ new_row() {
 }
 
 # judge TEXT ROW A B OP LIMIT: A/B on the medians and on the minimums,
-# against the target (OP <= or >=).
+# against the target (OP <= or >=); for a row timed in turn, also A over
+# the B of the same round, round by round (its median judged too).
 judge() {
-	local text=$1 json=$WORK/$2.json a=$3 b=$4 op=$5 limit=$6 med min
+	local text=$1 json=$WORK/$2.json a=$3 b=$4 op=$5 limit=$6 med min pm q1 q3 wins n
 	med=$(json_ratio "$json" "$a" "$b" 2>/dev/null || true)
 	min=$(json_ratio "$json" "$a" "$b" min 2>/dev/null || true)
 	if [ -z "$med" ]; then
 		printf -- '- %s: not measured (no %s or no %s line)\n' "$text" "$a" "$b"
 		return
 	fi
-	printf -- '- %s: median %s× — %s; min %s× — %s\n' "$text" \
+	printf -- '- %s: median %s× — %s; min %s× — %s' "$text" \
 		"$med" "$(verdict "$med" "$op" "$limit")" "$min" "$(verdict "$min" "$op" "$limit")"
+	if [ "${IN_TURN[$2]:-}" = 1 ] &&
+		read -r pm q1 q3 wins n < <(json_paired "$json" "$a" "$b" 2>/dev/null); then
+		printf '; round by round: median %s× — %s (quartiles %s-%s×, %s faster in %s of %s rounds)' \
+			"$pm" "$(verdict "$pm" "$op" "$limit")" "$q1" "$q3" "$a" "$wins" "$n"
+	fi
+	printf '\n'
 }
+# The rows timed in turn (time_row --in-turn).
+declare -A IN_TURN=()
 # judge_added TEXT ROW A B LIMIT_MS: A - B in ms (medians, minimums), at
 # most LIMIT_MS.
 judge_added() {
@@ -456,12 +482,15 @@ else
 		leave_out "docker-stage-16, docker-crun, docker-runc" "dockerd did not start or the import failed: $(tail -n 1 "$SCRATCH/docker/dockerd.log" 2>/dev/null) $(head -n 1 "$WORK/import.err" 2>/dev/null)"
 	fi
 fi
-time_row drive "${SLOW[@]}" || true
+# In turn, run by run: the targets here are a few per cent, less than
+# the machine's drift from one command's block of runs to the next.
+IN_TURN[drive]=1
+time_row drive --in-turn "${DRIVE_ROUNDS[@]}" || true
 dockerd_stop
 base=podman-stage-16
 [ -z "$STAGE16_MISSING" ] || base=podman-crun
 section "Stage 16 under podman and Docker (issue 26)" drive "$base" \
-	"\`podman --runtime X run --rm --network none --rootfs ROOTFS /bin/true\` (cgroupfs) and \`docker run --rm --runtime X --network none IMAGE /bin/true\` (a dockerd of our own, vfs, no bridge, the root filesystem imported), with stage 16, crun and runc as X. podman's default runtime here is crun, Docker's runc.$STAGE16_NOTE"
+	"\`podman --runtime X run --rm --network none --rootfs ROOTFS /bin/true\` (cgroupfs) and \`docker run --rm --runtime X --network none IMAGE /bin/true\` (a dockerd of our own, vfs, no bridge, the root filesystem imported), with stage 16, crun and runc as X. podman's default runtime here is crun, Docker's runc. podman is the drivers' tests' program (DRIVERS_BIN: Debian's podman 4, taken out of its package unless it is installed). The lines in turn: $(jq '.results[0].times | length' "$WORK/drive.json" 2>/dev/null || echo 0) rounds of one run of each (hyperfine \`--runs 1\` each, the order changed each round so that each comes at each place and right after each other equally often), so that the machine's drift weighs on each alike; the targets also judged round by round.$STAGE16_NOTE"
 {
 	judge "podman: stage 16 over crun (its default), at most 1×" drive podman-stage-16 podman-crun '<=' 1
 	judge "Docker: stage 16 over runc (its default), at most 1×" drive docker-stage-16 docker-runc '<=' 1
@@ -470,7 +499,7 @@ section "Stage 16 under podman and Docker (issue 26)" drive "$base" \
 # The file: a header, then the rows.
 {
 	printf '\n### Stages 14-16 beside the engines (bench/engines.sh)\n\n'
-	printf 'Rows measured in a mount and network namespace of the benchmark'"'"'s own (a tmpfs over /run, /var/lib and /dev/shm, cgroup2'"'"'s hybrid mount hidden); each table is one hyperfine run, so its lines share the machine'"'"'s state; load average %s at the start, %s at the end.' \
+	printf 'Rows measured in a mount and network namespace of the benchmark'"'"'s own (a tmpfs over /run, /var/lib and /dev/shm, cgroup2'"'"'s hybrid mount hidden); each table is one hyperfine run, so its lines share the machine'"'"'s state (the drive row'"'"'s lines run in turn, run by run); load average %s at the start, %s at the end.' \
 		"$HEADER_LOAD" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	[ -z "${BENCH_QUICK:-}" ] || printf ' **Quick run: too few runs to trust.**'
 	printf '\n'
