@@ -88,8 +88,11 @@ struct found {
 };
 
 /* Find the container key names and read its record into f, after
- * marking the dead; dies with one line when there is none. */
-static void find_container(const char *key, struct found *f)
+ * marking the dead when mark_others (mark_dead() reads every record);
+ * dies with one line when there is none. exec, which asks only whether
+ * its own container runs (is_running(): its monitor and its process),
+ * leaves the others' records to the next command that lists them. */
+static void find_container(const char *key, struct found *f, bool mark_others)
 {
 	char id[CTR_ID_LEN + 1], why[PATH_MAX + 64];
 	for (const char *p = key; *p; p++)
@@ -97,7 +100,8 @@ static void find_container(const char *key, struct found *f)
 			die("no such container: the name or id holds a "
 			    "control character");
 	open_run_dir(f->run);
-	mark_dead(f->run);
+	if (mark_others)
+		mark_dead(f->run);
 	if (ctr_lookup(f->run, key, id, why, sizeof(why)) < 0)
 		die("%s", why);
 	snprintf(f->dir, sizeof(f->dir), "%s/%s", f->run, id);
@@ -303,7 +307,7 @@ static int show_logs(const char *key, bool follow)
 {
 	struct found f;
 	char path[PATH_MAX + 16];
-	find_container(key, &f);
+	find_container(key, &f, true);
 	snprintf(path, sizeof(path), "%s/" LOG_FILE, f.dir);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -370,7 +374,7 @@ static int end_container(const struct found *f, long timeout)
 static int stop_container(const char *key, long timeout)
 {
 	struct found f;
-	find_container(key, &f);
+	find_container(key, &f, true);
 	int rc = is_running(&f) || ctr_monitor_alive(f.dir)
 		     ? end_container(&f, timeout)
 		     : 0;
@@ -386,7 +390,7 @@ static int stop_container(const char *key, long timeout)
 static int remove_container(const char *key, bool force)
 {
 	struct found f;
-	find_container(key, &f);
+	find_container(key, &f, true);
 	if (ctr_monitor_alive(f.dir)) {
 		if (!force)
 			die("cannot remove container '%s': it is running "
@@ -510,7 +514,7 @@ int exec_in_container(int argc, char **argv)
 		    o.argv && !o.argv[1] ? "missing the command to run" : err,
 		    prog_name());
 	set_verbose(o.verbose);
-	find_container(o.argv[0], &f);
+	find_container(o.argv[0], &f, false);
 	if (!is_running(&f))
 		die("cannot exec in container '%s': it is not running",
 		    o.argv[0]);
