@@ -426,8 +426,13 @@ void load_cgroups(const char *dir, char *paths, size_t len,
 }
 
 /* The environment of the container's first process (/proc/PID/environ)
- * with exec's -e on top, as a new NULL-ended array. Dies on failure. */
-static char **exec_environment(pid_t pid, const struct opt_list *extra)
+ * with exec's -e on top, as a new NULL-ended array. It holds HOME: run
+ * gave the first process one (stage 13's set_user()), and set_user()
+ * must find it there for -u, or it would setenv() in the runtime's
+ * memory; when that process has lost it, -u gets "/", docker's home for
+ * a user without one. Dies on failure. */
+static char **exec_environment(pid_t pid, const struct opt_list *extra,
+			       bool user)
 {
 	static char buf[1 << 16];
 	char path[64];
@@ -439,7 +444,7 @@ static char **exec_environment(pid_t pid, const struct opt_list *extra)
 	if (len < 0)
 		die_errno("cannot read '%s'", path);
 	buf[len] = '\0';
-	size_t n = 0, cap = extra->n + 1;
+	size_t n = 0, cap = extra->n + 2;
 	for (ssize_t i = 0; i < len; i++)
 		cap += buf[i] == '\0';
 	char **env = calloc(cap + 1, sizeof(*env));
@@ -456,6 +461,11 @@ static char **exec_environment(pid_t pid, const struct opt_list *extra)
 		env[k] = (char *)e;
 		n += k == n;
 	}
+	size_t k;
+	for (k = 0; k < n && strncmp(env[k], "HOME=", 5); k++)
+		;
+	if (k == n && user)
+		env[n++] = "HOME=/";
 	return env;
 }
 
@@ -463,15 +473,15 @@ static char **exec_environment(pid_t pid, const struct opt_list *extra)
 struct exec_child_arg {
 	const struct options *o;
 	const struct exec_handles *h;
-	char **env;
 	int slave; /* the pty's, or -1 */
 	const sigset_t *mask;
 	int *lifeline;
 };
 
 /* exec's command process (spawn_in_container()'s body), in the
- * container's namespaces and groups: its terminal, environment and
- * directory, then the container's walls, the user, the command. */
+ * container's namespaces and groups, its environment in environ: its
+ * terminal and directory, then the container's walls, the user, the
+ * command. */
 static noreturn void exec_child(void *arg)
 {
 	const struct exec_child_arg *a = arg;
@@ -479,7 +489,6 @@ static noreturn void exec_child(void *arg)
 		die_errno("cannot prepare the exec process");
 	if (a->slave >= 0)
 		attach_terminal(a->slave);
-	set_environment(a->env);
 	if (a->o->workdir)
 		enter_workdir(a->o->workdir);
 	enter_walls(a->h);
@@ -524,16 +533,16 @@ int exec_in_container(int argc, char **argv)
 	if (open_container(&t, &h, why, sizeof(why)) < 0)
 		die("cannot exec in container '%s': %s", o.argv[0], why);
 	ctr_record_free(&f.rec); /* its pid and groups are in t now */
-	char **env = exec_environment(t.pid, &o.env);
+	char **env = exec_environment(t.pid, &o.env, o.user != NULL);
 	/* -t: a pty of the container's own devpts, through its root. */
 	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)t.pid);
 	if (o.tty && open_pty(ptmx, STDIN_FILENO, &pty) < 0)
 		die_errno("cannot open a pty from '%s'", ptmx);
 	if (block_signals(&mask) < 0 || pipe2(lifeline, O_CLOEXEC) < 0)
 		die_errno("cannot prepare the exec");
-	struct exec_child_arg arg = {&o, &h, env, pty.slave, &mask, lifeline};
-	pid_t pid =
-	    spawn_in_container(&h, &t, o.argv[0], exec_child, &arg, &joined);
+	struct exec_child_arg arg = {&o, &h, pty.slave, &mask, lifeline};
+	pid_t pid = spawn_in_container(&h, &t, o.argv[0], env, exec_child, &arg,
+				       &joined);
 	free(env); /* the command has exec'd with it */
 	if (pty.slave >= 0)
 		close(pty.slave);
