@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -117,19 +118,112 @@ pid_t clone_fork(struct clone_args *args)
 	return (pid_t)syscall(SYS_clone, args->flags | args->exit_signal, 0);
 }
 
-/* The child's stack: enough for libc, libseccomp and the messages. */
+/* The children's stacks: one mapping, made at the first call and ours
+ * until we exec or exit, of VFORK_DEPTH slots, each VFORK_STACK bytes
+ * above one page that no access may touch (PROT_NONE). A child that calls
+ * clone_vfork() in turn (exec's joining process) takes the next slot;
+ * what each does before its exec (libc, libseccomp, the messages) takes
+ * a few pages of its slot, and one that ran past its end would fault on
+ * the guard page and die of SIGSEGV, never write into a stack below.
+ * Only the pages touched ever get memory; none is unmapped, which would
+ * cost a TLB flush on every CPU the children ran on. */
 #define VFORK_STACK (256 * 1024)
+#define VFORK_DEPTH 2
+
+/* ASan keeps the bounds of the stack it thinks we run on, to check and
+ * clean it at each noreturn call (_exit(), die()); it must be told when
+ * the child starts on another and when we are back on ours, or it warns
+ * that it ignores the call (google/sanitizers issue 189). The child is
+ * a fiber to it: it shares our memory, so our thread's record too. */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#define ASAN_FIBERS 1
+#endif
+
+/* What clone() hands the child: what to run, and where it writes the
+ * bounds of our stack (for ASan) before it runs it. */
+struct vfork_start {
+	int (*fn)(void *arg);
+	void *arg;
+	const void *our_bottom;
+	size_t our_size;
+};
+
+static int vfork_child(void *p)
+{
+	struct vfork_start *start = p;
+#ifdef ASAN_FIBERS
+	__sanitizer_finish_switch_fiber(NULL, &start->our_bottom,
+					&start->our_size);
+#endif
+	return start->fn(start->arg);
+}
+
+/* The bottom of slot depth's stack, mapping the slots at the first call;
+ * NULL with errno. */
+static char *vfork_stack(int depth)
+{
+	/* volatile, as depth below: a child reads them, which the
+	 * compiler cannot know of a static that never leaves this file. */
+	static char *volatile slots;
+	static volatile size_t guard;
+	if (!slots) {
+		guard = (size_t)sysconf(_SC_PAGESIZE);
+		size_t len = VFORK_DEPTH * (guard + VFORK_STACK);
+		char *map =
+		    mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (map == MAP_FAILED)
+			return NULL;
+		for (int i = 0; i < VFORK_DEPTH; i++)
+			if (mprotect(map + i * (guard + VFORK_STACK), guard,
+				     PROT_NONE) < 0) {
+				int saved = errno;
+				munmap(map, len);
+				errno = saved;
+				return NULL;
+			}
+		slots = map;
+	}
+	return slots + depth * (guard + VFORK_STACK) + guard;
+}
 
 pid_t clone_vfork(int (*fn)(void *arg), void *arg, unsigned long flags)
 {
-	/* A part of our own stack, which we do not use while we sleep: on
-	 * it, unlike on memory of its own, ASan knows the child's stack for
-	 * one, and there is nothing to map and unmap. It grows down, from
-	 * its end. SIGCHLD: its death signal (CLONE_PARENT gives it ours
-	 * instead). */
-	char stack[VFORK_STACK] __attribute__((aligned(16)));
-	return clone(fn, stack + sizeof(stack),
-		     (int)(CLONE_VM | CLONE_VFORK | flags) | SIGCHLD, arg);
+	/* Shared with the children, which run one at a time while their
+	 * parents sleep: the number of them running now. */
+	static volatile int depth;
+	if (depth == VFORK_DEPTH) {
+		errno = EAGAIN;
+		return -1;
+	}
+	char *stack = vfork_stack(depth);
+	if (!stack)
+		return -1;
+	struct vfork_start start = {fn, arg, NULL, 0};
+#ifdef ASAN_FIBERS
+	void *fake_stack;
+	__sanitizer_start_switch_fiber(&fake_stack, stack, VFORK_STACK);
+#endif
+	depth++;
+	/* It grows down, from the slot's end. SIGCHLD: its death signal
+	 * (CLONE_PARENT gives it ours instead). */
+	pid_t pid =
+	    clone(vfork_child, stack + VFORK_STACK,
+		  (int)(CLONE_VM | CLONE_VFORK | flags) | SIGCHLD, &start);
+	depth--;
+#ifdef ASAN_FIBERS
+	/* The child has exec'd or ended (or never ran: then the switch
+	 * is ended here): back on our stack. */
+	int saved = errno;
+	if (pid < 0)
+		__sanitizer_finish_switch_fiber(NULL, &start.our_bottom,
+						&start.our_size);
+	__sanitizer_start_switch_fiber(NULL, start.our_bottom, start.our_size);
+	__sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
+	errno = saved;
+#endif
+	return pid;
 }
 
 int wait_child(pid_t pid)

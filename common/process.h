@@ -38,8 +38,11 @@ pid_t clone_fork(struct clone_args *args);
  * fn(arg) in our memory (CLONE_VM), on a stack of its own, while we
  * sleep until it has exec'd or ended (CLONE_VFORK); flags adds to those
  * (CLONE_PARENT). Nothing is copied, which is most of what a fork costs;
- * what fn changes in memory, we find changed. Returns the child's pid,
- * or -1 with errno. */
+ * what fn changes in memory, we find changed. Its stack is 256 KiB of a
+ * mapping made once, a guard page below it: a child that overflows dies
+ * of SIGSEGV. fn may call clone_vfork() once more (exec's joining
+ * process does), not deeper: EAGAIN. Returns the child's pid, or -1
+ * with errno. */
 pid_t clone_vfork(int (*fn)(void *arg), void *arg, unsigned long flags);
 
 /* Wait for pid; return its status as a shell reports it: N when it

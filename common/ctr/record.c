@@ -342,6 +342,12 @@ int ctr_lookup(const char *run, const char *key, char *id, char *why,
 			}
 		}
 	}
+	/* A whole id names its directory: no need to read them all. */
+	snprintf(path, sizeof(path), "%s/%s", run, key);
+	if (is_id(key) && access(path, F_OK) == 0) {
+		memcpy(id, key, CTR_ID_LEN + 1);
+		return 0;
+	}
 	size_t len = strlen(key), found = 0;
 	for (size_t i = 0; i < len; i++)
 		if (!isxdigit((unsigned char)key[i]) ||

@@ -88,8 +88,11 @@ struct found {
 };
 
 /* Find the container key names and read its record into f, after
- * marking the dead; dies with one line when there is none. */
-static void find_container(const char *key, struct found *f)
+ * marking the dead when mark_others (mark_dead() reads every record);
+ * dies with one line when there is none. exec, which asks only whether
+ * its own container runs (is_running(): its monitor and its process),
+ * leaves the others' records to the next command that lists them. */
+static void find_container(const char *key, struct found *f, bool mark_others)
 {
 	char id[CTR_ID_LEN + 1], why[PATH_MAX + 64];
 	for (const char *p = key; *p; p++)
@@ -97,7 +100,8 @@ static void find_container(const char *key, struct found *f)
 			die("no such container: the name or id holds a "
 			    "control character");
 	open_run_dir(f->run);
-	mark_dead(f->run);
+	if (mark_others)
+		mark_dead(f->run);
 	if (ctr_lookup(f->run, key, id, why, sizeof(why)) < 0)
 		die("%s", why);
 	snprintf(f->dir, sizeof(f->dir), "%s/%s", f->run, id);
@@ -303,7 +307,7 @@ static int show_logs(const char *key, bool follow)
 {
 	struct found f;
 	char path[PATH_MAX + 16];
-	find_container(key, &f);
+	find_container(key, &f, true);
 	snprintf(path, sizeof(path), "%s/" LOG_FILE, f.dir);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -370,7 +374,7 @@ static int end_container(const struct found *f, long timeout)
 static int stop_container(const char *key, long timeout)
 {
 	struct found f;
-	find_container(key, &f);
+	find_container(key, &f, true);
 	int rc = is_running(&f) || ctr_monitor_alive(f.dir)
 		     ? end_container(&f, timeout)
 		     : 0;
@@ -386,7 +390,7 @@ static int stop_container(const char *key, long timeout)
 static int remove_container(const char *key, bool force)
 {
 	struct found f;
-	find_container(key, &f);
+	find_container(key, &f, true);
 	if (ctr_monitor_alive(f.dir)) {
 		if (!force)
 			die("cannot remove container '%s': it is running "
@@ -447,8 +451,13 @@ void load_cgroups(const char *dir, char *paths, size_t len,
 }
 
 /* The environment of the container's first process (/proc/PID/environ)
- * with exec's -e on top, as a new NULL-ended array. Dies on failure. */
-static char **exec_environment(pid_t pid, const struct opt_list *extra)
+ * with exec's -e on top, as a new NULL-ended array. It holds HOME: run
+ * gave the first process one (stage 13's set_user()), and set_user()
+ * must find it there for -u, or it would setenv() in the runtime's
+ * memory; when that process has lost it, -u gets "/", docker's home for
+ * a user without one. Dies on failure. */
+static char **exec_environment(pid_t pid, const struct opt_list *extra,
+			       bool user)
 {
 	static char buf[1 << 16];
 	char path[64];
@@ -460,7 +469,7 @@ static char **exec_environment(pid_t pid, const struct opt_list *extra)
 	if (len < 0)
 		die_errno("cannot read '%s'", path);
 	buf[len] = '\0';
-	size_t n = 0, cap = extra->n + 1;
+	size_t n = 0, cap = extra->n + 2;
 	for (ssize_t i = 0; i < len; i++)
 		cap += buf[i] == '\0';
 	char **env = calloc(cap + 1, sizeof(*env));
@@ -477,6 +486,11 @@ static char **exec_environment(pid_t pid, const struct opt_list *extra)
 		env[k] = (char *)e;
 		n += k == n;
 	}
+	size_t k;
+	for (k = 0; k < n && strncmp(env[k], "HOME=", 5); k++)
+		;
+	if (k == n && user)
+		env[n++] = "HOME=/";
 	return env;
 }
 
@@ -484,15 +498,15 @@ static char **exec_environment(pid_t pid, const struct opt_list *extra)
 struct exec_child_arg {
 	const struct options *o;
 	const struct exec_handles *h;
-	char **env;
 	int slave; /* the pty's, or -1 */
 	const sigset_t *mask;
 	int *lifeline;
 };
 
 /* exec's command process (spawn_in_container()'s body), in the
- * container's namespaces and groups: its terminal, environment and
- * directory, then the container's walls, the user, the command. */
+ * container's namespaces and groups, its environment in environ: its
+ * terminal and directory, then the container's walls, the user, the
+ * command. */
 static noreturn void exec_child(void *arg)
 {
 	const struct exec_child_arg *a = arg;
@@ -500,7 +514,6 @@ static noreturn void exec_child(void *arg)
 		die_errno("cannot prepare the exec process");
 	if (a->slave >= 0)
 		attach_terminal(a->slave);
-	set_environment(a->env);
 	if (a->o->workdir)
 		enter_workdir(a->o->workdir);
 	enter_walls(a->h);
@@ -535,7 +548,7 @@ int exec_in_container(int argc, char **argv)
 		    o.argv && !o.argv[1] ? "missing the command to run" : err,
 		    prog_name());
 	set_verbose(o.verbose);
-	find_container(o.argv[0], &f);
+	find_container(o.argv[0], &f, false);
 	if (!is_running(&f))
 		die("cannot exec in container '%s': it is not running",
 		    o.argv[0]);
@@ -545,16 +558,16 @@ int exec_in_container(int argc, char **argv)
 	if (open_container(&t, &h, why, sizeof(why)) < 0)
 		die("cannot exec in container '%s': %s", o.argv[0], why);
 	ctr_record_free(&f.rec); /* its pid and groups are in t now */
-	char **env = exec_environment(t.pid, &o.env);
+	char **env = exec_environment(t.pid, &o.env, o.user != NULL);
 	/* -t: a pty of the container's own devpts, through its root. */
 	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)t.pid);
 	if (o.tty && open_pty(ptmx, STDIN_FILENO, &pty) < 0)
 		die_errno("cannot open a pty from '%s'", ptmx);
 	if (block_signals(&mask) < 0 || pipe2(lifeline, O_CLOEXEC) < 0)
 		die_errno("cannot prepare the exec");
-	struct exec_child_arg arg = {&o, &h, env, pty.slave, &mask, lifeline};
-	pid_t pid =
-	    spawn_in_container(&h, &t, o.argv[0], exec_child, &arg, &joined);
+	struct exec_child_arg arg = {&o, &h, pty.slave, &mask, lifeline};
+	pid_t pid = spawn_in_container(&h, &t, o.argv[0], env, exec_child, &arg,
+				       &joined);
 	free(env); /* the command has exec'd with it */
 	if (pty.slave >= 0)
 		close(pty.slave);

@@ -549,19 +549,21 @@ static int joiner_main(void *arg)
 }
 
 pid_t spawn_in_container(struct exec_handles *h, const struct exec_target *t,
-			 const char *name, void (*body)(void *arg), void *arg,
-			 int *status)
+			 const char *name, char **env, void (*body)(void *arg),
+			 void *arg, int *status)
 {
 	extern char **environ;
-	char **env = environ;
+	char **ours = environ;
+	static char *empty[] = {NULL};
 	struct joiner j = {h, t, name, body, arg, 0};
 
+	/* Lent, not set by the command's process: it runs in our memory,
+	 * where what it wrote would stay ours after its exec. */
+	environ = env ? env : empty;
 	/* The joining process: non-dumpable in our memory until the
 	 * command's exec (join_container()), which leaves us so too. */
 	pid_t joiner = clone_vfork(joiner_main, &j, 0);
-	/* The command's process may have set its environment (in our
-	 * memory) before its exec: ours is the one we had. */
-	environ = env;
+	environ = ours;
 	if (joiner < 0)
 		die_errno("cannot fork");
 	close_container(h);

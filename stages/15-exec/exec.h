@@ -153,13 +153,17 @@ void enter_walls(const struct exec_handles *h);
 /* In the runtime, after open_container(): the joining process, a child
  * in our memory that join_container()s t, fork_into_container()s the
  * command's process (where body(arg) runs, and execs or dies: it never
- * returns), and ends. h is closed here once the joiner has its copy;
- * name is the container's, for the messages. Returns once the command
- * has exec'd: its pid (our child; the joiner is reaped), or -1 when none
- * was started, with the status to exit with in *status: the joiner's,
- * which said why, or EXIT_RUNTIME. Dies when it cannot clone. */
+ * returns), and ends. env is the command's environment, whole (NULL: an
+ * empty one): our environ while those two run, so that body finds it
+ * there (execvp()'s PATH, getenv()) and execs with it, ours again after;
+ * body must change nothing of ours, environ neither. h is closed here
+ * once the joiner has its copy; name is the container's, for the
+ * messages. Returns once the command has exec'd: its pid (our child;
+ * the joiner is reaped), or -1 when none was started, with the status
+ * to exit with in *status: the joiner's, which said why, or
+ * EXIT_RUNTIME. Dies when it cannot clone. */
 pid_t spawn_in_container(struct exec_handles *h, const struct exec_target *t,
-			 const char *name, void (*body)(void *arg), void *arg,
-			 int *status);
+			 const char *name, char **env, void (*body)(void *arg),
+			 void *arg, int *status);
 
 #endif

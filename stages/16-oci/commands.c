@@ -580,8 +580,8 @@ static int oci_exec_cmd(int argc, char **argv)
 	if (!o.detach && block_signals(&mask) < 0)
 		die_errno("cannot prepare the exec");
 	struct exec_process arg = {&s, &l, console};
-	pid_t pid =
-	    spawn_in_container(&h, &t, id, run_exec_process, &arg, &joined);
+	pid_t pid = spawn_in_container(&h, &t, id, (char **)s.env,
+				       run_exec_process, &arg, &joined);
 	if (console >= 0)
 		close(console);
 	if (pid < 0)
