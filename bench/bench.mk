@@ -42,7 +42,7 @@ bench-deps:
 # dynamically, to show what the loader costs. CFLAGS goes through the
 # environment: the Makefile appends the standard and the warnings to it.
 bench-build: $(BENCH_DIR)/floor $(BENCH_DIR)/forkprobe $(BENCH_DIR)/bench-bomb \
-		$(BENCH_DIR)/coldhot $(BENCH_DIR)/steps
+		$(BENCH_DIR)/coldhot $(BENCH_DIR)/steps $(BENCH_DIR)/noop
 	@CFLAGS='-O2' $(MAKE) --no-print-directory BUILD=$(BENCH_BIN) all
 	$(if $(BENCH_REF),@CFLAGS='-O2' $(MAKE) --no-print-directory STAGE_LDFLAGS= \
 		BUILD=$(BENCH_DIR)/dynamic $(BENCH_DIR)/dynamic/stage-$(BENCH_REF))
@@ -52,6 +52,10 @@ bench-rootfs:
 
 # Static, as the stages are: the floor must not pay a loader they do not.
 $(BENCH_DIR)/floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -static -o $@ $<
+
+$(BENCH_DIR)/noop: bench/noop.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -static -o $@ $<
 
@@ -121,7 +125,7 @@ bench-engines:
 	@$(MAKE) --no-print-directory bench-engines-rows
 	@cat $(BENCH_DIR)/engines.md
 
-bench-engines-rows: $(BENCH_DIR)/steps
+bench-engines-rows: $(BENCH_DIR)/steps $(BENCH_DIR)/noop $(BENCH_DIR)/floor
 	DRIVERS_BIN=$(DRIVERS_BIN) bench/engines.sh $(BENCH_DIR) $(BENCH_BIN) $(BENCH_ROOTFS)
 
 # The tables and the chart again from the last measurement.

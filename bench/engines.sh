@@ -28,7 +28,8 @@
 # unless BENCH_DOCKER=1 (dockerd's start and its runs take a minute);
 # BENCH_DOCKER=0 leaves them out of a full run. BENCH_STAGE16=PATH: the
 # runtime in stage 16's lines (default BIN/stage-16; /usr/bin/crun proves
-# the rows before stage 16 exists).
+# the rows before stage 16 exists). BENCH_ROWS="oci drive": only the rows
+# named (net, net-held, exec, detach, oci, drive; spaces or commas).
 set -eu
 shopt -s inherit_errexit nullglob
 
@@ -37,6 +38,14 @@ prog=$PROG
 HERE=$(dirname -- "$(realpath -- "$0")")
 # shellcheck source=bench/lib.sh
 . "$HERE/lib.sh"
+
+# want ROW: whether BENCH_ROWS (default: every row) names ROW.
+ROWS="net net-held exec detach oci drive"
+want() {
+	[ -z "${BENCH_ROWS:-}" ] && return 0
+	case " ${BENCH_ROWS//,/ } " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 # shellcheck source=../tests/fence.sh
 . "$HERE/../tests/fence.sh"
 
@@ -52,7 +61,12 @@ if [ "${1:-}" != --inside ]; then
 	BIN=$(realpath -- "$2")
 	ROOTFS=$(realpath -- "$3")
 	[ -x "$ROOTFS/bin/busybox" ] || die "no busybox root filesystem at '$ROOTFS': run sudo make bench"
-	[ -x "$OUT/steps" ] || die "no '$OUT/steps': run make bench-build"
+	for tool in steps noop floor; do
+		[ -x "$OUT/$tool" ] || die "no '$OUT/$tool': run make bench-build"
+	done
+	for row in ${BENCH_ROWS//,/ }; do
+		case " $ROWS " in *" $row "*) ;; *) die "BENCH_ROWS: no row '$row' (the rows: $ROWS)" ;; esac
+	done
 	fence_setup minidocker-bench-engines
 	# The machine's network namespace, which netscript.sh refuses.
 	NETSCRIPT_HOST_NS=$(readlink /proc/self/ns/net)
@@ -60,7 +74,9 @@ if [ "${1:-}" != --inside ]; then
 	# podman's and Docker's programs fetched here, outside, where the
 	# network is; podman's at every run, as its rows are in every run.
 	PODMAN_WHY=
-	if ! command -v conmon >/dev/null; then
+	if ! want net && ! want exec && ! want detach && ! want drive; then
+		PODMAN_WHY="no row of this run uses podman"
+	elif ! command -v conmon >/dev/null; then
 		PODMAN_WHY="conmon is not installed: run sudo make bench-engines"
 	elif ! fence_drivers "$fence_bin" podman 2>"$scratch/fetch.err"; then
 		PODMAN_WHY="no podman in ${fence_bin#"$PWD/"}: $(tail -n 1 "$scratch/fetch.err")"
@@ -71,6 +87,7 @@ if [ "${1:-}" != --inside ]; then
 	else
 		WITH_DOCKER=${BENCH_DOCKER:-1}
 	fi
+	want drive || WITH_DOCKER=0
 	DOCKER_WHY=
 	if [ "$WITH_DOCKER" = 1 ] && ! fence_drivers "$fence_bin" docker 2>"$scratch/fetch.err"; then
 		DOCKER_WHY="no Docker programs in ${fence_bin#"$PWD/"}: $(tail -n 1 "$scratch/fetch.err")"
@@ -104,10 +121,12 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	FAST=(--warmup 1 --runs 5)
 	SLOW=(--warmup 1 --runs 3)
 	DRIVE_ROUNDS=(3 1) # rounds, warm-up rounds
+	OCI_ROUNDS=(5 1)
 else
 	FAST=(--warmup 3 --min-runs 30 --max-runs 500)
 	SLOW=(--warmup 2 --runs 15)
 	DRIVE_ROUNDS=(24 2) # four Williams squares of six lines
+	OCI_ROUNDS=(40 2) # four of five lines (two rounds each, as five is odd)
 fi
 
 STAGE16=${BENCH_STAGE16:-$BIN/stage-16}
@@ -151,6 +170,7 @@ leave_out() {
 time_row() {
 	local name=$1
 	shift
+	want "$name" || return 0
 	rm -f "$WORK/$name.json"
 	if [ ${#ARGS[@]} -eq 0 ]; then
 		note "$name: nothing to time"
@@ -185,6 +205,7 @@ new_row() {
 # the B of the same round, round by round (its median judged too).
 judge() {
 	local text=$1 json=$WORK/$2.json a=$3 b=$4 op=$5 limit=$6 med min pm q1 q3 wins n
+	want "$2" || return 0
 	med=$(json_ratio "$json" "$a" "$b" 2>/dev/null || true)
 	min=$(json_ratio "$json" "$a" "$b" min 2>/dev/null || true)
 	if [ -z "$med" ]; then
@@ -206,6 +227,7 @@ declare -A IN_TURN=()
 # most LIMIT_MS.
 judge_added() {
 	local text=$1 json=$WORK/$2.json a=$3 b=$4 limit=$5 med min
+	want "$2" || return 0
 	added_ms() {
 		jq -r --arg a "$a" --arg b "$b" --arg f "$1" '
 		  (.results | map(select(.command == $a))[0][$f]) as $x
@@ -225,6 +247,7 @@ judge_added() {
 # what was left out, and the commands; the targets follow.
 section() {
 	local title=$1 row=$2 base=$3 intro=$4 c
+	want "$row" || return 0
 	{
 		printf '\n#### %s\n\n%s\n\n' "$title" "$intro"
 		if [ -f "$WORK/$row.json" ]; then
@@ -250,7 +273,7 @@ HEADER_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- stage 14: the bridge ------------------------------------------------
 
-if [ -x "$BIN/stage-14" ]; then
+if [ -x "$BIN/stage-14" ] && { want net || want net-held; }; then
 	new_row
 	line stage-14 "$BIN/stage-14" run --rootfs "$R" /bin/true
 	line stage-14-none "$BIN/stage-14" run --net none --rootfs "$R" /bin/true
@@ -334,7 +357,7 @@ stage15_pid() {
 	done
 	return 1
 }
-if [ -x "$BIN/stage-15" ]; then
+if [ -x "$BIN/stage-15" ] && { want exec || want detach; }; then
 	new_row
 	S15=$BIN/stage-15
 	id=$("$S15" run -d --net none --rootfs "$R" /bin/sleep 100000 2>"$WORK/run.err") || id=
@@ -430,7 +453,7 @@ if [ ! -x "$STAGE16" ]; then
 	STAGE16_MISSING="no ${STAGE16#"$PWD/"}: build stage 16 first (make stage-16); BENCH_STAGE16=PATH runs these rows with another runtime in its place"
 fi
 new_row
-if [ -n "$BUNDLE_OK" ]; then
+if [ -n "$BUNDLE_OK" ] && want oci; then
 	if [ -z "$STAGE16_MISSING" ]; then
 		oci_line stage-16 "$STAGE16"
 	else
@@ -442,16 +465,30 @@ if [ -n "$BUNDLE_OK" ]; then
 	else
 		leave_out runc "runc is not installed: run sudo make bench-deps"
 	fi
-	time_row oci "${FAST[@]}" || true
+	# The floor of the row, no runtime in it: steps with a static
+	# program that does nothing (bench/noop.c) for each of the three
+	# commands, the harness and three starts; and with bench/floor in
+	# the first one's place, running the container's /bin/true behind
+	# stage 6's isolation (PID, UTS and mount namespaces, a pids cgroup,
+	# chroot, /proc), less than the bundle asks. No runtime can take
+	# less than steps-floor here.
+	line steps-noop "$OUT/steps" --subreaper "$OUT/noop" :: "$OUT/noop" :: "$OUT/noop"
+	line steps-floor "$OUT/steps" --subreaper "$OUT/floor" "$R" /bin/true :: "$OUT/noop" :: "$OUT/noop"
+	# In turn: the floor lines take a third of stage 16's time, and a
+	# drift of the machine between lines timed one after the other
+	# (hyperfine) would weigh more than they do.
+	IN_TURN[oci]=1
+	time_row oci --in-turn "${OCI_ROUNDS[@]}" || true
 else
 	leave_out "stage-16, crun, runc" "no bundle from crun spec"
 fi
 base=stage-16
 [ -z "$STAGE16_MISSING" ] || base=crun
 section "Stage 16: create, start, wait, delete (issue 26)" oci "$base" \
-	"One bundle (crun's default spec, running /bin/true on the root filesystem, no terminal) through the OCI command line, as a shim does it: \`--root DIR create --bundle B --pid-file F ID\`, \`start ID\`, wait for the container's process (\`bench/steps.c\`, a subreaper, reaps it), \`delete ID\`; back to back.$STAGE16_NOTE"
+	"One bundle (crun's default spec, running /bin/true on the root filesystem, no terminal) through the OCI command line, as a shim does it: \`--root DIR create --bundle B --pid-file F ID\`, \`start ID\`, wait for the container's process (\`bench/steps.c\`, a subreaper, reaps it), \`delete ID\`; the lines in turn, run by run. steps-noop: the same harness with a static program that does nothing (\`bench/noop.c\`) in each command's place; steps-floor: \`bench/floor\` (stage 6's isolation: PID, UTS and mount namespaces, a pids cgroup, chroot, /proc) running the container's /bin/true in create's place, two no-ops after it — less than any runtime can do for this bundle.$STAGE16_NOTE"
 judge "hot: crun over stage-16, at least 3×" oci crun stage-16 '>=' 3 >>"$MD"
 judge "hot: runc over stage-16, for scale" oci runc stage-16 '>=' 1 >>"$MD"
+judge "the ceiling here: crun over steps-floor (a runtime doing no more than the floor, three static starts; the 3× target needs this well above 3×)" oci crun steps-floor '>=' 3 >>"$MD"
 
 # ---- stage 16 under podman and Docker -------------------------------------
 
@@ -499,9 +536,10 @@ section "Stage 16 under podman and Docker (issue 26)" drive "$base" \
 # The file: a header, then the rows.
 {
 	printf '\n### Stages 14-16 beside the engines (bench/engines.sh)\n\n'
-	printf 'Rows measured in a mount and network namespace of the benchmark'"'"'s own (a tmpfs over /run, /var/lib and /dev/shm, cgroup2'"'"'s hybrid mount hidden); each table is one hyperfine run, so its lines share the machine'"'"'s state (the drive row'"'"'s lines run in turn, run by run); load average %s at the start, %s at the end.' \
+	printf 'Rows measured in a mount and network namespace of the benchmark'"'"'s own (a tmpfs over /run, /var/lib and /dev/shm, cgroup2'"'"'s hybrid mount hidden); each table is one hyperfine run, so its lines share the machine'"'"'s state (the oci and drive rows'"'"' lines run in turn, run by run); load average %s at the start, %s at the end.' \
 		"$HEADER_LOAD" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	[ -z "${BENCH_QUICK:-}" ] || printf ' **Quick run: too few runs to trust.**'
+	[ -z "${BENCH_ROWS:-}" ] || printf ' Only the rows %s (BENCH_ROWS).' "$BENCH_ROWS"
 	printf '\n'
 	cat "$MD"
 } >"$OUT/engines.md"
