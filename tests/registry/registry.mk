@@ -47,7 +47,7 @@ test-registry: $(TEST_REGISTRY) $(TEST_ROOTFS)/.rootfs-ok $(REGISTRY_BIN)
 	@# The pull's libraries and libnftables are loaded at first use
 	@# (common/lazy.h), so no stage may link them: each start would map
 	@# them and the forty-odd libraries they bring.
-	@for s in $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),$(BUILD)/stage-$(n))); do \
+	@for s in $(foreach n,$(STAGE_NUMS),$(if $(call stage_dynamic,$(n)),$(BUILD)/stage-$(n))) $(STAGE_TWINS); do \
 		$(MAKE) --no-print-directory -s $$s || exit; \
 		linked=$$(ldd $$s | grep -oE 'lib(curl|archive|crypto|nftables)\.so[^ ]*' | sort -u | paste -sd ' '); \
 		[ -z "$$linked" ] || { echo "test-registry: $$s links $$linked, which it must load at first use (common/lazy.h)" >&2; exit 1; }; \
