@@ -119,15 +119,16 @@ BSTATIC  := -Wl,-Bstatic
 BDYNAMIC := -Wl,-Bdynamic
 BINDNOW  := -Wl,-z,now
 # Even so, the loader left more than stage 13's budget (a run within 1.1x
-# of stage 12's): stage 12's own objects linked as above start in about
-# 1.14x of its static build, most of it in the clone of the container's
+# of stage 12's): stage 12's own objects linked as above start in 1.12x
+# to 1.14x of its static build, much of it in the clone of the container's
 # child, which copies the page tables of libc and the loader too. So a
 # stage that says STAGE_TWIN_N := yes (stage 13, the last one whose other
 # libraries all have archives) is linked statically after all, with
 # STAGE_OBJ_N's libraries compiled without dlopen() (LAZY_STATIC,
-# common/lazy.h), and pulls in its twin, build/stage-N-dynamic: the same
-# sources linked dynamically, which it execs for a pull, in its place
-# (common/image/libs.h). Stages 14 on link libmnl, which has no archive.
+# common/lazy.h), and runs pull, images and rmi in its twin,
+# build/stage-N-dynamic: the same sources linked dynamically, which it
+# execs in its place (common/image/libs.h). Stages 14 on link libmnl,
+# which has no archive.
 stage_twin    = $(and $(STAGE_TWIN_$(1)),$(STAGE_LDFLAGS))
 stage_dynamic = $(if $(call stage_twin,$(1)),,$(STAGE_DYNAMIC_$(1)))
 stage_static  = $(and $(call stage_dynamic,$(1)),$(STAGE_LDFLAGS))
