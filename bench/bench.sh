@@ -80,6 +80,8 @@ COLD_PAUSE=0.05
 # stage 6 (the README's targets name it), else the highest there is.
 STAGES=()
 for f in "$BIN"/stage-[0-9]*; do
+	# Not stage 13's twin, stage-13-dynamic: its image commands' binary.
+	[[ ${f##*/stage-} =~ ^[0-9]+$ ]] || continue
 	STAGES+=("$(basename -- "$f")")
 done
 mapfile -t STAGES < <(printf '%s\n' "${STAGES[@]}" | sort -t- -k2n)

@@ -22,8 +22,9 @@
  * line, status 125, when a command first needs it.
  *
  * Header only, as static functions: it is used by common/image/ and
- * common/net/, which are linked apart from each other (and never into the
- * static stages, where dlopen() has no place).
+ * common/net/, which are linked apart from each other. Never with
+ * dlopen() into a static program, where it has no place: compiled with
+ * LAZY_STATIC (stage 13's static build), every function dies instead.
  */
 #ifndef MINIDOCKER_LAZY_H
 #define MINIDOCKER_LAZY_H
@@ -44,6 +45,18 @@ struct lazy_lib {
 		soname, NULL, PTHREAD_MUTEX_INITIALIZER                        \
 	}
 
+#ifdef LAZY_STATIC
+/* Compiled into a static program (stage 13, for a quicker start), where
+ * glibc's dlopen() would load a second libc.so beside the one linked in,
+ * and threads started through it (libcurl's resolver's) crash: such a
+ * program runs what needs the libraries in its dynamically linked twin
+ * (exec_dynamic_twin(), common/image/libs.h), and never comes here. */
+static inline void *lazy_sym(struct lazy_lib *lib, const char *name)
+{
+	die_status(125, "cannot call %s: %s is not loaded in a static program",
+		   name, lib->soname);
+}
+#else
 /* The function name of lib, opening lib first if need be; dies with
  * status 125 and one line when either cannot be found. Thread-safe: a
  * pull fetches layers from several threads. */
@@ -65,6 +78,7 @@ static inline void *lazy_sym(struct lazy_lib *lib, const char *name)
 			   lib->soname, name);
 	return fn;
 }
+#endif
 
 /* The real function fn of lib, looked up once: a pointer of fn's own
  * type, so that its call is checked as a direct call would be. */

@@ -158,8 +158,14 @@ bool h_become_nobody(void)
 	snprintf(nobody_binary, sizeof(nobody_binary), "%s/runtime",
 		 nobody_dir);
 	snprintf(nobody_rootfs, sizeof(nobody_rootfs), "%s/rootfs", nobody_dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && cp -a '%s' '%s'",
-		 H.binary, nobody_binary, H.rootfs, nobody_rootfs);
+	/* And the runtime's dynamically linked twin, where it has one
+	 * (stage 13's, which runs its image commands: the Makefile's
+	 * STAGE_TWIN_N), under the copy's name. */
+	snprintf(cmd, sizeof(cmd),
+		 "cp '%s' '%s' && { [ ! -e '%s-dynamic' ] || "
+		 "cp '%s-dynamic' '%s-dynamic'; } && cp -a '%s' '%s'",
+		 H.binary, nobody_binary, H.binary, H.binary, nobody_binary,
+		 H.rootfs, nobody_rootfs);
 	if (system(cmd) != 0) {
 		CU_FAIL("cannot copy the runtime and its root filesystem");
 		return false;

@@ -763,7 +763,7 @@ static void layer_dirs(char *out, size_t len)
 static void test_rootless_subids_keep_owners(void)
 {
 	struct run_result r;
-	char nb_store[160], cmd[PATH_MAX * 2 + 64], lowers[2048];
+	char nb_store[160], cmd[PATH_MAX * 3 + 64], lowers[2048];
 	const char *binary = H.binary;
 	bool nobody = false, added = false;
 	if (!enter() || !nobody_store("subids", nb_store))
@@ -772,12 +772,15 @@ static void test_rootless_subids_keep_owners(void)
 		goto out;
 	if (!(nobody = h_become_nobody()))
 		goto out;
-	/* The proof pulls with the stage-13 beside the binary it tests. */
+	/* The proof pulls with the stage-13 beside the binary it tests,
+	 * and its twin, which runs the pull (the Makefile's STAGE_TWIN_N). */
 	if (H.stage < H_IMAGE_STAGE) {
 		snprintf(cmd, sizeof(cmd),
 			 "cp \"$(dirname '%s')/stage-%d\" "
+			 "\"$(dirname '%s')/stage-%d-dynamic\" "
 			 "\"$(dirname '%s')/\"",
-			 binary, H_IMAGE_STAGE, H.binary);
+			 binary, H_IMAGE_STAGE, binary, H_IMAGE_STAGE,
+			 H.binary);
 		if (system(cmd) != 0) {
 			CU_FAIL("cannot copy stage 13 for the rootless pull");
 			goto out;

@@ -212,7 +212,7 @@ copy_for_nobody() {
 	nobody_dir=$(public_copy "$rootfs") ||
 		die "cannot copy '$rootfs' for the nobody\$ sessions"
 	nobody_rootfs=$nobody_dir/$(basename "$rootfs")
-	mkdir "$nobody_dir/build" && cp -- "$repo/$build"/stage-+([0-9]) "$nobody_dir/build/" ||
+	mkdir "$nobody_dir/build" && cp -- "$repo/$build"/stage-+([0-9])?(-dynamic) "$nobody_dir/build/" ||
 		die "cannot copy the stages for the nobody\$ sessions"
 }
 

@@ -9,6 +9,12 @@ IMAGE_OBJ  := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
 # libcurl, libarchive and libcrypto are not linked: common/image/libs.c
 # loads them at the first pull (common/lazy.h says why).
 IMAGE_LIBS := -ljansson
+# The same objects for a static program, libs.c without dlopen() (stage
+# 13: common/image/libs.h).
+IMAGE_OBJ_STATIC := $(IMAGE_OBJ:%/libs.o=%/libs-static.o)
+$(BUILD)/common/image/libs-static.o: common/image/libs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DLAZY_STATIC $(CFLAGS) -c -o $@ $<
 
 # Their headers and libraries (Debian's names).
 DEPS_IMAGE := libcurl4-openssl-dev libjansson-dev libarchive-dev libssl-dev
@@ -22,4 +28,4 @@ DEPS_TEST  += uidmap
 .PHONY: image-objs
 image-objs: $(IMAGE_OBJ)
 
--include $(IMAGE_OBJ:.o=.d)
+-include $(IMAGE_OBJ:.o=.d) $(BUILD)/common/image/libs-static.d

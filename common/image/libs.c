@@ -1,14 +1,42 @@
 /* libcurl, libarchive and libcrypto, loaded when a pull first needs them
  * (common/lazy.h says why): the functions common/image/ calls, each
  * forwarding to the library's own. A run of an image already in the
- * store loads none of them. */
+ * store loads none of them. Compiled with LAZY_STATIC into a static
+ * program, they die instead: the image commands run in its twin
+ * (libs.h). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "lazy.h"
+#include "libs.h"
+
+void exec_dynamic_twin(char **argv)
+{
+#ifdef LAZY_STATIC
+	/* Our own binary's path, then the twin's: the two are built side
+	 * by side. */
+	char self[PATH_MAX], twin[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		die_errno("cannot find our own binary, to run its twin");
+	self[n] = '\0';
+	if (snprintf(twin, sizeof(twin), "%s-dynamic", self) >=
+	    (int)sizeof(twin))
+		die("cannot run the twin of '%s': its path is too long", self);
+	execv(twin, argv);
+	die_errno("cannot run '%s', which runs the image commands of '%s' "
+		  "(make builds both)",
+		  twin, self);
+#else
+	(void)argv;
+#endif
+}
 
 static struct lazy_lib curl = LAZY_LIB("libcurl.so.4");
 static struct lazy_lib archive = LAZY_LIB("libarchive.so.13");

@@ -37,6 +37,7 @@
 #include "file.h"
 #include "image.h"
 #include "image/imagestore.h"
+#include "image/libs.h"
 #include "limits.h"
 #include "overlay.h"
 #include "privs.h"
@@ -571,6 +572,9 @@ static int image_command(int argc, char **argv)
 		    pull      ? " [--insecure] REF"
 		    : one_ref ? " REF"
 			      : "");
+	/* Their libraries load only into a dynamically linked program: a
+	 * static one (stage 13's) runs them in its twin (image/libs.h). */
+	exec_dynamic_twin(argv);
 	int rc = pull			  ? pull_image(ref, insecure)
 		 : !strcmp(cmd, "images") ? list_images(stdout)
 					  : remove_image(ref);

@@ -47,10 +47,16 @@ test-registry: $(TEST_REGISTRY) $(TEST_ROOTFS)/.rootfs-ok $(REGISTRY_BIN)
 	@# The pull's libraries and libnftables are loaded at first use
 	@# (common/lazy.h), so no stage may link them: each start would map
 	@# them and the forty-odd libraries they bring.
-	@for s in $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),$(BUILD)/stage-$(n))); do \
+	@for s in $(foreach n,$(STAGE_NUMS),$(if $(call stage_dynamic,$(n)),$(BUILD)/stage-$(n))) $(STAGE_TWINS); do \
 		$(MAKE) --no-print-directory -s $$s || exit; \
 		linked=$$(ldd $$s | grep -oE 'lib(curl|archive|crypto|nftables)\.so[^ ]*' | sort -u | paste -sd ' '); \
 		[ -z "$$linked" ] || { echo "test-registry: $$s links $$linked, which it must load at first use (common/lazy.h)" >&2; exit 1; }; \
+	done
+	@# A stage with a twin runs containers without the dynamic loader
+	@# (the Makefile's STAGE_TWIN_N): its start would cost a tenth more.
+	@for s in $(subst -dynamic,,$(STAGE_TWINS)); do \
+		$(MAKE) --no-print-directory -s $$s || exit; \
+		! ldd $$s >/dev/null 2>&1 || { echo "test-registry: $$s is linked dynamically, where its twin $$s-dynamic should be the only one (the Makefile's STAGE_TWIN_N)" >&2; exit 1; }; \
 	done
 	REGISTRY_BIN=$(REGISTRY_BIN) tests/registry/registry.sh $(TEST_ROOTFS) sh -c '\
 		$(TEST_REGISTRY) $(if $(V),-v) || exit; \

@@ -43,7 +43,9 @@ vm-kernel:
 # (rootfs-fetch.sh leaves a complete tree as it is). Without root it has no
 # device nodes; the VM's /init, root inside, makes them.
 # A stage whose libraries have no static build (STAGE_DYNAMIC_N: stages
-# 13 and 14, and stage 13's fixture no-digest-check) is not among them:
+# 13 and 14, and stage 13's fixture no-digest-check) is not among them
+# (stage 13 itself is static, but pulls in its dynamic twin: the
+# Makefile's STAGE_TWIN_N):
 # the runner runs every stage it finds there, with every suite. Nor can
 # the runner link suite 14's libraries there (RUNNER_NET=).
 VM_STAGES   := $(foreach n,$(STAGE_NUMS),$(if $(STAGE_DYNAMIC_$(n)),,$(n)))
