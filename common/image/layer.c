@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -359,6 +361,32 @@ static int unpack_mapped(const struct subid_map *m, const char *blob,
 	return rc;
 }
 
+/* Mark the store's tmp/, where layers are made, as the top of directory
+ * hierarchies (ext4's FS_TOPDIR_FL, chattr +T), which each layer made in
+ * it is: ext4 then places each in a block group of its own choosing (its
+ * Orlov allocator), not in tmp/'s. Without the mark, a layer unpacked
+ * soon after another was removed (rmi then pull, or a store emptied
+ * between two pulls, as the bench does) gets its inodes from among
+ * those just freed, which ext4 does not reuse for a while and steps over
+ * one by one (recently_deleted()): such pulls of test/b took a third
+ * less time with the mark. Best effort: other filesystems refuse or
+ * ignore it. */
+static void mark_layers_top(const struct image_store *s)
+{
+	char path[PATH_MAX];
+	int flags;
+	snprintf(path, sizeof(path), "%s/tmp", s->root);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+	    !(flags & FS_TOPDIR_FL)) {
+		flags |= FS_TOPDIR_FL;
+		(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	}
+	close(fd);
+}
+
 int unpack_layer(struct image_store *s, const char *digest, char *why,
 		 size_t why_len)
 {
@@ -370,6 +398,7 @@ int unpack_layer(struct image_store *s, const char *digest, char *why,
 	if (stat(final, &st) == 0)
 		return 0; /* only a whole layer ever gets this name */
 	store_blob_path(s, digest, blob, sizeof(blob));
+	mark_layers_top(s);
 	store_temp_path(s, tmp, sizeof(tmp));
 	/* 0755: the layer's root is the container's /, whatever it says. */
 	if (mkdir(tmp, 0755) < 0) {
@@ -457,6 +486,7 @@ int layer_stream_start(struct image_store *s, const char *digest,
 		return 0; /* only a whole layer ever gets this name */
 	}
 	snprintf(l->digest, sizeof(l->digest), "%s", digest);
+	mark_layers_top(s);
 	store_temp_path(s, l->tmp, sizeof(l->tmp));
 	if (mkdir(l->tmp, 0755) < 0) {
 		snprintf(why, why_len, "cannot create '%s': %s", l->tmp,
