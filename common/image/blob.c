@@ -5,11 +5,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "blob.h"
+#include "layer.h"
 
 static void to_digest(const unsigned char *md, char out[DIGEST_LEN])
 {
@@ -20,9 +22,16 @@ static void to_digest(const unsigned char *md, char out[DIGEST_LEN])
 
 int sha256_digest(const void *data, size_t len, char out[DIGEST_LEN])
 {
+	/* The functions a streaming blob's digest uses, not EVP_Digest():
+	 * fetch_blobs() calls this to look them up before its threads. */
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n;
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL))
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+		 EVP_DigestUpdate(ctx, data, len) &&
+		 EVP_DigestFinal_ex(ctx, md, &n);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
 		return -1;
 	to_digest(md, out);
 	return 0;
@@ -57,11 +66,16 @@ struct blob_fetch {
 	void *ctx;
 	size_t index;
 	atomic_bool *stop; /* set: another blob failed; NULL: none */
+	bool unpack;	   /* a layer: unpack it as it streams */
+	char *hold;	   /* not NULL: leave the verified blob at its temporary
+			    * name, copied here (PATH_MAX), for fetch_blobs() */
+	struct layer_stream *layer; /* the unpacking, if one runs */
 };
 
 static int blob_sink(void *ctx, const void *data, size_t len)
 {
 	struct blob_fetch *b = ctx;
+	size_t whole = len; /* len counts down as it is written */
 	if (b->stop && atomic_load(b->stop)) {
 		snprintf(b->why, b->why_len, "stopped: another blob failed");
 		return -1;
@@ -84,15 +98,17 @@ static int blob_sink(void *ctx, const void *data, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(b->why, b->why_len,
-				 "cannot write blob %s: %s", b->digest,
-				 strerror(errno));
+			snprintf(b->why, b->why_len, "cannot write blob %s: %s",
+				 b->digest, strerror(errno));
 			return -1;
 		}
 		p += n;
 		len -= (size_t)n;
 		b->got += n;
 	}
+	if (b->layer &&
+	    layer_stream_feed(b->layer, data, whole, b->why, b->why_len) < 0)
+		return -1;
 	if (b->progress)
 		b->progress(b->ctx, b->index, b->got);
 	return 0;
@@ -167,8 +183,12 @@ static int fetch_one(struct image_store *s, struct registry *r,
 	int rc = -1;
 	if (!b.md || !EVP_DigestInit_ex(b.md, EVP_sha256(), NULL))
 		snprintf(why, why_len, "cannot compute a sha256 digest");
-	else if (registry_get_blob(r, digest, blob_sink, &b, why, why_len) ==
-		 0 && finish_fetch(&b) == 0)
+	else if (b.unpack &&
+		 layer_stream_start(s, digest, &b.layer, why, why_len) < 0)
+		; /* it said why */
+	else if (registry_get_blob(r, digest, blob_sink, &b, why, why_len) < 0)
+		; /* it said why */
+	else if (finish_fetch(&b) == 0)
 		rc = 0;
 	EVP_MD_CTX_free(b.md);
 	if (close(b.fd) < 0 && rc == 0) {
@@ -176,13 +196,19 @@ static int fetch_one(struct image_store *s, struct registry *r,
 			 strerror(errno));
 		rc = -1;
 	}
-	if (rc == 0 && store_commit(tmp, final) < 0) {
+	if (rc == 0 && b.hold)
+		snprintf(b.hold, PATH_MAX, "%s", tmp);
+	else if (rc == 0 && store_commit(tmp, final) < 0) {
 		snprintf(why, why_len, "cannot store blob %s: %s", digest,
 			 strerror(errno));
 		rc = -1;
 	}
 	if (rc < 0)
 		unlink(tmp);
+	/* The layer goes into place after its blob: verified, on disk and
+	 * renamed. */
+	if (b.layer && layer_stream_end(b.layer, rc == 0, why, why_len) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -198,9 +224,10 @@ struct fetch_pool {
 	struct image_store *s;
 	const struct registry *r;
 	const struct descriptor *d;
-	size_t n;
-	atomic_size_t next; /* the next blob to take */
-	atomic_bool stop;   /* a blob failed: take no more, stop the rest */
+	size_t n, n_layers;
+	atomic_size_t next;	/* the next blob to take */
+	atomic_bool stop;	/* a blob failed: take no more, stop the rest */
+	char (*held)[PATH_MAX]; /* the verified blobs after the layers */
 	blob_progress progress;
 	void *ctx;
 	pthread_mutex_t lock; /* over why and progress */
@@ -229,9 +256,13 @@ static void *fetch_worker(void *arg)
 		goto fail;
 	for (size_t i; !atomic_load(&p->stop) &&
 		       (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
-		struct blob_fetch b = {.progress = p->progress ? pool_progress
-							       : NULL,
-				       .ctx = p, .index = i, .stop = &p->stop};
+		struct blob_fetch b = {
+		    .progress = p->progress ? pool_progress : NULL,
+		    .ctx = p,
+		    .index = i,
+		    .stop = &p->stop,
+		    .unpack = i < p->n_layers,
+		    .hold = i < p->n_layers ? NULL : p->held[i - p->n_layers]};
 		if (fetch_one(p->s, &r, p->d[i].digest, p->d[i].size, b, why,
 			      sizeof(why)) < 0) {
 			registry_close(&r);
@@ -250,14 +281,34 @@ fail:
 }
 
 int fetch_blobs(struct image_store *s, const struct registry *r,
-		const struct descriptor *d, size_t n, blob_progress progress,
-		void *ctx, char *why, size_t why_len)
+		const struct descriptor *d, size_t n, size_t n_layers,
+		blob_progress progress, void *ctx, char *why, size_t why_len)
 {
-	struct fetch_pool p = {.s = s, .r = r, .d = d, .n = n,
-			       .progress = progress, .ctx = ctx, .why = why,
+	struct fetch_pool p = {.s = s,
+			       .r = r,
+			       .d = d,
+			       .n = n,
+			       .n_layers = n_layers,
+			       .progress = progress,
+			       .ctx = ctx,
+			       .why = why,
 			       .why_len = why_len};
 	pthread_t t[FETCH_PARALLEL];
 	size_t started = 0;
+	char none[DIGEST_LEN];
+
+	/* libcrypto's functions looked up now, before the threads: one
+	 * looking a function up while another loads libarchive would wait
+	 * for it (the loader has one lock for both). */
+	if (sha256_digest("", 0, none) < 0) {
+		snprintf(why, why_len, "cannot compute a sha256 digest");
+		return -1;
+	}
+	p.held = calloc(n - n_layers + 1, sizeof(*p.held));
+	if (!p.held) {
+		snprintf(why, why_len, "%s", strerror(ENOMEM));
+		return -1;
+	}
 
 	atomic_init(&p.next, 0);
 	atomic_init(&p.stop, false);
@@ -277,5 +328,23 @@ int fetch_blobs(struct image_store *s, const struct registry *r,
 	for (size_t i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	pthread_mutex_destroy(&p.lock);
-	return atomic_load(&p.stop) ? -1 : 0;
+	/* The blobs after the layers (the config) go into place once every
+	 * layer is stored: a pull that fails stores none of them. */
+	bool failed = atomic_load(&p.stop);
+	for (size_t i = 0; i < n - n_layers; i++) {
+		char final[PATH_MAX];
+		if (!*p.held[i])
+			continue;
+		store_blob_path(s, d[n_layers + i].digest, final,
+				sizeof(final));
+		if (!failed && store_commit(p.held[i], final) < 0) {
+			snprintf(why, why_len, "cannot store blob %s: %s",
+				 d[n_layers + i].digest, strerror(errno));
+			failed = true;
+		}
+		if (failed)
+			unlink(p.held[i]);
+	}
+	free(p.held);
+	return failed ? -1 : 0;
 }

@@ -19,8 +19,8 @@
 int sha256_digest(const void *data, size_t len, char out[DIGEST_LEN]);
 
 /* Whether data's digest is digest: 0, or -1 with why filled in. */
-int check_digest(const void *data, size_t len, const char *digest,
-		 char *why, size_t why_len);
+int check_digest(const void *data, size_t len, const char *digest, char *why,
+		 size_t why_len);
 
 /* Fetch the blob digest of size bytes (-1: unknown) from r into the
  * store, unless it is there already. The bytes stream into a temporary
@@ -41,10 +41,12 @@ typedef void (*blob_progress)(void *ctx, size_t index, int64_t got);
 
 /* Fetch the n blobs d, as fetch_blob() does each, up to FETCH_PARALLEL
  * at once over connections of their own to r's registry. The first
- * failure stops the others. Returns 0, or -1 with the first failure's
- * why. */
+ * n_layers of them are layers: each is unpacked as it streams, by a
+ * thread of its own (layer_stream_start()), and renamed into place
+ * after its blob was verified and stored. The first failure stops the
+ * others. Returns 0, or -1 with the first failure's why. */
 int fetch_blobs(struct image_store *s, const struct registry *r,
-		const struct descriptor *d, size_t n, blob_progress progress,
-		void *ctx, char *why, size_t why_len);
+		const struct descriptor *d, size_t n, size_t n_layers,
+		blob_progress progress, void *ctx, char *why, size_t why_len);
 
 #endif

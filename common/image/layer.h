@@ -20,6 +20,7 @@
 #ifndef MINIDOCKER_LAYER_H
 #define MINIDOCKER_LAYER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "imagestore.h"
@@ -39,5 +40,28 @@ int unpack_layer(struct image_store *s, const char *digest, char *why,
 /* Unpack the tarball at tar into the directory dir (which exists), as
  * unpack_layer() does. Returns 0, or -1 with why filled in. */
 int unpack_tar(const char *tar, const char *dir, char *why, size_t why_len);
+
+/* A layer unpacked while its blob streams (layer_stream_start()). */
+struct layer_stream;
+
+/* Start unpacking the layer digest, in a thread of its own, from the
+ * bytes layer_stream_feed() hands it, into a temporary directory. *l is
+ * NULL when there is nothing to start: the layer is stored already, or
+ * it is to be unpacked with subordinate ids (unpack_layer(), from the
+ * stored blob). Returns 0, or -1 with why filled in. */
+int layer_stream_start(struct image_store *s, const char *digest,
+		       struct layer_stream **l, char *why, size_t why_len);
+
+/* The next len bytes of the blob. Returns 0, or -1 with why. */
+int layer_stream_feed(struct layer_stream *l, const void *data, size_t len,
+		      char *why, size_t why_len);
+
+/* The blob's end: wait for the unpacking, then rename the layer into
+ * place if the blob was verified (its digest and size checked, and it
+ * is stored) and it unpacked whole; otherwise remove it. Frees l.
+ * Returns 0 when the layer is stored, or -1 (with why filled in when
+ * verified: else the fetch's why says what failed). */
+int layer_stream_end(struct layer_stream *l, bool verified, char *why,
+		     size_t why_len);
 
 #endif

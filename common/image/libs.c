@@ -148,10 +148,9 @@ int archive_read_support_filter_zstd(struct archive *a)
 	return LAZY(archive, archive_read_support_filter_zstd)(a);
 }
 
-int archive_read_open_filename(struct archive *a, const char *path,
-			       size_t block_size)
+int archive_read_open_fd(struct archive *a, int fd, size_t block_size)
 {
-	return LAZY(archive, archive_read_open_filename)(a, path, block_size);
+	return LAZY(archive, archive_read_open_fd)(a, fd, block_size);
 }
 
 int archive_read_next_header(struct archive *a, struct archive_entry **e)

@@ -89,10 +89,12 @@ static int fetch_manifest(struct registry *r, const char *wanted,
 	return -1;
 }
 
-/* Fetch every layer, a few at once (each verified as it streams), with
- * their progress on a terminal; then unpack each with its whiteouts, and
- * fetch the config; all into the store under their digests, each renamed
- * into place only once whole. Returns 0, or -1 with why. */
+/* Fetch every layer and the config, a few at once (each verified as it
+ * streams), with the layers' progress on a terminal; each layer is
+ * unpacked with its whiteouts while it streams, or after (from its
+ * stored blob, with subordinate ids); all into the store under their
+ * digests, each renamed into place only once whole and verified.
+ * Returns 0, or -1 with why. */
 static int fetch_layers(struct image_store *s, struct registry *r,
 			const struct manifest *m, char *why, size_t why_len)
 {
@@ -105,19 +107,27 @@ static int fetch_layers(struct image_store *s, struct registry *r,
 	if (geteuid() != 0 && !subid_find("", &sub, none, sizeof(none)))
 		report("%s: the layers' files are stored as uid %d's, the "
 		       "image's own owners are not kept", none, (int)getuid());
+	/* The config with the layers, after them: one request less to
+	 * wait for at the end. */
+	struct descriptor *all = calloc(m->n_layers + 1, sizeof(*all));
+	if (!all) {
+		snprintf(why, why_len, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	memcpy(all, m->layers, m->n_layers * sizeof(*all));
+	all[m->n_layers] = m->config;
 	/* Progress for a person; nothing for a pipe or a log. */
 	progress_start(&bar, STDERR_FILENO, m->layers, m->n_layers);
-	int rc = fetch_blobs(s, r, m->layers, m->n_layers, progress_update,
-			     &bar, why, why_len);
+	int rc = fetch_blobs(s, r, all, m->n_layers + 1, m->n_layers,
+			     progress_update, &bar, why, why_len);
 	progress_end(&bar);
-	if (rc < 0)
-		return -1;
-	/* One at a time: libarchive unpacks relative to the working
-	 * directory, which the whole process shares. */
-	for (size_t i = 0; i < m->n_layers; i++)
-		if (unpack_layer(s, m->layers[i].digest, why, why_len) < 0)
-			return -1;
-	return fetch_blob(s, r, m->config.digest, m->config.size, why, why_len);
+	free(all);
+	/* What did not unpack as it streamed: one at a time, as libarchive
+	 * unpacks relative to the working directory, which this thread
+	 * shares with the process. */
+	for (size_t i = 0; rc == 0 && i < m->n_layers; i++)
+		rc = unpack_layer(s, m->layers[i].digest, why, why_len);
+	return rc;
 }
 
 /* stage-13 pull REF: the pull sequence, and the image recorded last, so
