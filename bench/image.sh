@@ -8,9 +8,9 @@
 #     (interleave, bench/lib.sh), so that the machine's drift weighs on
 #     each alike;
 #   - starting /bin/true: `stage-13 run IMAGE` against stage 12 on the
-#     busybox root filesystem, back to back (hot), under the same limits
-#     as the main table's (and `stage-13 run --rootfs` beside them), in
-#     one hyperfine run.
+#     busybox root filesystem, hot (the image pulled once), under the
+#     same limits as the main table's (and `stage-13 run --rootfs` beside
+#     them), the three in turn run by run as the pulls are.
 # podman is the drivers' tests' own (tests/fence.sh's fence_drivers:
 # DRIVERS_BIN, default build/tools/drivers; tools/deb-bin.sh links the
 # installed program there or takes it out of its package, installing
@@ -73,10 +73,10 @@ fi
 
 if [ -n "${BENCH_QUICK:-}" ]; then
 	PULL_ROUNDS=(3 1) # rounds, warm-up rounds
-	HOT=(--warmup 1 --runs 5)
+	RUN_ROUNDS=(5 1)
 else
 	PULL_ROUNDS=(30 2)
-	HOT=(--warmup 3 --min-runs 30 --max-runs 1000)
+	RUN_ROUNDS=(150 6)
 fi
 LIMITS=(--memory 64m --cpus 1) # as the main table's lines from stage 9
 
@@ -117,7 +117,7 @@ note "pull: cold store, $((${#ARGS[@]} / 4)) commands in turn, ${PULL_ROUNDS[0]}
 interleave "${PULL_ROUNDS[@]}" "$work/pull.json" "${ARGS[@]}" ||
 	die "a pull failed while timed"
 
-# --- starts, back to back, from an image pulled once.
+# --- starts, in turn, from an image pulled once.
 img=$REGISTRY_HOST/test/a:latest
 "$BIN/stage-13" pull "$img" >/dev/null || die "cannot pull $img"
 run13=("$BIN/stage-13" run "${LIMITS[@]}" "$img" /bin/true)
@@ -127,12 +127,12 @@ for cmd in "${run13[*]}" "${run13r[*]}" "${run12[*]}"; do
 	$cmd </dev/null >/dev/null 2>"$work/check.err" ||
 		die "cannot run '$cmd': $(head -n 1 "$work/check.err")"
 done
-note "run: hot, 3 commands"
-hyperfine -N --style basic "${HOT[@]}" --export-json "$work/run.json" \
+note "run: hot, 3 commands in turn, ${RUN_ROUNDS[0]} rounds"
+interleave "${RUN_ROUNDS[@]}" "$work/run.json" \
 	-n stage-13-image "$(quote "${run13[@]}")" \
 	-n stage-13-rootfs "$(quote "${run13r[@]}")" \
-	-n stage-12 "$(quote "${run12[@]}")" >&2 ||
-	die "hyperfine failed on the starts"
+	-n stage-12 "$(quote "${run12[@]}")" ||
+	die "a start failed while timed"
 
 # plain_verdict X LIMIT: met or missed, unmarked (the line is bold).
 plain_verdict() { awk -v x="$1" -v l="$2" 'BEGIN { print (x <= l) ? "met" : "missed" }'; }
@@ -141,6 +141,7 @@ pull_ratio=$(json_ratio "$work/pull.json" stage-13-pull skopeo-copy)
 pull_min=$(json_ratio "$work/pull.json" stage-13-pull skopeo-copy min)
 read -r pair_med pair_q1 pair_q3 pair_wins pair_n < <(json_paired "$work/pull.json" stage-13-pull skopeo-copy) || true
 run_ratio=$(json_ratio "$work/run.json" stage-13-image stage-12)
+read -r run_med run_q1 run_q3 run_wins run_n < <(json_paired "$work/run.json" stage-13-image stage-12) || true
 size=$(jq '[.layers[].size, .config.size] | add' "$work/oci/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$work/oci/index.json")")
 # The backquotes are Markdown's, not the shell's.
 # shellcheck disable=SC2016
@@ -150,11 +151,12 @@ size=$(jq '[.layers[].size, .config.size] | add' "$work/oci/blobs/sha256/$(jq -r
 		"$(jq '.layers | length' "$work/oci/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$work/oci/index.json")")" "$size" "$(jq '.results[0].times | length' "$work/pull.json")"
 	json_table "$work/pull.json" skopeo-copy
 	[ -z "$PODMAN_WHY" ] || printf '\npodman pull: not measured (%s).\n' "$PODMAN_WHY"
-	printf '\nStart of /bin/true, back to back, with `%s`:\n\n' "${LIMITS[*]}"
+	printf '\nStart of /bin/true, hot, with `%s`, the three in turn as the pulls (%s rounds):\n\n' "${LIMITS[*]}" "$run_n"
 	json_table "$work/run.json" stage-12
 	printf '\n- **stage-13 pull at least as fast as skopeo copy, round by round: %s** (the pull over the skopeo copy of the same round: median %s×, quartiles %s-%s×, the pull faster in %s of %s rounds; the median over skopeo'"'"'s %s×, the minimum %s×)\n' \
 		"$(plain_verdict "$pair_med" 1)" "$pair_med" "$pair_q1" "$pair_q3" "$pair_wins" "$pair_n" "$pull_ratio" "$pull_min"
-	printf -- '- **stage-13 run IMAGE within 1.1× of stage 12 hot: %s** (%s×)\n' "$(plain_verdict "$run_ratio" 1.1)" "$run_ratio"
+	printf -- '- **stage-13 run IMAGE within 1.1× of stage 12 hot, round by round: %s** (stage 13'"'"'s start over stage 12'"'"'s of the same round: median %s×, quartiles %s-%s×, stage 13 the faster in %s of %s rounds; the median over stage 12'"'"'s %s×)\n' \
+		"$(plain_verdict "$run_med" 1.1)" "$run_med" "$run_q1" "$run_q3" "$run_wins" "$run_n" "$run_ratio"
 	printf '\nThe commands:\n\n'
 	printf -- '- stage-13-pull: `%s`\n' "${pull13[*]//"$OUT/"/}"
 	printf -- '- skopeo-copy: `%s`\n' "${skopeo[*]//"$OUT/"/}"
