@@ -12,6 +12,7 @@
 
 #include "blob.h"
 #include "layer.h"
+#include "process.h"
 
 static void to_digest(const unsigned char *md, char out[DIGEST_LEN])
 {
@@ -75,7 +76,6 @@ struct blob_fetch {
 static int blob_sink(void *ctx, const void *data, size_t len)
 {
 	struct blob_fetch *b = ctx;
-	size_t whole = len; /* len counts down as it is written */
 	if (b->stop && atomic_load(b->stop)) {
 		snprintf(b->why, b->why_len, "stopped: another blob failed");
 		return -1;
@@ -92,22 +92,14 @@ static int blob_sink(void *ctx, const void *data, size_t len)
 		snprintf(b->why, b->why_len, "cannot compute a sha256 digest");
 		return -1;
 	}
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(b->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(b->why, b->why_len, "cannot write blob %s: %s",
-				 b->digest, strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		b->got += n;
+	if (write_all(b->fd, data, len) < 0) {
+		snprintf(b->why, b->why_len, "cannot write blob %s: %s",
+			 b->digest, strerror(errno));
+		return -1;
 	}
+	b->got += (int64_t)len;
 	if (b->layer &&
-	    layer_stream_feed(b->layer, data, whole, b->why, b->why_len) < 0)
+	    layer_stream_feed(b->layer, data, len, b->why, b->why_len) < 0)
 		return -1;
 	if (b->progress)
 		b->progress(b->ctx, b->index, b->got);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "layer.h"
+#include "process.h"
 #include "state.h"
 #include "userns.h"
 
@@ -523,18 +524,10 @@ fail:
 int layer_stream_feed(struct layer_stream *l, const void *data, size_t len,
 		      char *why, size_t why_len)
 {
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(l->out, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, why_len, "cannot unpack layer %s: %s",
-				 l->digest, strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (write_all(l->out, data, len) < 0) {
+		snprintf(why, why_len, "cannot unpack layer %s: %s", l->digest,
+			 strerror(errno));
+		return -1;
 	}
 	return 0;
 }
