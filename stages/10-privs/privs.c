@@ -103,13 +103,16 @@ void drop_capabilities(uint64_t caps)
 	struct __user_cap_data_struct data[2] = {{0}};
 
 	/* The bounding set, capability by capability up to the last this
-	 * kernel knows (PR_CAPBSET_READ fails past it). */
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+	 * kernel knows: past it, PR_CAPBSET_DROP fails with EINVAL. */
+	for (int cap = 0; cap < 64; cap++) {
 		if (caps & CAP_BIT(cap))
 			continue;
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			die_errno("cannot drop %s from the bounding set",
-				  cap_name(cap));
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL)
+			break;
+		die_errno("cannot drop %s from the bounding set",
+			  cap_name(cap));
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		die_errno("cannot clear the ambient capabilities");
