@@ -198,7 +198,7 @@ make_bundle() {
 PRIVS_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SETFCAP","CAP_SETGID","CAP_SETPCAP","CAP_SETUID","CAP_SYS_CHROOT"]'
 walls_spec() {
 	local names
-	names=$(sed -n 's/^\t{"\([a-z_0-9]*\)", 0, {0},.*/"\1"/p' "$(ls -d stages/10-*)/privs.c" | paste -sd,)
+	names=$(sed -n 's/^\t{SCMP_SYS(\([a-z_0-9]*\)), 0, {0},.*/"\1"/p' "$(ls -d stages/10-*)/privs.c" | paste -sd,)
 	[ -n "$names" ] || return 1
 	jq --argjson caps "$PRIVS_CAPS" --argjson names "[$names]" \
 		'.process.capabilities = {bounding: $caps, permitted: $caps, effective: $caps, inheritable: [], ambient: []}

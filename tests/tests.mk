@@ -44,7 +44,7 @@ $(BUILD)/tests/%.o: tests/%.c
 PRIVS_LESSON := $(wildcard stages/10-*/privs.c)
 $(BUILD)/tests/denied_calls.h: $(PRIVS_LESSON) tests/tests.mk
 	@mkdir -p $(dir $@)
-	sed -n 's/^\t{"\([a-z_0-9]*\)",.*/"\1",/p' $< > $@
+	sed -n 's/^\t{SCMP_SYS(\([a-z_0-9]*\)),.*/"\1",/p' $< > $@
 	@test -s $@ || { echo "tests.mk: no denied_calls[] rows found in $<" >&2; rm -f $@; exit 1; }
 
 $(BUILD)/tests/suite_privs.o: $(BUILD)/tests/denied_calls.h
@@ -116,7 +116,8 @@ FIXTURE_SED_no-start         = -e 's/^\tawait_parent(cfg->sync);$$/\t_exit(0); \
 	-e 's/^\tif (write_all(cfg.sync\[1\], "1", 1) < 0) {$$/\twaitid(P_PID, pid, \&(siginfo_t){0}, WEXITED | WNOWAIT); \/* no-start *\/\n&/' \
 	-e 's/^\#include <unistd.h>$$/&\n\#include <sys\/wait.h>/'
 FIXTURE_SRC_short-denylist  := stages/10-privs/privs.c
-FIXTURE_SED_short-denylist   = -e '/^\t{"bpf", /d' -e '/^\t{"keyctl", /d'
+FIXTURE_SED_short-denylist   = -e '/^\t{SCMP_SYS(bpf), /,/},$$/d' \
+	-e '/^\t{SCMP_SYS(keyctl), /d'
 FIXTURE_SRC_seccomp-first   := stages/10-privs/main.c
 FIXTURE_SED_seccomp-first    = '/^\tset_no_new_privs();$$/{N;s/^\(\tset_no_new_privs();\)\n\(\tinstall_seccomp();\)$$/\2\n\1/;}'
 FIXTURE_SRC_no-digest-check-blob := common/image/blob.c

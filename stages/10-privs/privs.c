@@ -21,9 +21,12 @@
 #include "privs.h"
 
 /* One system call the seccomp filter refuses with EPERM, and why. With
- * nargs 1, only when its argument arg.arg matches arg. */
+ * nargs 1, only when its argument arg.arg matches arg. SCMP_SYS(name)
+ * is its number, known when this file is compiled: libseccomp's own
+ * (negative) stand-in for a call this architecture lacks, which it
+ * leaves out of the filter. */
 struct denied_call {
-	const char *name;
+	int nr;
 	unsigned nargs;
 	struct scmp_arg_cmp arg;
 	const char *why;
@@ -43,35 +46,39 @@ struct denied_call {
 
 /* The deny-list, as contained.c keeps one: everything else is allowed. */
 static const struct denied_call denied_calls[] = {
-	{"init_module", 0, {0}, "load code into the host's kernel"},
-	{"finit_module", 0, {0}, "the same, from a file"},
-	{"delete_module", 0, {0}, "unload the host's drivers"},
-	{"kexec_load", 0, {0}, "boot another kernel in place of the host's"},
-	{"kexec_file_load", 0, {0}, "the same, from a file"},
-	{"bpf", 0, {0}, "programs run in the kernel; a trove of exploits"},
-	{"perf_event_open", 0, {0}, "reads the host's kernel and processes"},
-	{"userfaultfd", 0, {0}, "lets an exploit pause the kernel at will"},
-	{"add_key", 0, {0}, "the keyrings are not namespaced"},
-	{"request_key", 0, {0}, "the same"},
-	{"keyctl", 0, {0}, "the same"},
-	{"open_by_handle_at", 0, {0}, "opens any host file by handle "
-				      "(the 2014 shocker escape)"},
-	{"name_to_handle_at", 0, {0}, "finds those handles"},
-	{"unshare", ARG_HAS(0, CLONE_NEWUSER),
+	{SCMP_SYS(init_module), 0, {0}, "load code into the host's kernel"},
+	{SCMP_SYS(finit_module), 0, {0}, "the same, from a file"},
+	{SCMP_SYS(delete_module), 0, {0}, "unload the host's drivers"},
+	{SCMP_SYS(kexec_load), 0, {0},
+	 "boot another kernel in place of the host's"},
+	{SCMP_SYS(kexec_file_load), 0, {0}, "the same, from a file"},
+	{SCMP_SYS(bpf), 0, {0},
+	 "programs run in the kernel; a trove of exploits"},
+	{SCMP_SYS(perf_event_open), 0, {0},
+	 "reads the host's kernel and processes"},
+	{SCMP_SYS(userfaultfd), 0, {0},
+	 "lets an exploit pause the kernel at will"},
+	{SCMP_SYS(add_key), 0, {0}, "the keyrings are not namespaced"},
+	{SCMP_SYS(request_key), 0, {0}, "the same"},
+	{SCMP_SYS(keyctl), 0, {0}, "the same"},
+	{SCMP_SYS(open_by_handle_at), 0, {0},
+	 "opens any host file by handle (the 2014 shocker escape)"},
+	{SCMP_SYS(name_to_handle_at), 0, {0}, "finds those handles"},
+	{SCMP_SYS(unshare), ARG_HAS(0, CLONE_NEWUSER),
 	 "a new user namespace gives back every capability"},
-	{"clone", ARG_HAS(0, CLONE_NEWUSER), "the same, at clone time"},
-	{"setns", 0, {0}, "joins another namespace"},
-	{"swapon", 0, {0}, "the host's swap"},
-	{"swapoff", 0, {0}, "the same"},
-	{"reboot", 0, {0}, "reboots the host, outside a PID namespace"},
-	{"acct", 0, {0}, "process accounting is not namespaced"},
-	{"settimeofday", 0, {0}, "the clock is not namespaced"},
-	{"clock_settime", 0, {0}, "the same"},
-	{"clock_adjtime", 0, {0}, "the same"},
-	{"adjtimex", 0, {0}, "the same"},
-	{"quotactl", 0, {0}, "the host's disk quotas"},
-	{"lookup_dcookie", 0, {0}, "reads host paths for profilers"},
-	{"ioctl", ARG_LOW32_IS(1, TIOCSTI),
+	{SCMP_SYS(clone), ARG_HAS(0, CLONE_NEWUSER), "the same, at clone time"},
+	{SCMP_SYS(setns), 0, {0}, "joins another namespace"},
+	{SCMP_SYS(swapon), 0, {0}, "the host's swap"},
+	{SCMP_SYS(swapoff), 0, {0}, "the same"},
+	{SCMP_SYS(reboot), 0, {0}, "reboots the host, outside a PID namespace"},
+	{SCMP_SYS(acct), 0, {0}, "process accounting is not namespaced"},
+	{SCMP_SYS(settimeofday), 0, {0}, "the clock is not namespaced"},
+	{SCMP_SYS(clock_settime), 0, {0}, "the same"},
+	{SCMP_SYS(clock_adjtime), 0, {0}, "the same"},
+	{SCMP_SYS(adjtimex), 0, {0}, "the same"},
+	{SCMP_SYS(quotactl), 0, {0}, "the host's disk quotas"},
+	{SCMP_SYS(lookup_dcookie), 0, {0}, "reads host paths for profilers"},
+	{SCMP_SYS(ioctl), ARG_LOW32_IS(1, TIOCSTI),
 	 "types into the terminal the container shares with its caller"},
 };
 
@@ -96,13 +103,16 @@ void drop_capabilities(uint64_t caps)
 	struct __user_cap_data_struct data[2] = {{0}};
 
 	/* The bounding set, capability by capability up to the last this
-	 * kernel knows (PR_CAPBSET_READ fails past it). */
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+	 * kernel knows: past it, PR_CAPBSET_DROP fails with EINVAL. */
+	for (int cap = 0; cap < 64; cap++) {
 		if (caps & CAP_BIT(cap))
 			continue;
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			die_errno("cannot drop %s from the bounding set",
-				  cap_name(cap));
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL)
+			break;
+		die_errno("cannot drop %s from the bounding set",
+			  cap_name(cap));
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		die_errno("cannot clear the ambient capabilities");
@@ -138,10 +148,7 @@ void install_seccomp(void)
 	for (size_t i = 0; !err && i < sizeof(denied_calls) /
 					       sizeof(denied_calls[0]); i++) {
 		const struct denied_call *d = &denied_calls[i];
-		int nr = seccomp_syscall_resolve_name(d->name);
-		if (nr == __NR_SCMP_ERROR)
-			continue; /* not a call on this architecture */
-		err = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr,
+		err = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), d->nr,
 					     d->nargs, &d->arg);
 	}
 	/* clone3() passes its flags in memory, where a filter cannot look:
