@@ -46,6 +46,7 @@ set -euo pipefail
 shopt -s extglob
 
 prog=tutorial.sh
+all_args=("$@") start_dir=$PWD
 check=
 if [ "${1:-}" = --check ]; then
 	check=1
@@ -265,6 +266,32 @@ if [ "$(id -u)" -ne 0 ]; then
 	die "the sessions run the stages as root: run it with sudo"
 fi
 [ -f "$rootfs/bin/probe" ] || die "no test root filesystem at '$rootfs': run make test-probe-rootfs"
+
+# The sessions run in a mount namespace of their own, where /tmp and
+# /run/minidocker are this run's alone: the fixed names they show
+# (/tmp/image, /tmp/run15) cannot collide with those of another checkout
+# generating at the same time, and neither the host's containers nor an
+# earlier run's leftovers show in what they list. /tmp stays shared when
+# the checkout or a file given lives under it, which a bind mount over
+# /tmp would hide.
+if [ -z "${TUTORIAL_PRIVATE:-}" ]; then
+	private=$(mktemp -d /tmp/minidocker-tutorial.XXXXXX) ||
+		die "cannot make a directory for the sessions' /tmp"
+	chmod 1777 "$private"
+	mkdir -p /run/minidocker
+	status=0
+	(cd "$start_dir" && TUTORIAL_PRIVATE=$private unshare -m \
+		--propagation private -- "$repo/tools/tutorial.sh" "${all_args[@]}") ||
+		status=$?
+	rm -rf -- "$private"
+	exit $status
+fi
+case " $repo/ ${paths[*]} " in
+*" /tmp/"*) ;;
+*) mount --bind "$TUTORIAL_PRIVATE" /tmp || die "cannot give the sessions a /tmp of their own" ;;
+esac
+mount -t tmpfs -o mode=0700 tutorial /run/minidocker ||
+	die "cannot give the sessions a /run/minidocker of their own"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" ${nobody_dir:+"$nobody_dir"}' EXIT
