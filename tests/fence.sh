@@ -312,7 +312,8 @@ dockerd_stop() {
 }
 
 # podman_setup DIR TAG [PODMAN]: podman's configuration and state under
-# DIR, none of the host's or the user's files (exported: CONTAINERS_CONF,
+# DIR, none of the host's or the user's files, its network configuration
+# too (where CNI's lock goes, else /etc/cni/net.d on the host) (exported: CONTAINERS_CONF,
 # CONTAINERS_STORAGE_CONF, HOME); PODMAN=(the program PODMAN, default
 # podman, and its global options), PODMAN_RUN=(the options its run needs
 # here: the cgroup parent /TAG-podman, and rlimits, as this sandbox lacks
@@ -321,8 +322,8 @@ dockerd_stop() {
 podman_setup() {
 	local p=$1 tag=$2
 	unset DOCKER_CONFIG DOCKER_HOST # podman reads them
-	mkdir -p "$p/root" "$p/run" "$p/tmp" "$p/home" || return 1
-	printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n' >"$p/containers.conf"
+	mkdir -p "$p/root" "$p/run" "$p/tmp" "$p/home" "$p/net" || return 1
+	printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n[network]\nnetwork_config_dir = "%s"\n' "$p/net" >"$p/containers.conf"
 	printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' \
 		"$p/run" "$p/root" >"$p/storage.conf"
 	export CONTAINERS_CONF=$p/containers.conf CONTAINERS_STORAGE_CONF=$p/storage.conf
