@@ -142,7 +142,8 @@ static int take(const struct nlsock *s, const struct nlmsghdr *nlh,
 int nlsock_talk(struct nlsock *s, struct nlreq *r, nl_answer_fn *cb, void *data)
 {
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK}; /* port 0 */
-	/* man 7 netlink: 8192 bytes hold the kernel's largest message. */
+	/* 8192 bytes, as man 7 netlink's example reads with: what the
+	 * kernel sends fits, and MSG_TRUNC below tells if it did not. */
 	union {
 		struct nlmsghdr nlh;
 		char bytes[8192];

@@ -67,8 +67,11 @@ typedef void nl_answer_fn(const struct nlmsghdr *nlh, void *data);
 
 /* Send the request r and read the answers to it, giving those with data
  * to cb (when not NULL), until the kernel acknowledges it (r asked so,
- * NLM_F_ACK), refuses it, or ends its dump (NLM_F_DUMP). Returns 0, or
- * -1 with errno: the kernel's refusal, or the socket's. */
+ * NLM_F_ACK), refuses it, or ends its dump (NLM_F_DUMP). r must ask for
+ * one or the other: the kernel answers a success with silence otherwise,
+ * and this would wait for ever. (It cannot tell from the flags: a new
+ * object's NLM_F_EXCL is a get's NLM_F_MATCH, half of NLM_F_DUMP.)
+ * Returns 0, or -1 with errno: the kernel's refusal, or the socket's. */
 int nlsock_talk(struct nlsock *s, struct nlreq *r, nl_answer_fn *cb,
 		void *data);
 
