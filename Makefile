@@ -108,9 +108,8 @@ STAGE_LDFLAGS ?= -static
 # and a symbol bound lazily is bound again, a page copied, in the child.
 # Stage 13's run of /bin/true: 224 page faults with both shared, 208 with
 # both in, 195 bound at load (stage 12: 152); 1.23x stage 12's start
-# before, 1.16x after (medians of runs taken in turn). Only glibc and what
-# has no archive (libmnl, stage 14 on) are left to the dynamic loader,
-# and glibc is most of what is left (stage 13 linked wholly static starts
+# before, 1.16x after (medians of runs taken in turn). Only glibc is left
+# to the dynamic loader, and glibc is most of what is left (stage 13 linked wholly static starts
 # in 1.06x). glibc's dlopen() from a static program is no way out: it
 # loads a second libc.so, and libcurl's resolver thread, started through
 # it, crashes the first pull by host name.
@@ -127,8 +126,7 @@ BINDNOW  := -Wl,-z,now
 # STAGE_OBJ_N's libraries compiled without dlopen() (LAZY_STATIC,
 # common/lazy.h), and runs pull, images and rmi in its twin,
 # build/stage-N-dynamic: the same sources linked dynamically, which it
-# execs in its place (common/image/libs.h). Stages 14 on link libmnl,
-# which has no archive.
+# execs in its place (common/image/libs.h).
 stage_twin    = $(and $(STAGE_TWIN_$(1)),$(STAGE_LDFLAGS))
 stage_dynamic = $(if $(call stage_twin,$(1)),,$(STAGE_DYNAMIC_$(1)))
 stage_static  = $(and $(call stage_dynamic,$(1)),$(STAGE_LDFLAGS))

@@ -4,7 +4,8 @@ TEST_RUNNER := $(BUILD)/tests/runner
 TEST_PROBE  := $(BUILD)/tests/probe
 TEST_ROOTFS ?= $(BUILD)/test-rootfs
 # RUNNER_NET= builds the runner without suite 14 and its network helpers,
-# hence without libmnl and libnftables, which have no static archives:
+# hence without libnftables, which has no static archive (and is loaded
+# with dlopen(), which has no place in a static program):
 # the VM's static runner (it runs the static stages, 1 to 12, and of
 # stage 16, dynamic, the suites vm.mk names).
 RUNNER_NET  ?= yes

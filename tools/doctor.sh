@@ -406,19 +406,19 @@ else
 fi
 
 # --- the network (stage 14: veth, bridge, NAT; slirp4netns without root) -
-# Its libraries by their headers: libmnl for route netlink, libnftables
-# for the firewall rules.
+# Its library by its header: libnftables for the firewall rules (route
+# netlink needs none, common/net/nlmsg.c speaks it).
 missing_net=()
-for h in libmnl/libmnl.h:libmnl-dev nftables/libnftables.h:libnftables-dev; do
+for h in nftables/libnftables.h:libnftables-dev; do
 	[ -e "$root/usr/include/${h%%:*}" ] ||
 		[ -e "$root/usr/include/$(uname -m)-linux-gnu/${h%%:*}" ] ||
 		missing_net+=("${h#*:}")
 done
 if [ ${#missing_net[@]} -eq 0 ]; then
-	ok "the network libraries (libmnl, libnftables) installed (stage 14 builds with them)"
+	ok "the network library (libnftables) installed (stage 14 builds with it)"
 else
-	warn "network libraries missing (${missing_net[*]}): stage 14 does not build" \
-		"sudo make deps-run (make run and make test install them too)"
+	warn "network library missing (${missing_net[*]}): stage 14 does not build" \
+		"sudo make deps-run (make run and make test install it too)"
 fi
 # Without root, stage 14's network is slirp4netns, which opens
 # /dev/net/tun as the user: some machines make it 0600.

@@ -1,14 +1,15 @@
-# common/net/: the plumbing of stage 14's network (netlink through libmnl,
-# firewall rules through libnftables, address leases). Not in COMMON_OBJ
-# (common/*.c only): stages 1-12 link statically and never with these
-# libraries. Debian 12 ships no libmnl.a nor libnftables.a, so a stage
-# using NET_OBJ links dynamically (stage 13 does already, for its own).
+# common/net/: the plumbing of stage 14's network (netlink spoken by
+# hand in nlmsg.c, firewall rules through libnftables, address leases).
+# Not in COMMON_OBJ (common/*.c only): stages 1-12 never need it. Debian
+# 12 ships no libnftables.a, and libs.c loads it with dlopen(), so a
+# stage using NET_OBJ links dynamically (stage 13 does already, for its
+# own).
 NET_SRC  := $(wildcard common/net/*.c)
 NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/%.o)
-# libnftables is not linked: common/net/libs.c loads it when a container
-# first needs a rule (common/lazy.h says why). libmnl is small and every
-# bridge run needs it.
-NET_LIBS := -lmnl
+# No library is linked: netlink needs none (nlmsg.c speaks it from the
+# kernel's headers), and common/net/libs.c loads libnftables when a
+# container first needs a rule (common/lazy.h says why).
+NET_LIBS :=
 # Stage 14's stage.mk: its spine, stages/14-net/net.c and the earlier
 # lessons in STAGE_SRC_14; $(NET_OBJ) (and $(IMAGE_OBJ)) linked in, with
 # $(NET_LIBS) in STAGE_LIBS_14, and STAGE_LDFLAGS empty for it (no
@@ -16,7 +17,7 @@ NET_LIBS := -lmnl
 
 # Their headers and libraries, and slirp4netns for the rootless network
 # (Debian's names).
-DEPS_NET  := libmnl-dev libnftables-dev slirp4netns
+DEPS_NET  := libnftables-dev slirp4netns
 DEPS_RUN  += $(DEPS_NET)
 DEPS_TEST += $(DEPS_NET)
 

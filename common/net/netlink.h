@@ -1,20 +1,19 @@
-/* Route netlink, through libmnl: the links, addresses and routes stage 14
- * sets up, each one request to the kernel and its answer. A socket works
- * on the network namespace it was opened in, whichever namespace the
- * process moves to afterwards, so one socket per namespace does all of
- * a namespace's work. */
+/* Route netlink (man 7 rtnetlink), spoken through nlmsg.h: the links,
+ * addresses and routes stage 14 sets up, each one request to the kernel
+ * and its answer. A socket works on the network namespace it was opened
+ * in, whichever namespace the process moves to afterwards, so one socket
+ * per namespace does all of a namespace's work. */
 #ifndef MINIDOCKER_NETLINK_H
 #define MINIDOCKER_NETLINK_H
 
 #include <netinet/in.h>
 #include <sys/types.h>
 
-struct mnl_socket;
+#include "net/nlmsg.h"
 
-/* An open route netlink socket and the sequence of its requests. */
+/* An open route netlink socket. */
 struct nl {
-	struct mnl_socket *sock;
-	unsigned int portid, seq;
+	struct nlsock sock;
 };
 
 /* Open a socket in the network namespace netns_fd (a /proc/PID/ns/net

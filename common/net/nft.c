@@ -1,6 +1,5 @@
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -8,10 +7,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "file.h"
 #include "net/nft.h"
+#include "net/nlmsg.h"
 
 /* The room the longest transaction here needs: two chains and two
  * rules for each of a container's ports. */
@@ -71,59 +70,33 @@ __attribute__((format(printf, 3, 4))) static int add(char *buf, size_t *len,
 	return 0;
 }
 
-static int count_cb(const struct nlmsghdr *nlh, void *data)
+static void count_rule(const struct nlmsghdr *nlh, void *data)
 {
 	(void)nlh;
 	++*(int *)data;
-	return MNL_CB_OK;
 }
 
 /* How many rules the chain of table ip NFT_TABLE holds: one dump of the
- * chain's rules, asked of the kernel over nfnetlink (libmnl), 0 when the
+ * chain's rules, asked of the kernel over nfnetlink (nlmsg.h), 0 when the
  * table or the chain is missing. Returns it, or -1 with errno. */
 static int count_rules(const char *chain)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int n = 0, rc = -1;
+	struct nlsock s;
+	struct nlreq r;
+	int n = 0;
 
-	struct mnl_socket *nl =
-	    mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl)
+	if (nlsock_open(&s, NETLINK_NETFILTER) < 0)
 		return -1;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	unsigned int seq = (unsigned int)time(NULL);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETRULE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nlreq_init(&r, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETRULE, NLM_F_DUMP);
+	struct nfgenmsg *nfg = nlreq_put(&r, sizeof(*nfg));
 	nfg->nfgen_family = NFPROTO_IPV4;
 	nfg->version = NFNETLINK_V0;
 	/* The kernel dumps only the rules of this table and chain. */
-	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFT_TABLE);
-	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	unsigned int portid = mnl_socket_get_portid(nl);
-	for (;;) {
-		ssize_t got = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (got < 0)
-			goto out;
-		/* MNL_CB_STOP at the dump's end, MNL_CB_ERROR on a refusal. */
-		int cb =
-		    mnl_cb_run(buf, (size_t)got, seq, portid, count_cb, &n);
-		if (cb == MNL_CB_ERROR)
-			goto out;
-		if (cb == MNL_CB_STOP)
-			break;
-	}
-	rc = n;
-out:;
-	int saved = errno;
-	mnl_socket_close(nl);
-	errno = saved;
-	return rc;
+	nlreq_attr_str(&r, NFTA_RULE_TABLE, NFT_TABLE);
+	nlreq_attr_str(&r, NFTA_RULE_CHAIN, chain);
+	int rc = nlsock_talk(&s, &r, count_rule, &n);
+	nlsock_close(&s);
+	return rc < 0 ? -1 : n;
 }
 
 int nft_setup_nat(const char *subnet, const char *bridge, char *why,

@@ -4,7 +4,7 @@
  * default route through the bridge, masquerading NAT on the way out and
  * DNAT for published ports on the way in. Without root, slirp4netns
  * gives the container a TAP device and a user-space network stack. The
- * message encoding lives in common/net/ (libmnl, libnftables). */
+ * message encoding lives in common/net/ (netlink, libnftables). */
 #ifndef MINIDOCKER_NET_H
 #define MINIDOCKER_NET_H
 

@@ -1,8 +1,9 @@
 # Stage 14: its spine, its lesson, the lessons of stages 9 to 13 as they
 # are, the plumbing of images (common/image/) and of the network
-# (common/net/: netlink through libmnl, rules through libnftables,
-# leases). Debian ships neither library as a static archive, and stage
-# 13's libcurl has none either: it links dynamically.
+# (common/net/: netlink spoken by hand, rules through libnftables,
+# leases). Debian ships no static archive of libnftables (loaded at its
+# first use, common/net/libs.c), and stage 13's libcurl has none either:
+# it links dynamically.
 STAGE_SRC_14     := stages/14-net/main.c stages/14-net/net.c \
 	stages/13-image/image.c stages/12-overlay/overlay.c \
 	stages/11-walls/walls.c stages/10-privs/privs.c \

@@ -51,9 +51,8 @@ tree() {
 	mkdir -p "$d/usr/include/curl" "$d/usr/include/openssl" "$d/usr/bin"
 	touch "$d/usr/include/curl/curl.h" "$d/usr/include/jansson.h" \
 		"$d/usr/include/archive.h" "$d/usr/include/openssl/sha.h"
-	mkdir -p "$d/usr/include/libmnl" "$d/usr/include/nftables" "$d/dev/net"
-	touch "$d/usr/include/libmnl/libmnl.h" \
-		"$d/usr/include/nftables/libnftables.h" "$d/dev/net/tun"
+	mkdir -p "$d/usr/include/nftables" "$d/dev/net"
+	touch "$d/usr/include/nftables/libnftables.h" "$d/dev/net/tun"
 	chmod 0666 "$d/dev/net/tun"
 	for t in docker-registry umoci skopeo slirp4netns newuidmap newgidmap; do
 		printf '#!/bin/sh\n' >"$d/usr/bin/$t"
