@@ -9,6 +9,12 @@ NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/%.o)
 # first needs a rule (common/lazy.h says why). libmnl is small and every
 # bridge run needs it.
 NET_LIBS := -lmnl
+# The same objects for a static program, libs.c running the rules in the
+# program's twin (stages 15 and 16: common/net/libs.c).
+NET_OBJ_STATIC := $(NET_OBJ:%/libs.o=%/libs-static.o)
+$(BUILD)/common/net/libs-static.o: common/net/libs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DLAZY_STATIC $(CFLAGS) -c -o $@ $<
 # Stage 14's stage.mk: its spine, stages/14-net/net.c and the earlier
 # lessons in STAGE_SRC_14; $(NET_OBJ) (and $(IMAGE_OBJ)) linked in, with
 # $(NET_LIBS) in STAGE_LIBS_14, and STAGE_LDFLAGS empty for it (no
@@ -23,4 +29,4 @@ DEPS_TEST += $(DEPS_NET)
 .PHONY: net-objs
 net-objs: $(NET_OBJ)
 
--include $(NET_OBJ:.o=.d)
+-include $(NET_OBJ:.o=.d) $(BUILD)/common/net/libs-static.d
