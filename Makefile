@@ -109,8 +109,8 @@ STAGE_LDFLAGS ?= -static
 # Stage 13's run of /bin/true: 224 page faults with both shared, 208 with
 # both in, 195 bound at load (stage 12: 152); 1.23x stage 12's start
 # before, 1.16x after (medians of runs taken in turn). Only glibc is left
-# to the dynamic loader, and glibc is most of what is left (stage 13 linked wholly static starts
-# in 1.06x). glibc's dlopen() from a static program is no way out: it
+# to the dynamic loader, and it is most of what is left (stage 13
+# linked wholly static starts in 1.06x). glibc's dlopen() from a static program is no way out: it
 # loads a second libc.so, and libcurl's resolver thread, started through
 # it, crashes the first pull by host name.
 STATIC_ARCHIVES := -lseccomp -ljansson
@@ -121,12 +121,33 @@ BINDNOW  := -Wl,-z,now
 # of stage 12's): stage 12's own objects linked as above start in 1.12x
 # to 1.14x of its static build, much of it in the clone of the container's
 # child, which copies the page tables of libc and the loader too. So a
-# stage that says STAGE_TWIN_N := yes (stage 13, the last one whose other
-# libraries all have archives) is linked statically after all, with
-# STAGE_OBJ_N's libraries compiled without dlopen() (LAZY_STATIC,
-# common/lazy.h), and runs pull, images and rmi in its twin,
-# build/stage-N-dynamic: the same sources linked dynamically, which it
-# execs in its place (common/image/libs.h).
+# stage that says STAGE_TWIN_N := yes (stages 13, 15 and 16) is linked
+# statically after all, with STAGE_OBJ_N's libraries compiled without
+# dlopen() (LAZY_STATIC, common/lazy.h), and runs what needs them in its
+# twin, build/stage-N-dynamic: the same sources linked dynamically, with
+# STAGE_TWIN_OBJ_N. It execs the twin in its place for pull, images and
+# rmi (common/image/libs.h), and runs it as a helper child for each
+# transaction of firewall rules (common/net/libs.c): a run that makes
+# the bridge's table or publishes ports, the last container out, the
+# reaping of a killed runtime's rules. A run on a bridge already set up
+# starts none: its one look at the rules is a netlink dump made here.
+# Stages 15 and 16 are static for issues 25 and 26 (exec at least 3x
+# faster than crun exec, an OCI create+start+wait+delete at least 3x
+# faster than crun's), where each start counts. bench/engines.sh, rows
+# exec and oci, two runs each of the dynamic and the static build in
+# turn, at load 3.7-4.3: crun exec over stage-15 exec 2.64x and 3.25x
+# dynamic, 4.31x and 4.42x static (stage-15 exec 6.1-7.2 ms median
+# against 4.6-7.2, min 5.2-5.7 against 4.2); crun over stage 16's
+# lifecycle 2.06x and 2.09x round by round, 2.41x and 2.46x static
+# (medians 28.8 ms, 25.1 ms). `perf stat -e page-faults` of one exec
+# of /bin/true: 130 dynamic, 100 static. The price: a bridged run that
+# makes the table and, the last out, removes it starts two helpers.
+# Stage 14, the network's lesson, stays dynamic, where that is all its
+# bench measures: stage 15's code in its place, row net (a bridge made
+# and removed by each run), 79.3 ms median static against 71.8 dynamic
+# (min 67.7, 63.5), row net-held, 12.9 and 13.2 ms static against 15.2
+# and 16.0 (the bridge adding +1.95 and +2.45 ms to --net none static,
+# +2.26 and +2.50 dynamic).
 stage_twin    = $(and $(STAGE_TWIN_$(1)),$(STAGE_LDFLAGS))
 stage_dynamic = $(if $(call stage_twin,$(1)),,$(STAGE_DYNAMIC_$(1)))
 stage_static  = $(and $(call stage_dynamic,$(1)),$(STAGE_LDFLAGS))

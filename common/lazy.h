@@ -24,13 +24,19 @@
  * Header only, as static functions: it is used by common/image/ and
  * common/net/, which are linked apart from each other. Never with
  * dlopen() into a static program, where it has no place: compiled with
- * LAZY_STATIC (stage 13's static build), every function dies instead.
+ * LAZY_STATIC (the static builds of stages 13, 15 and 16), the image
+ * commands run in the program's dynamically linked twin
+ * (common/image/libs.h), libnftables' functions ask the twin to run the
+ * rules (common/net/libs.c), and lazy_sym() dies.
  */
 #ifndef MINIDOCKER_LAZY_H
 #define MINIDOCKER_LAZY_H
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -46,15 +52,36 @@ struct lazy_lib {
 	}
 
 #ifdef LAZY_STATIC
-/* Compiled into a static program (stage 13, for a quicker start), where
- * glibc's dlopen() would load a second libc.so beside the one linked in,
- * and threads started through it (libcurl's resolver's) crash: such a
- * program runs what needs the libraries in its dynamically linked twin
- * (exec_dynamic_twin(), common/image/libs.h), and never comes here. */
+/* Compiled into a static program (stages 13, 15 and 16, for a quicker
+ * start), where glibc's dlopen() would load a second libc.so beside the
+ * one linked in, and threads started through it (libcurl's resolver's)
+ * crash: such a program runs what needs the libraries in its dynamically
+ * linked twin (exec_dynamic_twin(), common/image/libs.h; the rules of
+ * common/net/libs.c), and never comes here. */
 static inline void *lazy_sym(struct lazy_lib *lib, const char *name)
 {
 	die_status(125, "cannot call %s: %s is not loaded in a static program",
 		   name, lib->soname);
+}
+
+/* The twin's path into twin (PATH_MAX): our own binary's, with
+ * "-dynamic" after it, as make builds the two side by side. Returns 0,
+ * or -1 with the reason in why. */
+static inline int lazy_twin_path(char *twin, char *why, size_t why_len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		snprintf(why, why_len, "cannot find our own binary: %m");
+		return -1;
+	}
+	self[n] = '\0';
+	if (snprintf(twin, PATH_MAX, "%s-dynamic", self) >= PATH_MAX) {
+		snprintf(why, why_len,
+			 "the path of the twin of '%s' is too long", self);
+		return -1;
+	}
+	return 0;
 }
 #else
 /* The function name of lib, opening lib first if need be; dies with

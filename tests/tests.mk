@@ -181,7 +181,7 @@ STAGE15_FIXTURES := $(EXEC_JOINS:%=no-join-%) dumpable-exec
 $(STAGE15_FIXTURES:%=$(BUILD)/fixture-%): $(BUILD)/fixture-%: \
 		$(BUILD)/fixtures/%.c \
 		$$(filter-out $(BUILD)/stages/15-exec/exec.o,$$(call stage_objs,15)) \
-		$$(STAGE_OBJ_15) $(COMMON_OBJ)
+		$$(STAGE_TWIN_OBJ_15) $(COMMON_OBJ)
 	$(CC) $(CPPFLAGS) -iquote stages/15-exec -iquote stages/10-privs \
 		$(CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $^ $(STAGE_LIBS_15)
 
@@ -190,7 +190,7 @@ FIXTURE_SRC_no-root-resolve := stages/16-oci/oci.c
 FIXTURE_SED_no-root-resolve  = 's/^\t\t\t       .resolve = RESOLVE_IN_ROOT};$$/\t\t\t       .resolve = 0}; \/* no-root-resolve *\//'
 $(BUILD)/fixture-no-root-resolve: $(BUILD)/fixtures/no-root-resolve.c \
 		$$(filter-out $(BUILD)/stages/16-oci/oci.o,$$(call stage_objs,16)) \
-		$$(STAGE_OBJ_16) $(COMMON_OBJ)
+		$$(STAGE_TWIN_OBJ_16) $(COMMON_OBJ)
 	$(CC) $(CPPFLAGS) $(patsubst %,-iquote %,$(sort $(dir $(call stage_src,16)))) \
 		$(CFLAGS) $(LDFLAGS) -o $@ $^ $(STAGE_LIBS_16)
 

@@ -19,20 +19,14 @@
 void exec_dynamic_twin(char **argv)
 {
 #ifdef LAZY_STATIC
-	/* Our own binary's path, then the twin's: the two are built side
-	 * by side. */
-	char self[PATH_MAX], twin[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		die_errno("cannot find our own binary, to run its twin");
-	self[n] = '\0';
-	if (snprintf(twin, sizeof(twin), "%s-dynamic", self) >=
-	    (int)sizeof(twin))
-		die("cannot run the twin of '%s': its path is too long", self);
+	char twin[PATH_MAX], why[PATH_MAX + 64];
+	if (lazy_twin_path(twin, why, sizeof(why)) < 0)
+		die("cannot run the twin that runs the image commands: %s",
+		    why);
 	execv(twin, argv);
-	die_errno("cannot run '%s', which runs the image commands of '%s' "
-		  "(make builds both)",
-		  twin, self);
+	die_errno("cannot run '%s', which runs the image commands of this "
+		  "program (make builds both)",
+		  twin);
 #else
 	(void)argv;
 #endif

@@ -8,7 +8,7 @@
 STAGE_SRC_13     := stages/13-image/main.c stages/13-image/image.c \
 	stages/12-overlay/overlay.c stages/11-walls/walls.c \
 	stages/10-privs/privs.c stages/09-limits/limits.c
-STAGE_OBJ_13      = $(if $(STAGE_LDFLAGS),$(IMAGE_OBJ_STATIC),$(IMAGE_OBJ))
+STAGE_OBJ_13      = $(if $(call stage_twin,13),$(IMAGE_OBJ_STATIC),$(IMAGE_OBJ))
 STAGE_TWIN_OBJ_13 = $(IMAGE_OBJ)
 STAGE_LIBS_13     = -lseccomp $(IMAGE_LIBS)
 STAGE_DYNAMIC_13 := yes

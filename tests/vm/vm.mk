@@ -102,8 +102,17 @@ VM_DYNAMIC_ARGS ?= --only 0-smoke --only 6-cgroup --only 9-limits \
 	--only test_exec_counts_against_pids_max \
 	--only test_rootless_create_without_cgroup
 # The binary of that stage (another stage-N, a fixture copied under that
-# name, to see the VM run fail: tests/vm/README.md).
-VM_DYNAMIC_BIN  ?= $(VM_DYNAMIC:%=$(BUILD)/stage-%)
+# name, to see the VM run fail: tests/vm/README.md). A stage linked
+# statically with a twin (the Makefile's STAGE_TWIN_N: stages 15 and 16)
+# is built again in $(VM_DYNAMIC_DIR), dynamically, as `make asan`
+# builds it: the same sources, whose pull and rules run in place.
+VM_DYNAMIC_DIR  := $(VM_OUT)/dynamic
+VM_DYNAMIC_TWIN := $(if $(VM_DYNAMIC),$(call stage_twin,$(VM_DYNAMIC)))
+VM_DYNAMIC_BIN  ?= $(VM_DYNAMIC:%=$(if $(VM_DYNAMIC_TWIN),$(VM_DYNAMIC_DIR),$(BUILD))/stage-%)
+.PHONY: vm-dynamic
+vm-dynamic:
+	$(MAKE) --no-print-directory BUILD=$(VM_DYNAMIC_DIR) STAGE_LDFLAGS= \
+		$(VM_DYNAMIC_DIR)/stage-$(VM_DYNAMIC)
 VM_REGISTRY     := $(VM_OUT)/registry
 VM_TOOLS        := bash curl ss find script newuidmap newgidmap ip slirp4netns
 VM_LIBS         := libcurl.so.4 libarchive.so.13 libcrypto.so.3 libnftables.so.1
@@ -126,7 +135,8 @@ vm-registry: vm-static $(REGISTRY_BIN)
 	REGISTRY_BIN=$(REGISTRY_BIN) tests/registry/registry.sh --prepare \
 		$(VM_REGISTRY) $(VM_STATIC)/test-rootfs
 
-test-vm: $(VM_OUT)/vmcheck vm-static $(VM_DYNAMIC_BIN) \
+test-vm: $(VM_OUT)/vmcheck vm-static \
+		$(if $(VM_DYNAMIC_TWIN),vm-dynamic,$(VM_DYNAMIC_BIN)) \
 		$(TEST_RUNNER) $(if $(VM_ROOT),vm-registry)
 	@[ -n "$(VM_ROOT)" ] || echo "test-vm: suite 13 left out: its images are made as root (sudo make test-vm)" >&2
 	@tools/deps.sh test-vm $(DEPS_VM_IMAGE)
