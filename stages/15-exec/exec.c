@@ -317,13 +317,15 @@ static bool ours(int fd, const char *name)
  * /proc/PID/status into h. Returns 0, or -1 with errno. */
 static int read_walls(pid_t pid, struct exec_handles *h)
 {
-	char path[64], line[256];
+	char path[64], text[4096], *save = NULL;
 	int found = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	/* In one read(): the kernel makes the whole file at the first one
+	 * (~1.5 KiB, the three lines in its first half). */
+	if (read_small(path, text, sizeof(text)) < 0)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
+	for (char *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long caps;
 		int v;
 		if (sscanf(line, "CapBnd: %llx", &caps) == 1) {
@@ -337,7 +339,6 @@ static int read_walls(pid_t pid, struct exec_handles *h)
 			found |= 4;
 		}
 	}
-	fclose(f);
 	/* Seccomp: is missing only without CONFIG_SECCOMP: mode 0. */
 	if (!(found & 1) || !(found & 2)) {
 		errno = EINVAL;
