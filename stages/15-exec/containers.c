@@ -90,8 +90,9 @@ struct found {
 /* Find the container key names and read its record into f, after
  * marking the dead when mark_others (mark_dead() reads every record);
  * dies with one line when there is none. exec, which asks only whether
- * its own container runs (is_running(): its monitor and its process),
- * leaves the others' records to the next command that lists them. */
+ * its own container runs (its record and monitor here, its process in
+ * open_container()), leaves the others' records to the next command that
+ * lists them. */
 static void find_container(const char *key, struct found *f, bool mark_others)
 {
 	char id[CTR_ID_LEN + 1], why[PATH_MAX + 64];
@@ -549,7 +550,10 @@ int exec_in_container(int argc, char **argv)
 		    prog_name());
 	set_verbose(o.verbose);
 	find_container(o.argv[0], &f, false);
-	if (!is_running(&f))
+	/* Not is_running(): whether its process is still the record's,
+	 * open_container() checks (its start time, then its pidfd), the
+	 * same /proc/PID/stat read once less. */
+	if (f.rec.status != CTR_RUNNING || !ctr_monitor_alive(f.dir))
 		die("cannot exec in container '%s': it is not running",
 		    o.argv[0]);
 	t.pid = f.rec.pid;
