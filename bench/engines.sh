@@ -64,7 +64,8 @@ if [ "${1:-}" != --inside ]; then
 	for tool in steps noop floor; do
 		[ -x "$OUT/$tool" ] || die "no '$OUT/$tool': run make bench-build"
 	done
-	for row in ${BENCH_ROWS//,/ }; do
+	rows=${BENCH_ROWS:-}
+	for row in ${rows//,/ }; do
 		case " $ROWS " in *" $row "*) ;; *) die "BENCH_ROWS: no row '$row' (the rows: $ROWS)" ;; esac
 	done
 	fence_setup minidocker-bench-engines
