@@ -380,12 +380,16 @@ fi
 # Its libraries, by their headers (Debian's -dev packages): libcurl for
 # HTTP, jansson for JSON, libarchive for tar and gzip, libcrypto for
 # SHA-256.
+# Whether header $1 is installed: in the include directory, or in its
+# multiarch one, where Debian puts some.
+has_header() {
+	[ -e "$root/usr/include/$1" ] ||
+		[ -e "$root/usr/include/$(uname -m)-linux-gnu/$1" ]
+}
 missing_image=()
 for h in curl/curl.h:libcurl4-openssl-dev jansson.h:libjansson-dev \
 	archive.h:libarchive-dev openssl/sha.h:libssl-dev; do
-	[ -e "$root/usr/include/${h%%:*}" ] ||
-		[ -e "$root/usr/include/$(uname -m)-linux-gnu/${h%%:*}" ] ||
-		missing_image+=("${h#*:}")
+	has_header "${h%%:*}" || missing_image+=("${h#*:}")
 done
 if [ ${#missing_image[@]} -eq 0 ]; then
 	ok "the image libraries (libcurl, jansson, libarchive, libcrypto) installed (stage 13 builds with them)"
@@ -408,16 +412,10 @@ fi
 # --- the network (stage 14: veth, bridge, NAT; slirp4netns without root) -
 # Its library by its header: libnftables for the firewall rules (route
 # netlink needs none, common/net/nlmsg.c speaks it).
-missing_net=()
-for h in nftables/libnftables.h:libnftables-dev; do
-	[ -e "$root/usr/include/${h%%:*}" ] ||
-		[ -e "$root/usr/include/$(uname -m)-linux-gnu/${h%%:*}" ] ||
-		missing_net+=("${h#*:}")
-done
-if [ ${#missing_net[@]} -eq 0 ]; then
+if has_header nftables/libnftables.h; then
 	ok "the network library (libnftables) installed (stage 14 builds with it)"
 else
-	warn "network library missing (${missing_net[*]}): stage 14 does not build" \
+	warn "network library missing (libnftables-dev): stage 14 does not build" \
 		"sudo make deps-run (make run and make test install it too)"
 fi
 # Without root, stage 14's network is slirp4netns, which opens

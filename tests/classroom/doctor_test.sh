@@ -345,9 +345,10 @@ check "as root alone, the rootless ids are not checked" "got: $out" eval '! has 
 
 tree bare v1
 rm -rf "$T/bare/usr/include/CUnit" "$T/bare/rootfs" "$T/bare/usr/include/jansson.h" \
-	"$T/bare/usr/bin/umoci"
+	"$T/bare/usr/bin/umoci" "$T/bare/usr/include/nftables/libnftables.h"
 doctor bare
 check "no jansson is a warning" "got: $out" has '^WARN +image libraries missing \(libjansson-dev\)'
+check "no libnftables is a warning" "got: $out" has '^WARN +network library missing \(libnftables-dev\)'
 check "no umoci is a warning" "got: $out" has '^WARN +umoci not installed'
 
 check "no CUnit is a warning" "got: $out" has '^WARN +CUnit not installed'
