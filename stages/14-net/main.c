@@ -655,8 +655,7 @@ static int image_command(int argc, char **argv)
 		    : one_ref ? " REF"
 			      : "");
 	/* Their libraries load only into a dynamically linked program: a
-	 * static build (the Makefile's STAGE_TWIN_N) runs them in its twin,
-	 * a dynamic one here (image/libs.h). */
+	 * static build runs them in its twin (image/libs.h). */
 	exec_dynamic_twin(argv);
 	int rc = pull			  ? pull_image(ref, insecure)
 		 : !strcmp(cmd, "images") ? list_images(stdout)
