@@ -37,6 +37,13 @@ value() {
 	head -n 1 "$root$1" 2>/dev/null
 }
 
+# Whether header $1 is installed: in the include directory, or in its
+# multiarch one, where Debian puts some.
+has_header() {
+	[ -e "$root/usr/include/$1" ] ||
+		[ -e "$root/usr/include/$(uname -m)-linux-gnu/$1" ]
+}
+
 # --- privileges ---------------------------------------------------------
 status=$root/proc/self/status
 uid=$(awk '/^Uid:/ { print $3 }' "$status" 2>/dev/null)
@@ -380,12 +387,6 @@ fi
 # Its libraries, by their headers (Debian's -dev packages): libcurl for
 # HTTP, jansson for JSON, libarchive for tar and gzip, libcrypto for
 # SHA-256.
-# Whether header $1 is installed: in the include directory, or in its
-# multiarch one, where Debian puts some.
-has_header() {
-	[ -e "$root/usr/include/$1" ] ||
-		[ -e "$root/usr/include/$(uname -m)-linux-gnu/$1" ]
-}
 missing_image=()
 for h in curl/curl.h:libcurl4-openssl-dev jansson.h:libjansson-dev \
 	archive.h:libarchive-dev openssl/sha.h:libssl-dev; do
